@@ -1,0 +1,33 @@
+//! What every verb needs: resolved paths and the loaded config.
+
+use std::path::PathBuf;
+
+use crate::config::load::{LoadedConfig, load};
+use crate::config::paths::{Paths, resolve};
+
+use super::Globals;
+
+/// Resolved paths, the loaded config and the global options.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub globals: Globals,
+    pub paths: Paths,
+    pub loaded: LoadedConfig,
+}
+
+impl Context {
+    pub fn load(globals: &Globals) -> anyhow::Result<Self> {
+        let paths = resolve(globals.config.as_deref());
+        let loaded = load(&paths.config_file)?;
+        Ok(Context { globals: globals.clone(), paths, loaded })
+    }
+
+    /// `--store`, else the config's `store.path`, else `<data dir>/store.db`.
+    pub fn store_path(&self) -> PathBuf {
+        self.globals
+            .store
+            .clone()
+            .or_else(|| self.loaded.config.store.path.clone())
+            .unwrap_or_else(|| self.paths.default_store())
+    }
+}

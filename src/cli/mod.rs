@@ -1,0 +1,103 @@
+//! The command line: the same verbs as the TUI, through the same review pipeline.
+
+mod audit;
+mod config_cmd;
+mod connector;
+mod context;
+mod runs;
+mod sim;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+
+/// Exit codes (documented in README.md).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "signoff",
+    version,
+    about = "Review and approve governed runs against Dynamics 365 Finance & Operations"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub globals: Globals,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every verb accepts.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Globals {
+    /// The run store (SQLite file); default: from the config, else <data dir>/store.db.
+    #[arg(long, global = true, value_name = "PATH", env = "SIGNOFF_STORE")]
+    pub store: Option<PathBuf>,
+    /// The config file; default: $SIGNOFF_CONFIG, else $XDG_CONFIG_HOME/signoff/config.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print data as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Also log to standard error.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import, list and show governed runs.
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
+    /// Verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Show where config, data and logs resolve, and check the config.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+    /// Check the F&O connection and sync its metadata.
+    #[command(subcommand)]
+    Connector(connector::ConnectorCommand),
+    /// Run the F&O sandbox simulator on loopback.
+    Sim(sim::SimArgs),
+}
+
+/// Parse the command line, run the verb, and turn any error into a message and an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let globals = cli.globals;
+    match cli.command {
+        None => {
+            // The TUI lands with its own issue; until then the main command lists the queue.
+            runs::run(&globals, runs::RunsCommand::default_list())
+        }
+        Some(Command::Runs(cmd)) => runs::run(&globals, cmd),
+        Some(Command::Audit(cmd)) => audit::run(&globals, cmd),
+        Some(Command::Config(cmd)) => config_cmd::run(&globals, cmd),
+        Some(Command::Connector(cmd)) => connector::run(&globals, cmd),
+        Some(Command::Sim(args)) => sim::run(&globals, args),
+    }
+}

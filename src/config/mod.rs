@@ -1,0 +1,301 @@
+//! The configuration file (TOML), as data. Loading, path resolution and secrets live in the submodules.
+//!
+//! Every struct denies unknown keys so that a typo is an error naming the key and its line.
+
+pub mod load;
+pub mod paths;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration. Every section has defaults, so an empty file is valid (dry runs only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub approver: ApproverConfig,
+    pub store: StoreConfig,
+    pub environment: EnvironmentConfig,
+    pub auth: AuthConfig,
+    /// Managed objects by name: `vendor`, `vendor_invoice`, `ledger_journal`, `ledger_dimension`, `user`.
+    pub managed_objects: BTreeMap<String, ManagedObject>,
+    /// Decision operations by name: `invoice_approve`, `invoice_reject`, `invoice_recall`,
+    /// `journal_post`, `journal_reject`, `journal_reverse`.
+    pub operations: BTreeMap<String, Operation>,
+    pub policy: PolicyConfig,
+    pub ui: UiConfig,
+}
+
+/// Who is approving. Defaults to the OS user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApproverConfig {
+    /// The approver's identity as runs and F&O know it; default: `$USER`.
+    pub id: Option<String>,
+    /// Approval groups this approver belongs to (matched against a run's `eligible_groups`).
+    pub groups: Vec<String>,
+}
+
+/// Where the shared run store lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite file; default: `<data dir>/store.db`.
+    pub path: Option<PathBuf>,
+    /// How long a review lease lasts, in seconds.
+    pub lease_secs: u64,
+}
+
+/// The F&O environment decisions go to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnvironmentConfig {
+    /// A short name runs refer to, e.g. `usmf-sandbox`.
+    pub name: String,
+    /// Base URL, e.g. `https://contoso-test.sandbox.operations.dynamics.com` (no trailing slash).
+    pub url: Option<String>,
+    pub kind: EnvironmentKind,
+    /// Default legal entity, lowercase (`usmf`).
+    pub default_company: Option<String>,
+    /// Live writes to a production environment are refused unless this is true.
+    pub allow_production_writes: bool,
+    /// Per-request timeout, seconds.
+    pub timeout_secs: u64,
+    /// Retries for throttling (429) and unavailability (503) on idempotent requests.
+    pub max_retries: u32,
+    /// The most time spent waiting on `Retry-After` across one request's retries, seconds.
+    pub max_retry_wait_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvironmentKind {
+    #[default]
+    Sandbox,
+    Production,
+}
+
+/// Microsoft Entra ID client credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Tenant GUID or domain (never `common` or `consumers`).
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub cloud: Cloud,
+    /// Overrides the cloud's host, e.g. the simulator's `http://127.0.0.1:PORT`.
+    pub authority_host: Option<String>,
+    pub endpoint: TokenEndpoint,
+    /// Name of an environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// A file holding the secret; must be readable by its owner only.
+    pub client_secret_file: Option<PathBuf>,
+    /// A command whose standard output is the secret (e.g. `pass show fno/signoff`).
+    pub client_secret_command: Option<String>,
+    /// A plain secret: refused unless the config file is readable by its owner only.
+    pub client_secret: Option<String>,
+    /// Delegated set-ups: a refresh token source (same three forms as the secret).
+    pub refresh_token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    #[default]
+    Global,
+    Usgov,
+    China,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenEndpoint {
+    #[default]
+    V2,
+    V1,
+}
+
+/// An entity signoff may write, and the fields it may write.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManagedObject {
+    pub entity_set: String,
+    /// Header fields that may be written.
+    pub fields: Vec<String>,
+    /// The line entity set, for invoices and journals.
+    pub line_entity_set: Option<String>,
+    /// Line fields that may be written.
+    pub line_fields: Vec<String>,
+    /// Fields that are high risk to change (e.g. bank account): a second approver is required.
+    pub high_risk_fields: Vec<String>,
+}
+
+/// A customer-specific decision operation (F&O has no standard approve/post API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub kind: OperationKind,
+    /// For a bound action: the entity set it is bound to.
+    #[serde(default)]
+    pub entity_set: Option<String>,
+    /// For a bound action: the action name (without namespace).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// For a custom service: `<Group>/<Service>/<Operation>`.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Logical parameter (`comment`, `reason`, `reversal_date`, …) → the X++ parameter name.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperationKind {
+    BoundAction,
+    CustomService,
+}
+
+/// Policy settings (see docs/policy.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Amount thresholds that raise the number of distinct approvers.
+    pub quorum: Vec<QuorumRule>,
+    /// How far an invoice amount may move before it is a soft verdict.
+    pub invoice_amount_tolerance: Decimal,
+    /// Closed posting periods, `YYYY-MM`, per company or `*`.
+    pub closed_periods: Vec<ClosedPeriod>,
+    /// A journal amount that is a multiple of this is flagged as round (advisory).
+    pub round_amount_multiple: Decimal,
+    /// Days before a month's end that count as period end (advisory).
+    pub period_end_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumRule {
+    /// Action wire name or short label (`invoice`, `journal`, …), or `*`.
+    pub action: String,
+    pub min_amount: Decimal,
+    pub approvals: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedPeriod {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// Lowercase `dataAreaId`, or `*` for all companies.
+    #[serde(default = "all_companies")]
+    pub company: String,
+}
+
+fn all_companies() -> String {
+    "*".into()
+}
+
+/// Terminal UI settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// A theme name from `themes/` or a path to a theme file.
+    pub theme: String,
+    pub color: ColorMode,
+    /// Side-by-side diff below this width falls back to unified.
+    pub split_min_width: u16,
+    pub mouse: bool,
+    pub clipboard: ClipboardMode,
+    /// Key overrides: action name → keys (e.g. `approve = ["a"]`).
+    pub keys: BTreeMap<String, Vec<String>>,
+    /// Saved queue filters by name.
+    pub filters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorMode {
+    #[default]
+    Auto,
+    Truecolor,
+    #[serde(rename = "256")]
+    Ansi256,
+    #[serde(rename = "16")]
+    Ansi16,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipboardMode {
+    #[default]
+    Auto,
+    Osc52,
+    Off,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: None, lease_secs: 300 }
+    }
+}
+
+impl Default for EnvironmentConfig {
+    fn default() -> Self {
+        EnvironmentConfig {
+            name: "default".into(),
+            url: None,
+            kind: EnvironmentKind::Sandbox,
+            default_company: None,
+            allow_production_writes: false,
+            timeout_secs: 30,
+            max_retries: 3,
+            max_retry_wait_secs: 60,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            tenant: None,
+            client_id: None,
+            cloud: Cloud::Global,
+            authority_host: None,
+            endpoint: TokenEndpoint::V2,
+            client_secret_env: None,
+            client_secret_file: None,
+            client_secret_command: None,
+            client_secret: None,
+            refresh_token_env: None,
+        }
+    }
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            quorum: vec![QuorumRule { action: "*".into(), min_amount: Decimal::new(1_000_000, 2), approvals: 2 }],
+            invoice_amount_tolerance: Decimal::ZERO,
+            closed_periods: Vec::new(),
+            round_amount_multiple: Decimal::new(1000, 0),
+            period_end_days: 3,
+        }
+    }
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: "default".into(),
+            color: ColorMode::Auto,
+            split_min_width: 100,
+            mouse: false,
+            clipboard: ClipboardMode::Auto,
+            keys: BTreeMap::new(),
+            filters: BTreeMap::new(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Logs go to a file under the state directory, never to the terminal the TUI owns.

@@ -1,0 +1,105 @@
+//! The five governed actions and what each one targets.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A governed action: one proposed write on one F&O record (and its lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Action {
+    #[serde(rename = "dynamicsfinance.approve-vendor-invoice")]
+    ApproveVendorInvoice,
+    #[serde(rename = "dynamicsfinance.post-journal")]
+    PostJournal,
+    #[serde(rename = "dynamicsfinance.update-vendor")]
+    UpdateVendor,
+    #[serde(rename = "dynamicsfinance.enable-user")]
+    EnableUser,
+    #[serde(rename = "dynamicsfinance.disable-user")]
+    DisableUser,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::ApproveVendorInvoice,
+        Action::PostJournal,
+        Action::UpdateVendor,
+        Action::EnableUser,
+        Action::DisableUser,
+    ];
+
+    /// The wire name used in run files (`dynamicsfinance.post-journal`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ApproveVendorInvoice => "dynamicsfinance.approve-vendor-invoice",
+            Action::PostJournal => "dynamicsfinance.post-journal",
+            Action::UpdateVendor => "dynamicsfinance.update-vendor",
+            Action::EnableUser => "dynamicsfinance.enable-user",
+            Action::DisableUser => "dynamicsfinance.disable-user",
+        }
+    }
+
+    /// A short label for tables (`invoice`, `journal`, `vendor`, `enable-user`, `disable-user`).
+    pub fn short(self) -> &'static str {
+        match self {
+            Action::ApproveVendorInvoice => "invoice",
+            Action::PostJournal => "journal",
+            Action::UpdateVendor => "vendor",
+            Action::EnableUser => "enable-user",
+            Action::DisableUser => "disable-user",
+        }
+    }
+
+    /// The managed object (config section) this action writes through.
+    pub fn managed_object(self) -> &'static str {
+        match self {
+            Action::ApproveVendorInvoice => "vendor_invoice",
+            Action::PostJournal => "ledger_journal",
+            Action::UpdateVendor => "vendor",
+            Action::EnableUser | Action::DisableUser => "user",
+        }
+    }
+
+    /// The default header entity set.
+    pub fn entity_set(self) -> &'static str {
+        match self {
+            Action::ApproveVendorInvoice => "VendorInvoiceHeaders",
+            Action::PostJournal => "LedgerJournalHeaders",
+            Action::UpdateVendor => "VendorsV2",
+            Action::EnableUser | Action::DisableUser => "SystemUsers",
+        }
+    }
+
+    /// The default line entity set and the line-number key, for actions that have lines.
+    pub fn lines(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Action::ApproveVendorInvoice => Some(("VendorInvoiceLines", "InvoiceLineNumber")),
+            Action::PostJournal => Some(("LedgerJournalLines", "LineNumber")),
+            _ => None,
+        }
+    }
+
+    /// Whether the target is company-scoped, so its keys must include `dataAreaId`.
+    pub fn company_scoped(self) -> bool {
+        !matches!(self, Action::EnableUser | Action::DisableUser)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+
+    /// Accepts the wire name or the short label.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s || a.short() == s).ok_or_else(|| {
+            let names: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
+            format!("unknown action '{s}'; expected one of: {}", names.join(", "))
+        })
+    }
+}

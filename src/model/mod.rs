@@ -1,0 +1,18 @@
+//! Plain data: governed runs, their values and the run file format. No I/O here.
+
+mod action;
+mod ids;
+pub mod parse;
+mod run;
+mod summary;
+mod value;
+
+pub use action::Action;
+pub use ids::{ActorId, DataAreaId, ETag, RunId};
+pub use parse::{Problem, RunFileError, parse_run};
+pub use run::{
+    Evidence, GovernedRun, LineSnapshot, Proposed, ProposedLine, RUN_FORMAT, Requester, RequesterKind, Route,
+    RunStatus, Snapshot, Target,
+};
+pub use summary::RunSummary;
+pub use value::{FieldValue, Fields, Money, parse_decimal};

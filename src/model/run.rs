@@ -1,0 +1,282 @@
+//! A governed run: the `signoff.run/v1` document, as plain data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Action, ActorId, DataAreaId, ETag, FieldValue, Fields, RunId};
+
+/// The only format version this build reads and writes.
+pub const RUN_FORMAT: &str = "signoff.run/v1";
+
+/// One proposed write on one F&O record, with everything an approver needs to judge it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernedRun {
+    /// Always [`RUN_FORMAT`].
+    pub format: String,
+    pub id: RunId,
+    pub action: Action,
+    /// The configured environment name this run was prepared against (e.g. `usmf-sandbox`).
+    pub environment: String,
+    pub requester: Requester,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub justification: String,
+    pub target: Target,
+    pub before: Snapshot,
+    pub proposed: Proposed,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+    pub route: Route,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_hint: Option<String>,
+}
+
+/// Who asked for the run: a person, or an automation with the person who sponsors it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requester {
+    pub id: ActorId,
+    pub kind: RequesterKind,
+    /// Required for an automation, absent for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sponsor: Option<ActorId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequesterKind {
+    Person,
+    Automation,
+}
+
+/// The record the run writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// OData entity set, e.g. `VendorInvoiceHeaders`.
+    pub entity_set: String,
+    /// The config section whose allowlist governs the write, e.g. `vendor_invoice`.
+    pub managed_object: String,
+    /// Every key field, including `dataAreaId` for company-scoped entities.
+    pub keys: Fields,
+}
+
+impl Target {
+    /// The legal entity, when the target is company-scoped.
+    pub fn company(&self) -> Option<DataAreaId> {
+        self.keys.get("dataAreaId").and_then(FieldValue::as_text).map(DataAreaId::new)
+    }
+
+    /// The key values joined for display (`usmf / APINV-000123`).
+    pub fn label(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(company) = self.company() {
+            parts.push(company.to_string());
+        }
+        parts.extend(self.keys.iter().filter(|(k, _)| *k != "dataAreaId").map(|(_, v)| v.to_string()));
+        parts.join(" / ")
+    }
+}
+
+/// The record as the requester saw it: what the approval is reviewed against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub etag: ETag,
+    pub captured_at: DateTime<Utc>,
+    /// The F&O user who created the record, when known (for segregation of duties).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ActorId>,
+    pub fields: Fields,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineSnapshot>,
+}
+
+/// One line (invoice line, journal line) as captured, with its own ETag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSnapshot {
+    pub keys: Fields,
+    pub etag: ETag,
+    pub fields: Fields,
+}
+
+/// The proposed values. Only the fields named here are written.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proposed {
+    /// When given, must equal `target.entity_set`: a run changes one record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_set: Option<String>,
+    #[serde(default)]
+    pub fields: Fields,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<ProposedLine>,
+}
+
+/// A proposed line: a correction of an existing line (matched by keys), a new line, or a removal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedLine {
+    pub keys: Fields,
+    #[serde(default)]
+    pub fields: Fields,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove: bool,
+}
+
+/// A document that supports the run, pinned by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub name: String,
+    /// 64 lowercase hex digits.
+    pub sha256: String,
+    pub uri: String,
+}
+
+/// Who must approve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Distinct approvers needed (at least 1).
+    pub required_approvals: u32,
+    #[serde(default)]
+    pub eligible_groups: Vec<String>,
+}
+
+impl GovernedRun {
+    /// The company (legal entity) of the target, if company-scoped.
+    pub fn company(&self) -> Option<DataAreaId> {
+        self.target.company()
+    }
+
+    /// The canonical JSON of the run: field order fixed by the type, maps sorted, numbers exact.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("a governed run always serializes")
+    }
+
+    /// SHA-256 (hex) of the canonical JSON: what an approval is bound to.
+    pub fn payload_digest(&self) -> String {
+        hex::encode(Sha256::digest(self.canonical_json().as_bytes()))
+    }
+
+    /// The amount an approver sizes the run by, with its currency, where the action has one:
+    /// the invoice amount (header `ImportedAmount`, else the sum of line `NetAmount`), or a
+    /// journal's total debit.
+    pub fn headline_amount(&self) -> Option<(Decimal, Option<String>)> {
+        let fields = &self.before.fields;
+        let currency =
+            |keys: &[&str]| keys.iter().find_map(|k| fields.get(*k).and_then(FieldValue::as_text)).map(str::to_string);
+        match self.action {
+            Action::ApproveVendorInvoice => {
+                let amount = fields
+                    .get("ImportedAmount")
+                    .and_then(FieldValue::as_number)
+                    .or_else(|| sum_lines(&self.before.lines, "NetAmount"))?;
+                Some((amount, currency(&["Currency"])))
+            }
+            Action::PostJournal => {
+                let amount = fields
+                    .get("JournalTotalDebit")
+                    .and_then(FieldValue::as_number)
+                    .or_else(|| sum_lines(&self.before.lines, "DebitAmount"))?;
+                Some((amount, currency(&["AccountingCurrency", "CurrencyCode"])))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the run has expired at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        now >= self.expires_at
+    }
+}
+
+fn sum_lines(lines: &[LineSnapshot], field: &str) -> Option<Decimal> {
+    let mut total = None;
+    for line in lines {
+        if let Some(n) = line.fields.get(field).and_then(FieldValue::as_number) {
+            total = Some(total.unwrap_or(Decimal::ZERO) + n);
+        }
+    }
+    total
+}
+
+/// Where a run is in its lifecycle (see DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// Waiting for approvals (some may already be counted).
+    Pending,
+    /// Quorum reached, not yet executed.
+    Approved,
+    /// Requests are being sent to F&O; the outcome is not recorded yet.
+    Executing,
+    Executed,
+    Failed,
+    Rejected,
+    Expired,
+    /// The live record no longer matches the reviewed snapshot.
+    Stale,
+    RolledBack,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 9] = [
+        RunStatus::Pending,
+        RunStatus::Approved,
+        RunStatus::Executing,
+        RunStatus::Executed,
+        RunStatus::Failed,
+        RunStatus::Rejected,
+        RunStatus::Expired,
+        RunStatus::Stale,
+        RunStatus::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Pending => "pending",
+            RunStatus::Approved => "approved",
+            RunStatus::Executing => "executing",
+            RunStatus::Executed => "executed",
+            RunStatus::Failed => "failed",
+            RunStatus::Rejected => "rejected",
+            RunStatus::Expired => "expired",
+            RunStatus::Stale => "stale",
+            RunStatus::RolledBack => "rolled-back",
+        }
+    }
+
+    /// No further decision can be taken on a run in this state.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Executed | RunStatus::Failed | RunStatus::Rejected | RunStatus::Expired | RunStatus::RolledBack
+        )
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown status '{s}'; expected one of: {}", names.join(", "))
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! The only code that touches the database: SQLite in WAL mode, shared by several processes.
