@@ -4,6 +4,7 @@
 
 pub mod load;
 pub mod paths;
+pub mod secret;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
