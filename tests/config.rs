@@ -305,3 +305,40 @@ fn logs_go_to_the_state_file_and_reach_the_terminal_only_with_verbose() {
         signoff(home, &[("XDG_STATE_HOME", &state), ("SIGNOFF_LOG", "warn")], &["--verbose", "config", "path"]);
     assert!(!text(&filtered.stderr).contains("signoff started"), "SIGNOFF_LOG=warn hides info");
 }
+
+#[test]
+fn docs_config_md_documents_every_key_the_schema_accepts() {
+    let docs = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.md")).unwrap_or_default();
+    // The loader lists the accepted keys of a table when it meets an unknown one: ask every table.
+    let tables = [
+        "zz_probe = 1\n",
+        "[approver]\nzz_probe = 1\n",
+        "[store]\nzz_probe = 1\n",
+        "[environment]\nzz_probe = 1\n",
+        "[auth]\nzz_probe = 1\n",
+        "[managed_objects.vendor]\nzz_probe = 1\n",
+        "[operations.journal_post]\nkind = \"custom-service\"\nzz_probe = 1\n",
+        "[policy]\nzz_probe = 1\n",
+        "[[policy.quorum]]\nzz_probe = 1\n",
+        "[[policy.closed_periods]]\nzz_probe = 1\n",
+        "[ui]\nzz_probe = 1\n",
+    ];
+    let mut keys = 0;
+    for text in tables {
+        let message = match signoff::config::load::parse(text, Path::new("probe.toml"), None) {
+            Ok(_) => panic!("the probe key must be refused: {text}"),
+            Err(e) => e.to_string(),
+        };
+        let list = message.split("(expected one of: ").nth(1).and_then(|s| s.split(')').next()).unwrap_or("");
+        assert!(!list.is_empty(), "no key list in: {message}");
+        for key in list.split(", ") {
+            keys += 1;
+            let forms = [format!("`{key}`"), format!("`[{key}]`"), format!("`[{key}."), format!(".{key}]]`")];
+            assert!(
+                forms.iter().any(|f| docs.contains(f.as_str())),
+                "docs/config.md does not document `{key}` ({text:?})"
+            );
+        }
+    }
+    assert!(keys > 50, "only {keys} keys found");
+}
