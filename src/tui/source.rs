@@ -163,6 +163,11 @@ pub fn plain_detail(run: &GovernedRun, status: RunStatus) -> RunDetail {
     if diff.is_empty() {
         diff.push(vec![(Tone::Muted, "no header field changes".to_string())]);
     }
+    let unchanged: Vec<_> = run.before.fields.iter().filter(|(k, _)| !run.proposed.fields.contains_key(*k)).collect();
+    diff.push(vec![(Tone::Muted, format!("{} unchanged fields", unchanged.len()))]);
+    for (name, value) in unchanged {
+        diff.push(vec![(Tone::Muted, format!("  {name}: ")), (Tone::Text, value.to_string())]);
+    }
     let mut lines = Vec::new();
     for line in &run.before.lines {
         let keys: Vec<String> = line.keys.values().map(|v| v.to_string()).collect();

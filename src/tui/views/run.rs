@@ -38,12 +38,12 @@ fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
     let mut lines = vec![Line::from(vec![
         Span::styled(visible(s.id.as_str()).into_owned(), theme.style("title")),
         Span::raw("  "),
+        Span::styled(format_amount(s), theme.style("title")),
+        Span::raw("  "),
         Span::styled(s.action.short(), theme.style("text")),
         Span::raw("  "),
         Span::styled(s.status.to_string(), theme.style(status_token(s.status))),
         Span::styled(format!("  approvals {} of {}", s.approvals, s.required_approvals), theme.style("muted")),
-        Span::styled("  amount ", theme.style("muted")),
-        Span::styled(format_amount(s), theme.style("text")),
     ])];
     match view.detail.as_deref() {
         Some(d) => {
@@ -66,15 +66,12 @@ fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
                 (RequesterKind::Person, _) => visible(run.requester.id.as_str()).into_owned(),
             };
             let when = format!(
-                "  requested {}  expires {}",
-                run.requested_at.format("%Y-%m-%d %H:%M"),
-                run.expires_at.format("%Y-%m-%d %H:%M")
+                "requested {}  expires {}",
+                run.requested_at.format("%Y-%m-%d %H:%M UTC"),
+                run.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
-            lines.push(Line::from(vec![
-                label("Requester", theme),
-                Span::raw(who),
-                Span::styled(when, theme.style("muted")),
-            ]));
+            lines.push(Line::from(vec![label("Requester", theme), Span::raw(who)]));
+            lines.push(Line::from(vec![label("When", theme), Span::raw(when)]));
             lines.push(Line::from(vec![label("Why", theme), Span::raw(visible(&run.justification).into_owned())]));
             let evidence = match run.evidence.as_slice() {
                 [] => "none".to_string(),
