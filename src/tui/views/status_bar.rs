@@ -87,7 +87,8 @@ pub fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) 
 pub fn draw_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = Vec::new();
     let mut width = 0usize;
-    for (key, hint) in state.keymap.hints(state.context()) {
+    let disabled = |hint: &str| state.settings.read_only && (hint == "approve" || hint == "reject");
+    for (key, hint) in state.keymap.hints(state.context()).into_iter().filter(|(_, h)| !disabled(h)) {
         let w = key.len() + hint.len() + 3;
         if width + w > area.width as usize {
             break;
