@@ -1,0 +1,36 @@
+//! The one enum through which UI state changes, and the side effects the reducer asks the app to perform.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+use super::source::{DecisionOutcome, DecisionRequest, RunDetail};
+use crate::model::{RunId, RunSummary};
+
+/// Everything that can happen to the UI: input, time, and background results.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    /// Bracketed paste (into the focused text field, if any).
+    Paste(String),
+    Resize(u16, u16),
+    /// The slow tick (only while work is in progress), carrying the current time.
+    Tick(DateTime<Utc>),
+    SummariesLoaded(Result<Vec<RunSummary>, String>),
+    DetailLoaded(RunId, Result<Box<RunDetail>, String>),
+    Decided(RunId, Result<DecisionOutcome, String>),
+    /// Clear the flash message with this generation, if it is still showing.
+    ClearFlash(u64),
+}
+
+/// Work the reducer asks for; the app runs it and reports back with an [`Action`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    LoadSummaries,
+    LoadDetail(RunId),
+    Decide(DecisionRequest),
+    /// Bytes for the terminal itself (OSC 52 clipboard writes).
+    WriteTerminal(Vec<u8>),
+    /// Send `ClearFlash(generation)` after a few seconds.
+    ClearFlashLater(u64),
+    Quit,
+}

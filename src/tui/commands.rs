@@ -1,0 +1,61 @@
+//! The `:` command line: `approve`, `reject [reason]`, `filter NAME|EXPR`, `help`, `quit`/`q`.
+
+use super::action::Effect;
+use super::dialogs::open_decision;
+use super::filter::Filter;
+use super::reducer::{apply_saved, quit, set_filter};
+use super::source::DecisionKind;
+use super::state::{Overlay, Screen, State};
+
+/// Run a command line; an unknown or malformed command stays in the prompt with an error.
+pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
+    let line = line.trim();
+    let (verb, rest) = line.split_once(' ').map(|(v, r)| (v, r.trim())).unwrap_or((line, ""));
+    let result: Result<(), String> = match verb {
+        "" => Ok(()),
+        "q" | "quit" | "q!" => {
+            state.prompt = None;
+            return quit(state, fx);
+        }
+        "help" | "h" => {
+            state.overlay = Some(Overlay::Help { scroll: 0 });
+            Ok(())
+        }
+        "approve" | "a" => {
+            state.prompt = None;
+            return open_decision(state, DecisionKind::Approve, None, fx);
+        }
+        "reject" | "r" => {
+            state.prompt = None;
+            let reason = (!rest.is_empty()).then(|| rest.to_string());
+            return open_decision(state, DecisionKind::Reject, reason, fx);
+        }
+        "filter" | "f" => filter(state, rest, fx),
+        other => Err(format!(
+            "unknown command '{}'; commands: approve, reject [reason], filter NAME|EXPR, help, quit",
+            crate::text::visible(other)
+        )),
+    };
+    match result {
+        Ok(()) => state.prompt = None,
+        Err(e) => {
+            if let Some(p) = &mut state.prompt {
+                p.error = Some(e);
+            }
+        }
+    }
+}
+
+fn filter(state: &mut State, arg: &str, fx: &mut Vec<Effect>) -> Result<(), String> {
+    if !matches!(state.screen, Screen::Queue) {
+        state.screen = Screen::Queue;
+    }
+    if let Some(index) = state.settings.saved_filters.iter().position(|(name, _)| name == arg) {
+        apply_saved(state, index, fx);
+        return Ok(());
+    }
+    Filter::parse(arg)?;
+    state.queue.saved = None;
+    set_filter(state, arg);
+    Ok(())
+}

@@ -1,0 +1,387 @@
+//! The reducer: the only code that changes [`State`]. Input keys go through the keymap to commands;
+//! background results land here too. Side effects are returned as [`Effect`]s for the app to run.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::{Action, Effect};
+use super::dialogs;
+use super::filter::Filter;
+use super::input::TextInput;
+use super::keymap::{Command, Context, Key};
+use super::source::{DecisionKind, DecisionRequest};
+use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, SortColumn, State, Tab};
+use super::views::layout;
+use crate::config::ClipboardMode;
+use crate::model::RunSummary;
+
+/// Apply one action to the state; returns the effects to run.
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match action {
+        Action::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key, &mut fx),
+        Action::Key(_) => return fx,
+        Action::Paste(text) => on_paste(state, &text),
+        Action::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            clamp_queue(state);
+        }
+        Action::Tick(now) => {
+            state.now = now;
+            state.spinner = state.spinner.wrapping_add(1);
+        }
+        Action::SummariesLoaded(result) => {
+            state.busy = state.busy.saturating_sub(1);
+            state.loading = false;
+            match result {
+                Ok(all) => {
+                    state.load_error = None;
+                    state.queue.all = all;
+                    refresh_view(state);
+                }
+                Err(e) => state.load_error = Some(e),
+            }
+        }
+        Action::DetailLoaded(id, result) => {
+            state.busy = state.busy.saturating_sub(1);
+            if let Screen::Run(view) = &mut state.screen
+                && view.id == id
+            {
+                match result {
+                    Ok(detail) => {
+                        view.detail = Some(detail);
+                        view.error = None;
+                    }
+                    Err(e) => view.error = Some(e),
+                }
+            }
+        }
+        Action::Decided(id, result) => {
+            state.busy = state.busy.saturating_sub(1);
+            state.deciding = None;
+            dialogs::on_decided(state, id, result, &mut fx);
+        }
+        Action::ClearFlash(generation) => {
+            if state.flash.as_ref().is_some_and(|f| f.generation == generation) {
+                state.flash = None;
+            } else {
+                return fx;
+            }
+        }
+    }
+    state.dirty = true;
+    fx
+}
+
+fn on_paste(state: &mut State, text: &str) {
+    if let Some(prompt) = &mut state.prompt {
+        prompt.input.insert(text);
+        if prompt.kind == PromptKind::Filter {
+            let text = prompt.input.text.clone();
+            live_filter(state, &text);
+        }
+    } else if let Some(Overlay::Dialog(dialog)) = &mut state.overlay
+        && let Some(input) = dialog.focused_input()
+    {
+        input.insert(text);
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    if state.prompt.is_some() {
+        return prompt_key(state, key, is_ctrl_c, fx);
+    }
+    if let Some(Overlay::Dialog(_)) = &state.overlay {
+        return dialogs::dialog_key(state, key, is_ctrl_c, fx);
+    }
+    let context = state.context();
+    let Some(command) = state.keymap.lookup(context, Key::from_event(&key)) else { return };
+    if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+        match command {
+            Command::Down => *scroll += 1,
+            Command::Up => *scroll = scroll.saturating_sub(1),
+            Command::Back | Command::Help => state.overlay = None,
+            Command::Quit => quit(state, fx),
+            _ => {}
+        }
+        return;
+    }
+    run_command(state, command, fx);
+}
+
+/// Run a keymap command in the current context (no prompt or dialog focused).
+pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
+    match command {
+        Command::Quit => quit(state, fx),
+        Command::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
+        Command::CommandLine => open_prompt(state, PromptKind::Command),
+        Command::Filter => open_prompt(state, PromptKind::Filter),
+        Command::Down | Command::Up | Command::Top | Command::Bottom => move_by(state, command),
+        Command::PageDown | Command::PageUp | Command::HalfPageDown | Command::HalfPageUp => move_by(state, command),
+        Command::Open => open_selected(state, fx),
+        Command::Back => back(state),
+        Command::NextFilter => cycle_saved(state, true, fx),
+        Command::PrevFilter => cycle_saved(state, false, fx),
+        Command::NextPane | Command::PrevPane => {
+            if let Screen::Run(view) = &mut state.screen {
+                let n = Tab::ALL.len();
+                let i = view.tab.index();
+                view.tab = Tab::ALL[if command == Command::NextPane { (i + 1) % n } else { (i + n - 1) % n }];
+            }
+        }
+        Command::CopyId => copy_id(state, fx),
+        Command::Approve => dialogs::open_decision(state, DecisionKind::Approve, None, fx),
+        Command::Reject => dialogs::open_decision(state, DecisionKind::Reject, None, fx),
+        Command::DryRun => dry_run(state, fx),
+        Command::Sort => {
+            state.queue.sort = state.queue.sort.next();
+            refresh_view(state);
+            flash(state, format!("sorted by {}", state.queue.sort.label()), false, fx);
+        }
+        Command::Reverse => {
+            state.queue.reverse = !state.queue.reverse;
+            refresh_view(state);
+        }
+        Command::Confirm => {}
+    }
+}
+
+/// Quit now; the dialog path asks first when input would be lost.
+pub fn quit(state: &mut State, fx: &mut Vec<Effect>) {
+    state.quit = true;
+    fx.push(Effect::Quit);
+}
+
+/// Show a flash message and schedule its removal.
+pub fn flash(state: &mut State, text: String, error: bool, fx: &mut Vec<Effect>) {
+    state.flash_generation += 1;
+    state.flash = Some(super::state::Flash { text, error, generation: state.flash_generation });
+    fx.push(Effect::ClearFlashLater(state.flash_generation));
+}
+
+/// The summary the current screen is about: the open run, else the queue selection.
+pub fn current_summary(state: &State) -> Option<&RunSummary> {
+    match &state.screen {
+        Screen::Run(view) => Some(&view.summary),
+        Screen::Queue => state.queue.current(),
+    }
+}
+
+fn open_prompt(state: &mut State, kind: PromptKind) {
+    if kind == PromptKind::Filter && !matches!(state.screen, Screen::Queue) {
+        return;
+    }
+    let previous = state.queue.filter_text.clone();
+    let input = if kind == PromptKind::Filter { TextInput::with_text(&previous) } else { TextInput::default() };
+    state.prompt = Some(Prompt { kind, input, error: None, previous });
+}
+
+fn prompt_key(state: &mut State, key: KeyEvent, is_ctrl_c: bool, fx: &mut Vec<Effect>) {
+    let Some(prompt) = &mut state.prompt else { return };
+    if is_ctrl_c {
+        return quit(state, fx);
+    }
+    match key.code {
+        KeyCode::Esc => {
+            let previous = prompt.previous.clone();
+            let kind = prompt.kind;
+            state.prompt = None;
+            if kind == PromptKind::Filter {
+                set_filter(state, &previous);
+            }
+        }
+        KeyCode::Enter => {
+            let kind = prompt.kind;
+            let text = prompt.input.text.clone();
+            match kind {
+                PromptKind::Filter => {
+                    if prompt.error.is_none() {
+                        state.prompt = None;
+                        state.queue.saved = None;
+                    }
+                }
+                PromptKind::Command => super::commands::execute(state, &text, fx),
+            }
+        }
+        _ => {
+            if prompt.input.handle(&key) && prompt.kind == PromptKind::Filter {
+                let text = prompt.input.text.clone();
+                live_filter(state, &text);
+            }
+        }
+    }
+}
+
+/// Apply the filter as typed; a parse error is shown inline and the last good view stays.
+fn live_filter(state: &mut State, text: &str) {
+    match Filter::parse(text) {
+        Ok(_) => {
+            set_filter(state, text);
+            if let Some(p) = &mut state.prompt {
+                p.error = None;
+            }
+        }
+        Err(e) => {
+            if let Some(p) = &mut state.prompt {
+                p.error = Some(e);
+            }
+        }
+    }
+}
+
+/// Replace the queue filter (text already known to parse, or falling back to no filter).
+pub fn set_filter(state: &mut State, text: &str) {
+    state.queue.filter = Filter::parse(text).unwrap_or_default();
+    state.queue.filter_text = text.to_string();
+    refresh_view(state);
+}
+
+fn cycle_saved(state: &mut State, forward: bool, fx: &mut Vec<Effect>) {
+    let n = state.settings.saved_filters.len();
+    if n == 0 {
+        return flash(state, "no saved filters; add them under [ui.filters] in the config".into(), true, fx);
+    }
+    let next = match (state.queue.saved, forward) {
+        (None, true) => 0,
+        (None, false) => n - 1,
+        (Some(i), true) => (i + 1) % n,
+        (Some(i), false) => (i + n - 1) % n,
+    };
+    apply_saved(state, next, fx);
+}
+
+/// Apply saved filter `index`; a saved filter that does not parse is reported, not applied.
+pub fn apply_saved(state: &mut State, index: usize, fx: &mut Vec<Effect>) {
+    let Some((name, expr)) = state.settings.saved_filters.get(index).cloned() else { return };
+    match Filter::parse(&expr) {
+        Ok(_) => {
+            set_filter(state, &expr);
+            state.queue.saved = Some(index);
+            flash(state, format!("filter {name}: {expr}"), false, fx);
+        }
+        Err(e) => flash(state, format!("saved filter {name} in [ui.filters] does not parse: {e}"), true, fx),
+    }
+}
+
+/// Re-filter and re-sort, keeping the selected run selected when it is still shown.
+pub fn refresh_view(state: &mut State) {
+    let q = &mut state.queue;
+    let keep = q.current().map(|s| s.id.clone());
+    let mut view = q.filter.apply(&q.all);
+    let all = &q.all;
+    let sort = q.sort;
+    view.sort_by(|a, b| {
+        let (x, y) = (&all[*a as usize], &all[*b as usize]);
+        let o = match sort {
+            SortColumn::Age => x.requested_at.cmp(&y.requested_at),
+            SortColumn::Expiry => x.expires_at.cmp(&y.expires_at),
+            SortColumn::Amount => y.amount.cmp(&x.amount),
+            SortColumn::Status => x.status.cmp(&y.status),
+            SortColumn::Action => x.action.cmp(&y.action),
+            SortColumn::Company => x.company.cmp(&y.company),
+            SortColumn::Requester => x.requester.cmp(&y.requester),
+        };
+        o.then_with(|| x.id.cmp(&y.id))
+    });
+    if q.reverse {
+        view.reverse();
+    }
+    q.view = view;
+    q.selected = keep.and_then(|id| q.view.iter().position(|i| all[*i as usize].id == id)).unwrap_or(0);
+    clamp_queue(state);
+}
+
+/// Keep the selection inside the view and the offset such that the selection is visible.
+fn clamp_queue(state: &mut State) {
+    let rows = layout::queue_rows(state.height).max(1);
+    let q = &mut state.queue;
+    q.selected = q.selected.min(q.view.len().saturating_sub(1));
+    if q.selected < q.offset {
+        q.offset = q.selected;
+    } else if q.selected >= q.offset + rows {
+        q.offset = q.selected + 1 - rows;
+    }
+    q.offset = q.offset.min(q.view.len().saturating_sub(rows));
+}
+
+fn move_by(state: &mut State, command: Command) {
+    let in_run = matches!(state.screen, Screen::Run(_));
+    let page = if in_run { layout::run_rows(state.height, state.wide()) } else { layout::queue_rows(state.height) };
+    let page = page.max(1);
+    let (cur, len) = match &state.screen {
+        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view)),
+        Screen::Queue => (state.queue.selected, state.queue.view.len()),
+    };
+    let last = if in_run { len.saturating_sub(page) } else { len.saturating_sub(1) };
+    let next = match command {
+        Command::Down => cur + 1,
+        Command::Up => cur.saturating_sub(1),
+        Command::Top => 0,
+        Command::Bottom => last,
+        Command::PageDown => cur + page,
+        Command::PageUp => cur.saturating_sub(page),
+        Command::HalfPageDown => cur + page / 2,
+        Command::HalfPageUp => cur.saturating_sub(page / 2),
+        _ => cur,
+    }
+    .min(last);
+    match &mut state.screen {
+        Screen::Run(view) => view.scroll[view.tab.index()] = next,
+        Screen::Queue => {
+            state.queue.selected = next;
+            clamp_queue(state);
+        }
+    }
+}
+
+fn open_selected(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(summary) = state.queue.current().cloned() else { return };
+    let id = summary.id.clone();
+    state.screen = Screen::Run(Box::new(RunView {
+        id: id.clone(),
+        summary,
+        detail: None,
+        error: None,
+        tab: Tab::Diff,
+        scroll: [0; 5],
+    }));
+    state.busy += 1;
+    fx.push(Effect::LoadDetail(id));
+}
+
+fn back(state: &mut State) {
+    match state.screen {
+        Screen::Run(_) => state.screen = Screen::Queue,
+        Screen::Queue if !state.queue.filter_text.is_empty() => {
+            state.queue.saved = None;
+            set_filter(state, "");
+        }
+        Screen::Queue => {}
+    }
+}
+
+fn copy_id(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(id) = current_summary(state).map(|s| s.id.to_string()) else { return };
+    if state.settings.clipboard == ClipboardMode::Off {
+        return flash(state, "copying is off ([ui] clipboard = \"off\")".into(), true, fx);
+    }
+    fx.push(Effect::WriteTerminal(super::clipboard::osc52(&id, state.settings.in_tmux)));
+    let note = if state.settings.in_tmux { " (tmux: needs set-clipboard on or allow-passthrough)" } else { "" };
+    flash(state, format!("copied {} (OSC 52){note}", crate::text::visible(&id)), false, fx);
+}
+
+fn dry_run(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(summary) = current_summary(state) else { return };
+    let request =
+        DecisionRequest { run_id: summary.id.clone(), kind: DecisionKind::DryRun, reason: None, reviewed_digest: None };
+    let text = format!("dry run of {}…", crate::text::visible(summary.id.as_str()));
+    state.busy += 1;
+    fx.push(Effect::Decide(request));
+    flash(state, text, false, fx);
+}
+
+/// The context the help overlay lists first.
+pub fn help_contexts() -> [Context; 5] {
+    [Context::Queue, Context::Run, Context::Dialog, Context::Help, Context::Global]
+}

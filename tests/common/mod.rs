@@ -1,0 +1,181 @@
+//! Shared test set-up: the USMF/DEMF run fixtures, an in-memory source, and a TUI state driven
+//! synchronously (effects run inline instead of on tokio).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use signoff::config::{ColorMode, UiConfig};
+use signoff::model::{GovernedRun, RunStatus, RunSummary, parse_run};
+use signoff::tui::action::{Action, Effect};
+use signoff::tui::keymap::Key;
+use signoff::tui::reducer::update;
+use signoff::tui::source::{Fixed, ReviewSource};
+use signoff::tui::state::State;
+use signoff::tui::theme::Theme;
+use signoff::tui::{TuiOptions, initial_state, views};
+
+/// The clock every test runs at, so ages and expiries are stable.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 15, 0, 0).single().expect("a valid fixed time")
+}
+
+/// Every run fixture, parsed.
+pub fn fixture_runs() -> Vec<GovernedRun> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs");
+    let mut paths: Vec<_> =
+        std::fs::read_dir(&dir).expect("fixtures/runs exists").flatten().map(|e| e.path()).collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(p).expect("fixture readable");
+            parse_run(&text, &p.display().to_string()).unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+/// Fixtures with a realistic spread of statuses, approvals and leases.
+pub fn fixture_pairs() -> Vec<(GovernedRun, RunSummary)> {
+    fixture_runs()
+        .into_iter()
+        .map(|run| {
+            let id = run.id.as_str().to_string();
+            let status = if id.contains("00482") || id.contains("000131") {
+                RunStatus::Stale
+            } else if id.contains("000098") {
+                RunStatus::Executed
+            } else if id.contains("jmorales") {
+                RunStatus::Rejected
+            } else {
+                RunStatus::Pending
+            };
+            let mut summary = RunSummary::of(&run, status);
+            if id.contains("000123") {
+                summary.lease_holder = Some("dana.whitley@contoso.com".into());
+            }
+            (run, summary)
+        })
+        .collect()
+}
+
+pub fn source() -> Fixed {
+    Fixed::new(fixture_pairs())
+}
+
+pub fn options(color: ColorMode) -> TuiOptions {
+    let mut ui = UiConfig { color, ..UiConfig::default() };
+    ui.filters = BTreeMap::from([
+        ("big-invoices".to_string(), "action:invoice amount>=10000".to_string()),
+        ("stale".to_string(), "status:stale".to_string()),
+    ]);
+    TuiOptions {
+        ui,
+        theme: None,
+        color: None,
+        read_only: false,
+        environment: "usmf-sandbox".into(),
+        production: false,
+        approver: "nina.patel@contoso.com".into(),
+    }
+}
+
+/// A harness: state, theme and the in-memory source, with effects run inline.
+pub struct Harness {
+    pub state: State,
+    pub theme: Theme,
+    pub source: Fixed,
+    /// Effects that were not run inline (terminal writes, flash timers, quit).
+    pub effects: Vec<Effect>,
+}
+
+impl Harness {
+    pub fn new(width: u16, height: u16) -> Harness {
+        Harness::with_options(width, height, options(ColorMode::Ansi16))
+    }
+
+    pub fn with_options(width: u16, height: u16, opts: TuiOptions) -> Harness {
+        let (state, theme) = initial_state(&opts, width, height, now()).expect("options are valid");
+        let mut h = Harness { state, theme, source: source(), effects: Vec::new() };
+        let summaries = h.source.summaries();
+        h.dispatch(Action::SummariesLoaded(summaries));
+        h
+    }
+
+    /// Apply an action and run the resulting effects synchronously.
+    pub fn dispatch(&mut self, action: Action) {
+        let mut queue = vec![action];
+        while let Some(a) = queue.pop() {
+            for effect in update(&mut self.state, a) {
+                match effect {
+                    Effect::LoadDetail(id) => {
+                        let r = self.source.detail(&id).map(Box::new);
+                        queue.push(Action::DetailLoaded(id, r));
+                    }
+                    Effect::Decide(req) => {
+                        let id = req.run_id.clone();
+                        queue.push(Action::Decided(id, self.source.decide(req)));
+                    }
+                    Effect::LoadSummaries => queue.push(Action::SummariesLoaded(self.source.summaries())),
+                    other => self.effects.push(other),
+                }
+            }
+        }
+    }
+
+    /// Press keys given as keymap specs separated by spaces (`j j enter`, `ctrl-d`).
+    pub fn press(&mut self, keys: &str) {
+        for spec in keys.split(' ').filter(|s| !s.is_empty()) {
+            let key = Key::parse(spec).unwrap_or_else(|e| panic!("{e}"));
+            let mut mods = KeyModifiers::NONE;
+            if key.ctrl {
+                mods |= KeyModifiers::CONTROL;
+            }
+            self.dispatch(Action::Key(KeyEvent::new(key.code, mods)));
+        }
+    }
+
+    /// Type text character by character (into a prompt or a dialog field).
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.dispatch(Action::Key(KeyEvent::new(crossterm::event::KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+    }
+
+    /// Move the queue selection to the run with this id.
+    pub fn select(&mut self, id: &str) {
+        self.press("g");
+        for _ in 0..self.state.queue.view.len() {
+            if self.state.queue.current().is_some_and(|s| s.id.as_str() == id) {
+                return;
+            }
+            self.press("j");
+        }
+        panic!("run {id} is not in the queue view");
+    }
+
+    pub fn render(&self) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(self.state.width, self.state.height)).expect("test backend");
+        terminal.draw(|f| views::draw(f, &self.state, &self.theme)).expect("draw");
+        terminal
+    }
+
+    /// The screen as text rows.
+    pub fn screen(&self) -> String {
+        let terminal = self.render();
+        let buf = terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,303 @@
+//! Reducer behaviour: keys in, state out.
+
+mod common;
+
+use common::{Harness, options};
+use signoff::config::ColorMode;
+use signoff::model::RunStatus;
+use signoff::tui::action::{Action, Effect};
+use signoff::tui::source::DecisionKind;
+use signoff::tui::state::{DialogKind, Focus, Overlay, Screen, Tab};
+
+fn dialog(h: &Harness) -> &signoff::tui::state::Dialog {
+    match &h.state.overlay {
+        Some(Overlay::Dialog(d)) => d,
+        other => panic!("no dialog open: {other:?}"),
+    }
+}
+
+#[test]
+fn first_state_is_loading_until_summaries_arrive() {
+    let (state, _) = signoff::tui::initial_state(&options(ColorMode::None), 80, 24, common::now()).unwrap();
+    assert!(state.loading && state.queue.all.is_empty());
+    let h = Harness::new(80, 24);
+    assert!(!h.state.loading);
+    assert_eq!(h.state.queue.view.len(), 22);
+}
+
+#[test]
+fn vim_and_arrow_keys_move_the_selection_and_clamp_at_the_ends() {
+    let mut h = Harness::new(80, 24);
+    h.press("j down j");
+    assert_eq!(h.state.queue.selected, 3);
+    h.press("k up");
+    assert_eq!(h.state.queue.selected, 1);
+    h.press("G");
+    assert_eq!(h.state.queue.selected, 21);
+    h.press("j end");
+    assert_eq!(h.state.queue.selected, 21);
+    assert!(h.state.queue.offset > 0, "the window scrolled to keep the selection visible");
+    h.press("home");
+    assert_eq!((h.state.queue.selected, h.state.queue.offset), (0, 0));
+    h.press("pgdown");
+    assert_eq!(h.state.queue.selected, 20);
+    h.press("ctrl-u");
+    assert_eq!(h.state.queue.selected, 10);
+}
+
+#[test]
+fn field_filter_narrows_by_action_and_exact_amount_and_esc_clears_it() {
+    let mut h = Harness::new(80, 24);
+    h.press("/");
+    h.type_text("action:journal amount>1240.00");
+    h.press("enter");
+    let shown: Vec<_> = h.state.queue.view.iter().map(|i| h.state.queue.all[*i as usize].id.to_string()).collect();
+    assert_eq!(shown, ["run-jnl-demf-00112", "run-jnl-usmf-00478", "run-jnl-usmf-00482"]);
+    assert!(h.state.prompt.is_none());
+    h.press("esc");
+    assert_eq!(h.state.queue.view.len(), 22);
+}
+
+#[test]
+fn a_filter_that_does_not_parse_keeps_the_prompt_open_with_the_error_and_the_last_good_view() {
+    let mut h = Harness::new(80, 24);
+    h.press("/");
+    h.type_text("status:stale");
+    assert_eq!(h.state.queue.view.len(), 2);
+    h.dispatch(Action::Paste(" amount>lots".into()));
+    h.press("enter");
+    let prompt = h.state.prompt.as_ref().expect("prompt still open");
+    assert!(prompt.error.as_deref().is_some_and(|e| e.contains("not a number")));
+    assert_eq!(h.state.queue.view.len(), 2);
+    h.press("esc");
+    assert_eq!(h.state.queue.view.len(), 22, "Esc restores the filter from before the prompt");
+}
+
+#[test]
+fn saved_filters_apply_by_key_and_by_command() {
+    let mut h = Harness::new(80, 24);
+    h.press("n");
+    assert_eq!(h.state.queue.filter_text, "action:invoice amount>=10000");
+    assert_eq!(h.state.queue.view.len(), 2);
+    for i in &h.state.queue.view {
+        let s = &h.state.queue.all[*i as usize];
+        assert!(s.action.short() == "invoice" && s.amount >= Some(rust_decimal::Decimal::from(10_000)));
+    }
+    h.press(":");
+    h.type_text("filter stale");
+    h.press("enter");
+    assert_eq!(h.state.queue.filter_text, "status:stale");
+    assert!(h.state.queue.view.iter().all(|i| h.state.queue.all[*i as usize].status == RunStatus::Stale));
+}
+
+#[test]
+fn sort_cycles_columns_and_reverse_flips_the_order() {
+    let mut h = Harness::new(80, 24);
+    h.press("s s g");
+    assert_eq!(h.state.queue.sort.label(), "amount");
+    let top = h.state.queue.current().unwrap().id.to_string();
+    assert_eq!(
+        h.state.queue.current().unwrap().amount,
+        Some(rust_decimal::Decimal::new(125_000_000, 2)),
+        "largest first"
+    );
+    h.press("S g");
+    assert_ne!(h.state.queue.current().unwrap().id.to_string(), top);
+}
+
+#[test]
+fn enter_opens_the_run_tab_switches_sections_and_esc_goes_back() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00478");
+    h.press("enter");
+    let Screen::Run(view) = &h.state.screen else { panic!("run view not open") };
+    assert!(view.detail.is_some());
+    h.press("tab");
+    assert_eq!(h.state.run_view().unwrap().tab, Tab::Lines);
+    h.press("shift-tab shift-tab");
+    assert_eq!(h.state.run_view().unwrap().tab, Tab::Audit);
+    h.press("esc");
+    assert!(matches!(h.state.screen, Screen::Queue));
+}
+
+#[test]
+fn approve_dialog_opens_with_cancel_focused_and_enter_there_does_nothing() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("a");
+    assert_eq!(dialog(&h).focus, Focus::Cancel);
+    h.press("enter");
+    assert!(h.state.overlay.is_none());
+    assert!(h.source.decisions().is_empty(), "nothing was decided");
+}
+
+#[test]
+fn approving_needs_tab_to_the_approve_button_and_emits_one_decision() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("enter a tab enter");
+    let decisions = h.source.decisions();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].kind, DecisionKind::Approve);
+    assert_eq!(decisions[0].run_id.as_str(), "run-inv-usmf-apinv-000124");
+    assert!(decisions[0].reviewed_digest.is_some(), "the reviewed payload digest travels with the decision");
+    assert_eq!(h.state.run_view().unwrap().summary.status, RunStatus::Executed);
+    assert!(h.state.flash.as_ref().is_some_and(|f| f.text.contains("executed")));
+}
+
+#[test]
+fn reject_without_a_reason_is_refused_and_focus_goes_to_the_reason() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("r tab enter");
+    assert!(h.source.decisions().is_empty());
+    let d = dialog(&h);
+    assert_eq!(d.focus, Focus::Reason);
+    assert!(d.error.as_deref().is_some_and(|e| e.contains("needs a reason")));
+    h.type_text("duplicate of APINV-000120");
+    h.press("tab tab enter");
+    let decisions = h.source.decisions();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].reason.as_deref(), Some("duplicate of APINV-000120"));
+}
+
+#[test]
+fn pasted_text_goes_into_the_focused_reason_field() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("r shift-tab");
+    h.dispatch(Action::Paste("vendor bank account\nnot verified".into()));
+    assert_eq!(dialog(&h).reason.as_ref().unwrap().text, "vendor bank account not verified");
+}
+
+#[test]
+fn production_confirm_requires_the_exact_environment_name() {
+    let mut opts = options(ColorMode::None);
+    opts.production = true;
+    opts.environment = "usmf-prod".into();
+    let mut h = Harness::with_options(80, 24, opts);
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("a tab enter");
+    assert_eq!(dialog(&h).focus, Focus::TypedName);
+    assert!(h.source.decisions().is_empty());
+    h.type_text("usmf-pro");
+    h.press("enter tab enter");
+    assert!(h.source.decisions().is_empty(), "a near miss is refused");
+    h.type_text("d");
+    h.press("tab tab enter");
+    assert_eq!(h.source.decisions().len(), 1);
+}
+
+#[test]
+fn quitting_with_typed_input_asks_first_and_cancel_returns_to_the_dialog() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("r shift-tab");
+    h.type_text("quarterly accrual");
+    h.press("ctrl-c");
+    assert_eq!(dialog(&h).kind, DialogKind::Quit);
+    assert!(!h.state.quit);
+    h.press("enter");
+    assert_eq!(dialog(&h).kind, DialogKind::Reject);
+    assert_eq!(dialog(&h).reason.as_ref().unwrap().text, "quarterly accrual");
+    h.press("ctrl-c tab enter");
+    assert!(h.state.quit);
+}
+
+#[test]
+fn q_typed_into_a_reason_is_text_not_quit() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("r shift-tab");
+    h.type_text("q");
+    assert!(!h.state.quit);
+    assert_eq!(dialog(&h).reason.as_ref().unwrap().text, "q");
+}
+
+#[test]
+fn read_only_disables_approve_and_reject_with_a_flash() {
+    let mut opts = options(ColorMode::None);
+    opts.read_only = true;
+    let mut h = Harness::with_options(80, 24, opts);
+    h.press("a");
+    assert!(h.state.overlay.is_none());
+    assert!(h.state.flash.as_ref().is_some_and(|f| f.error && f.text.contains("read-only")));
+    h.press("r");
+    assert!(h.state.overlay.is_none());
+}
+
+#[test]
+fn a_final_run_cannot_be_decided_again() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000098");
+    h.press("a");
+    assert!(h.state.overlay.is_none());
+    assert!(h.state.flash.as_ref().is_some_and(|f| f.text.contains("executed")));
+}
+
+#[test]
+fn y_copies_the_run_id_through_osc52() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("y");
+    let expected = signoff::tui::clipboard::osc52("run-jnl-usmf-00461", h.state.settings.in_tmux);
+    assert!(h.effects.contains(&Effect::WriteTerminal(expected)));
+}
+
+#[test]
+fn dry_run_asks_the_source_and_writes_nothing() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("d");
+    let decisions = h.source.decisions();
+    assert_eq!(decisions[0].kind, DecisionKind::DryRun);
+    assert_eq!(h.state.queue.current().unwrap().status, RunStatus::Pending);
+}
+
+#[test]
+fn command_line_reports_unknown_commands_inline() {
+    let mut h = Harness::new(80, 24);
+    h.press(":");
+    h.type_text("aprove");
+    h.press("enter");
+    assert!(h.state.prompt.as_ref().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("unknown command")));
+    h.press("esc :");
+    h.type_text("q");
+    h.press("enter");
+    assert!(h.state.quit);
+}
+
+#[test]
+fn help_opens_with_question_mark_and_f1_and_closes_with_esc() {
+    let mut h = Harness::new(80, 24);
+    h.press("?");
+    assert!(matches!(h.state.overlay, Some(Overlay::Help { .. })));
+    h.press("esc f1");
+    assert!(matches!(h.state.overlay, Some(Overlay::Help { .. })));
+    h.press("?");
+    assert!(h.state.overlay.is_none());
+}
+
+#[test]
+fn flash_clears_only_for_its_own_generation() {
+    let mut h = Harness::new(80, 24);
+    h.press("s");
+    let first = h.state.flash.clone().unwrap().generation;
+    h.press("s");
+    h.dispatch(Action::ClearFlash(first));
+    assert!(h.state.flash.is_some(), "an older timer does not clear a newer message");
+    h.dispatch(Action::ClearFlash(first + 1));
+    assert!(h.state.flash.is_none());
+}
+
+#[test]
+fn run_view_scrolls_with_j_g_and_half_pages_within_the_section() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-jnl-usmf-00478");
+    h.press("enter G");
+    let bottom = h.state.run_view().unwrap().scroll[0];
+    h.press("j");
+    assert_eq!(h.state.run_view().unwrap().scroll[0], bottom, "cannot scroll past the end");
+    h.press("g ctrl-d");
+    assert_eq!(h.state.run_view().unwrap().scroll[0], 7.min(bottom));
+}

@@ -1,0 +1,121 @@
+//! Snapshots of every view and dialog at 80×24, 120×40 and 200×50, and without colour.
+
+mod common;
+
+use common::{Harness, options};
+use ratatui::style::{Color, Modifier};
+use signoff::config::ColorMode;
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
+
+fn snap(name: &str, h: &Harness) {
+    let terminal = h.render();
+    insta::assert_snapshot!(format!("{name}_{}x{}", h.state.width, h.state.height), terminal.backend());
+}
+
+#[test]
+fn queue_lists_runs_with_counts_at_every_size() {
+    for (w, ht) in SIZES {
+        let h = Harness::new(w, ht);
+        snap("queue", &h);
+    }
+}
+
+#[test]
+fn run_view_shows_header_and_diff_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-inv-usmf-apinv-000124");
+        h.press("enter");
+        snap("run_view", &h);
+        h.press("tab");
+        snap("run_view_lines", &h);
+    }
+}
+
+#[test]
+fn help_overlay_is_generated_from_the_keymap_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.press("?");
+        snap("help", &h);
+    }
+}
+
+#[test]
+fn approve_dialog_sums_up_the_run_with_cancel_focused_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-inv-usmf-apinv-000123");
+        h.press("enter a");
+        snap("approve_dialog", &h);
+    }
+}
+
+#[test]
+fn reject_dialog_asks_for_a_reason_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-inv-usmf-apinv-000123");
+        h.press("r shift-tab");
+        h.type_text("duplicate of APINV-000120");
+        snap("reject_dialog", &h);
+    }
+}
+
+#[test]
+fn filter_prompt_narrows_the_queue_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.press("/");
+        h.type_text("action:invoice amount>1000");
+        snap("filter_prompt", &h);
+    }
+}
+
+#[test]
+fn filter_parse_error_is_shown_inline() {
+    let mut h = Harness::new(80, 24);
+    h.press("/");
+    h.type_text("amount>ten");
+    snap("filter_error", &h);
+}
+
+#[test]
+fn production_approve_requires_typing_the_environment_name() {
+    let mut opts = options(ColorMode::Ansi16);
+    opts.production = true;
+    opts.environment = "usmf-prod".into();
+    let mut h = Harness::with_options(80, 24, opts);
+    h.select("run-inv-usmf-apinv-000123");
+    h.press("a");
+    snap("production_approve", &h);
+}
+
+#[test]
+fn too_small_screen_names_the_needed_and_actual_size() {
+    let h = Harness::new(60, 20);
+    snap("too_small", &h);
+    assert!(h.screen().contains("terminal too small (need 80×24, have 60×20)"));
+}
+
+#[test]
+fn without_colour_views_carry_no_colour_and_the_selection_is_reversed() {
+    let mut h = Harness::with_options(80, 24, options(ColorMode::None));
+    snap("queue_no_color", &h);
+    let terminal = h.render();
+    let buf = terminal.backend().buffer();
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "a coloured cell without colour: {cell:?}"
+        );
+    }
+    // Row 2 is the first data row, selected.
+    assert!(buf[(0, 2)].modifier.contains(Modifier::REVERSED), "selection is not reversed");
+    h.select("run-inv-usmf-apinv-000123");
+    h.press("enter");
+    snap("run_view_no_color", &h);
+    h.press("r");
+    snap("reject_dialog_no_color", &h);
+}
