@@ -260,3 +260,72 @@ fn six_processes_creating_a_brand_new_store_at_once_all_succeed() {
         }
     }
 }
+
+fn fixtures(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir)
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn importing_the_fixture_runs_lists_every_one_of_them() {
+    let env = Env::new();
+    let files = json_files(&fixtures("runs"));
+    assert!(files.len() >= 15);
+    env.ok(&["runs", "import", arg(&fixtures("runs"))]);
+    let mut expected: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let run: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            run["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    expected.sort();
+    let mut listed: Vec<String> = env.list_json().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, expected);
+    assert!(env.ok(&["audit", "verify"]).contains(&format!("verified: {} events", files.len())));
+}
+
+#[test]
+fn hostile_fixture_runs_reach_the_terminal_escaped_in_list_and_show() {
+    let env = Env::new();
+    env.ok(&["runs", "import", arg(&fixtures("runs"))]);
+    let raw = |s: &str| s.chars().any(|c| signoff::text::classify(c).is_some() && c != '\n');
+    let table = env.ok(&["runs", "list"]);
+    assert!(!raw(&table), "raw control or invisible characters in:\n{table}");
+    for summary in env.list_json() {
+        let id = summary["id"].as_str().unwrap();
+        let text = env.ok(&["runs", "show", id]);
+        assert!(!raw(&text), "raw control or invisible characters in runs show {id}");
+    }
+}
+
+#[test]
+fn every_invalid_fixture_is_refused_by_import_naming_the_position_and_the_store_is_unchanged() {
+    let env = Env::new();
+    let good = json_files(&fixtures("runs")).remove(0);
+    env.ok(&["runs", "import", arg(&good)]);
+    let invalid = json_files(&fixtures("invalid"));
+    assert!(invalid.len() >= 8);
+    for file in invalid {
+        let expected = std::fs::read_to_string(file.with_extension("expected")).unwrap();
+        let out = env.run(&["runs", "import", arg(&fixtures("runs")), arg(&file)]);
+        assert_eq!(out.status.code(), Some(1), "{} was accepted", file.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in expected.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(stderr.contains(needle), "{}: expected {needle:?} in:\n{stderr}", file.display());
+        }
+        assert!(stderr.contains("nothing imported"), "{stderr}");
+    }
+    assert_eq!(env.list_json().len(), 1, "only the one good run imported first");
+    assert!(env.ok(&["audit", "verify"]).contains("verified: 1 events"));
+}

@@ -102,6 +102,7 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     let mut errors: Vec<String> = Vec::new();
     let mut runs: Vec<GovernedRun> = Vec::new();
     let mut files = 0usize;
+    let mut bad_files = 0usize;
     for path in paths {
         let expanded = match expand(path) {
             Ok(files) => files,
@@ -114,10 +115,16 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
             files += 1;
             let origin = file.display().to_string();
             match std::fs::read_to_string(&file) {
-                Err(e) => errors.push(format!("{origin}: cannot read: {e}")),
+                Err(e) => {
+                    bad_files += 1;
+                    errors.push(format!("{origin}: cannot read: {e}"));
+                }
                 Ok(text) => match parse_run(&text, &origin) {
                     Ok(run) => runs.push(run),
-                    Err(e) => errors.push(e.to_string()),
+                    Err(e) => {
+                        bad_files += 1;
+                        errors.push(e.to_string());
+                    }
                 },
             }
         }
@@ -127,8 +134,7 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
             eprintln!("{}", visible(error));
         }
         return Ok(fail(&format!(
-            "nothing imported: {} problem(s) in {files} file(s); fix them and import again",
-            errors.len()
+            "nothing imported: {bad_files} of {files} file(s) have problems (listed above); fix them and import again"
         )));
     }
     if runs.is_empty() {
