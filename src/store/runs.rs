@@ -126,7 +126,10 @@ impl Store {
     pub fn get(&self, id: &RunId) -> Result<Option<StoredRun>, StoreError> {
         let row: Option<(String, String, String, String, String)> = self
             .conn
-            .prepare_cached("SELECT payload, status, digest, imported_at, updated_at FROM runs WHERE id = ?1")?
+            .prepare_cached(
+                "SELECT p.payload, r.status, r.digest, r.imported_at, r.updated_at
+                 FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = ?1",
+            )?
             .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
             .optional()?;
         let Some((payload, status, digest, imported_at, updated_at)) = row else {
@@ -217,8 +220,8 @@ fn insert_run(
     let summary = RunSummary::of(run, RunStatus::Pending);
     conn.prepare_cached(
         "INSERT INTO runs (id, action, status, environment, company, target, amount, currency, requester,
-                           requested_at, expires_at, required_approvals, payload, digest, imported_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                           requested_at, expires_at, required_approvals, digest, imported_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
     )?
     .execute(params![
         run.id.as_str(),
@@ -233,10 +236,11 @@ fn insert_run(
         ts(run.requested_at),
         ts(run.expires_at),
         run.route.required_approvals,
-        payload,
         digest,
         now
     ])?;
+    conn.prepare_cached("INSERT INTO run_payloads (run_id, payload) VALUES (?1, ?2)")?
+        .execute(params![run.id.as_str(), payload])?;
     insert_history(conn, &run.id, None, RunStatus::Pending, actor, now, &json!({ "event": "imported" }))
 }
 
