@@ -105,8 +105,7 @@ impl Store {
                     (SELECT COUNT(*) FROM approvals a WHERE a.run_id = r.id),
                     r.required_approvals, l.holder
              FROM runs r LEFT JOIN leases l ON l.run_id = r.id AND l.expires_at > ?1
-             WHERE (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.action = ?3) AND (?4 IS NULL OR r.company = ?4)
-             ORDER BY r.requested_at, r.id",
+             WHERE (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.action = ?3) AND (?4 IS NULL OR r.company = ?4)",
         )?;
         let company = filter.company.as_deref().map(str::to_ascii_lowercase);
         let mut rows = stmt.query(params![
@@ -119,6 +118,9 @@ impl Store {
         while let Some(row) = rows.next()? {
             out.push(summary_from_row(row)?);
         }
+        // Sorting here is several times cheaper than ORDER BY, which walks an index and then looks up
+        // every row; the pair is unique, so an unstable sort is deterministic.
+        out.sort_unstable_by(|a, b| a.requested_at.cmp(&b.requested_at).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
 

@@ -36,7 +36,6 @@ const MIGRATIONS: &[&str] = &[
         run_id  TEXT PRIMARY KEY NOT NULL REFERENCES runs(id),
         payload TEXT NOT NULL              -- the run's canonical JSON
     ) STRICT;
-    CREATE INDEX runs_by_requested ON runs(requested_at, id);
 
     CREATE TABLE status_history (
         id          INTEGER PRIMARY KEY,
