@@ -12,8 +12,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use signoff::model::RunSummary;
 use signoff::store::{RunFilter, Store};
 
-/// Bytes held by the summaries: the vector's slots plus every string's heap buffer.
-fn summaries_bytes(summaries: &[RunSummary]) -> usize {
+/// Bytes held by the summaries: the vector's allocated slots plus every string's heap buffer.
+fn summaries_bytes(summaries: &Vec<RunSummary>) -> usize {
     let heap = |s: &str| s.len();
     let strings: usize = summaries
         .iter()
@@ -26,7 +26,7 @@ fn summaries_bytes(summaries: &[RunSummary]) -> usize {
                 + s.lease_holder.as_deref().map_or(0, heap)
         })
         .sum();
-    summaries.len() * std::mem::size_of::<RunSummary>() + strings
+    summaries.capacity() * std::mem::size_of::<RunSummary>() + strings
 }
 
 fn build_store(path: &Path, count: u32) {

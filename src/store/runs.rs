@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -290,26 +291,34 @@ fn history_of(conn: &Connection, id: &RunId) -> Result<Vec<StatusChange>, StoreE
 }
 
 fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RunSummary, StoreError> {
-    let action: String = row.get(1)?;
-    let status: String = row.get(2)?;
-    let amount: Option<String> = row.get(5)?;
+    // Borrow the columns that are parsed rather than kept: 100,000 rows, five allocations saved each.
+    let action = borrowed_text(row, 1)?;
+    let amount = match row.get_ref(5)? {
+        ValueRef::Null => None,
+        _ => {
+            let a = borrowed_text(row, 5)?;
+            Some(Decimal::from_str_exact(a).map_err(|e| StoreError::corrupt("run amount", format!("'{a}': {e}")))?)
+        }
+    };
     Ok(RunSummary {
         id: RunId(row.get(0)?),
-        action: Action::from_str(&action).map_err(|e| StoreError::corrupt("run action", e))?,
-        status: parse_status(&status)?,
+        action: Action::from_str(action).map_err(|e| StoreError::corrupt("run action", e))?,
+        status: parse_status(borrowed_text(row, 2)?)?,
         company: row.get(3)?,
         target: row.get(4)?,
-        amount: amount
-            .map(|a| Decimal::from_str_exact(&a).map_err(|e| StoreError::corrupt("run amount", format!("'{a}': {e}"))))
-            .transpose()?,
+        amount,
         currency: row.get(6)?,
         requester: row.get(7)?,
-        requested_at: parse_ts("run request time", &row.get::<_, String>(8)?)?,
-        expires_at: parse_ts("run expiry", &row.get::<_, String>(9)?)?,
+        requested_at: parse_ts("run request time", borrowed_text(row, 8)?)?,
+        expires_at: parse_ts("run expiry", borrowed_text(row, 9)?)?,
         approvals: row.get(10)?,
         required_approvals: row.get(11)?,
         lease_holder: row.get(12)?,
     })
+}
+
+fn borrowed_text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<&'r str, StoreError> {
+    row.get_ref(index)?.as_str().map_err(|e| StoreError::corrupt(format!("runs column {index}"), e))
 }
 
 pub(crate) fn parse_status(text: &str) -> Result<RunStatus, StoreError> {
