@@ -87,6 +87,10 @@ pub struct Data {
     pub next_journal: u64,
     /// Posted journals already reversed: `company/journal` → reversing journal number.
     pub reversed: BTreeMap<String, String>,
+    /// While set, journal totals are recomputed once at the end (bulk inserts, `$batch`), not per line.
+    pub deferred_totals: Option<std::collections::BTreeSet<(String, String)>>,
+    /// The highest line number handed out per `company/journal` (F&O never reuses one).
+    pub last_line: HashMap<String, Decimal>,
 }
 
 impl Default for Data {
@@ -97,6 +101,8 @@ impl Default for Data {
             next_voucher: 1_000,
             next_journal: 900,
             reversed: BTreeMap::new(),
+            deferred_totals: None,
+            last_line: HashMap::new(),
         }
     }
 }
