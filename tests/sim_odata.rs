@@ -19,11 +19,12 @@ async fn a_single_invoice_comes_with_its_etag_context_and_odata_headers() {
     let body = a.json();
     assert_eq!(body["@odata.context"], format!("{}/data/$metadata#VendorInvoiceHeaders/$entity", sim.base_url()));
     assert_eq!(body["@odata.etag"], a.header("etag").unwrap());
-    assert_eq!(body["@odata.etag"], etag_for(1, 68719512263));
-    assert_eq!(body["InvoiceNumber"], "AOS-2026-0117");
+    assert_eq!(body["@odata.etag"], etag_for(1, 5637144577));
+    assert_eq!(body["RecId"], 5637144577_i64);
+    assert_eq!(body["InvoiceNumber"], "SI-2026-4471");
     assert_eq!(body["IsApproved"], "No");
     // Exact decimals: the amount's text is as stored, no float round trip.
-    assert!(a.text.contains("\"ImportedAmount\":412.18"), "{}", a.text);
+    assert!(a.text.contains("\"ImportedAmount\":12.50"), "{}", a.text);
 }
 
 #[tokio::test]
@@ -127,7 +128,7 @@ async fn filter_with_enum_literals_and_select_shape_the_answer() {
     );
     let numbers: Vec<&str> =
         body["value"].as_array().unwrap().iter().map(|v| v["JournalBatchNumber"].as_str().unwrap()).collect();
-    assert_eq!(numbers, vec!["00123", "00125", "00126"]);
+    assert_eq!(numbers, vec!["00461", "00478", "00482", "00123", "00125", "00126"]);
     let first = body["value"][0].as_object().unwrap();
     let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
     keys.sort();
@@ -157,12 +158,15 @@ async fn patch_with_a_stale_if_match_gets_412_and_changes_nothing() {
         "PATCH",
         INVOICE,
         &[("if-match", &etag)],
-        Some(r#"{"InvoiceDescription":"Office supplies Q1"}"#.into()),
+        Some(r#"{"InvoiceDescription":"Cable ties, facilities (Q4)"}"#.into()),
     )
     .await;
     assert_eq!(stale.status, 412, "{}", stale.text);
     assert!(infolog(&stale.json()).contains("ETag"));
-    assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["InvoiceDescription"], "Office supplies");
+    assert_eq!(
+        sim.record("VendorInvoiceHeaders", &keys).unwrap()["InvoiceDescription"],
+        "Replacement cable ties, facilities"
+    );
 
     let ok = send(
         &sim,
@@ -170,13 +174,13 @@ async fn patch_with_a_stale_if_match_gets_412_and_changes_nothing() {
         "PATCH",
         INVOICE,
         &[("if-match", &new_etag)],
-        Some(r#"{"InvoiceDescription":"Office supplies Q1"}"#.into()),
+        Some(r#"{"InvoiceDescription":"Cable ties, facilities (Q4)"}"#.into()),
     )
     .await;
     assert_eq!(ok.status, 204, "{}", ok.text);
     assert!(ok.text.is_empty());
     let after = sim.record("VendorInvoiceHeaders", &keys).unwrap();
-    assert_eq!(after["InvoiceDescription"], "Office supplies Q1");
+    assert_eq!(after["InvoiceDescription"], "Cable ties, facilities (Q4)");
     assert_ne!(after["@odata.etag"], new_etag.as_str());
     let without = send(&sim, &token, "PATCH", INVOICE, &[], Some(r#"{"IsOnHold":"Yes"}"#.into())).await;
     assert_eq!(without.status, 204, "If-Match is optional");

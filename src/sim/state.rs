@@ -60,7 +60,9 @@ impl Table {
     }
 
     /// Insert a complete record; fails when the key is taken or incomplete.
-    pub fn insert(&mut self, record: Record) -> Result<(), String> {
+    pub fn insert(&mut self, mut record: Record) -> Result<(), String> {
+        // RecId is served as a read-only property, always equal to the row's own.
+        record.fields.insert("RecId".into(), Value::from(record.rec_id));
         let key = key_string(self.def, &record.fields)
             .ok_or_else(|| format!("a record of {} lacks one of its keys {:?}", self.def.set, self.def.keys))?;
         if self.index.contains_key(&key) {

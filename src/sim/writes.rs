@@ -31,7 +31,10 @@ pub fn parse_body(def: &EntityDef, body: &[u8]) -> Result<Map<String, Value>, Re
             ));
         };
         check_type(prop.ty, &k, &v).map_err(|m| Reply::odata_error(400, &m))?;
-        out.insert(k, v);
+        // RecId is the system's: a write never sets it.
+        if k != "RecId" {
+            out.insert(k, v);
+        }
     }
     Ok(out)
 }
