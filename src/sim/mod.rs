@@ -37,7 +37,7 @@ pub use state::etag_for;
 use server::{Shared, lock};
 
 /// How to start a simulator.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SimOptions {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
@@ -70,6 +70,23 @@ impl Default for SimOptions {
             closed_periods: Vec::new(),
             latency: Duration::ZERO,
         }
+    }
+}
+
+impl std::fmt::Debug for SimOptions {
+    /// The client secret is never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimOptions")
+            .field("port", &self.port)
+            .field("tenant", &self.tenant)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &MASK)
+            .field("seed", &self.seed)
+            .field("page_size", &self.page_size)
+            .field("closed_periods", &self.closed_periods)
+            .field("latency", &self.latency)
+            .finish()
     }
 }
 
@@ -129,7 +146,6 @@ pub enum SimError {
 }
 
 /// A running simulator. Stops when [`Simulator::shutdown`] is awaited or when dropped.
-#[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -327,6 +343,13 @@ impl Simulator {
                 abort.abort();
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Simulator {
+    /// Only where it listens: its state holds tokens and the client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("base_url", &self.shared.base).finish_non_exhaustive()
     }
 }
 

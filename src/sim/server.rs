@@ -25,8 +25,7 @@ use super::reply::Reply;
 use super::state::{Data, text_field};
 use super::{LoggedRequest, batch, log, services};
 
-/// Everything the handlers share.
-#[derive(Debug)]
+/// Everything the handlers share (no `Debug`: it holds tokens and the client secret).
 pub struct Shared {
     pub data: Mutex<Data>,
     pub tokens: Mutex<Tokens>,
