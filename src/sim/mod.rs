@@ -254,10 +254,10 @@ impl Simulator {
     /// Insert many records in one go (set-up for paging tests and benchmarks).
     pub fn insert_records(&self, entity_set: &str, records: Vec<Value>) -> Result<usize, SimError> {
         let count = records.len();
-        for r in records {
-            self.internal(entity_set, "POST", None, &r)?;
-        }
-        Ok(count)
+        writes::defer_totals(&mut lock(&self.shared.data));
+        let result = records.iter().try_for_each(|r| self.internal(entity_set, "POST", None, r).map(|_| ()));
+        writes::finish_deferred(&mut lock(&self.shared.data));
+        result.map(|_| count)
     }
 
     /// A record as F&O serves it (with `@odata.etag`), in any company.

@@ -272,5 +272,5 @@ pub fn mapped_user(data: &Data, client_id: &str) -> Option<Map<String, Value>> {
         .rows
         .values()
         .find(|r| text_field(&r.fields, "UserID").eq_ignore_ascii_case(user_id))?;
-    (user.fields.get("Enabled") == Some(&Value::Bool(true))).then(|| user.fields.clone())
+    (text_field(&user.fields, "Enabled") == "Yes").then(|| user.fields.clone())
 }
