@@ -1,7 +1,7 @@
 //! Store speed: importing 10,000 runs (target ≤ 3 s), and opening a 100,000-run store and loading every
 //! queue summary (target ≤ 250 ms, ≤ 100 MB for the summaries).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/store_common/mod.rs"]
 mod common;
 
 use std::hint::black_box;

@@ -5,18 +5,12 @@ use std::process::Output;
 
 use signoff::sim::{SimOptions, Simulator};
 
-/// The template config pointed at the simulator (its operation names differ from the template's today).
+/// The template config pointed at the simulator (its operation names are the simulator's).
 fn config_text(sim: &Simulator) -> String {
     signoff::config::template()
         .replace("https://contoso-test.sandbox.operations.dynamics.com", &sim.base_url())
         .replace("00000000-0000-0000-0000-000000000000", &sim.options().client_id)
         .replace("# authority_host = \"http://127.0.0.1:8443\"", &format!("authority_host = \"{}\"", sim.base_url()))
-        .replace("approveInvoice", "signoffApprove")
-        .replace("rejectInvoice", "signoffReject")
-        .replace("recallInvoice", "signoffRecall")
-        .replace("LedgerJournalService", "SignoffJournalService")
-        .replace("voucher = \"_voucher\"", "journal = \"_journalBatchNumber\"")
-        .replace("[managed_objects.ledger_dimension]\nentity_set = \"FinancialDimensionValues\"\nfields = [\"Description\", \"IsSuspended\"]\n", "")
 }
 
 async fn run(dir: &Path, config: &str, secret: &str, args: &[&str]) -> Output {
@@ -91,7 +85,7 @@ async fn sync_metadata_passes_for_a_config_the_simulator_satisfies() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(
-        shown.contains("catalog: ") && shown.contains("ok: 4 managed object(s) and 6 operation(s) verified"),
+        shown.contains("catalog: ") && shown.contains("ok: 5 managed object(s) and 6 operation(s) verified"),
         "{shown}"
     );
 }
@@ -103,7 +97,10 @@ async fn sync_metadata_reports_a_missing_field_and_a_missing_operation() {
     let config = config_text(&sim)
         .replace("fields = [\"DueDate\", \"InvoiceDescription\",", "fields = [\"DueDate\", \"InvoiceDescripton\",")
         .replace("action = \"signoffRecall\"", "action = \"recallInvoice\"")
-        .replace("SignoffJournalService/reverse", "SignoffJournalService/reverseVoucher");
+        .replace(
+            "kind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffReverse\"",
+            "kind = \"custom-service\"\nservice = \"SignoffServices/SignoffJournalService/reverseVoucher\"",
+        );
     let out = run(dir.path(), &config, &sim.options().client_secret, &["connector", "sync-metadata"]).await;
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");

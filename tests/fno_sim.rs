@@ -31,17 +31,9 @@ fn settings(sim: &Simulator) -> FnoSettings {
     }
 }
 
-/// The template config, pointed at the simulator's operation names (see the report: they differ today).
+/// The template config: its operation names are the set the simulator ships.
 pub fn sim_config() -> Config {
-    let text = signoff::config::template()
-        .replace("approveInvoice", "signoffApprove")
-        .replace("rejectInvoice", "signoffReject")
-        .replace("recallInvoice", "signoffRecall")
-        .replace("LedgerJournalService", "SignoffJournalService")
-        .replace("voucher = \"_voucher\"", "journal = \"_journalBatchNumber\"");
-    let mut config: Config = toml::from_str(&text).unwrap();
-    config.managed_objects.remove("ledger_dimension");
-    config
+    toml::from_str(signoff::config::template()).unwrap()
 }
 
 fn token_requests(sim: &Simulator) -> usize {

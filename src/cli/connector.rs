@@ -181,13 +181,17 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
     };
     let mut mismatches = verify(&catalog, config);
     mismatches.extend(verify_services(&client, config).await);
-    // TODO(lead): store `crate::fno::metadata::catalog_to_json(&catalog)` with a timestamp once the store lands.
+    // The catalog is stored even with mismatches: it is what F&O really has, and policy and rollback
+    // readiness read it (a configured operation F&O lacks then shows as "not ready").
+    let synced_at = ctx.open_store()?.save_catalog(&crate::fno::metadata::catalog_to_json(&catalog)?, &ctx.actor())?;
+    tracing::info!(%synced_at, "metadata catalog stored");
     let report = SyncReport { summary: catalog.summary(), mismatches };
     let mut out = std::io::stdout().lock();
     if ctx.globals.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         writeln!(out, "catalog: {}", report.summary)?;
+        writeln!(out, "stored in {} at {}", ctx.store_path().display(), synced_at.to_rfc3339())?;
         let (objects, operations) = (config.managed_objects.len(), config.operations.len());
         if report.mismatches.is_empty() {
             writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;

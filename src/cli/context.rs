@@ -36,4 +36,16 @@ impl Context {
     pub fn open_store(&self) -> Result<Store, StoreError> {
         Store::open(&self.store_path())
     }
+
+    /// Who is acting (recorded in the store and audit log): the configured approver, else the OS user.
+    pub fn actor(&self) -> String {
+        self.loaded
+            .config
+            .approver
+            .id
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("USERNAME").ok())
+            .unwrap_or_else(|| "unknown".to_string())
+    }
 }

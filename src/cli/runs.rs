@@ -58,18 +58,6 @@ pub fn run(globals: &Globals, cmd: RunsCommand) -> anyhow::Result<u8> {
     }
 }
 
-/// Who the store records as acting: the configured approver, else the OS user.
-pub(crate) fn actor(ctx: &Context) -> String {
-    ctx.loaded
-        .config
-        .approver
-        .id
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("USERNAME").ok())
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
 /// Print a failure (made visible: it may quote hostile data) and return the failure exit code.
 fn fail(message: &str) -> u8 {
     eprintln!("error: {}", visible(message));
@@ -144,7 +132,7 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         Ok(store) => store,
         Err(e) => return Ok(store_failure(&e)),
     };
-    let report = match store.import(&runs, &actor(ctx)) {
+    let report = match store.import(&runs, &ctx.actor()) {
         Ok(report) => report,
         Err(e) => return Ok(fail(&format!("nothing imported: {e}"))),
     };

@@ -52,7 +52,7 @@ pub fn banner(base: &str, o: &SimOptions) -> String {
          client id        {client}\n\n\
          Export the client secret (this is a simulator-only value):\n\n  export SIGNOFF_SIM_SECRET='{secret}'\n\n\
          Config snippet:\n\n\
-         [environment]\nname = \"sim\"\nurl = \"{base}\"\nkind = \"sandbox\"\ndefault_company = \"usmf\"\n\n\
+         [environment]\nname = \"usmf-sandbox\"\nurl = \"{base}\"\nkind = \"sandbox\"\ndefault_company = \"usmf\"\n\n\
          [auth]\ntenant = \"{tenant}\"\nclient_id = \"{client}\"\nauthority_host = \"{base}\"\n\
          client_secret_env = \"SIGNOFF_SIM_SECRET\"\n\n\
          [operations.invoice_approve]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffApprove\"\nparameters = {{ comment = \"_comment\" }}\n\n\
