@@ -27,7 +27,7 @@ pub struct LineEntry {
 impl LineEntry {
     /// Whether a view folds this line by default.
     pub fn folds(&self) -> bool {
-        self.kind == ChangeKind::Unchanged && !self.drift
+        self.kind == ChangeKind::Unchanged && !self.drift && self.fields.rows.iter().all(|r| !r.hostile)
     }
 }
 
