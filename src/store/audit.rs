@@ -1,0 +1,259 @@
+//! The tamper-evident audit log: an append-only hash chain (see `docs/audit.md`).
+//!
+//! Each event is hashed as
+//!
+//! ```text
+//! hash = lowercase_hex( SHA-256( prev_hash || canonical_json(event) ) )
+//! ```
+//!
+//! where `prev_hash` is the previous event's `hash` as 64 lowercase hex ASCII bytes ([`GENESIS_HASH`],
+//! 64 zeros, for event #1), and `canonical_json(event)` is the UTF-8 text of the object
+//! `{"actor":…,"at":…,"kind":…,"payload":…,"run_id":…,"seq":…}` written by [`super::canonical`]: keys
+//! sorted, no whitespace, `at` as RFC 3339 UTC with nine fractional digits and `Z`, `run_id` a string or
+//! `null`, `seq` an integer counting from 1 without gaps. The store also keeps the newest `(seq, hash)`
+//! in `audit_head`, so deleting the newest events is detected as well.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::canonical::{write_string, write_value};
+use super::{Store, StoreError, parse_ts, ts};
+use crate::model::RunId;
+
+/// The `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit event with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub run_id: Option<RunId>,
+    /// What happened, e.g. `run.imported`, `run.status`, `lease.acquired`, `approval.recorded`.
+    pub kind: String,
+    pub payload: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A chain that verified: how many events it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AuditVerified {
+    pub events: u64,
+}
+
+impl AuditEvent {
+    /// The canonical JSON the hash covers (everything but the two hashes).
+    pub fn canonical_json(&self) -> String {
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"actor\":");
+        write_string(&mut out, &self.actor);
+        out.push_str(",\"at\":");
+        write_string(&mut out, &ts(self.at));
+        out.push_str(",\"kind\":");
+        write_string(&mut out, &self.kind);
+        out.push_str(",\"payload\":");
+        write_value(&mut out, &self.payload);
+        out.push_str(",\"run_id\":");
+        match &self.run_id {
+            Some(id) => write_string(&mut out, id.as_str()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"seq\":");
+        out.push_str(&self.seq.to_string());
+        out.push('}');
+        out
+    }
+
+    /// The hash this event must carry, given its `prev_hash`.
+    pub fn compute_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.prev_hash.as_bytes());
+        hasher.update(self.canonical_json().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    /// Whether the stored hash matches the content (checks one event alone, e.g. in an evidence bundle).
+    pub fn hash_is_valid(&self) -> bool {
+        self.compute_hash() == self.hash
+    }
+}
+
+/// Walk a whole chain in seq order; the first broken event is named.
+/// `head` is the `(seq, hash)` recorded as newest, if any.
+pub fn verify_chain<I>(events: I, head: Option<(i64, &str)>) -> Result<AuditVerified, StoreError>
+where
+    I: IntoIterator<Item = Result<AuditEvent, (i64, String)>>,
+{
+    let broken = |seq: i64, reason: String| StoreError::AuditBroken { seq, reason };
+    let mut expected_seq = 1_i64;
+    let mut prev_hash = GENESIS_HASH.to_string();
+    for event in events {
+        let event = event.map_err(|(seq, reason)| broken(seq, reason))?;
+        if event.seq > expected_seq {
+            return Err(broken(
+                expected_seq,
+                format!("the event is missing (deleted?): the next stored event is #{}", event.seq),
+            ));
+        }
+        if event.seq < expected_seq {
+            return Err(broken(event.seq, format!("events are out of order: expected #{expected_seq}")));
+        }
+        if event.prev_hash != prev_hash {
+            return Err(broken(event.seq, "its prev_hash is not the hash of the event before it".into()));
+        }
+        if !event.hash_is_valid() {
+            return Err(broken(
+                event.seq,
+                "its content does not match its hash (actor, time, run, kind or payload altered)".into(),
+            ));
+        }
+        prev_hash = event.hash;
+        expected_seq += 1;
+    }
+    let last = expected_seq - 1;
+    match head {
+        None if last == 0 => {}
+        None => return Err(broken(last, "the chain head record is missing".into())),
+        Some((seq, _)) if seq > last => {
+            return Err(broken(last + 1, format!("events #{}..#{seq} are missing (deleted?)", last + 1)));
+        }
+        Some((seq, hash)) if seq != last || hash != prev_hash => {
+            return Err(broken(last, format!("the chain head records #{seq}, which does not match this event")));
+        }
+        Some(_) => {}
+    }
+    Ok(AuditVerified { events: u64::try_from(last).unwrap_or(0) })
+}
+
+/// Append one event inside the caller's write transaction.
+pub(crate) fn append(
+    conn: &Connection,
+    actor: &str,
+    run_id: Option<&RunId>,
+    kind: &str,
+    payload: Value,
+) -> Result<AuditEvent, StoreError> {
+    let head: Option<(i64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let (last_seq, prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+    let mut event = AuditEvent {
+        seq: last_seq + 1,
+        at: Utc::now(),
+        actor: actor.to_string(),
+        run_id: run_id.cloned(),
+        kind: kind.to_string(),
+        payload,
+        prev_hash,
+        hash: String::new(),
+    };
+    event.hash = event.compute_hash();
+    let mut payload_text = String::new();
+    write_value(&mut payload_text, &event.payload);
+    conn.prepare_cached(
+        "INSERT INTO audit_events (seq, at, actor, run_id, kind, payload, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        event.seq,
+        ts(event.at),
+        event.actor,
+        event.run_id.as_ref().map(RunId::as_str),
+        event.kind,
+        payload_text,
+        event.prev_hash,
+        event.hash
+    ])?;
+    conn.prepare_cached(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )?
+    .execute(params![event.seq, event.hash])?;
+    Ok(event)
+}
+
+const EVENT_COLUMNS: &str = "seq, at, actor, run_id, kind, payload, prev_hash, hash";
+
+/// Read one row; a row that cannot even be read is reported as broken at its seq.
+fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AuditEvent, (i64, String)>> {
+    let seq: i64 = row.get(0)?;
+    let at: String = row.get(1)?;
+    let payload: String = row.get(5)?;
+    let at = match parse_ts("audit time", &at) {
+        Ok(at) => at,
+        Err(e) => return Ok(Err((seq, e.to_string()))),
+    };
+    let payload = match serde_json::from_str(&payload) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err((seq, format!("its payload is not valid JSON: {e}")))),
+    };
+    Ok(Ok(AuditEvent {
+        seq,
+        at,
+        actor: row.get(2)?,
+        run_id: row.get::<_, Option<String>>(3)?.map(RunId),
+        kind: row.get(4)?,
+        payload,
+        prev_hash: row.get(6)?,
+        hash: row.get(7)?,
+    }))
+}
+
+impl Store {
+    /// Append an audit event in its own transaction.
+    pub fn append_audit(
+        &self,
+        actor: &str,
+        run_id: Option<&RunId>,
+        kind: &str,
+        payload: Value,
+    ) -> Result<AuditEvent, StoreError> {
+        let tx = self.write_tx()?;
+        let event = append(&tx, actor, run_id, kind, payload)?;
+        tx.commit()?;
+        Ok(event)
+    }
+
+    /// Walk the whole chain; `Err(StoreError::AuditBroken { seq, reason })` names the first broken event.
+    pub fn verify_audit(&self) -> Result<AuditVerified, StoreError> {
+        // One read transaction: a consistent snapshot even while other processes append.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let head: Option<(i64, String)> = tx
+            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let mut stmt = tx.prepare(&format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"))?;
+        let rows = stmt.query_map([], event_from_row)?;
+        let mut db_error = None;
+        let events = rows.map_while(|row| match row {
+            Ok(event) => Some(event),
+            Err(e) => {
+                db_error = Some(e);
+                None
+            }
+        });
+        let verdict = verify_chain(events, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())));
+        if let Some(e) = db_error {
+            return Err(e.into());
+        }
+        verdict
+    }
+
+    /// Every audit event about one run, in order (for an evidence bundle).
+    pub fn audit_events(&self, run_id: &RunId) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE run_id = ?1 ORDER BY seq"))?;
+        let rows = stmt.query_map([run_id.as_str()], event_from_row)?;
+        let mut events = Vec::new();
+        for row in rows {
+            events.push(row?.map_err(|(seq, reason)| StoreError::AuditBroken { seq, reason })?);
+        }
+        Ok(events)
+    }
+}

@@ -1,0 +1,62 @@
+//! What can go wrong with the store, each message saying the likely cause and what to do.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{RunId, RunStatus};
+
+/// An error from the run store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the store directory {path}: {source}; check the path and its permissions")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot open the store {path}: {source}; check that it is a signoff store and that you may write to it")]
+    Open { path: PathBuf, source: rusqlite::Error },
+
+    #[error(
+        "the store {path} has schema version {found}, but this signoff understands at most version {supported}; \
+         it was written by a newer signoff: upgrade signoff before using this store"
+    )]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
+
+    #[error("store database error: {0}")]
+    Database(#[from] rusqlite::Error),
+
+    #[error(
+        "run {id} is already in the store with different content (stored digest {stored_digest}, \
+         new digest {new_digest}); an imported run never changes: give the new proposal a new id"
+    )]
+    Conflict { id: RunId, stored_digest: String, new_digest: String },
+
+    #[error("no run {id} in the store; `signoff runs list` shows the runs it holds")]
+    UnknownRun { id: RunId },
+
+    #[error("run {id} is {actual}, not {}; it cannot become {to} (someone else may have decided it first)",
+        expected_list(.expected))]
+    StatusConflict { id: RunId, actual: RunStatus, expected: Vec<RunStatus>, to: RunStatus },
+
+    #[error("run {id} is being reviewed by {holder} until {expires}; wait for the lease to end or ask them")]
+    LeaseHeld { id: RunId, holder: String, expires: DateTime<Utc> },
+
+    #[error("{approver} has already approved run {id}; a quorum counts distinct people")]
+    AlreadyApproved { id: RunId, approver: String },
+
+    #[error("the store holds unreadable data ({what}): {detail}; the file may have been edited by hand")]
+    Corrupt { what: String, detail: String },
+
+    #[error("audit chain broken at event #{seq}: {reason}")]
+    AuditBroken { seq: i64, reason: String },
+}
+
+fn expected_list(expected: &[RunStatus]) -> String {
+    let names: Vec<&str> = expected.iter().map(|s| s.as_str()).collect();
+    names.join(" or ")
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl Into<String>, detail: impl ToString) -> Self {
+        StoreError::Corrupt { what: what.into(), detail: detail.to_string() }
+    }
+}

@@ -1,0 +1,311 @@
+//! Runs: import, the queue's summaries, one run in full, and status transitions.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::leases::{Approval, Lease, active_lease, approvals_of};
+use super::{Store, StoreError, audit, parse_ts, ts};
+use crate::model::{Action, GovernedRun, RunId, RunStatus, RunSummary};
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Runs new to the store, now `pending`.
+    pub imported: Vec<RunId>,
+    /// Runs already present with the same payload digest: nothing changed.
+    pub unchanged: Vec<RunId>,
+}
+
+/// Which runs the queue shows; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub action: Option<Action>,
+    /// A `dataAreaId`, matched case-insensitively.
+    pub company: Option<String>,
+}
+
+/// One status change of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusChange {
+    /// `None` for the import that created the run.
+    pub from: Option<RunStatus>,
+    pub to: RunStatus,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub detail: Value,
+}
+
+/// A run as the store holds it: the document, where it is in its lifecycle, and who is on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRun {
+    pub run: GovernedRun,
+    pub status: RunStatus,
+    /// SHA-256 of the run's canonical JSON, as imported.
+    pub digest: String,
+    pub imported_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub approvals: Vec<Approval>,
+    /// The unexpired lease, if anyone holds one.
+    pub lease: Option<Lease>,
+    pub history: Vec<StatusChange>,
+}
+
+impl Store {
+    /// Import runs all or nothing, in one transaction. An identical re-import is a no-op; a different
+    /// run under an existing id refuses the whole import, naming the id.
+    pub fn import(&self, runs: &[GovernedRun], actor: &str) -> Result<ImportReport, StoreError> {
+        let tx = self.write_tx()?;
+        let now = Utc::now();
+        let now_text = ts(now);
+        let mut report = ImportReport::default();
+        for run in runs {
+            let payload = run.canonical_json();
+            let digest = run.payload_digest();
+            let stored: Option<String> = tx
+                .prepare_cached("SELECT digest FROM runs WHERE id = ?1")?
+                .query_row([run.id.as_str()], |row| row.get(0))
+                .optional()?;
+            match stored {
+                Some(stored) if stored == digest => {
+                    report.unchanged.push(run.id.clone());
+                    continue;
+                }
+                Some(stored_digest) => {
+                    // Dropping `tx` rolls back everything this import wrote so far.
+                    return Err(StoreError::Conflict { id: run.id.clone(), stored_digest, new_digest: digest });
+                }
+                None => {}
+            }
+            insert_run(&tx, run, &payload, &digest, &now_text, actor)?;
+            audit::append(
+                &tx,
+                actor,
+                Some(&run.id),
+                "run.imported",
+                json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment }),
+            )?;
+            report.imported.push(run.id.clone());
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// The queue: one summary per matching run, oldest request first, with approvals counted and the
+    /// holder of an unexpired lease, all in one query.
+    pub fn summaries(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.action, r.status, r.company, r.target, r.amount, r.currency, r.requester,
+                    r.requested_at, r.expires_at,
+                    (SELECT COUNT(*) FROM approvals a WHERE a.run_id = r.id),
+                    r.required_approvals, l.holder
+             FROM runs r LEFT JOIN leases l ON l.run_id = r.id AND l.expires_at > ?1
+             WHERE (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.action = ?3) AND (?4 IS NULL OR r.company = ?4)
+             ORDER BY r.requested_at, r.id",
+        )?;
+        let company = filter.company.as_deref().map(str::to_ascii_lowercase);
+        let mut rows = stmt.query(params![
+            ts(Utc::now()),
+            filter.status.map(RunStatus::as_str),
+            filter.action.map(Action::as_str),
+            company
+        ])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(summary_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// One run in full, or `None` if the store has no such id.
+    pub fn get(&self, id: &RunId) -> Result<Option<StoredRun>, StoreError> {
+        let row: Option<(String, String, String, String, String)> = self
+            .conn
+            .prepare_cached("SELECT payload, status, digest, imported_at, updated_at FROM runs WHERE id = ?1")?
+            .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
+            .optional()?;
+        let Some((payload, status, digest, imported_at, updated_at)) = row else {
+            return Ok(None);
+        };
+        let run: GovernedRun = serde_json::from_str(&payload)
+            .map_err(|e| StoreError::corrupt(format!("run {id}"), format!("stored payload does not parse: {e}")))?;
+        Ok(Some(StoredRun {
+            run,
+            status: parse_status(&status)?,
+            digest,
+            imported_at: parse_ts("run import time", &imported_at)?,
+            updated_at: parse_ts("run update time", &updated_at)?,
+            approvals: approvals_of(&self.conn, id)?,
+            lease: active_lease(&self.conn, id, Utc::now())?,
+            history: history_of(&self.conn, id)?,
+        }))
+    }
+
+    /// The current status of a run, or `None` if the store has no such id.
+    pub fn status(&self, id: &RunId) -> Result<Option<RunStatus>, StoreError> {
+        current_status(&self.conn, id)?.map(|s| parse_status(&s)).transpose()
+    }
+
+    /// Compare-and-set the status: refused unless the run is in one of `expected_from`. The change, its
+    /// history row and its audit event (`run.status`) commit together. Returns the previous status.
+    pub fn transition(
+        &self,
+        id: &RunId,
+        expected_from: &[RunStatus],
+        to: RunStatus,
+        actor: &str,
+        detail: Value,
+    ) -> Result<RunStatus, StoreError> {
+        let tx = self.write_tx()?;
+        let Some(current) = current_status(&tx, id)? else {
+            return Err(StoreError::UnknownRun { id: id.clone() });
+        };
+        let from = parse_status(&current)?;
+        if !expected_from.contains(&from) {
+            return Err(StoreError::StatusConflict {
+                id: id.clone(),
+                actual: from,
+                expected: expected_from.to_vec(),
+                to,
+            });
+        }
+        let now = ts(Utc::now());
+        tx.prepare_cached("UPDATE runs SET status = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+            id.as_str(),
+            to.as_str(),
+            now
+        ])?;
+        insert_history(&tx, id, Some(from), to, actor, &now, &detail)?;
+        audit::append(
+            &tx,
+            actor,
+            Some(id),
+            "run.status",
+            json!({ "from": from.as_str(), "to": to.as_str(), "detail": detail }),
+        )?;
+        tx.commit()?;
+        Ok(from)
+    }
+
+    /// The ids of every run in `status`, oldest request first (e.g. runs left `executing` by a crash).
+    pub fn runs_in_status(&self, status: RunStatus) -> Result<Vec<RunId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM runs WHERE status = ?1 ORDER BY requested_at, id")?;
+        let ids = stmt.query_map([status.as_str()], |row| row.get::<_, String>(0).map(RunId))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
+    /// How many runs the store holds.
+    pub fn count_runs(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM runs", [], |row| row.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+fn insert_run(
+    conn: &Connection,
+    run: &GovernedRun,
+    payload: &str,
+    digest: &str,
+    now: &str,
+    actor: &str,
+) -> Result<(), StoreError> {
+    let summary = RunSummary::of(run, RunStatus::Pending);
+    conn.prepare_cached(
+        "INSERT INTO runs (id, action, status, environment, company, target, amount, currency, requester,
+                           requested_at, expires_at, required_approvals, payload, digest, imported_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+    )?
+    .execute(params![
+        run.id.as_str(),
+        run.action.as_str(),
+        RunStatus::Pending.as_str(),
+        run.environment,
+        summary.company,
+        summary.target,
+        summary.amount.map(|a| a.to_string()),
+        summary.currency,
+        summary.requester,
+        ts(run.requested_at),
+        ts(run.expires_at),
+        run.route.required_approvals,
+        payload,
+        digest,
+        now
+    ])?;
+    insert_history(conn, &run.id, None, RunStatus::Pending, actor, now, &json!({ "event": "imported" }))
+}
+
+fn insert_history(
+    conn: &Connection,
+    id: &RunId,
+    from: Option<RunStatus>,
+    to: RunStatus,
+    actor: &str,
+    at: &str,
+    detail: &Value,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO status_history (run_id, from_status, to_status, actor, at, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id.as_str(), from.map(RunStatus::as_str), to.as_str(), actor, at, detail.to_string()])?;
+    Ok(())
+}
+
+fn current_status(conn: &Connection, id: &RunId) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT status FROM runs WHERE id = ?1")?
+        .query_row([id.as_str()], |row| row.get(0))
+        .optional()?)
+}
+
+fn history_of(conn: &Connection, id: &RunId) -> Result<Vec<StatusChange>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT from_status, to_status, actor, at, detail FROM status_history WHERE run_id = ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query([id.as_str()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let from: Option<String> = row.get(0)?;
+        let detail: String = row.get(4)?;
+        out.push(StatusChange {
+            from: from.as_deref().map(parse_status).transpose()?,
+            to: parse_status(&row.get::<_, String>(1)?)?,
+            actor: row.get(2)?,
+            at: parse_ts("history time", &row.get::<_, String>(3)?)?,
+            detail: serde_json::from_str(&detail).map_err(|e| StoreError::corrupt("history detail", e))?,
+        });
+    }
+    Ok(out)
+}
+
+fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RunSummary, StoreError> {
+    let action: String = row.get(1)?;
+    let status: String = row.get(2)?;
+    let amount: Option<String> = row.get(5)?;
+    Ok(RunSummary {
+        id: RunId(row.get(0)?),
+        action: Action::from_str(&action).map_err(|e| StoreError::corrupt("run action", e))?,
+        status: parse_status(&status)?,
+        company: row.get(3)?,
+        target: row.get(4)?,
+        amount: amount
+            .map(|a| Decimal::from_str_exact(&a).map_err(|e| StoreError::corrupt("run amount", format!("'{a}': {e}"))))
+            .transpose()?,
+        currency: row.get(6)?,
+        requester: row.get(7)?,
+        requested_at: parse_ts("run request time", &row.get::<_, String>(8)?)?,
+        expires_at: parse_ts("run expiry", &row.get::<_, String>(9)?)?,
+        approvals: row.get(10)?,
+        required_approvals: row.get(11)?,
+        lease_holder: row.get(12)?,
+    })
+}
+
+pub(crate) fn parse_status(text: &str) -> Result<RunStatus, StoreError> {
+    RunStatus::from_str(text).map_err(|e| StoreError::corrupt("run status", e))
+}

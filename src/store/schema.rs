@@ -1,0 +1,128 @@
+//! Versioned migrations, tracked in SQLite's `user_version`.
+//!
+//! Each migration runs in its own `BEGIN IMMEDIATE` transaction and re-reads the version inside it, so
+//! two processes opening a fresh store at the same moment migrate it once.
+
+use std::path::Path;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use super::StoreError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, history, approvals, leases, the audit chain, the metadata catalog, evidence exchanges.
+    r#"
+    CREATE TABLE runs (
+        id                 TEXT PRIMARY KEY NOT NULL,
+        action             TEXT NOT NULL,
+        status             TEXT NOT NULL,
+        environment        TEXT NOT NULL,
+        company            TEXT,
+        target             TEXT NOT NULL,
+        amount             TEXT,             -- exact decimal text, never REAL
+        currency           TEXT,
+        requester          TEXT NOT NULL,
+        requested_at       TEXT NOT NULL,    -- RFC 3339, 9 fractional digits, Z: sorts as text
+        expires_at         TEXT NOT NULL,
+        required_approvals INTEGER NOT NULL,
+        payload            TEXT NOT NULL,    -- the run's canonical JSON
+        digest             TEXT NOT NULL,    -- SHA-256 of payload
+        imported_at        TEXT NOT NULL,
+        updated_at         TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX runs_by_status ON runs(status);
+    CREATE INDEX runs_by_requested ON runs(requested_at, id);
+
+    CREATE TABLE status_history (
+        id          INTEGER PRIMARY KEY,
+        run_id      TEXT NOT NULL REFERENCES runs(id),
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        detail      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX status_history_by_run ON status_history(run_id, id);
+
+    CREATE TABLE approvals (
+        run_id         TEXT NOT NULL REFERENCES runs(id),
+        approver       TEXT NOT NULL,
+        approved_at    TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        digest         TEXT NOT NULL,
+        policy_version TEXT NOT NULL,
+        PRIMARY KEY (run_id, approver)
+    ) STRICT;
+
+    CREATE TABLE leases (
+        run_id      TEXT PRIMARY KEY NOT NULL REFERENCES runs(id),
+        holder      TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    ) STRICT;
+
+    -- Append only. run_id has no foreign key: the log outlives and precedes anything it describes.
+    CREATE TABLE audit_events (
+        seq       INTEGER PRIMARY KEY NOT NULL,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        run_id    TEXT,
+        kind      TEXT NOT NULL,
+        payload   TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_events_by_run ON audit_events(run_id, seq);
+
+    -- The last event's seq and hash, so that deleting the newest events is detected too.
+    CREATE TABLE audit_head (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        seq  INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE catalog (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        json      TEXT NOT NULL,
+        synced_at TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE exchanges (
+        id     INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        at     TEXT NOT NULL,
+        json   TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX exchanges_by_run ON exchanges(run_id, id);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Bring the schema up to [`SCHEMA_VERSION`]; refuse a store written by a newer build.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    loop {
+        let found = user_version(conn)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the write lock.
+        let current = user_version(&tx)?;
+        if current == found {
+            let index = usize::try_from(current).map_err(|_| StoreError::corrupt("user_version", current))?;
+            tx.execute_batch(MIGRATIONS[index])?;
+            tx.pragma_update(None, "user_version", current + 1)?;
+        }
+        tx.commit()?;
+    }
+}
