@@ -1,13 +1,147 @@
-use clap::Subcommand;
+//! `signoff config path|check`: where things resolve, and whether the config is usable.
 
-use super::Globals;
+use std::path::Path;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use crate::config::load::{self, Problem};
+use crate::config::paths::resolve_with_origin;
+use crate::config::secret::{self, SecretSource};
+
+use super::{Globals, exit};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Show where config, data and logs resolve.
-    Todo,
+    /// Show where the config file, data, state, store and log file resolve.
+    Path,
+    /// Load and validate the config and resolve its secret sources (never printing a secret).
+    Check,
 }
 
-pub fn run(_globals: &Globals, _cmd: ConfigCommand) -> anyhow::Result<u8> {
-    anyhow::bail!("not built yet")
+pub fn run(globals: &Globals, cmd: ConfigCommand) -> anyhow::Result<u8> {
+    match cmd {
+        ConfigCommand::Path => path(globals),
+        ConfigCommand::Check => check(globals),
+    }
+}
+
+fn path(globals: &Globals) -> anyhow::Result<u8> {
+    let (paths, origin) = resolve_with_origin(globals.config.as_deref());
+    let exists = paths.config_file.is_file();
+    // A broken config must not hide where things are: fall back to the default store and say why.
+    let (configured_store, config_error) = match load::load(&paths.config_file) {
+        Ok(loaded) => (loaded.config.store.path, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let store = globals.store.clone().or(configured_store).unwrap_or_else(|| paths.default_store());
+    if globals.json {
+        let value = json!({
+            "config_file": shown(&paths.config_file),
+            "config_exists": exists,
+            "config_from": origin.label(),
+            "config_error": config_error,
+            "data_dir": shown(&paths.data_dir),
+            "state_dir": shown(&paths.state_dir),
+            "store": shown(&store),
+            "log_file": shown(&paths.log_file),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(exit::OK);
+    }
+    let state = if exists { "exists" } else { "not found: defaults apply" };
+    println!("config file  {} ({state}; from {})", shown(&paths.config_file), origin.label());
+    println!("data dir     {}", shown(&paths.data_dir));
+    println!("state dir    {}", shown(&paths.state_dir));
+    println!("store        {}", shown(&store));
+    println!("log file     {}", shown(&paths.log_file));
+    if config_error.is_some() {
+        println!("(the config has problems: run `signoff config check`)");
+    }
+    Ok(exit::OK)
+}
+
+/// A path for display, with control characters made visible (a path is outside data).
+fn shown(path: &Path) -> String {
+    crate::text::visible(&path.to_string_lossy()).into_owned()
+}
+
+/// A secret source that was resolved, for the report.
+struct Resolved {
+    name: &'static str,
+    source: String,
+}
+
+fn check(globals: &Globals) -> anyhow::Result<u8> {
+    let (paths, origin) = resolve_with_origin(globals.config.as_deref());
+    let file = paths.config_file.clone();
+    let mut problems = Vec::new();
+    let mut resolved = Vec::new();
+    if !file.is_file() {
+        problems.push(Problem {
+            key: None,
+            line: None,
+            column: None,
+            message: format!(
+                "no config file here (located through {}); `signoff connector init` writes a commented template",
+                origin.label()
+            ),
+        });
+    } else {
+        match load::load(&file) {
+            Err(e) => problems.extend(e.problems()),
+            Ok(loaded) => {
+                let auth = &loaded.config.auth;
+                let sources = [
+                    ("client secret", auth.client_secret_source(), client_secret_key(auth)),
+                    ("refresh token", auth.refresh_token_source(), refresh_key(auth)),
+                ];
+                for (name, source, key) in sources {
+                    let Some(source) = source else { continue };
+                    match secret::resolve(&source) {
+                        Ok(_) => resolved.push(Resolved { name, source: source.to_string() }),
+                        Err(e) => problems.push(Problem::at(key, format!("{key}: {e}"))),
+                    }
+                }
+            }
+        }
+    }
+    report(globals, &file, &problems, &resolved)
+}
+
+fn client_secret_key(auth: &crate::config::AuthConfig) -> &'static str {
+    match auth.client_secret_source() {
+        Some(SecretSource::Env(_)) => "auth.client_secret_env",
+        Some(SecretSource::File(_)) => "auth.client_secret_file",
+        Some(SecretSource::Command(_)) => "auth.client_secret_command",
+        _ => "auth.client_secret",
+    }
+}
+
+fn refresh_key(auth: &crate::config::AuthConfig) -> &'static str {
+    match auth.refresh_token_source() {
+        Some(SecretSource::File(_)) => "auth.refresh_token_file",
+        Some(SecretSource::Command(_)) => "auth.refresh_token_command",
+        _ => "auth.refresh_token_env",
+    }
+}
+
+fn report(globals: &Globals, file: &Path, problems: &[Problem], resolved: &[Resolved]) -> anyhow::Result<u8> {
+    let ok = problems.is_empty();
+    tracing::info!(config = %file.display(), ok, problems = problems.len(), "config check");
+    if globals.json {
+        let secrets: Vec<_> = resolved.iter().map(|r| json!({"name": r.name, "source": r.source})).collect();
+        let value = json!({ "ok": ok, "path": shown(file), "problems": problems, "secrets_resolved": secrets });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if ok {
+        println!("config OK: {}", shown(file));
+        for r in resolved {
+            println!("  {}: from {} (resolved, not shown)", r.name, r.source);
+        }
+    } else {
+        let error = load::ConfigError::Invalid { path: file.to_path_buf(), problems: problems.to_vec() };
+        eprintln!("{error}");
+        eprintln!("{} problem(s) found", problems.len());
+    }
+    Ok(if ok { exit::OK } else { exit::FAILURE })
 }

@@ -40,7 +40,8 @@ pub struct Globals {
     /// The run store (SQLite file); default: from the config, else <data dir>/store.db.
     #[arg(long, global = true, value_name = "PATH", env = "SIGNOFF_STORE")]
     pub store: Option<PathBuf>,
-    /// The config file; default: $SIGNOFF_CONFIG, else $XDG_CONFIG_HOME/signoff/config.toml.
+    /// The config file; default: $SIGNOFF_CONFIG, else $XDG_CONFIG_HOME/signoff/config.toml,
+    /// else ~/.config/signoff/config.toml.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Print data as JSON.
@@ -78,9 +79,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
+    // Every verb logs to the file; a log that cannot be opened must not stop an approver working.
+    let paths = crate::config::paths::resolve(cli.globals.config.as_deref());
+    let _log = crate::logging::init(&paths, cli.globals.verbose)
+        .inspect_err(|e| eprintln!("warning: {e}; continuing without a log file"));
+    tracing::info!(args = ?std::env::args().skip(1).collect::<Vec<_>>(), "signoff started");
     match run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            tracing::info!(exit = code, "signoff finished");
+            ExitCode::from(code)
+        }
         Err(e) => {
+            tracing::error!(exit = exit::FAILURE, "{e:#}");
             eprintln!("error: {e:#}");
             ExitCode::from(exit::FAILURE)
         }

@@ -3,14 +3,24 @@
 //! Every struct denies unknown keys so that a typo is an error naming the key and its line.
 
 pub mod load;
+mod normalise;
 pub mod paths;
 pub mod secret;
+mod spans;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+pub use validate::is_loopback_url;
+
+/// A commented config template that loads as is: `signoff connector init` writes it out.
+pub fn template() -> &'static str {
+    include_str!("template.toml")
+}
 
 /// The whole configuration. Every section has defaults, so an empty file is valid (dry runs only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -99,6 +109,10 @@ pub struct AuthConfig {
     pub client_secret: Option<String>,
     /// Delegated set-ups: a refresh token source (same three forms as the secret).
     pub refresh_token_env: Option<String>,
+    /// A file holding the refresh token; must be readable by its owner only.
+    pub refresh_token_file: Option<PathBuf>,
+    /// A command whose standard output is the refresh token.
+    pub refresh_token_command: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -271,6 +285,8 @@ impl Default for AuthConfig {
             client_secret_command: None,
             client_secret: None,
             refresh_token_env: None,
+            refresh_token_file: None,
+            refresh_token_command: None,
         }
     }
 }

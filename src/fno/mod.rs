@@ -1,1 +1,33 @@
 //! The F&O connector: Entra tokens, OData, operations, $batch, $metadata, retries. Knows nothing of the UI or the store.
+//!
+//! Start from [`FnoSettings::from_config`] and [`FnoClient::new`]. Every request and answer is kept, secrets
+//! masked, in the client's exchange log ([`FnoClient::take_exchanges`]); in dry-run mode writes are only
+//! recorded there.
+
+pub mod auth;
+mod auth_error;
+pub mod batch;
+mod client;
+pub mod error;
+pub mod exchange;
+pub mod keys;
+pub mod metadata;
+mod odata;
+mod operations;
+pub mod retry;
+mod settings;
+pub mod url_guard;
+pub mod verify;
+
+pub use auth::{AuthError, AuthSettings, Credential, TokenProvider};
+pub use batch::{BatchOp, BatchPart};
+pub use client::{FnoClient, JSON_MINIMAL, Sent};
+pub use error::FnoError;
+pub use exchange::Exchange;
+pub use keys::{EntityKey, KeyValue};
+pub use metadata::{Catalog, parse_csdl};
+pub use odata::{Entity, Query, QueryResult, Row};
+pub use operations::{NAMESPACE, ServiceDescription};
+pub use retry::RetryPolicy;
+pub use settings::{FnoSettings, SettingsError};
+pub use verify::{Mismatch, verify, verify_services};

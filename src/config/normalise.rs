@@ -1,0 +1,64 @@
+//! Small, documented rewrites applied after loading, so the rest of signoff sees one spelling.
+
+use std::path::{Path, PathBuf};
+
+use super::Config;
+use super::paths::home_dir;
+
+/// Trailing slashes off URLs (F&O compares the token audience to the bare base URL), companies in
+/// lowercase (F&O answers `usmf`), `~/` and relative paths anchored at home and the config's directory.
+pub(crate) fn normalise(config: &mut Config, config_dir: Option<&Path>) {
+    for url in [&mut config.environment.url, &mut config.auth.authority_host].into_iter().flatten() {
+        let trimmed = url.trim_end_matches('/').len();
+        // Leave `https://` alone so validation can say the host is missing.
+        if !url[..trimmed].ends_with(':') {
+            url.truncate(trimmed);
+        }
+    }
+    if let Some(c) = &mut config.environment.default_company {
+        *c = c.to_ascii_lowercase();
+    }
+    for p in &mut config.policy.closed_periods {
+        p.company = p.company.to_ascii_lowercase();
+    }
+    for path in [&mut config.store.path, &mut config.auth.client_secret_file, &mut config.auth.refresh_token_file]
+        .into_iter()
+        .flatten()
+    {
+        *path = anchor(path, config_dir);
+    }
+}
+
+fn anchor(path: &Path, config_dir: Option<&Path>) -> PathBuf {
+    if path.as_os_str().is_empty() {
+        return path.to_path_buf();
+    }
+    if let Ok(rest) = path.strip_prefix("~")
+        && let Some(home) = home_dir()
+    {
+        return home.join(rest);
+    }
+    match config_dir {
+        Some(dir) if path.is_relative() && !dir.as_os_str().is_empty() => dir.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_trailing_slashes_and_relative_paths_follow_the_config_file() {
+        let mut c = Config::default();
+        c.environment.url = Some("https://usmf.sandbox.operations.dynamics.com//".into());
+        c.environment.default_company = Some("USMF".into());
+        c.store.path = Some("shared/store.db".into());
+        c.auth.client_secret_file = Some("/run/secrets/fno".into());
+        normalise(&mut c, Some(Path::new("/srv/signoff")));
+        assert_eq!(c.environment.url.as_deref(), Some("https://usmf.sandbox.operations.dynamics.com"));
+        assert_eq!(c.environment.default_company.as_deref(), Some("usmf"));
+        assert_eq!(c.store.path, Some(PathBuf::from("/srv/signoff/shared/store.db")));
+        assert_eq!(c.auth.client_secret_file, Some(PathBuf::from("/run/secrets/fno")));
+    }
+}

@@ -1,0 +1,451 @@
+//! Checks that types alone cannot express. Every problem is collected; none stops the others.
+
+use rust_decimal::Decimal;
+
+use super::load::Problem;
+use super::{AuthConfig, Config, ManagedObject, Operation, OperationKind, PolicyConfig};
+
+/// Managed object names signoff knows how to govern.
+pub const MANAGED_OBJECT_NAMES: &[&str] = &["vendor", "vendor_invoice", "ledger_journal", "ledger_dimension", "user"];
+
+/// Decision operation names the review pipeline calls.
+pub const OPERATION_NAMES: &[&str] =
+    &["invoice_approve", "invoice_reject", "invoice_recall", "journal_post", "journal_reject", "journal_reverse"];
+
+/// Tenants Entra refuses client credentials on (AADSTS9001023 for common/consumers).
+const SHARED_TENANTS: &[&str] = &["common", "consumers", "organizations"];
+
+impl Config {
+    /// Every semantic problem, each naming its key. An empty list means the config is usable.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        self.check_basics(&mut out);
+        check_auth(&self.auth, self.environment.url.is_some(), &mut out);
+        for (name, object) in &self.managed_objects {
+            check_managed_object(name, object, &mut out);
+        }
+        for (name, op) in &self.operations {
+            check_operation(name, op, &mut out);
+        }
+        check_policy(&self.policy, &mut out);
+        out
+    }
+
+    fn check_basics(&self, out: &mut Vec<Problem>) {
+        if self.approver.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+            out.push(Problem::at("approver.id", "approver.id is empty: remove it to use the OS user, or set it"));
+        }
+        if self.approver.groups.iter().any(|g| g.trim().is_empty()) {
+            out.push(Problem::at("approver.groups", "approver.groups contains an empty group name"));
+        }
+        if self.store.path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            out.push(Problem::at("store.path", "store.path is empty: remove it to use <data dir>/store.db"));
+        }
+        if self.store.lease_secs == 0 {
+            out.push(Problem::at("store.lease_secs", "store.lease_secs must be at least 1 (default 300)"));
+        }
+        let env = &self.environment;
+        if env.name.trim().is_empty() {
+            out.push(Problem::at("environment.name", "environment.name is empty: name it, e.g. \"usmf-sandbox\""));
+        }
+        if let Some(url) = &env.url {
+            check_url("environment.url", url, true, out);
+        }
+        if let Some(company) = &env.default_company
+            && !is_company(company)
+        {
+            out.push(Problem::at(
+                "environment.default_company",
+                "environment.default_company must be a legal entity id of 1 to 4 letters or digits, e.g. \"usmf\"",
+            ));
+        }
+        if env.timeout_secs == 0 {
+            out.push(Problem::at(
+                "environment.timeout_secs",
+                "environment.timeout_secs must be at least 1 (default 30)",
+            ));
+        }
+        if env.max_retries > 20 {
+            out.push(Problem::at("environment.max_retries", "environment.max_retries must be at most 20 (default 3)"));
+        }
+        if self.ui.theme.trim().is_empty() {
+            out.push(Problem::at("ui.theme", "ui.theme is empty: use \"default\" or a theme file path"));
+        }
+        if self.ui.split_min_width == 0 {
+            out.push(Problem::at("ui.split_min_width", "ui.split_min_width must be at least 1 (default 100)"));
+        }
+        for (action, keys) in &self.ui.keys {
+            if keys.is_empty() || keys.iter().any(|k| k.trim().is_empty()) {
+                out.push(Problem::at(format!("ui.keys.{action}"), format!("ui.keys.{action} needs at least one key")));
+            }
+        }
+    }
+}
+
+/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts plain `http://` may reach.
+pub fn is_loopback_url(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A base URL: https (http only to loopback), a host, no credentials, and (for F&O) no path.
+fn check_url(key: &str, value: &str, bare: bool, out: &mut Vec<Problem>) {
+    // The value is never echoed: a URL may carry credentials.
+    let parsed = match url::Url::parse(value) {
+        Ok(u) => u,
+        Err(e) => {
+            out.push(Problem::at(key, format!("{key} is not a valid URL ({e}); write it like https://host")));
+            return;
+        }
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback_url(&parsed) => {}
+        "http" => out.push(Problem::at(
+            key,
+            format!(
+                "{key} uses http:// to a host that is not loopback; use https:// (http is allowed only for \
+                     localhost, 127.0.0.0/8 and ::1)"
+            ),
+        )),
+        other => out.push(Problem::at(key, format!("{key} must start with https:// (found scheme '{other}')"))),
+    }
+    if parsed.host().is_none() {
+        out.push(Problem::at(key, format!("{key} has no host")));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        out.push(Problem::at(key, format!("{key} must not contain a user name or password")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        out.push(Problem::at(key, format!("{key} must not have a query or fragment")));
+    }
+    if bare && !matches!(parsed.path(), "" | "/") {
+        out.push(Problem::at(
+            key,
+            format!(
+                "{key} must be the environment's base URL without a path (remove '{}'); it is also the token \
+                     resource",
+                parsed.path()
+            ),
+        ));
+    }
+}
+
+fn check_auth(auth: &AuthConfig, has_url: bool, out: &mut Vec<Problem>) {
+    let secrets = [
+        ("client_secret_env", auth.client_secret_env.is_some()),
+        ("client_secret_file", auth.client_secret_file.is_some()),
+        ("client_secret_command", auth.client_secret_command.is_some()),
+        ("client_secret", auth.client_secret.is_some()),
+    ];
+    let refresh = [
+        ("refresh_token_env", auth.refresh_token_env.is_some()),
+        ("refresh_token_file", auth.refresh_token_file.is_some()),
+        ("refresh_token_command", auth.refresh_token_command.is_some()),
+    ];
+    for group in [&secrets[..], &refresh[..]] {
+        let set: Vec<&str> = group.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect();
+        if set.len() > 1 {
+            out.push(Problem::at(
+                format!("auth.{}", set[1]),
+                format!("auth sets {} sources ({}): keep exactly one", set.len(), set.join(", ")),
+            ));
+        }
+    }
+    let empty_str =
+        |k: &'static str, v: &Option<String>| v.as_deref().is_some_and(|s| s.trim().is_empty()).then_some(k);
+    let empties = [
+        empty_str("client_secret_env", &auth.client_secret_env),
+        empty_str("client_secret_command", &auth.client_secret_command),
+        empty_str("client_secret", &auth.client_secret),
+        empty_str("refresh_token_env", &auth.refresh_token_env),
+        empty_str("refresh_token_command", &auth.refresh_token_command),
+    ];
+    for key in empties.into_iter().flatten() {
+        out.push(Problem::at(format!("auth.{key}"), format!("auth.{key} is empty")));
+    }
+    for (key, name) in [("client_secret_env", &auth.client_secret_env), ("refresh_token_env", &auth.refresh_token_env)]
+    {
+        if let Some(n) = name
+            && (n.contains('=') || n.contains('\0'))
+        {
+            out.push(Problem::at(
+                format!("auth.{key}"),
+                format!(
+                    "auth.{key} must be the NAME of an environment variable (e.g. \"SIGNOFF_CLIENT_SECRET\"), not \
+                         an assignment"
+                ),
+            ));
+        }
+    }
+    if let Some(tenant) = &auth.tenant {
+        if SHARED_TENANTS.iter().any(|t| t.eq_ignore_ascii_case(tenant.trim())) {
+            out.push(Problem::at(
+                "auth.tenant",
+                format!(
+                    "auth.tenant '{tenant}' cannot be used: Entra refuses client credentials on the shared \
+                         endpoints (AADSTS9001023); use your tenant's GUID or domain, e.g. contoso.onmicrosoft.com"
+                ),
+            ));
+        } else if tenant.is_empty() || !tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            out.push(Problem::at("auth.tenant", "auth.tenant must be a tenant GUID or a domain name"));
+        }
+    }
+    if let Some(id) = &auth.client_id
+        && !is_guid(id)
+    {
+        out.push(Problem::at(
+            "auth.client_id",
+            "auth.client_id must be the app registration's Application (client) ID, a GUID like \
+             8f2d1c3e-5150-4f0a-9c1e-7a1b2c3d4e5f (not the secret or its Secret ID)",
+        ));
+    }
+    if let Some(host) = &auth.authority_host {
+        check_url("auth.authority_host", host, false, out);
+    }
+    let has_secret = secrets.iter().chain(&refresh).any(|(_, on)| *on);
+    let configured = has_secret || auth.tenant.is_some() || auth.client_id.is_some();
+    if configured {
+        for (key, missing) in [("tenant", auth.tenant.is_none()), ("client_id", auth.client_id.is_none())] {
+            if missing {
+                out.push(Problem::at("auth", format!("[auth] is partly set up but auth.{key} is missing")));
+            }
+        }
+        if !has_secret {
+            out.push(Problem::at(
+                "auth",
+                "[auth] has no secret source: set client_secret_env (recommended), client_secret_file or \
+                 client_secret_command",
+            ));
+        }
+        if !has_url {
+            out.push(Problem::at(
+                "auth",
+                "[auth] is set up but environment.url is missing (it is the F&O base URL and the token resource)",
+            ));
+        }
+    }
+}
+
+fn check_managed_object(name: &str, o: &ManagedObject, out: &mut Vec<Problem>) {
+    let key = format!("managed_objects.{name}");
+    if !MANAGED_OBJECT_NAMES.contains(&name) {
+        out.push(Problem::at(
+            &key,
+            format!("unknown managed object '{name}' (expected one of: {})", MANAGED_OBJECT_NAMES.join(", ")),
+        ));
+    }
+    if !is_identifier(&o.entity_set) {
+        out.push(Problem::at(
+            format!("{key}.entity_set"),
+            format!("{key}.entity_set must name an OData entity set, e.g. \"VendorsV2\""),
+        ));
+    }
+    if let Some(lines) = &o.line_entity_set
+        && !is_identifier(lines)
+    {
+        out.push(Problem::at(
+            format!("{key}.line_entity_set"),
+            format!("{key}.line_entity_set is not an entity set name"),
+        ));
+    }
+    if o.line_entity_set.is_none() && !o.line_fields.is_empty() {
+        out.push(Problem::at(
+            format!("{key}.line_fields"),
+            format!("{key}.line_fields is set but line_entity_set is not"),
+        ));
+    }
+    for (list, fields) in
+        [("fields", &o.fields), ("line_fields", &o.line_fields), ("high_risk_fields", &o.high_risk_fields)]
+    {
+        for (i, f) in fields.iter().enumerate() {
+            if !is_identifier(f) {
+                out.push(Problem::at(format!("{key}.{list}"), format!("{key}.{list} has an invalid field name '{f}'")));
+            } else if fields[..i].contains(f) {
+                out.push(Problem::at(format!("{key}.{list}"), format!("{key}.{list} lists '{f}' twice")));
+            }
+        }
+    }
+    for f in &o.high_risk_fields {
+        if !o.fields.contains(f) && !o.line_fields.contains(f) {
+            out.push(Problem::at(
+                format!("{key}.high_risk_fields"),
+                format!("{key}.high_risk_fields names '{f}', which is not in fields or line_fields"),
+            ));
+        }
+    }
+}
+
+fn check_operation(name: &str, op: &Operation, out: &mut Vec<Problem>) {
+    let key = format!("operations.{name}");
+    if !OPERATION_NAMES.contains(&name) {
+        out.push(Problem::at(
+            &key,
+            format!("unknown operation '{name}' (expected one of: {})", OPERATION_NAMES.join(", ")),
+        ));
+    }
+    match op.kind {
+        OperationKind::BoundAction => {
+            for (field, value) in [("entity_set", &op.entity_set), ("action", &op.action)] {
+                match value {
+                    None => out.push(Problem::at(
+                        &key,
+                        format!("{key} is a bound-action and needs '{field}' (the entity set and the action name)"),
+                    )),
+                    Some(v) if !is_identifier(v) => {
+                        out.push(Problem::at(format!("{key}.{field}"), format!("{key}.{field} is not a valid name")))
+                    }
+                    Some(_) => {}
+                }
+            }
+            if op.service.is_some() {
+                out.push(Problem::at(
+                    format!("{key}.service"),
+                    format!("{key}.service is only for kind = \"custom-service\""),
+                ));
+            }
+        }
+        OperationKind::CustomService => {
+            match &op.service {
+                None => out.push(Problem::at(&key, format!("{key} is a custom-service and needs 'service'"))),
+                Some(s) if !(s.split('/').count() == 3 && s.split('/').all(is_identifier)) => out.push(Problem::at(
+                    format!("{key}.service"),
+                    format!(
+                        "{key}.service must be <Group>/<Service>/<Operation>, e.g. \
+                             \"SignoffServices/VendInvoiceApprovalService/approve\""
+                    ),
+                )),
+                Some(_) => {}
+            }
+            for (field, value) in [("entity_set", &op.entity_set), ("action", &op.action)] {
+                if value.is_some() {
+                    out.push(Problem::at(
+                        format!("{key}.{field}"),
+                        format!("{key}.{field} is only for kind = \"bound-action\""),
+                    ));
+                }
+            }
+        }
+    }
+    for (logical, param) in &op.parameters {
+        if !is_identifier(param) {
+            out.push(Problem::at(
+                format!("{key}.parameters.{logical}"),
+                format!("{key}.parameters.{logical} must be an X++ parameter name, e.g. \"_comment\""),
+            ));
+        }
+    }
+}
+
+fn check_policy(p: &PolicyConfig, out: &mut Vec<Problem>) {
+    for (i, rule) in p.quorum.iter().enumerate() {
+        let key = format!("policy.quorum[{i}]");
+        if rule.approvals < 1 {
+            out.push(Problem::at(format!("{key}.approvals"), format!("{key}.approvals must be at least 1")));
+        }
+        if rule.min_amount < Decimal::ZERO {
+            out.push(Problem::at(format!("{key}.min_amount"), format!("{key}.min_amount must not be negative")));
+        }
+        if rule.action.trim().is_empty() {
+            out.push(Problem::at(
+                format!("{key}.action"),
+                format!("{key}.action is empty (use \"*\" for every action)"),
+            ));
+        }
+    }
+    if p.invoice_amount_tolerance < Decimal::ZERO {
+        out.push(Problem::at(
+            "policy.invoice_amount_tolerance",
+            "policy.invoice_amount_tolerance must not be negative",
+        ));
+    }
+    if p.round_amount_multiple < Decimal::ZERO {
+        out.push(Problem::at(
+            "policy.round_amount_multiple",
+            "policy.round_amount_multiple must not be negative (0 = off)",
+        ));
+    }
+    if p.period_end_days > 28 {
+        out.push(Problem::at("policy.period_end_days", "policy.period_end_days must be at most 28"));
+    }
+    for (i, cp) in p.closed_periods.iter().enumerate() {
+        let key = format!("policy.closed_periods[{i}]");
+        if !is_year_month(&cp.period) {
+            out.push(Problem::at(
+                format!("{key}.period"),
+                format!("{key}.period '{}' must be YYYY-MM with a month 01 to 12, e.g. \"2026-01\"", cp.period),
+            ));
+        }
+        if cp.company != "*" && !is_company(&cp.company) {
+            out.push(Problem::at(
+                format!("{key}.company"),
+                format!("{key}.company must be a legal entity id (e.g. \"usmf\") or \"*\""),
+            ));
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_company(s: &str) -> bool {
+    (1..=4).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn is_year_month(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
+        && matches!(s[5..].parse::<u8>(), Ok(1..=12))
+}
+
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(c: &Config) -> Vec<String> {
+        c.validate().into_iter().map(|p| p.message).collect()
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        let mut c = Config::default();
+        for ok in ["http://127.0.0.1:8080", "http://127.8.9.10", "http://[::1]:9000", "http://LOCALHOST:1"] {
+            c.environment.url = Some(ok.into());
+            assert!(messages(&c).is_empty(), "{ok}: {:?}", messages(&c));
+        }
+        c.environment.url = Some("http://usmf.sandbox.operations.dynamics.com".into());
+        assert!(messages(&c)[0].contains("http:// to a host that is not loopback"));
+        c.environment.url = Some("http://127.0.0.1.nip.io".into());
+        assert_eq!(messages(&c).len(), 1);
+    }
+
+    #[test]
+    fn year_month_accepts_real_months_only() {
+        assert!(is_year_month("2026-01") && is_year_month("2025-12"));
+        for bad in ["2026-13", "2026-00", "2026-1", "26-01", "2026/01", "２０２６-01"] {
+            assert!(!is_year_month(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_shared_tenants_are_refused_with_the_entra_code() {
+        let mut c = Config::default();
+        c.auth.tenant = Some("Common".into());
+        assert!(messages(&c).iter().any(|m| m.contains("AADSTS9001023")));
+    }
+}

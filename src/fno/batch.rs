@@ -1,0 +1,241 @@
+//! `$batch` as multipart/mixed with one atomic changeset (FNO.md §4): building the request, reading the answer.
+
+use crate::model::{ETag, Fields};
+
+use super::keys::{EntityKey, encode_path, entity_path};
+use super::odata::fields_json;
+
+/// One operation inside the changeset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOp {
+    pub method: &'static str,
+    /// Relative to `/data/`, percent-encoded: `VendorInvoiceLines(dataAreaId='usmf',…)`.
+    pub path: String,
+    pub if_match: Option<ETag>,
+    pub body: Option<String>,
+    /// The record, for messages.
+    pub what: String,
+}
+
+impl BatchOp {
+    /// PATCH the given fields under `If-Match`.
+    pub fn patch(set: &str, key: &EntityKey, fields: &Fields, if_match: &ETag) -> Self {
+        BatchOp {
+            method: "PATCH",
+            path: keyed_path(set, key),
+            if_match: Some(if_match.clone()),
+            body: Some(fields_json(fields)),
+            what: format!("{set}{}", key.odata()),
+        }
+    }
+
+    /// POST a new record.
+    pub fn post(set: &str, fields: &Fields) -> Self {
+        BatchOp {
+            method: "POST",
+            path: encode_path(set),
+            if_match: None,
+            body: Some(fields_json(fields)),
+            what: set.into(),
+        }
+    }
+
+    /// DELETE a record under `If-Match`.
+    pub fn delete(set: &str, key: &EntityKey, if_match: &ETag) -> Self {
+        BatchOp {
+            method: "DELETE",
+            path: keyed_path(set, key),
+            if_match: Some(if_match.clone()),
+            body: None,
+            what: format!("{set}{}", key.odata()),
+        }
+    }
+}
+
+fn keyed_path(set: &str, key: &EntityKey) -> String {
+    let suffix = if key.has_company() { "?cross-company=true" } else { "" };
+    format!("{}{suffix}", entity_path(set, key))
+}
+
+/// One operation's answer inside the changeset response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchPart {
+    pub content_id: Option<String>,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The multipart body for one changeset holding `ops`; returns (Content-Type, body).
+/// `data_url` is the absolute `…/data` URL operations are addressed under.
+pub fn build(data_url: &str, ops: &[BatchOp], id: &str) -> (String, String) {
+    let batch = format!("batch_{id}");
+    let changeset = format!("changeset_{id}");
+    let mut out = String::new();
+    out.push_str(&format!("--{batch}\r\nContent-Type: multipart/mixed; boundary={changeset}\r\n\r\n"));
+    for (i, op) in ops.iter().enumerate() {
+        out.push_str(&format!(
+            "--{changeset}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {}\r\n\r\n",
+            i + 1
+        ));
+        out.push_str(&format!("{} {}/{} HTTP/1.1\r\n", op.method, data_url.trim_end_matches('/'), op.path));
+        out.push_str("OData-Version: 4.0\r\nOData-MaxVersion: 4.0\r\n");
+        out.push_str(&format!("Accept: {}\r\n", super::client::JSON_MINIMAL));
+        if let Some(etag) = &op.if_match {
+            out.push_str(&format!("If-Match: {}\r\n", etag.as_str()));
+        }
+        match &op.body {
+            Some(body) => out.push_str(&format!("Content-Type: {}\r\n\r\n{body}\r\n", super::client::JSON_MINIMAL)),
+            None => out.push_str("\r\n"),
+        }
+    }
+    out.push_str(&format!("--{changeset}--\r\n--{batch}--\r\n"));
+    (format!("multipart/mixed; boundary={batch}"), out)
+}
+
+/// Read a `$batch` answer into its operation parts (changesets flattened, in order).
+pub fn parse(content_type: &str, body: &str) -> Result<Vec<BatchPart>, String> {
+    let boundary = boundary_of(content_type)
+        .ok_or_else(|| format!("the $batch answer is not multipart (Content-Type: {content_type})"))?;
+    let mut parts = Vec::new();
+    parse_multipart(&boundary, body, &mut parts, 0)?;
+    Ok(parts)
+}
+
+fn boundary_of(content_type: &str) -> Option<String> {
+    let lower = content_type.to_ascii_lowercase();
+    if !lower.trim_start().starts_with("multipart/") {
+        return None;
+    }
+    content_type.split(';').map(str::trim).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn parse_multipart(boundary: &str, body: &str, out: &mut Vec<BatchPart>, depth: u8) -> Result<(), String> {
+    if depth > 2 {
+        return Err("the $batch answer nests too deeply".into());
+    }
+    let delimiter = format!("--{boundary}");
+    let mut found_close = false;
+    for segment in body.split(delimiter.as_str()).skip(1) {
+        if segment.starts_with("--") {
+            found_close = true;
+            break;
+        }
+        let segment = segment.strip_prefix("\r\n").or_else(|| segment.strip_prefix('\n')).unwrap_or(segment);
+        let (headers, content) = split_head(segment);
+        let headers = header_lines(headers);
+        let part_type = header(&headers, "content-type").unwrap_or_default();
+        if let Some(inner) = boundary_of(&part_type) {
+            parse_multipart(&inner, content, out, depth + 1)?;
+        } else {
+            out.push(parse_http_response(content, header(&headers, "content-id"))?);
+        }
+    }
+    if !found_close {
+        return Err(format!("the $batch answer has no closing boundary --{boundary}--"));
+    }
+    Ok(())
+}
+
+/// `HTTP/1.1 204 No Content\r\nHeaders\r\n\r\nbody`.
+fn parse_http_response(text: &str, mime_content_id: Option<String>) -> Result<BatchPart, String> {
+    let (head, body) = split_head(text);
+    let mut lines = head.lines();
+    let status_line = lines.next().unwrap_or("").trim();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| format!("a $batch part has no HTTP status line (found `{status_line}`)"))?;
+    let headers = header_lines(&lines.collect::<Vec<_>>().join("\n"));
+    let content_id = mime_content_id.or_else(|| header(&headers, "content-id"));
+    Ok(BatchPart { content_id, status, headers, body: body.trim_end_matches(['\r', '\n']).to_string() })
+}
+
+fn split_head(text: &str) -> (&str, &str) {
+    let crlf = text.find("\r\n\r\n").map(|i| (i, 4));
+    let lf = text.find("\n\n").map(|i| (i, 2));
+    match [crlf, lf].into_iter().flatten().min_by_key(|(i, _)| *i) {
+        Some((i, n)) => (&text[..i], &text[i + n..]),
+        None => (text, ""),
+    }
+}
+
+fn header_lines(text: &str) -> Vec<(String, String)> {
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect()
+}
+
+fn header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::model::FieldValue;
+
+    #[test]
+    fn request_holds_one_changeset_with_numbered_operations() {
+        let mut fields = Fields::new();
+        fields.insert("DebitAmount".into(), FieldValue::Number(Decimal::new(125050, 2)));
+        let key = EntityKey::new()
+            .text("dataAreaId", "usmf")
+            .text("JournalBatchNumber", "00461")
+            .number("LineNumber", 1.into());
+        let ops = vec![
+            BatchOp::patch("LedgerJournalLines", &key, &fields, &ETag("W/\"JzEsNjg3MTk1MTIyNjEn\"".into())),
+            BatchOp::delete("LedgerJournalLines", &key, &ETag("W/\"x\"".into())),
+        ];
+        let (ct, body) = build("https://usmf.sandbox.operations.dynamics.com/data", &ops, "b1");
+        assert_eq!(ct, "multipart/mixed; boundary=batch_b1");
+        assert!(body.starts_with("--batch_b1\r\nContent-Type: multipart/mixed; boundary=changeset_b1\r\n\r\n"));
+        assert!(body.contains("Content-ID: 1\r\n\r\nPATCH https://usmf.sandbox.operations.dynamics.com/data/LedgerJournalLines(dataAreaId='usmf',JournalBatchNumber='00461',LineNumber=1)?cross-company=true HTTP/1.1\r\n"));
+        assert!(body.contains("If-Match: W/\"JzEsNjg3MTk1MTIyNjEn\"\r\n"));
+        assert!(body.contains("{\"DebitAmount\":1250.50}"));
+        assert!(body.contains("Content-ID: 2\r\n"));
+        assert!(body.ends_with("--changeset_b1--\r\n--batch_b1--\r\n"));
+    }
+
+    #[test]
+    fn a_successful_changeset_answer_gives_every_part() {
+        let body = "--batchresponse_9\r\nContent-Type: multipart/mixed; boundary=changesetresponse_7\r\n\r\n\
+            --changesetresponse_7\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n\
+            HTTP/1.1 204 No Content\r\nETag: W/\"new1\"\r\n\r\n\r\n\
+            --changesetresponse_7\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\n\
+            HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n{\"LineNumber\":3}\r\n\
+            --changesetresponse_7--\r\n--batchresponse_9--\r\n";
+        let parts = parse("multipart/mixed; boundary=batchresponse_9", body).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!((parts[0].status, parts[0].content_id.as_deref()), (204, Some("1")));
+        assert_eq!(header(&parts[0].headers, "etag").as_deref(), Some("W/\"new1\""));
+        assert_eq!((parts[1].status, parts[1].body.as_str()), (201, "{\"LineNumber\":3}"));
+    }
+
+    #[test]
+    fn a_failed_changeset_answer_is_one_error_part() {
+        let body = "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=changesetresponse_2\r\n\r\n\
+            --changesetresponse_2\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n\
+            HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json; odata.metadata=minimal\r\n\r\n\
+            {\"error\":{\"code\":\"\",\"message\":\"An error has occurred.\",\"innererror\":{\"message\":\"Journal is out of balance.\"}}}\r\n\
+            --changesetresponse_2--\r\n--batchresponse_1--";
+        let parts = parse("multipart/mixed; boundary=batchresponse_1", body).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].status, 500);
+        assert!(parts[0].body.contains("out of balance"));
+    }
+
+    #[test]
+    fn a_truncated_answer_is_an_error() {
+        let err = parse(
+            "multipart/mixed; boundary=b",
+            "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        );
+        assert!(err.unwrap_err().contains("closing boundary"));
+        assert!(parse("application/json", "{}").is_err());
+    }
+}
