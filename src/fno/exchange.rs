@@ -200,3 +200,12 @@ mod tests {
         assert_eq!(log.redact("x=s3cr3t-value&y=1"), "x=***&y=1");
     }
 }
+
+// Added by the review branch (decision pipeline): see `FnoClient::fork`.
+impl ExchangeLog {
+    /// An empty log that masks the same secrets as this one.
+    pub fn fork(&self) -> ExchangeLog {
+        let secrets = self.inner.lock().map(|inner| inner.secrets.clone()).unwrap_or_default();
+        ExchangeLog { inner: Arc::new(Mutex::new(LogInner { exchanges: Vec::new(), secrets })) }
+    }
+}

@@ -58,7 +58,15 @@ impl DigestInputs {
 
 /// A line's keys as one stable text (`InvoiceLineNumber=2,dataAreaId=usmf`), for maps and messages.
 pub fn line_key_text(keys: &Fields) -> String {
-    let parts: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // Numbers by value (`1` = `1.0`) and text case-insensitively, as F&O matches keys.
+    let parts: Vec<String> = keys
+        .iter()
+        .map(|(k, v)| match v {
+            crate::model::FieldValue::Number(n) => format!("{k}={}", n.normalize()),
+            crate::model::FieldValue::Text(t) => format!("{k}={}", t.to_lowercase()),
+            other => format!("{k}={other}"),
+        })
+        .collect();
     parts.join(",")
 }
 

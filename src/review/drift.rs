@@ -139,7 +139,10 @@ fn compare(
 /// Compare the run's before snapshot with the live record.
 pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
     let mut drifts = Vec::new();
-    let mut names: BTreeSet<&str> = run.before.fields.keys().map(String::as_str).collect();
+    // Snapshot fields the live entity does not expose at all (e.g. `RecId`) cannot be compared; touched
+    // and policy-read fields are compared whatever the live record holds.
+    let mut names: BTreeSet<&str> =
+        run.before.fields.keys().filter(|f| live.fields.contains_key(*f)).map(String::as_str).collect();
     names.extend(run.proposed.fields.keys().map(String::as_str));
     // Policy fields count only where there is something to compare: present on either side.
     names.extend(
@@ -172,7 +175,8 @@ pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
             continue;
         };
         let proposed = proposed_lines.get(&key).copied();
-        let mut names: BTreeSet<&str> = line.fields.keys().map(String::as_str).collect();
+        let mut names: BTreeSet<&str> =
+            line.fields.keys().filter(|f| live_fields.contains_key(*f)).map(String::as_str).collect();
         names.extend(proposed.into_iter().flat_map(|p| p.keys().map(String::as_str)));
         names.extend(
             policy_line_fields(run.action)

@@ -4,11 +4,16 @@
 //! execute (or show the dry-run requests) → record F&O's answer, the compensation plan and the audit
 //! events → release the lease. See docs/pipeline.md.
 
+pub mod claim;
 pub mod digest;
 pub mod drift;
+pub mod eligibility;
+pub mod execute;
 pub mod evidence;
 pub mod outcome;
 pub mod progress;
+pub mod reconcile;
+pub mod revalidate;
 
 #[cfg(test)]
 mod testdata;
