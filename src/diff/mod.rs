@@ -1,1 +1,59 @@
-//! See DESIGN.md; not built yet.
+//! The diff an approver reviews: header rows, lines matched by key, totals, and a three-way view
+//! (reviewed / live / proposed) once the live record has been re-read.
+//!
+//! Every string in the model is already made visible (`crate::text::visible`), so no view can forget to
+//! escape; emphasis spans index those escaped strings. See `docs/diff.md`.
+
+mod inline;
+mod lines;
+pub mod merge;
+mod render;
+mod rows;
+
+use serde::Serialize;
+
+use crate::model::{Action, GovernedRun, Snapshot};
+use crate::text::visible;
+
+pub use inline::{Mode, Span, emphasis};
+pub use lines::{Balance, LineEntry, LineTotals, LinesDiff, VoucherTotals};
+pub use render::render_text;
+pub use rows::{Cell, ChangeKind, Row, Section};
+
+/// Everything a view needs to show what a run changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunDiff {
+    pub run_id: String,
+    pub action: Action,
+    /// The target's keys for display (`usmf / APINV-000123`).
+    pub target: String,
+    pub entity_set: String,
+    /// A live state was given: rows carry a `live` cell and drift flags.
+    pub three_way: bool,
+    /// Anything in the live record differs from what was reviewed.
+    pub drift: bool,
+    pub header: Section,
+    /// For invoices and journals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<LinesDiff>,
+}
+
+/// The diff of a run against its before snapshot, three-way when the live record is given.
+pub fn diff_run(run: &GovernedRun, live: Option<&Snapshot>) -> RunDiff {
+    let key = merge::key_field(run.action);
+    let record = merge::apply(&run.before, &run.proposed, key);
+    let header =
+        Section::new(rows::rows(Some(&run.before.fields), Some(&record.fields), live.map(|l| Some(&l.fields)), None));
+    let lines = lines::diff_lines(run.action, &run.before, &run.proposed, &record, live);
+    let drift = header.drifted > 0 || lines.as_ref().is_some_and(|l| l.drifted > 0);
+    RunDiff {
+        run_id: visible(run.id.as_str()).into_owned(),
+        action: run.action,
+        target: visible(&run.target.label()).into_owned(),
+        entity_set: visible(&run.target.entity_set).into_owned(),
+        three_way: live.is_some(),
+        drift,
+        header,
+        lines,
+    }
+}

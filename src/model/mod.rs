@@ -2,9 +2,11 @@
 
 mod action;
 mod ids;
+pub mod locate;
 pub mod parse;
 mod run;
 mod summary;
+mod validate;
 mod value;
 
 pub use action::Action;
@@ -15,4 +17,5 @@ pub use run::{
     RunStatus, Snapshot, Target,
 };
 pub use summary::RunSummary;
+pub use validate::{MONEY_FIELDS, record_key};
 pub use value::{FieldValue, Fields, Money, parse_decimal};

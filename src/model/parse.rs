@@ -1,8 +1,17 @@
 //! Parsing and validating `signoff.run/v1` files, with errors that name the file, position and field.
+//!
+//! Three passes, each reporting every problem it can find: JSON syntax (serde's own position), the
+//! shape of each top-level section (types, unknown and missing fields), then the meaning of the
+//! whole run ([`super::validate`]). Later passes run only when the earlier ones left usable data.
 
 use std::fmt;
 
-use super::GovernedRun;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::locate::{Locator, Position, child};
+use super::{Action, GovernedRun, RUN_FORMAT, validate};
+use crate::text::visible;
 
 /// One thing wrong with a run file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +50,262 @@ impl std::error::Error for RunFileError {}
 
 /// Parse and validate one run file's text. `origin` names it in errors.
 pub fn parse_run(source: &str, origin: &str) -> Result<GovernedRun, RunFileError> {
-    serde_json::from_str(source).map_err(|e| RunFileError {
-        origin: origin.to_string(),
-        problems: vec![Problem {
-            line: e.line(),
-            column: e.column(),
-            field: "(document)".into(),
-            message: e.to_string(),
-        }],
+    let fail = |problems| RunFileError { origin: origin.to_string(), problems };
+    let root: Value = match serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(source)) {
+        Ok(root) => root,
+        Err(e) => return Err(fail(vec![syntax_problem(&e)])),
+    };
+    let locator = Locator::new(source);
+    let mut report = Report::new(&locator);
+    if let Some(run) = read_sections(&root, &mut report) {
+        validate::check(&run, &mut report);
+        if report.problems.is_empty() {
+            return Ok(run);
+        }
+    }
+    Err(fail(report.finish()))
+}
+
+/// Collects problems, placing each at the source position of its field.
+pub(crate) struct Report<'a> {
+    locator: &'a Locator,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Report<'a> {
+    pub(crate) fn new(locator: &'a Locator) -> Self {
+        Report { locator, problems: Vec::new() }
+    }
+
+    /// A problem with the value at `path` (or, if it is missing, with its enclosing object).
+    pub(crate) fn value(&mut self, path: &str, message: impl Into<String>) {
+        let at = self.locator.nearest(path);
+        self.push(at, path, message.into());
+    }
+
+    /// A problem with the member name at `path` itself (an unknown field).
+    pub(crate) fn key(&mut self, path: &str, message: impl Into<String>) {
+        let at = self.locator.key(path).unwrap_or_else(|| self.locator.nearest(path));
+        self.push(at, path, message.into());
+    }
+
+    fn push(&mut self, at: Position, path: &str, message: String) {
+        // Messages quote the file's own text, and they end up on a terminal: make hostile characters visible.
+        let field = if path.is_empty() { "(document)".to_string() } else { visible(path).into_owned() };
+        let message = visible(&message).into_owned();
+        self.problems.push(Problem { line: at.line, column: at.column, field, message });
+    }
+
+    /// The problems in source order, so a long list reads top to bottom like the file.
+    pub(crate) fn finish(mut self) -> Vec<Problem> {
+        self.problems.sort_by_key(|p| (p.line, p.column));
+        self.problems
+    }
+}
+
+fn syntax_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let inner = e.inner();
+    // serde_json appends " at line L column C"; the position is reported in its own columns.
+    let text = inner.to_string();
+    let message = text.split(" at line ").next().unwrap_or(&text).to_string();
+    let path = render_path(e.path());
+    Problem {
+        line: inner.line().max(1),
+        column: inner.column().max(1),
+        field: if path.is_empty() { "(document)".into() } else { visible(&path).into_owned() },
+        message: format!(
+            "{}; the file is not valid JSON (check quotes, commas and brackets near here)",
+            visible(&message)
+        ),
+    }
+}
+
+/// The top-level fields in document order, as the format defines them.
+const TOP_LEVEL: [&str; 14] = [
+    "format",
+    "id",
+    "action",
+    "environment",
+    "requester",
+    "requested_at",
+    "expires_at",
+    "justification",
+    "target",
+    "before",
+    "proposed",
+    "evidence",
+    "route",
+    "rollback_hint",
+];
+
+/// Read every top-level section into its type, reporting each section's first shape error.
+fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
+    let Value::Object(map) = root else {
+        report.value("", format!("expected a JSON object (a {RUN_FORMAT} run), found {}", kind(root)));
+        return None;
+    };
+    match map.get("format") {
+        Some(Value::String(f)) if f != RUN_FORMAT => {
+            // Another version's fields may mean other things: checking them against v1 would mislead.
+            report.value(
+                "format",
+                format!("unsupported format '{f}'; this build reads only \"{RUN_FORMAT}\" (supported versions: {RUN_FORMAT})"),
+            );
+            return None;
+        }
+        _ => {}
+    }
+    for key in map.keys().filter(|k| !TOP_LEVEL.contains(&k.as_str())) {
+        report.key(key, format!("unknown field `{key}`; expected one of: {}", TOP_LEVEL.join(", ")));
+    }
+    let mut s = Sections { map, report, ok: true };
+    let format = s.required("format", "\"signoff.run/v1\"");
+    let id = s.required("id", "the run id, e.g. \"RUN-2026-000123\"");
+    let action = s.action();
+    let environment = s.required("environment", "the environment name, e.g. \"usmf-sandbox\"");
+    let requester = s.required("requester", "an object with `id` and `kind`");
+    let requested_at = s.required("requested_at", "an RFC 3339 time");
+    let expires_at = s.required("expires_at", "an RFC 3339 time");
+    let justification = s.required("justification", "why the change is needed");
+    let target = s.required("target", "an object with `entity_set`, `managed_object` and `keys`");
+    let before = s.required("before", "the snapshot: `etag`, `captured_at`, `fields` (and `lines`)");
+    let proposed = s.required("proposed", "an object with the proposed `fields` (and `lines`)");
+    let evidence = s.optional("evidence").unwrap_or_default();
+    let route = s.required("route", "an object with `required_approvals` and `eligible_groups`");
+    let rollback_hint = s.optional("rollback_hint");
+    if !s.ok {
+        return None;
+    }
+    Some(GovernedRun {
+        format: format?,
+        id: id?,
+        action: action?,
+        environment: environment?,
+        requester: requester?,
+        requested_at: requested_at?,
+        expires_at: expires_at?,
+        justification: justification?,
+        target: target?,
+        before: before?,
+        proposed: proposed?,
+        evidence,
+        route: route?,
+        rollback_hint,
     })
+}
+
+struct Sections<'m, 'r, 'l> {
+    map: &'m Map<String, Value>,
+    report: &'r mut Report<'l>,
+    ok: bool,
+}
+
+impl Sections<'_, '_, '_> {
+    fn required<T: DeserializeOwned>(&mut self, name: &str, expected: &str) -> Option<T> {
+        if !self.map.contains_key(name) {
+            self.ok = false;
+            self.report.value(name, format!("missing required field `{name}`; expected {expected}"));
+            return None;
+        }
+        self.optional(name)
+    }
+
+    fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Option<T> {
+        let value = self.map.get(name)?;
+        match serde_path_to_error::deserialize(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.ok = false;
+                shape_problem(name, &e, self.report);
+                None
+            }
+        }
+    }
+
+    /// The action, with a message that lists the five instead of serde's generic one.
+    fn action(&mut self) -> Option<Action> {
+        let names: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        let found = match self.map.get("action") {
+            None => {
+                self.ok = false;
+                self.report
+                    .value("action", format!("missing required field `action`; expected one of: {}", names.join(", ")));
+                return None;
+            }
+            Some(Value::String(s)) => s,
+            Some(other) => {
+                self.ok = false;
+                self.report.value("action", format!("expected the action name as a string, found {}", kind(other)));
+                return None;
+            }
+        };
+        if let Some(action) = Action::ALL.into_iter().find(|a| a.as_str() == found) {
+            return Some(action);
+        }
+        self.ok = false;
+        let hint = match Action::ALL.into_iter().find(|a| a.short() == found) {
+            Some(a) => format!("; run files use the full name \"{}\"", a.as_str()),
+            None => String::new(),
+        };
+        self.report.value("action", format!("unknown action '{found}'; expected one of: {}{hint}", names.join(", ")));
+        None
+    }
+}
+
+/// Turn a serde error inside a section into a problem at the right field.
+fn shape_problem(section: &str, e: &serde_path_to_error::Error<serde_json::Error>, report: &mut Report) {
+    let inner = render_path(e.path());
+    let path = if inner.is_empty() { section.to_string() } else { format!("{section}.{inner}") };
+    let path = path.replace(".[", "[");
+    let message = e.inner().to_string();
+    if let Some(field) = quoted(&message, "missing field `") {
+        report.value(&child(&path, field), format!("missing required field `{field}`"));
+    } else if let Some(field) = quoted(&message, "unknown field `") {
+        let expected =
+            message.split_once(", expected ").map_or(String::new(), |(_, rest)| format!("; expected {rest}"));
+        // serde_path_to_error has usually already stepped into the unknown member; do not name it twice.
+        let at = if path.ends_with(&format!(".{field}")) { path.clone() } else { child(&path, field) };
+        report.key(&at, format!("unknown field `{field}`{expected}"));
+    } else if path.ends_with("_at") {
+        report.value(&path, format!("{message}; expected an RFC 3339 time such as \"2026-11-18T09:12:00Z\""));
+    } else {
+        // serde names Rust types; say what a run file author writes instead.
+        let message = message.replace("expected u32", "expected a whole number such as 2");
+        report.value(&path, message);
+    }
+}
+
+/// The text between `prefix` and the next backquote, if `message` starts with `prefix`.
+fn quoted<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    message.strip_prefix(prefix)?.split('`').next()
+}
+
+fn render_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// The JSON type of a value, for messages.
+pub(crate) fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }

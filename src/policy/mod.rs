@@ -1,1 +1,207 @@
-//! See DESIGN.md; not built yet.
+//! Policy: rules evaluated on a run, the record state, the config, the approver and the metadata catalog.
+//!
+//! Pure functions. Every rule states its reason; a rule that needs a fact nobody supplied (an unsynced
+//! catalog) fails closed. See `docs/policy.md` for every rule, its level and its configuration.
+
+mod facts;
+pub(crate) mod general;
+mod invoice;
+pub(crate) mod journal;
+mod rules;
+mod sod;
+mod values;
+mod vendor_user;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::diff::merge;
+use crate::model::GovernedRun;
+
+pub use facts::{Facts, OtherInvoice, RecordState};
+pub use rules::{RULES, RuleInfo};
+
+/// An exact amount with thousands separators (`1,250,000.00`).
+pub fn money_text(amount: rust_decimal::Decimal) -> String {
+    values::money(amount)
+}
+
+/// The calendar date of an F&O date value (`1900-01-01` is no date).
+pub(crate) fn values_date(value: Option<&crate::model::FieldValue>) -> Option<chrono::NaiveDate> {
+    values::date(value)
+}
+
+/// How much a verdict weighs, from harmless to blocking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The rule was checked and holds.
+    Pass,
+    /// Worth the approver's attention; does not change what is required.
+    Advisory,
+    /// Overriding needs a reason and one more distinct approver.
+    Soft,
+    /// Blocks the approval.
+    Hard,
+}
+
+impl Level {
+    /// A short label for tables (`pass`, `advisory`, `soft`, `hard`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Pass => "pass",
+            Level::Advisory => "advisory",
+            Level::Soft => "soft",
+            Level::Hard => "hard",
+        }
+    }
+
+    /// A marker that carries the meaning without colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Level::Pass => "✓",
+            Level::Advisory => "i",
+            Level::Soft => "!",
+            Level::Hard => "✗",
+        }
+    }
+}
+
+/// One rule's judgement on one run (or one field of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub level: Level,
+    /// Stable rule id, e.g. `allowlist.field`.
+    pub rule: &'static str,
+    /// The rule's version; it changes whenever the rule's meaning changes.
+    pub version: u32,
+    /// The reason, naming the field and values; already made visible (no raw control characters).
+    pub message: String,
+    /// The field the verdict is about (`VendorName`, `lines[LineNumber=2].DebitAmount`), visible-escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// What the verdicts add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Only pass and advisory verdicts: approvable with the required approvals.
+    Clear,
+    /// At least one soft verdict: approvable with an override reason and one more distinct approver.
+    NeedsOverride,
+    /// At least one hard verdict: cannot be approved.
+    Blocked,
+}
+
+/// Every verdict on a run, the approvals it needs, and the policy version an approval binds to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    /// Hard first, then soft, advisory, pass; in rule order within a level.
+    pub verdicts: Vec<Verdict>,
+    /// Distinct approvers needed: max(route, quorum), plus one when any verdict is soft.
+    pub required_approvals: u32,
+    /// SHA-256 (hex) of the rule ids and versions and the policy-relevant configuration.
+    pub policy_version: String,
+    pub outcome: Outcome,
+}
+
+impl Evaluation {
+    /// The most severe level among the verdicts.
+    pub fn worst(&self) -> Level {
+        self.verdicts.iter().map(|v| v.level).max().unwrap_or(Level::Pass)
+    }
+
+    /// Verdicts at exactly `level`.
+    pub fn at(&self, level: Level) -> impl Iterator<Item = &Verdict> {
+        self.verdicts.iter().filter(move |v| v.level == level)
+    }
+
+    /// A one-line summary for a queue column (`✗ 2 hard · ! 1 soft`, or `✓ clear`).
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for level in [Level::Hard, Level::Soft, Level::Advisory] {
+            let n = self.at(level).count();
+            if n > 0 {
+                parts.push(format!("{} {n} {}", level.symbol(), level.as_str()));
+            }
+        }
+        if parts.is_empty() { format!("{} clear", Level::Pass.symbol()) } else { parts.join(" · ") }
+    }
+
+    /// A plain-text rendering, one verdict per line, for `runs show`.
+    pub fn render_text(&self) -> String {
+        let mut out = format!(
+            "policy {} · {} · needs {} distinct approver{}\n",
+            short_version(&self.policy_version),
+            self.summary(),
+            self.required_approvals,
+            if self.required_approvals == 1 { "" } else { "s" }
+        );
+        for v in &self.verdicts {
+            out.push_str(&format!(
+                "  {} {:<8} {} v{}: {}\n",
+                v.level.symbol(),
+                v.level.as_str(),
+                v.rule,
+                v.version,
+                v.message
+            ));
+        }
+        out
+    }
+}
+
+fn short_version(version: &str) -> &str {
+    version.get(..12).unwrap_or(version)
+}
+
+/// Evaluate every rule that applies to the run's action.
+pub fn evaluate(run: &GovernedRun, facts: &Facts<'_>, config: &Config) -> Evaluation {
+    let state = facts.state(run);
+    let key_field = merge::key_field(run.action);
+    let record = merge::apply(state, &run.proposed, key_field);
+    let ctx = rules::Ctx { run, facts, config, state, record: &record };
+
+    let mut verdicts = Vec::new();
+    general::check(&ctx, &mut verdicts);
+    sod::check(&ctx, &mut verdicts);
+    invoice::check(&ctx, &mut verdicts);
+    journal::check(&ctx, &mut verdicts);
+    vendor_user::check(&ctx, &mut verdicts);
+    let quorum = sod::quorum(&ctx, &mut verdicts);
+
+    // Stable sort: most severe first, rule order kept within a level.
+    verdicts.sort_by_key(|v| std::cmp::Reverse(v.level));
+    let outcome = if verdicts.iter().any(|v| v.level == Level::Hard) {
+        Outcome::Blocked
+    } else if verdicts.iter().any(|v| v.level == Level::Soft) {
+        Outcome::NeedsOverride
+    } else {
+        Outcome::Clear
+    };
+    let soft = verdicts.iter().any(|v| v.level == Level::Soft);
+    let required_approvals = quorum.max(1) + u32::from(soft);
+    Evaluation { verdicts, required_approvals, policy_version: policy_version(config), outcome }
+}
+
+/// The version an approval is bound to: a hash of every rule id and version and of the configuration the
+/// rules read (policy settings, managed-object allowlists, environment posture).
+pub fn policy_version(config: &Config) -> String {
+    let mut hasher = Sha256::new();
+    for rule in RULES {
+        hasher.update(format!("{}@{}\n", rule.id, rule.version).as_bytes());
+    }
+    let relevant = serde_json::json!({
+        "policy": config.policy,
+        "managed_objects": config.managed_objects,
+        "environment": {
+            "name": config.environment.name,
+            "kind": config.environment.kind,
+            "allow_production_writes": config.environment.allow_production_writes,
+        },
+    });
+    hasher.update(relevant.to_string().as_bytes());
+    hex::encode(hasher.finalize())
+}

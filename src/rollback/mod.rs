@@ -1,1 +1,109 @@
-//! See DESIGN.md; not built yet.
+//! Rollback readiness: for each action, the compensation recipe as concrete requests, and whether it can
+//! actually be carried out. Computed, never asserted; anything unknown makes it not ready.
+
+mod recipes;
+mod request;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::GovernedRun;
+use crate::policy::Facts;
+use crate::policy::general::NOT_SYNCED;
+use crate::text::visible;
+
+pub use request::PlannedRequest;
+
+/// Whether the compensation can be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "reason", rename_all = "kebab-case")]
+pub enum Readiness {
+    Ready,
+    /// Possible if the named condition holds when the rollback is sent.
+    Conditional(String),
+    /// Not possible, with why.
+    NotReady(String),
+}
+
+impl Readiness {
+    /// A short label for a queue column (`ready`, `conditional`, `not ready`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Readiness::Ready => "ready",
+            Readiness::Conditional(_) => "conditional",
+            Readiness::NotReady(_) => "not ready",
+        }
+    }
+
+    /// A marker that carries the meaning without colour.
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Readiness::Ready => "↺",
+            Readiness::Conditional(_) => "?",
+            Readiness::NotReady(_) => "✗",
+        }
+    }
+}
+
+/// The compensation plan of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollbackPlan {
+    pub readiness: Readiness,
+    /// The requests that compensate the write, in order.
+    pub recipe: Vec<PlannedRequest>,
+    /// How the compensation works for this action, for the approver.
+    pub explanation: String,
+}
+
+impl RollbackPlan {
+    /// A plain-text rendering for `runs show`.
+    pub fn render_text(&self) -> String {
+        let mut out = format!("rollback {} {}", self.readiness.symbol(), self.readiness.label());
+        match &self.readiness {
+            Readiness::Ready => out.push('\n'),
+            Readiness::Conditional(why) | Readiness::NotReady(why) => out.push_str(&format!(": {why}\n")),
+        }
+        out.push_str(&format!("  {}\n", self.explanation));
+        for (i, r) in self.recipe.iter().enumerate() {
+            out.push_str(&format!("  {}. {} {}\n", i + 1, r.method, r.path));
+            if let Some(etag) = &r.if_match {
+                out.push_str(&format!("     If-Match: {etag}\n"));
+            }
+            if !r.body.is_empty() {
+                out.push_str(&format!("     body: {}\n", r.body));
+            }
+            out.push_str(&format!("     purpose: {}\n", r.purpose));
+        }
+        out
+    }
+}
+
+/// Plan the compensation of `run` on the state in `facts` (live when re-validated, else the snapshot).
+pub fn plan(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPlan {
+    let mut plan = recipes::recipe(run, config, facts);
+    if run.before.etag.as_str().trim().is_empty() {
+        plan.readiness = Readiness::NotReady(
+            "the before snapshot has no ETag: the record cannot be restored safely under If-Match".into(),
+        );
+    }
+    plan
+}
+
+/// Whether configured operation `name` exists in config and in the synced catalog; the error says why not.
+pub fn operation_status(config: &Config, facts: &Facts<'_>, name: &str) -> Result<(), String> {
+    let Some(op) = config.operations.get(name) else {
+        return Err(format!("operation '{name}' is not configured: add [operations.{name}] to the config"));
+    };
+    let Some(known) = facts.known_operations else {
+        return Err(format!("operation '{name}' cannot be verified: {NOT_SYNCED}"));
+    };
+    let candidates = [Some(name), op.action.as_deref(), op.service.as_deref()];
+    if candidates.iter().flatten().any(|c| known.contains(*c)) {
+        return Ok(());
+    }
+    let detail = op.action.as_deref().or(op.service.as_deref()).unwrap_or("no action or service named");
+    Err(format!(
+        "operation '{name}' ({}) is not in the synced catalog: deploy it in F&O, then run `signoff connector sync-metadata`",
+        visible(detail)
+    ))
+}

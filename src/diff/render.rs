@@ -1,0 +1,201 @@
+//! A plain-text, side-by-side rendering (`field │ before │ proposed`) for `runs show`.
+//!
+//! Markers (`~ + -`, `!` for drift) carry the meaning, so it reads the same without colour. Values wrap;
+//! nothing is truncated (money least of all).
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::RunDiff;
+use super::lines::{Balance, LineTotals, LinesDiff};
+use super::rows::{Cell, ChangeKind, Row, Section};
+use crate::policy::money_text;
+
+const MIN_VALUE_WIDTH: usize = 8;
+
+/// Render the diff in `width` columns (at least 40 are used).
+pub fn render_text(diff: &RunDiff, width: usize) -> String {
+    let width = width.max(40);
+    let mut out = format!("{} · {} · {} · {}\n", diff.run_id, diff.action, diff.target, diff.entity_set);
+    if diff.drift {
+        out.push_str("! the live record differs from the reviewed one: drifted rows are marked !\n");
+    }
+    let layout = Layout::new(diff, width);
+    layout.heading(&mut out);
+    section(&mut out, &layout, &diff.header, "", "fields");
+    if let Some(lines) = &diff.lines {
+        line_rows(&mut out, &layout, lines);
+        totals(&mut out, &lines.totals);
+    }
+    out
+}
+
+struct Layout {
+    three_way: bool,
+    field: usize,
+    value: usize,
+}
+
+impl Layout {
+    fn new(diff: &RunDiff, width: usize) -> Layout {
+        let columns = if diff.three_way { 3 } else { 2 };
+        let longest = diff.header.rows.iter().map(|r| r.field.width()).max().unwrap_or(5).max(5) + 2;
+        let field = longest.min(24).min(width / 4);
+        let value = (width.saturating_sub(3 + field + 3 * columns) / columns).max(MIN_VALUE_WIDTH);
+        Layout { three_way: diff.three_way, field, value }
+    }
+
+    fn heading(&self, out: &mut String) {
+        let mut cells = vec!["reviewed".to_string()];
+        if self.three_way {
+            cells.push("live".into());
+        }
+        cells.push("proposed".into());
+        let parts: Vec<Vec<String>> = cells.into_iter().map(|c| vec![c]).collect();
+        self.emit(out, "   ", "field", &parts, &[false; 3]);
+    }
+
+    fn emit(&self, out: &mut String, marker: &str, field: &str, cells: &[Vec<String>], right: &[bool]) {
+        let field_parts = wrap(field, self.field);
+        let height = cells.iter().map(Vec::len).chain([field_parts.len()]).max().unwrap_or(1);
+        for i in 0..height {
+            let mut line = String::new();
+            line.push_str(if i == 0 { marker } else { "   " });
+            pad(&mut line, field_parts.get(i).map_or("", String::as_str), self.field, false);
+            for (c, parts) in cells.iter().enumerate() {
+                line.push_str(" │ ");
+                pad(
+                    &mut line,
+                    parts.get(i).map_or("", String::as_str),
+                    self.value,
+                    right.get(c).copied().unwrap_or(false),
+                );
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+
+    fn row(&self, out: &mut String, indent: &str, row: &Row) {
+        let marker = format!("{}{} ", row.kind.marker(), if row.drift { '!' } else { ' ' });
+        let text = |c: &Option<Cell>| c.as_ref().map_or_else(|| "—".to_string(), |c| c.text.clone());
+        let mut proposed = text(&row.proposed);
+        if let Some(delta) = row.delta {
+            let sign = if delta.is_sign_negative() { "" } else { "+" };
+            proposed.push_str(&format!(" ({sign}{})", money_text(delta)));
+        }
+        let mut cells = vec![wrap(&text(&row.before), self.value)];
+        if self.three_way {
+            cells.push(wrap(&text(&row.live), self.value));
+        }
+        cells.push(wrap(&proposed, self.value));
+        let right = [row.numeric; 3];
+        self.emit(out, &marker, &format!("{indent}{}", row.field), &cells, &right);
+    }
+}
+
+fn section(out: &mut String, layout: &Layout, section: &Section, indent: &str, noun: &str) {
+    for row in section.rows.iter().filter(|r| !r.folds()) {
+        layout.row(out, indent, row);
+    }
+    if section.folded > 0 {
+        out.push_str(&format!("   {indent}… {} unchanged {noun} folded\n", section.folded));
+    }
+}
+
+fn line_rows(out: &mut String, layout: &Layout, lines: &LinesDiff) {
+    out.push_str(&format!(
+        "lines of {} by {}: {} changed, {} unchanged (folded){}\n",
+        lines.entity_set,
+        lines.key_field,
+        lines.changed,
+        lines.folded,
+        if lines.drifted > 0 { format!(", {} drifted", lines.drifted) } else { String::new() }
+    ));
+    for line in lines.lines.iter().filter(|l| !l.folds()) {
+        let group = line.group.as_ref().map_or_else(String::new, |g| format!(" · voucher {g}"));
+        out.push_str(&format!(
+            "{}{} {} {}{group}\n",
+            line.kind.marker(),
+            if line.drift { '!' } else { ' ' },
+            lines.key_field,
+            line.key
+        ));
+        let whole = matches!(line.kind, ChangeKind::Added | ChangeKind::Removed);
+        for row in line.fields.rows.iter().filter(|r| whole || !r.folds()) {
+            layout.row(out, "  ", row);
+        }
+        if !whole && line.fields.folded > 0 {
+            out.push_str(&format!("     … {} unchanged fields folded\n", line.fields.folded));
+        }
+    }
+}
+
+fn balance(b: &Balance) -> String {
+    let mark =
+        if b.balanced { "✓ balanced".to_string() } else { format!("✗ difference {}", money_text(b.difference)) };
+    format!("debit {} credit {} {mark}", money_text(b.debit), money_text(b.credit))
+}
+
+fn totals(out: &mut String, totals: &LineTotals) {
+    out.push_str("totals\n");
+    match totals {
+        LineTotals::Journal { vouchers, reviewed, proposed } => {
+            for v in vouchers {
+                out.push_str(&format!("  voucher {}\n    reviewed  {}\n", v.voucher, balance(&v.reviewed)));
+                if let Some(live) = &v.live {
+                    out.push_str(&format!("    live      {}\n", balance(live)));
+                }
+                out.push_str(&format!("    proposed  {}\n", balance(&v.proposed)));
+            }
+            out.push_str(&format!(
+                "  journal reviewed  {}\n  journal proposed  {}\n",
+                balance(reviewed),
+                balance(proposed)
+            ));
+        }
+        LineTotals::Invoice { reviewed_net, proposed_net, delta, header_amount, header_difference } => {
+            out.push_str(&format!(
+                "  line net amount: reviewed {} → proposed {} (delta {})\n",
+                money_text(*reviewed_net),
+                money_text(*proposed_net),
+                money_text(*delta)
+            ));
+            if let (Some(h), Some(d)) = (header_amount, header_difference) {
+                out.push_str(&format!(
+                    "  header ImportedAmount {} (difference to lines {})\n",
+                    money_text(*h),
+                    money_text(*d)
+                ));
+            }
+        }
+    }
+}
+
+/// Split `text` into pieces at most `width` columns wide (by display width).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+            used = 0;
+        }
+        current.push(c);
+        used += w;
+    }
+    parts.push(current);
+    parts
+}
+
+fn pad(line: &mut String, text: &str, width: usize, right: bool) {
+    let fill = width.saturating_sub(text.width());
+    if right {
+        line.extend(std::iter::repeat_n(' ', fill));
+        line.push_str(text);
+    } else {
+        line.push_str(text);
+        line.extend(std::iter::repeat_n(' ', fill));
+    }
+}

@@ -1,0 +1,167 @@
+//! Field rows: one per field, with before, proposed and (three-way) live cells, made visible here.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::inline::{Span, emphasis, mode_for};
+use crate::model::{FieldValue, Fields};
+use crate::text::visible;
+
+/// How a row (or line) changes under the proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Unchanged,
+    Changed,
+    Added,
+    Removed,
+}
+
+impl ChangeKind {
+    /// The marker that works without colour: `~` changed, `+` added, `-` removed, space unchanged.
+    pub fn marker(self) -> char {
+        match self {
+            ChangeKind::Unchanged => ' ',
+            ChangeKind::Changed => '~',
+            ChangeKind::Added => '+',
+            ChangeKind::Removed => '-',
+        }
+    }
+}
+
+/// One value as shown: visible-escaped text and the spans to emphasise in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emphasis: Vec<Span>,
+}
+
+impl Cell {
+    fn of(value: &FieldValue) -> Cell {
+        let text = match value {
+            FieldValue::Text(s) => visible(s).into_owned(),
+            other => other.to_string(),
+        };
+        Cell { text, emphasis: Vec::new() }
+    }
+}
+
+/// One field across the states. A `None` cell means the field is absent from that state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// The field name, visible-escaped.
+    pub field: String,
+    pub kind: ChangeKind,
+    pub before: Option<Cell>,
+    pub proposed: Option<Cell>,
+    /// Only in a three-way diff; emphasis is against `before`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Cell>,
+    /// The live value differs from the reviewed one (three-way only).
+    pub drift: bool,
+    /// Numbers (right-aligned in views).
+    pub numeric: bool,
+    /// proposed − before, exact, when both are numbers and differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Decimal>,
+}
+
+impl Row {
+    /// Whether a view folds this row by default (unchanged and not drifted).
+    pub fn folds(&self) -> bool {
+        self.kind == ChangeKind::Unchanged && !self.drift
+    }
+}
+
+/// A set of rows with their counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub rows: Vec<Row>,
+    pub changed: usize,
+    /// Rows a view folds (unchanged, not drifted), kept so a view can expand them.
+    pub folded: usize,
+    pub drifted: usize,
+}
+
+impl Section {
+    pub(crate) fn new(rows: Vec<Row>) -> Section {
+        let changed = rows.iter().filter(|r| r.kind != ChangeKind::Unchanged).count();
+        let folded = rows.iter().filter(|r| r.folds()).count();
+        let drifted = rows.iter().filter(|r| r.drift).count();
+        Section { rows, changed, folded, drifted }
+    }
+}
+
+/// The row of one field. `kind` is forced for whole-line additions and removals.
+pub(crate) fn row(
+    name: &str,
+    before: Option<&FieldValue>,
+    proposed: Option<&FieldValue>,
+    live: Option<Option<&FieldValue>>,
+    forced: Option<ChangeKind>,
+) -> Row {
+    let kind = forced.unwrap_or(match (before, proposed) {
+        (Some(b), Some(p)) if b == p => ChangeKind::Unchanged,
+        (Some(_), Some(_)) => ChangeKind::Changed,
+        (None, Some(_)) => ChangeKind::Added,
+        (Some(_), None) => ChangeKind::Removed,
+        (None, None) => ChangeKind::Unchanged,
+    });
+    let field = visible(name).into_owned();
+    let mut before_cell = before.map(Cell::of);
+    let mut proposed_cell = proposed.map(Cell::of);
+    if kind == ChangeKind::Changed
+        && let (Some(b), Some(p)) = (before_cell.as_mut(), proposed_cell.as_mut())
+    {
+        let (old, new) = emphasis(&b.text, &p.text, mode_for(name, &b.text, &p.text));
+        b.emphasis = old;
+        p.emphasis = new;
+    }
+    let drift = live.is_some_and(|l| l != before);
+    let live_cell = live.and_then(|l| {
+        let mut cell = l.map(Cell::of)?;
+        if drift && let Some(b) = &before_cell {
+            cell.emphasis = emphasis(&b.text, &cell.text, mode_for(name, &b.text, &cell.text)).1;
+        }
+        Some(cell)
+    });
+    let is_number = |v: Option<&FieldValue>| matches!(v, Some(FieldValue::Number(_)));
+    let numeric = (is_number(before) || before.is_none())
+        && (is_number(proposed) || proposed.is_none())
+        && (is_number(before) || is_number(proposed));
+    let delta = match (before, proposed) {
+        (Some(FieldValue::Number(b)), Some(FieldValue::Number(p))) if b != p => Some(p - b),
+        _ => None,
+    };
+    Row { field, kind, before: before_cell, proposed: proposed_cell, live: live_cell, drift, numeric, delta }
+}
+
+/// Rows for every field of `before` and `proposed` (name order). `live` is `Some` in a three-way diff.
+pub(crate) fn rows(
+    before: Option<&Fields>,
+    proposed: Option<&Fields>,
+    live: Option<Option<&Fields>>,
+    forced: Option<ChangeKind>,
+) -> Vec<Row> {
+    let mut names: BTreeSet<&String> = BTreeSet::new();
+    names.extend(before.into_iter().flat_map(|f| f.keys()));
+    names.extend(proposed.into_iter().flat_map(|f| f.keys()));
+    if before.is_none() && proposed.is_none() {
+        names.extend(live.flatten().into_iter().flat_map(|f| f.keys()));
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            row(
+                name,
+                before.and_then(|f| f.get(name)),
+                proposed.and_then(|f| f.get(name)),
+                live.map(|l| l.and_then(|f| f.get(name))),
+                forced,
+            )
+        })
+        .collect()
+}

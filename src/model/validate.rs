@@ -1,0 +1,376 @@
+//! The meaning checks of a run: what a well-typed run must also satisfy to be reviewable.
+//! Every check reports and goes on, so one pass lists everything wrong with a file.
+
+use chrono::SecondsFormat;
+
+use super::locate::{child, element};
+use super::parse::Report;
+use super::{Action, FieldValue, Fields, GovernedRun, RequesterKind};
+
+/// Fields that hold money (or a quantity priced in money) and so must be JSON numbers.
+pub const MONEY_FIELDS: [&str; 13] = [
+    "ImportedAmount",
+    "ImportedSalesTax",
+    "NetAmount",
+    "UnitPrice",
+    "DebitAmount",
+    "CreditAmount",
+    "JournalTotalDebit",
+    "JournalTotalCredit",
+    "ReceiveNow",
+    "LineAmount",
+    "AmountCur",
+    "AmountCurDebit",
+    "AmountCurCredit",
+];
+
+/// The key field that names the target record, besides `dataAreaId`.
+pub fn record_key(action: Action) -> &'static str {
+    match action {
+        Action::ApproveVendorInvoice => "HeaderReference",
+        Action::PostJournal => "JournalBatchNumber",
+        Action::UpdateVendor => "VendorAccountNumber",
+        Action::EnableUser | Action::DisableUser => "UserID",
+    }
+}
+
+/// Run every meaning check, adding each problem found to `report`.
+pub(crate) fn check(run: &GovernedRun, report: &mut Report) {
+    check_identity(run, report);
+    check_times(run, report);
+    check_target(run, report);
+    check_lines(run, report);
+    check_money(run, report);
+    check_proposal(run, report);
+    check_route_and_evidence(run, report);
+}
+
+fn check_identity(run: &GovernedRun, report: &mut Report) {
+    let id = run.id.as_str();
+    if id.is_empty() {
+        report.value("id", "the run id is empty; expected letters, digits, '.', '_' or '-', e.g. \"RUN-2026-000123\"");
+    } else if let Some(bad) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        report.value(
+            "id",
+            format!(
+                "the run id contains {}; only letters A-Z a-z, digits, '.', '_' and '-' are allowed",
+                describe(bad)
+            ),
+        );
+    } else if id.len() > 128 {
+        report.value("id", format!("the run id is {} characters long; at most 128 are allowed", id.len()));
+    }
+    if run.environment.trim().is_empty() {
+        report.value("environment", "the environment is empty; expected its configured name, e.g. \"usmf-sandbox\"");
+    }
+    if run.justification.trim().is_empty() {
+        report.value("justification", "the justification is empty; say why the change is needed, for the approver");
+    }
+    let requester = &run.requester;
+    if requester.id.as_str().trim().is_empty() {
+        report.value("requester.id", "the requester id is empty; expected a UPN or a service name");
+    }
+    match (requester.kind, &requester.sponsor) {
+        (RequesterKind::Automation, None) => report.value(
+            "requester.sponsor",
+            "missing: an automation requester needs a `sponsor`, the person accountable for it",
+        ),
+        (RequesterKind::Person, Some(_)) => report.value(
+            "requester.sponsor",
+            "a person requester has no sponsor; remove `sponsor` or set `kind` to \"automation\"",
+        ),
+        (_, Some(sponsor)) if sponsor == &requester.id => report.value(
+            "requester.sponsor",
+            "the sponsor is the requester itself; expected a different, accountable person",
+        ),
+        (_, Some(sponsor)) if sponsor.as_str().trim().is_empty() => {
+            report.value("requester.sponsor", "the sponsor is empty; expected the accountable person's UPN")
+        }
+        _ => {}
+    }
+}
+
+fn check_times(run: &GovernedRun, report: &mut Report) {
+    let show = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    if run.expires_at <= run.requested_at {
+        report.value(
+            "expires_at",
+            format!(
+                "the run expires ({}) before it was requested ({}); expected a later time",
+                show(run.expires_at),
+                show(run.requested_at)
+            ),
+        );
+    }
+    if run.before.captured_at > run.requested_at {
+        report.value(
+            "before.captured_at",
+            format!(
+                "the snapshot was captured ({}) after the run was requested ({}); expected a capture at or before the request",
+                show(run.before.captured_at),
+                show(run.requested_at)
+            ),
+        );
+    }
+}
+
+fn check_target(run: &GovernedRun, report: &mut Report) {
+    let action = run.action;
+    let target = &run.target;
+    if target.entity_set != action.entity_set() {
+        report.value(
+            "target.entity_set",
+            format!("{} targets \"{}\", found \"{}\"", action, action.entity_set(), target.entity_set),
+        );
+    }
+    if target.managed_object != action.managed_object() {
+        report.value(
+            "target.managed_object",
+            format!(
+                "{} writes through the managed object \"{}\", found \"{}\"",
+                action,
+                action.managed_object(),
+                target.managed_object
+            ),
+        );
+    }
+    if let Some(set) = &run.proposed.entity_set
+        && set != &target.entity_set
+    {
+        report.value(
+            "proposed.entity_set",
+            format!(
+                "proposed values are for \"{set}\" but the target is \"{}\"; a run changes one record",
+                target.entity_set
+            ),
+        );
+    }
+    check_company(action, &target.keys, "target.keys", report);
+    let key = record_key(action);
+    match target.keys.get(key) {
+        None => {
+            report.value(&child("target.keys", key), format!("missing: {} needs the key `{key}`", target.entity_set))
+        }
+        Some(FieldValue::Text(s)) if s.trim().is_empty() => {
+            report.value(&child("target.keys", key), format!("the key `{key}` is empty"))
+        }
+        Some(FieldValue::Text(_)) => {}
+        Some(other) => report.value(
+            &child("target.keys", key),
+            format!("expected the key `{key}` as a string, found a {}", other.kind()),
+        ),
+    }
+    if run.before.etag.as_str().trim().is_empty() {
+        report.value(
+            "before.etag",
+            "the ETag is empty; expected the @odata.etag F&O sent, e.g. W/\"JzEsNTYzNzE0NDU3Nyc=\"",
+        );
+    }
+}
+
+/// `dataAreaId` must be there (as a 1-4 character string) exactly when the action is company-scoped.
+fn check_company(action: Action, keys: &Fields, path: &str, report: &mut Report) {
+    let at = child(path, "dataAreaId");
+    match keys.get("dataAreaId") {
+        None if action.company_scoped() => report.value(
+            &at,
+            format!(
+                "missing: {} is company-scoped, so its keys need `dataAreaId` (the legal entity, e.g. \"usmf\")",
+                action.entity_set()
+            ),
+        ),
+        None => {}
+        Some(_) if !action.company_scoped() => report
+            .value(&at, format!("{} is not company-scoped; remove `dataAreaId` from its keys", action.entity_set())),
+        Some(FieldValue::Text(s))
+            if (1..=4).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric()) => {}
+        Some(FieldValue::Text(s)) => report.value(
+            &at,
+            format!("`dataAreaId` \"{s}\" is not a legal entity id; expected 1 to 4 letters or digits, e.g. \"usmf\""),
+        ),
+        Some(other) => report
+            .value(&at, format!("expected `dataAreaId` as a string of 1 to 4 characters, found a {}", other.kind())),
+    }
+}
+
+fn check_lines(run: &GovernedRun, report: &mut Report) {
+    let Some((line_set, number_key)) = run.action.lines() else {
+        if !run.before.lines.is_empty() {
+            report.value("before.lines", format!("{} has no lines; remove `lines`", run.action));
+        }
+        if !run.proposed.lines.is_empty() {
+            report.value("proposed.lines", format!("{} has no lines; remove `lines`", run.action));
+        }
+        return;
+    };
+    let before_keys: Vec<&Fields> = run.before.lines.iter().map(|l| &l.keys).collect();
+    for (i, line) in run.before.lines.iter().enumerate() {
+        let path = element("before.lines", i);
+        check_line_keys(run, &line.keys, &path, line_set, number_key, report);
+        if before_keys[..i].contains(&&line.keys) {
+            report.value(
+                &child(&path, "keys"),
+                format!("duplicate line keys: {} appears twice in before.lines", show_keys(&line.keys)),
+            );
+        }
+        if line.etag.as_str().trim().is_empty() {
+            report.value(&child(&path, "etag"), "the line's ETag is empty; expected the @odata.etag F&O sent for it");
+        }
+    }
+    for (i, line) in run.proposed.lines.iter().enumerate() {
+        let path = element("proposed.lines", i);
+        check_line_keys(run, &line.keys, &path, line_set, number_key, report);
+        if run.proposed.lines[..i].iter().any(|l| l.keys == line.keys) {
+            report.value(
+                &child(&path, "keys"),
+                format!("duplicate line keys: {} appears twice in proposed.lines", show_keys(&line.keys)),
+            );
+        }
+        if line.remove && !before_keys.contains(&&line.keys) {
+            report.value(
+                &child(&path, "keys"),
+                format!("this line removes {} but no line in before.lines has those keys", show_keys(&line.keys)),
+            );
+        }
+    }
+}
+
+/// A line needs its number key, and the header keys it repeats must name the target record.
+fn check_line_keys(
+    run: &GovernedRun,
+    keys: &Fields,
+    path: &str,
+    line_set: &str,
+    number_key: &str,
+    report: &mut Report,
+) {
+    let keys_path = child(path, "keys");
+    match keys.get(number_key) {
+        None => report.value(
+            &child(&keys_path, number_key),
+            format!("missing: a line of {line_set} is identified by `{number_key}` (a number)"),
+        ),
+        Some(FieldValue::Number(_)) => {}
+        Some(other) => report.value(
+            &child(&keys_path, number_key),
+            format!("expected `{number_key}` as a number, found a {}", other.kind()),
+        ),
+    }
+    for (name, value) in &run.target.keys {
+        if let Some(own) = keys.get(name)
+            && own != value
+        {
+            report.value(
+                &child(&keys_path, name),
+                format!("the line's `{name}` is \"{own}\" but the target's is \"{value}\"; lines must belong to the target record"),
+            );
+        }
+    }
+}
+
+fn check_money(run: &GovernedRun, report: &mut Report) {
+    check_money_fields(&run.before.fields, "before.fields", report);
+    for (i, line) in run.before.lines.iter().enumerate() {
+        check_money_fields(&line.fields, &child(&element("before.lines", i), "fields"), report);
+    }
+    check_money_fields(&run.proposed.fields, "proposed.fields", report);
+    for (i, line) in run.proposed.lines.iter().enumerate() {
+        check_money_fields(&line.fields, &child(&element("proposed.lines", i), "fields"), report);
+    }
+}
+
+fn check_money_fields(fields: &Fields, path: &str, report: &mut Report) {
+    for name in MONEY_FIELDS {
+        match fields.get(name) {
+            None | Some(FieldValue::Number(_)) => {}
+            Some(FieldValue::Text(text)) => report.value(
+                &child(path, name),
+                format!("`{name}` is an amount, so it must be a JSON number (e.g. 1250.00, no quotes), found the string \"{text}\""),
+            ),
+            Some(other) => report.value(
+                &child(path, name),
+                format!("`{name}` is an amount, so it must be a JSON number (e.g. 1250.00), found {}", other.kind()),
+            ),
+        }
+    }
+}
+
+fn check_proposal(run: &GovernedRun, report: &mut Report) {
+    let fields = &run.proposed.fields;
+    let wanted = match run.action {
+        Action::EnableUser => "Yes",
+        Action::DisableUser => "No",
+        Action::UpdateVendor => {
+            if fields.is_empty() {
+                report.value("proposed.fields", "an update-vendor run must propose at least one field; found none");
+            }
+            return;
+        }
+        Action::ApproveVendorInvoice | Action::PostJournal => return,
+    };
+    match fields.get("Enabled") {
+        Some(FieldValue::Text(v)) if v == wanted => {}
+        Some(other) => report.value(
+            "proposed.fields.Enabled",
+            format!("{} must set `Enabled` to \"{wanted}\", found {}", run.action, show_value(other)),
+        ),
+        None => report
+            .value("proposed.fields.Enabled", format!("missing: {} must set `Enabled` to \"{wanted}\"", run.action)),
+    }
+    for name in fields.keys().filter(|k| *k != "Enabled") {
+        report.value(
+            &child("proposed.fields", name),
+            format!("{} may change only `Enabled`; remove `{name}`", run.action),
+        );
+    }
+}
+
+fn check_route_and_evidence(run: &GovernedRun, report: &mut Report) {
+    if run.route.required_approvals == 0 {
+        report.value(
+            "route.required_approvals",
+            "required_approvals is 0; expected at least 1 (every run needs an approver)",
+        );
+    }
+    for (i, group) in run.route.eligible_groups.iter().enumerate() {
+        if group.trim().is_empty() {
+            report.value(&element("route.eligible_groups", i), "an eligible group name is empty");
+        }
+    }
+    for (i, evidence) in run.evidence.iter().enumerate() {
+        let path = element("evidence", i);
+        let sha = &evidence.sha256;
+        if sha.len() != 64 || !sha.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+            report.value(
+                &child(&path, "sha256"),
+                format!(
+                    "\"{sha}\" is not a SHA-256; expected 64 lowercase hex digits ({} characters found)",
+                    sha.chars().count()
+                ),
+            );
+        }
+        if evidence.name.trim().is_empty() {
+            report.value(&child(&path, "name"), "the evidence name is empty; expected the document's name");
+        }
+        if evidence.uri.trim().is_empty() {
+            report.value(&child(&path, "uri"), "the evidence URI is empty; expected where the document can be read");
+        }
+    }
+}
+
+fn show_keys(keys: &Fields) -> String {
+    let parts: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={}", show_value(v))).collect();
+    format!("({})", parts.join(", "))
+}
+
+fn show_value(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Text(s) => format!("\"{}\"", crate::text::visible(s)),
+        other => other.to_string(),
+    }
+}
+
+/// A character named so a hostile one is visible in the message.
+fn describe(c: char) -> String {
+    if c.is_ascii_graphic() || c == ' ' { format!("'{c}'") } else { format!("U+{:04X}", c as u32) }
+}

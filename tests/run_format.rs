@@ -1,0 +1,212 @@
+//! The `signoff.run/v1` format against its fixtures: valid runs parse, broken ones are refused with
+//! the file, position and field, amounts survive a round trip exactly, hostile text is kept as is.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use signoff::model::{Action, FieldValue, GovernedRun, parse_run};
+
+fn fixtures(dir: &str, ext: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let mut files: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn load(path: &Path) -> GovernedRun {
+    let source = fs::read_to_string(path).unwrap();
+    parse_run(&source, &name(path)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn runs() -> Vec<(String, GovernedRun)> {
+    fixtures("runs", "json").iter().map(|p| (name(p), load(p))).collect()
+}
+
+fn number(fields: &signoff::model::Fields, field: &str) -> Decimal {
+    fields.get(field).and_then(FieldValue::as_number).unwrap_or_else(|| panic!("{field} is not a number"))
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+#[test]
+fn every_run_fixture_parses_and_the_set_covers_every_action_and_both_companies() {
+    let runs = runs();
+    let realistic: Vec<_> = runs.iter().filter(|(n, _)| !n.starts_with("hostile-")).collect();
+    assert!(realistic.len() >= 15, "only {} realistic runs", realistic.len());
+    let actions: BTreeSet<Action> = runs.iter().map(|(_, r)| r.action).collect();
+    assert_eq!(actions.len(), Action::ALL.len(), "actions covered: {actions:?}");
+    let companies: BTreeSet<String> = runs.iter().filter_map(|(_, r)| r.company()).map(|c| c.to_string()).collect();
+    assert!(companies.contains("usmf") && companies.contains("demf"), "{companies:?}");
+    let ids: HashSet<&str> = runs.iter().map(|(_, r)| r.id.as_str()).collect();
+    assert_eq!(ids.len(), runs.len(), "run ids must be unique across fixtures");
+}
+
+#[test]
+fn exactly_one_fixture_is_already_expired_on_the_demo_day() {
+    let demo_day = at("2026-11-22T09:00:00Z");
+    let expired: Vec<_> = runs().into_iter().filter(|(_, r)| r.is_expired(demo_day)).map(|(n, _)| n).collect();
+    assert_eq!(expired, ["inv-usmf-apinv-000098.json"]);
+}
+
+#[test]
+fn fixture_amounts_span_twelve_fifty_to_one_and_a_quarter_million() {
+    let amounts: Vec<Decimal> = runs().iter().filter_map(|(_, r)| r.headline_amount()).map(|(a, _)| a).collect();
+    assert_eq!(amounts.iter().min().copied(), Some(Decimal::new(1250, 2)));
+    assert_eq!(amounts.iter().max().copied(), Some(Decimal::new(125_000_000, 2)));
+}
+
+#[test]
+fn every_etag_encodes_its_records_recid_and_no_recid_is_reused() {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut seen = HashSet::new();
+    for (file, run) in runs() {
+        let records = std::iter::once((&run.before.etag, &run.before.fields))
+            .chain(run.before.lines.iter().map(|l| (&l.etag, &l.fields)));
+        for (etag, fields) in records {
+            let rec_id = number(fields, "RecId");
+            let expected = format!("W/\"{}\"", engine.encode(format!("'1,{rec_id}'")));
+            assert_eq!(etag.as_str(), expected, "{file}: ETag of RecId {rec_id}");
+            assert!(seen.insert(rec_id), "{file}: RecId {rec_id} is used twice");
+        }
+    }
+}
+
+#[test]
+fn every_journal_fixture_is_balanced() {
+    for (file, run) in runs().into_iter().filter(|(_, r)| r.action == Action::PostJournal) {
+        let header = &run.before.fields;
+        assert_eq!(number(header, "JournalTotalDebit"), number(header, "JournalTotalCredit"), "{file}");
+        let debit: Decimal = run.before.lines.iter().map(|l| number(&l.fields, "DebitAmount")).sum();
+        assert_eq!(debit, number(header, "JournalTotalDebit"), "{file}: lines' debits vs header");
+    }
+}
+
+#[test]
+fn every_invalid_fixture_is_refused_naming_file_position_and_field() {
+    let files = fixtures("invalid", "json");
+    assert!(files.len() >= 10, "only {} invalid fixtures", files.len());
+    for path in files {
+        let expected_path = path.with_extension("expected");
+        let expected = fs::read_to_string(&expected_path)
+            .unwrap_or_else(|e| panic!("{} needs {}: {e}", name(&path), name(&expected_path)));
+        let source = fs::read_to_string(&path).unwrap();
+        let err = match parse_run(&source, &name(&path)) {
+            Ok(_) => panic!("{} was accepted", name(&path)),
+            Err(e) => e.to_string(),
+        };
+        for want in expected.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(err.contains(want), "{}: expected {want:?} in:\n{err}", name(&path));
+        }
+    }
+}
+
+#[test]
+fn every_expected_file_has_its_invalid_run() {
+    for expected in fixtures("invalid", "expected") {
+        assert!(expected.with_extension("json").exists(), "{} has no run file", name(&expected));
+    }
+}
+
+#[test]
+fn all_problems_of_a_file_are_listed_in_source_order() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/invalid/automation-without-sponsor.json");
+    let err = parse_run(&fs::read_to_string(&path).unwrap(), "a.json").unwrap_err();
+    let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["requester.sponsor", "justification", "evidence[0].sha256", "route.required_approvals"]);
+}
+
+#[test]
+fn amounts_round_trip_exactly_through_canonical_json() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs/inv-usmf-apinv-000150.json");
+    let source = fs::read_to_string(path).unwrap();
+    // Values f64 cannot hold: 20 significant digits, and a tiny fraction.
+    let source = source
+        .replacen("\"ImportedAmount\": 1250000.00", "\"ImportedAmount\": 98765432109876543.21", 1)
+        .replacen("\"ImportedSalesTax\": 73529.41", "\"ImportedSalesTax\": 0.0000001", 1);
+    let run = parse_run(&source, "big.json").unwrap();
+    let again = parse_run(&run.canonical_json(), "canonical.json").unwrap();
+    assert_eq!(again, run);
+    assert_eq!(again.payload_digest(), run.payload_digest());
+    let fields = &again.before.fields;
+    assert_eq!(number(fields, "ImportedAmount").to_string(), "98765432109876543.21");
+    assert_eq!(number(fields, "ImportedSalesTax").to_string(), "0.0000001");
+    assert_eq!(number(&again.before.lines[0].fields, "UnitPrice").to_string(), "1176470.59");
+    assert!(run.canonical_json().contains("\"ImportedAmount\":98765432109876543.21"));
+}
+
+#[test]
+fn every_fixture_round_trips_through_canonical_json_unchanged() {
+    for (file, run) in runs() {
+        let again = parse_run(&run.canonical_json(), &file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, run, "{file}");
+    }
+}
+
+#[test]
+fn fractional_unit_prices_keep_their_digits() {
+    let run = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs/hostile-cjk-vendor-name.json"));
+    let line = &run.before.lines[0].fields;
+    assert_eq!(number(line, "UnitPrice").to_string(), "0.0125");
+    assert_eq!(number(line, "NetAmount"), number(line, "UnitPrice") * number(line, "ReceiveNow"));
+}
+
+#[test]
+fn hostile_fixtures_parse_and_keep_their_characters() {
+    let text = |file: &str, field: &str| -> String {
+        let run = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs").join(file));
+        let fields = if run.action == Action::UpdateVendor { run.proposed.fields } else { run.before.fields };
+        fields.get(field).and_then(FieldValue::as_text).unwrap().to_string()
+    };
+    assert_eq!(text("hostile-ansi-vendor-name.json", "VendorName"), "Tailspin Toys\u{1b}[32m APPROVED\u{1b}[0m");
+    assert!(text("hostile-osc52-description.json", "InvoiceDescription").contains("\u{1b}]52;c;"));
+    assert_eq!(text("hostile-bidi-invoice-number.json", "InvoiceNumber"), "INV-\u{202e}0001-FDP");
+    assert_eq!(text("hostile-zero-width-vendor-account.json", "InvoiceVendorAccountNumber"), "US-1\u{200b}01");
+    assert_eq!(text("hostile-long-description.json", "InvoiceDescription").chars().count(), 10_240);
+    assert_eq!(text("hostile-cjk-vendor-name.json", "VendorName"), "深圳华强电子有限公司");
+}
+
+#[test]
+fn hostile_text_quoted_in_an_error_is_made_visible() {
+    let source = r#"{"format": "signoff.run/v1", "action": "\u001b]52;c;ZXZpbA==\u0007"}"#;
+    let err = parse_run(source, "evil.json").unwrap_err().to_string();
+    assert!(err.contains("evil.json:1:40: action: unknown action"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "raw control characters in: {err:?}");
+}
+
+#[test]
+fn documents_that_are_not_runs_are_refused_without_panicking() {
+    for (source, want) in [
+        ("", "(document)"),
+        ("[1, 2]", "expected a JSON object"),
+        ("{\"format\": \"signoff.run/v1\"", "not valid JSON"),
+        ("\"signoff.run/v1\"", "expected a JSON object"),
+    ] {
+        let err = parse_run(source, "odd.json").unwrap_err().to_string();
+        assert!(err.starts_with("odd.json:1:") && err.contains(want), "{source:?} gave {err}");
+    }
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    assert!(parse_run(&deep, "deep.json").unwrap_err().to_string().contains("recursion limit"));
+}
+
+#[test]
+fn a_short_action_label_is_refused_with_the_full_name_to_use() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs/jnl-usmf-00461.json");
+    let source = fs::read_to_string(path).unwrap().replace("\"dynamicsfinance.post-journal\"", "\"journal\"");
+    let err = parse_run(&source, "jnl.json").unwrap_err().to_string();
+    assert!(err.contains("jnl.json:4:13: action: unknown action 'journal'"), "{err}");
+    assert!(err.contains("use the full name \"dynamicsfinance.post-journal\""), "{err}");
+}
