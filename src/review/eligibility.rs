@@ -132,9 +132,8 @@ fn production_guard(req: &Request<'_>, config: &Config) -> Result<(), String> {
             crate::text::visible(typed),
             env.name
         )),
-        None => Err(format!(
-            "'{}' is a production environment: confirm with --confirm-environment {}",
-            env.name, env.name
-        )),
+        None => {
+            Err(format!("'{}' is a production environment: confirm with --confirm-environment {}", env.name, env.name))
+        }
     }
 }

@@ -160,7 +160,33 @@ pub fn verify_bundle(dir: &Path) -> Result<Manifest, EvidenceError> {
             return Err(invalid(format!("{name} is in the bundle but not in the manifest")));
         }
     }
+    verify_audit_events(dir, &manifest)?;
     Ok(manifest)
+}
+
+/// Every audit event in the bundle must carry the hash of its own content and follow the one before it.
+fn verify_audit_events(dir: &Path, manifest: &Manifest) -> Result<(), EvidenceError> {
+    if !manifest.files.iter().any(|f| f.name == AUDIT_FILE) {
+        return Ok(());
+    }
+    let path = dir.join(AUDIT_FILE);
+    let bytes = std::fs::read(&path).map_err(|source| EvidenceError::Read { path, source })?;
+    let events: Vec<crate::store::AuditEvent> = serde_json::from_slice(&bytes)
+        .map_err(|e| EvidenceError::Invalid(format!("{AUDIT_FILE} is not a list of audit events: {e}")))?;
+    let mut last_seq = 0;
+    for event in &events {
+        if event.seq <= last_seq {
+            return Err(EvidenceError::Invalid(format!("{AUDIT_FILE}: event #{} is out of order", event.seq)));
+        }
+        if !event.hash_is_valid() {
+            return Err(EvidenceError::Invalid(format!(
+                "{AUDIT_FILE}: event #{} does not match its hash (its content was altered)",
+                event.seq
+            )));
+        }
+        last_seq = event.seq;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

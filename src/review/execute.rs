@@ -95,8 +95,7 @@ pub async fn execute(
             if let Some(fields) = inverse_fields(run, live) {
                 note(format!("PATCH {} with If-Match {}", run.target.entity_set, live.etag));
                 let key = target_key(run).map_err(fail(sent))?;
-                let etag =
-                    client.patch(&run.target.entity_set, &key, &fields, &live.etag).await.map_err(fail(sent))?;
+                let etag = client.patch(&run.target.entity_set, &key, &fields, &live.etag).await.map_err(fail(sent))?;
                 answer.new_etag = done_etag(etag);
                 sent = true;
             }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::{RunId, RunStatus};
+use crate::model::RunId;
 
 use super::drift::DriftReport;
 
@@ -85,18 +85,6 @@ impl Outcome {
             Outcome::Stale { .. } => exit::STALE,
             Outcome::Refused { .. } | Outcome::Cancelled { .. } => exit::REFUSED,
             Outcome::Failed { .. } => exit::FAILED,
-        }
-    }
-
-    /// The run status this outcome leaves, when it is final for the run.
-    pub fn status(&self) -> Option<RunStatus> {
-        match self {
-            Outcome::Executed { .. } => Some(RunStatus::Executed),
-            Outcome::Rejected { .. } => Some(RunStatus::Rejected),
-            Outcome::RolledBack { .. } => Some(RunStatus::RolledBack),
-            Outcome::Stale { .. } => Some(RunStatus::Stale),
-            Outcome::Failed { .. } => Some(RunStatus::Failed),
-            _ => None,
         }
     }
 

@@ -56,7 +56,8 @@ async fn read_lines(
     set: &str,
     line_field: &str,
 ) -> Result<Vec<LineSnapshot>, FnoError> {
-    let filter: Vec<String> = run.target.keys.iter().map(|(name, value)| format!("{name} eq {}", literal(value))).collect();
+    let filter: Vec<String> =
+        run.target.keys.iter().map(|(name, value)| format!("{name} eq {}", literal(value))).collect();
     let query =
         Query { filter: Some(filter.join(" and ")), cross_company: run.company().is_some(), ..Default::default() };
     let result = client.query(set, &query).await?;
