@@ -1,0 +1,87 @@
+//! `$metadata`: CSDL generated from the same entity definitions the simulator serves.
+
+use std::fmt::Write as _;
+
+use super::schema::{ENTITIES, ENUMS, NAMESPACE, PropType};
+
+/// The CSDL document, in the shape FNO.md §5 describes.
+pub fn csdl() -> String {
+    let mut x = String::new();
+    x.push_str(r#"<?xml version="1.0" encoding="utf-8"?>"#);
+    x.push_str(r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>"#);
+    let _ = write!(x, r#"<Schema Namespace="{NAMESPACE}" xmlns="http://docs.oasis-open.org/odata/ns/edm">"#);
+    for e in ENUMS {
+        let _ = write!(x, r#"<EnumType Name="{}">"#, e.name);
+        for (i, m) in e.members.iter().enumerate() {
+            let _ = write!(x, r#"<Member Name="{}" Value="{i}"/>"#, escape(m));
+        }
+        x.push_str("</EnumType>");
+    }
+    for e in ENTITIES {
+        let _ = write!(x, r#"<EntityType Name="{}"><Key>"#, e.type_name);
+        for k in e.keys {
+            let _ = write!(x, r#"<PropertyRef Name="{k}"/>"#);
+        }
+        x.push_str("</Key>");
+        for p in e.props {
+            let nullable =
+                if e.keys.contains(&p.name) || !matches!(p.ty, PropType::String(_)) { "false" } else { "true" };
+            let _ = write!(x, r#"<Property Name="{}" Type="{}" Nullable="{nullable}""#, p.name, p.ty.edm());
+            match p.ty {
+                PropType::String(max) if max > 0 => {
+                    let _ = write!(x, r#" MaxLength="{max}""#);
+                }
+                PropType::Decimal => x.push_str(r#" Precision="32" Scale="6""#),
+                _ => {}
+            }
+            x.push_str("/>");
+        }
+        x.push_str("</EntityType>");
+    }
+    for e in ENTITIES {
+        for a in e.actions {
+            let _ = write!(
+                x,
+                r#"<Action Name="{}" IsBound="true"><Parameter Name="{}" Type="{}"/>"#,
+                a.name,
+                e.type_name,
+                e.qualified()
+            );
+            for p in a.params {
+                let _ = write!(x, r#"<Parameter Name="{}" Type="{}"/>"#, p.name, p.ty.edm());
+            }
+            x.push_str(r#"<ReturnType Type="Edm.String"/></Action>"#);
+        }
+    }
+    x.push_str(r#"<EntityContainer Name="Resources">"#);
+    for e in ENTITIES {
+        let _ = write!(x, r#"<EntitySet Name="{}" EntityType="{}"/>"#, e.set, e.qualified());
+    }
+    x.push_str("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>");
+    x
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csdl_is_well_formed_and_names_keys_enums_and_actions() {
+        let xml = csdl();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let find = |tag: &str, name: &str| {
+            doc.descendants().any(|n| n.tag_name().name() == tag && n.attribute("Name") == Some(name))
+        };
+        assert!(find("EntityContainer", "Resources"));
+        assert!(find("EnumType", "NoYes"));
+        assert!(find("Action", "signoffPost"));
+        assert!(find("EntitySet", "VendorInvoiceHeaders"));
+        let amount =
+            doc.descendants().find(|n| n.attribute("Name") == Some("ImportedAmount")).and_then(|n| n.attribute("Type"));
+        assert_eq!(amount, Some("Edm.Decimal"));
+    }
+}
