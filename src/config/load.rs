@@ -244,7 +244,21 @@ fn describe(at: &KeyPath, message: &str) -> String {
             "'{key}' has the wrong type (expected a string; the value is not shown because it is a secret)"
         );
     }
-    let message = message.replace('`', "'");
+    let mut message = message.replace('`', "'");
+    // serde names Rust types; say what to write instead.
+    for (rust, plain) in [
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected an array like [\"a\", \"b\"]"),
+        ("expected a Decimal type representing a fixed-point number", "expected an exact decimal like \"10000.00\""),
+    ] {
+        message = message.replace(rust, plain);
+    }
+    if let Some(at) = message.find("expected struct ") {
+        message.replace_range(at.., "expected a table");
+    }
     let message = message.strip_prefix("invalid type: ").map(|m| format!("found {m}")).unwrap_or(message);
     format!("'{key}' has the wrong type or value: {message}")
 }

@@ -8,6 +8,7 @@ pub mod paths;
 pub mod secret;
 mod spans;
 mod validate;
+mod validate_auth;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ use std::path::PathBuf;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use validate::is_loopback_url;
+pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
+pub use validate_auth::is_loopback_url;
 
 /// A commented config template that loads as is: `signoff connector init` writes it out.
 pub fn template() -> &'static str {

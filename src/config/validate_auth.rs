@@ -1,0 +1,162 @@
+//! Checks on URLs and Entra credentials: where plain http is allowed, which tenants work, one secret source.
+
+use super::AuthConfig;
+use super::load::Problem;
+
+/// Tenants Entra refuses client credentials on (AADSTS9001023 for common/consumers).
+const SHARED_TENANTS: &[&str] = &["common", "consumers", "organizations"];
+
+/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts plain `http://` may reach.
+pub fn is_loopback_url(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A base URL: https (http only to loopback), a host, no credentials, and (for F&O) no path.
+pub(crate) fn check_url(key: &str, value: &str, bare: bool, out: &mut Vec<Problem>) {
+    // The value is never echoed: a URL may carry credentials.
+    let parsed = match url::Url::parse(value) {
+        Ok(u) => u,
+        Err(e) => {
+            out.push(Problem::at(key, format!("{key} is not a valid URL ({e}); write it like https://host")));
+            return;
+        }
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback_url(&parsed) => {}
+        "http" => out.push(Problem::at(
+            key,
+            format!(
+                "{key} uses http:// to a host that is not loopback; use https:// (http is allowed only for \
+                     localhost, 127.0.0.0/8 and ::1)"
+            ),
+        )),
+        other => out.push(Problem::at(key, format!("{key} must start with https:// (found scheme '{other}')"))),
+    }
+    if parsed.host().is_none() {
+        out.push(Problem::at(key, format!("{key} has no host")));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        out.push(Problem::at(key, format!("{key} must not contain a user name or password")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        out.push(Problem::at(key, format!("{key} must not have a query or fragment")));
+    }
+    if bare && !matches!(parsed.path(), "" | "/") {
+        out.push(Problem::at(
+            key,
+            format!(
+                "{key} must be the environment's base URL without a path (remove '{}'); it is also the token \
+                     resource",
+                parsed.path()
+            ),
+        ));
+    }
+}
+
+pub(crate) fn check_auth(auth: &AuthConfig, has_url: bool, out: &mut Vec<Problem>) {
+    let secrets = [
+        ("client_secret_env", auth.client_secret_env.is_some()),
+        ("client_secret_file", auth.client_secret_file.is_some()),
+        ("client_secret_command", auth.client_secret_command.is_some()),
+        ("client_secret", auth.client_secret.is_some()),
+    ];
+    let refresh = [
+        ("refresh_token_env", auth.refresh_token_env.is_some()),
+        ("refresh_token_file", auth.refresh_token_file.is_some()),
+        ("refresh_token_command", auth.refresh_token_command.is_some()),
+    ];
+    for group in [&secrets[..], &refresh[..]] {
+        let set: Vec<&str> = group.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect();
+        if set.len() > 1 {
+            out.push(Problem::at(
+                format!("auth.{}", set[1]),
+                format!("auth sets {} sources ({}): keep exactly one", set.len(), set.join(", ")),
+            ));
+        }
+    }
+    let empty_str =
+        |k: &'static str, v: &Option<String>| v.as_deref().is_some_and(|s| s.trim().is_empty()).then_some(k);
+    let empties = [
+        empty_str("client_secret_env", &auth.client_secret_env),
+        empty_str("client_secret_command", &auth.client_secret_command),
+        empty_str("client_secret", &auth.client_secret),
+        empty_str("refresh_token_env", &auth.refresh_token_env),
+        empty_str("refresh_token_command", &auth.refresh_token_command),
+    ];
+    for key in empties.into_iter().flatten() {
+        out.push(Problem::at(format!("auth.{key}"), format!("auth.{key} is empty")));
+    }
+    for (key, name) in [("client_secret_env", &auth.client_secret_env), ("refresh_token_env", &auth.refresh_token_env)]
+    {
+        if let Some(n) = name
+            && (n.contains('=') || n.contains('\0'))
+        {
+            out.push(Problem::at(
+                format!("auth.{key}"),
+                format!(
+                    "auth.{key} must be the NAME of an environment variable (e.g. \"SIGNOFF_CLIENT_SECRET\"), not \
+                         an assignment"
+                ),
+            ));
+        }
+    }
+    if let Some(tenant) = &auth.tenant {
+        if SHARED_TENANTS.iter().any(|t| t.eq_ignore_ascii_case(tenant.trim())) {
+            out.push(Problem::at(
+                "auth.tenant",
+                format!(
+                    "auth.tenant '{tenant}' cannot be used: Entra refuses client credentials on the shared \
+                         endpoints (AADSTS9001023); use your tenant's GUID or domain, e.g. contoso.onmicrosoft.com"
+                ),
+            ));
+        } else if tenant.is_empty() || !tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            out.push(Problem::at("auth.tenant", "auth.tenant must be a tenant GUID or a domain name"));
+        }
+    }
+    if let Some(id) = &auth.client_id
+        && !is_guid(id)
+    {
+        out.push(Problem::at(
+            "auth.client_id",
+            "auth.client_id must be the app registration's Application (client) ID, a GUID like \
+             8f2d1c3e-5150-4f0a-9c1e-7a1b2c3d4e5f (not the secret or its Secret ID)",
+        ));
+    }
+    if let Some(host) = &auth.authority_host {
+        check_url("auth.authority_host", host, false, out);
+    }
+    let has_secret = secrets.iter().chain(&refresh).any(|(_, on)| *on);
+    let configured = has_secret || auth.tenant.is_some() || auth.client_id.is_some();
+    if configured {
+        for (key, missing) in [("tenant", auth.tenant.is_none()), ("client_id", auth.client_id.is_none())] {
+            if missing {
+                out.push(Problem::at("auth", format!("[auth] is partly set up but auth.{key} is missing")));
+            }
+        }
+        if !has_secret {
+            out.push(Problem::at(
+                "auth",
+                "[auth] has no secret source: set client_secret_env (recommended), client_secret_file or \
+                 client_secret_command",
+            ));
+        }
+        if !has_url {
+            out.push(Problem::at(
+                "auth",
+                "[auth] is set up but environment.url is missing (it is the F&O base URL and the token resource)",
+            ));
+        }
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
