@@ -176,3 +176,10 @@ fn catalog_and_exchanges_are_kept_and_audited() {
     assert_eq!(kinds, ["run.imported", "exchange.recorded", "exchange.recorded"]);
     assert_eq!(store.verify_audit().unwrap().events, 4);
 }
+
+#[test]
+fn the_test_builder_makes_runs_the_real_parser_accepts() {
+    for run in mixed_runs("P", 10) {
+        common::assert_parses(&run);
+    }
+}

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::config::load::{LoadedConfig, load};
 use crate::config::paths::{Paths, resolve};
+use crate::store::{Store, StoreError};
 
 use super::Globals;
 
@@ -29,5 +30,10 @@ impl Context {
             .clone()
             .or_else(|| self.loaded.config.store.path.clone())
             .unwrap_or_else(|| self.paths.default_store())
+    }
+
+    /// Open the run store at [`Context::store_path`], creating it if needed.
+    pub fn open_store(&self) -> Result<Store, StoreError> {
+        Store::open(&self.store_path())
     }
 }

@@ -1,22 +1,196 @@
 //! `signoff runs import|list|show`.
 
+mod show;
+mod table;
+
+use std::path::{Path, PathBuf};
+
 use clap::Subcommand;
 
-use super::Globals;
+use super::{Context, Globals, exit};
+use crate::model::{Action, GovernedRun, RunId, RunStatus, parse_run};
+use crate::store::{RunFilter, StoreError};
+use crate::text::visible;
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
-    /// List runs.
-    List,
+    /// Import run files, all or nothing: a DIR means its *.json files. Re-importing an identical run is a no-op.
+    Import {
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+    },
+    /// List the runs in the store, oldest request first.
+    List(ListArgs),
+    /// Show one run: header, then the before and proposed values side by side.
+    Show {
+        /// The run id, e.g. RUN-2026-000123.
+        id: String,
+    },
+}
+
+/// Filters for `runs list`.
+#[derive(Debug, Default, clap::Args)]
+pub struct ListArgs {
+    /// Only runs in this status (pending, approved, executing, executed, failed, rejected, expired, stale, rolled-back).
+    #[arg(long, value_name = "S")]
+    pub status: Option<RunStatus>,
+    /// Only runs of this action (wire name or short label: invoice, journal, vendor, enable-user, disable-user).
+    #[arg(long, value_name = "A")]
+    pub action: Option<Action>,
+    /// Only runs in this legal entity (dataAreaId, any case).
+    #[arg(long, value_name = "C")]
+    pub company: Option<String>,
 }
 
 impl RunsCommand {
     /// What `signoff` with no verb runs until the TUI lands.
     pub fn default_list() -> Self {
-        RunsCommand::List
+        RunsCommand::List(ListArgs::default())
     }
 }
 
-pub fn run(_globals: &Globals, _cmd: RunsCommand) -> anyhow::Result<u8> {
-    anyhow::bail!("not built yet")
+pub fn run(globals: &Globals, cmd: RunsCommand) -> anyhow::Result<u8> {
+    let ctx = Context::load(globals)?;
+    match cmd {
+        RunsCommand::Import { paths } => import(&ctx, &paths),
+        RunsCommand::List(args) => list(&ctx, &args),
+        RunsCommand::Show { id } => show(&ctx, &RunId(id)),
+    }
+}
+
+/// Who the store records as acting: the configured approver, else the OS user.
+pub(crate) fn actor(ctx: &Context) -> String {
+    ctx.loaded
+        .config
+        .approver
+        .id
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Print a failure (made visible: it may quote hostile data) and return the failure exit code.
+fn fail(message: &str) -> u8 {
+    eprintln!("error: {}", visible(message));
+    exit::FAILURE
+}
+
+fn store_failure(err: &StoreError) -> u8 {
+    fail(&err.to_string())
+}
+
+/// The files an argument stands for: itself, or a directory's `*.json` files in name order.
+fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| format!("{}: cannot read directory: {e}", path.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: cannot read directory: {e}", path.display()))?;
+        let file = entry.path();
+        if file.extension().is_some_and(|ext| ext == "json") && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let mut errors: Vec<String> = Vec::new();
+    let mut runs: Vec<GovernedRun> = Vec::new();
+    let mut files = 0usize;
+    let mut bad_files = 0usize;
+    for path in paths {
+        let expanded = match expand(path) {
+            Ok(files) => files,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        for file in expanded {
+            files += 1;
+            let origin = file.display().to_string();
+            match std::fs::read_to_string(&file) {
+                Err(e) => {
+                    bad_files += 1;
+                    errors.push(format!("{origin}: cannot read: {e}"));
+                }
+                Ok(text) => match parse_run(&text, &origin) {
+                    Ok(run) => runs.push(run),
+                    Err(e) => {
+                        bad_files += 1;
+                        errors.push(e.to_string());
+                    }
+                },
+            }
+        }
+    }
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("{}", visible(error));
+        }
+        return Ok(fail(&format!(
+            "nothing imported: {bad_files} of {files} file(s) have problems (listed above); fix them and import again"
+        )));
+    }
+    if runs.is_empty() {
+        return Ok(fail("nothing imported: no run files found (a directory is searched for *.json files)"));
+    }
+    let store = match ctx.open_store() {
+        Ok(store) => store,
+        Err(e) => return Ok(store_failure(&e)),
+    };
+    let report = match store.import(&runs, &actor(ctx)) {
+        Ok(report) => report,
+        Err(e) => return Ok(fail(&format!("nothing imported: {e}"))),
+    };
+    if ctx.globals.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("imported {} run(s), {} unchanged", report.imported.len(), report.unchanged.len());
+    }
+    Ok(exit::OK)
+}
+
+fn list(ctx: &Context, args: &ListArgs) -> anyhow::Result<u8> {
+    let store = match ctx.open_store() {
+        Ok(store) => store,
+        Err(e) => return Ok(store_failure(&e)),
+    };
+    let filter = RunFilter { status: args.status, action: args.action, company: args.company.clone() };
+    let summaries = match store.summaries(&filter) {
+        Ok(s) => s,
+        Err(e) => return Ok(store_failure(&e)),
+    };
+    if ctx.globals.json {
+        println!("{}", serde_json::to_string_pretty(&summaries)?);
+    } else if summaries.is_empty() {
+        println!("no runs match");
+    } else {
+        print!("{}", table::render_summaries(&summaries));
+    }
+    Ok(exit::OK)
+}
+
+fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
+    let store = match ctx.open_store() {
+        Ok(store) => store,
+        Err(e) => return Ok(store_failure(&e)),
+    };
+    match store.get(id) {
+        Ok(Some(stored)) if ctx.globals.json => {
+            println!("{}", serde_json::to_string_pretty(&stored)?);
+            Ok(exit::OK)
+        }
+        Ok(Some(stored)) => {
+            print!("{}", show::render_run(&stored));
+            Ok(exit::OK)
+        }
+        Ok(None) => Ok(store_failure(&StoreError::UnknownRun { id: id.clone() })),
+        Err(e) => Ok(store_failure(&e)),
+    }
 }

@@ -46,7 +46,7 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         // The busy timeout first: every later statement, the WAL switch included, may meet a writer.
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(open_err)?;
+        let mode = switch_to_wal(&conn).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::corrupt("journal mode", format!("SQLite kept journal mode '{mode}', not WAL")));
         }
@@ -65,6 +65,24 @@ impl Store {
     /// its turn on the busy timeout or fails before changing anything.
     fn write_tx(&self) -> Result<Transaction<'_>, StoreError> {
         Ok(Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?)
+    }
+}
+
+/// Switch to WAL. On a brand-new file several processes may race for this; SQLite then answers
+/// SQLITE_BUSY at once without consulting the busy handler, so retry until the busy timeout.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -157,12 +157,9 @@ pub fn vendor_bank_change(id: &str, n: u32, company: &str) -> GovernedRun {
 pub fn user_disable(id: &str, n: u32) -> GovernedRun {
     let mut run =
         base(id, Action::DisableUser, n, None, fields(&[("UserID", text(&format!("contractor{:03}", n % 1000)))]));
-    run.before.fields = fields(&[("Enabled", FieldValue::Bool(true)), ("UserName", text("Temp contractor"))]);
-    run.proposed = Proposed {
-        entity_set: Some("SystemUsers".into()),
-        fields: fields(&[("Enabled", FieldValue::Bool(false))]),
-        lines: vec![],
-    };
+    run.before.fields = fields(&[("Enabled", text("Yes")), ("UserName", text("Temp contractor"))]);
+    run.proposed =
+        Proposed { entity_set: Some("SystemUsers".into()), fields: fields(&[("Enabled", text("No"))]), lines: vec![] };
     run
 }
 
@@ -182,6 +179,15 @@ pub fn mixed_runs(prefix: &str, count: u32) -> Vec<GovernedRun> {
             }
         })
         .collect()
+}
+
+/// Every run must pass the real parser, so the builder cannot drift from the format.
+pub fn assert_parses(run: &GovernedRun) {
+    let text = serde_json::to_string_pretty(run).unwrap_or_else(|e| panic!("serialize {}: {e}", run.id));
+    match signoff::model::parse_run(&text, run.id.as_str()) {
+        Ok(parsed) => assert_eq!(&parsed, run, "{} does not round-trip", run.id),
+        Err(e) => panic!("builder run is invalid:\n{e}"),
+    }
 }
 
 /// Write each run as `<id>.json` into `dir`; returns the paths.
