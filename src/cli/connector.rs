@@ -1,13 +1,235 @@
-use clap::Subcommand;
+//! `signoff connector validate|sync-metadata|init`: onboarding checks for the F&O connection.
 
-use super::Globals;
+use std::io::Write;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::config::paths::resolve;
+use crate::config::secret::{self, Secret};
+use crate::fno::metadata::Catalog;
+use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, keys, parse_csdl, verify, verify_services};
+use crate::text::visible;
+
+use super::{Context, Globals, exit};
 
 #[derive(Debug, Subcommand)]
 pub enum ConnectorCommand {
-    /// Validate the connection.
-    Todo,
+    /// Get a token, make a cheap call to the instance, and check the app's F&O user mapping.
+    Validate,
+    /// Fetch $metadata and prove every managed entity set, allowlisted field and decision operation exists.
+    SyncMetadata,
+    /// Write a commented config template to the config path.
+    Init {
+        /// Overwrite an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
-pub fn run(_globals: &Globals, _cmd: ConnectorCommand) -> anyhow::Result<u8> {
-    anyhow::bail!("not built yet")
+pub fn run(globals: &Globals, cmd: ConnectorCommand) -> anyhow::Result<u8> {
+    match cmd {
+        ConnectorCommand::Init { force } => init(globals, force),
+        ConnectorCommand::Validate => {
+            let ctx = Context::load(globals)?;
+            runtime()?.block_on(validate(&ctx))
+        }
+        ConnectorCommand::SyncMetadata => {
+            let ctx = Context::load(globals)?;
+            runtime()?.block_on(sync_metadata(&ctx))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+/// Resolve secrets and build the client; any failure is a message saying what to set.
+fn client_for(config: &Config) -> Result<FnoClient, String> {
+    let resolve_source = |source: Option<secret::SecretSource>| -> Result<Option<Secret>, String> {
+        source.map(|s| secret::resolve(&s).map_err(|e| e.to_string())).transpose()
+    };
+    let client_secret = resolve_source(config.auth.client_secret_source())?;
+    let refresh_token = resolve_source(config.auth.refresh_token_source())?;
+    let settings = FnoSettings::from_config(&config.environment, &config.auth, client_secret, refresh_token)
+        .map_err(|e| e.to_string())?;
+    FnoClient::new(&settings).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    check: &'static str,
+    outcome: Outcome,
+    /// What was found, or on failure the cause and the fix.
+    detail: String,
+}
+
+async fn validate(ctx: &Context) -> anyhow::Result<u8> {
+    let config = &ctx.loaded.config;
+    let mut checks = Vec::new();
+    let mut push = |check, outcome, detail: String| checks.push(Check { check, outcome, detail });
+    match client_for(config) {
+        Err(fix) => {
+            push("config", Outcome::Fail, fix);
+            for name in ["token", "instance", "identity"] {
+                push(name, Outcome::Skip, "not run: the config check failed".into());
+            }
+        }
+        Ok(client) => {
+            push("config", Outcome::Pass, format!("environment {}", client.base_url()));
+            validate_live(&client, config, &mut push).await;
+        }
+    }
+    print_checks(ctx.globals.json, &checks)?;
+    Ok(if checks.iter().any(|c| c.outcome != Outcome::Pass) { exit::FAILURE } else { exit::OK })
+}
+
+async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMut(&'static str, Outcome, String)) {
+    if let Err(e) = client.token_check().await {
+        push("token", Outcome::Fail, e.to_string());
+        push("instance", Outcome::Skip, "not run: no token".into());
+        push("identity", Outcome::Skip, "not run: no token".into());
+        return;
+    }
+    push("token", Outcome::Pass, "Entra ID issued a token for the environment".into());
+    let cheap = Query { top: Some(1), select: vec!["UserID".into()], ..Default::default() };
+    if let Err(e) = client.query("SystemUsers", &cheap).await {
+        push("instance", Outcome::Fail, e.to_string());
+        push("identity", Outcome::Skip, "not run: the instance check failed".into());
+        return;
+    }
+    push("instance", Outcome::Pass, "F&O answered GET /data/SystemUsers?$top=1".into());
+    let client_id = config.auth.client_id.clone().unwrap_or_default();
+    let mapping = Query {
+        filter: Some(format!("AADClientId eq {}", keys::string_literal(&client_id))),
+        top: Some(1),
+        ..Default::default()
+    };
+    match client.query("SysAADClients", &mapping).await {
+        Ok(result) => match result.rows.first() {
+            Some(row) => {
+                let user = row.fields.get("UserId").map(ToString::to_string).unwrap_or_else(|| "?".into());
+                push("identity", Outcome::Pass, format!("the app acts as F&O user {}", visible(&user)));
+            }
+            None => push(
+                "identity",
+                Outcome::Fail,
+                format!(
+                    "client id {client_id} is not in Microsoft Entra ID applications: in F&O open System administration > \
+                     Setup > Microsoft Entra ID applications, add it and map it to an enabled user"
+                ),
+            ),
+        },
+        Err(FnoError::Forbidden { .. } | FnoError::NotFound { .. }) => push(
+            "identity",
+            Outcome::Pass,
+            "SysAADClients is not readable by this user; the working instance call shows the app is mapped".into(),
+        ),
+        Err(e) => push("identity", Outcome::Fail, e.to_string()),
+    }
+}
+
+fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(checks)?)?;
+        return Ok(());
+    }
+    writeln!(out, "{:<10} {:<6} DETAIL / FIX", "CHECK", "RESULT")?;
+    for c in checks {
+        let outcome = match c.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Skip => "skip",
+        };
+        writeln!(out, "{:<10} {:<6} {}", c.check, outcome, visible(&c.detail))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct SyncReport {
+    summary: String,
+    mismatches: Vec<Mismatch>,
+}
+
+async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
+    let config = &ctx.loaded.config;
+    let client = match client_for(config) {
+        Ok(c) => c,
+        Err(fix) => {
+            eprintln!("error: {fix}");
+            return Ok(exit::FAILURE);
+        }
+    };
+    let catalog = match fetch_catalog(&client).await {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(exit::FAILURE);
+        }
+    };
+    let mut mismatches = verify(&catalog, config);
+    mismatches.extend(verify_services(&client, config).await);
+    // TODO(lead): store `crate::fno::metadata::catalog_to_json(&catalog)` with a timestamp once the store lands.
+    let report = SyncReport { summary: catalog.summary(), mismatches };
+    let mut out = std::io::stdout().lock();
+    if ctx.globals.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(out, "catalog: {}", report.summary)?;
+        let (objects, operations) = (config.managed_objects.len(), config.operations.len());
+        if report.mismatches.is_empty() {
+            writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;
+        } else {
+            writeln!(out, "{} mismatch(es) between the config and F&O:", report.mismatches.len())?;
+            for m in &report.mismatches {
+                writeln!(out, "  - {}", visible(&m.to_string()))?;
+            }
+        }
+    }
+    Ok(if report.mismatches.is_empty() { exit::OK } else { exit::FAILURE })
+}
+
+async fn fetch_catalog(client: &FnoClient) -> Result<Catalog, String> {
+    let xml = client.metadata_xml().await.map_err(|e| e.to_string())?;
+    parse_csdl(&xml).map_err(|e| e.to_string())
+}
+
+fn init(globals: &Globals, force: bool) -> anyhow::Result<u8> {
+    let paths = resolve(globals.config.as_deref());
+    let path = &paths.config_file;
+    if path.exists() && !force {
+        eprintln!("error: {} already exists; pass --force to overwrite it", path.display());
+        return Ok(exit::FAILURE);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_owner_only(path, crate::config::template())?;
+    println!("wrote {}; edit it, then run `signoff connector validate`", path.display());
+    Ok(exit::OK)
+}
+
+/// The config may later hold a plain secret, so it starts readable by its owner only.
+fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())
 }

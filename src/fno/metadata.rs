@@ -116,6 +116,16 @@ pub fn parse_csdl(xml: &str) -> Result<Catalog, CsdlError> {
     Ok(catalog)
 }
 
+/// The catalog as JSON, for the store to keep with a timestamp ([`catalog_from_json`] reads it back).
+pub fn catalog_to_json(catalog: &Catalog) -> serde_json::Result<String> {
+    serde_json::to_string(catalog)
+}
+
+/// A catalog stored with [`catalog_to_json`].
+pub fn catalog_from_json(json: &str) -> serde_json::Result<Catalog> {
+    serde_json::from_str(json)
+}
+
 impl Catalog {
     /// The entity type behind an entity set.
     pub fn entity_type_of(&self, set: &str) -> Option<&EntityType> {
