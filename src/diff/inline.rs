@@ -46,17 +46,50 @@ pub fn emphasis(old: &str, new: &str, mode: Mode) -> (Vec<Span>, Vec<Span>) {
     };
     let old_at = offsets(&mut diff.iter_old_slices());
     let new_at = offsets(&mut diff.iter_new_slices());
+    let mut segments: Vec<Segment> = diff
+        .ops()
+        .iter()
+        .map(|op| {
+            let (tag, o, n) = op.as_tag_tuple();
+            Segment {
+                changed: tag != DiffTag::Equal,
+                old: old_at[o.start]..old_at[o.end],
+                new: new_at[n.start]..new_at[n.end],
+            }
+        })
+        .collect();
+    absorb_short_equalities(&mut segments, old, new);
     let (mut old_spans, mut new_spans) = (Vec::new(), Vec::new());
-    for op in diff.ops() {
-        let (tag, old_range, new_range) = op.as_tag_tuple();
-        if matches!(tag, DiffTag::Delete | DiffTag::Replace) && !old_range.is_empty() {
-            push(&mut old_spans, old_at[old_range.start], old_at[old_range.end]);
+    for seg in segments.iter().filter(|s| s.changed) {
+        if !seg.old.is_empty() {
+            push(&mut old_spans, seg.old.start, seg.old.end);
         }
-        if matches!(tag, DiffTag::Insert | DiffTag::Replace) && !new_range.is_empty() {
-            push(&mut new_spans, new_at[new_range.start], new_at[new_range.end]);
+        if !seg.new.is_empty() {
+            push(&mut new_spans, seg.new.start, seg.new.end);
         }
     }
     (old_spans, new_spans)
+}
+
+struct Segment {
+    changed: bool,
+    old: std::ops::Range<usize>,
+    new: std::ops::Range<usize>,
+}
+
+/// An equal run between two changes that is no longer than either change is noise to a reader
+/// (`18` → `31` keeps the `1`): emphasise it with its neighbours, as diff-match-patch's semantic cleanup does.
+fn absorb_short_equalities(segments: &mut [Segment], old: &str, new: &str) {
+    let size = |seg: &Segment| old[seg.old.clone()].chars().count().max(new[seg.new.clone()].chars().count());
+    for i in 1..segments.len().saturating_sub(1) {
+        let (prev, this, next) = (&segments[i - 1], &segments[i], &segments[i + 1]);
+        if !this.changed && prev.changed && next.changed {
+            let len = old[this.old.clone()].chars().count();
+            if len <= size(prev) && len <= size(next) {
+                segments[i].changed = true;
+            }
+        }
+    }
 }
 
 /// Append a span, merging it with the previous one when they touch.

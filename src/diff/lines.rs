@@ -27,7 +27,7 @@ pub struct LineEntry {
 impl LineEntry {
     /// Whether a view folds this line by default.
     pub fn folds(&self) -> bool {
-        self.kind == ChangeKind::Unchanged && !self.drift
+        self.kind == ChangeKind::Unchanged && !self.drift && self.fields.rows.iter().all(|r| !r.hostile)
     }
 }
 
@@ -58,8 +58,9 @@ impl Balance {
     fn of<'f>(lines: impl Iterator<Item = &'f Fields>) -> Balance {
         let (mut debit, mut credit) = (Decimal::ZERO, Decimal::ZERO);
         for f in lines {
-            debit += number(f, "DebitAmount");
-            credit += number(f, "CreditAmount");
+            let (d, c) = posting_sides(f);
+            debit += d;
+            credit += c;
         }
         Balance { debit, credit, difference: debit - credit, balanced: debit == credit }
     }
@@ -97,6 +98,15 @@ pub enum LineTotals {
 
 fn number(fields: &Fields, name: &str) -> Decimal {
     fields.get(name).and_then(FieldValue::as_number).unwrap_or(Decimal::ZERO)
+}
+
+/// What a journal line posts to each side. A line with an offset account balances itself: F&O posts
+/// its amount to the account and the opposite side to the offset account, so it counts on both sides.
+pub fn posting_sides(fields: &Fields) -> (Decimal, Decimal) {
+    let (debit, credit) = (number(fields, "DebitAmount"), number(fields, "CreditAmount"));
+    let has_offset =
+        fields.get("OffsetAccountDisplayValue").and_then(FieldValue::as_text).is_some_and(|v| !v.trim().is_empty());
+    if has_offset { (debit + credit, debit + credit) } else { (debit, credit) }
 }
 
 fn voucher_of(fields: &Fields) -> Option<String> {
@@ -212,8 +222,9 @@ fn totals(action: Action, before: &Snapshot, record: &Record, live: Option<&Snap
                     if sums.len() <= i {
                         sums.resize(i + 1, [(Decimal::ZERO, Decimal::ZERO); 3]);
                     }
-                    sums[i][state].0 += number(f, "DebitAmount");
-                    sums[i][state].1 += number(f, "CreditAmount");
+                    let (d, c) = posting_sides(f);
+                    sums[i][state].0 += d;
+                    sums[i][state].1 += c;
                 }
             }
             let balance = |(debit, credit): (Decimal, Decimal)| Balance {

@@ -16,7 +16,7 @@ use crate::model::{Action, GovernedRun, Snapshot};
 use crate::text::visible;
 
 pub use inline::{Mode, Span, emphasis};
-pub use lines::{Balance, LineEntry, LineTotals, LinesDiff, VoucherTotals};
+pub use lines::{Balance, LineEntry, LineTotals, LinesDiff, VoucherTotals, posting_sides};
 pub use render::render_text;
 pub use rows::{Cell, ChangeKind, Row, Section};
 

@@ -15,21 +15,31 @@ const MIN_VALUE_WIDTH: usize = 8;
 /// Render the diff in `width` columns (at least 40 are used).
 pub fn render_text(diff: &RunDiff, width: usize) -> String {
     let width = width.max(40);
-    let mut out = format!("{} · {} · {} · {}\n", diff.run_id, diff.action, diff.target, diff.entity_set);
+    let mut out = String::new();
+    for part in wrap(&format!("{} · {} · {} · {}", diff.run_id, diff.action, diff.target, diff.entity_set), width) {
+        out.push_str(part.trim_end());
+        out.push('\n');
+    }
     if diff.drift {
         out.push_str("! the live record differs from the reviewed one: drifted rows are marked !\n");
+    }
+    let hostile = diff.header.rows.iter().any(|r| r.hostile)
+        || diff.lines.as_ref().is_some_and(|l| l.lines.iter().any(|x| x.fields.rows.iter().any(|r| r.hostile)));
+    if hostile {
+        out.push_str("* rows marked * hold control, bidi or zero-width characters, shown escaped (^[, ⟨U+202E⟩)\n");
     }
     let layout = Layout::new(diff, width);
     layout.heading(&mut out);
     section(&mut out, &layout, &diff.header, "", "fields");
     if let Some(lines) = &diff.lines {
         line_rows(&mut out, &layout, lines);
-        totals(&mut out, &lines.totals);
+        totals(&mut out, &layout, &lines.totals);
     }
     out
 }
 
 struct Layout {
+    width: usize,
     three_way: bool,
     field: usize,
     value: usize,
@@ -41,7 +51,7 @@ impl Layout {
         let longest = diff.header.rows.iter().map(|r| r.field.width()).max().unwrap_or(5).max(5) + 2;
         let field = longest.min(24).min(width / 4);
         let value = (width.saturating_sub(3 + field + 3 * columns) / columns).max(MIN_VALUE_WIDTH);
-        Layout { three_way: diff.three_way, field, value }
+        Layout { width, three_way: diff.three_way, field, value }
     }
 
     fn heading(&self, out: &mut String) {
@@ -76,7 +86,7 @@ impl Layout {
     }
 
     fn row(&self, out: &mut String, indent: &str, row: &Row) {
-        let marker = format!("{}{} ", row.kind.marker(), if row.drift { '!' } else { ' ' });
+        let marker = format!("{}{} ", row.kind.marker(), flag(row.drift, row.hostile));
         let text = |c: &Option<Cell>| c.as_ref().map_or_else(|| "—".to_string(), |c| c.text.clone());
         let mut proposed = text(&row.proposed);
         if let Some(delta) = row.delta {
@@ -93,6 +103,17 @@ impl Layout {
     }
 }
 
+/// The second marker column: `!` drift (wins), `*` hostile characters.
+fn flag(drift: bool, hostile: bool) -> char {
+    if drift {
+        '!'
+    } else if hostile {
+        '*'
+    } else {
+        ' '
+    }
+}
+
 fn section(out: &mut String, layout: &Layout, section: &Section, indent: &str, noun: &str) {
     for row in section.rows.iter().filter(|r| !r.folds()) {
         layout.row(out, indent, row);
@@ -103,20 +124,21 @@ fn section(out: &mut String, layout: &Layout, section: &Section, indent: &str, n
 }
 
 fn line_rows(out: &mut String, layout: &Layout, lines: &LinesDiff) {
-    out.push_str(&format!(
-        "lines of {} by {}: {} changed, {} unchanged (folded){}\n",
+    let summary = format!(
+        "lines of {} by {}: {} changed, {} unchanged (folded){}",
         lines.entity_set,
         lines.key_field,
         lines.changed,
         lines.folded,
         if lines.drifted > 0 { format!(", {} drifted", lines.drifted) } else { String::new() }
-    ));
+    );
+    push_wrapped(out, &summary, layout.width);
     for line in lines.lines.iter().filter(|l| !l.folds()) {
         let group = line.group.as_ref().map_or_else(String::new, |g| format!(" · voucher {g}"));
         out.push_str(&format!(
             "{}{} {} {}{group}\n",
             line.kind.marker(),
-            if line.drift { '!' } else { ' ' },
+            flag(line.drift, line.fields.rows.iter().any(|r| r.hostile)),
             lines.key_field,
             line.key
         ));
@@ -136,7 +158,26 @@ fn balance(b: &Balance) -> String {
     format!("debit {} credit {} {mark}", money_text(b.debit), money_text(b.credit))
 }
 
-fn totals(out: &mut String, totals: &LineTotals) {
+fn totals(out: &mut String, layout: &Layout, totals: &LineTotals) {
+    let mut text = String::new();
+    totals_text(&mut text, totals);
+    for line in text.lines() {
+        push_wrapped(out, line, layout.width);
+    }
+}
+
+/// Append `text` as one or more lines no wider than `width`, continuations indented.
+fn push_wrapped(out: &mut String, text: &str, width: usize) {
+    for (i, part) in wrap(text, width.saturating_sub(4)).into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("    ");
+        }
+        out.push_str(part.trim_end());
+        out.push('\n');
+    }
+}
+
+fn totals_text(out: &mut String, totals: &LineTotals) {
     out.push_str("totals\n");
     match totals {
         LineTotals::Journal { vouchers, reviewed, proposed } => {
@@ -171,7 +212,8 @@ fn totals(out: &mut String, totals: &LineTotals) {
     }
 }
 
-/// Split `text` into pieces at most `width` columns wide (by display width).
+/// Split `text` into pieces at most `width` columns wide (by display width), breaking after a space
+/// when one is near, else mid-word.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut current = String::new();
@@ -179,8 +221,13 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     for c in text.chars() {
         let w = c.width().unwrap_or(0);
         if used + w > width && !current.is_empty() {
-            parts.push(std::mem::take(&mut current));
-            used = 0;
+            let cut = current.rfind(' ').filter(|&i| i > 0 && current[..i].width() * 2 >= width);
+            let rest = match cut {
+                Some(i) => current.split_off(i + 1),
+                None => String::new(),
+            };
+            parts.push(std::mem::replace(&mut current, rest));
+            used = current.width();
         }
         current.push(c);
         used += w;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::inline::{Span, emphasis, mode_for};
 use crate::model::{FieldValue, Fields};
-use crate::text::visible;
+use crate::text::{classify, visible};
 
 /// How a row (or line) changes under the proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -62,6 +62,9 @@ pub struct Row {
     pub live: Option<Cell>,
     /// The live value differs from the reviewed one (three-way only).
     pub drift: bool,
+    /// A raw value or the field name held control, bidi or zero-width characters (shown escaped). Such
+    /// rows never fold, so an approver always sees them.
+    pub hostile: bool,
     /// Numbers (right-aligned in views).
     pub numeric: bool,
     /// proposed − before, exact, when both are numbers and differ.
@@ -72,7 +75,7 @@ pub struct Row {
 impl Row {
     /// Whether a view folds this row by default (unchanged and not drifted).
     pub fn folds(&self) -> bool {
-        self.kind == ChangeKind::Unchanged && !self.drift
+        self.kind == ChangeKind::Unchanged && !self.drift && !self.hostile
     }
 }
 
@@ -120,6 +123,12 @@ pub(crate) fn row(
         b.emphasis = old;
         p.emphasis = new;
     }
+    let raw_hostile =
+        |v: Option<&FieldValue>| matches!(v, Some(FieldValue::Text(t)) if t.chars().any(|c| classify(c).is_some()));
+    let hostile = name.chars().any(|c| classify(c).is_some())
+        || raw_hostile(before)
+        || raw_hostile(proposed)
+        || live.is_some_and(raw_hostile);
     let drift = live.is_some_and(|l| l != before);
     let live_cell = live.and_then(|l| {
         let mut cell = l.map(Cell::of)?;
@@ -136,7 +145,7 @@ pub(crate) fn row(
         (Some(FieldValue::Number(b)), Some(FieldValue::Number(p))) if b != p => Some(p - b),
         _ => None,
     };
-    Row { field, kind, before: before_cell, proposed: proposed_cell, live: live_cell, drift, numeric, delta }
+    Row { field, kind, before: before_cell, proposed: proposed_cell, live: live_cell, drift, hostile, numeric, delta }
 }
 
 /// Rows for every field of `before` and `proposed` (name order). `live` is `Some` in a three-way diff.

@@ -41,7 +41,7 @@ pub fn voucher(fields: &crate::model::Fields) -> String {
 fn balance(lines: &[RecordLine], out: &mut Vec<super::Verdict>) {
     let mut by_voucher: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
     for line in lines {
-        let (d, c) = debit_credit(&line.fields);
+        let (d, c) = crate::diff::posting_sides(&line.fields);
         let entry = by_voucher.entry(voucher(&line.fields)).or_default();
         entry.0 += d;
         entry.1 += c;

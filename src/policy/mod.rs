@@ -100,7 +100,7 @@ pub enum Outcome {
 pub struct Evaluation {
     /// Hard first, then soft, advisory, pass; in rule order within a level.
     pub verdicts: Vec<Verdict>,
-    /// Distinct approvers needed: max(route, quorum), plus one when any verdict is soft.
+    /// Distinct approvers needed: max(route, quorum), plus one to override soft verdicts (see docs/policy.md).
     pub required_approvals: u32,
     /// SHA-256 (hex) of the rule ids and versions and the policy-relevant configuration.
     pub policy_version: String,
@@ -181,9 +181,26 @@ pub fn evaluate(run: &GovernedRun, facts: &Facts<'_>, config: &Config) -> Evalua
     } else {
         Outcome::Clear
     };
-    let soft = verdicts.iter().any(|v| v.level == Level::Soft);
-    let required_approvals = quorum.max(1) + u32::from(soft);
-    Evaluation { verdicts, required_approvals, policy_version: policy_version(config), outcome }
+    Evaluation {
+        required_approvals: required_approvals(quorum, &verdicts),
+        verdicts,
+        policy_version: policy_version(config),
+        outcome,
+    }
+}
+
+/// max(route, quorum); one more when a soft verdict is overridden; at least two when a high-risk field
+/// changes (that verdict is met by the second approver, so it does not add a third on its own).
+fn required_approvals(base: u32, verdicts: &[Verdict]) -> u32 {
+    let base = base.max(1);
+    let soft = |high_risk: bool| {
+        verdicts.iter().any(|v| v.level == Level::Soft && (v.rule == rules::HIGH_RISK.id) == high_risk)
+    };
+    let mut required = if soft(false) { base + 1 } else { base };
+    if soft(true) {
+        required = required.max(2);
+    }
+    required
 }
 
 /// The version an approval is bound to: a hash of every rule id and version and of the configuration the
