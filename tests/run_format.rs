@@ -210,3 +210,16 @@ fn a_short_action_label_is_refused_with_the_full_name_to_use() {
     assert!(err.contains("jnl.json:4:13: action: unknown action 'journal'"), "{err}");
     assert!(err.contains("use the full name \"dynamicsfinance.post-journal\""), "{err}");
 }
+
+#[test]
+fn every_json_example_in_the_format_documentation_parses() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/run-format.md")).unwrap();
+    let examples: Vec<&str> =
+        doc.split("```json\n").skip(1).map(|rest| rest.split("```").next().unwrap_or_default()).collect();
+    let actions: BTreeSet<Action> = examples
+        .iter()
+        .enumerate()
+        .map(|(i, text)| parse_run(text, &format!("docs example {}", i + 1)).unwrap_or_else(|e| panic!("{e}")).action)
+        .collect();
+    assert_eq!(actions.len(), Action::ALL.len(), "one example per action: {actions:?}");
+}

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::locate::{Locator, Position, child};
+use super::locate::{Locator, child};
 use super::{Action, GovernedRun, RUN_FORMAT, validate};
 use crate::text::visible;
 
@@ -55,51 +55,61 @@ pub fn parse_run(source: &str, origin: &str) -> Result<GovernedRun, RunFileError
         Ok(root) => root,
         Err(e) => return Err(fail(vec![syntax_problem(&e)])),
     };
-    let locator = Locator::new(source);
-    let mut report = Report::new(&locator);
+    let mut report = Report::default();
     if let Some(run) = read_sections(&root, &mut report) {
         validate::check(&run, &mut report);
-        if report.problems.is_empty() {
+        if report.is_empty() {
             return Ok(run);
         }
     }
-    Err(fail(report.finish()))
+    Err(fail(report.finish(source)))
 }
 
-/// Collects problems, placing each at the source position of its field.
-pub(crate) struct Report<'a> {
-    locator: &'a Locator,
-    problems: Vec<Problem>,
+/// Collects problems by field path; positions are looked up only when there is something to report,
+/// so a valid file (the common case, thousands per import) is never scanned twice.
+#[derive(Default)]
+pub(crate) struct Report {
+    pending: Vec<Pending>,
 }
 
-impl<'a> Report<'a> {
-    pub(crate) fn new(locator: &'a Locator) -> Self {
-        Report { locator, problems: Vec::new() }
-    }
+struct Pending {
+    path: String,
+    /// Point at the member name rather than its value (an unknown field).
+    at_key: bool,
+    message: String,
+}
 
+impl Report {
     /// A problem with the value at `path` (or, if it is missing, with its enclosing object).
     pub(crate) fn value(&mut self, path: &str, message: impl Into<String>) {
-        let at = self.locator.nearest(path);
-        self.push(at, path, message.into());
+        self.pending.push(Pending { path: path.to_string(), at_key: false, message: message.into() });
     }
 
     /// A problem with the member name at `path` itself (an unknown field).
     pub(crate) fn key(&mut self, path: &str, message: impl Into<String>) {
-        let at = self.locator.key(path).unwrap_or_else(|| self.locator.nearest(path));
-        self.push(at, path, message.into());
+        self.pending.push(Pending { path: path.to_string(), at_key: true, message: message.into() });
     }
 
-    fn push(&mut self, at: Position, path: &str, message: String) {
-        // Messages quote the file's own text, and they end up on a terminal: make hostile characters visible.
-        let field = if path.is_empty() { "(document)".to_string() } else { visible(path).into_owned() };
-        let message = visible(&message).into_owned();
-        self.problems.push(Problem { line: at.line, column: at.column, field, message });
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty()
     }
 
-    /// The problems in source order, so a long list reads top to bottom like the file.
-    pub(crate) fn finish(mut self) -> Vec<Problem> {
-        self.problems.sort_by_key(|p| (p.line, p.column));
-        self.problems
+    /// The problems placed in `source`, in source order so a long list reads like the file.
+    pub(crate) fn finish(self, source: &str) -> Vec<Problem> {
+        let locator = Locator::new(source);
+        let mut problems: Vec<Problem> = self
+            .pending
+            .into_iter()
+            .map(|p| {
+                let key = if p.at_key { locator.key(&p.path) } else { None };
+                let at = key.unwrap_or_else(|| locator.nearest(&p.path));
+                // Messages quote the file's own text, and they end up on a terminal: make hostile characters visible.
+                let field = if p.path.is_empty() { "(document)".to_string() } else { visible(&p.path).into_owned() };
+                Problem { line: at.line, column: at.column, field, message: visible(&p.message).into_owned() }
+            })
+            .collect();
+        problems.sort_by_key(|p| (p.line, p.column));
+        problems
     }
 }
 
@@ -194,13 +204,13 @@ fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
     })
 }
 
-struct Sections<'m, 'r, 'l> {
+struct Sections<'m, 'r> {
     map: &'m Map<String, Value>,
-    report: &'r mut Report<'l>,
+    report: &'r mut Report,
     ok: bool,
 }
 
-impl Sections<'_, '_, '_> {
+impl Sections<'_, '_> {
     fn required<T: DeserializeOwned>(&mut self, name: &str, expected: &str) -> Option<T> {
         if !self.map.contains_key(name) {
             self.ok = false;
