@@ -13,7 +13,7 @@ use signoff::config::{Config, ManagedObject, Operation, OperationKind};
 use signoff::fno::metadata::catalog_to_json;
 use signoff::fno::{FnoClient, FnoSettings, parse_csdl};
 use signoff::model::{GovernedRun, RunId, parse_run};
-use signoff::review::{Cancel, DecisionKind, DecisionRequest, Outcome, Reviewer, no_progress};
+use signoff::review::{Cancel, DecisionKind, DecisionRequest, Outcome, ProgressSink, Reviewer, no_progress};
 use signoff::sim::{LoggedRequest, SimOptions, Simulator};
 use signoff::store::Store;
 
@@ -211,6 +211,18 @@ impl Harness {
     }
 
     pub async fn decide(&self, approver: &str, id: &str, kind: DecisionKind, dry_run: bool) -> Outcome {
+        self.decide_with(approver, id, kind, dry_run, no_progress()).await
+    }
+
+    /// Decide, reporting progress to `progress` (tests use it to act at a precise step).
+    pub async fn decide_with(
+        &self,
+        approver: &str,
+        id: &str,
+        kind: DecisionKind,
+        dry_run: bool,
+        progress: ProgressSink,
+    ) -> Outcome {
         let request = DecisionRequest {
             run_id: RunId::from(id),
             kind,
@@ -218,7 +230,7 @@ impl Harness {
             dry_run,
             confirm_environment: None,
         };
-        self.reviewer(approver).decide(&request, &no_progress(), &Cancel::new()).await.unwrap()
+        self.reviewer(approver).decide(&request, &progress, &Cancel::new()).await.unwrap()
     }
 
     /// Requests to F&O's data and service endpoints (token requests left out).
@@ -253,4 +265,26 @@ fn strip(record: &Value) -> Map<String, Value> {
         .filter(|(k, _)| !k.contains('@') && *k != "RecId")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// The journal 00123 (two balanced lines, 1,840.00) as a post-journal run with no corrections.
+pub fn propose_journal_00123(h: &Harness, id: &str) -> Value {
+    let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00123"});
+    h.propose(id, "dynamicsfinance.post-journal", "LedgerJournalHeaders", keys.clone(), json!({}), vec![], 1);
+    keys
+}
+
+/// Vendor US-104's payment terms change as an update-vendor run.
+pub fn propose_vendor_us104(h: &Harness, id: &str, required: u32) -> Value {
+    let keys = json!({"dataAreaId": "usmf", "VendorAccountNumber": "US-104"});
+    h.propose(
+        id,
+        "dynamicsfinance.update-vendor",
+        "VendorsV2",
+        keys.clone(),
+        json!({"DefaultPaymentTermsName": "Net30"}),
+        vec![],
+        required,
+    );
+    keys
 }
