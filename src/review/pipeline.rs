@@ -40,7 +40,8 @@ pub(super) async fn decide(
     if store.db().status(id)?.is_none() {
         return Err(StoreError::UnknownRun { id: id.clone() }.into());
     }
-    let claim = match Claim::take(&store.db(), id, &r.approver, r.lease_ttl) {
+    let taken = Claim::take(&store.db(), id, &r.approver, r.lease_ttl);
+    let claim = match taken {
         Ok(claim) => claim,
         Err(e @ StoreError::LeaseHeld { .. }) => {
             return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
@@ -165,19 +166,17 @@ async fn decide_claimed(
             Ok(a) => a,
             Err(e) => return ctx.read_failed(&e),
         };
+        // Judging records the approval: the last point a cancellation leaves no trace but an audit event.
+        if cancel.is_cancelled() {
+            return cancelled(&ctx);
+        }
         match judge(&ctx, live, &known, accounts.as_ref(), &prior)? {
             Judged::Proceed(d) => digest = Some(d),
             Judged::Done(outcome) => return Ok(outcome),
         }
     }
     if cancel.is_cancelled() {
-        store.db().append_audit(
-            &r.approver,
-            Some(id),
-            "decision.cancelled",
-            json!({ "decision": req.kind.as_str() }),
-        )?;
-        return Ok(Outcome::Cancelled { run_id: id.clone() });
+        return cancelled(&ctx);
     }
     let empty = Snapshot {
         etag: ctx.run().before.etag.clone(),
@@ -191,6 +190,13 @@ async fn decide_claimed(
         return dry_run(&ctx, &live, digest.as_deref()).await;
     }
     send(&ctx, &live, digest.unwrap_or_default()).await
+}
+
+fn cancelled(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
+    ctx.keep()?;
+    let detail = json!({ "decision": ctx.req.kind.as_str() });
+    ctx.store.db().append_audit(ctx.actor(), Some(ctx.id()), "decision.cancelled", detail)?;
+    Ok(Outcome::Cancelled { run_id: ctx.id().clone() })
 }
 
 enum Judged {
@@ -242,36 +248,17 @@ fn judge(
     let required = evaluation.required_approvals.max(run.route.required_approvals);
     let count = u32::try_from(prior.len()).unwrap_or(u32::MAX).saturating_add(1);
     if count < required && !ctx.req.dry_run {
-        let recorded = match ctx.store.db().record_approval(
-            ctx.id(),
-            ctx.actor(),
-            &ctx.req.reason,
-            &digest,
-            &evaluation.policy_version,
-        ) {
+        let recorded = match record_approval(ctx, &digest, &evaluation.policy_version)? {
             Ok(n) => n,
-            Err(e @ StoreError::AlreadyApproved { .. }) => {
-                return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", e.to_string()).map(Judged::Done);
-            }
-            Err(e) => return Err(e.into()),
+            Err(refused) => return Ok(Judged::Done(refused)),
         };
         ctx.keep()?;
         ctx.note(Step::Recorded, format!("approval {recorded} of {required} recorded"));
         return Ok(Judged::Done(Outcome::ApprovalRecorded { run_id: ctx.id().clone(), approvals: recorded, required }));
     }
     if !ctx.req.dry_run {
-        match ctx.store.db().record_approval(
-            ctx.id(),
-            ctx.actor(),
-            &ctx.req.reason,
-            &digest,
-            &evaluation.policy_version,
-        ) {
-            Ok(_) => {}
-            Err(e @ StoreError::AlreadyApproved { .. }) => {
-                return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", e.to_string()).map(Judged::Done);
-            }
-            Err(e) => return Err(e.into()),
+        if let Err(refused) = record_approval(ctx, &digest, &evaluation.policy_version)? {
+            return Ok(Judged::Done(refused));
         }
         // Checked again at execution time: every counted approval must cover exactly this digest.
         let approvals = ctx.store.db().approvals(ctx.id())?;
@@ -288,6 +275,19 @@ fn judge(
         }
     }
     Ok(Judged::Proceed(digest))
+}
+
+/// Record this approver's approval; a second approval by the same person is refused, not an error.
+fn record_approval(ctx: &Ctx<'_>, digest: &str, policy_version: &str) -> Result<Result<u32, Outcome>, ReviewError> {
+    // Bound first, so the store lock is released before a refusal takes it again.
+    let recorded = ctx.store.db().record_approval(ctx.id(), ctx.actor(), &ctx.req.reason, digest, policy_version);
+    match recorded {
+        Ok(n) => Ok(Ok(n)),
+        Err(e @ StoreError::AlreadyApproved { .. }) => {
+            refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", e.to_string()).map(Err)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Mark the run stale (unless a dry run or a rollback) and say what changed.
@@ -517,7 +517,8 @@ pub(super) async fn reconcile_interrupted(r: &Reviewer) -> Result<Vec<Outcome>, 
     let mut outcomes = Vec::new();
     let ids = store.db().runs_in_status(RunStatus::Executing)?;
     for id in ids {
-        let claim = match Claim::take(&store.db(), &id, &r.approver, r.lease_ttl) {
+        let taken = Claim::take(&store.db(), &id, &r.approver, r.lease_ttl);
+        let claim = match taken {
             Ok(c) => c,
             // Someone is executing it right now.
             Err(StoreError::LeaseHeld { .. }) => continue,
