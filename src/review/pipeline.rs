@@ -222,7 +222,11 @@ fn judge(
     f.known_entity_fields = known.entity_fields.as_ref();
     f.known_accounts = accounts;
     if ctx.req.kind == DecisionKind::Rollback {
-        let plan = rollback::plan(run, &ctx.r.config, &f);
+        // The recipe is the one planned for the reviewed state (what execution started from); that the
+        // live record is still as execution left it was checked just before.
+        let mut planned = f.clone();
+        planned.live = None;
+        let plan = rollback::plan(run, &ctx.r.config, &planned);
         if let rollback::Readiness::NotReady(why) = &plan.readiness {
             let reason = format!("the rollback is not possible: {why}");
             return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "rollback", reason).map(Judged::Done);
