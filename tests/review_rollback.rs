@@ -25,8 +25,12 @@ async fn rolling_back_a_posted_journal_creates_the_reversing_journal() {
     let new = headers.iter().find(|j| j["JournalBatchNumber"] == reversing.as_str()).unwrap();
     assert_eq!(new["IsPosted"], "Yes");
     assert!(new["Description"].as_str().unwrap().contains("00123"));
-    let lines: Vec<_> =
-        h.sim.records("LedgerJournalLines").into_iter().filter(|l| l["JournalBatchNumber"] == reversing.as_str()).collect();
+    let lines: Vec<_> = h
+        .sim
+        .records("LedgerJournalLines")
+        .into_iter()
+        .filter(|l| l["JournalBatchNumber"] == reversing.as_str())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert!(lines.iter().any(|l| l["CreditAmount"] == json!(1840.00) || l["CreditAmount"].to_string() == "1840.00"));
     assert_eq!(h.status("RUN-JNL-ROLLBACK"), "rolled-back");

@@ -138,6 +138,7 @@ impl Harness {
     }
 
     /// Build a run whose before snapshot is the simulator's current record (and lines), and import it.
+    #[allow(clippy::too_many_arguments)]
     pub fn propose(
         &self,
         id: &str,
@@ -148,10 +149,27 @@ impl Harness {
         lines: Vec<(Value, Value)>,
         required_approvals: u32,
     ) -> GovernedRun {
+        self.propose_opts(id, action, set, keys, fields, lines, required_approvals, true)
+    }
+
+    /// As [`Harness::propose`]; `capture_lines` false gives a header-only run (a single record).
+    #[allow(clippy::too_many_arguments)]
+    pub fn propose_opts(
+        &self,
+        id: &str,
+        action: &str,
+        set: &str,
+        keys: Value,
+        fields: Value,
+        lines: Vec<(Value, Value)>,
+        required_approvals: u32,
+        capture_lines: bool,
+    ) -> GovernedRun {
         let record = self.sim.record(set, &keys).unwrap_or_else(|| panic!("no {set} {keys} in the simulator"));
         let etag = record["@odata.etag"].as_str().unwrap().to_string();
         let before_fields = strip(&record);
         let line_set = match set {
+            _ if !capture_lines => None,
             "LedgerJournalHeaders" => Some(("LedgerJournalLines", "LineNumber")),
             "VendorInvoiceHeaders" => Some(("VendorInvoiceLines", "InvoiceLineNumber")),
             _ => None,
