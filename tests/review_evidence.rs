@@ -107,7 +107,7 @@ async fn a_journal_of_many_lines_is_corrected_in_a_single_batch() {
             r#"{{"dataAreaId":"usmf","JournalBatchNumber":"00777","LineNumber":{i},"AccountType":"Ledger",
                 "AccountDisplayValue":"{account}","DebitAmount":{debit},"CreditAmount":{credit},"CurrencyCode":"USD",
                 "TransDate":"2026-01-30T12:00:00Z","Voucher":"GNJL00{}","Text":"Reclass"}}"#,
-            700 + (i + 1) / 2
+            700 + i.div_ceil(2)
         ))
         .unwrap();
         h.sim.insert_record("LedgerJournalLines", line).unwrap();
