@@ -99,8 +99,8 @@ async fn a_journal_of_many_lines_is_corrected_in_a_single_batch() {
                    "WorkflowApprovalStatus": "NotSubmitted"}),
         )
         .unwrap();
-    let n = 40;
-    for i in 1..=n {
+    let n: usize = 40;
+    for i in 1..=n as u32 {
         let (debit, credit, account) =
             if i % 2 == 1 { ("125.00", "0", "605140-001-02") } else { ("0", "125.00", "200125-001-02") };
         let line: serde_json::Value = serde_json::from_str(&format!(
