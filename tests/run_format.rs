@@ -223,3 +223,64 @@ fn every_json_example_in_the_format_documentation_parses() {
         .collect();
     assert_eq!(actions.len(), Action::ALL.len(), "one example per action: {actions:?}");
 }
+
+#[test]
+fn a_syntax_error_after_cjk_text_is_placed_in_characters_not_bytes() {
+    let err = parse_run("{\n  \"justification\": \"深圳华强\" \"id\": 1\n}", "cjk.json").unwrap_err();
+    assert_eq!((err.problems[0].line, err.problems[0].column), (2, 27), "{err}");
+}
+
+/// The error for a fixture with one text replacement applied.
+fn refused(fixture: &str, from: &str, to: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs").join(fixture);
+    let source = fs::read_to_string(path).unwrap();
+    assert!(source.contains(from), "{fixture} has no {from:?}");
+    match parse_run(&source.replacen(from, to, 1), fixture) {
+        Ok(_) => panic!("{fixture} with {to:?} was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_user_target_with_a_company_is_refused() {
+    let err = refused(
+        "usr-disable-jmorales.json",
+        "\"UserID\": \"jmorales\"\n",
+        "\"UserID\": \"jmorales\", \"dataAreaId\": \"usmf\"\n",
+    );
+    assert!(err.contains("target.keys.dataAreaId: SystemUsers is not company-scoped"), "{err}");
+}
+
+#[test]
+fn a_line_of_another_journal_is_refused() {
+    let err = refused(
+        "jnl-usmf-00461.json",
+        "\"JournalBatchNumber\": \"00461\",\n          \"LineNumber\": 2",
+        "\"JournalBatchNumber\": \"00462\",\n          \"LineNumber\": 2",
+    );
+    assert!(
+        err.contains("before.lines[1].keys.JournalBatchNumber: the line's `JournalBatchNumber` is \"00462\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_proposed_lines_are_refused() {
+    let line = "{\"keys\": {\"LineNumber\": 3}, \"fields\": {\"Text\": \"x\"}}";
+    let err = refused(
+        "jnl-usmf-00482.json",
+        "\"lines\": [\n      {\n        \"keys\": {\n          \"dataAreaId\": \"usmf\",\n          \"JournalBatchNumber\": \"00482\",\n          \"LineNumber\": 3",
+        &format!(
+            "\"lines\": [{line}, {line},\n      {{\n        \"keys\": {{\n          \"dataAreaId\": \"usmf\",\n          \"JournalBatchNumber\": \"00482\",\n          \"LineNumber\": 9"
+        ),
+    );
+    assert!(err.contains("proposed.lines[1].keys: duplicate line keys"), "{err}");
+}
+
+#[test]
+fn a_money_field_holding_a_boolean_or_null_is_refused() {
+    let err = refused("jnl-usmf-00461.json", "\"JournalTotalCredit\": 1240.00", "\"JournalTotalCredit\": null");
+    assert!(err.contains("before.fields.JournalTotalCredit: `JournalTotalCredit` is an amount"), "{err}");
+    let err = refused("jnl-usmf-00461.json", "\"DebitAmount\": 1240.00", "\"DebitAmount\": true");
+    assert!(err.contains("before.lines[0].fields.DebitAmount") && err.contains("found boolean"), "{err}");
+}

@@ -1,4 +1,9 @@
-//! `signoff sim`: the simulator in the foreground.
+//! `signoff sim`: the simulator in the foreground, until Ctrl-C.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use crate::sim::{BlockingSimulator, SimOptions};
 
 use super::Globals;
 
@@ -7,8 +12,58 @@ pub struct SimArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// A seed file (signoff.sim-seed/v1) to use instead of the embedded USMF data.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// A closed fiscal period (YYYY-MM); repeat for several.
+    #[arg(long = "closed-period", value_name = "YYYY-MM")]
+    pub closed_periods: Vec<String>,
 }
 
-pub fn run(_globals: &Globals, _args: SimArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("not built yet")
+pub fn run(globals: &Globals, args: SimArgs) -> anyhow::Result<u8> {
+    let options =
+        SimOptions { port: args.port, seed: args.seed, closed_periods: args.closed_periods, ..Default::default() };
+    let sim = BlockingSimulator::start(options)?;
+    let s = sim.sim();
+    let o = s.options();
+    let mut out = std::io::stdout().lock();
+    if globals.json {
+        let info = serde_json::json!({
+            "base_url": s.base_url(), "tenant": o.tenant, "tenant_id": o.tenant_id, "client_id": o.client_id,
+            "client_secret_env": "SIGNOFF_SIM_SECRET", "client_secret": o.client_secret,
+        });
+        writeln!(out, "{info}")?;
+    } else {
+        writeln!(out, "{}", banner(&s.base_url(), o))?;
+    }
+    // Flushed at once so a script reading the base URL from a pipe sees it before Ctrl-C.
+    out.flush()?;
+    drop(out);
+    sim.wait_for_ctrl_c()?;
+    eprintln!("signoff sim: stopped");
+    Ok(super::exit::OK)
+}
+
+/// What `signoff sim` prints: where it listens and a config snippet to paste.
+pub fn banner(base: &str, o: &SimOptions) -> String {
+    format!(
+        "signoff sim: F&O + Entra simulator listening on {base} (Ctrl-C to stop)\n\
+         \n  environment URL  {base}\n  authority host   {base}\n  tenant           {tenant} ({tenant_id})\n  \
+         client id        {client}\n\n\
+         Export the client secret (this is a simulator-only value):\n\n  export SIGNOFF_SIM_SECRET='{secret}'\n\n\
+         Config snippet:\n\n\
+         [environment]\nname = \"sim\"\nurl = \"{base}\"\nkind = \"sandbox\"\ndefault_company = \"usmf\"\n\n\
+         [auth]\ntenant = \"{tenant}\"\nclient_id = \"{client}\"\nauthority_host = \"{base}\"\n\
+         client_secret_env = \"SIGNOFF_SIM_SECRET\"\n\n\
+         [operations.invoice_approve]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffApprove\"\nparameters = {{ comment = \"_comment\" }}\n\n\
+         [operations.invoice_reject]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffReject\"\nparameters = {{ reason = \"_comment\" }}\n\n\
+         [operations.invoice_recall]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffRecall\"\nparameters = {{ comment = \"_comment\" }}\n\n\
+         [operations.journal_post]\nkind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffPost\"\nparameters = {{ comment = \"_comment\" }}\n\n\
+         [operations.journal_reject]\nkind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffReject\"\nparameters = {{ reason = \"_comment\" }}\n\n\
+         [operations.journal_reverse]\nkind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffReverse\"\nparameters = {{ reversal_date = \"_reversalDate\", comment = \"_comment\" }}",
+        tenant = o.tenant,
+        tenant_id = o.tenant_id,
+        client = o.client_id,
+        secret = o.client_secret,
+    )
 }

@@ -53,7 +53,7 @@ pub fn parse_run(source: &str, origin: &str) -> Result<GovernedRun, RunFileError
     let fail = |problems| RunFileError { origin: origin.to_string(), problems };
     let root: Value = match serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(source)) {
         Ok(root) => root,
-        Err(e) => return Err(fail(vec![syntax_problem(&e)])),
+        Err(e) => return Err(fail(vec![syntax_problem(source, &e)])),
     };
     let mut report = Report::default();
     if let Some(run) = read_sections(&root, &mut report) {
@@ -113,21 +113,34 @@ impl Report {
     }
 }
 
-fn syntax_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+fn syntax_problem(source: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
     let inner = e.inner();
-    // serde_json appends " at line L column C"; the position is reported in its own columns.
+    // serde_json appends " at line L column C"; the position is reported in its own fields.
     let text = inner.to_string();
     let message = text.split(" at line ").next().unwrap_or(&text).to_string();
     let path = render_path(e.path());
     Problem {
         line: inner.line().max(1),
-        column: inner.column().max(1),
+        column: char_column(source, inner.line(), inner.column()),
         field: if path.is_empty() { "(document)".into() } else { visible(&path).into_owned() },
         message: format!(
             "{}; the file is not valid JSON (check quotes, commas and brackets near here)",
             visible(&message)
         ),
     }
+}
+
+/// serde_json counts columns in bytes; editors and the locator count characters. Convert, so a
+/// line with CJK or other multi-byte text before the fault still points at the right place.
+fn char_column(source: &str, line: usize, byte_column: usize) -> usize {
+    let Some(text) = source.split('\n').nth(line.saturating_sub(1)) else {
+        return byte_column.max(1);
+    };
+    let mut end = byte_column.saturating_sub(1).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].chars().count() + 1
 }
 
 /// The top-level fields in document order, as the format defines them.

@@ -197,6 +197,7 @@ pub fn handle(data: &mut Data, ctx: &Ctx, content_type: Option<&str>, body: &[u8
         Err(m) => return Reply::odata_error(400, &m),
     };
     let outer = format!("batchresponse_{}", uuid::Uuid::new_v4());
+    super::writes::defer_totals(data);
     let mut out = String::new();
     for part in parts {
         out.push_str(&format!("--{outer}\r\n"));
@@ -234,6 +235,7 @@ pub fn handle(data: &mut Data, ctx: &Ctx, content_type: Option<&str>, body: &[u8
         }
     }
     out.push_str(&format!("--{outer}--\r\n"));
+    super::writes::finish_deferred(data);
     Reply::text(200, &format!("multipart/mixed; boundary={outer}"), out).with_header("odata-version", "4.0")
 }
 

@@ -11,8 +11,8 @@ use super::reply::Reply;
 /// Lifetime of an access token, as Entra reports it.
 pub const EXPIRES_IN: u64 = 3599;
 
-/// Who may get tokens, and for which resource.
-#[derive(Debug, Clone)]
+/// Who may get tokens, and for which resource (no `Debug`: it holds the client secret).
+#[derive(Clone)]
 pub struct Directory {
     pub tenant: String,
     pub tenant_id: String,
@@ -23,7 +23,7 @@ pub struct Directory {
 }
 
 /// What an issued access token stands for.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TokenInfo {
     pub aud: String,
     pub tid: String,
@@ -31,8 +31,8 @@ pub struct TokenInfo {
     pub expires: Instant,
 }
 
-/// Issued access and refresh tokens.
-#[derive(Debug, Default)]
+/// Issued access and refresh tokens (no `Debug`: they are secrets).
+#[derive(Default)]
 pub struct Tokens {
     pub access: HashMap<String, TokenInfo>,
     /// Refresh token → client id.

@@ -37,7 +37,7 @@ pub use state::etag_for;
 use server::{Shared, lock};
 
 /// How to start a simulator.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SimOptions {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
@@ -70,6 +70,23 @@ impl Default for SimOptions {
             closed_periods: Vec::new(),
             latency: Duration::ZERO,
         }
+    }
+}
+
+impl std::fmt::Debug for SimOptions {
+    /// The client secret is never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimOptions")
+            .field("port", &self.port)
+            .field("tenant", &self.tenant)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &MASK)
+            .field("seed", &self.seed)
+            .field("page_size", &self.page_size)
+            .field("closed_periods", &self.closed_periods)
+            .field("latency", &self.latency)
+            .finish()
     }
 }
 
@@ -129,7 +146,6 @@ pub enum SimError {
 }
 
 /// A running simulator. Stops when [`Simulator::shutdown`] is awaited or when dropped.
-#[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -254,10 +270,10 @@ impl Simulator {
     /// Insert many records in one go (set-up for paging tests and benchmarks).
     pub fn insert_records(&self, entity_set: &str, records: Vec<Value>) -> Result<usize, SimError> {
         let count = records.len();
-        for r in records {
-            self.internal(entity_set, "POST", None, &r)?;
-        }
-        Ok(count)
+        writes::defer_totals(&mut lock(&self.shared.data));
+        let result = records.iter().try_for_each(|r| self.internal(entity_set, "POST", None, r).map(|_| ()));
+        writes::finish_deferred(&mut lock(&self.shared.data));
+        result.map(|_| count)
     }
 
     /// A record as F&O serves it (with `@odata.etag`), in any company.
@@ -327,6 +343,13 @@ impl Simulator {
                 abort.abort();
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Simulator {
+    /// Only where it listens: its state holds tokens and the client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("base_url", &self.shared.base).finish_non_exhaustive()
     }
 }
 

@@ -133,7 +133,7 @@ macro_rules! props {
     ($($name:literal : $ty:expr),* $(,)?) => { &[$(PropDef { name: $name, ty: $ty }),*] };
 }
 
-use PropType::{Boolean, DateTime, Decimal, Enum, String as Str};
+use PropType::{DateTime, Decimal, Enum, Int64, String as Str};
 
 const COMMENT: ParamDef = ParamDef { name: "_comment", ty: Str(0) };
 
@@ -147,11 +147,11 @@ pub const ENTITIES: &[EntityDef] = &[
         props: props! {
             "dataAreaId": Str(4), "HeaderReference": Str(20), "InvoiceNumber": Str(20), "InvoiceAccount": Str(20),
             "VendorAccount": Str(20), "VendorName": Str(100), "InvoiceDate": DateTime, "Date": DateTime,
-            "DueDate": DateTime, "Currency": Str(3), "InvoiceDescription": Str(60), "ImportedAmount": Decimal,
+            "DueDate": DateTime, "Currency": Str(3), "InvoiceDescription": Str(60), "ImportedAmount": Decimal, "ImportedSalesTax": Decimal,
             "IsApproved": Enum("NoYes"), "ApprovedBy": Str(20), "ApproverPersonnelNumber": Str(25),
             "VendorInvoiceReviewStatus": Enum("VendInvoiceRequestStatus"), "MatchStatus": Enum("VendInvoiceMatchStatus"),
             "IsOnHold": Enum("NoYes"), "PurchaseOrderNumber": Str(20), "DimensionDisplayValue": Str(500),
-            "PostingProfile": Str(10), "TermsOfPayment": Str(10), "WorkflowComment": Str(1000),
+            "PostingProfile": Str(10), "TermsOfPayment": Str(10), "WorkflowComment": Str(1000), "RecId": Int64,
         },
         actions: &[
             ActionDef { name: "signoffApprove", params: &[COMMENT] },
@@ -169,7 +169,7 @@ pub const ENTITIES: &[EntityDef] = &[
             "ItemNumber": Str(20), "ProcurementCategoryName": Str(254), "LineDescription": Str(1000),
             "ReceiveNow": Decimal, "UnitPrice": Decimal, "NetAmount": Decimal, "MainAccountDisplayValue": Str(500),
             "DimensionDisplayValue": Str(500), "PurchaseOrder": Str(20), "PurchLineNumber": Decimal,
-            "VendorInvoiceLineReviewStatus": Enum("VendInvoiceRequestStatus"),
+            "VendorInvoiceLineReviewStatus": Enum("VendInvoiceRequestStatus"), "RecId": Int64,
         },
         actions: &[],
     },
@@ -182,7 +182,7 @@ pub const ENTITIES: &[EntityDef] = &[
             "dataAreaId": Str(4), "JournalBatchNumber": Str(10), "JournalName": Str(10), "Description": Str(60),
             "IsPosted": Enum("NoYes"), "PostingLayer": Enum("CurrentOperationsTax"), "JournalTotalDebit": Decimal,
             "JournalTotalCredit": Decimal, "AccountingCurrency": Str(3),
-            "WorkflowApprovalStatus": Enum("LedgerJournalWFApprovalStatus"),
+            "WorkflowApprovalStatus": Enum("LedgerJournalWFApprovalStatus"), "RecId": Int64,
         },
         actions: &[
             ActionDef { name: "signoffPost", params: &[COMMENT] },
@@ -201,7 +201,7 @@ pub const ENTITIES: &[EntityDef] = &[
             "OffsetAccountType": Enum("LedgerJournalACType"), "OffsetAccountDisplayValue": Str(500),
             "DebitAmount": Decimal, "CreditAmount": Decimal, "CurrencyCode": Str(3), "TransDate": DateTime,
             "Voucher": Str(20), "Text": Str(60), "DefaultDimensionDisplayValue": Str(500),
-            "ReverseEntry": Enum("NoYes"), "ReverseDate": DateTime,
+            "ReverseEntry": Enum("NoYes"), "ReverseDate": DateTime, "RecId": Int64,
         },
         actions: &[],
     },
@@ -214,7 +214,7 @@ pub const ENTITIES: &[EntityDef] = &[
             "dataAreaId": Str(4), "VendorAccountNumber": Str(20), "VendorOrganizationName": Str(100),
             "VendorGroupId": Str(10), "CurrencyCode": Str(3), "DefaultPaymentTermsName": Str(10),
             "OnHoldStatus": Enum("CustVendorBlocked"), "InvoiceVendorAccountNumber": Str(20),
-            "SalesTaxGroupCode": Str(10), "BankAccountId": Str(10),
+            "SalesTaxGroupCode": Str(10), "BankAccountId": Str(10), "RecId": Int64,
         },
         actions: &[],
     },
@@ -225,7 +225,7 @@ pub const ENTITIES: &[EntityDef] = &[
         keys: &["UserID"],
         props: props! {
             "UserID": Str(20), "UserName": Str(80), "Alias": Str(80), "Email": Str(254), "Company": Str(4),
-            "NetworkDomain": Str(255), "AccountType": Enum("UserAccountType"), "Enabled": Boolean,
+            "NetworkDomain": Str(255), "AccountType": Enum("UserAccountType"), "Enabled": Enum("NoYes"), "RecId": Int64,
         },
         actions: &[],
     },
@@ -238,7 +238,7 @@ pub const ENTITIES: &[EntityDef] = &[
             "ChartOfAccounts": Str(60), "MainAccountId": Str(20), "Name": Str(60),
             "MainAccountType": Enum("DimensionLedgerAccountType"), "MainAccountCategory": Str(30),
             "IsSuspended": Enum("NoYes"), "DoNotAllowManualEntry": Enum("NoYes"),
-            "DebitCreditRequirement": Enum("DebCredProposal"), "DefaultCurrency": Str(3),
+            "DebitCreditRequirement": Enum("DebCredProposal"), "DefaultCurrency": Str(3), "RecId": Int64,
         },
         actions: &[],
     },
@@ -247,7 +247,7 @@ pub const ENTITIES: &[EntityDef] = &[
         type_name: "LegalEntity",
         aot_name: "OMLegalEntity",
         keys: &["LegalEntityId"],
-        props: props! { "LegalEntityId": Str(4), "Name": Str(100), "AddressCountryRegionId": Str(10) },
+        props: props! { "LegalEntityId": Str(4), "Name": Str(100), "AddressCountryRegionId": Str(10), "RecId": Int64, },
         actions: &[],
     },
     EntityDef {
@@ -255,7 +255,7 @@ pub const ENTITIES: &[EntityDef] = &[
         type_name: "SysAADClient",
         aot_name: "SysAADClientEntity",
         keys: &["AADClientId"],
-        props: props! { "AADClientId": Str(40), "UserId": Str(20), "Name": Str(60) },
+        props: props! { "AADClientId": Str(40), "UserId": Str(20), "Name": Str(60), "RecId": Int64, },
         actions: &[],
     },
 ];

@@ -25,8 +25,7 @@ use super::reply::Reply;
 use super::state::{Data, text_field};
 use super::{LoggedRequest, batch, log, services};
 
-/// Everything the handlers share.
-#[derive(Debug)]
+/// Everything the handlers share (no `Debug`: it holds tokens and the client secret).
 pub struct Shared {
     pub data: Mutex<Data>,
     pub tokens: Mutex<Tokens>,
@@ -272,5 +271,5 @@ pub fn mapped_user(data: &Data, client_id: &str) -> Option<Map<String, Value>> {
         .rows
         .values()
         .find(|r| text_field(&r.fields, "UserID").eq_ignore_ascii_case(user_id))?;
-    (user.fields.get("Enabled") == Some(&Value::Bool(true))).then(|| user.fields.clone())
+    (text_field(&user.fields, "Enabled") == "Yes").then(|| user.fields.clone())
 }

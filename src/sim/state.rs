@@ -60,7 +60,9 @@ impl Table {
     }
 
     /// Insert a complete record; fails when the key is taken or incomplete.
-    pub fn insert(&mut self, record: Record) -> Result<(), String> {
+    pub fn insert(&mut self, mut record: Record) -> Result<(), String> {
+        // RecId is served as a read-only property, always equal to the row's own.
+        record.fields.insert("RecId".into(), Value::from(record.rec_id));
         let key = key_string(self.def, &record.fields)
             .ok_or_else(|| format!("a record of {} lacks one of its keys {:?}", self.def.set, self.def.keys))?;
         if self.index.contains_key(&key) {
@@ -87,6 +89,10 @@ pub struct Data {
     pub next_journal: u64,
     /// Posted journals already reversed: `company/journal` → reversing journal number.
     pub reversed: BTreeMap<String, String>,
+    /// While set, journal totals are recomputed once at the end (bulk inserts, `$batch`), not per line.
+    pub deferred_totals: Option<std::collections::BTreeSet<(String, String)>>,
+    /// The highest line number handed out per `company/journal` (F&O never reuses one).
+    pub last_line: HashMap<String, Decimal>,
 }
 
 impl Default for Data {
@@ -97,6 +103,8 @@ impl Default for Data {
             next_voucher: 1_000,
             next_journal: 900,
             reversed: BTreeMap::new(),
+            deferred_totals: None,
+            last_line: HashMap::new(),
         }
     }
 }

@@ -31,7 +31,10 @@ pub fn parse_body(def: &EntityDef, body: &[u8]) -> Result<Map<String, Value>, Re
             ));
         };
         check_type(prop.ty, &k, &v).map_err(|m| Reply::odata_error(400, &m))?;
-        out.insert(k, v);
+        // RecId is the system's: a write never sets it.
+        if k != "RecId" {
+            out.insert(k, v);
+        }
     }
     Ok(out)
 }
@@ -163,6 +166,23 @@ fn after_line_change(data: &mut Data, def: &EntityDef, fields: &Map<String, Valu
     if def.set == "LedgerJournalLines" {
         let (company, journal) =
             (text_field(fields, "dataAreaId").to_string(), text_field(fields, "JournalBatchNumber").to_string());
+        match &mut data.deferred_totals {
+            Some(pending) => {
+                pending.insert((company, journal));
+            }
+            None => recompute_totals(data, &company, &journal),
+        }
+    }
+}
+
+/// Hold journal total recomputation until [`finish_deferred`] (bulk inserts, `$batch`).
+pub fn defer_totals(data: &mut Data) {
+    data.deferred_totals.get_or_insert_with(Default::default);
+}
+
+/// Recompute the totals of every journal touched since [`defer_totals`].
+pub fn finish_deferred(data: &mut Data) {
+    for (company, journal) in data.deferred_totals.take().unwrap_or_default() {
         recompute_totals(data, &company, &journal);
     }
 }
@@ -268,16 +288,21 @@ fn number_new_record(data: &mut Data, def: &EntityDef, fields: &mut Map<String, 
             let (company, journal) =
                 (text_field(fields, "dataAreaId").to_string(), text_field(fields, "JournalBatchNumber").to_string());
             if missing(fields, "LineNumber") {
-                let max = data
-                    .table("LedgerJournalLines")
-                    .map(|t| {
-                        journal_lines(t.rows.values(), &company, &journal)
-                            .map(|r| decimal_field(&r.fields, "LineNumber"))
-                            .max()
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default();
-                fields.insert("LineNumber".into(), decimal_value(max.trunc() + Decimal::ONE));
+                let slot = format!("{}/{}", company.to_lowercase(), journal.to_lowercase());
+                let last = match data.last_line.get(&slot) {
+                    Some(n) => *n,
+                    None => data
+                        .table("LedgerJournalLines")
+                        .and_then(|t| {
+                            journal_lines(t.rows.values(), &company, &journal)
+                                .map(|r| decimal_field(&r.fields, "LineNumber"))
+                                .max()
+                        })
+                        .unwrap_or_default(),
+                };
+                let next = last.trunc() + Decimal::ONE;
+                data.last_line.insert(slot, next);
+                fields.insert("LineNumber".into(), decimal_value(next));
             }
             if text_field(fields, "CurrencyCode").is_empty()
                 && let Some(h) = journal_header(data, &company, &journal)
