@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -105,8 +106,7 @@ impl Store {
                     (SELECT COUNT(*) FROM approvals a WHERE a.run_id = r.id),
                     r.required_approvals, l.holder
              FROM runs r LEFT JOIN leases l ON l.run_id = r.id AND l.expires_at > ?1
-             WHERE (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.action = ?3) AND (?4 IS NULL OR r.company = ?4)
-             ORDER BY r.requested_at, r.id",
+             WHERE (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.action = ?3) AND (?4 IS NULL OR r.company = ?4)",
         )?;
         let company = filter.company.as_deref().map(str::to_ascii_lowercase);
         let mut rows = stmt.query(params![
@@ -119,6 +119,9 @@ impl Store {
         while let Some(row) = rows.next()? {
             out.push(summary_from_row(row)?);
         }
+        // Sorting here is several times cheaper than ORDER BY, which walks an index and then looks up
+        // every row; the pair is unique, so an unstable sort is deterministic.
+        out.sort_unstable_by(|a, b| a.requested_at.cmp(&b.requested_at).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
 
@@ -126,7 +129,10 @@ impl Store {
     pub fn get(&self, id: &RunId) -> Result<Option<StoredRun>, StoreError> {
         let row: Option<(String, String, String, String, String)> = self
             .conn
-            .prepare_cached("SELECT payload, status, digest, imported_at, updated_at FROM runs WHERE id = ?1")?
+            .prepare_cached(
+                "SELECT p.payload, r.status, r.digest, r.imported_at, r.updated_at
+                 FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = ?1",
+            )?
             .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
             .optional()?;
         let Some((payload, status, digest, imported_at, updated_at)) = row else {
@@ -217,8 +223,8 @@ fn insert_run(
     let summary = RunSummary::of(run, RunStatus::Pending);
     conn.prepare_cached(
         "INSERT INTO runs (id, action, status, environment, company, target, amount, currency, requester,
-                           requested_at, expires_at, required_approvals, payload, digest, imported_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                           requested_at, expires_at, required_approvals, digest, imported_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
     )?
     .execute(params![
         run.id.as_str(),
@@ -233,10 +239,11 @@ fn insert_run(
         ts(run.requested_at),
         ts(run.expires_at),
         run.route.required_approvals,
-        payload,
         digest,
         now
     ])?;
+    conn.prepare_cached("INSERT INTO run_payloads (run_id, payload) VALUES (?1, ?2)")?
+        .execute(params![run.id.as_str(), payload])?;
     insert_history(conn, &run.id, None, RunStatus::Pending, actor, now, &json!({ "event": "imported" }))
 }
 
@@ -284,26 +291,34 @@ fn history_of(conn: &Connection, id: &RunId) -> Result<Vec<StatusChange>, StoreE
 }
 
 fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RunSummary, StoreError> {
-    let action: String = row.get(1)?;
-    let status: String = row.get(2)?;
-    let amount: Option<String> = row.get(5)?;
+    // Borrow the columns that are parsed rather than kept: 100,000 rows, five allocations saved each.
+    let action = borrowed_text(row, 1)?;
+    let amount = match row.get_ref(5)? {
+        ValueRef::Null => None,
+        _ => {
+            let a = borrowed_text(row, 5)?;
+            Some(Decimal::from_str_exact(a).map_err(|e| StoreError::corrupt("run amount", format!("'{a}': {e}")))?)
+        }
+    };
     Ok(RunSummary {
         id: RunId(row.get(0)?),
-        action: Action::from_str(&action).map_err(|e| StoreError::corrupt("run action", e))?,
-        status: parse_status(&status)?,
+        action: Action::from_str(action).map_err(|e| StoreError::corrupt("run action", e))?,
+        status: parse_status(borrowed_text(row, 2)?)?,
         company: row.get(3)?,
         target: row.get(4)?,
-        amount: amount
-            .map(|a| Decimal::from_str_exact(&a).map_err(|e| StoreError::corrupt("run amount", format!("'{a}': {e}"))))
-            .transpose()?,
+        amount,
         currency: row.get(6)?,
         requester: row.get(7)?,
-        requested_at: parse_ts("run request time", &row.get::<_, String>(8)?)?,
-        expires_at: parse_ts("run expiry", &row.get::<_, String>(9)?)?,
+        requested_at: parse_ts("run request time", borrowed_text(row, 8)?)?,
+        expires_at: parse_ts("run expiry", borrowed_text(row, 9)?)?,
         approvals: row.get(10)?,
         required_approvals: row.get(11)?,
         lease_holder: row.get(12)?,
     })
+}
+
+fn borrowed_text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<&'r str, StoreError> {
+    row.get_ref(index)?.as_str().map_err(|e| StoreError::corrupt(format!("runs column {index}"), e))
 }
 
 pub(crate) fn parse_status(text: &str) -> Result<RunStatus, StoreError> {

@@ -26,13 +26,16 @@ const MIGRATIONS: &[&str] = &[
         requested_at       TEXT NOT NULL,    -- RFC 3339, 9 fractional digits, Z: sorts as text
         expires_at         TEXT NOT NULL,
         required_approvals INTEGER NOT NULL,
-        payload            TEXT NOT NULL,    -- the run's canonical JSON
-        digest             TEXT NOT NULL,    -- SHA-256 of payload
+        digest             TEXT NOT NULL,    -- SHA-256 of the canonical JSON in run_payloads
         imported_at        TEXT NOT NULL,
         updated_at         TEXT NOT NULL
     ) STRICT;
     CREATE INDEX runs_by_status ON runs(status);
-    CREATE INDEX runs_by_requested ON runs(requested_at, id);
+    -- The documents live apart so that a queue scan of `runs` reads small rows only.
+    CREATE TABLE run_payloads (
+        run_id  TEXT PRIMARY KEY NOT NULL REFERENCES runs(id),
+        payload TEXT NOT NULL              -- the run's canonical JSON
+    ) STRICT;
 
     CREATE TABLE status_history (
         id          INTEGER PRIMARY KEY,
