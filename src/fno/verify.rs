@@ -52,9 +52,7 @@ pub fn verify(catalog: &Catalog, config: &Config) -> Vec<Mismatch> {
                 continue;
             };
             let props: Vec<&str> = ty.properties.keys().map(String::as_str).collect();
-            for field in
-                fields.iter().chain(managed.high_risk_fields.iter().filter(|_| Some(set) == Some(&managed.entity_set)))
-            {
+            for field in fields {
                 if !ty.properties.contains_key(field) {
                     out.push(Mismatch::MissingField {
                         object: object.clone(),
@@ -63,6 +61,25 @@ pub fn verify(catalog: &Catalog, config: &Config) -> Vec<Mismatch> {
                         suggestions: close_names(field, &props),
                     });
                 }
+            }
+        }
+    }
+    for (object, managed) in &config.managed_objects {
+        // A high-risk field may be a header or a line field (journal amounts live on lines).
+        let sets = [Some(&managed.entity_set), managed.line_entity_set.as_ref()];
+        let types: Vec<_> = sets.iter().flatten().filter_map(|s| catalog.entity_type_of(s)).collect();
+        if types.is_empty() {
+            continue;
+        }
+        for field in &managed.high_risk_fields {
+            if !types.iter().any(|t| t.properties.contains_key(field)) {
+                let props: Vec<&str> = types.iter().flat_map(|t| t.properties.keys().map(String::as_str)).collect();
+                out.push(Mismatch::MissingField {
+                    object: object.clone(),
+                    entity_set: managed.entity_set.clone(),
+                    field: field.clone(),
+                    suggestions: close_names(field, &props),
+                });
             }
         }
     }
