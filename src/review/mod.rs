@@ -37,6 +37,7 @@ pub use drift::{DriftReport, DriftScope, FieldDrift};
 pub use eligibility::DecisionKind;
 pub use outcome::{FnoAnswer, Outcome, exit};
 pub use progress::{Cancel, Progress, ProgressSink, Step, no_progress};
+pub use record::export_from_store as record_export;
 
 /// A store handle shared by one decision's steps: `Store` is `Send` but not `Sync`, and a decision's
 /// future must be `Send` (the TUI and bulk approval spawn it), so each use locks briefly, never across
