@@ -131,7 +131,7 @@ async fn a_process_killed_while_posting_is_reconciled_at_the_next_start_without_
     let h = Harness::start().await;
     let config = write_config(&h);
     let keys = propose_journal_00123(&h, "RUN-CLI-KILL");
-    h.sim.inject(Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(2), times: 1 });
+    h.sim.inject(Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 });
     let mut child = Command::new(env!("CARGO_BIN_EXE_signoff"))
         .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
         .args(["approve", "RUN-CLI-KILL", "--reason", "Month-end accrual"])
@@ -144,14 +144,16 @@ async fn a_process_killed_while_posting_is_reconciled_at_the_next_start_without_
         .unwrap();
     let id = RunId::from("RUN-CLI-KILL");
     let started = Instant::now();
-    while !h.sim.requests().iter().any(|r| r.target.contains("signoffPost")) {
-        assert!(started.elapsed() < Duration::from_secs(20), "the post never arrived");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    // `executing` is recorded just before the post is sent; the simulator holds the post for 3 s.
+    while h.status("RUN-CLI-KILL") != "executing" {
+        assert!(started.elapsed() < Duration::from_secs(20), "the decision never started executing");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(h.status("RUN-CLI-KILL"), "executing", "killed between send and record");
-    tokio::time::sleep(Duration::from_millis(2500)).await; // let the delayed post land (or not)
+    tokio::time::sleep(Duration::from_millis(3200)).await; // let the delayed post land (or not)
 
     let list = signoff(&h, &config, APPROVER, &["runs", "list"]);
 
@@ -160,7 +162,8 @@ async fn a_process_killed_while_posting_is_reconciled_at_the_next_start_without_
     let status = h.status("RUN-CLI-KILL");
     assert_eq!(status, if posted { "executed" } else { "failed" });
     let posts = h.sim.requests().iter().filter(|r| r.target.contains("signoffPost")).count();
-    assert_eq!(posts, 1, "never sent twice");
+    // The killed post is either processed once or dropped with its connection; reconciliation adds none.
+    assert!(posts <= 1, "never sent twice: {posts}");
     let kinds: Vec<String> = h.store().audit_events(&id).unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.iter().any(|k| k == "reconcile.finding"), "{kinds:?}");
 }
