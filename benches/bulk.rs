@@ -37,7 +37,7 @@ fn bulk(c: &mut Criterion) {
             for _ in 0..iters {
                 // Fresh pending runs each round: every vendor's terms flip between Net30 and Net45.
                 let r = round.fetch_add(1, Ordering::SeqCst);
-                let terms = if r % 2 == 0 { "Net45" } else { "Net30" };
+                let terms = if r.is_multiple_of(2) { "Net45" } else { "Net30" };
                 h.sim.set_latency(Duration::ZERO);
                 for i in 0..RUNS {
                     let keys = json!({"dataAreaId": "usmf", "VendorAccountNumber": format!("US-9{i:03}")});
