@@ -137,3 +137,84 @@ fn production_guard(req: &Request<'_>, config: &Config) -> Result<(), String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::config::EnvironmentKind;
+    use crate::review::testdata::journal_run;
+
+    fn config() -> Config {
+        let mut c = Config::default();
+        c.environment.name = "usmf-sandbox".into();
+        c
+    }
+
+    fn request<'a>(run: &'a GovernedRun, approver: &'a str, groups: &'a [String], prior: &'a [String]) -> Request<'a> {
+        Request {
+            kind: DecisionKind::Approve,
+            run,
+            status: RunStatus::Pending,
+            approver,
+            approver_groups: groups,
+            prior_approvers: prior,
+            reason: "Accrual matches the freight contract",
+            dry_run: false,
+            confirm_environment: None,
+            now: Utc.with_ymd_and_hms(2026, 3, 3, 9, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_eligible_approver_passes() {
+        let run = journal_run();
+        let groups = vec!["gl-approvers".to_string()];
+        assert_eq!(check(&request(&run, "amy@contoso.com", &groups, &[]), &config()), Ok(()));
+    }
+
+    #[test]
+    fn the_sponsor_of_an_automation_cannot_approve_its_run() {
+        let run = journal_run();
+        let groups = vec!["gl-approvers".to_string()];
+        let err = check(&request(&run, "julia@contoso.com", &groups, &[]), &config()).unwrap_err();
+        assert!(err.contains("segregation of duties"), "{err}");
+    }
+
+    #[test]
+    fn an_approver_outside_the_eligible_groups_is_refused() {
+        let run = journal_run();
+        let groups = vec!["ap-clerks".to_string()];
+        let err = check(&request(&run, "amy@contoso.com", &groups, &[]), &config()).unwrap_err();
+        assert!(err.contains("gl-approvers"), "{err}");
+    }
+
+    #[test]
+    fn a_blank_reason_and_an_expired_run_are_refused() {
+        let run = journal_run();
+        let groups = vec!["gl-approvers".to_string()];
+        let mut blank = request(&run, "amy@contoso.com", &groups, &[]);
+        blank.reason = "   ";
+        assert!(check(&blank, &config()).unwrap_err().contains("reason is required"));
+        let mut late = request(&run, "amy@contoso.com", &groups, &[]);
+        late.now = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+        assert!(check(&late, &config()).unwrap_err().contains("expired"));
+    }
+
+    #[test]
+    fn production_needs_the_switch_and_the_typed_name_but_a_dry_run_needs_neither() {
+        let run = journal_run();
+        let groups = vec!["gl-approvers".to_string()];
+        let mut prod = config();
+        prod.environment.kind = EnvironmentKind::Production;
+        let req = request(&run, "amy@contoso.com", &groups, &[]);
+        assert!(check(&req, &prod).unwrap_err().contains("allow_production_writes"));
+        prod.environment.allow_production_writes = true;
+        assert!(check(&req, &prod).unwrap_err().contains("--confirm-environment usmf-sandbox"));
+        let confirmed = Request { confirm_environment: Some("usmf-sandbox"), ..req.clone() };
+        assert_eq!(check(&confirmed, &prod), Ok(()));
+        prod.environment.allow_production_writes = false;
+        assert_eq!(check(&Request { dry_run: true, ..req }, &prod), Ok(()));
+    }
+}
