@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::merge::{Record, index_lines, line_key};
+use std::borrow::Cow;
+
+use super::merge::{index_lines, line_key};
 use super::rows::{ChangeKind, Section, rows};
 use crate::model::{Action, FieldValue, Fields, LineSnapshot, Proposed, Snapshot};
 use crate::text::visible;
@@ -122,44 +124,61 @@ pub(crate) fn diff_lines(
     action: Action,
     before: &Snapshot,
     proposed: &Proposed,
-    record: &Record,
+    header: &Fields,
     live: Option<&Snapshot>,
 ) -> Option<LinesDiff> {
     let (entity_set, key_field) = action.lines()?;
     let key = Some(key_field);
     let changes: HashMap<String, &crate::model::ProposedLine> =
         proposed.lines.iter().map(|l| (line_key(&l.keys, key), l)).collect();
-    let merged: HashMap<&str, &Fields> = record.lines.iter().map(|l| (l.key.as_str(), &l.fields)).collect();
     let live_lines = live.map(|l| index_lines(&l.lines, key));
     let live_of = |k: &str| live_lines.as_ref().map(|m| m.get(k).map(|l| &l.fields));
 
-    let mut lines = Vec::with_capacity(record.lines.len() + 1);
+    let mut lines = Vec::with_capacity(before.lines.len() + proposed.lines.len());
+    // The proposed state of every line, borrowed where the proposal leaves a line alone.
+    let mut after_all: Vec<Cow<'_, Fields>> = Vec::with_capacity(before.lines.len() + proposed.lines.len());
     let mut seen: HashSet<String> = HashSet::with_capacity(before.lines.len());
     for line in &before.lines {
         let k = line_key(&line.keys, key);
-        if !seen.insert(k.clone()) {
+        if seen.contains(&k) {
             continue;
         }
-        let removed = changes.get(&k).is_some_and(|c| c.remove);
-        let after = merged.get(k.as_str()).copied();
+        let change = changes.get(&k);
+        let removed = change.is_some_and(|c| c.remove);
+        let after: Option<Cow<'_, Fields>> = match change {
+            _ if removed => None,
+            Some(c) if !c.fields.is_empty() => {
+                let mut merged = line.fields.clone();
+                merged.extend(c.fields.iter().map(|(n, v)| (n.clone(), v.clone())));
+                Some(Cow::Owned(merged))
+            }
+            _ => Some(Cow::Borrowed(&line.fields)),
+        };
         let forced = removed.then_some(ChangeKind::Removed);
-        lines.push(entry(&k, Some(&line.fields), if removed { None } else { after }, live_of(&k), forced));
+        lines.push(entry(&k, Some(&line.fields), after.as_deref(), live_of(&k), forced));
+        after_all.extend(after);
+        seen.insert(k);
     }
-    for line in &record.lines {
-        if seen.insert(line.key.clone()) {
-            lines.push(entry(&line.key, None, Some(&line.fields), live_of(&line.key), Some(ChangeKind::Added)));
+    for change in &proposed.lines {
+        let k = line_key(&change.keys, key);
+        if change.remove || seen.contains(&k) {
+            continue;
         }
+        lines.push(entry(&k, None, Some(&change.fields), live_of(&k), Some(ChangeKind::Added)));
+        after_all.push(Cow::Borrowed(&change.fields));
+        seen.insert(k);
     }
     if let Some(live) = live {
         for line in &live.lines {
             let k = line_key(&line.keys, key);
-            if seen.insert(k.clone()) {
+            if !seen.contains(&k) {
                 lines.push(entry(&k, None, None, Some(Some(&line.fields)), None));
+                seen.insert(k);
             }
         }
     }
 
-    let totals = totals(action, before, record, live);
+    let totals = totals(action, before, &after_all, header, live);
     let changed = lines.iter().filter(|l| l.kind != ChangeKind::Unchanged).count();
     let folded = lines.iter().filter(|l| l.folds()).count();
     let drifted = lines.iter().filter(|l| l.drift).count();
@@ -189,9 +208,15 @@ fn entry(
     LineEntry { key: visible(key).into_owned(), kind, drift, group, fields }
 }
 
-fn totals(action: Action, before: &Snapshot, record: &Record, live: Option<&Snapshot>) -> LineTotals {
+fn totals(
+    action: Action,
+    before: &Snapshot,
+    after: &[Cow<'_, Fields>],
+    header: &Fields,
+    live: Option<&Snapshot>,
+) -> LineTotals {
     let reviewed_lines = || before.lines.iter().map(|l: &LineSnapshot| &l.fields);
-    let proposed_lines = || record.lines.iter().map(|l| &l.fields);
+    let proposed_lines = || after.iter().map(|f| f.as_ref());
     match action {
         Action::PostJournal => {
             // One pass per state; vouchers keep the order they first appear in.
@@ -199,8 +224,12 @@ fn totals(action: Action, before: &Snapshot, record: &Record, live: Option<&Snap
             let mut vouchers: Vec<VoucherTotals> = Vec::new();
             let zero = Balance::of(std::iter::empty());
             let mut slot = |f: &Fields| {
+                let raw = f.get("Voucher").and_then(FieldValue::as_text).unwrap_or("");
+                if let Some(i) = order.get(raw) {
+                    return *i;
+                }
                 let name = voucher_of(f).unwrap_or_else(|| "(no voucher)".into());
-                *order.entry(name.clone()).or_insert_with(|| {
+                *order.entry(raw.to_string()).or_insert_with(|| {
                     vouchers.push(VoucherTotals {
                         voucher: name,
                         reviewed: zero,
@@ -247,7 +276,7 @@ fn totals(action: Action, before: &Snapshot, record: &Record, live: Option<&Snap
         _ => {
             let reviewed_net: Decimal = reviewed_lines().map(|f| number(f, "NetAmount")).sum();
             let proposed_net: Decimal = proposed_lines().map(|f| number(f, "NetAmount")).sum();
-            let header_amount = record.fields.get("ImportedAmount").and_then(FieldValue::as_number);
+            let header_amount = header.get("ImportedAmount").and_then(FieldValue::as_number);
             LineTotals::Invoice {
                 reviewed_net,
                 proposed_net,

@@ -40,11 +40,11 @@ pub struct RunDiff {
 
 /// The diff of a run against its before snapshot, three-way when the live record is given.
 pub fn diff_run(run: &GovernedRun, live: Option<&Snapshot>) -> RunDiff {
-    let key = merge::key_field(run.action);
-    let record = merge::apply(&run.before, &run.proposed, key);
-    let header =
-        Section::new(rows::rows(Some(&run.before.fields), Some(&record.fields), live.map(|l| Some(&l.fields)), None));
-    let lines = lines::diff_lines(run.action, &run.before, &run.proposed, &record, live);
+    // Only the header is merged here; lines are merged one by one, borrowed where the proposal leaves them alone.
+    let mut after = run.before.fields.clone();
+    after.extend(run.proposed.fields.iter().map(|(n, v)| (n.clone(), v.clone())));
+    let header = Section::new(rows::rows(Some(&run.before.fields), Some(&after), live.map(|l| Some(&l.fields)), None));
+    let lines = lines::diff_lines(run.action, &run.before, &run.proposed, &after, live);
     let drift = header.drifted > 0 || lines.as_ref().is_some_and(|l| l.drifted > 0);
     RunDiff {
         run_id: visible(run.id.as_str()).into_owned(),

@@ -1,13 +1,14 @@
 //! Field rows: one per field, with before, proposed and (three-way) live cells, made visible here.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::inline::{Span, emphasis, mode_for};
 use crate::model::{FieldValue, Fields};
-use crate::text::{classify, visible};
+use crate::text::visible;
 
 /// How a row (or line) changes under the proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -40,12 +41,16 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn of(value: &FieldValue) -> Cell {
-        let text = match value {
-            FieldValue::Text(s) => visible(s).into_owned(),
-            other => other.to_string(),
+    /// The cell of a value, and whether escaping changed it (the raw value held invisible characters).
+    fn of(value: &FieldValue) -> (Cell, bool) {
+        let (text, hostile) = match value {
+            FieldValue::Text(s) => match visible(s) {
+                Cow::Borrowed(b) => (b.to_string(), false),
+                Cow::Owned(o) => (o, true),
+            },
+            other => (other.to_string(), false),
         };
-        Cell { text, emphasis: Vec::new() }
+        (Cell { text, emphasis: Vec::new() }, hostile)
     }
 }
 
@@ -113,9 +118,24 @@ pub(crate) fn row(
         (Some(_), None) => ChangeKind::Removed,
         (None, None) => ChangeKind::Unchanged,
     });
-    let field = visible(name).into_owned();
-    let mut before_cell = before.map(Cell::of);
-    let mut proposed_cell = proposed.map(Cell::of);
+    let (field, mut hostile) = match visible(name) {
+        Cow::Borrowed(b) => (b.to_string(), false),
+        Cow::Owned(o) => (o, true),
+    };
+    let mut cell = |v: Option<&FieldValue>| {
+        v.map(|v| {
+            let (c, h) = Cell::of(v);
+            hostile |= h;
+            c
+        })
+    };
+    let mut before_cell = cell(before);
+    // Unchanged values are escaped once.
+    let mut proposed_cell = match (&before_cell, kind) {
+        (Some(b), ChangeKind::Unchanged) if proposed.is_some() => Some(b.clone()),
+        _ => cell(proposed),
+    };
+    let live_raw = live.map(|l| (l, cell(l)));
     if kind == ChangeKind::Changed
         && let (Some(b), Some(p)) = (before_cell.as_mut(), proposed_cell.as_mut())
     {
@@ -123,15 +143,9 @@ pub(crate) fn row(
         b.emphasis = old;
         p.emphasis = new;
     }
-    let raw_hostile =
-        |v: Option<&FieldValue>| matches!(v, Some(FieldValue::Text(t)) if t.chars().any(|c| classify(c).is_some()));
-    let hostile = name.chars().any(|c| classify(c).is_some())
-        || raw_hostile(before)
-        || raw_hostile(proposed)
-        || live.is_some_and(raw_hostile);
     let drift = live.is_some_and(|l| l != before);
-    let live_cell = live.and_then(|l| {
-        let mut cell = l.map(Cell::of)?;
+    let live_cell = live_raw.and_then(|(_, cell)| {
+        let mut cell = cell?;
         if drift && let Some(b) = &before_cell {
             cell.emphasis = emphasis(&b.text, &cell.text, mode_for(name, &b.text, &cell.text)).1;
         }
@@ -155,22 +169,49 @@ pub(crate) fn rows(
     live: Option<Option<&Fields>>,
     forced: Option<ChangeKind>,
 ) -> Vec<Row> {
-    let mut names: BTreeSet<&String> = BTreeSet::new();
-    names.extend(before.into_iter().flat_map(|f| f.keys()));
-    names.extend(proposed.into_iter().flat_map(|f| f.keys()));
-    if before.is_none() && proposed.is_none() {
-        names.extend(live.flatten().into_iter().flat_map(|f| f.keys()));
+    let row_of = |name: &str, b: Option<&FieldValue>, p: Option<&FieldValue>| {
+        row(name, b, p, live.map(|l| l.and_then(|f| f.get(name))), forced)
+    };
+    let (Some(b), Some(p)) = (before, proposed) else {
+        // One side only (a whole added or removed line, or a line only the live record has).
+        let only = before.or(proposed).or(live.flatten());
+        return only
+            .into_iter()
+            .flatten()
+            .map(|(name, v)| {
+                let b = before.map(|_| v);
+                let p = proposed.map(|_| v);
+                row_of(name, b, p)
+            })
+            .collect();
+    };
+    // Both maps are sorted by name: walk them together instead of looking every name up.
+    let mut out = Vec::with_capacity(b.len().max(p.len()));
+    let (mut bi, mut pi) = (b.iter().peekable(), p.iter().peekable());
+    loop {
+        let next = match (bi.peek(), pi.peek()) {
+            (None, None) => break,
+            (Some((bn, _)), Some((pn, _))) => bn.cmp(pn),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+        };
+        match next {
+            Ordering::Less => {
+                if let Some((name, bv)) = bi.next() {
+                    out.push(row_of(name, Some(bv), None));
+                }
+            }
+            Ordering::Greater => {
+                if let Some((name, pv)) = pi.next() {
+                    out.push(row_of(name, None, Some(pv)));
+                }
+            }
+            Ordering::Equal => {
+                if let (Some((name, bv)), Some((_, pv))) = (bi.next(), pi.next()) {
+                    out.push(row_of(name, Some(bv), Some(pv)));
+                }
+            }
+        }
     }
-    names
-        .into_iter()
-        .map(|name| {
-            row(
-                name,
-                before.and_then(|f| f.get(name)),
-                proposed.and_then(|f| f.get(name)),
-                live.map(|l| l.and_then(|f| f.get(name))),
-                forced,
-            )
-        })
-        .collect()
+    out
 }
