@@ -15,6 +15,8 @@ fn etag_of(h: &Harness, set: &str, keys: &serde_json::Value) -> String {
 async fn approving_a_vendor_update_patches_it_under_the_live_etag() {
     let h = Harness::start().await;
     let keys = json!({"dataAreaId": "usmf", "VendorAccountNumber": "US-104"});
+    h.sim.edit_record("VendorsV2", &keys, json!({"DefaultPaymentTermsName": "Net45"})).unwrap();
+    h.sim.clear_requests();
     let fields = json!({"DefaultPaymentTermsName": "Net30"});
     h.propose("RUN-VND-US-104", "dynamicsfinance.update-vendor", "VendorsV2", keys.clone(), fields, vec![], 1);
     let live_etag = etag_of(&h, "VendorsV2", &keys);
@@ -114,13 +116,13 @@ async fn approving_a_user_disable_and_a_user_enable_patches_enabled() {
         "dynamicsfinance.disable-user",
         "SystemUsers",
         keys.clone(),
-        json!({"Enabled": false}),
+        json!({"Enabled": "No"}),
         vec![],
         1,
     );
     let outcome = h.decide(APPROVER, "RUN-USR-DISABLE", DecisionKind::Approve, false).await;
     assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
-    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], false);
+    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], "No");
 
     let live_etag = etag_of(&h, "SystemUsers", &keys);
     h.propose(
@@ -128,14 +130,14 @@ async fn approving_a_user_disable_and_a_user_enable_patches_enabled() {
         "dynamicsfinance.enable-user",
         "SystemUsers",
         keys.clone(),
-        json!({"Enabled": true}),
+        json!({"Enabled": "Yes"}),
         vec![],
         1,
     );
     h.sim.clear_requests();
     let outcome = h.decide(APPROVER, "RUN-USR-ENABLE", DecisionKind::Approve, false).await;
     assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
-    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], true);
+    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], "Yes");
     assert_eq!(h.writes()[0].header("if-match"), Some(live_etag.as_str()));
 }
 
@@ -181,6 +183,8 @@ async fn rejecting_an_invoice_and_a_journal_calls_their_reject_operations() {
 async fn rejecting_a_vendor_or_user_run_writes_nothing_to_fno() {
     let h = Harness::start().await;
     let vendor = json!({"dataAreaId": "usmf", "VendorAccountNumber": "US-111"});
+    h.sim.edit_record("VendorsV2", &vendor, json!({"BankAccountId": "SW-WF"})).unwrap();
+    h.sim.clear_requests();
     h.propose(
         "RUN-VND-US-111",
         "dynamicsfinance.update-vendor",
@@ -195,7 +199,7 @@ async fn rejecting_a_vendor_or_user_run_writes_nothing_to_fno() {
         "dynamicsfinance.disable-user",
         "SystemUsers",
         json!({"UserID": "april"}),
-        json!({"Enabled": false}),
+        json!({"Enabled": "No"}),
         vec![],
         1,
     );

@@ -217,13 +217,7 @@ impl Harness {
             "proposed": proposed,
             "route": { "required_approvals": required_approvals, "eligible_groups": ["ap-approvers", "gl-approvers", "vendor-master-stewards", "it-security"] }
         });
-        // The run-file validator wants `Enabled` as "Yes"/"No", but F&O's (and the simulator's)
-        // SystemUsers.Enabled is Edm.Boolean: user runs are built without that check until the two agree.
-        let run: GovernedRun = if set == "SystemUsers" {
-            serde_json::from_value(run).unwrap()
-        } else {
-            parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"))
-        };
+        let run = parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"));
         self.store().import(std::slice::from_ref(&run), REQUESTER).unwrap();
         run
     }
@@ -295,6 +289,11 @@ pub fn propose_journal_00123(h: &Harness, id: &str) -> Value {
 /// Vendor US-104's payment terms change as an update-vendor run.
 pub fn propose_vendor_us104(h: &Harness, id: &str, required: u32) -> Value {
     let keys = json!({"dataAreaId": "usmf", "VendorAccountNumber": "US-104"});
+    // Pin the starting state the tests assert on, whatever the seed holds.
+    h.sim
+        .edit_record("VendorsV2", &keys, json!({"DefaultPaymentTermsName": "Net45", "BankAccountId": "TP-BOA"}))
+        .unwrap();
+    h.sim.clear_requests();
     h.propose(
         id,
         "dynamicsfinance.update-vendor",
