@@ -148,3 +148,27 @@ async fn a_cancelled_decision_sends_nothing() {
     assert!(h.writes().is_empty());
     assert_eq!(h.status("RUN-VND-CANCEL"), "pending");
 }
+
+#[tokio::test]
+async fn progress_reports_each_step_in_order() {
+    use signoff::review::{Progress, Step};
+    let h = Harness::start().await;
+    propose_vendor_us104(&h, "RUN-VND-PROGRESS", 1);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<Step>::new()));
+    let sink = Arc::clone(&seen);
+    let progress: signoff::review::ProgressSink = Arc::new(move |p: Progress| sink.lock().unwrap().push(p.step));
+
+    h.decide_with(APPROVER, "RUN-VND-PROGRESS", DecisionKind::Approve, false, progress).await;
+
+    let mut steps = seen.lock().unwrap().clone();
+    steps.dedup();
+    assert_eq!(
+        steps,
+        vec![Step::Claimed, Step::Rereading, Step::Comparing, Step::Evaluating, Step::Sending, Step::Recorded]
+    );
+    let kinds: Vec<String> =
+        h.store().audit_events(&RunId::from("RUN-VND-PROGRESS")).unwrap().into_iter().map(|e| e.kind).collect();
+    for kind in ["lease.acquired", "decision.revalidated", "approval.recorded", "exchange.recorded", "lease.released"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
+    }
+}

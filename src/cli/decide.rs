@@ -9,8 +9,6 @@ use anyhow::Context as _;
 
 use super::{Context, Globals};
 use crate::config::Config;
-use crate::config::secret::{self, Secret};
-use crate::fno::{FnoClient, FnoSettings};
 use crate::model::{Action, RunId, RunStatus};
 use crate::review::{Cancel, DecisionKind, DecisionRequest, Outcome, Progress, ProgressSink, Reviewer, no_progress};
 use crate::store::RunFilter;
@@ -79,23 +77,11 @@ pub fn approver_id(config: &Config) -> anyhow::Result<String> {
         .context("no approver identity: set approver.id in the config (or SIGNOFF_APPROVER)")
 }
 
-/// The F&O client for the configured environment; the error says what to set.
-pub fn client_for(config: &Config) -> anyhow::Result<FnoClient> {
-    let resolve = |source: Option<secret::SecretSource>| -> anyhow::Result<Option<Secret>> {
-        source.map(|s| secret::resolve(&s).map_err(|e| anyhow::anyhow!("{e}"))).transpose()
-    };
-    let client_secret = resolve(config.auth.client_secret_source())?;
-    let refresh_token = resolve(config.auth.refresh_token_source())?;
-    let settings = FnoSettings::from_config(&config.environment, &config.auth, client_secret, refresh_token)?;
-    Ok(FnoClient::new(&settings)?)
-}
-
 /// The decision service for this invocation.
 pub fn reviewer(ctx: &Context) -> anyhow::Result<Arc<Reviewer>> {
     let config = Arc::new(ctx.loaded.config.clone());
-    let client = Arc::new(client_for(&config)?);
     let approver = approver_id(&config)?;
-    Ok(Arc::new(Reviewer::new(&ctx.store_path(), config, client, &approver)))
+    Ok(Arc::new(Reviewer::from_config(&ctx.store_path(), config, &approver)?))
 }
 
 pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

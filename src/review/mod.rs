@@ -63,6 +63,8 @@ pub enum ReviewError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Evidence(#[from] evidence::EvidenceError),
+    #[error("cannot connect to the configured F&O environment: {0}")]
+    Connect(String),
     #[error("cannot encode evidence for run {run}: {reason}")]
     Encode { run: RunId, reason: String },
 }
@@ -104,6 +106,22 @@ impl Reviewer {
             client,
             approver: approver.to_string(),
         }
+    }
+
+    /// A reviewer on the configured environment: secrets resolved from the config's sources, one client
+    /// (one token) shared by every decision this reviewer takes. For the TUI and the CLI alike.
+    pub fn from_config(store_path: &Path, config: Arc<Config>, approver: &str) -> Result<Self, ReviewError> {
+        let connect = |e: String| ReviewError::Connect(e);
+        let resolve = |source: Option<crate::config::secret::SecretSource>| {
+            source.map(|s| crate::config::secret::resolve(&s).map_err(|e| connect(e.to_string()))).transpose()
+        };
+        let client_secret = resolve(config.auth.client_secret_source())?;
+        let refresh_token = resolve(config.auth.refresh_token_source())?;
+        let settings =
+            crate::fno::FnoSettings::from_config(&config.environment, &config.auth, client_secret, refresh_token)
+                .map_err(|e| connect(e.to_string()))?;
+        let client = FnoClient::new(&settings).map_err(|e| connect(e.to_string()))?;
+        Ok(Reviewer::new(store_path, config, Arc::new(client), approver))
     }
 
     /// Who decides.

@@ -239,7 +239,23 @@ fn judge(
         let reason = format!("policy blocks the approval: {}", hard.join("; "));
         return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", reason).map(Judged::Done);
     }
-    let digest = DigestInputs::new(run, live, &evaluation.policy_version).digest();
+    let inputs = DigestInputs::new(run, live, &evaluation.policy_version);
+    let digest = inputs.digest();
+    // The re-validation itself is evidence: what was read, that it matched, how policy judged it.
+    ctx.store.db().append_audit(
+        ctx.actor(),
+        Some(ctx.id()),
+        "decision.revalidated",
+        json!({
+            "decision": ctx.req.kind.as_str(),
+            "live_etag": live.etag,
+            "drift": "none",
+            "verdicts": evaluation.summary(),
+            "required_approvals": evaluation.required_approvals,
+            "digest": digest,
+            "digest_inputs": inputs,
+        }),
+    )?;
     let outdated: Vec<&str> =
         ctx.stored.approvals.iter().filter(|a| a.digest != digest).map(|a| a.approver.as_str()).collect();
     if !outdated.is_empty() {
