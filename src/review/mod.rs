@@ -6,6 +6,7 @@
 
 pub mod bulk;
 pub mod claim;
+mod conclude;
 pub mod digest;
 pub mod drift;
 pub mod eligibility;
@@ -148,7 +149,7 @@ impl Reviewer {
     /// Reconcile every run a killed process left `executing` (and whose lease has lapsed), by reading
     /// F&O. Returns the outcome recorded for each.
     pub async fn reconcile_interrupted(&self) -> Result<Vec<Outcome>, ReviewError> {
-        pipeline::reconcile_interrupted(self).await
+        conclude::reconcile_interrupted(self).await
     }
 
     /// Approve every run matching `filter` (one action, all verdicts pass), each re-validated and audited
