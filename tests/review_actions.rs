@@ -212,3 +212,26 @@ async fn rejecting_a_vendor_or_user_run_writes_nothing_to_fno() {
     assert_eq!(h.sim.record("VendorsV2", &vendor).unwrap()["BankAccountId"], "SW-WF");
     assert_eq!(h.status("RUN-USR-APRIL"), "rejected");
 }
+
+#[tokio::test]
+async fn an_invoice_already_in_another_live_run_is_refused_as_a_duplicate() {
+    let h = Harness::start().await;
+    let first = json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000121"});
+    let second = json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000123"});
+    let original = h.sim.record("VendorInvoiceHeaders", &first).unwrap();
+    // The same vendor invoice keyed in twice.
+    let copy = json!({"InvoiceNumber": original["InvoiceNumber"], "InvoiceAccount": original["InvoiceAccount"],
+                      "VendorAccount": original["VendorAccount"]});
+    h.sim.edit_record("VendorInvoiceHeaders", &second, copy).unwrap();
+    let due = json!({"DueDate": "2026-12-31T12:00:00Z"});
+    let set = "VendorInvoiceHeaders";
+    h.propose("RUN-INV-ORIGINAL", "dynamicsfinance.approve-vendor-invoice", set, first, due.clone(), vec![], 1);
+    h.propose("RUN-INV-DUPLICATE", "dynamicsfinance.approve-vendor-invoice", set, second, due, vec![], 1);
+    h.sim.clear_requests();
+
+    let outcome = h.decide(APPROVER, "RUN-INV-DUPLICATE", DecisionKind::Approve, false).await;
+
+    let Outcome::Refused { reason, .. } = &outcome else { panic!("{outcome:?}") };
+    assert!(reason.contains("RUN-INV-ORIGINAL"), "{reason}");
+    assert!(h.writes().is_empty());
+}

@@ -99,7 +99,8 @@ async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkEr
         let mut runs = Vec::new();
         for summary in store.summaries(&filter)? {
             if let Some(stored) = store.get(&summary.id)? {
-                runs.push(stored);
+                let others = facts::other_invoices(&store, &stored.run)?;
+                runs.push((stored, others));
             }
         }
         (runs, facts::load(&store)?)
@@ -107,13 +108,13 @@ async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkEr
     if runs.is_empty() {
         return Err(BulkError::NothingMatches);
     }
-    let actions: BTreeSet<Action> = runs.iter().map(|s| s.run.action).collect();
+    let actions: BTreeSet<Action> = runs.iter().map(|(s, _)| s.run.action).collect();
     if actions.len() > 1 {
         return Err(BulkError::MixedActions(actions.len()));
     }
     let client = r.client.fork(true);
     let mut refused = Vec::new();
-    for stored in &runs {
+    for (stored, others) in &runs {
         let accounts = facts::read_accounts(&client, &stored.run).await.ok().flatten();
         let mut f = Facts::new(Utc::now(), ActorId(r.approver().to_string()));
         f.approver_groups = r.groups.clone();
@@ -121,6 +122,7 @@ async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkEr
         f.known_operations = known.operations.as_ref();
         f.known_entity_fields = known.entity_fields.as_ref();
         f.known_accounts = accounts.as_ref();
+        f.other_runs = others;
         let evaluation = policy::evaluate(&stored.run, &f, &r.config);
         if evaluation.outcome != PolicyOutcome::Clear {
             let worst: Vec<&str> = evaluation
@@ -136,5 +138,5 @@ async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkEr
     if !refused.is_empty() {
         return Err(BulkError::NotAllPass(refused));
     }
-    Ok(runs.into_iter().map(|s| s.run.id).collect())
+    Ok(runs.into_iter().map(|(s, _)| s.run.id).collect())
 }

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::fno::keys::string_literal;
 use crate::fno::{Catalog, FnoClient, FnoError, Query};
-use crate::model::{Action, FieldValue, GovernedRun};
-use crate::store::{Store, StoreError};
+use crate::model::{Action, FieldValue, GovernedRun, RunStatus};
+use crate::policy::OtherInvoice;
+use crate::store::{RunFilter, Store, StoreError};
 
 /// The catalog facts in the shapes `policy::Facts` borrows.
 #[derive(Debug, Clone, Default)]
@@ -58,4 +59,31 @@ pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Opti
             .filter_map(|r| r.fields.get("MainAccountId").and_then(FieldValue::as_text).map(str::to_string))
             .collect(),
     ))
+}
+
+/// For a vendor-invoice run: the invoices of the other live runs in the same company, so the
+/// duplicate-invoice rule sees them (rejected, expired, stale, failed and rolled-back runs do not count).
+pub fn other_invoices(store: &Store, run: &GovernedRun) -> Result<Vec<OtherInvoice>, StoreError> {
+    if run.action != Action::ApproveVendorInvoice {
+        return Ok(Vec::new());
+    }
+    let filter = RunFilter {
+        action: Some(Action::ApproveVendorInvoice),
+        company: run.company().map(|c| c.to_string()),
+        status: None,
+    };
+    let mut out = Vec::new();
+    for summary in store.summaries(&filter)? {
+        let live = matches!(
+            summary.status,
+            RunStatus::Pending | RunStatus::Approved | RunStatus::Executing | RunStatus::Executed
+        );
+        if summary.id == run.id || !live {
+            continue;
+        }
+        if let Some(other) = store.get(&summary.id)?.and_then(|s| OtherInvoice::of(&s.run)) {
+            out.push(other);
+        }
+    }
+    Ok(out)
 }

@@ -163,6 +163,7 @@ async fn decide_claimed(
         }
         ctx.note(Step::Evaluating, "re-evaluating policy on the live record");
         let known = facts::load(&store.db())?;
+        let others = facts::other_invoices(&store.db(), ctx.run())?;
         let accounts = match facts::read_accounts(&ctx.client, ctx.run()).await {
             Ok(a) => a,
             Err(e) => return ctx.read_failed(&e),
@@ -171,7 +172,7 @@ async fn decide_claimed(
         if cancel.is_cancelled() {
             return cancelled(&ctx);
         }
-        match judge(&ctx, live, &known, accounts.as_ref(), &prior)? {
+        match judge(&ctx, live, &known, accounts.as_ref(), &others, &prior)? {
             Judged::Proceed(d) => digest = Some(d),
             Judged::Done(outcome) => return Ok(outcome),
         }
@@ -212,6 +213,7 @@ fn judge(
     live: &Snapshot,
     known: &KnownFacts,
     accounts: Option<&std::collections::BTreeSet<String>>,
+    others: &[crate::policy::OtherInvoice],
     prior: &[String],
 ) -> Result<Judged, ReviewError> {
     let run = ctx.run();
@@ -222,6 +224,7 @@ fn judge(
     f.known_operations = known.operations.as_ref();
     f.known_entity_fields = known.entity_fields.as_ref();
     f.known_accounts = accounts;
+    f.other_runs = others;
     if ctx.req.kind == DecisionKind::Rollback {
         // The recipe is the one planned for the reviewed state (what execution started from); that the
         // live record is still as execution left it was checked just before.
