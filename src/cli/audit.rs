@@ -10,13 +10,27 @@ use crate::text::visible;
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Walk the audit chain and name the first broken event; exits 1 if it is broken.
-    Verify,
+    /// With --bundle, check an exported evidence bundle offline instead.
+    Verify {
+        /// An evidence bundle directory written by `signoff audit export`.
+        #[arg(long, value_name = "DIR")]
+        bundle: Option<std::path::PathBuf>,
+    },
+    /// Export a run's evidence bundle: the run, approvals, requests and responses (secrets removed),
+    /// audit events with their hashes, and a manifest with the SHA-256 of each file.
+    Export {
+        id: String,
+        /// A new or empty directory.
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
 }
 
 pub fn run(globals: &Globals, cmd: AuditCommand) -> anyhow::Result<u8> {
-    let ctx = Context::load(globals)?;
     match cmd {
-        AuditCommand::Verify => verify(&ctx),
+        AuditCommand::Verify { bundle: Some(dir) } => super::audit_bundle::verify(globals, &dir),
+        AuditCommand::Verify { bundle: None } => verify(&Context::load(globals)?),
+        AuditCommand::Export { id, out } => super::audit_bundle::export(globals, &id, &out),
     }
 }
 

@@ -1,9 +1,11 @@
 //! The command line: the same verbs as the TUI, through the same review pipeline.
 
 mod audit;
+mod audit_bundle;
 mod config_cmd;
 mod connector;
 mod context;
+mod decide;
 mod runs;
 mod sim;
 
@@ -68,6 +70,12 @@ pub enum Command {
     Connector(connector::ConnectorCommand),
     /// Run the F&O sandbox simulator on loopback.
     Sim(sim::SimArgs),
+    /// Approve a run (or every matching run): re-validate against F&O, then execute or record.
+    Approve(decide::ApproveArgs),
+    /// Reject a run, with a mandatory reason.
+    Reject(decide::RejectArgs),
+    /// Roll back an executed run with its compensation recipe, after the same re-validation.
+    Rollback(decide::RollbackArgs),
 }
 
 /// Parse the command line, run the verb, and turn any error into a message and an exit code.
@@ -99,6 +107,11 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let globals = cli.globals;
+    // Any start reconciles decisions a killed process left `executing` (the simulator is not a start
+    // against the store).
+    if !matches!(cli.command, Some(Command::Sim(_))) {
+        decide::reconcile_at_start(&globals);
+    }
     match cli.command {
         None => {
             // The TUI lands with its own issue; until then the main command lists the queue.
@@ -109,5 +122,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Config(cmd)) => config_cmd::run(&globals, cmd),
         Some(Command::Connector(cmd)) => connector::run(&globals, cmd),
         Some(Command::Sim(args)) => sim::run(&globals, args),
+        Some(Command::Approve(args)) => decide::approve(&globals, args),
+        Some(Command::Reject(args)) => decide::reject(&globals, args),
+        Some(Command::Rollback(args)) => decide::rollback(&globals, args),
     }
 }

@@ -326,3 +326,20 @@ pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
     }
     if detail.is_empty() { kind.to_string() } else { format!("{kind}: {detail}") }
 }
+
+// Added by the review branch (decision pipeline): concurrent decisions need their own evidence.
+impl FnoClient {
+    /// A client sharing this one's connection pool and token (no second token fetch) but with its own
+    /// exchange log and dry-run flag, so each decision's requests are its own evidence even when several
+    /// decisions run at once.
+    pub fn fork(&self, dry_run: bool) -> FnoClient {
+        FnoClient {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            auth: Arc::clone(&self.auth),
+            retry: self.retry,
+            log: self.log.fork(),
+            dry_run,
+        }
+    }
+}

@@ -175,6 +175,15 @@ pub fn mask_json_secrets(body: &str) -> String {
     if walk(&mut value) { serde_json::to_string(&value).unwrap_or_else(|_| MASK.into()) } else { body.to_string() }
 }
 
+// Added by the review branch (decision pipeline): see `FnoClient::fork`.
+impl ExchangeLog {
+    /// An empty log that masks the same secrets as this one.
+    pub fn fork(&self) -> ExchangeLog {
+        let secrets = self.inner.lock().map(|inner| inner.secrets.clone()).unwrap_or_default();
+        ExchangeLog { inner: Arc::new(Mutex::new(LogInner { exchanges: Vec::new(), secrets })) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

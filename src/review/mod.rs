@@ -1,1 +1,171 @@
-//! See DESIGN.md; not built yet.
+//! The decision pipeline: the one place decisions are made. The CLI and the TUI both call it.
+//!
+//! claim → check the approver → re-read live → detect drift → re-evaluate policy → digest →
+//! execute (or show the dry-run requests) → record F&O's answer, the compensation plan and the audit
+//! events → release the lease. See docs/pipeline.md.
+
+pub mod bulk;
+pub mod claim;
+mod conclude;
+pub mod digest;
+pub mod drift;
+pub mod eligibility;
+pub mod evidence;
+pub mod execute;
+pub mod facts;
+pub mod outcome;
+mod pipeline;
+pub mod progress;
+pub mod reconcile;
+mod record;
+pub mod revalidate;
+
+#[cfg(test)]
+mod testdata;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::fno::FnoClient;
+use crate::model::RunId;
+use crate::store::StoreError;
+
+pub use bulk::{BulkError, BulkReport};
+pub use digest::DigestInputs;
+pub use drift::{DriftReport, DriftScope, FieldDrift};
+pub use eligibility::DecisionKind;
+pub use outcome::{FnoAnswer, Outcome, exit};
+pub use progress::{Cancel, Progress, ProgressSink, Step, no_progress};
+pub use record::export_from_store as record_export;
+
+/// A store handle shared by one decision's steps: `Store` is `Send` but not `Sync`, and a decision's
+/// future must be `Send` (the TUI and bulk approval spawn it), so each use locks briefly, never across
+/// an `.await`.
+#[derive(Debug)]
+pub(crate) struct Db(std::sync::Mutex<crate::store::Store>);
+
+impl Db {
+    pub(crate) fn new(store: crate::store::Store) -> Self {
+        Db(std::sync::Mutex::new(store))
+    }
+
+    /// The store; a poisoned lock still holds a usable connection (SQLite rolled back any open write).
+    pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, crate::store::Store> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What can stop the pipeline itself (as opposed to a decision outcome such as stale or refused).
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Evidence(#[from] evidence::EvidenceError),
+    #[error("cannot connect to the configured F&O environment: {0}")]
+    Connect(String),
+    #[error("cannot encode evidence for run {run}: {reason}")]
+    Encode { run: RunId, reason: String },
+}
+
+/// One decision to take.
+#[derive(Debug, Clone)]
+pub struct DecisionRequest {
+    pub run_id: RunId,
+    pub kind: DecisionKind,
+    /// Mandatory: why the approver decides so (also the override reason for soft verdicts).
+    pub reason: String,
+    /// Show the exact requests and write nothing.
+    pub dry_run: bool,
+    /// The environment name the approver typed (required for live production decisions).
+    pub confirm_environment: Option<String>,
+}
+
+/// The decision service. Cheap to share (`Arc`): each decision opens its own store handle and its own
+/// forked F&O client (same token, own evidence), so decisions can run concurrently.
+#[derive(Debug)]
+pub struct Reviewer {
+    store_path: PathBuf,
+    config: Arc<Config>,
+    client: Arc<FnoClient>,
+    approver: String,
+    groups: Vec<String>,
+    lease_ttl: Duration,
+}
+
+impl Reviewer {
+    /// A reviewer deciding as `approver`, on the store at `store_path`, against the environment `client`
+    /// talks to. The approver's groups and the lease length come from `config`.
+    pub fn new(store_path: &Path, config: Arc<Config>, client: Arc<FnoClient>, approver: &str) -> Self {
+        Reviewer {
+            store_path: store_path.to_path_buf(),
+            groups: config.approver.groups.clone(),
+            lease_ttl: Duration::from_secs(config.store.lease_secs.max(30)),
+            config,
+            client,
+            approver: approver.to_string(),
+        }
+    }
+
+    /// A reviewer on the configured environment: secrets resolved from the config's sources, one client
+    /// (one token) shared by every decision this reviewer takes. For the TUI and the CLI alike.
+    pub fn from_config(store_path: &Path, config: Arc<Config>, approver: &str) -> Result<Self, ReviewError> {
+        let connect = |e: String| ReviewError::Connect(e);
+        let resolve = |source: Option<crate::config::secret::SecretSource>| {
+            source.map(|s| crate::config::secret::resolve(&s).map_err(|e| connect(e.to_string()))).transpose()
+        };
+        let client_secret = resolve(config.auth.client_secret_source())?;
+        let refresh_token = resolve(config.auth.refresh_token_source())?;
+        let settings =
+            crate::fno::FnoSettings::from_config(&config.environment, &config.auth, client_secret, refresh_token)
+                .map_err(|e| connect(e.to_string()))?;
+        let client = FnoClient::new(&settings).map_err(|e| connect(e.to_string()))?;
+        Ok(Reviewer::new(store_path, config, Arc::new(client), approver))
+    }
+
+    /// Who decides.
+    pub fn approver(&self) -> &str {
+        &self.approver
+    }
+
+    /// The store file.
+    pub fn store_path(&self) -> &Path {
+        &self.store_path
+    }
+
+    /// Take one decision end to end. Stale, refused and failed decisions are outcomes, not errors; an
+    /// error means signoff itself could not proceed (the store is unreadable, …).
+    pub async fn decide(
+        &self,
+        request: &DecisionRequest,
+        progress: &ProgressSink,
+        cancel: &Cancel,
+    ) -> Result<Outcome, ReviewError> {
+        pipeline::decide(self, request, progress, cancel).await
+    }
+
+    /// Reconcile every run a killed process left `executing` (and whose lease has lapsed), by reading
+    /// F&O. Returns the outcome recorded for each.
+    pub async fn reconcile_interrupted(&self) -> Result<Vec<Outcome>, ReviewError> {
+        conclude::reconcile_interrupted(self).await
+    }
+
+    /// Approve every run matching `filter` (one action, all verdicts pass), each re-validated and audited
+    /// on its own, at most `concurrency` at a time.
+    pub async fn approve_all(
+        self: &Arc<Self>,
+        filter: &crate::store::RunFilter,
+        reason: &str,
+        concurrency: usize,
+        progress: &ProgressSink,
+    ) -> Result<BulkReport, BulkError> {
+        bulk::approve_all(self, filter, reason, concurrency, progress).await
+    }
+
+    /// Write the evidence bundle of a run into `dir`.
+    pub fn export_evidence(&self, run_id: &RunId, dir: &Path) -> Result<evidence::Manifest, ReviewError> {
+        record::export_evidence(self, run_id, dir)
+    }
+}

@@ -1,0 +1,257 @@
+//! `signoff approve|reject|rollback`: decisions, through the same review pipeline as the TUI.
+//!
+//! The approver is `$SIGNOFF_APPROVER`, else `approver.id` in the config, else the OS user. There is no
+//! `--as` flag: who decides is an identity, not an option, and tests set the environment variable.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::{Context, Globals};
+use crate::config::Config;
+use crate::model::{Action, RunId, RunStatus};
+use crate::review::{Cancel, DecisionKind, DecisionRequest, Outcome, Progress, ProgressSink, Reviewer, no_progress};
+use crate::store::RunFilter;
+use crate::text::visible;
+
+/// `signoff approve`.
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The run to approve (or use --all-matching).
+    #[arg(required_unless_present = "all_matching")]
+    pub id: Option<String>,
+    /// Why you approve (mandatory; also the override reason for soft verdicts).
+    #[arg(long)]
+    pub reason: String,
+    /// Show the exact requests that would be sent; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The environment name, typed to confirm a live decision in production.
+    #[arg(long, value_name = "NAME")]
+    pub confirm_environment: Option<String>,
+    /// Approve every pending run matching FILTER (`action=journal,company=usmf`): one action, all
+    /// verdicts passing, each re-validated and audited on its own.
+    #[arg(long, value_name = "FILTER", conflicts_with_all = ["id", "dry_run"])]
+    pub all_matching: Option<String>,
+    /// Runs decided at once in bulk.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: u16,
+}
+
+/// `signoff reject`.
+#[derive(Debug, clap::Args)]
+pub struct RejectArgs {
+    pub id: String,
+    /// Why you reject (mandatory; sent to F&O where the action has a reject operation).
+    #[arg(long)]
+    pub reason: String,
+    /// Show the exact requests that would be sent; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_name = "NAME")]
+    pub confirm_environment: Option<String>,
+}
+
+/// `signoff rollback`.
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    pub id: String,
+    /// Why you roll back (mandatory).
+    #[arg(long)]
+    pub reason: String,
+    /// Show the compensating requests; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_name = "NAME")]
+    pub confirm_environment: Option<String>,
+}
+
+/// The approver identity: `$SIGNOFF_APPROVER`, else `approver.id`, else the OS user.
+pub fn approver_id(config: &Config) -> anyhow::Result<String> {
+    let from_env = std::env::var("SIGNOFF_APPROVER").ok().filter(|s| !s.trim().is_empty());
+    let from_os = || std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok();
+    from_env
+        .or_else(|| config.approver.id.clone())
+        .or_else(from_os)
+        .filter(|s| !s.trim().is_empty())
+        .context("no approver identity: set approver.id in the config (or SIGNOFF_APPROVER)")
+}
+
+/// The decision service for this invocation.
+pub fn reviewer(ctx: &Context) -> anyhow::Result<Arc<Reviewer>> {
+    let config = Arc::new(ctx.loaded.config.clone());
+    let approver = approver_id(&config)?;
+    Ok(Arc::new(Reviewer::from_config(&ctx.store_path(), config, &approver)?))
+}
+
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+fn progress_sink(verbose: bool) -> ProgressSink {
+    if !verbose {
+        return no_progress();
+    }
+    Arc::new(|p: Progress| eprintln!("{}: {:?}: {}", p.run_id, p.step, p.detail))
+}
+
+pub fn approve(globals: &Globals, args: ApproveArgs) -> anyhow::Result<u8> {
+    let ctx = Context::load(globals)?;
+    let reviewer = reviewer(&ctx)?;
+    let rt = runtime()?;
+    if let Some(filter) = &args.all_matching {
+        let filter = parse_filter(filter)?;
+        let progress = progress_sink(globals.verbose);
+        let report = rt.block_on(reviewer.approve_all(&filter, &args.reason, args.concurrency.into(), &progress));
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("refused, nothing was decided: {}", visible(&e.to_string()));
+                return Ok(crate::review::exit::REFUSED);
+            }
+        };
+        if globals.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            for outcome in &report.outcomes {
+                println!("{}", outcome.headline());
+            }
+        }
+        return Ok(report.exit_code());
+    }
+    let id = args.id.clone().context("give a run id or --all-matching FILTER")?;
+    let request = DecisionRequest {
+        run_id: RunId(id),
+        kind: DecisionKind::Approve,
+        reason: args.reason,
+        dry_run: args.dry_run,
+        confirm_environment: args.confirm_environment,
+    };
+    decide(globals, &rt, &reviewer, &request)
+}
+
+pub fn reject(globals: &Globals, args: RejectArgs) -> anyhow::Result<u8> {
+    let ctx = Context::load(globals)?;
+    let reviewer = reviewer(&ctx)?;
+    let request = DecisionRequest {
+        run_id: RunId(args.id),
+        kind: DecisionKind::Reject,
+        reason: args.reason,
+        dry_run: args.dry_run,
+        confirm_environment: args.confirm_environment,
+    };
+    decide(globals, &runtime()?, &reviewer, &request)
+}
+
+pub fn rollback(globals: &Globals, args: RollbackArgs) -> anyhow::Result<u8> {
+    let ctx = Context::load(globals)?;
+    let reviewer = reviewer(&ctx)?;
+    let request = DecisionRequest {
+        run_id: RunId(args.id),
+        kind: DecisionKind::Rollback,
+        reason: args.reason,
+        dry_run: args.dry_run,
+        confirm_environment: args.confirm_environment,
+    };
+    decide(globals, &runtime()?, &reviewer, &request)
+}
+
+fn decide(
+    globals: &Globals,
+    rt: &tokio::runtime::Runtime,
+    reviewer: &Reviewer,
+    request: &DecisionRequest,
+) -> anyhow::Result<u8> {
+    let progress = progress_sink(globals.verbose);
+    let outcome = rt.block_on(reviewer.decide(request, &progress, &Cancel::new()))?;
+    if globals.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print!("{}", render(&outcome));
+    }
+    Ok(outcome.exit_code())
+}
+
+/// The outcome for people: the headline, then the requests of a dry run or the three-way drift.
+pub fn render(outcome: &Outcome) -> String {
+    let mut out = format!("{}\n", outcome.headline());
+    match outcome {
+        Outcome::DryRun { requests, .. } => {
+            for r in requests {
+                let text = |v: &serde_json::Value| visible(v.as_str().unwrap_or("")).into_owned();
+                out.push_str(&format!("\n{} {}\n", text(&r["method"]), text(&r["url"])));
+                for h in r["headers"].as_array().into_iter().flatten() {
+                    out.push_str(&format!("{}: {}\n", text(&h[0]), text(&h[1])));
+                }
+                if let Some(body) = r["body"].as_str() {
+                    out.push_str(&format!("\n{}\n", visible(body)));
+                }
+            }
+        }
+        Outcome::Stale { drift, .. } if !drift.is_empty() => {
+            out.push_str("field · reviewed · live · proposed\n");
+            for d in &drift.drifts {
+                let proposed = d.proposed.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "(unchanged)".into());
+                let line = format!("  {:?} {} · {} · {} · {}", d.scope, d.field, d.reviewed, d.live, proposed);
+                out.push_str(&visible(&line));
+                out.push('\n');
+            }
+        }
+        Outcome::Executed { answer, .. } | Outcome::RolledBack { answer, .. } | Outcome::Rejected { answer, .. } => {
+            for m in &answer.messages {
+                out.push_str(&format!("  F&O: {}\n", visible(m)));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `action=journal,company=usmf,status=pending` → a run filter (status defaults to pending).
+pub fn parse_filter(text: &str) -> anyhow::Result<RunFilter> {
+    let mut filter = RunFilter::default();
+    for part in text.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .with_context(|| format!("filter part '{}' is not key=value (action, company, status)", visible(part)))?;
+        match key.trim() {
+            "action" => filter.action = Some(value.trim().parse::<Action>().map_err(anyhow::Error::msg)?),
+            "company" => filter.company = Some(value.trim().to_ascii_lowercase()),
+            "status" => filter.status = Some(value.trim().parse::<RunStatus>().map_err(anyhow::Error::msg)?),
+            other => anyhow::bail!("unknown filter key '{}'; use action, company or status", visible(other)),
+        }
+    }
+    Ok(filter)
+}
+
+/// At the start of any command: reconcile runs a killed process left `executing`, by reading F&O.
+/// Never fails the command; it says what it did on standard error.
+pub fn reconcile_at_start(globals: &Globals) {
+    let Ok(ctx) = Context::load(globals) else { return };
+    let path = ctx.store_path();
+    if !path.exists() {
+        return;
+    }
+    let pending = crate::store::Store::open(&path).and_then(|s| s.runs_in_status(RunStatus::Executing));
+    let Ok(ids) = pending else { return };
+    if ids.is_empty() {
+        return;
+    }
+    let result = reviewer(&ctx).and_then(|r| {
+        let rt = runtime()?;
+        Ok(rt.block_on(r.reconcile_interrupted())?)
+    });
+    match result {
+        Ok(outcomes) => {
+            for o in outcomes {
+                eprintln!("reconciled an interrupted decision by reading F&O: {}", o.headline());
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: {} run(s) are left executing by an interrupted decision and could not be reconciled \
+             yet ({}); they are reconciled at the next start that can reach F&O",
+            ids.len(),
+            visible(&format!("{e:#}"))
+        ),
+    }
+}

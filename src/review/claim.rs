@@ -1,0 +1,58 @@
+//! The lease on a run: taken before anything else, released on every exit path.
+//!
+//! A [`Claim`] releases its lease when dropped, so an early return, an error or a panic in the
+//! pipeline cannot leave the run held until the lease expires. A lease that outlives a killed process
+//! simply expires and is reclaimable by anyone.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::model::RunId;
+use crate::store::{Lease, Store, StoreError};
+
+/// A held lease. Dropping it releases the lease (best effort: a failure to release is logged, and the
+/// lease then ends at its expiry).
+#[derive(Debug)]
+pub struct Claim {
+    store_path: PathBuf,
+    run_id: RunId,
+    holder: String,
+    pub lease: Lease,
+    released: bool,
+}
+
+impl Claim {
+    /// Take the lease on `run_id` for `holder`; refused with `LeaseHeld` when someone else holds it.
+    pub fn take(store: &Store, run_id: &RunId, holder: &str, ttl: Duration) -> Result<Claim, StoreError> {
+        let lease = store.acquire_lease(run_id, holder, ttl)?;
+        Ok(Claim {
+            store_path: store.path().to_path_buf(),
+            run_id: run_id.clone(),
+            holder: holder.to_string(),
+            lease,
+            released: false,
+        })
+    }
+
+    /// Release now, reporting failure (the normal path; `Drop` is the safety net).
+    pub fn release(mut self, store: &Store) -> Result<(), StoreError> {
+        self.released = true;
+        store.release_lease(&self.run_id, &self.holder).map(|_| ())
+    }
+
+    fn release_on_drop(&self, path: &Path) {
+        let result = Store::open(path).and_then(|store| store.release_lease(&self.run_id, &self.holder));
+        if let Err(e) = result {
+            tracing::warn!(run = %self.run_id, error = %e, "could not release the lease; it ends at its expiry");
+        }
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if !self.released {
+            let path = self.store_path.clone();
+            self.release_on_drop(&path);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! What the policy knows beyond the run: the synced metadata catalog, and main accounts read live.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fno::keys::string_literal;
+use crate::fno::{Catalog, FnoClient, FnoError, Query};
+use crate::model::{Action, FieldValue, GovernedRun, RunStatus};
+use crate::policy::OtherInvoice;
+use crate::store::{RunFilter, Store, StoreError};
+
+/// The catalog facts in the shapes `policy::Facts` borrows.
+#[derive(Debug, Clone, Default)]
+pub struct KnownFacts {
+    /// Bound action names from `$metadata` (and configured operation names they prove).
+    pub operations: Option<BTreeSet<String>>,
+    pub entity_fields: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// Main account ids proven to exist (read live for journals).
+    pub accounts: Option<BTreeSet<String>>,
+}
+
+/// Load the catalog `signoff connector sync-metadata` stored; none when never synced (fail closed).
+pub fn load(store: &Store) -> Result<KnownFacts, StoreError> {
+    let Some((text, _synced_at)) = store.load_catalog()? else { return Ok(KnownFacts::default()) };
+    let Ok(catalog) = serde_json::from_str::<Catalog>(&text) else {
+        tracing::warn!("the stored metadata catalog is unreadable; policy treats metadata as not synced");
+        return Ok(KnownFacts::default());
+    };
+    let operations: BTreeSet<String> = catalog.actions.iter().map(|a| a.name.clone()).collect();
+    let entity_fields = catalog
+        .entity_sets
+        .iter()
+        .filter_map(|(set, ty)| {
+            catalog.entity_types.get(ty).map(|t| (set.clone(), t.properties.keys().cloned().collect()))
+        })
+        .collect();
+    Ok(KnownFacts { operations: Some(operations), entity_fields: Some(entity_fields), accounts: None })
+}
+
+/// For a journal, read which of its main accounts exist (one query); other actions need none.
+pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Option<BTreeSet<String>>, FnoError> {
+    if run.action != Action::PostJournal {
+        return Ok(None);
+    }
+    let mut wanted = BTreeSet::new();
+    let lines = run.before.lines.iter().map(|l| &l.fields).chain(run.proposed.lines.iter().map(|l| &l.fields));
+    for fields in lines {
+        for (_, account) in crate::policy::journal::ledger_accounts(fields) {
+            wanted.insert(account.to_string());
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(Some(BTreeSet::new()));
+    }
+    let filter: Vec<String> = wanted.iter().map(|a| format!("MainAccountId eq {}", string_literal(a))).collect();
+    let query = Query { filter: Some(filter.join(" or ")), select: vec!["MainAccountId".into()], ..Default::default() };
+    let rows = client.query("MainAccounts", &query).await?.rows;
+    Ok(Some(
+        rows.into_iter()
+            .filter_map(|r| r.fields.get("MainAccountId").and_then(FieldValue::as_text).map(str::to_string))
+            .collect(),
+    ))
+}
+
+/// For a vendor-invoice run: the invoices of the other live runs in the same company, so the
+/// duplicate-invoice rule sees them (rejected, expired, stale, failed and rolled-back runs do not count).
+pub fn other_invoices(store: &Store, run: &GovernedRun) -> Result<Vec<OtherInvoice>, StoreError> {
+    if run.action != Action::ApproveVendorInvoice {
+        return Ok(Vec::new());
+    }
+    let filter = RunFilter {
+        action: Some(Action::ApproveVendorInvoice),
+        company: run.company().map(|c| c.to_string()),
+        status: None,
+    };
+    let mut out = Vec::new();
+    for summary in store.summaries(&filter)? {
+        let live = matches!(
+            summary.status,
+            RunStatus::Pending | RunStatus::Approved | RunStatus::Executing | RunStatus::Executed
+        );
+        if summary.id == run.id || !live {
+            continue;
+        }
+        if let Some(other) = store.get(&summary.id)?.and_then(|s| OtherInvoice::of(&s.run)) {
+            out.push(other);
+        }
+    }
+    Ok(out)
+}

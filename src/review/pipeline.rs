@@ -1,0 +1,428 @@
+//! The decision flow itself: claim → check → re-read → drift → policy → digest → execute → record.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::fno::{FnoClient, FnoError};
+use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
+use crate::policy::{self, Facts, Level};
+use crate::rollback;
+use crate::store::{Store, StoreError, StoredRun};
+
+use super::Db;
+
+use super::claim::Claim;
+use super::conclude::{failed, finish, settle};
+use super::digest::DigestInputs;
+use super::drift::{self, DriftReport, DriftScope, FieldDrift};
+use super::eligibility::{self, DecisionKind};
+use super::execute;
+use super::facts::{self, KnownFacts};
+use super::outcome::{FnoAnswer, Outcome};
+use super::progress::{Cancel, Progress, ProgressSink, Step};
+use super::reconcile;
+use super::record::{keep_exchanges, refuse, request_json};
+use super::revalidate::read_live;
+use super::{DecisionRequest, ReviewError, Reviewer};
+
+fn report(progress: &ProgressSink, run_id: &RunId, step: Step, detail: impl Into<String>) {
+    let detail = crate::text::visible(&detail.into()).into_owned();
+    progress(Progress { run_id: run_id.clone(), step, detail });
+}
+
+pub(super) async fn decide(
+    r: &Reviewer,
+    req: &DecisionRequest,
+    progress: &ProgressSink,
+    cancel: &Cancel,
+) -> Result<Outcome, ReviewError> {
+    let store = Db::new(Store::open(&r.store_path)?);
+    let id = &req.run_id;
+    if store.db().status(id)?.is_none() {
+        return Err(StoreError::UnknownRun { id: id.clone() }.into());
+    }
+    let taken = Claim::take(&store.db(), id, &r.approver, r.lease_ttl);
+    let claim = match taken {
+        Ok(claim) => claim,
+        Err(e @ StoreError::LeaseHeld { .. }) => {
+            return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    report(progress, id, Step::Claimed, format!("lease held until {}", claim.lease.expires_at));
+    let result = decide_claimed(r, &store, req, progress, cancel).await;
+    // The claim also releases on drop; releasing here reports a failure to do so.
+    if let Err(e) = claim.release(&store.db()) {
+        tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
+    }
+    result
+}
+
+/// What a decision knows once the run is claimed and checked.
+struct Ctx<'a> {
+    r: &'a Reviewer,
+    store: &'a Db,
+    req: &'a DecisionRequest,
+    stored: StoredRun,
+    client: FnoClient,
+    progress: &'a ProgressSink,
+}
+
+impl Ctx<'_> {
+    fn run(&self) -> &GovernedRun {
+        &self.stored.run
+    }
+
+    fn id(&self) -> &RunId {
+        &self.req.run_id
+    }
+
+    fn actor(&self) -> &str {
+        &self.r.approver
+    }
+
+    fn note(&self, step: Step, detail: impl Into<String>) {
+        report(self.progress, self.id(), step, detail);
+    }
+
+    fn transition(&self, from: &[RunStatus], to: RunStatus, detail: serde_json::Value) -> Result<(), StoreError> {
+        self.store.db().transition(self.id(), from, to, self.actor(), detail).map(|_| ())
+    }
+
+    fn keep(&self) -> Result<Vec<crate::fno::Exchange>, ReviewError> {
+        keep_exchanges(&self.store.db(), self.id(), &self.client, self.actor())
+    }
+
+    /// F&O failed before anything was written: the run keeps its status.
+    fn read_failed(&self, error: &FnoError) -> Result<Outcome, ReviewError> {
+        self.keep()?;
+        self.store.db().append_audit(
+            self.actor(),
+            Some(self.id()),
+            "decision.read-failed",
+            json!({ "decision": self.req.kind.as_str(), "error": error.to_string() }),
+        )?;
+        Ok(Outcome::Failed {
+            run_id: self.id().clone(),
+            reason: format!("{error}; nothing was written"),
+            infolog: error.infolog().map(str::to_string),
+        })
+    }
+}
+
+async fn decide_claimed(
+    r: &Reviewer,
+    store: &Db,
+    req: &DecisionRequest,
+    progress: &ProgressSink,
+    cancel: &Cancel,
+) -> Result<Outcome, ReviewError> {
+    let id = &req.run_id;
+    let stored = store.db().get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
+    let prior: Vec<String> = stored.approvals.iter().map(|a| a.approver.clone()).collect();
+    let check = eligibility::Request {
+        kind: req.kind,
+        run: &stored.run,
+        status: stored.status,
+        approver: &r.approver,
+        approver_groups: &r.groups,
+        prior_approvers: &prior,
+        reason: &req.reason,
+        dry_run: req.dry_run,
+        confirm_environment: req.confirm_environment.as_deref(),
+        now: Utc::now(),
+    };
+    if let Err(reason) = eligibility::check(&check, &r.config) {
+        return refuse(&store.db(), &r.approver, id, req.kind.as_str(), reason);
+    }
+    if let Err(e) = execute::check_operation(&r.config, stored.run.action, req.kind) {
+        return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
+    }
+    let ctx = Ctx { r, store, req, client: r.client.fork(req.dry_run), stored, progress };
+    if req.kind == DecisionKind::Reject && !execute::writes_to_fno(ctx.run().action, DecisionKind::Reject) {
+        return reject_locally(&ctx);
+    }
+    let live = if req.kind == DecisionKind::Reject {
+        None
+    } else {
+        ctx.note(Step::Rereading, format!("reading {} {}", ctx.run().target.entity_set, ctx.run().target.label()));
+        match read_live(&ctx.client, ctx.run(), &r.config).await {
+            Ok(live) => Some(live),
+            Err(e) => return ctx.read_failed(&e),
+        }
+    };
+    let mut digest = None;
+    if let Some(live) = &live {
+        ctx.note(Step::Comparing, "comparing the live record with the reviewed snapshot");
+        let drift = match req.kind {
+            DecisionKind::Rollback => executed_state_drift(ctx.run(), live),
+            _ => drift::detect(ctx.run(), live),
+        };
+        if !drift.is_empty() {
+            return stale(&ctx, drift);
+        }
+        ctx.note(Step::Evaluating, "re-evaluating policy on the live record");
+        let known = facts::load(&store.db())?;
+        let others = facts::other_invoices(&store.db(), ctx.run())?;
+        let accounts = match facts::read_accounts(&ctx.client, ctx.run()).await {
+            Ok(a) => a,
+            Err(e) => return ctx.read_failed(&e),
+        };
+        // Judging records the approval: the last point a cancellation leaves no trace but an audit event.
+        if cancel.is_cancelled() {
+            return cancelled(&ctx);
+        }
+        match judge(&ctx, live, &known, accounts.as_ref(), &others, &prior)? {
+            Judged::Proceed(d) => digest = Some(d),
+            Judged::Done(outcome) => return Ok(outcome),
+        }
+    }
+    if cancel.is_cancelled() {
+        return cancelled(&ctx);
+    }
+    let empty = Snapshot {
+        etag: ctx.run().before.etag.clone(),
+        captured_at: Utc::now(),
+        created_by: None,
+        fields: Default::default(),
+        lines: Vec::new(),
+    };
+    let live = live.unwrap_or(empty);
+    if req.dry_run {
+        return dry_run(&ctx, &live, digest.as_deref()).await;
+    }
+    send(&ctx, &live, digest.unwrap_or_default()).await
+}
+
+fn cancelled(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
+    ctx.keep()?;
+    let detail = json!({ "decision": ctx.req.kind.as_str() });
+    ctx.store.db().append_audit(ctx.actor(), Some(ctx.id()), "decision.cancelled", detail)?;
+    Ok(Outcome::Cancelled { run_id: ctx.id().clone() })
+}
+
+enum Judged {
+    /// Go on to execute, bound to this approval digest.
+    Proceed(String),
+    Done(Outcome),
+}
+
+/// Policy on the live state, the quorum, and the approval digests.
+fn judge(
+    ctx: &Ctx<'_>,
+    live: &Snapshot,
+    known: &KnownFacts,
+    accounts: Option<&std::collections::BTreeSet<String>>,
+    others: &[crate::policy::OtherInvoice],
+    prior: &[String],
+) -> Result<Judged, ReviewError> {
+    let run = ctx.run();
+    let mut f = Facts::new(Utc::now(), ActorId(ctx.actor().to_string()));
+    f.approver_groups = ctx.r.groups.clone();
+    f.prior_approvers = prior.iter().map(|p| ActorId(p.clone())).collect();
+    f.live = Some(live);
+    f.known_operations = known.operations.as_ref();
+    f.known_entity_fields = known.entity_fields.as_ref();
+    f.known_accounts = accounts;
+    f.other_runs = others;
+    if ctx.req.kind == DecisionKind::Rollback {
+        // The recipe is the one planned for the reviewed state (what execution started from); that the
+        // live record is still as execution left it was checked just before.
+        let mut planned = f.clone();
+        planned.live = None;
+        let plan = rollback::plan(run, &ctx.r.config, &planned);
+        if let rollback::Readiness::NotReady(why) = &plan.readiness {
+            let reason = format!("the rollback is not possible: {why}");
+            return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "rollback", reason).map(Judged::Done);
+        }
+        return Ok(Judged::Proceed(String::new()));
+    }
+    let evaluation = policy::evaluate(run, &f, &ctx.r.config);
+    let hard: Vec<&str> = evaluation.at(Level::Hard).map(|v| v.message.as_str()).collect();
+    if !hard.is_empty() {
+        let reason = format!("policy blocks the approval: {}", hard.join("; "));
+        return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", reason).map(Judged::Done);
+    }
+    let inputs = DigestInputs::new(run, live, &evaluation.policy_version);
+    let digest = inputs.digest();
+    // The re-validation itself is evidence: what was read, that it matched, how policy judged it.
+    ctx.store.db().append_audit(
+        ctx.actor(),
+        Some(ctx.id()),
+        "decision.revalidated",
+        json!({
+            "decision": ctx.req.kind.as_str(),
+            "live_etag": live.etag,
+            "drift": "none",
+            "verdicts": evaluation.summary(),
+            "required_approvals": evaluation.required_approvals,
+            "digest": digest,
+            "digest_inputs": inputs,
+        }),
+    )?;
+    let outdated: Vec<&str> =
+        ctx.stored.approvals.iter().filter(|a| a.digest != digest).map(|a| a.approver.as_str()).collect();
+    if !outdated.is_empty() {
+        let reason = format!(
+            "the record version or the policy changed since {} approved; their approval no longer covers it",
+            outdated.join(", ")
+        );
+        return stale_with(ctx, DriftReport::default(), reason).map(Judged::Done);
+    }
+    let required = evaluation.required_approvals.max(run.route.required_approvals);
+    let count = u32::try_from(prior.len()).unwrap_or(u32::MAX).saturating_add(1);
+    if count < required && !ctx.req.dry_run {
+        let recorded = match record_approval(ctx, &digest, &evaluation.policy_version)? {
+            Ok(n) => n,
+            Err(refused) => return Ok(Judged::Done(refused)),
+        };
+        ctx.keep()?;
+        ctx.note(Step::Recorded, format!("approval {recorded} of {required} recorded"));
+        return Ok(Judged::Done(Outcome::ApprovalRecorded { run_id: ctx.id().clone(), approvals: recorded, required }));
+    }
+    if !ctx.req.dry_run {
+        if let Err(refused) = record_approval(ctx, &digest, &evaluation.policy_version)? {
+            return Ok(Judged::Done(refused));
+        }
+        // Checked again at execution time: every counted approval must cover exactly this digest.
+        let approvals = ctx.store.db().approvals(ctx.id())?;
+        if approvals.iter().any(|a| a.digest != digest) {
+            let reason = "an approval recorded meanwhile covers another record version".to_string();
+            return stale_with(ctx, DriftReport::default(), reason).map(Judged::Done);
+        }
+        if ctx.stored.status == RunStatus::Pending {
+            ctx.transition(
+                &[RunStatus::Pending],
+                RunStatus::Approved,
+                json!({ "digest": digest, "approvals": approvals.len() }),
+            )?;
+        }
+    }
+    Ok(Judged::Proceed(digest))
+}
+
+/// Record this approver's approval; a second approval by the same person is refused, not an error.
+fn record_approval(ctx: &Ctx<'_>, digest: &str, policy_version: &str) -> Result<Result<u32, Outcome>, ReviewError> {
+    // Bound first, so the store lock is released before a refusal takes it again.
+    let recorded = ctx.store.db().record_approval(ctx.id(), ctx.actor(), &ctx.req.reason, digest, policy_version);
+    match recorded {
+        Ok(n) => Ok(Ok(n)),
+        Err(e @ StoreError::AlreadyApproved { .. }) => {
+            refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", e.to_string()).map(Err)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Mark the run stale (unless a dry run or a rollback) and say what changed.
+fn stale(ctx: &Ctx<'_>, drift: DriftReport) -> Result<Outcome, ReviewError> {
+    let reason = drift.summary();
+    stale_with(ctx, drift, reason)
+}
+
+fn stale_with(ctx: &Ctx<'_>, drift: DriftReport, reason: String) -> Result<Outcome, ReviewError> {
+    ctx.keep()?;
+    let detail = json!({ "decision": ctx.req.kind.as_str(), "reason": reason, "drift": drift });
+    if ctx.req.dry_run || ctx.req.kind == DecisionKind::Rollback {
+        // A rollback on a changed record is refused; the executed run stays executed.
+        ctx.store.db().append_audit(ctx.actor(), Some(ctx.id()), "decision.stale", detail)?;
+    } else {
+        ctx.transition(&[RunStatus::Pending, RunStatus::Approved], RunStatus::Stale, detail)?;
+    }
+    Ok(Outcome::Stale { run_id: ctx.id().clone(), drift, reason })
+}
+
+/// For a rollback: the record must still be as the executed run left it.
+fn executed_state_drift(run: &GovernedRun, live: &Snapshot) -> DriftReport {
+    let mut drifts = Vec::new();
+    for (name, executed) in &run.proposed.fields {
+        let now = live.fields.get(name).cloned().unwrap_or(crate::model::FieldValue::Null);
+        if &now != executed {
+            drifts.push(FieldDrift {
+                scope: DriftScope::Header,
+                field: name.clone(),
+                reviewed: executed.clone(),
+                live: now,
+                proposed: run.before.fields.get(name).cloned(),
+            });
+        }
+    }
+    if let Some(false) = reconcile::operation_applied(run, DecisionKind::Approve, &live.fields) {
+        drifts.push(FieldDrift {
+            scope: DriftScope::Header,
+            field: "status".into(),
+            reviewed: "as executed".into(),
+            live: "the executed decision is no longer in effect".into(),
+            proposed: None,
+        });
+    }
+    DriftReport { drifts }
+}
+
+/// A rejection that writes nothing to F&O (vendor and user runs).
+fn reject_locally(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
+    if ctx.req.dry_run {
+        return Ok(Outcome::DryRun { run_id: ctx.id().clone(), requests: Vec::new() });
+    }
+    ctx.transition(
+        &[RunStatus::Pending, RunStatus::Approved],
+        RunStatus::Rejected,
+        json!({ "reason": ctx.req.reason, "fno": "nothing is written to F&O for this action" }),
+    )?;
+    ctx.note(Step::Recorded, "rejected");
+    Ok(Outcome::Rejected { run_id: ctx.id().clone(), answer: FnoAnswer::default() })
+}
+
+async fn dry_run(ctx: &Ctx<'_>, live: &Snapshot, digest: Option<&str>) -> Result<Outcome, ReviewError> {
+    ctx.note(Step::Sending, "dry run: recording the requests, sending nothing");
+    let note = |d: String| report(ctx.progress, ctx.id(), Step::Sending, d);
+    let result =
+        execute::execute(&ctx.client, &ctx.r.config, ctx.run(), live, ctx.req.kind, &ctx.req.reason, &note).await;
+    let exchanges = ctx.keep()?;
+    if let Err(failure) = result {
+        return ctx.read_failed(&failure.error);
+    }
+    let requests: Vec<serde_json::Value> = exchanges.iter().filter(|e| e.dry_run).map(request_json).collect();
+    ctx.store.db().append_audit(
+        ctx.actor(),
+        Some(ctx.id()),
+        "decision.dry-run",
+        json!({ "decision": ctx.req.kind.as_str(), "digest": digest, "requests": requests }),
+    )?;
+    ctx.note(Step::Recorded, format!("{} request(s) recorded as evidence", requests.len()));
+    Ok(Outcome::DryRun { run_id: ctx.id().clone(), requests })
+}
+
+/// The live send: into `executing`, execute, then record the answer (reconciling an unknown outcome).
+async fn send(ctx: &Ctx<'_>, live: &Snapshot, digest: String) -> Result<Outcome, ReviewError> {
+    let from: &[RunStatus] = match ctx.req.kind {
+        DecisionKind::Approve => &[RunStatus::Approved],
+        DecisionKind::Reject => &[RunStatus::Pending, RunStatus::Approved],
+        DecisionKind::Rollback => &[RunStatus::Executed],
+    };
+    let detail = json!({ "decision": ctx.req.kind.as_str(), "digest": digest, "reason": ctx.req.reason });
+    match ctx.transition(from, RunStatus::Executing, detail) {
+        Ok(()) => {}
+        Err(e @ StoreError::StatusConflict { .. }) => {
+            return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), ctx.req.kind.as_str(), e.to_string());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    ctx.note(Step::Sending, "sending to F&O");
+    let note = |d: String| report(ctx.progress, ctx.id(), Step::Sending, d);
+    let result =
+        execute::execute(&ctx.client, &ctx.r.config, ctx.run(), live, ctx.req.kind, &ctx.req.reason, &note).await;
+    ctx.keep()?;
+    let outcome = match result {
+        Ok(answer) => finish(ctx.store, ctx.actor(), &ctx.stored.run, ctx.req.kind, answer, &ctx.r.config, Some(live))?,
+        Err(failure) if failure.unknown() => {
+            ctx.note(Step::Reconciling, "the outcome is unknown: reading F&O, sending nothing");
+            let finding = reconcile::reconcile(&ctx.client, &ctx.r.config, ctx.run(), ctx.req.kind).await;
+            ctx.keep()?;
+            settle(ctx.store, ctx.actor(), ctx.run(), ctx.req.kind, finding, &ctx.r.config)?
+        }
+        Err(failure) => failed(ctx.store, ctx.actor(), ctx.run(), ctx.req.kind, &failure)?,
+    };
+    ctx.note(Step::Recorded, outcome.headline());
+    Ok(outcome)
+}

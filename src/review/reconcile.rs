@@ -1,0 +1,132 @@
+//! Reconciliation: learning what F&O did with a send whose answer never came, by READING F&O.
+//!
+//! Used right after an unknown outcome, and at the start of any command for runs a killed process
+//! left `executing`. Nothing is ever re-sent here: a decision whose effect is not visible in F&O is
+//! recorded as not applied, and the approver decides again.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::fno::{FnoClient, FnoError};
+use crate::model::{Action, FieldValue, Fields, GovernedRun, Snapshot};
+
+use super::digest::line_key_text;
+use super::eligibility::DecisionKind;
+use super::execute::read_vouchers;
+use super::outcome::FnoAnswer;
+use super::revalidate::read_live;
+
+/// What reading F&O showed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Finding {
+    /// The decision's effect is visible in F&O.
+    Applied { answer: FnoAnswer },
+    /// Nothing of the decision is visible.
+    NotApplied { detail: String },
+    /// Part of it is visible (e.g. line corrections committed, the post not done).
+    Partial { detail: String },
+    /// F&O's state does not tell (e.g. a reversal without a findable reversing journal).
+    Undetermined { detail: String },
+}
+
+fn text<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+    fields.get(name).and_then(FieldValue::as_text)
+}
+
+/// Whether every `wanted` field has that value in `live`.
+fn all_equal(wanted: &Fields, live: &Fields) -> bool {
+    wanted.iter().all(|(k, v)| live.get(k) == Some(v))
+}
+
+/// Whether the proposed corrections (header and lines) are visible in `live`.
+pub fn corrections_applied(run: &GovernedRun, live: &Snapshot) -> bool {
+    if !all_equal(&run.proposed.fields, &live.fields) {
+        return false;
+    }
+    run.proposed.lines.iter().all(|line| {
+        let key = line_key_text(&line.keys);
+        let found = live.lines.iter().find(|l| line_key_text(&l.keys) == key);
+        match found {
+            Some(l) => !line.remove && all_equal(&line.fields, &l.fields),
+            None => line.remove,
+        }
+    })
+}
+
+/// Whether the decision operation's effect is visible on the header.
+pub fn operation_applied(run: &GovernedRun, kind: DecisionKind, live: &Fields) -> Option<bool> {
+    let status = |name: &str| text(live, name).map(str::to_string);
+    match (run.action, kind) {
+        (Action::PostJournal, DecisionKind::Approve) => status("IsPosted").map(|s| s == "Yes"),
+        (Action::PostJournal, DecisionKind::Reject) => status("WorkflowApprovalStatus").map(|s| s == "Rejected"),
+        (Action::ApproveVendorInvoice, DecisionKind::Approve) => {
+            let approved = status("VendorInvoiceReviewStatus").map(|s| s == "Approved");
+            approved.or_else(|| status("IsApproved").map(|s| s == "Yes"))
+        }
+        (Action::ApproveVendorInvoice, DecisionKind::Reject) => {
+            status("VendorInvoiceReviewStatus").map(|s| s == "Rejected")
+        }
+        (Action::ApproveVendorInvoice, DecisionKind::Rollback) => {
+            status("VendorInvoiceReviewStatus").map(|s| s != "Approved")
+        }
+        _ => None,
+    }
+}
+
+/// Read F&O and say whether `kind` on `run` took effect.
+pub async fn reconcile(
+    client: &FnoClient,
+    config: &Config,
+    run: &GovernedRun,
+    kind: DecisionKind,
+) -> Result<Finding, FnoError> {
+    let live = read_live(client, run, config).await?;
+    Ok(match (run.action, kind) {
+        (Action::UpdateVendor | Action::EnableUser | Action::DisableUser, DecisionKind::Approve) => {
+            if all_equal(&run.proposed.fields, &live.fields) {
+                Finding::Applied { answer: FnoAnswer { new_etag: Some(live.etag.0), ..Default::default() } }
+            } else {
+                Finding::NotApplied { detail: "the live record does not carry the proposed values".into() }
+            }
+        }
+        (Action::UpdateVendor | Action::EnableUser | Action::DisableUser, DecisionKind::Rollback) => {
+            let before: Fields = run
+                .proposed
+                .fields
+                .keys()
+                .map(|k| (k.clone(), run.before.fields.get(k).cloned().unwrap_or(FieldValue::Null)))
+                .collect();
+            if all_equal(&before, &live.fields) {
+                Finding::Applied { answer: FnoAnswer { new_etag: Some(live.etag.0), ..Default::default() } }
+            } else {
+                Finding::NotApplied { detail: "the live record still carries the executed values".into() }
+            }
+        }
+        (Action::PostJournal, DecisionKind::Rollback) => Finding::Undetermined {
+            detail: "F&O's journal header does not show whether a reversal was created; look for a reversing \
+                     journal of this journal in F&O before rolling back again"
+                .into(),
+        },
+        (_, kind) => match operation_applied(run, kind, &live.fields) {
+            Some(true) => {
+                let mut answer = FnoAnswer { new_etag: Some(live.etag.0.clone()), ..Default::default() };
+                if run.action == Action::PostJournal && kind == DecisionKind::Approve {
+                    answer.vouchers = read_vouchers(client, config, run).await?;
+                }
+                Finding::Applied { answer }
+            }
+            Some(false) if kind == DecisionKind::Approve && corrections_applied(run, &live) && has_corrections(run) => {
+                Finding::Partial {
+                    detail: "the corrections were committed but the decision operation did not take effect".into(),
+                }
+            }
+            Some(false) => Finding::NotApplied { detail: "F&O shows no effect of the decision".into() },
+            None => Finding::Undetermined { detail: "the record has no status field that shows the outcome".into() },
+        },
+    })
+}
+
+fn has_corrections(run: &GovernedRun) -> bool {
+    !run.proposed.fields.is_empty() || !run.proposed.lines.is_empty()
+}

@@ -1,0 +1,169 @@
+//! The decision verbs through the real binary: exit codes, dry run output, evidence export and verify,
+//! and a killed process reconciled at the next start of any command.
+
+mod review_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use signoff::model::RunId;
+use signoff::sim::Fault;
+
+use review_support::{APPROVER, Harness, REQUESTER, propose_journal_00123, propose_vendor_us104};
+
+const SECRET_VAR: &str = "SIGNOFF_REVIEW_TEST_SECRET";
+
+/// Write the harness config as TOML, the secret named by an environment variable.
+fn write_config(h: &Harness) -> PathBuf {
+    let mut config = (*h.config).clone();
+    config.auth.client_secret_env = Some(SECRET_VAR.into());
+    let path = h.dir.path().join("config.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+fn signoff(h: &Harness, config: &Path, approver: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_signoff"))
+        .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
+        .args(args)
+        .env(SECRET_VAR, &h.sim.options().client_secret)
+        .env("SIGNOFF_APPROVER", approver)
+        .env("XDG_STATE_HOME", h.dir.path().join("state"))
+        .env("XDG_DATA_HOME", h.dir.path().join("data"))
+        .env_remove("SIGNOFF_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_executes_and_exits_zero_with_json_output() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    let keys = propose_vendor_us104(&h, "RUN-CLI-VND", 1);
+
+    let out = signoff(&h, &config, APPROVER, &["--json", "approve", "RUN-CLI-VND", "--reason", "Letter verified"]);
+
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["outcome"], "executed");
+    assert_eq!(h.sim.record("VendorsV2", &keys).unwrap()["DefaultPaymentTermsName"], "Net30");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_distinguish_stale_refused_and_failed() {
+    let options = signoff::sim::SimOptions { closed_periods: vec!["2026-01".into()], ..Default::default() };
+    let h = Harness::start_with(options, |_| {}).await;
+    let config = write_config(&h);
+    let keys = propose_vendor_us104(&h, "RUN-CLI-STALE", 1);
+    h.sim.edit_record("VendorsV2", &keys, json!({"DefaultPaymentTermsName": "Net10"})).unwrap();
+    propose_journal_00123(&h, "RUN-CLI-FAILED");
+    h.propose(
+        "RUN-CLI-SOD",
+        "dynamicsfinance.update-vendor",
+        "VendorsV2",
+        json!({"dataAreaId": "usmf", "VendorAccountNumber": "US-111"}),
+        json!({"OnHoldStatus": "All"}),
+        vec![],
+        1,
+    );
+
+    let stale = signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-STALE", "--reason", "ok"]);
+    let refused = signoff(&h, &config, REQUESTER, &["approve", "RUN-CLI-SOD", "--reason", "ok"]);
+    let failed = signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-FAILED", "--reason", "ok"]);
+    let no_reason = signoff(&h, &config, APPROVER, &["reject", "RUN-CLI-SOD"]);
+
+    assert_eq!(stale.status.code(), Some(3), "{}", text(&stale));
+    assert!(text(&stale).contains("Net10"), "the three-way view names the live value: {}", text(&stale));
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+    assert!(text(&refused).contains("segregation of duties"));
+    assert_eq!(failed.status.code(), Some(5), "{}", text(&failed));
+    assert_eq!(no_reason.status.code(), Some(2), "{}", text(&no_reason));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_prints_the_request_and_writes_nothing() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    let keys = propose_vendor_us104(&h, "RUN-CLI-DRY", 1);
+    let etag = h.sim.record("VendorsV2", &keys).unwrap()["@odata.etag"].as_str().unwrap().to_string();
+
+    let out = signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-DRY", "--reason", "rehearsal", "--dry-run"]);
+
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("PATCH ") && shown.contains(&etag), "{shown}");
+    assert!(shown.contains(r#"{"DefaultPaymentTermsName":"Net30"}"#), "{shown}");
+    assert!(!shown.contains(&h.sim.options().client_secret));
+    assert!(h.writes().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_bundle_verifies_offline_and_a_flipped_byte_fails() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    propose_vendor_us104(&h, "RUN-CLI-BUNDLE", 1);
+    signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-BUNDLE", "--reason", "ok"]);
+    let bundle = h.dir.path().join("evidence");
+
+    let export =
+        signoff(&h, &config, APPROVER, &["audit", "export", "RUN-CLI-BUNDLE", "--out", bundle.to_str().unwrap()]);
+    assert_eq!(export.status.code(), Some(0), "{}", text(&export));
+    let ok = signoff(&h, &config, APPROVER, &["audit", "verify", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+
+    let path = bundle.join("approvals.json");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[10] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+    let broken = signoff(&h, &config, APPROVER, &["audit", "verify", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+    assert!(text(&broken).contains("approvals.json"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_while_posting_is_reconciled_at_the_next_start_without_a_second_post() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    let keys = propose_journal_00123(&h, "RUN-CLI-KILL");
+    h.sim.inject(Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signoff"))
+        .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
+        .args(["approve", "RUN-CLI-KILL", "--reason", "Month-end accrual"])
+        .env(SECRET_VAR, &h.sim.options().client_secret)
+        .env("SIGNOFF_APPROVER", APPROVER)
+        .env("XDG_STATE_HOME", h.dir.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let id = RunId::from("RUN-CLI-KILL");
+    let started = Instant::now();
+    // `executing` is recorded just before the post is sent; the simulator holds the post for 3 s.
+    while h.status("RUN-CLI-KILL") != "executing" {
+        assert!(started.elapsed() < Duration::from_secs(20), "the decision never started executing");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(h.status("RUN-CLI-KILL"), "executing", "killed between send and record");
+    tokio::time::sleep(Duration::from_millis(3200)).await; // let the delayed post land (or not)
+
+    let list = signoff(&h, &config, APPROVER, &["runs", "list"]);
+
+    assert!(text(&list).contains("reconciled"), "{}", text(&list));
+    let posted = h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"] == "Yes";
+    let status = h.status("RUN-CLI-KILL");
+    assert_eq!(status, if posted { "executed" } else { "failed" });
+    let posts = h.sim.requests().iter().filter(|r| r.target.contains("signoffPost")).count();
+    // The killed post is either processed once or dropped with its connection; reconciliation adds none.
+    assert!(posts <= 1, "never sent twice: {posts}");
+    let kinds: Vec<String> = h.store().audit_events(&id).unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.iter().any(|k| k == "reconcile.finding"), "{kinds:?}");
+}
