@@ -43,6 +43,8 @@ fn summaries(n: usize) -> Vec<RunSummary> {
                 approvals: 0,
                 required_approvals: 1 + (i % 2) as u32,
                 lease_holder: (i % 11 == 0).then(|| "dana.whitley@contoso.com".into()),
+                policy: Some(if i % 9 == 0 { "! 1 soft" } else { "✓ clear" }.into()),
+                rollback: Some("↺ ready".into()),
             }
         })
         .collect()

@@ -132,13 +132,20 @@ fn approve_dialog_opens_with_cancel_focused_and_enter_there_does_nothing() {
 }
 
 #[test]
-fn approving_needs_tab_to_the_approve_button_and_emits_one_decision() {
+fn approving_needs_a_reason_and_tab_to_the_approve_button_and_emits_one_decision() {
     let mut h = Harness::new(80, 24);
     h.select("run-inv-usmf-apinv-000124");
     h.press("enter a tab enter");
+    assert!(h.source.decisions().is_empty(), "an approval without a reason is not sent");
+    let d = dialog(&h);
+    assert_eq!(d.focus, Focus::Reason);
+    assert!(d.error.as_deref().is_some_and(|e| e.contains("needs a reason")));
+    h.type_text("matched to receipt PR-4471");
+    h.press("tab tab enter");
     let decisions = h.source.decisions();
     assert_eq!(decisions.len(), 1);
     assert_eq!(decisions[0].kind, DecisionKind::Approve);
+    assert_eq!(decisions[0].reason.as_deref(), Some("matched to receipt PR-4471"));
     assert_eq!(decisions[0].run_id.as_str(), "run-inv-usmf-apinv-000124");
     assert!(decisions[0].reviewed_digest.is_some(), "the reviewed payload digest travels with the decision");
     assert_eq!(h.state.run_view().unwrap().summary.status, RunStatus::Executed);
@@ -177,7 +184,9 @@ fn production_confirm_requires_the_exact_environment_name() {
     opts.environment = "usmf-prod".into();
     let mut h = Harness::with_options(80, 24, opts);
     h.select("run-inv-usmf-apinv-000124");
-    h.press("a tab enter");
+    h.press("a shift-tab shift-tab");
+    h.type_text("matched to receipt");
+    h.press("tab tab tab enter");
     assert_eq!(dialog(&h).focus, Focus::TypedName);
     assert!(h.source.decisions().is_empty());
     h.type_text("usmf-pro");

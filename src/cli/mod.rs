@@ -6,8 +6,11 @@ mod config_cmd;
 mod connector;
 mod context;
 mod decide;
+mod demo;
+mod open;
 mod runs;
 mod sim;
+mod tui_source;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +35,9 @@ pub mod exit {
 pub struct Cli {
     #[command(flatten)]
     pub globals: Globals,
+    /// Options for the TUI that `signoff` with no verb opens.
+    #[command(flatten)]
+    pub tui: open::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -56,6 +62,8 @@ pub struct Globals {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the TUI on an embedded F&O sandbox with demo runs: no set-up at all.
+    Demo(demo::DemoArgs),
     /// Import, list and show governed runs.
     #[command(subcommand)]
     Runs(runs::RunsCommand),
@@ -109,14 +117,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let globals = cli.globals;
     // Any start reconciles decisions a killed process left `executing` (the simulator is not a start
     // against the store).
-    if !matches!(cli.command, Some(Command::Sim(_))) {
+    if !matches!(cli.command, Some(Command::Sim(_) | Command::Demo(_))) {
         decide::reconcile_at_start(&globals);
     }
     match cli.command {
-        None => {
-            // The TUI lands with its own issue; until then the main command lists the queue.
-            runs::run(&globals, runs::RunsCommand::default_list())
-        }
+        None => open::run(&globals, cli.tui),
+        Some(Command::Demo(args)) => demo::run(&globals, args),
         Some(Command::Runs(cmd)) => runs::run(&globals, cmd),
         Some(Command::Audit(cmd)) => audit::run(&globals, cmd),
         Some(Command::Config(cmd)) => config_cmd::run(&globals, cmd),

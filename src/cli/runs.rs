@@ -42,13 +42,6 @@ pub struct ListArgs {
     pub company: Option<String>,
 }
 
-impl RunsCommand {
-    /// What `signoff` with no verb runs until the TUI lands.
-    pub fn default_list() -> Self {
-        RunsCommand::List(ListArgs::default())
-    }
-}
-
 pub fn run(globals: &Globals, cmd: RunsCommand) -> anyhow::Result<u8> {
     let ctx = Context::load(globals)?;
     match cmd {

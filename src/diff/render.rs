@@ -246,3 +246,12 @@ fn pad(line: &mut String, text: &str, width: usize, right: bool) {
         line.extend(std::iter::repeat_n(' ', fill));
     }
 }
+
+impl LineTotals {
+    /// The totals as text lines (`totals`, per voucher balance, …), as `render_text` prints them.
+    pub fn describe(&self) -> Vec<String> {
+        let mut text = String::new();
+        totals_text(&mut text, self);
+        text.lines().map(str::to_string).collect()
+    }
+}

@@ -26,6 +26,12 @@ pub struct RunSummary {
     pub required_approvals: u32,
     /// The approver holding an unexpired lease, if any.
     pub lease_holder: Option<String>,
+    /// The policy verdicts in a few characters (`✗ 2 hard`, `✓ clear`), filled by the review layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The rollback readiness in a few characters (`↺ ready`), filled by the review layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<String>,
 }
 
 impl RunSummary {
@@ -49,6 +55,8 @@ impl RunSummary {
             approvals: 0,
             required_approvals: run.route.required_approvals,
             lease_holder: None,
+            policy: None,
+            rollback: None,
         }
     }
 }

@@ -125,6 +125,11 @@ impl Reviewer {
         Ok(Reviewer::new(store_path, config, Arc::new(client), approver))
     }
 
+    /// The F&O client decisions go through (for metadata sync and start-up checks).
+    pub fn client(&self) -> &FnoClient {
+        &self.client
+    }
+
     /// Who decides.
     pub fn approver(&self) -> &str {
         &self.approver

@@ -10,7 +10,7 @@ use chrono::Utc;
 use crossterm::event::{Event, EventStream};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{execute, queue};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -81,7 +81,11 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
         while let Ok(a) = rx.try_recv() {
             batch.push(a);
         }
-        while let Some(Some(Ok(ev))) = events.next().now_or_never() {
+        // Drain keys already typed, polling with this task's own waker: a no-op waker (`now_or_never`)
+        // would be the one crossterm keeps, and the next key would never wake the loop.
+        while let std::task::Poll::Ready(Some(Ok(ev))) =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(events.poll_next_unpin(cx))).await
+        {
             batch.extend(event_action(ev));
         }
         let mut resized = false;

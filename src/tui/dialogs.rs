@@ -49,7 +49,9 @@ pub fn open_decision(state: &mut State, kind: DecisionKind, reason: Option<Strin
         kind: if kind == DecisionKind::Reject { DialogKind::Reject } else { DialogKind::Approve },
         run_id: summary.id.clone(),
         summary: lines,
-        reason: (kind == DecisionKind::Reject).then(|| TextInput::with_text(reason.as_deref().unwrap_or(""))),
+        // Both decisions carry a reason into the audit log; for an approval it is also the override
+        // reason a soft verdict asks for.
+        reason: Some(TextInput::with_text(reason.as_deref().unwrap_or(""))),
         typed_name: state.settings.production.then(TextInput::default),
         focus: Focus::Cancel,
         error: None,
@@ -127,8 +129,12 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
         return quit(state, fx);
     }
     let reason = dialog.reason.as_ref().map(|r| r.text.trim().to_string());
-    if dialog.kind == DialogKind::Reject && reason.as_deref().is_none_or(str::is_empty) {
-        dialog.error = Some("a reject needs a reason: Tab to the Reason field and type it".into());
+    if reason.as_deref().is_none_or(str::is_empty) {
+        dialog.error = Some(if dialog.kind == DialogKind::Reject {
+            "a reject needs a reason: Tab to the Reason field and type it".into()
+        } else {
+            "an approval needs a reason (kept in the audit log): Tab to the Reason field and type it".into()
+        });
         dialog.focus = Focus::Reason;
         return;
     }

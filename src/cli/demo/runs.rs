@@ -7,7 +7,10 @@ pub const RUNS: &[(&str, &str)] = &[
     ("hostile-cjk-vendor-name.json", include_str!("../../../fixtures/runs/hostile-cjk-vendor-name.json")),
     ("hostile-long-description.json", include_str!("../../../fixtures/runs/hostile-long-description.json")),
     ("hostile-osc52-description.json", include_str!("../../../fixtures/runs/hostile-osc52-description.json")),
-    ("hostile-zero-width-vendor-account.json", include_str!("../../../fixtures/runs/hostile-zero-width-vendor-account.json")),
+    (
+        "hostile-zero-width-vendor-account.json",
+        include_str!("../../../fixtures/runs/hostile-zero-width-vendor-account.json"),
+    ),
     ("inv-demf-apinv-000052.json", include_str!("../../../fixtures/runs/inv-demf-apinv-000052.json")),
     ("inv-usmf-apinv-000098.json", include_str!("../../../fixtures/runs/inv-usmf-apinv-000098.json")),
     ("inv-usmf-apinv-000123.json", include_str!("../../../fixtures/runs/inv-usmf-apinv-000123.json")),

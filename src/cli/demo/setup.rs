@@ -40,7 +40,8 @@ pub enum Scenario {
 /// A running demo: keep it alive while the TUI runs; dropping it stops the simulator and deletes the files.
 pub struct DemoEnv {
     pub sim: Simulator,
-    pub dir: tempfile::TempDir,
+    /// Held so the demo's files live as long as the demo; dropping it deletes them.
+    pub _files: tempfile::TempDir,
     pub config_path: PathBuf,
     pub store_path: PathBuf,
     pub config: Config,
@@ -55,7 +56,10 @@ impl DemoEnv {
             ..SimOptions::default()
         };
         let sim = Simulator::start(options).await.context("cannot start the demo simulator on 127.0.0.1")?;
-        let dir = tempfile::Builder::new().prefix("signoff-demo-").tempdir().context("cannot create a temporary directory")?;
+        let dir = tempfile::Builder::new()
+            .prefix("signoff-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
         let secret_path = dir.path().join("client-secret");
         write_owner_only(&secret_path, &sim.options().client_secret)?;
         let store_path = dir.path().join("store.db");
@@ -80,7 +84,7 @@ impl DemoEnv {
             }
             _ => {}
         }
-        Ok(DemoEnv { sim, dir, config_path, store_path, config })
+        Ok(DemoEnv { sim, _files: dir, config_path, store_path, config })
     }
 }
 

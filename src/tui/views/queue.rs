@@ -115,8 +115,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Cell::from(Line::from(amount).right_aligned()),
             Cell::from(visible(&s.requester).into_owned()),
             Cell::from(age_expiry(s, state)),
-            Cell::from(Span::styled("—", theme.style("muted"))),
-            Cell::from(Span::styled("—", theme.style("muted"))),
+            judgement_cell(s.policy.as_deref(), policy_token(s.policy.as_deref()), theme),
+            judgement_cell(s.rollback.as_deref(), rollback_token(s.rollback.as_deref()), theme),
             Cell::from(s.lease_holder.as_deref().map(visible).unwrap_or_default()),
         ];
         let row = Row::new(cells).style(theme.style("text"));
@@ -124,4 +124,30 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     });
     let table = Table::new(rows, constraints).header(header).column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// A policy or rollback cell: the judgement text (its symbol leads, so a narrow column still carries the
+/// meaning without colour), or a muted dash while it is not known.
+fn judgement_cell<'a>(text: Option<&str>, token: &str, theme: &Theme) -> Cell<'a> {
+    match text {
+        Some(t) => Cell::from(Span::styled(visible(t).into_owned(), theme.style(token))),
+        None => Cell::from(Span::styled("—", theme.style("muted"))),
+    }
+}
+
+fn policy_token(text: Option<&str>) -> &'static str {
+    match text.unwrap_or_default() {
+        t if t.contains("hard") => "policy.hard",
+        t if t.contains("soft") => "policy.soft",
+        t if t.contains("advisory") => "policy.advisory",
+        _ => "policy.pass",
+    }
+}
+
+fn rollback_token(text: Option<&str>) -> &'static str {
+    match text.unwrap_or_default() {
+        t if t.contains("not ready") => "rollback.not_ready",
+        t if t.contains("conditional") => "rollback.conditional",
+        _ => "rollback.ready",
+    }
 }

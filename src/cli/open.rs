@@ -1,0 +1,64 @@
+//! Opening the TUI: `signoff` on the configured environment, and `signoff demo` on its own sandbox.
+
+use std::sync::Arc;
+
+use crate::config::{ColorMode, Config, EnvironmentKind};
+use crate::review::Reviewer;
+use crate::tui::{self, TuiOptions};
+
+use super::tui_source::PipelineSource;
+use super::{Context, Globals, decide};
+
+/// Options for the full-screen interface.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TuiArgs {
+    /// Theme name (default, light, dark, high-contrast, colorblind) or a theme file.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Colour depth: auto, truecolor, 256, 16 or none (NO_COLOR is honoured under auto).
+    #[arg(long, value_name = "MODE", value_parser = parse_color)]
+    pub color: Option<ColorMode>,
+    /// Look, never decide: approve and reject are disabled.
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+fn parse_color(text: &str) -> Result<ColorMode, String> {
+    match text {
+        "auto" => Ok(ColorMode::Auto),
+        "truecolor" => Ok(ColorMode::Truecolor),
+        "256" => Ok(ColorMode::Ansi256),
+        "16" => Ok(ColorMode::Ansi16),
+        "none" => Ok(ColorMode::None),
+        other => Err(format!("unknown colour mode '{other}': use auto, truecolor, 256, 16 or none")),
+    }
+}
+
+/// `signoff` with no verb: the TUI on the configured environment and store.
+pub fn run(globals: &Globals, args: TuiArgs) -> anyhow::Result<u8> {
+    let ctx = Context::load(globals)?;
+    let reviewer = decide::reviewer(&ctx)?;
+    let runtime = decide::runtime()?;
+    launch(&runtime, reviewer, Arc::new(ctx.loaded.config.clone()), &args)
+}
+
+/// Run the TUI until the user quits; decisions go through `reviewer` on `runtime`.
+pub fn launch(
+    runtime: &tokio::runtime::Runtime,
+    reviewer: Arc<Reviewer>,
+    config: Arc<Config>,
+    args: &TuiArgs,
+) -> anyhow::Result<u8> {
+    let options = TuiOptions {
+        ui: config.ui.clone(),
+        theme: args.theme.clone(),
+        color: args.color,
+        read_only: args.read_only,
+        environment: config.environment.name.clone(),
+        production: config.environment.kind == EnvironmentKind::Production,
+        approver: reviewer.approver().to_string(),
+    };
+    let source = Arc::new(PipelineSource::new(reviewer, config, runtime.handle().clone()));
+    runtime.block_on(tui::app::run_async(source, options))?;
+    Ok(super::exit::OK)
+}
