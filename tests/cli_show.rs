@@ -166,7 +166,11 @@ fn hostile_fixtures_are_shown_escaped_with_a_soft_verdict_naming_the_field_and_n
             "{id}: no soft hostile.invisible verdict naming {field}:\n{text}"
         );
 
-        let shown = env.show_json(id);
+        let raw = env.ok(&["--json", "runs", "show", id]);
+        assert_eq!(raw_hostile_bytes(&raw), Vec::<char>::new(), "raw hostile characters in runs show --json {id}");
+        let shown: Value = serde_json::from_str(&raw).unwrap();
+        let captured: Value = serde_json::from_str(&read_fixture(&id["run-".len()..])).unwrap();
+        assert_eq!(shown["run"]["before"], captured["before"], "{id}: the run's values stay exact in JSON");
         let verdicts = shown["evaluation"]["verdicts"].as_array().unwrap();
         assert!(
             verdicts.iter().any(|v| v["level"] == "soft"

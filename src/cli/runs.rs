@@ -183,7 +183,8 @@ fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
         Err(e) => return Ok(store_failure(&e)),
     };
     if ctx.globals.json {
-        println!("{}", serde_json::to_string_pretty(&judgement::ShowEnvelope::new(&stored, &judgement))?);
+        let json = serde_json::to_string_pretty(&judgement::ShowEnvelope::new(&stored, &judgement))?;
+        println!("{}", judgement::terminal_safe_json(&json));
     } else {
         print!("{}", show::render_run(&stored, &judgement, output_width()));
     }
