@@ -168,10 +168,11 @@ fn show_prints_before_and_proposed_side_by_side_with_hostile_text_escaped() {
     assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text}");
     assert!(text.contains("^[]52;c;ZXZpbA==^G") && text.contains("⟨U+202E⟩"), "{text}");
     let due = text.lines().find(|l| l.contains("DueDate")).unwrap();
-    assert!(due.starts_with('*') && due.contains("2026-04-01") && due.contains("2026-04-15"), "{due}");
+    assert!(due.starts_with('~') && due.contains("2026-04-01") && due.contains("2026-04-15"), "{due}");
     let account = text.lines().find(|l| l.contains("MainAccount")).unwrap();
     assert!(account.contains("605140-001-022") && account.contains("605150-001-022"), "{account}");
-    assert!(text.contains("line HeaderReference=APINV-000001, InvoiceLineNumber=1"), "{text}");
+    assert!(text.contains("lines of VendorInvoiceLines by InvoiceLineNumber: 1 changed"), "{text}");
+    assert!(text.contains("~  InvoiceLineNumber 1\n"), "{text}");
 }
 
 #[test]

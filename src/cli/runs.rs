@@ -1,5 +1,6 @@
 //! `signoff runs import|list|show`.
 
+mod judgement;
 mod show;
 mod table;
 
@@ -21,7 +22,7 @@ pub enum RunsCommand {
     },
     /// List the runs in the store, oldest request first.
     List(ListArgs),
-    /// Show one run: header, then the before and proposed values side by side.
+    /// Show one run and its judgement: header, diff, policy verdicts, approvals needed, rollback readiness.
     Show {
         /// The run id, e.g. RUN-2026-000123.
         id: String,
@@ -162,16 +163,35 @@ fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
         Ok(store) => store,
         Err(e) => return Ok(store_failure(&e)),
     };
-    match store.get(id) {
-        Ok(Some(stored)) if ctx.globals.json => {
-            println!("{}", serde_json::to_string_pretty(&stored)?);
-            Ok(exit::OK)
-        }
-        Ok(Some(stored)) => {
-            print!("{}", show::render_run(&stored));
-            Ok(exit::OK)
-        }
-        Ok(None) => Ok(store_failure(&StoreError::UnknownRun { id: id.clone() })),
-        Err(e) => Ok(store_failure(&e)),
+    let stored = match store.get(id) {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Ok(store_failure(&StoreError::UnknownRun { id: id.clone() })),
+        Err(e) => return Ok(store_failure(&e)),
+    };
+    let config = &ctx.loaded.config;
+    // The identity the decision pipeline will judge (SoD, prior approvals), so the preview matches it.
+    let approver = super::decide::approver_id(config).unwrap_or_else(|_| ctx.actor());
+    let judgement = match judgement::judge(&store, &stored, config, &approver) {
+        Ok(judgement) => judgement,
+        Err(e) => return Ok(store_failure(&e)),
+    };
+    if ctx.globals.json {
+        let json = serde_json::to_string_pretty(&judgement::ShowEnvelope::new(&stored, &judgement))?;
+        println!("{}", judgement::terminal_safe_json(&json));
+    } else {
+        print!("{}", show::render_run(&stored, &judgement, output_width()));
     }
+    Ok(exit::OK)
+}
+
+/// The terminal's columns when stdout is a terminal, else 100 (pipes and files get a stable layout).
+fn output_width() -> usize {
+    use std::io::IsTerminal as _;
+    if std::io::stdout().is_terminal()
+        && let Ok((columns, _)) = crossterm::terminal::size()
+        && columns > 0
+    {
+        return usize::from(columns);
+    }
+    100
 }

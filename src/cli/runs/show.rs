@@ -1,34 +1,49 @@
-//! The text view of one run for `signoff runs show`. Every value passes through `text::visible`.
+//! The text view of one run for `signoff runs show`: the header, then the judgement an approver sees
+//! before deciding (diff, verdicts, approvals and outcome, rollback readiness).
 //!
-//! [`render_run`] is the one entry point, so a richer view (diff, verdicts, rollback) can replace it.
+//! Header values pass through `text::visible` here; the judgement models are already made visible by
+//! `diff`, `policy` and `rollback`, so their renderers are printed as they are (never escaped twice).
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::table::{Align, render};
-use crate::model::{FieldValue, Fields, GovernedRun, RequesterKind};
+use super::judgement::{Judgement, OFFLINE_NOTE};
+use crate::model::RequesterKind;
+use crate::policy::{Evaluation, Outcome};
 use crate::store::StoredRun;
 use crate::text::visible;
 
-/// The whole view: header, then before and proposed side by side.
-pub fn render_run(stored: &StoredRun) -> String {
+/// The whole view in `width` columns: header, diff, verdicts, approvals and outcome, rollback.
+pub fn render_run(stored: &StoredRun, judgement: &Judgement, width: usize) -> String {
     let mut out = render_header(stored);
+    let _ = writeln!(out, "\n{OFFLINE_NOTE}\n");
+    out.push_str(&crate::diff::render_text(&judgement.diff, width));
     out.push('\n');
-    out.push_str(&render_values(&stored.run));
+    out.push_str(&judgement.evaluation.render_text());
+    out.push_str(&render_outcome(stored, &judgement.evaluation));
+    out.push('\n');
+    out.push_str(&judgement.rollback.render_text());
     out
+}
+
+/// The approvals still needed and what the verdicts add up to, in words.
+fn render_outcome(stored: &StoredRun, evaluation: &Evaluation) -> String {
+    let required = evaluation.required_approvals;
+    let recorded = stored.approvals.len();
+    let meaning = match evaluation.outcome {
+        Outcome::Clear => "approvable with the required approvals",
+        Outcome::NeedsOverride => "approvable only with an override reason and one more distinct approver",
+        Outcome::Blocked => "cannot be approved while a hard verdict stands",
+    };
+    let outcome = match evaluation.outcome {
+        Outcome::Clear => "clear",
+        Outcome::NeedsOverride => "needs-override",
+        Outcome::Blocked => "blocked",
+    };
+    format!("required approvals: {required} distinct ({recorded} recorded)\noutcome: {outcome}: {meaning}\n")
 }
 
 fn v(s: &str) -> String {
     visible(s).into_owned()
-}
-
-fn fv(value: &FieldValue) -> String {
-    v(&value.to_string())
-}
-
-/// `key=value, …` for a line or record key.
-fn keys_label(keys: &Fields) -> String {
-    keys.iter().map(|(k, val)| format!("{}={}", v(k), fv(val))).collect::<Vec<_>>().join(", ")
 }
 
 fn render_header(stored: &StoredRun) -> String {
@@ -90,57 +105,6 @@ fn render_header(stored: &StoredRun) -> String {
     let mut out = String::new();
     for (key, value) in rows {
         let _ = writeln!(out, "{key:<width$}  {value}");
-    }
-    out
-}
-
-/// `field | before | proposed` rows for one record: every field of either side, changed ones marked.
-fn field_rows(before: &Fields, proposed: &Fields) -> Vec<Vec<String>> {
-    let names: BTreeSet<&String> = before.keys().chain(proposed.keys()).collect();
-    names
-        .into_iter()
-        .map(|name| {
-            let old = before.get(name);
-            let new = proposed.get(name);
-            let mark = match new {
-                Some(new) if Some(new) != old => "*",
-                _ => "",
-            };
-            vec![
-                mark.to_string(),
-                v(name),
-                old.map(fv).unwrap_or_else(|| "(absent)".into()),
-                new.map(fv).unwrap_or_default(),
-            ]
-        })
-        .collect()
-}
-
-fn render_values(run: &GovernedRun) -> String {
-    let header = ["", "FIELD", "BEFORE", "PROPOSED"];
-    let align = [Align::Left; 4];
-    let mut out = format!(
-        "before: ETag {}, captured {}   (* = changed; an empty PROPOSED cell keeps the value)\n",
-        v(run.before.etag.as_str()),
-        run.before.captured_at.to_rfc3339()
-    );
-    out.push_str(&render(&header, &align, &field_rows(&run.before.fields, &run.proposed.fields)));
-    let mut shown = BTreeSet::new();
-    for line in &run.before.lines {
-        let proposed = run.proposed.lines.iter().find(|p| p.keys == line.keys);
-        let note = match proposed {
-            Some(p) if p.remove => " (removed)",
-            _ => "",
-        };
-        let _ = writeln!(out, "\nline {} (ETag {}){note}", keys_label(&line.keys), v(line.etag.as_str()));
-        let empty = Fields::new();
-        let new_fields = proposed.filter(|p| !p.remove).map(|p| &p.fields).unwrap_or(&empty);
-        out.push_str(&render(&header, &align, &field_rows(&line.fields, new_fields)));
-        shown.insert(keys_label(&line.keys));
-    }
-    for line in run.proposed.lines.iter().filter(|p| !shown.contains(&keys_label(&p.keys))) {
-        let _ = writeln!(out, "\nline {} (new)", keys_label(&line.keys));
-        out.push_str(&render(&header, &align, &field_rows(&Fields::new(), &line.fields)));
     }
     out
 }
