@@ -5,13 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use crate::config::Config;
 use crate::diff::{self, ChangeKind, RunDiff};
-use crate::model::{ActorId, RunId, Snapshot};
-use crate::policy::{self, Facts, Level};
-use crate::review::facts::KnownFacts;
+use crate::model::{RunId, Snapshot};
+use crate::policy::{self, Level};
+use crate::review::preview::{Judgement, judge};
 use crate::review::{self, Cancel, DriftScope, Outcome, Reviewer, no_progress};
 use crate::rollback;
 use crate::store::{RunFilter, Store, StoredRun};
@@ -38,28 +36,21 @@ impl PipelineSource {
         Store::open(&self.store_path).map_err(|e| e.to_string())
     }
 
-    /// Policy and rollback for a stored run, on the reviewed snapshot (live F&O is read at decision time).
-    fn judge(&self, store: &Store, known: &KnownFacts, stored: &StoredRun) -> Result<Judgement, String> {
-        let run = &stored.run;
-        let others = review::facts::other_invoices(store, run).map_err(|e| e.to_string())?;
-        let mut facts = Facts::new(Utc::now(), ActorId(self.reviewer.approver().to_string()));
-        facts.approver_groups = self.config.approver.groups.clone();
-        facts.prior_approvers = stored.approvals.iter().map(|a| ActorId(a.approver.clone())).collect();
-        facts.known_operations = known.operations.as_ref();
-        facts.known_entity_fields = known.entity_fields.as_ref();
-        facts.other_runs = &others;
-        Ok(Judgement {
-            evaluation: policy::evaluate(run, &facts, &self.config),
-            plan: rollback::plan(run, &self.config, &facts),
-        })
+    /// The judgement both `runs show` and the TUI show (`review::preview`). A run that needs no more
+    /// decisions is judged as if this approver had not yet approved it, so the pane explains the run instead
+    /// of flagging the approval that executed it.
+    fn judge(&self, store: &Store, stored: &StoredRun, live: Option<&Snapshot>) -> Result<Judgement, String> {
+        let mut stored = stored.clone();
+        if stored.status.is_final() {
+            stored.approvals.retain(|a| a.approver != self.reviewer.approver());
+        }
+        judge(store, &stored, &self.config, self.reviewer.approver(), live).map_err(|e| e.to_string())
     }
 
     fn detail_of(&self, stored: &StoredRun, live: Option<&Snapshot>) -> Result<RunDetail, String> {
         let store = self.store()?;
         let run = &stored.run;
-        let known = review::facts::load(&store).map_err(|e| e.to_string())?;
-        let Judgement { evaluation, plan } = self.judge(&store, &known, stored)?;
-        let diff = diff::diff_run(run, live);
+        let Judgement { diff, evaluation, rollback: plan } = self.judge(&store, stored, live)?;
         let audit = store.audit_events(&run.id).map_err(|e| e.to_string())?;
         Ok(RunDetail {
             run: run.clone(),
@@ -127,10 +118,9 @@ impl ReviewSource for PipelineSource {
     fn summaries(&self) -> Result<Vec<crate::model::RunSummary>, String> {
         let store = self.store()?;
         let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
-        let known = review::facts::load(&store).map_err(|e| e.to_string())?;
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
             let Some(stored) = store.get(&summary.id).map_err(|e| e.to_string())? else { continue };
-            let Judgement { evaluation, plan } = self.judge(&store, &known, &stored)?;
+            let Judgement { evaluation, rollback: plan, .. } = self.judge(&store, &stored, None)?;
             summary.policy = Some(queue_policy(&evaluation));
             summary.rollback = Some(format!("{} {}", plan.readiness.symbol(), plan.readiness.label()));
         }
@@ -210,12 +200,6 @@ impl ReviewSource for PipelineSource {
             detail: Some(Box::new(detail)),
         })
     }
-}
-
-/// What policy and rollback say about a run.
-struct Judgement {
-    evaluation: policy::Evaluation,
-    plan: rollback::RollbackPlan,
 }
 
 /// The most severe verdict level and its count, short enough for a queue column (`✗ 2 hard`).

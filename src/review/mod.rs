@@ -15,6 +15,7 @@ pub mod execute;
 pub mod facts;
 pub mod outcome;
 mod pipeline;
+pub mod preview;
 pub mod progress;
 pub mod reconcile;
 mod record;

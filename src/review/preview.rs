@@ -1,0 +1,102 @@
+//! The judgement an approver sees before deciding — the diff, the policy evaluation and the rollback plan
+//! of one stored run — computed the way the decision pipeline computes them, minus the live re-read.
+//! `runs show` and the TUI both show this, so they never disagree.
+//!
+//! The facts come from the same places the pipeline takes them (`review::facts`): the synced catalog from
+//! the store, the other live invoice runs for duplicate detection, the prior approvers from the stored
+//! approvals. What only a live read can tell (main accounts) stays unknown, so its rule fails closed; the
+//! message then says that the check happens at decision time rather than pointing at a missing sync.
+
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::diff::{self, RunDiff};
+use crate::model::{ActorId, Snapshot};
+use crate::policy::{self, Evaluation, Facts, Level};
+use crate::review::facts;
+use crate::rollback::{self, RollbackPlan};
+use crate::store::{Store, StoreError, StoredRun};
+
+/// The rule whose facts are only read live (`review::facts::read_accounts`).
+const LIVE_ONLY_RULE: &str = "journal.account";
+
+/// What replaces the "not synced" message of a rule that cannot be judged offline.
+const LIVE_ONLY_MESSAGE: &str = "main accounts are read live from F&O at decision time and cannot be checked \
+     here: this stays blocking in the preview and is judged again when the run is approved";
+
+/// The diff, the verdicts and the rollback plan of one run, as the approver sees them before deciding.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub diff: RunDiff,
+    pub evaluation: Evaluation,
+    pub rollback: RollbackPlan,
+}
+
+/// Judge `stored` for `approver` against its before snapshot (and, for a stale run, the live record it
+/// drifted to), with the facts the store holds.
+pub fn judge(
+    store: &Store,
+    stored: &StoredRun,
+    config: &Config,
+    approver: &str,
+    live: Option<&Snapshot>,
+) -> Result<Judgement, StoreError> {
+    let run = &stored.run;
+    let known = facts::load(store)?;
+    let others = facts::other_invoices(store, run)?;
+    let mut f = Facts::new(Utc::now(), ActorId(approver.to_string()));
+    f.approver_groups = config.approver.groups.clone();
+    f.prior_approvers = stored.approvals.iter().map(|a| ActorId(a.approver.clone())).collect();
+    f.known_operations = known.operations.as_ref();
+    f.known_entity_fields = known.entity_fields.as_ref();
+    // Never set offline: the pipeline reads main accounts live (`facts::read_accounts`).
+    f.known_accounts = known.accounts.as_ref();
+    f.other_runs = &others;
+
+    let mut evaluation = policy::evaluate(run, &f, config);
+    if f.known_accounts.is_none() {
+        explain_live_only(&mut evaluation);
+    }
+    Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback: rollback::plan(run, config, &f) })
+}
+
+/// Reword the fail-closed verdict of a rule whose facts are read live, keeping its level: syncing metadata
+/// would not help, the decision itself reads them.
+fn explain_live_only(evaluation: &mut Evaluation) {
+    for verdict in &mut evaluation.verdicts {
+        if verdict.rule == LIVE_ONLY_RULE && verdict.level == Level::Hard && verdict.field.is_none() {
+            verdict.message = LIVE_ONLY_MESSAGE.to_string();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Outcome, Verdict};
+
+    fn verdict(rule: &'static str, level: Level, message: &str, field: Option<&str>) -> Verdict {
+        Verdict { level, rule, version: 1, message: message.into(), field: field.map(str::to_string) }
+    }
+
+    #[test]
+    fn an_unknown_main_account_check_says_it_is_judged_at_decision_time_and_stays_hard() {
+        let unknown = "main accounts cannot be checked: metadata not synced";
+        let missing = "main account 999999 does not exist in the synced chart of accounts (line(s) 1)";
+        let mut evaluation = Evaluation {
+            verdicts: vec![
+                verdict("journal.account", Level::Hard, unknown, None),
+                verdict("journal.account", Level::Hard, missing, Some("AccountDisplayValue")),
+                verdict("metadata.field", Level::Hard, "metadata not synced", None),
+            ],
+            required_approvals: 1,
+            policy_version: "0".repeat(64),
+            outcome: Outcome::Blocked,
+        };
+        explain_live_only(&mut evaluation);
+        assert_eq!(evaluation.verdicts[0].level, Level::Hard);
+        assert!(evaluation.verdicts[0].message.contains("read live from F&O at decision time"));
+        assert_eq!(evaluation.verdicts[1].message, missing);
+        assert_eq!(evaluation.verdicts[2].message, "metadata not synced");
+    }
+}
