@@ -60,7 +60,6 @@ pub fn terminal_safe_json(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Outcome, Verdict};
 
     #[test]
     fn hostile_characters_in_json_become_escapes_that_parse_back_to_the_same_value() {
