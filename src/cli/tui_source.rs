@@ -262,9 +262,11 @@ fn header_section(diff: &RunDiff) -> Section {
             "! STALE: the live record changed since review (rows marked !). Nothing was written.".to_string(),
         )]);
     }
-    let mut head = vec![(Tone::Title, format!("  {:<26} │ {:<30} │ {:<30}", "field", "before (reviewed)", "proposed"))];
+    let (fw, vw) = widths(diff.three_way);
+    let mut head =
+        vec![(Tone::Title, format!("  {:<fw$} │ {:<vw$} │ {:<vw$}", "field", "before (reviewed)", "proposed"))];
     if diff.three_way {
-        head.push((Tone::Title, format!(" │ {:<30}", "live")));
+        head.push((Tone::Title, format!(" │ {:<vw$}", "live")));
     }
     lines.push(head);
     // With nothing proposed (an approval as is), every field is what the approver judges: fold nothing.
@@ -286,9 +288,10 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
             ChangeKind::Removed => Tone::DiffRemoved,
         };
         let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
-        let before = wrap(&cell(&row.before), 30);
-        let proposed = wrap(&cell(&row.proposed), 30);
-        let live = if three_way { wrap(&cell(&row.live), 30) } else { Vec::new() };
+        let (fw, vw) = widths(three_way);
+        let before = wrap(&cell(&row.before), vw);
+        let proposed = wrap(&cell(&row.proposed), vw);
+        let live = if three_way { wrap(&cell(&row.live), vw) } else { Vec::new() };
         let height = before.len().max(proposed.len()).max(live.len()).min(6);
         for i in 0..height {
             let marker = if i > 0 {
@@ -301,14 +304,14 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
             let field = if i == 0 { row.field.clone() } else { String::new() };
             let mut line = vec![
                 (if row.drift { Tone::PolicyHard } else { tone }, marker),
-                (Tone::Text, format!("{field:<26.26} │ ")),
+                (Tone::Text, format!("{field:<fw$.fw$} │ ")),
                 (
                     if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffRemoved },
-                    format!("{:<30} │ ", before.get(i).map(String::as_str).unwrap_or("")),
+                    format!("{:<vw$} │ ", before.get(i).map(String::as_str).unwrap_or("")),
                 ),
                 (
                     if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffAdded },
-                    format!("{:<30}", proposed.get(i).map(String::as_str).unwrap_or("")),
+                    format!("{:<vw$}", proposed.get(i).map(String::as_str).unwrap_or("")),
                 ),
             ];
             if three_way {
@@ -360,6 +363,12 @@ fn lines_section(diff: &RunDiff) -> Section {
         out.push(vec![(Tone::Title, total)]);
     }
     Section { lines: out }
+}
+
+/// Field and value column widths: the three-way view (reviewed · proposed · live) fits the run view's
+/// main pane from 160 columns, the two-way view from 100.
+fn widths(three_way: bool) -> (usize, usize) {
+    if three_way { (22, 22) } else { (26, 30) }
 }
 
 /// Wrap text into chunks of at most `width` characters (values are already visible-escaped).
