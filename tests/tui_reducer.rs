@@ -310,3 +310,21 @@ fn run_view_scrolls_with_j_g_and_half_pages_within_the_section() {
     h.press("g ctrl-d");
     assert_eq!(h.state.run_view().unwrap().scroll[0], 7.min(bottom));
 }
+
+#[test]
+fn the_diff_is_unified_below_the_split_width_and_u_toggles_it() {
+    let mut narrow = Harness::new(80, 24);
+    narrow.select("run-inv-usmf-apinv-000124");
+    narrow.press("enter");
+    assert!(narrow.state.diff_unified(), "80 columns is below split_min_width = 100");
+    narrow.press("u");
+    assert!(!narrow.state.diff_unified(), "u forces side by side");
+    assert!(narrow.state.flash.as_ref().is_some_and(|f| f.text.contains("side by side")));
+
+    let mut wide = Harness::new(200, 50);
+    wide.select("run-inv-usmf-apinv-000124");
+    wide.press("enter");
+    assert!(!wide.state.diff_unified(), "the main pane at 200 columns is wide enough to split");
+    wide.press("u");
+    assert!(wide.state.diff_unified());
+}

@@ -67,6 +67,7 @@ impl PipelineSource {
             verdict_summary: Some(evaluation.summary()),
             rollback: Some(readiness(&plan.readiness)),
             diff: header_section(&diff),
+            diff_unified: unified_section(&diff),
             lines: lines_section(&diff),
             policy: policy_section(&evaluation),
             rollback_section: Section {
@@ -272,6 +273,46 @@ fn header_section(diff: &RunDiff) -> Section {
     // With nothing proposed (an approval as is), every field is what the approver judges: fold nothing.
     let unfold = diff.header.changed == 0;
     lines.extend(rows_lines(&diff.header.rows, diff.three_way, unfold));
+    if diff.header.folded > 0 && !unfold {
+        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
+    }
+    Section { lines }
+}
+
+/// The header rows stacked for narrow panes: a changed field shows `- before`, `+ proposed` and, when
+/// stale, `! live` on their own lines, so nothing is cut off at 80 columns.
+fn unified_section(diff: &RunDiff) -> Section {
+    let mut lines = Vec::new();
+    if diff.drift {
+        lines.push(vec![(
+            Tone::PolicyHard,
+            "! STALE: the live record changed since review. Nothing was written.".into(),
+        )]);
+    }
+    let unfold = diff.header.changed == 0;
+    for row in diff.header.rows.iter().filter(|r| unfold || !r.folds()) {
+        let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
+        if row.kind == ChangeKind::Unchanged && !row.drift {
+            lines.push(vec![(Tone::Text, format!("  {}: {}", row.field, cell(&row.before)))]);
+            continue;
+        }
+        let marker = if row.drift { '!' } else { row.kind.marker() };
+        lines.push(vec![(
+            if row.drift { Tone::PolicyHard } else { Tone::DiffChanged },
+            format!("{marker} {}", row.field),
+        )]);
+        let mut side = |sign: &str, tone: Tone, text: String| {
+            for (i, chunk) in wrap(&text, 68).into_iter().enumerate() {
+                let lead = if i == 0 { sign } else { " " };
+                lines.push(vec![(tone, format!("    {lead} {chunk}"))]);
+            }
+        };
+        side("-", Tone::DiffRemoved, cell(&row.before));
+        side("+", Tone::DiffAdded, cell(&row.proposed));
+        if diff.three_way {
+            side("!", if row.drift { Tone::PolicyHard } else { Tone::Muted }, format!("live: {}", cell(&row.live)));
+        }
+    }
     if diff.header.folded > 0 && !unfold {
         lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
     }

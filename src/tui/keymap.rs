@@ -55,11 +55,12 @@ pub enum Command {
     DryRun,
     Sort,
     Reverse,
+    ToggleLayout,
     Confirm,
 }
 
 impl Command {
-    pub const ALL: [Command; 25] = [
+    pub const ALL: [Command; 26] = [
         Command::Down,
         Command::Up,
         Command::Top,
@@ -84,6 +85,7 @@ impl Command {
         Command::DryRun,
         Command::Sort,
         Command::Reverse,
+        Command::ToggleLayout,
         Command::Confirm,
     ];
 
@@ -114,6 +116,7 @@ impl Command {
             Command::DryRun => "dry_run",
             Command::Sort => "sort",
             Command::Reverse => "reverse",
+            Command::ToggleLayout => "toggle_layout",
             Command::Confirm => "confirm",
         }
     }
@@ -145,6 +148,7 @@ impl Command {
             Command::DryRun => "dry run: show the exact requests, write nothing",
             Command::Sort => "sort by the next column",
             Command::Reverse => "reverse the sort order",
+            Command::ToggleLayout => "diff side by side / unified",
             Command::Confirm => "press the focused button",
         }
     }
@@ -311,6 +315,7 @@ const DEFAULTS: &[(Context, Command, &[&str])] = &[
     (Context::Run, Command::Approve, &["a"]),
     (Context::Run, Command::Reject, &["r"]),
     (Context::Run, Command::DryRun, &["d"]),
+    (Context::Run, Command::ToggleLayout, &["u"]),
     (Context::Dialog, Command::NextPane, &["tab"]),
     (Context::Dialog, Command::PrevPane, &["shift-tab"]),
     (Context::Dialog, Command::Confirm, &["enter"]),

@@ -81,6 +81,7 @@ pub fn initial_state(
         clipboard: options.ui.clipboard,
         in_tmux: std::env::var_os("TMUX").is_some(),
         saved_filters: options.ui.filters.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        split_min_width: options.ui.split_min_width,
     };
     Ok((State::new(keymap, settings, width, height, now), theme))
 }

@@ -143,6 +143,11 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             state.queue.reverse = !state.queue.reverse;
             refresh_view(state);
         }
+        Command::ToggleLayout => {
+            state.layout_flipped = !state.layout_flipped;
+            let layout = if state.diff_unified() { "unified" } else { "side by side" };
+            flash(state, format!("diff {layout} (u toggles)"), false, fx);
+        }
         Command::Confirm => {}
     }
 }
@@ -309,8 +314,9 @@ fn move_by(state: &mut State, command: Command) {
     let in_run = matches!(state.screen, Screen::Run(_));
     let page = if in_run { layout::run_rows(state.height, state.wide()) } else { layout::queue_rows(state.height) };
     let page = page.max(1);
+    let unified = state.diff_unified();
     let (cur, len) = match &state.screen {
-        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view)),
+        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view, unified)),
         Screen::Queue => (state.queue.selected, state.queue.view.len()),
     };
     let last = if in_run { len.saturating_sub(page) } else { len.saturating_sub(1) };

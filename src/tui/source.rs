@@ -28,7 +28,10 @@ pub struct RunDetail {
     pub verdict_summary: Option<String>,
     /// Rollback readiness for the confirm dialog.
     pub rollback: Option<Readiness>,
+    /// Header rows side by side: `field │ before │ proposed [│ live]`.
     pub diff: Section,
+    /// The same rows stacked (`- before` / `+ proposed`), for panes narrower than `split_min_width`.
+    pub diff_unified: Section,
     pub lines: Section,
     pub policy: Section,
     pub rollback_section: Section,
@@ -180,6 +183,7 @@ pub fn plain_detail(run: &GovernedRun, status: RunStatus) -> RunDetail {
         approvals: Vec::new(),
         verdict_summary: None,
         rollback: None,
+        diff_unified: Section { lines: diff.clone() },
         diff: Section { lines: diff },
         lines: Section { lines },
         policy: Section::default(),

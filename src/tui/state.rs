@@ -21,6 +21,8 @@ pub struct Settings {
     /// Inside tmux, OSC 52 is wrapped in a DCS passthrough.
     pub in_tmux: bool,
     pub saved_filters: Vec<(String, String)>,
+    /// Below this pane width the diff is unified instead of side by side.
+    pub split_min_width: u16,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             clipboard: ClipboardMode::Auto,
             in_tmux: false,
             saved_filters: Vec::new(),
+            split_min_width: 100,
         }
     }
 }
@@ -288,6 +291,8 @@ pub struct State {
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
+    /// The approver flipped the diff layout away from what the width chooses (`u`).
+    pub layout_flipped: bool,
 }
 
 impl State {
@@ -311,6 +316,7 @@ impl State {
             deciding: None,
             dirty: true,
             quit: false,
+            layout_flipped: false,
         }
     }
 
@@ -327,6 +333,12 @@ impl State {
     /// Whether the screen is big enough for the real layout.
     pub fn too_small(&self) -> bool {
         self.width < 80 || self.height < 24
+    }
+
+    /// Whether the run view shows the diff unified: by the main pane's width, unless flipped with `u`.
+    pub fn diff_unified(&self) -> bool {
+        let pane = if self.wide() { self.width as u32 * 62 / 100 } else { self.width as u32 };
+        (pane < self.settings.split_min_width as u32) != self.layout_flipped
     }
 
     /// Wide layouts: queue columns widen, the run view gets side panes.

@@ -44,16 +44,17 @@ pub fn run_rows(h: u16, _wide: bool) -> usize {
 }
 
 /// Lines in the run view's current tab.
-pub fn section_len(view: &RunView) -> usize {
-    view.detail.as_ref().map(|d| tab_content(d, view.tab).len()).unwrap_or(1)
+pub fn section_len(view: &RunView, unified: bool) -> usize {
+    view.detail.as_ref().map(|d| tab_content(d, view.tab, unified).len()).unwrap_or(1)
 }
 
 /// The content of a tab, theme-free. The audit tab is assembled from approvals, evidence and the
 /// pre-rendered audit section.
-pub fn tab_content(d: &RunDetail, tab: Tab) -> Cow<'_, [Vec<(Tone, String)>]> {
+pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
     let empty = |what: &str| Cow::Owned(vec![vec![(Tone::Muted, format!("— {what}"))]]);
     match tab {
         Tab::Diff if d.diff.is_empty() => empty("no changes"),
+        Tab::Diff if unified && !d.diff_unified.is_empty() => Cow::Borrowed(&d.diff_unified.lines),
         Tab::Diff => Cow::Borrowed(&d.diff.lines),
         Tab::Lines if d.lines.is_empty() => empty("this run has no lines"),
         Tab::Lines => Cow::Borrowed(&d.lines.lines),
