@@ -37,6 +37,13 @@ fn parse_color(text: &str) -> Result<ColorMode, String> {
 /// `signoff` with no verb: the TUI on the configured environment and store.
 pub fn run(globals: &Globals, args: TuiArgs) -> anyhow::Result<u8> {
     let ctx = Context::load(globals)?;
+    if ctx.loaded.source.is_none() {
+        anyhow::bail!(
+            "no config at {}: write one with `signoff connector init` (see README: connecting a real F&O \
+             sandbox), or try signoff on its embedded sandbox with `signoff demo`",
+            ctx.paths.config_file.display()
+        );
+    }
     let reviewer = decide::reviewer(&ctx)?;
     let runtime = decide::runtime()?;
     launch(&runtime, reviewer, Arc::new(ctx.loaded.config.clone()), &args)
