@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::diff::{self, ChangeKind, RunDiff};
-use crate::model::{RunId, Snapshot};
+use crate::model::{RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
 use crate::review::preview::{Judgement, judge};
 use crate::review::{self, Cancel, DriftScope, Outcome, Reviewer, no_progress};
@@ -119,6 +119,13 @@ impl ReviewSource for PipelineSource {
     fn summaries(&self) -> Result<Vec<crate::model::RunSummary>, String> {
         let store = self.store()?;
         let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
+        let now = chrono::Utc::now();
+        for summary in summaries.iter_mut() {
+            // Shown as expired once past its expiry: no decision can be taken (the pipeline refuses it).
+            if matches!(summary.status, RunStatus::Pending | RunStatus::Approved) && summary.expires_at <= now {
+                summary.status = RunStatus::Expired;
+            }
+        }
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
             let Some(stored) = store.get(&summary.id).map_err(|e| e.to_string())? else { continue };
             let Judgement { evaluation, rollback: plan, .. } = self.judge(&store, &stored, None)?;
@@ -136,9 +143,9 @@ impl ReviewSource for PipelineSource {
             .history
             .iter()
             .rev()
-            .find(|h| h.to == crate::model::RunStatus::Stale)
+            .find(|h| h.to == RunStatus::Stale)
             .and_then(|h| serde_json::from_value::<review::DriftReport>(h.detail.get("drift")?.clone()).ok())
-            .filter(|_| stored.status == crate::model::RunStatus::Stale)
+            .filter(|_| stored.status == RunStatus::Stale)
             .map(|drift| Self::live_from_drift(&stored, &drift));
         self.detail_of(&stored, live.as_ref())
     }
@@ -208,7 +215,8 @@ fn queue_policy(evaluation: &policy::Evaluation) -> String {
     for level in [Level::Hard, Level::Soft, Level::Advisory] {
         let n = evaluation.at(level).count();
         if n > 0 {
-            return format!("{} {n} {}", level.symbol(), level.as_str());
+            let word = if level == Level::Advisory { "adv" } else { level.as_str() };
+            return format!("{} {n} {word}", level.symbol());
         }
     }
     format!("{} clear", Level::Pass.symbol())

@@ -59,6 +59,12 @@ pub fn fixture_pairs() -> Vec<(GovernedRun, RunSummary)> {
             if id.contains("000123") {
                 summary.lease_holder = Some("dana.whitley@contoso.com".into());
             }
+            // The judgement columns as the review layer fills them (symbol first, so narrow columns keep it).
+            (summary.policy, summary.rollback) = match run.action.short() {
+                "journal" => (Some("✗ 1 hard".into()), Some("? conditional".into())),
+                "vendor" => (Some("! 1 soft".into()), Some("↺ ready".into())),
+                _ => (Some("i 1 adv".into()), Some("? conditional".into())),
+            };
             (run, summary)
         })
         .collect()
