@@ -328,3 +328,14 @@ fn the_diff_is_unified_below_the_split_width_and_u_toggles_it() {
     wide.press("u");
     assert!(wide.state.diff_unified());
 }
+
+#[test]
+fn esc_while_a_decision_runs_asks_to_cancel_it_instead_of_leaving_the_view() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("enter");
+    h.state.deciding = Some(signoff::model::RunId::from("run-inv-usmf-apinv-000124"));
+    h.press("esc");
+    assert!(h.effects.contains(&Effect::CancelDecision), "{:?}", h.effects);
+    assert!(matches!(h.state.screen, Screen::Run(_)), "the run view stays open to show the outcome");
+}

@@ -6,11 +6,11 @@ mod config_cmd;
 mod connector;
 mod context;
 mod decide;
-mod demo;
-mod open;
+pub mod demo;
+pub mod open;
 mod runs;
 mod sim;
-mod tui_source;
+pub mod tui_source;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

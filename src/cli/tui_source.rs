@@ -4,18 +4,20 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use crate::config::Config;
 use crate::diff::{self, ChangeKind, RunDiff};
 use crate::model::{RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
 use crate::review::preview::{Judgement, judge};
-use crate::review::{self, Cancel, DriftScope, Outcome, Reviewer, no_progress};
+use crate::review::{self, Cancel, DriftScope, Outcome, ProgressSink, Reviewer, Step};
 use crate::rollback;
 use crate::store::{RunFilter, Store, StoredRun};
 use crate::text::visible;
 use crate::tui::source::{
-    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, Readiness, ReviewSource, RunDetail, Section, Tone,
+    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, Progress as TuiProgress, Readiness, ReviewSource,
+    RunDetail, Section, Tone,
 };
 
 /// The store and pipeline as the TUI sees them.
@@ -150,7 +152,12 @@ impl ReviewSource for PipelineSource {
         self.detail_of(&stored, live.as_ref())
     }
 
-    fn decide(&self, request: DecisionRequest) -> Result<DecisionOutcome, String> {
+    fn decide(
+        &self,
+        request: DecisionRequest,
+        progress: TuiProgress,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<DecisionOutcome, String> {
         let (kind, dry_run) = match request.kind {
             DecisionKind::Approve => (review::DecisionKind::Approve, false),
             DecisionKind::Reject => (review::DecisionKind::Reject, false),
@@ -176,7 +183,7 @@ impl ReviewSource for PipelineSource {
         };
         let outcome = self
             .runtime
-            .block_on(self.reviewer.decide(&decision, &no_progress(), &Cancel::new()))
+            .block_on(self.reviewer.decide(&decision, &progress_sink(progress), &Cancel::from_flag(cancel)))
             .map_err(|e| e.to_string())?;
         let stored = self.store()?.get(&request.run_id).map_err(|e| e.to_string())?.ok_or("the run vanished")?;
         let live = match &outcome {
@@ -220,6 +227,22 @@ fn queue_policy(evaluation: &policy::Evaluation) -> String {
         }
     }
     format!("{} clear", Level::Pass.symbol())
+}
+
+/// The pipeline's steps, in words an approver follows.
+fn progress_sink(progress: TuiProgress) -> ProgressSink {
+    Arc::new(move |p: review::Progress| {
+        let step = match p.step {
+            Step::Claimed => "lease taken",
+            Step::Rereading => "re-reading the live record from F&O",
+            Step::Comparing => "comparing the live record with what you reviewed",
+            Step::Evaluating => "re-evaluating policy on the live record",
+            Step::Sending => "sending to F&O (no longer cancellable)",
+            Step::Reconciling => "reading F&O to learn the outcome",
+            Step::Recorded => "recording the outcome",
+        };
+        progress(format!("{step}…"));
+    })
 }
 
 fn readiness(r: &rollback::Readiness) -> Readiness {

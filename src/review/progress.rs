@@ -55,6 +55,11 @@ impl Cancel {
         Cancel::default()
     }
 
+    /// A handle on a flag someone else sets (the TUI's Esc).
+    pub fn from_flag(flag: Arc<AtomicBool>) -> Self {
+        Cancel(flag)
+    }
+
     /// Ask the decision to stop before it sends anything.
     pub fn cancel(&self) {
         self.0.store(true, Ordering::SeqCst);

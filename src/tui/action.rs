@@ -17,6 +17,8 @@ pub enum Action {
     Tick(DateTime<Utc>),
     SummariesLoaded(Result<Vec<RunSummary>, String>),
     DetailLoaded(RunId, Result<Box<RunDetail>, String>),
+    /// A step of the running decision (re-reading, comparing, sending, …).
+    DecisionProgress(RunId, String),
     Decided(RunId, Result<DecisionOutcome, String>),
     /// Clear the flash message with this generation, if it is still showing.
     ClearFlash(u64),
@@ -28,6 +30,8 @@ pub enum Effect {
     LoadSummaries,
     LoadDetail(RunId),
     Decide(DecisionRequest),
+    /// Stop the running decision before it sends anything.
+    CancelDecision,
     /// Bytes for the terminal itself (OSC 52 clipboard writes).
     WriteTerminal(Vec<u8>),
     /// Send `ClearFlash(generation)` after a few seconds.

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,7 +18,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::action::{Action, Effect};
 use super::reducer::update;
-use super::source::ReviewSource;
+use super::source::{Progress, ReviewSource};
 use super::state::State;
 use super::theme::Theme;
 use super::{TuiError, TuiOptions, initial_state, terminal, views};
@@ -61,7 +62,9 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
 
     let (tx, mut rx) = unbounded_channel::<Action>();
     state.busy += 1;
-    run_effect(Effect::LoadSummaries, &source, &tx, &mut term)?;
+    // The running decision's cancel flag (one decision at a time).
+    let mut cancel: Option<Arc<AtomicBool>> = None;
+    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut cancel)?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -95,7 +98,7 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
                 if effect == Effect::Quit {
                     return Ok(());
                 }
-                run_effect(effect, &source, &tx, &mut term)?;
+                run_effect(effect, &source, &tx, &mut term, &mut cancel)?;
             }
         }
         if state.quit {
@@ -118,6 +121,7 @@ fn run_effect<W: Write>(
     source: &Arc<dyn ReviewSource>,
     tx: &UnboundedSender<Action>,
     term: &mut Terminal<CrosstermBackend<W>>,
+    cancel: &mut Option<Arc<AtomicBool>>,
 ) -> Result<(), TuiError> {
     let source = Arc::clone(source);
     let tx = tx.clone();
@@ -134,10 +138,20 @@ fn run_effect<W: Write>(
             });
         }
         Effect::Decide(request) => {
+            let flag = Arc::new(AtomicBool::new(false));
+            *cancel = Some(Arc::clone(&flag));
             tokio::task::spawn_blocking(move || {
                 let id = request.run_id.clone();
-                let _ = tx.send(Action::Decided(id, source.decide(request)));
+                let (progress_tx, progress_id) = (tx.clone(), id.clone());
+                let progress: Progress =
+                    Arc::new(move |step| drop(progress_tx.send(Action::DecisionProgress(progress_id.clone(), step))));
+                let _ = tx.send(Action::Decided(id, source.decide(request, progress, flag)));
             });
+        }
+        Effect::CancelDecision => {
+            if let Some(flag) = cancel.take() {
+                flag.store(true, Ordering::SeqCst);
+            }
         }
         Effect::ClearFlashLater(generation) => {
             tokio::spawn(async move {

@@ -56,6 +56,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
             }
         }
+        Action::DecisionProgress(id, step) => {
+            if state.deciding.as_ref() == Some(&id) {
+                let text =
+                    format!("{}: {step} (Esc cancels until the write is sent)", crate::text::visible(id.as_str()));
+                flash(state, text, false, &mut fx);
+            }
+        }
         Action::Decided(id, result) => {
             state.busy = state.busy.saturating_sub(1);
             state.deciding = None;
@@ -120,6 +127,10 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::Down | Command::Up | Command::Top | Command::Bottom => move_by(state, command),
         Command::PageDown | Command::PageUp | Command::HalfPageDown | Command::HalfPageUp => move_by(state, command),
         Command::Open => open_selected(state, fx),
+        Command::Back if state.deciding.is_some() => {
+            fx.push(Effect::CancelDecision);
+            flash(state, "cancelling: nothing is sent if the write has not started".into(), false, fx);
+        }
         Command::Back => back(state),
         Command::NextFilter => cycle_saved(state, true, fx),
         Command::PrevFilter => cycle_saved(state, false, fx),

@@ -4,7 +4,11 @@
 //! and reports the results back as [`super::action::Action`]s.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+/// Where a running decision reports its steps (`re-reading the live record from F&O…`).
+pub type Progress = Arc<dyn Fn(String) + Send + Sync>;
 
 use crate::model::{GovernedRun, RunId, RunStatus, RunSummary};
 
@@ -14,8 +18,15 @@ pub trait ReviewSource: Send + Sync {
     fn summaries(&self) -> Result<Vec<RunSummary>, String>;
     /// Everything the run view shows about one run.
     fn detail(&self, id: &RunId) -> Result<RunDetail, String>;
-    /// Take a decision (or a dry run). The TUI shows the outcome in place.
-    fn decide(&self, request: DecisionRequest) -> Result<DecisionOutcome, String>;
+    /// Take a decision (or a dry run), reporting each step through `progress`. Setting `cancel` stops it
+    /// before anything is sent; once the write is on its way the decision runs to a recorded outcome. The
+    /// TUI shows the outcome in place.
+    fn decide(
+        &self,
+        request: DecisionRequest,
+        progress: Progress,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<DecisionOutcome, String>;
 }
 
 /// The run view's model: the run, where it stands, and pre-rendered sections filled by the judgement modules.
@@ -204,7 +215,12 @@ impl ReviewSource for Fixed {
         Ok(plain_detail(run, summary.status))
     }
 
-    fn decide(&self, request: DecisionRequest) -> Result<DecisionOutcome, String> {
+    fn decide(
+        &self,
+        request: DecisionRequest,
+        _progress: Progress,
+        _cancel: Arc<AtomicBool>,
+    ) -> Result<DecisionOutcome, String> {
         let mut runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (_, summary) =
             runs.get_mut(&request.run_id).ok_or_else(|| format!("run {} is not in the store", request.run_id))?;

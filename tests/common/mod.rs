@@ -125,7 +125,9 @@ impl Harness {
                     }
                     Effect::Decide(req) => {
                         let id = req.run_id.clone();
-                        queue.push(Action::Decided(id, self.source.decide(req)));
+                        let progress: signoff::tui::source::Progress = std::sync::Arc::new(|_| {});
+                        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                        queue.push(Action::Decided(id, self.source.decide(req, progress, cancel)));
                     }
                     Effect::LoadSummaries => queue.push(Action::SummariesLoaded(self.source.summaries())),
                     other => self.effects.push(other),

@@ -3,6 +3,7 @@
 //! code paths end to end.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, TimeZone, Utc};
@@ -10,7 +11,9 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::config::load::load;
+use crate::fno::metadata::catalog_to_json;
 use crate::model::{GovernedRun, parse_run};
+use crate::review::Reviewer;
 use crate::sim::{Fault, SimOptions, Simulator};
 use crate::store::Store;
 
@@ -85,6 +88,18 @@ impl DemoEnv {
             _ => {}
         }
         Ok(DemoEnv { sim, _files: dir, config_path, store_path, config })
+    }
+}
+
+impl DemoEnv {
+    /// The decision service for the demo approver. It first syncs the metadata catalog into the store,
+    /// as `signoff connector sync-metadata` does, so policy and rollback readiness can read it.
+    pub async fn reviewer(&self) -> anyhow::Result<Arc<Reviewer>> {
+        let reviewer = Reviewer::from_config(&self.store_path, Arc::new(self.config.clone()), DEMO_APPROVER)
+            .context("cannot connect to the demo F&O")?;
+        let catalog = crate::fno::parse_csdl(&reviewer.client().metadata_xml().await?)?;
+        Store::open(&self.store_path)?.save_catalog(&catalog_to_json(&catalog)?, "signoff-demo")?;
+        Ok(Arc::new(reviewer))
     }
 }
 

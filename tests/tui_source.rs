@@ -1,0 +1,95 @@
+//! The TUI's source backed by the real pipeline: a demo environment (simulator on 127.0.0.1, a real SQLite
+//! store), decisions taken through `ReviewSource::decide` exactly as the TUI takes them.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use signoff::cli::demo::DemoEnv;
+use signoff::cli::tui_source::PipelineSource;
+use signoff::model::{RunId, RunStatus};
+use signoff::tui::source::{DecisionKind, DecisionRequest, Progress, ReviewSource};
+
+struct World {
+    runtime: tokio::runtime::Runtime,
+    env: DemoEnv,
+    source: PipelineSource,
+}
+
+fn world() -> World {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let env = runtime.block_on(DemoEnv::start(None)).unwrap();
+    let reviewer = runtime.block_on(env.reviewer()).unwrap();
+    let source = PipelineSource::new(reviewer, Arc::new(env.config.clone()), runtime.handle().clone());
+    World { runtime, env, source }
+}
+
+fn approve(id: &str, reason: &str) -> DecisionRequest {
+    DecisionRequest {
+        run_id: RunId::from(id),
+        kind: DecisionKind::Approve,
+        reason: Some(reason.into()),
+        reviewed_digest: None,
+    }
+}
+
+fn writes(env: &DemoEnv) -> usize {
+    env.sim.requests().iter().filter(|r| r.method != "GET" && !r.target.contains("/oauth2/")).count()
+}
+
+#[test]
+fn the_queue_carries_policy_and_rollback_for_every_open_run_and_expired_runs_show_as_expired() {
+    let w = world();
+    let summaries = w.source.summaries().unwrap();
+    assert_eq!(summaries.len(), 22);
+    for s in summaries.iter().filter(|s| !s.status.is_final()) {
+        assert!(s.policy.is_some() && s.rollback.is_some(), "{} has no judgement columns", s.id);
+    }
+    let expired = summaries.iter().find(|s| s.id.as_str() == "run-inv-usmf-apinv-000098").unwrap();
+    assert_eq!(expired.status, RunStatus::Expired);
+    let bank_change = summaries.iter().find(|s| s.id.as_str() == "run-vnd-usmf-us-104").unwrap();
+    assert!(bank_change.policy.as_deref().is_some_and(|p| p.contains("soft")), "{bank_change:?}");
+    drop(w.runtime);
+}
+
+#[test]
+fn an_approval_reports_each_step_and_executes_in_fno() {
+    let w = world();
+    let steps = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&steps);
+    let progress: Progress = Arc::new(move |s| sink.lock().unwrap().push(s));
+    let outcome = w
+        .source
+        .decide(approve("run-inv-usmf-apinv-000123", "matched to receipt"), progress, Arc::new(AtomicBool::new(false)))
+        .unwrap();
+    assert_eq!(outcome.status, RunStatus::Executed, "{}", outcome.message);
+    let steps = steps.lock().unwrap().clone();
+    let order = ["re-reading", "comparing", "re-evaluating", "sending", "recording"];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|w| steps.iter().position(|s| s.contains(w)).unwrap_or_else(|| panic!("{w}: {steps:?}")))
+        .collect();
+    assert!(positions.windows(2).all(|p| p[0] < p[1]), "steps out of order: {steps:?}");
+    let invoice = w
+        .env
+        .sim
+        .record("VendorInvoiceHeaders", &serde_json::json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000123"}))
+        .unwrap();
+    assert_eq!(invoice["IsApproved"], "Yes", "{invoice}");
+}
+
+#[test]
+fn a_cancelled_decision_sends_nothing_and_leaves_the_run_pending() {
+    let w = world();
+    let before = writes(&w.env);
+    let outcome = w
+        .source
+        .decide(
+            approve("run-inv-usmf-apinv-000124", "matched to receipt"),
+            Arc::new(|_| {}),
+            Arc::new(AtomicBool::new(true)),
+        )
+        .unwrap();
+    assert_eq!(outcome.status, RunStatus::Pending, "{}", outcome.message);
+    assert!(outcome.message.contains("cancel"), "{}", outcome.message);
+    assert_eq!(writes(&w.env), before, "nothing was sent to F&O");
+}
