@@ -154,7 +154,7 @@ fn demo_approves_an_invoice_shows_it_executed_and_restores_the_terminal() {
 
 #[test]
 fn drift_scenario_turns_the_approval_into_a_stale_three_way_view_and_writes_nothing() {
-    let mut s = Session::start(&["demo", "--scenario", "drift"], 40, 160);
+    let mut s = Session::start(&["demo", "--scenario", "drift"], 50, 200);
     open_run(&mut s, "APINV-000123", "run-inv-usmf-apinv-000123");
     approve(&mut s, "run-inv-usmf-apinv-000123", "matched to receipt");
     let screen = s.wait_for(&["STALE", "live", "stale"]);
@@ -165,6 +165,9 @@ fn drift_scenario_turns_the_approval_into_a_stale_three_way_view_and_writes_noth
         .unwrap_or_else(|| panic!("no drifted DueDate row in:\n{screen}"));
     assert!(drift_row.contains("2026-12-18") && drift_row.contains("2026-12-31"), "{drift_row}");
     assert!(!screen.contains("executed"), "a stale run is not executed:\n{screen}");
+    // The same view stacked (`u`): reviewed, proposed and live each on their own line.
+    s.keys("u");
+    s.wait_for(&["- 2026-12-18T12:00:00Z", "+ 2026-12-18T12:00:00Z", "! live: 2026-12-31T12:00:00Z"]);
     s.keys("q");
     assert!(s.wait_exit().success());
 }
