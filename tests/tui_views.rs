@@ -30,6 +30,24 @@ fn run_view_shows_header_and_diff_at_every_size() {
         snap("run_view", &h);
         h.press("tab");
         snap("run_view_lines", &h);
+        h.press("tab");
+        snap("run_view_policy", &h);
+        h.press("tab");
+        snap("run_view_rollback", &h);
+        h.press("tab");
+        snap("run_view_audit", &h);
+    }
+}
+
+#[test]
+fn a_changed_field_shows_side_by_side_when_wide_and_stacked_when_narrow() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-vnd-usmf-us-104");
+        h.press("enter");
+        snap("run_view_bank_change", &h);
+        h.press("u");
+        snap("run_view_bank_change_toggled", &h);
     }
 }
 

@@ -7,17 +7,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::config::Config;
-use crate::diff::{self, ChangeKind, RunDiff};
 use crate::model::{RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
 use crate::review::preview::{Judgement, judge};
 use crate::review::{self, Cancel, DriftScope, Outcome, ProgressSink, Reviewer, Step};
-use crate::rollback;
 use crate::store::{RunFilter, Store, StoredRun};
 use crate::text::visible;
+use crate::tui::sections;
 use crate::tui::source::{
-    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, Progress as TuiProgress, Readiness, ReviewSource,
-    RunDetail, Section, Tone,
+    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, Progress as TuiProgress, ReviewSource, RunDetail,
+    Section, Tone,
 };
 
 /// The store and pipeline as the TUI sees them.
@@ -54,6 +53,7 @@ impl PipelineSource {
         let run = &stored.run;
         let Judgement { diff, evaluation, rollback: plan } = self.judge(&store, stored, live)?;
         let audit = store.audit_events(&run.id).map_err(|e| e.to_string())?;
+        let sections = sections::render(&diff, &evaluation, &plan);
         Ok(RunDetail {
             run: run.clone(),
             status: stored.status,
@@ -66,19 +66,13 @@ impl PipelineSource {
                     note: Some(a.reason.clone()),
                 })
                 .collect(),
-            verdict_summary: Some(evaluation.summary()),
-            rollback: Some(readiness(&plan.readiness)),
-            diff: header_section(&diff),
-            diff_unified: unified_section(&diff),
-            lines: lines_section(&diff),
-            policy: policy_section(&evaluation),
-            rollback_section: Section {
-                lines: plan
-                    .render_text()
-                    .lines()
-                    .map(|l| vec![(tone_of_readiness(&plan.readiness, l), l.to_string())])
-                    .collect(),
-            },
+            verdict_summary: Some(sections.verdict_summary),
+            rollback: Some(sections.readiness),
+            diff: sections.diff,
+            diff_unified: sections.diff_unified,
+            lines: sections.lines,
+            policy: sections.policy,
+            rollback_section: sections.rollback,
             audit: Section {
                 lines: audit
                     .iter()
@@ -243,211 +237,4 @@ fn progress_sink(progress: TuiProgress) -> ProgressSink {
         };
         progress(format!("{step}…"));
     })
-}
-
-fn readiness(r: &rollback::Readiness) -> Readiness {
-    match r {
-        rollback::Readiness::Ready => Readiness::Ready,
-        rollback::Readiness::Conditional(_) => Readiness::Conditional,
-        rollback::Readiness::NotReady(_) => Readiness::NotReady,
-    }
-}
-
-fn tone_of_readiness(r: &rollback::Readiness, line: &str) -> Tone {
-    if !line.to_ascii_lowercase().contains("rollback") && !line.contains("ready") {
-        return Tone::Text;
-    }
-    match r {
-        rollback::Readiness::Ready => Tone::RollbackReady,
-        rollback::Readiness::Conditional(_) => Tone::RollbackConditional,
-        rollback::Readiness::NotReady(_) => Tone::RollbackNotReady,
-    }
-}
-
-fn policy_section(evaluation: &policy::Evaluation) -> Section {
-    let mut lines = vec![vec![(
-        Tone::Title,
-        format!("{} · needs {} distinct approver(s)", evaluation.summary(), evaluation.required_approvals),
-    )]];
-    for v in &evaluation.verdicts {
-        let tone = match v.level {
-            Level::Pass => Tone::PolicyPass,
-            Level::Advisory => Tone::PolicyAdvisory,
-            Level::Soft => Tone::PolicySoft,
-            Level::Hard => Tone::PolicyHard,
-        };
-        lines.push(vec![
-            (tone, format!("{} {:<8} ", v.level.symbol(), v.level.as_str())),
-            (Tone::Muted, format!("{} v{}  ", v.rule, v.version)),
-            (Tone::Text, v.message.clone()),
-        ]);
-    }
-    Section { lines }
-}
-
-/// Side-by-side field rows: `marker field │ before │ proposed [│ live]`; unchanged rows fold into a count.
-fn header_section(diff: &RunDiff) -> Section {
-    let mut lines = Vec::new();
-    if diff.drift {
-        lines.push(vec![(
-            Tone::PolicyHard,
-            "! STALE: the live record changed since review (rows marked !). Nothing was written.".to_string(),
-        )]);
-    }
-    let (fw, vw) = widths(diff.three_way);
-    let mut head =
-        vec![(Tone::Title, format!("  {:<fw$} │ {:<vw$} │ {:<vw$}", "field", "before (reviewed)", "proposed"))];
-    if diff.three_way {
-        head.push((Tone::Title, format!(" │ {:<vw$}", "live")));
-    }
-    lines.push(head);
-    // With nothing proposed (an approval as is), every field is what the approver judges: fold nothing.
-    let unfold = diff.header.changed == 0;
-    lines.extend(rows_lines(&diff.header.rows, diff.three_way, unfold));
-    if diff.header.folded > 0 && !unfold {
-        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
-    }
-    Section { lines }
-}
-
-/// The header rows stacked for narrow panes: a changed field shows `- before`, `+ proposed` and, when
-/// stale, `! live` on their own lines, so nothing is cut off at 80 columns.
-fn unified_section(diff: &RunDiff) -> Section {
-    let mut lines = Vec::new();
-    if diff.drift {
-        lines.push(vec![(
-            Tone::PolicyHard,
-            "! STALE: the live record changed since review. Nothing was written.".into(),
-        )]);
-    }
-    let unfold = diff.header.changed == 0;
-    for row in diff.header.rows.iter().filter(|r| unfold || !r.folds()) {
-        let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
-        if row.kind == ChangeKind::Unchanged && !row.drift {
-            lines.push(vec![(Tone::Text, format!("  {}: {}", row.field, cell(&row.before)))]);
-            continue;
-        }
-        let marker = if row.drift { '!' } else { row.kind.marker() };
-        lines.push(vec![(
-            if row.drift { Tone::PolicyHard } else { Tone::DiffChanged },
-            format!("{marker} {}", row.field),
-        )]);
-        let mut side = |sign: &str, tone: Tone, text: String| {
-            for (i, chunk) in wrap(&text, 68).into_iter().enumerate() {
-                let lead = if i == 0 { sign } else { " " };
-                lines.push(vec![(tone, format!("    {lead} {chunk}"))]);
-            }
-        };
-        side("-", Tone::DiffRemoved, cell(&row.before));
-        side("+", Tone::DiffAdded, cell(&row.proposed));
-        if diff.three_way {
-            side("!", if row.drift { Tone::PolicyHard } else { Tone::Muted }, format!("live: {}", cell(&row.live)));
-        }
-    }
-    if diff.header.folded > 0 && !unfold {
-        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
-    }
-    Section { lines }
-}
-
-fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Tone, String)>> {
-    let mut out = Vec::new();
-    for row in rows.iter().filter(|r| unfold || !r.folds()) {
-        let tone = match row.kind {
-            ChangeKind::Unchanged => Tone::Text,
-            ChangeKind::Changed => Tone::DiffChanged,
-            ChangeKind::Added => Tone::DiffAdded,
-            ChangeKind::Removed => Tone::DiffRemoved,
-        };
-        let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
-        let (fw, vw) = widths(three_way);
-        let before = wrap(&cell(&row.before), vw);
-        let proposed = wrap(&cell(&row.proposed), vw);
-        let live = if three_way { wrap(&cell(&row.live), vw) } else { Vec::new() };
-        let height = before.len().max(proposed.len()).max(live.len()).min(6);
-        for i in 0..height {
-            let marker = if i > 0 {
-                "  ".to_string()
-            } else if row.drift {
-                "! ".to_string()
-            } else {
-                format!("{} ", row.kind.marker())
-            };
-            let field = if i == 0 { row.field.clone() } else { String::new() };
-            let mut line = vec![
-                (if row.drift { Tone::PolicyHard } else { tone }, marker),
-                (Tone::Text, format!("{field:<fw$.fw$} │ ")),
-                (
-                    if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffRemoved },
-                    format!("{:<vw$} │ ", before.get(i).map(String::as_str).unwrap_or("")),
-                ),
-                (
-                    if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffAdded },
-                    format!("{:<vw$}", proposed.get(i).map(String::as_str).unwrap_or("")),
-                ),
-            ];
-            if three_way {
-                line.push((
-                    if row.drift { Tone::PolicyHard } else { Tone::Text },
-                    format!(" │ {}", live.get(i).map(String::as_str).unwrap_or("")),
-                ));
-            }
-            out.push(line);
-        }
-    }
-    out
-}
-
-fn lines_section(diff: &RunDiff) -> Section {
-    let Some(lines_diff) = &diff.lines else {
-        return Section::plain(["this action has no lines"]);
-    };
-    let mut out = vec![vec![(
-        Tone::Title,
-        format!(
-            "{} line(s) of {} matched by {} · {} changed · {} folded",
-            lines_diff.lines.len(),
-            lines_diff.entity_set,
-            lines_diff.key_field,
-            lines_diff.changed,
-            lines_diff.folded
-        ),
-    )]];
-    for entry in &lines_diff.lines {
-        let marker = if entry.drift { '!' } else { entry.kind.marker() };
-        let tone = match entry.kind {
-            ChangeKind::Unchanged => Tone::Text,
-            ChangeKind::Changed => Tone::DiffChanged,
-            ChangeKind::Added => Tone::DiffAdded,
-            ChangeKind::Removed => Tone::DiffRemoved,
-        };
-        let group = entry.group.as_deref().map(|g| format!("  [{g}]")).unwrap_or_default();
-        out.push(vec![(tone, format!("{marker} line {}{group}", entry.key))]);
-        out.extend(rows_lines(&entry.fields.rows, diff.three_way, false).into_iter().map(|mut l| {
-            if let Some(first) = l.first_mut() {
-                first.1.insert_str(0, "  ");
-            }
-            l
-        }));
-    }
-    out.push(vec![(Tone::Muted, String::new())]);
-    for total in lines_diff.totals.describe() {
-        out.push(vec![(Tone::Title, total)]);
-    }
-    Section { lines: out }
-}
-
-/// Field and value column widths: the three-way view (reviewed · proposed · live) fits the run view's
-/// main pane from 160 columns, the two-way view from 100.
-fn widths(three_way: bool) -> (usize, usize) {
-    if three_way { (22, 22) } else { (26, 30) }
-}
-
-/// Wrap text into chunks of at most `width` characters (values are already visible-escaped).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.is_empty() {
-        return vec![String::new()];
-    }
-    chars.chunks(width).map(|c| c.iter().collect()).collect()
 }

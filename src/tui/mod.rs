@@ -13,6 +13,7 @@ pub mod filter;
 pub mod input;
 pub mod keymap;
 pub mod reducer;
+pub mod sections;
 pub mod source;
 pub mod state;
 pub mod terminal;

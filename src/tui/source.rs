@@ -4,6 +4,8 @@
 //! and reports the results back as [`super::action::Action`]s.
 
 use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -145,6 +147,10 @@ pub struct DecisionOutcome {
 /// An in-memory source for tests and benches, fed by parsed runs.
 pub struct Fixed {
     runs: Mutex<BTreeMap<RunId, (GovernedRun, RunSummary)>>,
+    /// The clock the runs are judged at (fixed in tests, so snapshots do not age).
+    now: DateTime<Utc>,
+    /// The config runs are judged under: the shipped template (managed objects, operations, policy).
+    config: crate::config::Config,
     decisions: Mutex<Vec<DecisionRequest>>,
 }
 
@@ -152,7 +158,15 @@ impl Fixed {
     /// A source holding `runs`, each with its summary (status, approvals, lease).
     pub fn new(runs: impl IntoIterator<Item = (GovernedRun, RunSummary)>) -> Self {
         let runs = runs.into_iter().map(|(r, s)| (r.id.clone(), (r, s))).collect();
-        Fixed { runs: Mutex::new(runs), decisions: Mutex::new(Vec::new()) }
+        // The template always parses (a test in config pins it); an empty config would only fail closed.
+        let config = toml::from_str(crate::config::template()).unwrap_or_default();
+        Fixed { runs: Mutex::new(runs), now: Utc::now(), config, decisions: Mutex::new(Vec::new()) }
+    }
+
+    /// Judge the runs at `now` instead of the wall clock.
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
     }
 
     /// Every decision received so far, in order.
@@ -161,44 +175,30 @@ impl Fixed {
     }
 }
 
-/// The detail the in-memory source shows: the run, with plain sections derived from it.
-pub fn plain_detail(run: &GovernedRun, status: RunStatus) -> RunDetail {
-    let mut diff = Vec::new();
-    for (name, after) in &run.proposed.fields {
-        let before = run.before.fields.get(name).map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
-        diff.push(vec![
-            (Tone::DiffChanged, "~ ".to_string()),
-            (Tone::Text, format!("{name}: ")),
-            (Tone::DiffRemoved, before),
-            (Tone::Muted, " -> ".to_string()),
-            (Tone::DiffAdded, after.to_string()),
-        ]);
-    }
-    if diff.is_empty() {
-        diff.push(vec![(Tone::Muted, "no header field changes".to_string())]);
-    }
-    let unchanged: Vec<_> = run.before.fields.iter().filter(|(k, _)| !run.proposed.fields.contains_key(*k)).collect();
-    diff.push(vec![(Tone::Muted, format!("{} unchanged fields", unchanged.len()))]);
-    for (name, value) in unchanged {
-        diff.push(vec![(Tone::Muted, format!("  {name}: ")), (Tone::Text, value.to_string())]);
-    }
-    let mut lines = Vec::new();
-    for line in &run.before.lines {
-        let keys: Vec<String> = line.keys.values().map(|v| v.to_string()).collect();
-        let fields: Vec<String> = line.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        lines.push(vec![(Tone::Text, format!("{}  {}", keys.join("/"), fields.join("  ")))]);
-    }
+/// The detail the in-memory source shows: the run judged by the real policy, diff and rollback code
+/// (with no synced catalog, so catalog rules fail closed), rendered as the pipeline-backed source renders it.
+pub fn judged_detail(
+    run: &GovernedRun,
+    status: RunStatus,
+    config: &crate::config::Config,
+    now: DateTime<Utc>,
+    approver: &str,
+) -> RunDetail {
+    let facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
+    let evaluation = crate::policy::evaluate(run, &facts, config);
+    let plan = crate::rollback::plan(run, config, &facts);
+    let sections = super::sections::render(&crate::diff::diff_run(run, None), &evaluation, &plan);
     RunDetail {
         run: run.clone(),
         status,
         approvals: Vec::new(),
-        verdict_summary: None,
-        rollback: None,
-        diff_unified: Section { lines: diff.clone() },
-        diff: Section { lines: diff },
-        lines: Section { lines },
-        policy: Section::default(),
-        rollback_section: Section::default(),
+        verdict_summary: Some(sections.verdict_summary),
+        rollback: Some(sections.readiness),
+        diff: sections.diff,
+        diff_unified: sections.diff_unified,
+        lines: sections.lines,
+        policy: sections.policy,
+        rollback_section: sections.rollback,
         audit: Section::default(),
     }
 }
@@ -212,7 +212,7 @@ impl ReviewSource for Fixed {
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
-        Ok(plain_detail(run, summary.status))
+        Ok(judged_detail(run, summary.status, &self.config, self.now, "nina.patel@contoso.com"))
     }
 
     fn decide(

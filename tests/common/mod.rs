@@ -71,7 +71,7 @@ pub fn fixture_pairs() -> Vec<(GovernedRun, RunSummary)> {
 }
 
 pub fn source() -> Fixed {
-    Fixed::new(fixture_pairs())
+    Fixed::new(fixture_pairs()).at(now())
 }
 
 pub fn options(color: ColorMode) -> TuiOptions {
