@@ -227,14 +227,14 @@ fn queue_policy(evaluation: &policy::Evaluation) -> String {
 fn progress_sink(progress: TuiProgress) -> ProgressSink {
     Arc::new(move |p: review::Progress| {
         let step = match p.step {
-            Step::Claimed => "lease taken",
-            Step::Rereading => "re-reading the live record from F&O",
-            Step::Comparing => "comparing the live record with what you reviewed",
-            Step::Evaluating => "re-evaluating policy on the live record",
-            Step::Sending => "sending to F&O (no longer cancellable)",
-            Step::Reconciling => "reading F&O to learn the outcome",
-            Step::Recorded => "recording the outcome",
+            Step::Claimed => "lease taken… (Esc cancels)",
+            Step::Rereading => "re-reading the live record from F&O… (Esc cancels)",
+            Step::Comparing => "comparing the live record with what you reviewed… (Esc cancels)",
+            Step::Evaluating => "re-evaluating policy on the live record… (Esc cancels)",
+            Step::Sending => "sending to F&O… (no longer cancellable)",
+            Step::Reconciling => "reading F&O to learn the outcome…",
+            Step::Recorded => "recording the outcome…",
         };
-        progress(format!("{step}…"));
+        progress(step.to_string());
     })
 }
