@@ -37,15 +37,9 @@ impl Context {
         Store::open(&self.store_path())
     }
 
-    /// Who is acting (recorded in the store and audit log): the configured approver, else the OS user.
+    /// Who is acting, for the store and audit log: the approver identity, else "unknown" (an import or a
+    /// metadata sync needs no approver, but still names someone).
     pub fn actor(&self) -> String {
-        self.loaded
-            .config
-            .approver
-            .id
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("USERNAME").ok())
-            .unwrap_or_else(|| "unknown".to_string())
+        super::decide::approver_id(&self.loaded.config).unwrap_or_else(|_| "unknown".to_string())
     }
 }

@@ -170,7 +170,7 @@ fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
     };
     let config = &ctx.loaded.config;
     // The identity the decision pipeline will judge (SoD, prior approvals), so the preview matches it.
-    let approver = super::decide::approver_id(config).unwrap_or_else(|_| ctx.actor());
+    let approver = ctx.actor();
     let judgement = match judgement::judge(&store, &stored, config, &approver, None) {
         Ok(judgement) => judgement,
         Err(e) => return Ok(store_failure(&e)),
