@@ -10,7 +10,7 @@ mod demo;
 mod open;
 mod runs;
 mod sim;
-mod tui_source;
+pub mod tui_source;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
