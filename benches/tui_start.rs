@@ -27,9 +27,6 @@ use signoff::tui::reducer::update;
 use signoff::tui::{ReviewSource, TuiOptions, initial_state, views};
 
 const RUNS: u32 = 10_000;
-fn runs() -> u32 {
-    std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(RUNS)
-}
 const APPROVER: &str = "amy.rhodes@contoso.com";
 
 /// A store of `RUNS` realistic runs, a catalog-free config from the template, and its secret file.
@@ -43,7 +40,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let store = dir.path().join("store.db");
     let started = Instant::now();
-    let runs = common::mixed_runs("START", runs());
+    let runs = common::mixed_runs("START", RUNS);
     Store::open(&store).and_then(|s| s.import(&runs, "bench")).unwrap_or_else(|e| panic!("import: {e}"));
     eprintln!("built a {}-run store in {:.1} s", runs.len(), started.elapsed().as_secs_f64());
 
@@ -110,12 +107,9 @@ fn summaries(c: &mut Criterion, fx: &Fixture, runtime: &tokio::runtime::Runtime)
     let source = source(config, &fx.store, runtime);
     let started = Instant::now();
     let all = source.summaries().unwrap_or_else(|e| panic!("summaries: {e}"));
-    assert_eq!(all.len(), runs() as usize);
+    assert_eq!(all.len(), RUNS as usize);
     assert!(all.iter().all(|s| s.policy.is_some() && s.rollback.is_some()), "every pending run is judged");
-    eprintln!("PipelineSource::summaries on {} runs, first call: {:.3} s", runs(), started.elapsed().as_secs_f64());
-    if std::env::var("BENCH_ONCE").is_ok() {
-        return;
-    }
+    eprintln!("PipelineSource::summaries on {RUNS} runs, first call: {:.3} s", started.elapsed().as_secs_f64());
 
     let mut group = c.benchmark_group("tui_start");
     group.sample_size(10).measurement_time(Duration::from_secs(20));

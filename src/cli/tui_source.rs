@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::diff::{self, ChangeKind, RunDiff};
 use crate::model::{RunId, Snapshot};
 use crate::policy::{self, Level};
-use crate::review::preview::{Judgement, judge};
+use crate::review::preview::{Assessment, Judgement, assess_open_runs, judge};
 use crate::review::{self, Cancel, DriftScope, Outcome, Reviewer, no_progress};
 use crate::rollback;
 use crate::store::{RunFilter, Store, StoredRun};
@@ -118,9 +118,10 @@ impl ReviewSource for PipelineSource {
     fn summaries(&self) -> Result<Vec<crate::model::RunSummary>, String> {
         let store = self.store()?;
         let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
+        // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
+        let mut judged = assess_open_runs(&store, &self.config, self.reviewer.approver()).map_err(|e| e.to_string())?;
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
-            let Some(stored) = store.get(&summary.id).map_err(|e| e.to_string())? else { continue };
-            let Judgement { evaluation, rollback: plan, .. } = self.judge(&store, &stored, None)?;
+            let Some(Assessment { evaluation, rollback: plan }) = judged.remove(&summary.id) else { continue };
             summary.policy = Some(queue_policy(&evaluation));
             summary.rollback = Some(format!("{} {}", plan.readiness.symbol(), plan.readiness.label()));
         }
