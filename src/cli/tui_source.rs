@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use crate::config::Config;
 use crate::model::{RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
-use crate::review::preview::{Judgement, judge};
+use crate::review::preview::{Assessment, Judgement, assess_open_runs, judge};
 use crate::review::{self, Cancel, DriftScope, Outcome, ProgressSink, Reviewer, Step};
 use crate::store::{RunFilter, Store, StoredRun};
 use crate::text::visible;
@@ -122,9 +122,10 @@ impl ReviewSource for PipelineSource {
                 summary.status = RunStatus::Expired;
             }
         }
+        // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
+        let mut judged = assess_open_runs(&store, &self.config, self.reviewer.approver()).map_err(|e| e.to_string())?;
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
-            let Some(stored) = store.get(&summary.id).map_err(|e| e.to_string())? else { continue };
-            let Judgement { evaluation, rollback: plan, .. } = self.judge(&store, &stored, None)?;
+            let Some(Assessment { evaluation, rollback: plan }) = judged.remove(&summary.id) else { continue };
             summary.policy = Some(queue_policy(&evaluation));
             summary.rollback = Some(format!("{} {}", plan.readiness.symbol(), plan.readiness.label()));
         }

@@ -61,6 +61,12 @@ pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Opti
     ))
 }
 
+/// Whether an invoice run in `status` can make another run a duplicate: it is, or may still become, a
+/// real invoice approval.
+pub fn counts_as_other_invoice(status: RunStatus) -> bool {
+    matches!(status, RunStatus::Pending | RunStatus::Approved | RunStatus::Executing | RunStatus::Executed)
+}
+
 /// For a vendor-invoice run: the invoices of the other live runs in the same company, so the
 /// duplicate-invoice rule sees them (rejected, expired, stale, failed and rolled-back runs do not count).
 pub fn other_invoices(store: &Store, run: &GovernedRun) -> Result<Vec<OtherInvoice>, StoreError> {
@@ -74,11 +80,7 @@ pub fn other_invoices(store: &Store, run: &GovernedRun) -> Result<Vec<OtherInvoi
     };
     let mut out = Vec::new();
     for summary in store.summaries(&filter)? {
-        let live = matches!(
-            summary.status,
-            RunStatus::Pending | RunStatus::Approved | RunStatus::Executing | RunStatus::Executed
-        );
-        if summary.id == run.id || !live {
+        if summary.id == run.id || !counts_as_other_invoice(summary.status) {
             continue;
         }
         if let Some(other) = store.get(&summary.id)?.and_then(|s| OtherInvoice::of(&s.run)) {

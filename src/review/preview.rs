@@ -7,15 +7,17 @@
 //! approvals. What only a live read can tell (main accounts) stays unknown, so its rule fails closed; the
 //! message then says that the check happens at decision time rather than pointing at a missing sync.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 
 use crate::config::Config;
 use crate::diff::{self, RunDiff};
-use crate::model::{ActorId, Snapshot};
-use crate::policy::{self, Evaluation, Facts, Level};
-use crate::review::facts;
+use crate::model::{Action, ActorId, GovernedRun, RunId, RunStatus, Snapshot};
+use crate::policy::{self, Evaluation, Facts, Level, OtherInvoice};
+use crate::review::facts::{self, KnownFacts};
 use crate::rollback::{self, RollbackPlan};
-use crate::store::{Store, StoreError, StoredRun};
+use crate::store::{Approval, Store, StoreError, StoredRun};
 
 /// The rule whose facts are only read live (`review::facts::read_accounts`).
 const LIVE_ONLY_RULE: &str = "journal.account";
@@ -44,20 +46,78 @@ pub fn judge(
     let run = &stored.run;
     let known = facts::load(store)?;
     let others = facts::other_invoices(store, run)?;
+    let Assessment { evaluation, rollback } = assess(run, &stored.approvals, config, approver, &known, &others);
+    Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })
+}
+
+/// A [`Judgement`] without its diff: what the queue's policy and rollback columns show.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub evaluation: Evaluation,
+    pub rollback: RollbackPlan,
+}
+
+/// [`judge`] for every run that still needs a decision (every status but the final ones), as the queue
+/// shows them: the store is read in a few queries and the facts are gathered once, not once per run.
+/// Gives each run the same verdicts and rollback plan [`judge`] gives it alone.
+pub fn assess_open_runs(
+    store: &Store,
+    config: &Config,
+    approver: &str,
+) -> Result<HashMap<RunId, Assessment>, StoreError> {
+    let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
+    let runs = store.runs_to_judge(&open, None)?;
+    // The duplicate-invoice facts, once per company: the same live runs `facts::other_invoices` lists.
+    let executed = store.runs_to_judge(&[RunStatus::Executed], Some(Action::ApproveVendorInvoice))?;
+    let mut invoices: HashMap<Option<String>, Vec<OtherInvoice>> = HashMap::new();
+    for r in runs.iter().chain(&executed).filter(|r| facts::counts_as_other_invoice(r.status)) {
+        if let Some(other) = OtherInvoice::of(&r.run) {
+            invoices.entry(other.company.clone()).or_default().push(other);
+        }
+    }
+    let known = facts::load(store)?;
+    Ok(runs
+        .into_iter()
+        .map(|r| {
+            // The run's own company bucket: it holds the run itself, which the duplicate rule skips by id,
+            // and only runs of that company, the only ones the rule ever matches (a run without a company
+            // matches only runs without one).
+            let others = match r.run.action {
+                Action::ApproveVendorInvoice => {
+                    invoices.get(&r.run.company().map(|c| c.to_string())).map(Vec::as_slice).unwrap_or(&[])
+                }
+                _ => &[],
+            };
+            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others);
+            (r.run.id, assessment)
+        })
+        .collect())
+}
+
+/// The policy evaluation and the rollback plan of `run`, given its facts: the one place both are computed
+/// for a preview.
+fn assess(
+    run: &GovernedRun,
+    approvals: &[Approval],
+    config: &Config,
+    approver: &str,
+    known: &KnownFacts,
+    others: &[OtherInvoice],
+) -> Assessment {
     let mut f = Facts::new(Utc::now(), ActorId(approver.to_string()));
     f.approver_groups = config.approver.groups.clone();
-    f.prior_approvers = stored.approvals.iter().map(|a| ActorId(a.approver.clone())).collect();
+    f.prior_approvers = approvals.iter().map(|a| ActorId(a.approver.clone())).collect();
     f.known_operations = known.operations.as_ref();
     f.known_entity_fields = known.entity_fields.as_ref();
     // Never set offline: the pipeline reads main accounts live (`facts::read_accounts`).
     f.known_accounts = known.accounts.as_ref();
-    f.other_runs = &others;
+    f.other_runs = others;
 
     let mut evaluation = policy::evaluate(run, &f, config);
     if f.known_accounts.is_none() {
         explain_live_only(&mut evaluation);
     }
-    Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback: rollback::plan(run, config, &f) })
+    Assessment { evaluation, rollback: rollback::plan(run, config, &f) }
 }
 
 /// Reword the fail-closed verdict of a rule whose facts are read live, keeping its level: syncing metadata

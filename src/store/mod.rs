@@ -9,6 +9,7 @@ pub mod canonical;
 mod catalog;
 mod error;
 mod leases;
+mod many;
 mod runs;
 mod schema;
 
@@ -22,6 +23,7 @@ pub use audit::{AuditEvent, AuditVerified, GENESIS_HASH, verify_chain};
 pub use catalog::Exchange;
 pub use error::StoreError;
 pub use leases::{Approval, Lease};
+pub use many::RunToJudge;
 pub use runs::{ImportReport, RunFilter, StatusChange, StoredRun};
 pub use schema::SCHEMA_VERSION;
 
