@@ -95,7 +95,7 @@ fn assert_batch_matches_per_run(store: &Store) -> usize {
     assert_eq!(batch.keys().cloned().collect::<BTreeSet<_>>(), open, "the batch judges exactly the open runs");
     for id in &open {
         let stored = store.get(id).unwrap().unwrap();
-        let alone = judge(store, &stored, &config, APPROVER, None).unwrap();
+        let alone = judge(store, &stored, &config, APPROVER, None, None).unwrap();
         let together = &batch[id];
         assert_eq!(together.evaluation, alone.evaluation, "verdicts of {id}");
         assert_eq!(together.rollback, alone.rollback, "rollback plan of {id}");

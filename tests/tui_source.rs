@@ -93,3 +93,17 @@ fn a_cancelled_decision_sends_nothing_and_leaves_the_run_pending() {
     assert!(outcome.message.contains("cancel"), "{}", outcome.message);
     assert_eq!(writes(&w.env), before, "nothing was sent to F&O");
 }
+
+#[test]
+fn opening_a_journal_checks_its_main_accounts_live_as_the_decision_will() {
+    let w = world();
+    let detail = w.source.detail(&RunId::from("run-jnl-usmf-00461")).unwrap();
+    let policy: Vec<String> =
+        detail.policy.lines.iter().map(|l| l.iter().map(|(_, t)| t.as_str()).collect::<String>()).collect();
+    let account = policy.iter().find(|l| l.contains("journal.account")).expect("a journal.account verdict");
+    assert!(account.contains("pass"), "{policy:#?}");
+    assert!(
+        w.env.sim.requests().iter().any(|r| r.method == "GET" && r.target.contains("MainAccounts")),
+        "the accounts were read from F&O"
+    );
+}

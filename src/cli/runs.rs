@@ -171,7 +171,7 @@ fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
     let config = &ctx.loaded.config;
     // The identity the decision pipeline will judge (SoD, prior approvals), so the preview matches it.
     let approver = ctx.actor();
-    let judgement = match judgement::judge(&store, &stored, config, &approver, None) {
+    let judgement = match judgement::judge(&store, &stored, config, &approver, None, None) {
         Ok(judgement) => judgement,
         Err(e) => return Ok(store_failure(&e)),
     };

@@ -45,7 +45,25 @@ impl PipelineSource {
         if stored.status.is_final() {
             stored.approvals.retain(|a| a.approver != self.reviewer.approver());
         }
-        judge(store, &stored, &self.config, self.reviewer.approver(), live).map_err(|e| e.to_string())
+        let accounts = self.live_accounts(&stored.run);
+        judge(store, &stored, &self.config, self.reviewer.approver(), live, accounts).map_err(|e| e.to_string())
+    }
+
+    /// A journal's main accounts, read live (one query) so the run view judges them as the decision will;
+    /// when F&O cannot be read the rule stays fail-closed and says it is judged at decision time.
+    fn live_accounts(&self, run: &crate::model::GovernedRun) -> Option<std::collections::BTreeSet<String>> {
+        let read = review::facts::read_accounts(self.reviewer.client(), run);
+        match self.runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), read).await }) {
+            Ok(Ok(accounts)) => accounts,
+            Ok(Err(e)) => {
+                tracing::warn!(run = %run.id, "main accounts could not be read live: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(run = %run.id, "main accounts could not be read live: timed out");
+                None
+            }
+        }
     }
 
     fn detail_of(&self, stored: &StoredRun, live: Option<&Snapshot>) -> Result<RunDetail, String> {
@@ -53,39 +71,28 @@ impl PipelineSource {
         let run = &stored.run;
         let Judgement { diff, evaluation, rollback: plan } = self.judge(&store, stored, live)?;
         let audit = store.audit_events(&run.id).map_err(|e| e.to_string())?;
-        let sections = sections::render(&diff, &evaluation, &plan);
-        Ok(RunDetail {
-            run: run.clone(),
-            status: stored.status,
-            approvals: stored
-                .approvals
+        let approvals = stored
+            .approvals
+            .iter()
+            .map(|a| ApprovalView {
+                approver: a.approver.clone(),
+                at: a.approved_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                note: Some(a.reason.clone()),
+            })
+            .collect();
+        let audit = Section {
+            lines: audit
                 .iter()
-                .map(|a| ApprovalView {
-                    approver: a.approver.clone(),
-                    at: a.approved_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    note: Some(a.reason.clone()),
+                .map(|e| {
+                    vec![
+                        (Tone::Muted, format!("#{:<5} {} ", e.seq, e.at.format("%Y-%m-%d %H:%M:%S"))),
+                        (Tone::Text, format!("{:<22} ", e.kind)),
+                        (Tone::Muted, visible(&e.actor).into_owned()),
+                    ]
                 })
                 .collect(),
-            verdict_summary: Some(sections.verdict_summary),
-            rollback: Some(sections.readiness),
-            diff: sections.diff,
-            diff_unified: sections.diff_unified,
-            lines: sections.lines,
-            policy: sections.policy,
-            rollback_section: sections.rollback,
-            audit: Section {
-                lines: audit
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            (Tone::Muted, format!("#{:<5} {} ", e.seq, e.at.format("%Y-%m-%d %H:%M:%S"))),
-                            (Tone::Text, format!("{:<22} ", e.kind)),
-                            (Tone::Muted, visible(&e.actor).into_owned()),
-                        ]
-                    })
-                    .collect(),
-            },
-        })
+        };
+        Ok(sections::render(&diff, &evaluation, &plan).into_detail(run, stored.status, approvals, audit))
     }
 
     /// The three-way state after a stale outcome: the reviewed snapshot with the live values put in.
@@ -123,6 +130,8 @@ impl ReviewSource for PipelineSource {
             }
         }
         // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
+        // The queue is judged offline (F&O may be slow or down; the queue must not wait for it): journals'
+        // main accounts are read live when a journal is opened, and again by the decision itself.
         let mut judged = assess_open_runs(&store, &self.config, self.reviewer.approver()).map_err(|e| e.to_string())?;
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
             let Some(Assessment { evaluation, rollback: plan }) = judged.remove(&summary.id) else { continue };

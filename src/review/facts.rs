@@ -41,24 +41,34 @@ pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Opti
     if run.action != Action::PostJournal {
         return Ok(None);
     }
+    read_accounts_of(client, std::slice::from_ref(run)).await.map(Some)
+}
+
+/// Which main accounts of these journals exist, read live: a few queries for all of them (the queue
+/// judges every open journal), at most 40 accounts per `$filter` to keep URLs short.
+pub async fn read_accounts_of(client: &FnoClient, runs: &[GovernedRun]) -> Result<BTreeSet<String>, FnoError> {
     let mut wanted = BTreeSet::new();
-    let lines = run.before.lines.iter().map(|l| &l.fields).chain(run.proposed.lines.iter().map(|l| &l.fields));
-    for fields in lines {
-        for (_, account) in crate::policy::journal::ledger_accounts(fields) {
-            wanted.insert(account.to_string());
+    for run in runs.iter().filter(|r| r.action == Action::PostJournal) {
+        let lines = run.before.lines.iter().map(|l| &l.fields).chain(run.proposed.lines.iter().map(|l| &l.fields));
+        for fields in lines {
+            for (_, account) in crate::policy::journal::ledger_accounts(fields) {
+                wanted.insert(account.to_string());
+            }
         }
     }
-    if wanted.is_empty() {
-        return Ok(Some(BTreeSet::new()));
+    let wanted: Vec<String> = wanted.into_iter().collect();
+    let mut found = BTreeSet::new();
+    for chunk in wanted.chunks(40) {
+        let filter: Vec<String> = chunk.iter().map(|a| format!("MainAccountId eq {}", string_literal(a))).collect();
+        let query =
+            Query { filter: Some(filter.join(" or ")), select: vec!["MainAccountId".into()], ..Default::default() };
+        let rows = client.query("MainAccounts", &query).await?.rows;
+        found.extend(
+            rows.into_iter()
+                .filter_map(|r| r.fields.get("MainAccountId").and_then(FieldValue::as_text).map(str::to_string)),
+        );
     }
-    let filter: Vec<String> = wanted.iter().map(|a| format!("MainAccountId eq {}", string_literal(a))).collect();
-    let query = Query { filter: Some(filter.join(" or ")), select: vec!["MainAccountId".into()], ..Default::default() };
-    let rows = client.query("MainAccounts", &query).await?.rows;
-    Ok(Some(
-        rows.into_iter()
-            .filter_map(|r| r.fields.get("MainAccountId").and_then(FieldValue::as_text).map(str::to_string))
-            .collect(),
-    ))
+    Ok(found)
 }
 
 /// Whether an invoice run in `status` can make another run a duplicate: it is, or may still become, a

@@ -42,9 +42,12 @@ pub fn judge(
     config: &Config,
     approver: &str,
     live: Option<&Snapshot>,
+    accounts: Option<std::collections::BTreeSet<String>>,
 ) -> Result<Judgement, StoreError> {
     let run = &stored.run;
-    let known = facts::load(store)?;
+    let mut known = facts::load(store)?;
+    // Main accounts come from a live read (`facts::read_accounts`) when the caller could make one.
+    known.accounts = known.accounts.or(accounts);
     let others = facts::other_invoices(store, run)?;
     let Assessment { evaluation, rollback } = assess(run, &stored.approvals, config, approver, &known, &others);
     Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })

@@ -19,6 +19,31 @@ pub struct JudgementSections {
     pub readiness: Readiness,
 }
 
+impl JudgementSections {
+    /// The run view's model: these sections with the run, its status, approvals and audit trail.
+    pub fn into_detail(
+        self,
+        run: &crate::model::GovernedRun,
+        status: crate::model::RunStatus,
+        approvals: Vec<super::source::ApprovalView>,
+        audit: Section,
+    ) -> super::source::RunDetail {
+        super::source::RunDetail {
+            run: run.clone(),
+            status,
+            approvals,
+            verdict_summary: Some(self.verdict_summary),
+            rollback: Some(self.readiness),
+            diff: self.diff,
+            diff_unified: self.diff_unified,
+            lines: self.lines,
+            policy: self.policy,
+            rollback_section: self.rollback,
+            audit,
+        }
+    }
+}
+
 /// Render a run's diff, evaluation and rollback plan.
 pub fn render(diff: &RunDiff, evaluation: &policy::Evaluation, plan: &rollback::RollbackPlan) -> JudgementSections {
     JudgementSections {

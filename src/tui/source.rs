@@ -187,20 +187,12 @@ pub fn judged_detail(
     let facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
     let evaluation = crate::policy::evaluate(run, &facts, config);
     let plan = crate::rollback::plan(run, config, &facts);
-    let sections = super::sections::render(&crate::diff::diff_run(run, None), &evaluation, &plan);
-    RunDetail {
-        run: run.clone(),
+    super::sections::render(&crate::diff::diff_run(run, None), &evaluation, &plan).into_detail(
+        run,
         status,
-        approvals: Vec::new(),
-        verdict_summary: Some(sections.verdict_summary),
-        rollback: Some(sections.readiness),
-        diff: sections.diff,
-        diff_unified: sections.diff_unified,
-        lines: sections.lines,
-        policy: sections.policy,
-        rollback_section: sections.rollback,
-        audit: Section::default(),
-    }
+        Vec::new(),
+        Section::default(),
+    )
 }
 
 impl ReviewSource for Fixed {
