@@ -136,4 +136,37 @@ fn without_colour_views_carry_no_colour_and_the_selection_is_reversed() {
     snap("run_view_no_color", &h);
     h.press("r");
     snap("reject_dialog_no_color", &h);
+    assert_no_colour(&h);
+}
+
+#[test]
+fn without_colour_every_other_view_and_dialog_carries_its_meaning_in_text() {
+    let mut h = Harness::with_options(80, 24, options(ColorMode::None));
+    h.press("?");
+    snap("help_no_color", &h);
+    assert_no_colour(&h);
+    h.press("esc");
+    h.select("run-vnd-usmf-us-104");
+    h.press("enter");
+    snap("run_view_bank_change_no_color", &h);
+    assert_no_colour(&h);
+    for tab in ["lines", "policy", "rollback", "audit"] {
+        h.press("tab");
+        snap(&format!("run_view_{tab}_no_color"), &h);
+        assert_no_colour(&h);
+    }
+    h.press("a");
+    snap("approve_dialog_no_color", &h);
+    assert_no_colour(&h);
+    h.press("esc esc /");
+    h.type_text("company:demf");
+    snap("filter_prompt_no_color", &h);
+    assert_no_colour(&h);
+}
+
+fn assert_no_colour(h: &Harness) {
+    let terminal = h.render();
+    for cell in terminal.backend().buffer().content() {
+        assert!(matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset), "a coloured cell: {cell:?}");
+    }
 }

@@ -94,13 +94,60 @@ fn policy_section(evaluation: &policy::Evaluation) -> Section {
             Level::Soft => Tone::PolicySoft,
             Level::Hard => Tone::PolicyHard,
         };
-        lines.push(vec![
-            (tone, format!("{} {:<8} ", v.level.symbol(), v.level.as_str())),
-            (Tone::Muted, format!("{} v{}  ", v.rule, v.version)),
-            (Tone::Text, v.message.clone()),
-        ]);
+        let lead = format!("{} {:<8} ", v.level.symbol(), v.level.as_str());
+        let rule = format!("{} v{}  ", v.rule, v.version);
+        // The reason is what the approver judges by: wrap it at 80 columns instead of letting a pane cut it.
+        let first = POLICY_WIDTH.saturating_sub(lead.chars().count() + rule.chars().count()).max(20);
+        let mut chunks = wrap_words(&v.message, first, POLICY_WIDTH - POLICY_INDENT.len()).into_iter();
+        lines.push(vec![(tone, lead), (Tone::Muted, rule), (Tone::Text, chunks.next().unwrap_or_default())]);
+        lines.extend(chunks.map(|c| vec![(Tone::Text, format!("{POLICY_INDENT}{c}"))]));
     }
     Section { lines }
+}
+
+const POLICY_WIDTH: usize = 78;
+const POLICY_INDENT: &str = "           ";
+
+/// Split `text` at spaces into lines of at most `first` characters, then `rest` (a word longer than the
+/// line is cut, never dropped).
+fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let width = if out.is_empty() { first } else { rest };
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > if out.is_empty() { first } else { rest } {
+            let cut = if out.is_empty() { first } else { rest };
+            let head: String = line.chars().take(cut).collect();
+            line = line.chars().skip(cut).collect();
+            out.push(head);
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn reasons_wrap_at_word_boundaries_and_keep_every_character() {
+        let text = "high-risk field BankAccountId changes from 'BOA-CHK-9921' to 'WF-CHK-4410': a second approver";
+        let lines = wrap_words(text, 30, 40);
+        assert!(lines[0].chars().count() <= 30 && lines.iter().skip(1).all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap_words(&"x".repeat(50), 20, 20), vec!["x".repeat(20), "x".repeat(20), "x".repeat(10)]);
+    }
 }
 
 /// Side-by-side field rows: `marker field │ before │ proposed [│ live]`; unchanged rows fold into a count.
