@@ -136,20 +136,6 @@ fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::wrap_words;
-
-    #[test]
-    fn reasons_wrap_at_word_boundaries_and_keep_every_character() {
-        let text = "high-risk field BankAccountId changes from 'BOA-CHK-9921' to 'WF-CHK-4410': a second approver";
-        let lines = wrap_words(text, 30, 40);
-        assert!(lines[0].chars().count() <= 30 && lines.iter().skip(1).all(|l| l.chars().count() <= 40), "{lines:?}");
-        assert_eq!(lines.join(" "), text);
-        assert_eq!(wrap_words(&"x".repeat(50), 20, 20), vec!["x".repeat(20), "x".repeat(20), "x".repeat(10)]);
-    }
-}
-
 /// Side-by-side field rows: `marker field │ before │ proposed [│ live]`; unchanged rows fold into a count.
 fn header_section(diff: &RunDiff) -> Section {
     let mut lines = Vec::new();
@@ -315,4 +301,18 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         return vec![String::new()];
     }
     chars.chunks(width).map(|c| c.iter().collect()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn reasons_wrap_at_word_boundaries_and_keep_every_character() {
+        let text = "high-risk field BankAccountId changes from 'BOA-CHK-9921' to 'WF-CHK-4410': a second approver";
+        let lines = wrap_words(text, 30, 40);
+        assert!(lines[0].chars().count() <= 30 && lines.iter().skip(1).all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap_words(&"x".repeat(50), 20, 20), vec!["x".repeat(20), "x".repeat(20), "x".repeat(10)]);
+    }
 }
