@@ -138,8 +138,9 @@ fn demo_approves_an_invoice_shows_it_executed_and_restores_the_terminal() {
     let mut s = Session::start(&["demo"], 40, 120);
     open_run(&mut s, "APINV-000123", "run-inv-usmf-apinv-000123");
     approve(&mut s, "run-inv-usmf-apinv-000123", "matched to receipt");
-    let screen = s.wait_for(&["run-inv-usmf-apinv-000123: executed"]);
-    assert!(screen.contains("executed"), "{screen}");
+    // The outcome in place: the flash, the status in the header, and the approval counted.
+    let screen = s.wait_for(&["run-inv-usmf-apinv-000123: executed", "approvals 1 of 1"]);
+    assert!(screen.lines().nth(1).is_some_and(|l| l.contains("executed")), "{screen}");
     {
         let parser = s.parser.lock().unwrap();
         assert!(parser.screen().alternate_screen(), "the TUI runs on the alternate screen");

@@ -166,14 +166,17 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
 pub fn on_decided(state: &mut State, id: RunId, result: Result<DecisionOutcome, String>, fx: &mut Vec<Effect>) {
     match result {
         Ok(outcome) => {
+            let approvals = outcome.detail.as_ref().map(|d| d.approvals.len() as u32);
             if let Some(s) = state.queue.all.iter_mut().find(|s| s.id == outcome.run_id) {
                 s.status = outcome.status;
+                s.approvals = approvals.unwrap_or(s.approvals);
             }
             refresh_view(state);
             if let Screen::Run(view) = &mut state.screen
                 && view.id == outcome.run_id
             {
                 view.summary.status = outcome.status;
+                view.summary.approvals = approvals.unwrap_or(view.summary.approvals);
                 match outcome.detail {
                     Some(detail) => view.detail = Some(detail),
                     None => {
