@@ -121,14 +121,9 @@ impl PipelineSource {
 impl ReviewSource for PipelineSource {
     fn summaries(&self) -> Result<Vec<crate::model::RunSummary>, String> {
         let store = self.store()?;
+        // Runs past their expiry become `expired` (a recorded transition), so the queue never offers them.
+        review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
         let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
-        let now = chrono::Utc::now();
-        for summary in summaries.iter_mut() {
-            // Shown as expired once past its expiry: no decision can be taken (the pipeline refuses it).
-            if matches!(summary.status, RunStatus::Pending | RunStatus::Approved) && summary.expires_at <= now {
-                summary.status = RunStatus::Expired;
-            }
-        }
         // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
         // The queue is judged offline (F&O may be slow or down; the queue must not wait for it): journals'
         // main accounts are read live when a journal is opened, and again by the decision itself.

@@ -12,6 +12,7 @@ pub mod drift;
 pub mod eligibility;
 pub mod evidence;
 pub mod execute;
+pub mod expire;
 pub mod facts;
 pub mod outcome;
 mod pipeline;
