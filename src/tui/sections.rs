@@ -175,7 +175,8 @@ fn unified_section(diff: &RunDiff) -> Section {
     for row in diff.header.rows.iter().filter(|r| unfold || !r.folds()) {
         let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
         if row.kind == ChangeKind::Unchanged && !row.drift {
-            lines.push(vec![(Tone::Text, format!("  {}: {}", row.field, cell(&row.before)))]);
+            let (tone, marker) = if row.hostile { (Tone::PolicySoft, "* ") } else { (Tone::Text, "  ") };
+            lines.push(vec![(tone, marker.to_string()), (Tone::Text, format!("{}: {}", row.field, cell(&row.before)))]);
             continue;
         }
         let marker = if row.drift { '!' } else { row.kind.marker() };
@@ -221,12 +222,24 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
                 "  ".to_string()
             } else if row.drift {
                 "! ".to_string()
+            } else if row.hostile && row.kind == ChangeKind::Unchanged {
+                // Invisible or control characters, shown escaped: marked so the eye stops on the row.
+                "* ".to_string()
             } else {
                 format!("{} ", row.kind.marker())
             };
             let field = if i == 0 { row.field.clone() } else { String::new() };
             let mut line = vec![
-                (if row.drift { Tone::PolicyHard } else { tone }, marker),
+                (
+                    if row.drift {
+                        Tone::PolicyHard
+                    } else if row.hostile {
+                        Tone::PolicySoft
+                    } else {
+                        tone
+                    },
+                    marker,
+                ),
                 (Tone::Text, format!("{field:<fw$.fw$} │ ")),
                 (
                     if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffRemoved },
