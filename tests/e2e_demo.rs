@@ -2,6 +2,7 @@
 //! screen out. The demo runs its own simulator on 127.0.0.1 and stops it when it exits.
 
 use std::io::{Read, Write};
+use std::num::NonZero;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,12 @@ impl Session {
         });
         let writer = pty.master.take_writer().unwrap();
         Session { parser, writer, child, _master: pty.master, reader: Some(reader), _home: home }
+    }
+
+    /// Resize the terminal, as a person dragging the window (or tmux) would: the program gets SIGWINCH.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self._master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+        self.parser.lock().unwrap().screen_mut().set_size(NonZero::new(rows).unwrap(), NonZero::new(cols).unwrap());
     }
 
     fn screen(&self) -> String {
@@ -171,4 +178,18 @@ fn drift_scenario_turns_the_approval_into_a_stale_three_way_view_and_writes_noth
     s.wait_for(&["- 2026-12-18T12:00:00Z", "+ 2026-12-18T12:00:00Z", "! live: 2026-12-31T12:00:00Z"]);
     s.keys("q");
     assert!(s.wait_exit().success());
+}
+
+#[test]
+fn a_terminal_too_small_says_so_and_a_resize_brings_the_queue_back() {
+    let mut s = Session::start(&["demo"], 20, 70);
+    s.wait_for(&["terminal too small (need 80×24, have 70×20)"]);
+    s.resize(30, 100);
+    s.wait_for(&["APINV-000123", "22/22 shown"]);
+    s.resize(26, 90);
+    s.keys("j");
+    s.wait_for(&["APINV-000123", "22/22 shown"]);
+    s.keys("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "signoff demo exited with {status:?} after resizes:\n{}", s.screen());
 }

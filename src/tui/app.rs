@@ -105,8 +105,10 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
             return Ok(());
         }
         if resized {
+            // `autoresize` clears the screen and resets the back buffer, so the next frame is drawn whole.
+            // Not `Terminal::clear`: it queries the cursor position (ESC [6n), and the reply would race
+            // the event stream for stdin and fail the whole TUI after a timeout.
             term.autoresize().map_err(TuiError::Terminal)?;
-            term.clear().map_err(TuiError::Terminal)?;
         }
         if state.dirty {
             draw_frame(&mut term, &state, &theme).map_err(TuiError::Terminal)?;
