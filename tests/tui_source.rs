@@ -48,6 +48,9 @@ fn the_queue_carries_policy_and_rollback_for_every_open_run_and_expired_runs_sho
     assert_eq!(expired.status, RunStatus::Expired);
     let bank_change = summaries.iter().find(|s| s.id.as_str() == "run-vnd-usmf-us-104").unwrap();
     assert!(bank_change.policy.as_deref().is_some_and(|p| p.contains("soft")), "{bank_change:?}");
+    // Journals' main accounts are read live for the queue too, so a clean journal is not shown as blocked.
+    let journal = summaries.iter().find(|s| s.id.as_str() == "run-jnl-usmf-00461").unwrap();
+    assert!(journal.policy.as_deref().is_some_and(|p| !p.contains("hard")), "{journal:?}");
     drop(w.runtime);
 }
 

@@ -49,6 +49,35 @@ impl PipelineSource {
         judge(store, &stored, &self.config, self.reviewer.approver(), live, accounts).map_err(|e| e.to_string())
     }
 
+    /// The main accounts of every open journal, read live in a few queries so the queue's policy column
+    /// agrees with the run view and the decision. The queue waits at most 3 s for F&O (the first frame is
+    /// already on screen); past that, or on an error, the account rule stays fail-closed and says it is
+    /// judged at decision time.
+    fn live_accounts_of_open_journals(&self, store: &Store) -> Option<std::collections::BTreeSet<String>> {
+        let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
+        let journals: Vec<_> = store
+            .runs_to_judge(&open, Some(crate::model::Action::PostJournal))
+            .ok()?
+            .into_iter()
+            .map(|r| r.run)
+            .collect();
+        if journals.is_empty() {
+            return None;
+        }
+        let read = review::facts::read_accounts_of(self.reviewer.client(), &journals);
+        match self.runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(3), read).await }) {
+            Ok(Ok(accounts)) => Some(accounts),
+            Ok(Err(e)) => {
+                tracing::warn!("main accounts could not be read live for the queue: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("main accounts could not be read live for the queue: timed out after 3 s");
+                None
+            }
+        }
+    }
+
     /// A journal's main accounts, read live (one query) so the run view judges them as the decision will;
     /// when F&O cannot be read the rule stays fail-closed and says it is judged at decision time.
     fn live_accounts(&self, run: &crate::model::GovernedRun) -> Option<std::collections::BTreeSet<String>> {
@@ -125,9 +154,9 @@ impl ReviewSource for PipelineSource {
         review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
         let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
         // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
-        // The queue is judged offline (F&O may be slow or down; the queue must not wait for it): journals'
-        // main accounts are read live when a journal is opened, and again by the decision itself.
-        let mut judged = assess_open_runs(&store, &self.config, self.reviewer.approver()).map_err(|e| e.to_string())?;
+        let accounts = self.live_accounts_of_open_journals(&store);
+        let mut judged = assess_open_runs(&store, &self.config, self.reviewer.approver(), accounts.as_ref())
+            .map_err(|e| e.to_string())?;
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
             let Some(Assessment { evaluation, rollback: plan }) = judged.remove(&summary.id) else { continue };
             summary.policy = Some(queue_policy(&evaluation));

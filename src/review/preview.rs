@@ -67,6 +67,7 @@ pub fn assess_open_runs(
     store: &Store,
     config: &Config,
     approver: &str,
+    accounts: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<HashMap<RunId, Assessment>, StoreError> {
     let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
     let runs = store.runs_to_judge(&open, None)?;
@@ -78,7 +79,9 @@ pub fn assess_open_runs(
             invoices.entry(other.company.clone()).or_default().push(other);
         }
     }
-    let known = facts::load(store)?;
+    let mut known = facts::load(store)?;
+    // Main accounts come from a live read (`facts::read_accounts_of`) when the caller could make one.
+    known.accounts = known.accounts.or_else(|| accounts.cloned());
     Ok(runs
         .into_iter()
         .map(|r| {
