@@ -110,3 +110,26 @@ fn opening_a_journal_checks_its_main_accounts_live_as_the_decision_will() {
         "the accounts were read from F&O"
     );
 }
+
+#[test]
+fn a_dry_run_shows_the_exact_requests_in_both_diff_layouts_and_writes_nothing() {
+    let w = world();
+    let before = writes(&w.env);
+    let request = DecisionRequest {
+        run_id: RunId::from("run-vnd-usmf-us-104"),
+        kind: DecisionKind::DryRun,
+        reason: None,
+        reviewed_digest: None,
+    };
+    let outcome = w.source.decide(request, Arc::new(|_| {}), Arc::new(AtomicBool::new(false))).unwrap();
+    assert_eq!(writes(&w.env), before, "a dry run sends no write");
+    let detail = outcome.detail.expect("the dry run's detail");
+    for section in [&detail.diff, &detail.diff_unified] {
+        let text: Vec<String> = section.lines.iter().map(|l| l.iter().map(|(_, t)| t.as_str()).collect()).collect();
+        assert!(text[0].starts_with("Dry run: nothing was written"), "{text:#?}");
+        assert!(text.iter().any(|l| l.starts_with("PATCH ") && l.contains("/data/VendorsV2(")), "{text:#?}");
+        assert!(text.iter().any(|l| l.contains("If-Match: W/")), "{text:#?}");
+        assert!(text.iter().any(|l| l.contains("Authorization: Bearer ***")), "the token is masked: {text:#?}");
+        assert!(text.iter().any(|l| l.contains(r#"{"BankAccountId":"WF-CHK-4410"}"#)), "{text:#?}");
+    }
+}

@@ -220,21 +220,25 @@ impl ReviewSource for PipelineSource {
         };
         let mut detail = self.detail_of(&stored, live.as_ref())?;
         if let Outcome::DryRun { requests, .. } = &outcome {
-            detail.rollback_section.lines.insert(0, vec![(Tone::Title, "Dry run: the exact requests".into())]);
-            let mut lines: Vec<Vec<(Tone, String)>> = Vec::new();
+            // The exact requests lead the Diff tab, in both layouts, until the run is reopened.
+            let mut shown =
+                vec![vec![(Tone::Title, "Dry run: nothing was written. Requests that would be sent:".into())]];
             for r in requests {
-                let text = serde_json::to_string_pretty(r).unwrap_or_default();
-                lines.extend(text.lines().map(|l| vec![(Tone::Text, visible(l).into_owned())]));
+                // Wrapped, never cut: the URL and body are what the approver checks.
+                for line in request_lines(r) {
+                    let chars: Vec<char> = visible(&line).chars().collect();
+                    if chars.is_empty() {
+                        shown.push(vec![(Tone::Text, String::new())]);
+                    }
+                    for (i, chunk) in chars.chunks(72).enumerate() {
+                        let lead = if i == 0 { "" } else { "    " };
+                        shown.push(vec![(Tone::Text, format!("{lead}{}", chunk.iter().collect::<String>()))]);
+                    }
+                }
             }
-            detail.diff.lines.splice(
-                0..0,
-                std::iter::once(vec![(
-                    Tone::Title,
-                    "Dry run: nothing was written. Requests that would be sent:".into(),
-                )])
-                .chain(lines)
-                .chain(std::iter::once(vec![(Tone::Muted, String::new())])),
-            );
+            shown.push(vec![(Tone::Muted, String::new())]);
+            detail.diff.lines.splice(0..0, shown.clone());
+            detail.diff_unified.lines.splice(0..0, shown);
         }
         Ok(DecisionOutcome {
             run_id: request.run_id,
@@ -255,6 +259,26 @@ fn queue_policy(evaluation: &policy::Evaluation) -> String {
         }
     }
     format!("{} clear", Level::Pass.symbol())
+}
+
+/// A recorded request as HTTP: `METHOD url`, one `Name: value` line per header (secrets already masked by
+/// the connector), then the body. Anything not shaped like that is shown as its JSON.
+fn request_lines(request: &serde_json::Value) -> Vec<String> {
+    let text = |k: &str| request.get(k).and_then(serde_json::Value::as_str);
+    let (Some(method), Some(url)) = (text("method"), text("url")) else {
+        return serde_json::to_string_pretty(request).unwrap_or_default().lines().map(str::to_string).collect();
+    };
+    let mut lines = vec![format!("{method} {url}")];
+    for pair in request.get("headers").and_then(serde_json::Value::as_array).into_iter().flatten() {
+        if let Some([name, value]) = pair.as_array().map(Vec::as_slice) {
+            lines.push(format!("  {}: {}", name.as_str().unwrap_or_default(), value.as_str().unwrap_or_default()));
+        }
+    }
+    if let Some(body) = text("body").filter(|b| !b.is_empty()) {
+        lines.push(format!("  {body}"));
+    }
+    lines.push(String::new());
+    lines
 }
 
 /// The pipeline's steps, in words an approver follows.
