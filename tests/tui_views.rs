@@ -40,6 +40,34 @@ fn run_view_shows_header_and_diff_at_every_size() {
 }
 
 #[test]
+fn a_stale_run_shows_the_reviewed_proposed_and_live_values_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-inv-usmf-apinv-000131");
+        h.press("enter");
+        snap("run_view_stale", &h);
+        let screen = format!("{:?}", h.render().backend());
+        assert!(screen.contains("STALE"), "{screen}");
+    }
+    let mut h = Harness::with_options(80, 24, options(ColorMode::None));
+    h.select("run-inv-usmf-apinv-000131");
+    h.press("enter");
+    snap("run_view_stale_no_color", &h);
+}
+
+#[test]
+fn quitting_with_typed_input_asks_first_at_every_size() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-jnl-usmf-00461");
+        h.press("r shift-tab");
+        h.type_text("quarterly accrual");
+        h.press("ctrl-c");
+        snap("quit_dialog", &h);
+    }
+}
+
+#[test]
 fn a_changed_field_shows_side_by_side_when_wide_and_stacked_when_narrow() {
     for (w, ht) in SIZES {
         let mut h = Harness::new(w, ht);

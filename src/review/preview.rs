@@ -49,7 +49,8 @@ pub fn judge(
     // Main accounts come from a live read (`facts::read_accounts`) when the caller could make one.
     known.accounts = known.accounts.or(accounts);
     let others = facts::other_invoices(store, run)?;
-    let Assessment { evaluation, rollback } = assess(run, &stored.approvals, config, approver, &known, &others);
+    // A stale run is judged on the live record it drifted to, as a re-validation would judge it.
+    let Assessment { evaluation, rollback } = assess(run, &stored.approvals, config, approver, &known, &others, live);
     Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })
 }
 
@@ -94,7 +95,7 @@ pub fn assess_open_runs(
                 }
                 _ => &[],
             };
-            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others);
+            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None);
             (r.run.id, assessment)
         })
         .collect())
@@ -109,6 +110,7 @@ fn assess(
     approver: &str,
     known: &KnownFacts,
     others: &[OtherInvoice],
+    live: Option<&Snapshot>,
 ) -> Assessment {
     let mut f = Facts::new(Utc::now(), ActorId(approver.to_string()));
     f.approver_groups = config.approver.groups.clone();
@@ -118,6 +120,7 @@ fn assess(
     // Never set offline: the pipeline reads main accounts live (`facts::read_accounts`).
     f.known_accounts = known.accounts.as_ref();
     f.other_runs = others;
+    f.live = live;
 
     let mut evaluation = policy::evaluate(run, &f, config);
     if f.known_accounts.is_none() {

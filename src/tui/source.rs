@@ -151,6 +151,8 @@ pub struct Fixed {
     now: DateTime<Utc>,
     /// The config runs are judged under: the shipped template (managed objects, operations, policy).
     config: crate::config::Config,
+    /// Live records for stale runs, so their three-way view can be shown.
+    live: BTreeMap<RunId, crate::model::Snapshot>,
     decisions: Mutex<Vec<DecisionRequest>>,
 }
 
@@ -160,12 +162,24 @@ impl Fixed {
         let runs = runs.into_iter().map(|(r, s)| (r.id.clone(), (r, s))).collect();
         // The template always parses (a test in config pins it); an empty config would only fail closed.
         let config = toml::from_str(crate::config::template()).unwrap_or_default();
-        Fixed { runs: Mutex::new(runs), now: Utc::now(), config, decisions: Mutex::new(Vec::new()) }
+        Fixed {
+            runs: Mutex::new(runs),
+            now: Utc::now(),
+            config,
+            live: BTreeMap::new(),
+            decisions: Mutex::new(Vec::new()),
+        }
     }
 
     /// Judge the runs at `now` instead of the wall clock.
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
         self.now = now;
+        self
+    }
+
+    /// Show run `id` against this live record: its diff becomes the three-way view of a stale run.
+    pub fn with_live(mut self, id: RunId, live: crate::model::Snapshot) -> Self {
+        self.live.insert(id, live);
         self
     }
 
@@ -183,11 +197,13 @@ pub fn judged_detail(
     config: &crate::config::Config,
     now: DateTime<Utc>,
     approver: &str,
+    live: Option<&crate::model::Snapshot>,
 ) -> RunDetail {
-    let facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
+    let mut facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
+    facts.live = live;
     let evaluation = crate::policy::evaluate(run, &facts, config);
     let plan = crate::rollback::plan(run, config, &facts);
-    super::sections::render(&crate::diff::diff_run(run, None), &evaluation, &plan).into_detail(
+    super::sections::render(&crate::diff::diff_run(run, live), &evaluation, &plan).into_detail(
         run,
         status,
         Vec::new(),
@@ -204,7 +220,8 @@ impl ReviewSource for Fixed {
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
-        Ok(judged_detail(run, summary.status, &self.config, self.now, "nina.patel@contoso.com"))
+        let live = self.live.get(id);
+        Ok(judged_detail(run, summary.status, &self.config, self.now, "nina.patel@contoso.com", live))
     }
 
     fn decide(

@@ -71,7 +71,14 @@ pub fn fixture_pairs() -> Vec<(GovernedRun, RunSummary)> {
 }
 
 pub fn source() -> Fixed {
-    Fixed::new(fixture_pairs()).at(now())
+    // APINV-000131 is stale: someone put the invoice on hold and moved its due date in F&O after review.
+    let runs = fixture_runs();
+    let stale = runs.iter().find(|r| r.id.as_str() == "run-inv-usmf-apinv-000131").expect("fixture 000131");
+    let mut live = stale.before.clone();
+    live.fields.insert("IsOnHold".into(), "Yes".into());
+    live.fields.insert("DueDate".into(), "2027-01-15T12:00:00Z".into());
+    live.etag = signoff::model::ETag("W/\"JzIsNTYzNzE0NDU4OCc=\"".into());
+    Fixed::new(fixture_pairs()).at(now()).with_live(stale.id.clone(), live)
 }
 
 pub fn options(color: ColorMode) -> TuiOptions {
