@@ -84,7 +84,7 @@ fn catalog() -> Catalog {
 /// Compare the batch with `judge` run by run; returns how many runs were compared.
 fn assert_batch_matches_per_run(store: &Store) -> usize {
     let config = config();
-    let batch = assess_open_runs(store, &config, APPROVER, None).unwrap();
+    let batch = assess_open_runs(store, &config, APPROVER, |_| None).unwrap();
     let open: BTreeSet<RunId> = store
         .summaries(&Default::default())
         .unwrap()
@@ -117,7 +117,7 @@ fn the_queue_batch_gives_every_open_run_the_verdicts_and_rollback_plan_of_judgin
 fn the_queue_batch_flags_duplicates_of_live_runs_and_ignores_rejected_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_of_fixtures(dir.path());
-    let batch = assess_open_runs(&store, &config(), APPROVER, None).unwrap();
+    let batch = assess_open_runs(&store, &config(), APPROVER, |_| None).unwrap();
     let duplicate = |id: &str| {
         batch[&RunId(id.into())]
             .evaluation

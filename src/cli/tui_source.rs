@@ -2,12 +2,14 @@
 //! between the two: the TUI itself never touches SQLite or F&O, and every decision it takes goes through
 //! `review::Reviewer::decide`, exactly like `signoff approve`.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use crate::config::Config;
-use crate::model::{RunId, RunStatus, Snapshot};
+use crate::model::{Action, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
 use crate::review::preview::{Assessment, Judgement, assess_open_runs, judge};
 use crate::review::{self, Cancel, DriftScope, Outcome, ProgressSink, Reviewer, Step};
@@ -45,60 +47,35 @@ impl PipelineSource {
         if stored.status.is_final() {
             stored.approvals.retain(|a| a.approver != self.reviewer.approver());
         }
-        let accounts = self.live_accounts(&stored.run);
+        // One query, like the decision's own re-read; the run view is opened by a person who can wait 5 s.
+        let accounts = self.live_accounts(&[&stored.run], Duration::from_secs(5));
         judge(store, &stored, &self.config, self.reviewer.approver(), live, accounts).map_err(|e| e.to_string())
     }
 
-    /// The main accounts of every open journal, read live in a few queries so the queue's policy column
-    /// agrees with the run view and the decision. The queue waits at most 3 s for F&O (the first frame is
-    /// already on screen); past that, or on an error, the account rule stays fail-closed and says it is
-    /// judged at decision time.
-    fn live_accounts_of_open_journals(&self, store: &Store) -> Option<std::collections::BTreeSet<String>> {
-        let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
-        let journals: Vec<_> = store
-            .runs_to_judge(&open, Some(crate::model::Action::PostJournal))
-            .ok()?
-            .into_iter()
-            .map(|r| r.run)
-            .collect();
-        if journals.is_empty() {
+    /// Which main accounts of these journals exist, read live from F&O, waiting at most `wait`. On an
+    /// error or a timeout the answer is unknown (`None`): the account rule stays fail-closed and says it is
+    /// judged at decision time. Runs that are not journals need no read.
+    fn live_accounts(&self, runs: &[&GovernedRun], wait: Duration) -> Option<BTreeSet<String>> {
+        if !runs.iter().any(|r| r.action == Action::PostJournal) {
             return None;
         }
-        let read = review::facts::read_accounts_of(self.reviewer.client(), &journals);
-        match self.runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(3), read).await }) {
+        let read = review::facts::read_accounts_of(self.reviewer.client(), runs);
+        match self.runtime.block_on(async { tokio::time::timeout(wait, read).await }) {
             Ok(Ok(accounts)) => Some(accounts),
             Ok(Err(e)) => {
-                tracing::warn!("main accounts could not be read live for the queue: {e}");
+                tracing::warn!("main accounts could not be read live: {e}");
                 None
             }
             Err(_) => {
-                tracing::warn!("main accounts could not be read live for the queue: timed out after 3 s");
+                tracing::warn!("main accounts could not be read live: no answer within {wait:?}");
                 None
             }
         }
     }
 
-    /// A journal's main accounts, read live (one query) so the run view judges them as the decision will;
-    /// when F&O cannot be read the rule stays fail-closed and says it is judged at decision time.
-    fn live_accounts(&self, run: &crate::model::GovernedRun) -> Option<std::collections::BTreeSet<String>> {
-        let read = review::facts::read_accounts(self.reviewer.client(), run);
-        match self.runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), read).await }) {
-            Ok(Ok(accounts)) => accounts,
-            Ok(Err(e)) => {
-                tracing::warn!(run = %run.id, "main accounts could not be read live: {e}");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(run = %run.id, "main accounts could not be read live: timed out");
-                None
-            }
-        }
-    }
-
-    fn detail_of(&self, stored: &StoredRun, live: Option<&Snapshot>) -> Result<RunDetail, String> {
-        let store = self.store()?;
+    fn detail_of(&self, store: &Store, stored: &StoredRun, live: Option<&Snapshot>) -> Result<RunDetail, String> {
         let run = &stored.run;
-        let Judgement { diff, evaluation, rollback: plan } = self.judge(&store, stored, live)?;
+        let Judgement { diff, evaluation, rollback: plan } = self.judge(store, stored, live)?;
         let audit = store.audit_events(&run.id).map_err(|e| e.to_string())?;
         let approvals = stored
             .approvals
@@ -154,9 +131,11 @@ impl ReviewSource for PipelineSource {
         review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
         let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
         // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
-        let accounts = self.live_accounts_of_open_journals(&store);
-        let mut judged = assess_open_runs(&store, &self.config, self.reviewer.approver(), accounts.as_ref())
-            .map_err(|e| e.to_string())?;
+        // Open journals' main accounts are read live in a few queries, so the policy column agrees with the
+        // run view; the queue waits at most 3 s for F&O (the first frame is already on screen).
+        let accounts = |runs: &[&GovernedRun]| self.live_accounts(runs, Duration::from_secs(3));
+        let mut judged =
+            assess_open_runs(&store, &self.config, self.reviewer.approver(), accounts).map_err(|e| e.to_string())?;
         for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
             let Some(Assessment { evaluation, rollback: plan }) = judged.remove(&summary.id) else { continue };
             summary.policy = Some(queue_policy(&evaluation));
@@ -166,8 +145,9 @@ impl ReviewSource for PipelineSource {
     }
 
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
+        let store = self.store()?;
         let stored =
-            self.store()?.get(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("run {id} is not in the store"))?;
+            store.get(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("run {id} is not in the store"))?;
         // A stale run shows its three-way view (reviewed · live · proposed) from when it went stale.
         let live = stored
             .history
@@ -177,7 +157,7 @@ impl ReviewSource for PipelineSource {
             .and_then(|h| serde_json::from_value::<review::DriftReport>(h.detail.get("drift")?.clone()).ok())
             .filter(|_| stored.status == RunStatus::Stale)
             .map(|drift| Self::live_from_drift(&stored, &drift));
-        self.detail_of(&stored, live.as_ref())
+        self.detail_of(&store, &stored, live.as_ref())
     }
 
     fn decide(
@@ -191,8 +171,9 @@ impl ReviewSource for PipelineSource {
             DecisionKind::Reject => (review::DecisionKind::Reject, false),
             DecisionKind::DryRun => (review::DecisionKind::Approve, true),
         };
+        let store = self.store()?;
         if let Some(digest) = &request.reviewed_digest {
-            let stored = self.store()?.get(&request.run_id).map_err(|e| e.to_string())?;
+            let stored = store.get(&request.run_id).map_err(|e| e.to_string())?;
             if stored.is_some_and(|s| s.run.payload_digest() != *digest) {
                 return Err(format!("run {} changed since you opened it; reopen it and review again", request.run_id));
             }
@@ -213,12 +194,12 @@ impl ReviewSource for PipelineSource {
             .runtime
             .block_on(self.reviewer.decide(&decision, &progress_sink(progress), &Cancel::from_flag(cancel)))
             .map_err(|e| e.to_string())?;
-        let stored = self.store()?.get(&request.run_id).map_err(|e| e.to_string())?.ok_or("the run vanished")?;
+        let stored = store.get(&request.run_id).map_err(|e| e.to_string())?.ok_or("the run vanished")?;
         let live = match &outcome {
             Outcome::Stale { drift, .. } => Some(Self::live_from_drift(&stored, drift)),
             _ => None,
         };
-        let mut detail = self.detail_of(&stored, live.as_ref())?;
+        let mut detail = self.detail_of(&store, &stored, live.as_ref())?;
         if let Outcome::DryRun { requests, .. } = &outcome {
             // The exact requests lead the Diff tab, in both layouts, until the run is reopened.
             let mut shown =
@@ -226,13 +207,9 @@ impl ReviewSource for PipelineSource {
             for r in requests {
                 // Wrapped, never cut: the URL and body are what the approver checks.
                 for line in request_lines(r) {
-                    let chars: Vec<char> = visible(&line).chars().collect();
-                    if chars.is_empty() {
-                        shown.push(vec![(Tone::Text, String::new())]);
-                    }
-                    for (i, chunk) in chars.chunks(72).enumerate() {
+                    for (i, chunk) in sections::wrap(&visible(&line), 72).into_iter().enumerate() {
                         let lead = if i == 0 { "" } else { "    " };
-                        shown.push(vec![(Tone::Text, format!("{lead}{}", chunk.iter().collect::<String>()))]);
+                        shown.push(vec![(Tone::Text, format!("{lead}{chunk}"))]);
                     }
                 }
             }

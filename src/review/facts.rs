@@ -41,12 +41,12 @@ pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Opti
     if run.action != Action::PostJournal {
         return Ok(None);
     }
-    read_accounts_of(client, std::slice::from_ref(run)).await.map(Some)
+    read_accounts_of(client, &[run]).await.map(Some)
 }
 
 /// Which main accounts of these journals exist, read live: a few queries for all of them (the queue
 /// judges every open journal), at most 40 accounts per `$filter` to keep URLs short.
-pub async fn read_accounts_of(client: &FnoClient, runs: &[GovernedRun]) -> Result<BTreeSet<String>, FnoError> {
+pub async fn read_accounts_of(client: &FnoClient, runs: &[&GovernedRun]) -> Result<BTreeSet<String>, FnoError> {
     let mut wanted = BTreeSet::new();
     for run in runs.iter().filter(|r| r.action == Action::PostJournal) {
         let lines = run.before.lines.iter().map(|l| &l.fields).chain(run.proposed.lines.iter().map(|l| &l.fields));

@@ -63,12 +63,13 @@ pub struct Assessment {
 
 /// [`judge`] for every run that still needs a decision (every status but the final ones), as the queue
 /// shows them: the store is read in a few queries and the facts are gathered once, not once per run.
-/// Gives each run the same verdicts and rollback plan [`judge`] gives it alone.
+/// Gives each run the same verdicts and rollback plan [`judge`] gives it alone. `accounts` is asked, once,
+/// which main accounts of the open runs exist (a live read the caller may make; `None` = unknown).
 pub fn assess_open_runs(
     store: &Store,
     config: &Config,
     approver: &str,
-    accounts: Option<&std::collections::BTreeSet<String>>,
+    accounts: impl FnOnce(&[&GovernedRun]) -> Option<std::collections::BTreeSet<String>>,
 ) -> Result<HashMap<RunId, Assessment>, StoreError> {
     let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
     let runs = store.runs_to_judge(&open, None)?;
@@ -81,8 +82,10 @@ pub fn assess_open_runs(
         }
     }
     let mut known = facts::load(store)?;
-    // Main accounts come from a live read (`facts::read_accounts_of`) when the caller could make one.
-    known.accounts = known.accounts.or_else(|| accounts.cloned());
+    if known.accounts.is_none() {
+        let open_runs: Vec<&GovernedRun> = runs.iter().map(|r| &r.run).collect();
+        known.accounts = accounts(&open_runs);
+    }
     Ok(runs
         .into_iter()
         .map(|r| {

@@ -308,7 +308,7 @@ fn widths(three_way: bool) -> (usize, usize) {
 }
 
 /// Wrap text into chunks of at most `width` characters (values are already visible-escaped).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     if chars.is_empty() {
         return vec![String::new()];
