@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use signoff::config::secret::Secret;
-use signoff::config::{Cloud, TokenEndpoint};
-use signoff::fno::{AuthSettings, Credential, FnoClient, FnoSettings, Query, RetryPolicy};
+use signoff::fno::{FnoClient, Query};
 use signoff::sim::{SimOptions, Simulator};
 
 fn paging(c: &mut Criterion) {
@@ -23,22 +21,8 @@ fn paging(c: &mut Criterion) {
             })
             .collect();
         sim.insert_records("LedgerJournalLines", lines).unwrap();
-        let o = sim.options();
-        let settings = FnoSettings {
-            base_url: sim.base_url(),
-            timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
-            auth: AuthSettings {
-                tenant: o.tenant.clone(),
-                client_id: o.client_id.clone(),
-                cloud: Cloud::Global,
-                authority_host: Some(sim.base_url()),
-                endpoint: TokenEndpoint::V2,
-                credential: Credential::ClientSecret(Secret::new(o.client_secret.clone())),
-                resource: sim.base_url(),
-            },
-            dry_run: false,
-        };
+        let mut settings = sim.client_settings();
+        settings.timeout = Duration::from_secs(30);
         let client = FnoClient::new(&settings).unwrap();
         client.token_check().await.unwrap();
         (sim, client)

@@ -5,30 +5,14 @@ use std::time::Duration;
 
 use serde_json::json;
 use signoff::config::secret::Secret;
-use signoff::config::{Cloud, Config, TokenEndpoint};
+use signoff::config::{Config, TokenEndpoint};
 use signoff::fno::{
-    AuthError, AuthSettings, Credential, EntityKey, FnoClient, FnoError, FnoSettings, Query, RetryPolicy, parse_csdl,
-    verify, verify_services,
+    AuthError, Credential, EntityKey, FnoClient, FnoError, FnoSettings, Query, parse_csdl, verify, verify_services,
 };
 use signoff::sim::{Fault, SimOptions, Simulator};
 
 fn settings(sim: &Simulator) -> FnoSettings {
-    let o = sim.options();
-    FnoSettings {
-        base_url: sim.base_url(),
-        timeout: Duration::from_secs(10),
-        retry: RetryPolicy { max_retries: 3, max_total_wait: Duration::from_secs(30) },
-        auth: AuthSettings {
-            tenant: o.tenant.clone(),
-            client_id: o.client_id.clone(),
-            cloud: Cloud::Global,
-            authority_host: Some(sim.base_url()),
-            endpoint: TokenEndpoint::V2,
-            credential: Credential::ClientSecret(Secret::new(o.client_secret.clone())),
-            resource: sim.base_url(),
-        },
-        dry_run: false,
-    }
+    sim.client_settings()
 }
 
 /// The template config: its operation names are the set the simulator ships.

@@ -215,6 +215,28 @@ impl Simulator {
     }
 
     /// The options it was started with (tenant, client id and secret included).
+    /// Client settings for this simulator: F&O and Entra both at its base URL, its tenant, client and
+    /// secret, a 10 s timeout and the default retry budget (tests adjust what they exercise).
+    pub fn client_settings(&self) -> crate::fno::FnoSettings {
+        use crate::fno::{AuthSettings, Credential, FnoSettings, RetryPolicy};
+        let o = &self.options;
+        FnoSettings {
+            base_url: self.base_url(),
+            timeout: Duration::from_secs(10),
+            retry: RetryPolicy { max_retries: 3, max_total_wait: Duration::from_secs(30) },
+            auth: AuthSettings {
+                tenant: o.tenant.clone(),
+                client_id: o.client_id.clone(),
+                cloud: crate::config::Cloud::Global,
+                authority_host: Some(self.base_url()),
+                endpoint: crate::config::TokenEndpoint::V2,
+                credential: Credential::ClientSecret(crate::config::secret::Secret::new(o.client_secret.clone())),
+                resource: self.base_url(),
+            },
+            dry_run: false,
+        }
+    }
+
     pub fn options(&self) -> &SimOptions {
         &self.options
     }
