@@ -28,3 +28,20 @@ pub const RUNS: &[(&str, &str)] = &[
     ("vnd-usmf-us-104.json", include_str!("../../../fixtures/runs/vnd-usmf-us-104.json")),
     ("vnd-usmf-us-108.json", include_str!("../../../fixtures/runs/vnd-usmf-us-108.json")),
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_fixture_run_is_embedded_in_the_demo() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = super::RUNS.iter().map(|(name, _)| name.to_string()).collect();
+        assert_eq!(embedded, on_disk, "add new fixtures to src/cli/demo/runs.rs");
+    }
+}
