@@ -217,28 +217,39 @@ pub enum RunStatus {
     Pending,
     /// Quorum reached, not yet executed.
     Approved,
-    /// Requests are being sent to F&O; the outcome is not recorded yet.
+    /// Requests are being sent to F&O by a process holding the run's lease; the outcome is not recorded yet.
     Executing,
+    /// The answer to a write was lost (timeout, dropped connection, killed process): F&O may or may not
+    /// have applied it. Not final: reconciliation reads F&O and concludes only on evidence.
+    Unknown,
     Executed,
+    /// Part of the decision was written (e.g. corrections committed) and the rest refused: the record
+    /// holds what the headline names, and a rollback can restore the before-values.
+    PartlyExecuted,
     Failed,
     Rejected,
     Expired,
     /// The live record no longer matches the reviewed snapshot.
     Stale,
     RolledBack,
+    /// A rollback undid only part of what the run wrote; the status change names what is left.
+    RollbackPartial,
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 9] = [
+    pub const ALL: [RunStatus; 12] = [
         RunStatus::Pending,
         RunStatus::Approved,
         RunStatus::Executing,
+        RunStatus::Unknown,
         RunStatus::Executed,
+        RunStatus::PartlyExecuted,
         RunStatus::Failed,
         RunStatus::Rejected,
         RunStatus::Expired,
         RunStatus::Stale,
         RunStatus::RolledBack,
+        RunStatus::RollbackPartial,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -246,21 +257,32 @@ impl RunStatus {
             RunStatus::Pending => "pending",
             RunStatus::Approved => "approved",
             RunStatus::Executing => "executing",
+            RunStatus::Unknown => "unknown",
             RunStatus::Executed => "executed",
+            RunStatus::PartlyExecuted => "partly-executed",
             RunStatus::Failed => "failed",
             RunStatus::Rejected => "rejected",
             RunStatus::Expired => "expired",
             RunStatus::Stale => "stale",
             RunStatus::RolledBack => "rolled-back",
+            RunStatus::RollbackPartial => "rollback-partial",
         }
     }
 
-    /// No further decision can be taken on a run in this state.
+    /// A rollback can be offered: the run wrote something to F&O that is still in effect.
+    pub fn can_roll_back(self) -> bool {
+        matches!(self, RunStatus::Executed | RunStatus::PartlyExecuted | RunStatus::RollbackPartial)
+    }
+
+    /// The outcome of a write is not known yet: reconciliation (reading F&O) must settle it.
+    pub fn awaits_reconciliation(self) -> bool {
+        matches!(self, RunStatus::Executing | RunStatus::Unknown)
+    }
+
+    /// No approval or rejection can be taken on a run in this state (a rollback may still be: see
+    /// [`RunStatus::can_roll_back`]); an unknown outcome is not final until reconciliation settles it.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Executed | RunStatus::Failed | RunStatus::Rejected | RunStatus::Expired | RunStatus::RolledBack
-        )
+        !matches!(self, RunStatus::Pending | RunStatus::Approved | RunStatus::Executing | RunStatus::Unknown)
     }
 }
 

@@ -19,6 +19,9 @@ pub fn status_token(status: RunStatus) -> &'static str {
         RunStatus::Approved => "status.approved",
         RunStatus::Executing => "status.executing",
         RunStatus::Executed => "status.executed",
+        RunStatus::Unknown => "status.unknown",
+        RunStatus::PartlyExecuted => "status.partly_executed",
+        RunStatus::RollbackPartial => "status.rollback_partial",
         RunStatus::Failed => "status.failed",
         RunStatus::Rejected => "status.rejected",
         RunStatus::Expired => "status.expired",
@@ -30,7 +33,11 @@ pub fn status_token(status: RunStatus) -> &'static str {
 /// Status text with a marker for the states that need attention, readable without colour.
 fn status_text(status: RunStatus) -> String {
     match status {
-        RunStatus::Stale | RunStatus::Failed => format!("[!]{status}"),
+        RunStatus::Stale
+        | RunStatus::Failed
+        | RunStatus::Unknown
+        | RunStatus::PartlyExecuted
+        | RunStatus::RollbackPartial => format!("[!]{status}"),
         _ => status.to_string(),
     }
 }
