@@ -76,6 +76,9 @@ pub struct EnvironmentConfig {
     pub allow_production_writes: bool,
     /// Per-request timeout, seconds.
     pub timeout_secs: u64,
+    /// After a write's answer is lost, how long F&O may still apply it, seconds: reconciliation concludes
+    /// "not applied" only `timeout_secs + settle_secs` after the answer was lost.
+    pub settle_secs: u64,
     /// Retries for throttling (429) and unavailability (503) on idempotent requests.
     pub max_retries: u32,
     /// The most time spent waiting on `Retry-After` across one request's retries, seconds.
@@ -168,6 +171,55 @@ pub struct Operation {
     pub parameters: BTreeMap<String, String>,
 }
 
+/// The decision operations signoff calls, named as in `[operations.<name>]`: one closed set, so no
+/// file spells them as strings of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationName {
+    InvoiceApprove,
+    InvoiceReject,
+    InvoiceRecall,
+    JournalPost,
+    JournalReject,
+    JournalReverse,
+}
+
+impl OperationName {
+    pub const ALL: [OperationName; 6] = [
+        OperationName::InvoiceApprove,
+        OperationName::InvoiceReject,
+        OperationName::InvoiceRecall,
+        OperationName::JournalPost,
+        OperationName::JournalReject,
+        OperationName::JournalReverse,
+    ];
+
+    /// The config key (`invoice_approve`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OperationName::InvoiceApprove => "invoice_approve",
+            OperationName::InvoiceReject => "invoice_reject",
+            OperationName::InvoiceRecall => "invoice_recall",
+            OperationName::JournalPost => "journal_post",
+            OperationName::JournalReject => "journal_reject",
+            OperationName::JournalReverse => "journal_reverse",
+        }
+    }
+}
+
+impl std::fmt::Display for OperationName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Config {
+    /// The configured operation `name`, if any.
+    pub fn operation(&self, name: OperationName) -> Option<&Operation> {
+        self.operations.get(name.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OperationKind {
@@ -253,6 +305,33 @@ pub enum ClipboardMode {
     Off,
 }
 
+/// The longest lease `store.lease_secs` may ask for: a week (and far below what a timestamp can hold).
+pub const MAX_LEASE_SECS: u64 = 7 * 24 * 3600;
+
+impl Config {
+    /// The longest one request to F&O can take: every attempt timing out, plus the waits F&O may ask for.
+    pub fn request_budget(&self) -> std::time::Duration {
+        let env = &self.environment;
+        let attempts = u64::from(env.max_retries) + 1;
+        std::time::Duration::from_secs(
+            env.timeout_secs.saturating_mul(attempts).saturating_add(env.max_retry_wait_secs),
+        )
+    }
+
+    /// How long a decision's lease lasts from each renewal: `store.lease_secs`, but always longer than one
+    /// request can take (with a margin of one timeout), so a lease never lapses while a write is in flight.
+    pub fn lease_ttl(&self) -> std::time::Duration {
+        let floor = self.request_budget() + std::time::Duration::from_secs(self.environment.timeout_secs);
+        std::time::Duration::from_secs(self.store.lease_secs.min(MAX_LEASE_SECS)).max(floor)
+    }
+
+    /// After an answer was lost, how long until its absence in F&O proves it was not applied.
+    pub fn settle_window(&self) -> std::time::Duration {
+        let env = &self.environment;
+        std::time::Duration::from_secs(env.timeout_secs.saturating_add(env.settle_secs))
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig { path: None, lease_secs: 300 }
@@ -268,6 +347,7 @@ impl Default for EnvironmentConfig {
             default_company: None,
             allow_production_writes: false,
             timeout_secs: 30,
+            settle_secs: 120,
             max_retries: 3,
             max_retry_wait_secs: 60,
         }

@@ -10,8 +10,16 @@ use super::{Config, ManagedObject, Operation, OperationKind, PolicyConfig};
 pub const MANAGED_OBJECT_NAMES: &[&str] = &["vendor", "vendor_invoice", "ledger_journal", "ledger_dimension", "user"];
 
 /// Decision operation names the review pipeline calls.
-pub const OPERATION_NAMES: &[&str] =
-    &["invoice_approve", "invoice_reject", "invoice_recall", "journal_post", "journal_reject", "journal_reverse"];
+pub const OPERATION_NAMES: [&str; 6] = {
+    let all = super::OperationName::ALL;
+    let mut names = [""; 6];
+    let mut i = 0;
+    while i < all.len() {
+        names[i] = all[i].as_str();
+        i += 1;
+    }
+    names
+};
 
 impl Config {
     /// Every semantic problem, each naming its key. An empty list means the config is usable.
@@ -39,8 +47,15 @@ impl Config {
         if self.store.path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
             out.push(Problem::at("store.path", "store.path is empty: remove it to use <data dir>/store.db"));
         }
-        if self.store.lease_secs == 0 {
-            out.push(Problem::at("store.lease_secs", "store.lease_secs must be at least 1 (default 300)"));
+        if self.store.lease_secs == 0 || self.store.lease_secs > super::MAX_LEASE_SECS {
+            out.push(Problem::at(
+                "store.lease_secs",
+                format!(
+                    "store.lease_secs must be between 1 and {} (a week; default 300); signoff lengthens a lease \
+                     that would end before a request to F&O can time out",
+                    super::MAX_LEASE_SECS
+                ),
+            ));
         }
         let env = &self.environment;
         if env.name.trim().is_empty() {

@@ -59,6 +59,7 @@ pub struct TokenProvider {
     settings: AuthSettings,
     log: ExchangeLog,
     state: Mutex<State>,
+    retry: super::retry::RetryPolicy,
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -106,7 +107,13 @@ impl TokenProvider {
             }
         };
         let state = Mutex::new(State { cached: None, refresh_token, fetches: 0 });
-        Ok(TokenProvider { http, token_url, settings, log, state })
+        Ok(TokenProvider { http, token_url, settings, log, state, retry: super::retry::RetryPolicy::default() })
+    }
+
+    /// Retry Entra's 429 and 503 within this budget (the environment's, like F&O's reads).
+    pub fn with_retry(mut self, retry: super::retry::RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// The token endpoint this provider posts to.
@@ -123,7 +130,20 @@ impl TokenProvider {
         {
             return Ok(token.clone());
         }
-        let (token, lifetime, new_refresh) = self.fetch(state.refresh_token.as_ref()).await?;
+        // A token request changes nothing, so Entra's 429 and 503 are retried like F&O's reads.
+        let mut budget = super::retry::RetryBudget::default();
+        let (token, lifetime, new_refresh) = loop {
+            match self.fetch(state.refresh_token.as_ref()).await {
+                Err(AuthError::Busy { status, retry_after, .. }) => match budget.next_wait(&self.retry, retry_after) {
+                    Some(wait) => {
+                        tracing::info!(status, wait_secs = wait.as_secs(), "Entra ID asked us to wait");
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => return Err(AuthError::Busy { status, retry_after, attempts: budget.retries + 1 }),
+                },
+                other => break other?,
+            }
+        };
         state.fetches += 1;
         self.log.add_secret(&token);
         if let Some(r) = new_refresh {
@@ -203,7 +223,8 @@ impl TokenProvider {
         };
         let status = response.status().as_u16();
         exchange.status = Some(status);
-        exchange.response_headers = super::client::header_pairs(response.headers());
+        let response_headers = response.headers().clone();
+        exchange.response_headers = super::client::header_pairs(&response_headers);
         let body = response.text().await.unwrap_or_default();
         exchange.response_body = Some(mask_json_secrets(&body));
         exchange.elapsed = started.elapsed();
@@ -217,6 +238,10 @@ impl TokenProvider {
         }
         self.log.push(exchange);
         tracing::debug!(status, "Entra ID answered");
+        if status == 429 || status == 503 {
+            let retry_after = super::retry::retry_after(&response_headers);
+            return Err(AuthError::Busy { status, retry_after, attempts: 1 });
+        }
         if status != 200 {
             return Err(parse_entra_error(status, &body, &s.client_id, &s.tenant, &resource));
         }

@@ -40,6 +40,11 @@ pub enum AuthError {
     #[error("Entra ID refused the token request: {status} {error} {}: {description}", code_text(.code))]
     Rejected { status: u16, error: String, code: Option<u64>, description: String },
     #[error(
+        "Entra ID is busy or unavailable ({status}) and still was after {attempts} attempt(s); nothing was sent to \
+         F&O. Try again in a few minutes"
+    )]
+    Busy { status: u16, retry_after: std::time::Duration, attempts: u32 },
+    #[error(
         "cannot reach the Entra ID token endpoint {url}: {reason}. Check auth.cloud / auth.authority_host and the network"
     )]
     Unreachable { url: String, reason: String },

@@ -52,6 +52,23 @@ impl BatchOp {
     }
 }
 
+impl BatchOp {
+    /// POST an instance-bound action on the record, inside the changeset so it commits or fails together
+    /// with the corrections before it. `if_match` guards its binding record when no earlier part of the
+    /// changeset changes that record (an earlier guarded PATCH of it already binds the changeset).
+    pub fn action(set: &str, key: &EntityKey, action: &str, parameters: &serde_json::Value, if_match: Option<&ETag>) -> Self {
+        let keyed = entity_path(set, key);
+        let suffix = if key.has_company() { "?cross-company=true" } else { "" };
+        BatchOp {
+            method: "POST",
+            path: format!("{keyed}/{}.{}{suffix}", super::operations::NAMESPACE, encode_path(action)),
+            if_match: if_match.cloned(),
+            body: Some(parameters.to_string()),
+            what: format!("{set}{} action {action}", key.odata()),
+        }
+    }
+}
+
 fn keyed_path(set: &str, key: &EntityKey) -> String {
     let suffix = if key.has_company() { "?cross-company=true" } else { "" };
     format!("{}{suffix}", entity_path(set, key))

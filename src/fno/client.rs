@@ -13,7 +13,9 @@ use url::Url;
 use super::auth::TokenProvider;
 use super::error::{FnoError, parse_service_error};
 use super::exchange::{Exchange, ExchangeLog, masked_headers};
-use super::retry::{AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_transport_error, retry_after};
+use super::retry::{
+    AfterBusy, AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_busy, after_transport_error, retry_after,
+};
 use super::settings::FnoSettings;
 use super::url_guard;
 use crate::config::secret::Secret;
@@ -78,7 +80,7 @@ impl FnoClient {
             .build()
             .map_err(|e| FnoError::InvalidUrl { url: base.to_string(), reason: transport_reason(&e) })?;
         let log = ExchangeLog::default();
-        let auth = Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?);
+        let auth = Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?.with_retry(settings.retry));
         Ok(FnoClient { http, base, auth, retry: settings.retry, log, dry_run: settings.dry_run })
     }
 
@@ -184,6 +186,15 @@ impl FnoClient {
                     tracing::info!(url = %req.url, "401 from F&O; fetching a fresh token and retrying once");
                     self.auth.invalidate(&token).await;
                     refreshed = true;
+                }
+                503 if after_busy(req.idempotency, 503) == AfterBusy::OutcomeUnknown => {
+                    return Err(FnoError::OutcomeUnknown {
+                        method: req.method.to_string(),
+                        url: req.url.to_string(),
+                        reason: "F&O answered 503 Service Unavailable, which does not prove the write was not \
+                                 processed"
+                            .into(),
+                    });
                 }
                 429 | 503 => {
                     let asked = retry_after(&reply.headers);

@@ -27,7 +27,7 @@ pub use exchange::Exchange;
 pub use keys::{EntityKey, KeyValue};
 pub use metadata::{Catalog, parse_csdl};
 pub use odata::{Entity, Query, QueryResult, Row};
-pub use operations::{NAMESPACE, ServiceDescription};
+pub use operations::{NAMESPACE, ServiceDescription, action_value};
 pub use retry::RetryPolicy;
 pub use settings::{FnoSettings, SettingsError};
 pub use verify::{Mismatch, verify, verify_services};

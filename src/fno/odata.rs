@@ -38,6 +38,20 @@ pub struct Query {
 
 impl Query {
     /// The query string, percent-encoded (`$filter=…&$select=…`).
+    /// The rows whose fields equal `fields` (`A eq 'x' and B eq 2`), each value an OData literal: the one
+    /// place signoff builds such a `$filter`.
+    pub fn matching(fields: &crate::model::Fields) -> Query {
+        let filter: Vec<String> = fields
+            .iter()
+            .map(|(name, value)| match value {
+                crate::model::FieldValue::Text(s) => format!("{name} eq {}", super::keys::string_literal(s)),
+                crate::model::FieldValue::Null => format!("{name} eq null"),
+                other => format!("{name} eq {other}"),
+            })
+            .collect();
+        Query { filter: (!filter.is_empty()).then(|| filter.join(" and ")), ..Default::default() }
+    }
+
     pub fn to_query_string(&self) -> String {
         let mut parts = Vec::new();
         if let Some(f) = &self.filter {

@@ -10,6 +10,7 @@ use super::error::{FnoError, parse_service_error};
 use super::keys::{EntityKey, encode_path};
 use super::odata::parse_json;
 use super::retry::Idempotency;
+use crate::model::ETag;
 
 /// The namespace F&O puts entity types and actions in.
 pub const NAMESPACE: &str = "Microsoft.Dynamics.DataEntities";
@@ -23,17 +24,26 @@ pub struct ServiceDescription {
 }
 
 impl FnoClient {
-    /// Call an instance-bound action: `POST /data/<Set>(<keys>)/Microsoft.Dynamics.DataEntities.<Action>`.
-    /// Returns the action's `value` (or whole JSON answer); None for 204. Never retried after sending.
+    /// Call an instance-bound action: `POST /data/<Set>(<keys>)/Microsoft.Dynamics.DataEntities.<Action>`,
+    /// guarded by `If-Match` on its binding record (OData lets a bound action carry it; a record changed
+    /// since `if_match` was read answers 412 and nothing happens). Returns the action's `value` (or whole
+    /// JSON answer); None for 204. Never retried after sending.
     pub async fn bound_action(
         &self,
         set: &str,
         key: &EntityKey,
         action: &str,
         parameters: &Value,
+        if_match: Option<&ETag>,
     ) -> Result<Sent<Option<Value>>, FnoError> {
-        let mut req =
-            self.keyed(Method::POST, set, key, Some(parameters.to_string()), None, Idempotency::NonIdempotent)?;
+        let mut req = self.keyed(
+            Method::POST,
+            set,
+            key,
+            Some(parameters.to_string()),
+            if_match.cloned(),
+            Idempotency::NonIdempotent,
+        )?;
         let mut path = req.url.path().to_string();
         path.push_str(&format!("/{NAMESPACE}.{}", encode_path(action)));
         req.url.set_path(&path);
@@ -42,9 +52,7 @@ impl FnoClient {
         if reply.body.trim().is_empty() {
             return Ok(Sent::Done(None));
         }
-        let value = parse_json(&reply.body, action)?;
-        let inner = value.get("value").cloned().unwrap_or(value);
-        Ok(Sent::Done(Some(inner)))
+        Ok(Sent::Done(Some(action_value(&reply.body, action)?)))
     }
 
     /// Describe a JSON custom service operation (`<Group>/<Service>/<Operation>`) with a GET.
@@ -154,6 +162,12 @@ impl FnoClient {
             what: format!("custom service {service}"),
         })
     }
+}
+
+/// An action's answer: its `value`, or the whole JSON answer when it has none.
+pub fn action_value(body: &str, action: &str) -> Result<Value, FnoError> {
+    let value = parse_json(body, action)?;
+    Ok(value.get("value").cloned().unwrap_or(value))
 }
 
 fn changeset_error(failed: &BatchPart, ops: &[BatchOp]) -> FnoError {

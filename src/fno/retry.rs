@@ -1,8 +1,9 @@
 //! When a request may be sent again, and how long to wait first.
 //!
-//! 429 and 503 mean F&O refused the request, so any request may be retried within the budget. A timeout
-//! or dropped connection after sending is different: a read may be repeated, but a write may have taken
-//! effect, so it is never repeated blindly (see [`Idempotency`]).
+//! A 429 means F&O's service protection refused the request before running it, so any request may be
+//! retried within the budget. A 503, a timeout or a dropped connection after sending is different: a read
+//! may be repeated, but a write may have taken effect, so it is never repeated blindly (see
+//! [`after_busy`] and [`after_transport_error`]); the caller reconciles by reading.
 
 use std::time::Duration;
 
@@ -28,9 +29,9 @@ impl Default for RetryPolicy {
 pub enum Idempotency {
     /// Reads: repeat freely.
     Safe,
-    /// Writes guarded by `If-Match` (PATCH, DELETE): repeat only when F&O refused them (429/503).
+    /// Writes guarded by `If-Match` (PATCH, DELETE): repeat only when F&O refused them (429).
     Conditional,
-    /// POST, actions, custom services, `$batch`: repeat only when F&O refused them (429/503).
+    /// POST, actions, custom services, `$batch`: repeat only when F&O refused them (429).
     NonIdempotent,
 }
 
@@ -54,6 +55,25 @@ pub fn after_transport_error(idempotency: Idempotency, connect_failed: bool, tim
         (false, Idempotency::Safe) if timed_out => AfterTransportError::ReadFailed,
         (false, Idempotency::Safe) => AfterTransportError::RetryRead,
         (false, _) => AfterTransportError::OutcomeUnknown,
+    }
+}
+
+/// What to do with an HTTP answer that asks us to come back later (429 or 503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterBusy {
+    /// Wait and send again: F&O proved it did not process the request.
+    Retry,
+    /// A write may have been processed: the caller must re-read before anything is sent again.
+    OutcomeUnknown,
+}
+
+/// Decide after a 429 or 503. F&O's 429 is service protection refusing the request before it runs, so
+/// any request may be repeated. A 503 may come from a gateway after the AOS processed the request, so only
+/// reads are repeated; a write is reconciled by reading.
+pub fn after_busy(idempotency: Idempotency, status: u16) -> AfterBusy {
+    match (status, idempotency) {
+        (429, _) | (_, Idempotency::Safe) => AfterBusy::Retry,
+        _ => AfterBusy::OutcomeUnknown,
     }
 }
 
@@ -115,6 +135,15 @@ mod tests {
         let mut b = RetryBudget::default();
         assert!(b.next_wait(&policy, Duration::from_secs(3)).is_some());
         assert!(b.next_wait(&policy, Duration::from_secs(3)).is_none());
+    }
+
+    #[test]
+    fn only_a_429_lets_a_write_be_sent_again() {
+        assert_eq!(after_busy(Idempotency::NonIdempotent, 429), AfterBusy::Retry);
+        assert_eq!(after_busy(Idempotency::Conditional, 429), AfterBusy::Retry);
+        assert_eq!(after_busy(Idempotency::NonIdempotent, 503), AfterBusy::OutcomeUnknown);
+        assert_eq!(after_busy(Idempotency::Conditional, 503), AfterBusy::OutcomeUnknown);
+        assert_eq!(after_busy(Idempotency::Safe, 503), AfterBusy::Retry);
     }
 
     #[test]

@@ -1,163 +1,218 @@
-//! Concluding a decision: recording what F&O did (or what reading it showed after an unknown outcome),
-//! and reconciling decisions a killed process left `executing`.
+//! Concluding a decision: recording what F&O did, what it refused, and — when an answer was lost — only
+//! what reading F&O later proves. Also the sweep that reconciles runs left `unknown` or `executing`.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::fno::FnoError;
-use crate::model::{ActorId, GovernedRun, RunStatus, Snapshot};
+use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::policy::Facts;
 use crate::rollback;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 use super::Db;
-use super::claim::Claim;
 use super::drift::DriftReport;
 use super::eligibility::DecisionKind;
 use super::execute::StepFailure;
 use super::outcome::{FnoAnswer, Outcome};
-use super::reconcile::{self, Finding};
-use super::record::keep_exchanges;
-use super::{ReviewError, Reviewer};
+use super::reconcile::Finding;
 
-/// Record a decision that took effect, with F&O's answer and (for an approval) the compensation plan.
-pub(super) fn finish(
-    store: &Db,
-    actor: &str,
-    run: &GovernedRun,
-    kind: DecisionKind,
-    answer: FnoAnswer,
-    config: &crate::config::Config,
-    live: Option<&Snapshot>,
-) -> Result<Outcome, ReviewError> {
-    let id = run.id.clone();
-    let (to, outcome) = match kind {
-        DecisionKind::Approve => {
-            (RunStatus::Executed, Outcome::Executed { run_id: id.clone(), answer: answer.clone() })
-        }
-        DecisionKind::Reject => (RunStatus::Rejected, Outcome::Rejected { run_id: id.clone(), answer: answer.clone() }),
-        DecisionKind::Rollback => {
-            (RunStatus::RolledBack, Outcome::RolledBack { run_id: id.clone(), answer: answer.clone() })
-        }
-    };
-    let mut detail = json!({ "decision": kind.as_str(), "answer": answer });
-    if kind == DecisionKind::Approve {
-        let mut facts = Facts::new(Utc::now(), ActorId(actor.to_string()));
-        facts.live = live;
-        detail["compensation"] = serde_json::to_value(rollback::plan(run, config, &facts)).unwrap_or_default();
-    }
-    store.db().transition(&id, &[RunStatus::Executing], to, actor, detail)?;
-    Ok(outcome)
+/// The statuses a decision's outcome is recorded from: in flight, or lost and being reconciled.
+const IN_FLIGHT: &[RunStatus] = &[RunStatus::Executing, RunStatus::Unknown];
+
+/// What the recording steps share: the store, who records, the run and the decision.
+pub(super) struct Record<'a> {
+    pub store: &'a Db,
+    pub actor: &'a str,
+    pub run: &'a GovernedRun,
+    pub kind: DecisionKind,
+    pub config: &'a crate::config::Config,
+    /// The status the run had before the decision started (a failed rollback returns to it).
+    pub prior: RunStatus,
 }
 
-/// F&O refused or failed the decision.
-pub(super) fn failed(
-    store: &Db,
-    actor: &str,
-    run: &GovernedRun,
-    kind: DecisionKind,
-    failure: &StepFailure,
-) -> Result<Outcome, ReviewError> {
-    let id = run.id.clone();
-    let error = &failure.error;
-    let infolog = error.infolog().map(str::to_string);
-    let detail = json!({
-        "decision": kind.as_str(),
-        "error": error.to_string(),
-        "infolog": infolog,
-        "partly_sent": failure.sent,
-    });
-    // A failed rollback leaves the executed run executed.
-    let back = if kind == DecisionKind::Rollback { RunStatus::Executed } else { RunStatus::Failed };
-    if matches!(error, FnoError::PreconditionFailed { .. }) {
-        let to = if kind == DecisionKind::Rollback { RunStatus::Executed } else { RunStatus::Stale };
-        store.db().transition(&id, &[RunStatus::Executing], to, actor, detail)?;
-        return Ok(Outcome::Stale {
-            run_id: id,
-            drift: DriftReport::default(),
-            reason: "F&O answered 412: the record changed between the re-read and the write; nothing more was sent"
-                .into(),
+impl Record<'_> {
+    fn id(&self) -> &RunId {
+        &self.run.id
+    }
+
+    fn transition(&self, to: RunStatus, detail: serde_json::Value) -> Result<(), StoreError> {
+        self.store.db().transition(self.id(), IN_FLIGHT, to, self.actor, detail).map(|_| ())
+    }
+
+    /// Record a decision that took effect, with F&O's answer and (for an approval) the compensation plan.
+    pub fn finish(&self, answer: FnoAnswer, live: Option<&Snapshot>) -> Result<Outcome, StoreError> {
+        let id = self.id().clone();
+        let (to, outcome) = match self.kind {
+            DecisionKind::Approve => (RunStatus::Executed, Outcome::Executed { run_id: id, answer: answer.clone() }),
+            DecisionKind::Reject => (RunStatus::Rejected, Outcome::Rejected { run_id: id, answer: answer.clone() }),
+            DecisionKind::Rollback => {
+                (RunStatus::RolledBack, Outcome::RolledBack { run_id: id, answer: answer.clone() })
+            }
+        };
+        let mut detail = json!({ "decision": self.kind.as_str(), "answer": answer });
+        if self.kind == DecisionKind::Approve {
+            let mut facts = Facts::new(Utc::now(), ActorId(self.actor.to_string()));
+            facts.live = live;
+            detail["compensation"] =
+                serde_json::to_value(rollback::plan(self.run, self.config, &facts)).unwrap_or_default();
+        }
+        self.transition(to, detail)?;
+        Ok(outcome)
+    }
+
+    /// F&O refused a step. What had landed before it decides the status: nothing → the decision failed
+    /// (a rollback leaves the run as it was); something → partly executed, or a partial rollback.
+    pub fn failed(&self, failure: &StepFailure) -> Result<Outcome, StoreError> {
+        let id = self.id().clone();
+        let error = &failure.error;
+        let infolog = error.infolog().map(str::to_string);
+        let written = &failure.written;
+        let detail = json!({
+            "decision": self.kind.as_str(),
+            "error": error.to_string(),
+            "infolog": infolog,
+            "written": written,
         });
+        let precondition = matches!(error, crate::fno::FnoError::PreconditionFailed { .. });
+        let reason = if precondition {
+            format!("{error}; nothing more was sent")
+        } else {
+            error.to_string()
+        };
+        match (self.kind, written.is_empty()) {
+            (DecisionKind::Rollback, true) => {
+                self.transition(self.prior, detail)?;
+                if precondition {
+                    return Ok(Outcome::Stale { run_id: id, drift: DriftReport::default(), reason });
+                }
+                Ok(Outcome::Failed { run_id: id, reason: format!("{reason}; nothing was undone"), infolog })
+            }
+            (DecisionKind::Rollback, false) => {
+                self.transition(RunStatus::RollbackPartial, detail)?;
+                Ok(Outcome::RollbackPartial { run_id: id, done: written.clone(), reason, infolog })
+            }
+            (_, false) => {
+                self.transition(RunStatus::PartlyExecuted, detail)?;
+                Ok(Outcome::PartlyExecuted { run_id: id, written: written.clone(), reason, infolog })
+            }
+            (_, true) if precondition => {
+                self.transition(RunStatus::Stale, detail)?;
+                Ok(Outcome::Stale {
+                    run_id: id,
+                    drift: DriftReport::default(),
+                    reason: "F&O answered 412: the record changed between the re-read and the write; nothing was \
+                             written"
+                        .into(),
+                })
+            }
+            (_, true) => {
+                self.transition(RunStatus::Failed, detail)?;
+                Ok(Outcome::Failed { run_id: id, reason, infolog })
+            }
+        }
     }
-    store.db().transition(&id, &[RunStatus::Executing], back, actor, detail)?;
-    Ok(Outcome::Failed { run_id: id, reason: error.to_string(), infolog })
+
+    /// The answer to a write was lost: the run is `unknown` until reading F&O proves what happened.
+    pub fn lost(&self, failure: &StepFailure) -> Result<DateTime<Utc>, StoreError> {
+        let settles_after = Utc::now() + chrono::Duration::from_std(self.config.settle_window()).unwrap_or_default();
+        self.transition(
+            RunStatus::Unknown,
+            json!({
+                "decision": self.kind.as_str(),
+                "error": failure.error.to_string(),
+                "written": failure.written,
+                "prior": self.prior,
+                "settles_after": settles_after,
+            }),
+        )?;
+        Ok(settles_after)
+    }
+
+    /// Record what reading F&O showed about a decision whose answer was lost. Only evidence concludes:
+    /// the effect visible → done; its absence → failed only once the lost request can no longer land
+    /// (`settles_after`); anything else leaves the run `unknown` for a later sweep.
+    pub fn settle(
+        &self,
+        finding: Result<Finding, crate::fno::FnoError>,
+        settles_after: DateTime<Utc>,
+    ) -> Result<Outcome, StoreError> {
+        let id = self.id().clone();
+        let still_unknown = |reason: String| Outcome::Unknown { run_id: id.clone(), reason, settles_after };
+        let finding = match finding {
+            Ok(f) => f,
+            Err(e) => {
+                self.store.db().append_audit(
+                    self.actor,
+                    Some(&id),
+                    "reconcile.deferred",
+                    json!({ "error": e.to_string() }),
+                )?;
+                self.keep_unknown()?;
+                return Ok(still_unknown(format!("F&O cannot be read now ({e})")));
+            }
+        };
+        let settled = Utc::now() >= settles_after;
+        self.store.db().append_audit(
+            self.actor,
+            Some(&id),
+            "reconcile.finding",
+            json!({ "decision": self.kind.as_str(), "finding": finding, "window_closed": settled }),
+        )?;
+        match finding {
+            Finding::Applied { mut answer } => {
+                answer.messages.push("the answer was lost; reading F&O showed the decision took effect".into());
+                self.finish(answer, None)
+            }
+            Finding::Partial { written, detail } if settled => {
+                let reason = format!("the answer was lost; reading F&O shows {detail}; nothing was re-sent");
+                let status = if self.kind == DecisionKind::Rollback {
+                    RunStatus::RollbackPartial
+                } else {
+                    RunStatus::PartlyExecuted
+                };
+                self.transition(status, json!({ "decision": self.kind.as_str(), "reason": reason, "written": written }))?;
+                Ok(if self.kind == DecisionKind::Rollback {
+                    Outcome::RollbackPartial { run_id: id, done: written, reason, infolog: None }
+                } else {
+                    Outcome::PartlyExecuted { run_id: id, written, reason, infolog: None }
+                })
+            }
+            Finding::NotApplied { detail } if settled => {
+                let reason = format!(
+                    "the answer was lost; {} after the send F&O shows no effect ({detail}); nothing was re-sent",
+                    humantime(self.config.settle_window())
+                );
+                let to = if self.kind == DecisionKind::Rollback { self.prior } else { RunStatus::Failed };
+                self.transition(to, json!({ "decision": self.kind.as_str(), "reason": reason }))?;
+                Ok(Outcome::Failed { run_id: id, reason, infolog: None })
+            }
+            Finding::Partial { detail, .. } | Finding::NotApplied { detail } | Finding::Undetermined { detail } => {
+                self.keep_unknown()?;
+                let why = if settled {
+                    format!("F&O does not show whether it took effect: {detail}")
+                } else {
+                    format!("F&O does not show the effect yet ({detail}) and may still apply it")
+                };
+                Ok(still_unknown(why))
+            }
+        }
+    }
+
+    /// A run reconciled from `executing` (a killed process) that is still undecided becomes `unknown`.
+    fn keep_unknown(&self) -> Result<(), StoreError> {
+        let status = self.store.db().status(self.id())?;
+        if status == Some(RunStatus::Executing) {
+            self.transition(
+                RunStatus::Unknown,
+                json!({ "decision": self.kind.as_str(), "prior": self.prior, "reason": "the deciding process ended before recording F&O's answer" }),
+            )?;
+        }
+        Ok(())
+    }
 }
 
-/// Record what reconciliation found.
-pub(super) fn settle(
-    store: &Db,
-    actor: &str,
-    run: &GovernedRun,
-    kind: DecisionKind,
-    finding: Result<Finding, FnoError>,
-    config: &crate::config::Config,
-) -> Result<Outcome, ReviewError> {
-    let id = run.id.clone();
-    let finding = match finding {
-        Ok(f) => f,
-        Err(e) => {
-            // F&O cannot be read now: the run stays `executing` and the next start reconciles it.
-            store.db().append_audit(actor, Some(&id), "reconcile.deferred", json!({ "error": e.to_string() }))?;
-            return Ok(Outcome::Failed {
-                run_id: id,
-                reason: format!(
-                    "the outcome is unknown and F&O cannot be read ({e}); the run stays executing and the next \
-                     signoff command reconciles it by reading F&O"
-                ),
-                infolog: None,
-            });
-        }
-    };
-    store.db().append_audit(
-        actor,
-        Some(&id),
-        "reconcile.finding",
-        json!({ "decision": kind.as_str(), "finding": finding }),
-    )?;
-    match finding {
-        Finding::Applied { mut answer } => {
-            answer.messages.push("the outcome was unknown; reading F&O showed it took effect".into());
-            finish(store, actor, run, kind, answer, config, None)
-        }
-        Finding::NotApplied { detail } | Finding::Partial { detail } | Finding::Undetermined { detail } => {
-            let back = if kind == DecisionKind::Rollback { RunStatus::Executed } else { RunStatus::Failed };
-            let reason = format!("the outcome was unknown; reading F&O showed: {detail}; nothing was re-sent");
-            store.db().transition(&id, &[RunStatus::Executing], back, actor, json!({ "reason": reason }))?;
-            Ok(Outcome::Failed { run_id: id, reason, infolog: None })
-        }
-    }
-}
-
-/// Reconcile every run left `executing` whose lease has lapsed (or is ours).
-pub(super) async fn reconcile_interrupted(r: &Reviewer) -> Result<Vec<Outcome>, ReviewError> {
-    let store = Db::new(Store::open(&r.store_path)?);
-    let mut outcomes = Vec::new();
-    let ids = store.db().runs_in_status(RunStatus::Executing)?;
-    for id in ids {
-        let taken = Claim::take(&store.db(), &id, &r.approver, r.lease_ttl);
-        let claim = match taken {
-            Ok(c) => c,
-            // Someone is executing it right now.
-            Err(StoreError::LeaseHeld { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let Some(stored) = store.db().get(&id)? else { continue };
-        let kind = stored
-            .history
-            .iter()
-            .rev()
-            .find(|h| h.to == RunStatus::Executing)
-            .and_then(|h| h.detail.get("decision").and_then(|d| d.as_str()).map(str::to_string));
-        let kind = match kind.as_deref() {
-            Some("reject") => DecisionKind::Reject,
-            Some("rollback") => DecisionKind::Rollback,
-            _ => DecisionKind::Approve,
-        };
-        let client = r.client.fork(false);
-        let finding = reconcile::reconcile(&client, &r.config, &stored.run, kind).await;
-        keep_exchanges(&store.db(), &id, &client, &r.approver)?;
-        outcomes.push(settle(&store, &r.approver, &stored.run, kind, finding, &r.config)?);
-        let _ = claim.release(&store.db());
-    }
-    Ok(outcomes)
+/// `90 s`, `2 min`: a duration for messages.
+pub(super) fn humantime(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s < 120 { format!("{s} s") } else { format!("{} min", s / 60) }
 }

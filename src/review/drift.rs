@@ -34,6 +34,14 @@ fn policy_header_fields(action: Action) -> &'static [&'static str] {
     }
 }
 
+/// Header fields F&O derives from the lines (totals): they change when the lines do.
+pub fn derived_from_lines(action: Action) -> &'static [&'static str] {
+    match action {
+        Action::PostJournal => &["JournalTotalDebit", "JournalTotalCredit"],
+        _ => &[],
+    }
+}
+
 /// Line fields the policy rules read, per action.
 fn policy_line_fields(action: Action) -> &'static [&'static str] {
     match action {

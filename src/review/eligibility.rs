@@ -38,7 +38,7 @@ impl DecisionKind {
         match self {
             // `approved`: quorum was reached but execution never started (e.g. the process died).
             DecisionKind::Approve | DecisionKind::Reject => &[RunStatus::Pending, RunStatus::Approved],
-            DecisionKind::Rollback => &[RunStatus::Executed],
+            DecisionKind::Rollback => &[RunStatus::Executed, RunStatus::PartlyExecuted, RunStatus::RollbackPartial],
         }
     }
 }

@@ -1,31 +1,36 @@
-//! Executing a decision against F&O, exactly as DESIGN.md's action table says.
+//! Executing a decision against F&O, exactly as DESIGN.md's action table says, every write guarded.
 //!
-//! Approve: header corrections by `PATCH` under `If-Match` = live ETag (or, with line corrections, the
-//! header and every line in ONE `$batch` changeset, each under its live ETag), then the configured
-//! decision operation. Reject: the configured reject operation, where the action has one. Rollback: the
-//! compensation recipe. Every step reports progress; the first failure stops everything after it.
+//! Approve: the corrections and a bound-action operation go in ONE `$batch` changeset (each record under
+//! its live ETag, so all of it commits or none does); without corrections the bound action alone carries
+//! `If-Match`. A custom service cannot carry `If-Match`: corrections are committed first, the header is
+//! re-read and compared, and only then is the service called. Reject: the configured reject operation.
+//! Rollback: the compensating operation first, then every correction restored under fresh ETags.
+//! Every step reports progress through `note` (the pipeline renews the lease there); the first failure
+//! stops everything after it, and [`StepFailure::written`] says what had landed before it.
 
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::config::{Config, OperationKind};
-use crate::fno::{BatchOp, FnoClient, FnoError, Query, Sent};
-use crate::model::{Action, FieldValue, Fields, GovernedRun, Snapshot};
+use crate::config::{Config, Operation, OperationKind, OperationName};
+use crate::fno::{BatchOp, EntityKey, FnoClient, FnoError, Sent};
+use crate::model::{Action, ETag, FieldValue, Fields, GovernedRun, RunStatus, Snapshot};
+use crate::rollback::RollbackPlan;
 
 use super::digest::line_key_text;
 use super::eligibility::DecisionKind;
 use super::outcome::FnoAnswer;
-use super::revalidate::{line_key, line_set, target_key};
+use super::reconcile::{corrections_applied, operation_applied};
+use super::revalidate::{line_key, line_set, read_header, read_live, target_key};
 
-/// A step failed. `sent` says whether any write had already gone out before it (so F&O may be partly
-/// changed) and `unknown` whether this very step's outcome is unknown (reconcile by reading).
+/// A step failed. `written` names, in order, what had already landed in F&O before it (empty: F&O is
+/// as it was, unless this very step's outcome is unknown).
 #[derive(Debug)]
 pub struct StepFailure {
     pub error: FnoError,
-    pub sent: bool,
+    pub written: Vec<String>,
 }
 
 impl StepFailure {
+    /// F&O may have applied the failed step: the caller must reconcile by reading.
     pub fn unknown(&self) -> bool {
         self.error.is_outcome_unknown()
     }
@@ -38,20 +43,20 @@ pub enum PlanError {
         "the decision operation `{name}` is not configured; add [operations.{name}] to the config \
          (see docs/config.md) and run `signoff connector sync-metadata`"
     )]
-    MissingOperation { name: String },
+    MissingOperation { name: OperationName },
     #[error("the operation `{name}` is misconfigured: {reason}")]
-    BadOperation { name: String, reason: String },
+    BadOperation { name: OperationName, reason: String },
 }
 
-/// The configured operation name a decision on an action calls, if the action has one.
-pub fn operation_name(action: Action, kind: DecisionKind) -> Option<&'static str> {
+/// The configured operation a decision on an action calls, if the action has one.
+pub fn operation_name(action: Action, kind: DecisionKind) -> Option<OperationName> {
     match (action, kind) {
-        (Action::ApproveVendorInvoice, DecisionKind::Approve) => Some("invoice_approve"),
-        (Action::ApproveVendorInvoice, DecisionKind::Reject) => Some("invoice_reject"),
-        (Action::ApproveVendorInvoice, DecisionKind::Rollback) => Some("invoice_recall"),
-        (Action::PostJournal, DecisionKind::Approve) => Some("journal_post"),
-        (Action::PostJournal, DecisionKind::Reject) => Some("journal_reject"),
-        (Action::PostJournal, DecisionKind::Rollback) => Some("journal_reverse"),
+        (Action::ApproveVendorInvoice, DecisionKind::Approve) => Some(OperationName::InvoiceApprove),
+        (Action::ApproveVendorInvoice, DecisionKind::Reject) => Some(OperationName::InvoiceReject),
+        (Action::ApproveVendorInvoice, DecisionKind::Rollback) => Some(OperationName::InvoiceRecall),
+        (Action::PostJournal, DecisionKind::Approve) => Some(OperationName::JournalPost),
+        (Action::PostJournal, DecisionKind::Reject) => Some(OperationName::JournalReject),
+        (Action::PostJournal, DecisionKind::Rollback) => Some(OperationName::JournalReverse),
         _ => None,
     }
 }
@@ -59,8 +64,8 @@ pub fn operation_name(action: Action, kind: DecisionKind) -> Option<&'static str
 /// Check, before anything is sent, that the operation this decision needs is configured.
 pub fn check_operation(config: &Config, action: Action, kind: DecisionKind) -> Result<(), PlanError> {
     let Some(name) = operation_name(action, kind) else { return Ok(()) };
-    let op = config.operations.get(name).ok_or(PlanError::MissingOperation { name: name.into() })?;
-    let bad = |reason: &str| PlanError::BadOperation { name: name.into(), reason: reason.into() };
+    let op = config.operation(name).ok_or(PlanError::MissingOperation { name })?;
+    let bad = |reason: &str| PlanError::BadOperation { name, reason: reason.into() };
     match op.kind {
         OperationKind::BoundAction if op.action.is_none() => Err(bad("a bound action needs `action`")),
         OperationKind::CustomService if op.service.is_none() => Err(bad("a custom service needs `service`")),
@@ -73,151 +78,423 @@ pub fn writes_to_fno(action: Action, kind: DecisionKind) -> bool {
     kind != DecisionKind::Reject || operation_name(action, kind).is_some()
 }
 
-/// Execute the decision. `live` is the re-validated record. Progress is reported through `note`.
-pub async fn execute(
-    client: &FnoClient,
-    config: &Config,
-    run: &GovernedRun,
-    live: &Snapshot,
-    kind: DecisionKind,
-    reason: &str,
-    note: &(dyn Fn(String) + Send + Sync),
-) -> Result<FnoAnswer, StepFailure> {
-    let mut answer = FnoAnswer::default();
-    let mut sent = false;
-    let fail = |sent: bool| move |error: FnoError| StepFailure { error, sent };
-    match kind {
-        DecisionKind::Approve => {
-            corrections(client, config, run, live, note, &mut answer).await.map_err(fail(sent))?;
-            sent = !run.proposed.fields.is_empty() || !run.proposed.lines.is_empty();
+/// What one execution needs to know.
+pub struct Execution<'a> {
+    pub client: &'a FnoClient,
+    pub config: &'a Config,
+    pub run: &'a GovernedRun,
+    /// The re-validated live record.
+    pub live: &'a Snapshot,
+    pub kind: DecisionKind,
+    pub reason: &'a str,
+    /// The status the run had before this decision (a rollback of a partly executed run has no
+    /// operation to compensate).
+    pub from: RunStatus,
+    /// For a rollback: the plan the approver was shown; its reversal date is the one sent.
+    pub plan: Option<&'a RollbackPlan>,
+    pub note: &'a (dyn Fn(String) + Send + Sync),
+}
+
+/// Execute the decision.
+pub async fn execute(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
+    match x.kind {
+        DecisionKind::Approve => approve(x).await,
+        DecisionKind::Reject => {
+            let mut answer = FnoAnswer::default();
+            if let Some(name) = operation_name(x.run.action, x.kind) {
+                let fail = |error| StepFailure { error, written: Vec::new() };
+                (x.note)(format!("calling the {name} operation"));
+                let value = call_operation(x, name, Some(&x.live.etag), &[]).await.map_err(fail)?;
+                keep_return(value, name, &mut answer);
+            }
+            Ok(answer)
         }
-        DecisionKind::Rollback => {
-            if let Some(fields) = inverse_fields(run, live) {
-                note(format!("PATCH {} with If-Match {}", run.target.entity_set, live.etag));
-                let key = target_key(run).map_err(fail(sent))?;
-                let etag = client.patch(&run.target.entity_set, &key, &fields, &live.etag).await.map_err(fail(sent))?;
-                answer.new_etag = done_etag(etag);
-                sent = true;
+        DecisionKind::Rollback => rollback(x).await,
+    }
+}
+
+/// The corrections of an approval as changeset operations, with what each writes, and whether the
+/// header itself is written (then its guarded PATCH binds anything after it in the changeset).
+struct Corrections {
+    ops: Vec<BatchOp>,
+    written: Vec<String>,
+    header_patched: bool,
+}
+
+fn corrections(x: &Execution<'_>, fields: &Fields, lines: &[LineWrite]) -> Result<Corrections, FnoError> {
+    let run = x.run;
+    let mut c = Corrections { ops: Vec::new(), written: Vec::new(), header_patched: false };
+    if !fields.is_empty() {
+        let key = target_key(run)?;
+        c.ops.push(BatchOp::patch(&run.target.entity_set, &key, fields, &x.live.etag));
+        c.written.push(format!("{} header: {}", run.target.entity_set, names(fields)));
+        c.header_patched = true;
+    }
+    let Some((set, _)) = line_set(run, x.config) else { return Ok(c) };
+    for line in lines {
+        let key_text = line_key_text(&line.keys);
+        match &line.write {
+            LineOp::Patch { fields, etag } => {
+                c.ops.push(BatchOp::patch(&set, &line_key(&line.keys)?, fields, etag));
+                c.written.push(format!("line {key_text}: {}", names(fields)));
+            }
+            LineOp::Delete { etag } => {
+                c.ops.push(BatchOp::delete(&set, &line_key(&line.keys)?, etag));
+                c.written.push(format!("line {key_text} removed"));
+            }
+            LineOp::Post { fields } => {
+                c.ops.push(BatchOp::post(&set, fields));
+                c.written.push(format!("line {key_text} added"));
             }
         }
-        DecisionKind::Reject => {}
     }
-    if let Some(name) = operation_name(run.action, kind) {
-        note(format!("calling the {name} operation"));
-        let value = call_operation(client, config, name, run, kind, reason).await.map_err(fail(sent))?;
-        if let Sent::Done(Some(value)) = value {
-            record_return(&value, kind, &mut answer);
+    Ok(c)
+}
+
+/// One line write: its key and what is done to it.
+struct LineWrite {
+    keys: Fields,
+    write: LineOp,
+}
+
+enum LineOp {
+    Patch { fields: Fields, etag: ETag },
+    Delete { etag: ETag },
+    Post { fields: Fields },
+}
+
+/// The line writes an approval makes: each proposed line against its live version.
+fn proposed_line_writes(run: &GovernedRun, live: &Snapshot) -> Vec<LineWrite> {
+    run.proposed
+        .lines
+        .iter()
+        .map(|line| {
+            let wanted = line_key_text(&line.keys);
+            let live_line = live.lines.iter().find(|l| line_key_text(&l.keys) == wanted);
+            let write = match (live_line, line.remove) {
+                (Some(l), true) => LineOp::Delete { etag: l.etag.clone() },
+                (Some(l), false) => LineOp::Patch { fields: line.fields.clone(), etag: l.etag.clone() },
+                (None, _) => {
+                    let mut fields = line.keys.clone();
+                    fields.extend(line.fields.clone());
+                    LineOp::Post { fields }
+                }
+            };
+            LineWrite { keys: line.keys.clone(), write }
+        })
+        .collect()
+}
+
+fn names(fields: &Fields) -> String {
+    fields.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+}
+
+async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
+    let run = x.run;
+    let mut answer = FnoAnswer::default();
+    let lines = proposed_line_writes(run, x.live);
+    let c = corrections(x, &run.proposed.fields, &lines).map_err(|error| StepFailure { error, written: Vec::new() })?;
+    let Some(name) = operation_name(run.action, x.kind) else {
+        // Vendor and user runs: the corrections are the whole decision.
+        let written = send_corrections(x, c, &mut answer).await?;
+        if written.is_empty() {
+            answer.messages.push("nothing to write: the run proposes no change".into());
         }
-        if run.action == Action::PostJournal && kind == DecisionKind::Approve && !client.is_dry_run() {
-            // Posting assigns vouchers to the lines: read them back as evidence (a read, never a resend).
-            answer.vouchers = read_vouchers(client, config, run).await.unwrap_or_default();
+        return Ok(answer);
+    };
+    let op = x.config.operation(name).ok_or_else(|| StepFailure {
+        error: FnoError::InvalidUrl { url: name.to_string(), reason: "the operation is not configured".into() },
+        written: Vec::new(),
+    })?;
+    match op.kind {
+        OperationKind::BoundAction if !c.ops.is_empty() => {
+            // Corrections and the operation in one atomic changeset: never half a decision.
+            let if_match = (!c.header_patched).then_some(&x.live.etag);
+            let mut ops = c.ops;
+            ops.push(action_op(x, op, name, if_match, &[]).map_err(|error| StepFailure { error, written: Vec::new() })?);
+            (x.note)(format!(
+                "$batch: one changeset of {} operation(s): the corrections and the {name} operation, each guarded",
+                ops.len()
+            ));
+            let parts = x.client.batch(&ops).await.map_err(|error| StepFailure { error, written: Vec::new() })?;
+            if let Sent::Done(parts) = parts
+                && let Some(last) = parts.last()
+                && !last.body.trim().is_empty()
+            {
+                let value = crate::fno::action_value(&last.body, name.as_str()).ok();
+                keep_return(Sent::Done(value), name, &mut answer);
+            }
+            answer.messages.push(format!("$batch changeset committed: {}", c.written.join("; ")));
         }
+        OperationKind::BoundAction => {
+            (x.note)(format!("calling the {name} operation with If-Match {}", x.live.etag));
+            let value = call_operation(x, name, Some(&x.live.etag), &[])
+                .await
+                .map_err(|error| StepFailure { error, written: Vec::new() })?;
+            keep_return(value, name, &mut answer);
+        }
+        OperationKind::CustomService => {
+            let had_corrections = !c.ops.is_empty();
+            let written = send_corrections(x, c, &mut answer).await?;
+            if had_corrections && !x.client.is_dry_run() {
+                // A custom service cannot carry If-Match: re-read the header right before calling it.
+                (x.note)(format!("re-reading {} before the {name} custom service", run.target.entity_set));
+                guard_before_service(x).await.map_err(|error| StepFailure { error, written: written.clone() })?;
+            }
+            (x.note)(format!("calling the {name} custom service"));
+            let value =
+                call_operation(x, name, None, &[]).await.map_err(|error| StepFailure { error, written: written.clone() })?;
+            keep_return(value, name, &mut answer);
+        }
+    }
+    if run.action == Action::PostJournal && !x.client.is_dry_run() {
+        // Posting assigns vouchers to the lines: read them back as evidence (a read, never a resend).
+        answer.vouchers = read_vouchers(x.client, x.config, run).await.unwrap_or_default();
     }
     Ok(answer)
 }
 
-/// Header PATCH, or header + lines in one `$batch` changeset.
-async fn corrections(
-    client: &FnoClient,
-    config: &Config,
-    run: &GovernedRun,
-    live: &Snapshot,
-    note: &(dyn Fn(String) + Send + Sync),
-    answer: &mut FnoAnswer,
-) -> Result<(), FnoError> {
-    let key = target_key(run)?;
-    if run.proposed.lines.is_empty() {
-        if !run.proposed.fields.is_empty() {
-            note(format!("PATCH {} with If-Match {}", run.target.entity_set, live.etag));
-            let etag = client.patch(&run.target.entity_set, &key, &run.proposed.fields, &live.etag).await?;
+/// Send corrections on their own: one guarded PATCH for header fields alone, else one changeset.
+/// Returns what was written.
+async fn send_corrections(x: &Execution<'_>, c: Corrections, answer: &mut FnoAnswer) -> Result<Vec<String>, StepFailure> {
+    let fail = |error| StepFailure { error, written: Vec::new() };
+    match c.ops.len() {
+        0 => return Ok(Vec::new()),
+        1 if c.header_patched => {
+            let run = x.run;
+            (x.note)(format!("PATCH {} with If-Match {}", run.target.entity_set, x.live.etag));
+            let key = target_key(run).map_err(fail)?;
+            let etag =
+                x.client.patch(&run.target.entity_set, &key, &run.proposed.fields, &x.live.etag).await.map_err(fail)?;
             answer.new_etag = done_etag(etag);
         }
-        return Ok(());
-    }
-    let Some((set, _)) = line_set(run, config) else { return Ok(()) };
-    let mut ops = Vec::new();
-    if !run.proposed.fields.is_empty() {
-        ops.push(BatchOp::patch(&run.target.entity_set, &key, &run.proposed.fields, &live.etag));
-    }
-    for line in &run.proposed.lines {
-        let wanted = line_key_text(&line.keys);
-        let live_line = live.lines.iter().find(|l| line_key_text(&l.keys) == wanted);
-        let lkey = line_key(&line.keys)?;
-        match (live_line, line.remove) {
-            (Some(l), true) => ops.push(BatchOp::delete(&set, &lkey, &l.etag)),
-            (Some(l), false) => ops.push(BatchOp::patch(&set, &lkey, &line.fields, &l.etag)),
-            (None, _) => {
-                let mut fields = line.keys.clone();
-                fields.extend(line.fields.clone());
-                ops.push(BatchOp::post(&set, &fields));
-            }
+        n => {
+            (x.note)(format!("$batch: one changeset of {n} operation(s), each under its live ETag"));
+            x.client.batch(&c.ops).await.map_err(fail)?;
+            answer.messages.push(format!("$batch changeset committed: {}", c.written.join("; ")));
         }
     }
-    note(format!("$batch: one changeset of {} operation(s), each under its live ETag", ops.len()));
-    if let Sent::Done(parts) = client.batch(&ops).await? {
-        answer.messages.push(format!("$batch changeset committed: {} operation(s)", parts.len()));
-    }
-    Ok(())
+    Ok(c.written)
 }
 
-/// The fields a rollback PATCHes back, for the actions compensated by a PATCH.
-fn inverse_fields(run: &GovernedRun, _live: &Snapshot) -> Option<Fields> {
-    match run.action {
-        Action::UpdateVendor | Action::EnableUser | Action::DisableUser => Some(
-            run.proposed
-                .fields
-                .keys()
-                .map(|name| (name.clone(), run.before.fields.get(name).cloned().unwrap_or(FieldValue::Null)))
-                .collect(),
+/// Right before a custom service: the header must be exactly as the corrections left it. Every header
+/// field of the reviewed snapshot must hold its live value, or the proposed value where the run wrote
+/// it. Totals F&O derives from the lines are left out after line corrections: the lines themselves were
+/// written under their ETags in the changeset.
+async fn guard_before_service(x: &Execution<'_>) -> Result<(), FnoError> {
+    let run = x.run;
+    let now = read_header(x.client, run).await?;
+    let derived: &[&str] = if run.proposed.lines.is_empty() {
+        &[]
+    } else {
+        super::drift::derived_from_lines(run.action)
+    };
+    let mut changed = Vec::new();
+    for (name, live_value) in &x.live.fields {
+        if derived.contains(&name.as_str()) {
+            continue;
+        }
+        let expected = run.proposed.fields.get(name).unwrap_or(live_value);
+        if now.fields.get(name) != Some(expected) {
+            changed.push(name.clone());
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(FnoError::PreconditionFailed {
+        what: format!(
+            "{} (re-read before the custom service: {} changed by someone else)",
+            run.target.entity_set,
+            crate::text::visible(&changed.join(", "))
         ),
-        _ => None,
-    }
+    })
 }
 
-fn done_etag(sent: Sent<Option<crate::model::ETag>>) -> Option<String> {
+/// A rollback undoes everything the run did, in reverse order: the compensating operation first (recall,
+/// reverse), then every correction restored to its before-value under fresh ETags, wherever F&O still
+/// lets the record be edited.
+async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
+    let run = x.run;
+    let mut answer = FnoAnswer::default();
+    let mut written: Vec<String> = Vec::new();
+    let name = operation_name(run.action, x.kind);
+    let decision_in_effect = operation_applied(run, DecisionKind::Approve, &x.live.fields) == Some(true);
+    if let Some(name) = name
+        && decision_in_effect
+    {
+        let reversal = x.plan.and_then(|p| p.reversal_date).map(|d| format!("{d}T12:00:00Z"));
+        let extra: Vec<(&str, Value)> = reversal.iter().map(|d| ("reversal_date", json!(d))).collect();
+        (x.note)(format!("calling the {name} operation with If-Match {}", x.live.etag));
+        let value =
+            call_operation(x, name, Some(&x.live.etag), &extra).await.map_err(|error| StepFailure { error, written: Vec::new() })?;
+        keep_return(value, name, &mut answer);
+        written.push(match name {
+            OperationName::JournalReverse => match &answer.reversing_journal {
+                Some(j) => format!("journal reversed by journal {j}"),
+                None => "journal reversed".into(),
+            },
+            _ => format!("{name} operation"),
+        });
+    }
+    if run.action == Action::PostJournal && decision_in_effect {
+        // A posted journal cannot be edited: its reversal reverses the lines as posted, corrections included.
+        return Ok(answer);
+    }
+    // Restore the corrections on the record as it is now (the operation changed its ETags).
+    let current = if written.is_empty() || x.client.is_dry_run() {
+        x.live.clone()
+    } else {
+        (x.note)(format!("re-reading {} to restore the corrections", run.target.entity_set));
+        read_live(x.client, run, x.config).await.map_err(|error| StepFailure { error, written: written.clone() })?
+    };
+    if !corrections_applied(run, &current) && x.from != RunStatus::RollbackPartial && has_corrections(run) {
+        return Err(StepFailure {
+            error: FnoError::PreconditionFailed {
+                what: format!("{} (the corrections are no longer as the run wrote them)", run.target.entity_set),
+            },
+            written,
+        });
+    }
+    let before_len = written.len();
+    let sub = Execution { live: &current, ..*x };
+    let c = corrections(&sub, &restore_header(run, &current), &restore_writes(run, &current))
+        .map_err(|error| StepFailure { error, written: written.clone() })?;
+    let restored: Vec<String> = c.written.iter().map(|w| format!("restored {w}")).collect();
+    match send_corrections(&sub, c, &mut answer).await {
+        Ok(_) => written.extend(restored),
+        Err(mut f) => {
+            f.written = written;
+            return Err(f);
+        }
+    }
+    if written.len() == before_len && name.is_none() {
+        answer.messages.push("nothing to restore: the record already holds its before-values".into());
+    }
+    answer.messages.extend(written);
+    Ok(answer)
+}
+
+fn has_corrections(run: &GovernedRun) -> bool {
+    !run.proposed.fields.is_empty() || !run.proposed.lines.is_empty()
+}
+
+/// The header fields the run changed that still hold the proposed value, set back to their before-values.
+fn restore_header(run: &GovernedRun, current: &Snapshot) -> Fields {
+    run.proposed
+        .fields
+        .iter()
+        .filter(|(name, proposed)| current.fields.get(*name) == Some(*proposed))
+        .map(|(name, _)| (name.clone(), run.before.fields.get(name).cloned().unwrap_or(FieldValue::Null)))
+        .collect()
+}
+
+/// The line writes that undo the run's line corrections on `current`: changed lines PATCHed back, added
+/// lines deleted, removed lines re-added from the before snapshot.
+fn restore_writes(run: &GovernedRun, current: &Snapshot) -> Vec<LineWrite> {
+    let mut out = Vec::new();
+    for line in &run.proposed.lines {
+        let key = line_key_text(&line.keys);
+        let now = current.lines.iter().find(|l| line_key_text(&l.keys) == key);
+        let before = run.before.lines.iter().find(|l| line_key_text(&l.keys) == key);
+        let write = match (before, now, line.remove) {
+            (Some(b), None, true) => {
+                let mut fields = b.keys.clone();
+                fields.extend(b.fields.iter().filter(|(n, _)| !is_system_field(n)).map(|(n, v)| (n.clone(), v.clone())));
+                LineOp::Post { fields }
+            }
+            (None, Some(n), false) => LineOp::Delete { etag: n.etag.clone() },
+            (Some(b), Some(n), false) => {
+                let fields: Fields = line
+                    .fields
+                    .iter()
+                    .filter(|(name, proposed)| n.fields.get(*name) == Some(*proposed))
+                    .map(|(name, _)| (name.clone(), b.fields.get(name).cloned().unwrap_or(FieldValue::Null)))
+                    .collect();
+                if fields.is_empty() {
+                    continue;
+                }
+                LineOp::Patch { fields, etag: n.etag.clone() }
+            }
+            _ => continue,
+        };
+        out.push(LineWrite { keys: line.keys.clone(), write });
+    }
+    out
+}
+
+/// Fields F&O assigns itself and refuses on create.
+fn is_system_field(name: &str) -> bool {
+    name.starts_with('@') || name == "RecId" || name == "RecVersion"
+}
+
+fn done_etag(sent: Sent<Option<ETag>>) -> Option<String> {
     match sent {
         Sent::Done(Some(etag)) => Some(etag.0),
         _ => None,
     }
 }
 
-/// Call the configured operation with the logical parameters it maps.
-async fn call_operation(
-    client: &FnoClient,
-    config: &Config,
-    name: &str,
-    run: &GovernedRun,
-    kind: DecisionKind,
-    reason: &str,
-) -> Result<Sent<Option<Value>>, FnoError> {
-    let Some(op) = config.operations.get(name) else {
-        return Err(FnoError::InvalidUrl { url: name.into(), reason: "the operation is not configured".into() });
-    };
-    let mut logical: Vec<(&str, Value)> = vec![("comment", json!(reason)), ("reason", json!(reason))];
-    if kind == DecisionKind::Rollback {
-        logical.push(("reversal_date", json!(format!("{}T12:00:00Z", Utc::now().date_naive()))));
-    }
+/// The X++ parameters of an operation call: the logical ones it maps (`comment`, `reason`,
+/// `reversal_date`, …) and the target's key fields it names.
+fn operation_body(x: &Execution<'_>, op: &Operation, extra: &[(&str, Value)]) -> Value {
+    let mut logical: Vec<(&str, Value)> = vec![("comment", json!(x.reason)), ("reason", json!(x.reason))];
+    logical.extend(extra.iter().cloned());
     let mut body = Map::new();
     for (logical_name, value) in logical {
         if let Some(param) = op.parameters.get(logical_name) {
             body.insert(param.clone(), value);
         }
     }
-    for (key_name, value) in &run.target.keys {
+    for (key_name, value) in &x.run.target.keys {
         if let Some(param) = op.parameters.get(key_name) {
             body.insert(param.clone(), value.to_json());
         }
     }
-    let body = Value::Object(body);
+    Value::Object(body)
+}
+
+/// The entity set and key a bound action is bound to.
+fn binding(x: &Execution<'_>, op: &Operation) -> Result<(String, EntityKey), FnoError> {
+    let set = op.entity_set.clone().unwrap_or_else(|| x.run.target.entity_set.clone());
+    Ok((set, target_key(x.run)?))
+}
+
+fn action_op(
+    x: &Execution<'_>,
+    op: &Operation,
+    name: OperationName,
+    if_match: Option<&ETag>,
+    extra: &[(&str, Value)],
+) -> Result<BatchOp, FnoError> {
+    let (set, key) = binding(x, op)?;
+    let action = op.action.clone().ok_or_else(|| FnoError::InvalidUrl {
+        url: name.to_string(),
+        reason: "a bound action needs `action`".into(),
+    })?;
+    Ok(BatchOp::action(&set, &key, &action, &operation_body(x, op, extra), if_match))
+}
+
+/// Call the configured operation; a bound action carries `If-Match` when given.
+async fn call_operation(
+    x: &Execution<'_>,
+    name: OperationName,
+    if_match: Option<&ETag>,
+    extra: &[(&str, Value)],
+) -> Result<Sent<Option<Value>>, FnoError> {
+    let Some(op) = x.config.operation(name) else {
+        return Err(FnoError::InvalidUrl { url: name.to_string(), reason: "the operation is not configured".into() });
+    };
+    let body = operation_body(x, op, extra);
     match op.kind {
         OperationKind::BoundAction => {
-            let set = op.entity_set.clone().unwrap_or_else(|| run.target.entity_set.clone());
+            let (set, key) = binding(x, op)?;
             let action = op.action.clone().unwrap_or_default();
-            client.bound_action(&set, &target_key(run)?, &action, &body).await
+            x.client.bound_action(&set, &key, &action, &body, if_match).await
         }
         OperationKind::CustomService => {
             let service = op.service.clone().unwrap_or_default();
-            Ok(match client.invoke_service(&service, &body).await? {
+            Ok(match x.client.invoke_service(&service, &body).await? {
                 Sent::Done(v) => Sent::Done(Some(v)),
                 Sent::DryRun => Sent::DryRun,
             })
@@ -225,14 +502,15 @@ async fn call_operation(
     }
 }
 
-/// Keep what an operation returned: its text, and a reversing journal's number.
-fn record_return(value: &Value, kind: DecisionKind, answer: &mut FnoAnswer) {
-    let text = match value {
+/// Keep what an operation returned: its text, or for a journal reversal the reversing journal's number.
+fn keep_return(value: Sent<Option<Value>>, name: OperationName, answer: &mut FnoAnswer) {
+    let Sent::Done(Some(value)) = value else { return };
+    let text = match &value {
         Value::String(s) => s.clone(),
         Value::Null => return,
         other => other.to_string(),
     };
-    if kind == DecisionKind::Rollback {
+    if name == OperationName::JournalReverse {
         let journal = value
             .get("JournalBatchNumber")
             .or_else(|| value.get("ReversingJournal"))
@@ -240,6 +518,7 @@ fn record_return(value: &Value, kind: DecisionKind, answer: &mut FnoAnswer) {
             .map(str::to_string)
             .or_else(|| value.as_str().map(str::to_string));
         answer.reversing_journal = journal;
+        return;
     }
     answer.messages.push(text);
 }
@@ -247,20 +526,10 @@ fn record_return(value: &Value, kind: DecisionKind, answer: &mut FnoAnswer) {
 /// The distinct voucher numbers on the journal's lines.
 pub async fn read_vouchers(client: &FnoClient, config: &Config, run: &GovernedRun) -> Result<Vec<String>, FnoError> {
     let Some((set, _)) = line_set(run, config) else { return Ok(Vec::new()) };
-    let filter: Vec<String> = run
-        .target
-        .keys
-        .iter()
-        .map(|(name, value)| match value {
-            FieldValue::Text(s) => format!("{name} eq {}", crate::fno::keys::string_literal(s)),
-            other => format!("{name} eq {other}"),
-        })
-        .collect();
-    let query = Query {
-        filter: Some(filter.join(" and ")),
+    let query = crate::fno::Query {
         select: vec!["Voucher".into()],
         cross_company: run.company().is_some(),
-        ..Default::default()
+        ..crate::fno::Query::matching(&run.target.keys)
     };
     let mut vouchers: Vec<String> = client
         .query(&set, &query)

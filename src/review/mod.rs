@@ -21,6 +21,7 @@ pub mod progress;
 pub mod reconcile;
 mod record;
 pub mod revalidate;
+pub mod sweep;
 
 #[cfg(test)]
 mod testdata;
@@ -104,7 +105,7 @@ impl Reviewer {
         Reviewer {
             store_path: store_path.to_path_buf(),
             groups: config.approver.groups.clone(),
-            lease_ttl: Duration::from_secs(config.store.lease_secs.max(30)),
+            lease_ttl: config.lease_ttl(),
             config,
             client,
             approver: approver.to_string(),
@@ -153,10 +154,22 @@ impl Reviewer {
         pipeline::decide(self, request, progress, cancel).await
     }
 
-    /// Reconcile every run a killed process left `executing` (and whose lease has lapsed), by reading
-    /// F&O. Returns the outcome recorded for each.
+    /// Settle every run left `unknown` or `executing` (its lease lapsed) whose status changed within
+    /// `since`, by reading F&O; runs another process is deciding right now are reported, not touched.
+    pub async fn reconcile(&self, since: Duration) -> Result<Vec<sweep::Swept>, ReviewError> {
+        sweep::sweep(self, since).await
+    }
+
+    /// The outcomes of [`Reviewer::reconcile`] over the last year (the runs in flight elsewhere left out).
     pub async fn reconcile_interrupted(&self) -> Result<Vec<Outcome>, ReviewError> {
-        conclude::reconcile_interrupted(self).await
+        let swept = self.reconcile(Duration::from_secs(365 * 24 * 3600)).await?;
+        Ok(swept
+            .into_iter()
+            .filter_map(|s| match s {
+                sweep::Swept::Settled { outcome } => Some(outcome),
+                sweep::Swept::InFlight { .. } => None,
+            })
+            .collect())
     }
 
     /// Approve every run matching `filter` (one action, all verdicts pass), each re-validated and audited

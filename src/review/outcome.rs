@@ -18,8 +18,14 @@ pub mod exit {
     pub const STALE: u8 = 3;
     /// Refused before anything was sent (policy, segregation of duties, lease, guard, status).
     pub const REFUSED: u8 = 4;
-    /// F&O refused or failed the write; the run is failed with F&O's message.
+    /// F&O refused or failed the write; the run is failed (or partly executed, or partly rolled back)
+    /// with F&O's message.
     pub const FAILED: u8 = 5;
+    /// The answer to a write was lost: F&O may or may not have applied it. The run is `unknown`; run
+    /// `signoff reconcile` later (it reads F&O and never re-sends).
+    pub const UNKNOWN: u8 = 6;
+    /// Nothing was sent: reading F&O failed before any write (unreachable, timeout, throttled on a read).
+    pub const NOT_SENT: u8 = 7;
 }
 
 /// What F&O answered to an executed decision: the evidence an approver sees afterwards.
@@ -53,8 +59,16 @@ pub enum Outcome {
     Stale { run_id: RunId, drift: DriftReport, reason: String },
     /// Refused before anything was sent.
     Refused { run_id: RunId, reason: String },
-    /// F&O failed the decision; what it said is kept.
+    /// F&O failed the decision; what it said is kept. Nothing of the decision is in effect.
     Failed { run_id: RunId, reason: String, infolog: Option<String> },
+    /// Part of the decision was written and the rest refused: `written` names what F&O holds now.
+    PartlyExecuted { run_id: RunId, written: Vec<String>, reason: String, infolog: Option<String> },
+    /// The rollback undid `done` but not the rest; `reason` says what stopped it.
+    RollbackPartial { run_id: RunId, done: Vec<String>, reason: String, infolog: Option<String> },
+    /// The answer to a write was lost; F&O may still apply it. Reconciliation settles it by reading.
+    Unknown { run_id: RunId, reason: String, settles_after: chrono::DateTime<chrono::Utc> },
+    /// Reading F&O failed before anything was sent; the run is as it was.
+    NotSent { run_id: RunId, reason: String },
     /// The decision was cancelled before anything was sent.
     Cancelled { run_id: RunId },
 }
@@ -70,6 +84,10 @@ impl Outcome {
             | Outcome::Stale { run_id, .. }
             | Outcome::Refused { run_id, .. }
             | Outcome::Failed { run_id, .. }
+            | Outcome::PartlyExecuted { run_id, .. }
+            | Outcome::RollbackPartial { run_id, .. }
+            | Outcome::Unknown { run_id, .. }
+            | Outcome::NotSent { run_id, .. }
             | Outcome::Cancelled { run_id } => run_id,
         }
     }
@@ -84,7 +102,9 @@ impl Outcome {
             | Outcome::DryRun { .. } => exit::DONE,
             Outcome::Stale { .. } => exit::STALE,
             Outcome::Refused { .. } | Outcome::Cancelled { .. } => exit::REFUSED,
-            Outcome::Failed { .. } => exit::FAILED,
+            Outcome::Failed { .. } | Outcome::PartlyExecuted { .. } | Outcome::RollbackPartial { .. } => exit::FAILED,
+            Outcome::Unknown { .. } => exit::UNKNOWN,
+            Outcome::NotSent { .. } => exit::NOT_SENT,
         }
     }
 
@@ -119,6 +139,32 @@ impl Outcome {
                 }
                 _ => format!("{run_id}: failed: {}", v(reason)),
             },
+            Outcome::PartlyExecuted { run_id, written, reason, infolog } => {
+                let said = infolog.as_deref().filter(|i| !reason.contains(i)).map(|i| format!("; F&O said: {}", v(i)));
+                format!(
+                    "{run_id}: partly executed: F&O holds {} but {}{}; `signoff rollback {run_id}` restores the \
+                     before-values",
+                    v(&written.join("; ")),
+                    v(reason),
+                    said.unwrap_or_default()
+                )
+            }
+            Outcome::RollbackPartial { run_id, done, reason, infolog } => {
+                let said = infolog.as_deref().filter(|i| !reason.contains(i)).map(|i| format!("; F&O said: {}", v(i)));
+                format!(
+                    "{run_id}: rollback partial: done: {}; stopped: {}{}; roll back again to undo the rest",
+                    v(&done.join("; ")),
+                    v(reason),
+                    said.unwrap_or_default()
+                )
+            }
+            Outcome::Unknown { run_id, reason, settles_after } => format!(
+                "{run_id}: outcome unknown: {}; nothing was re-sent. F&O may still apply it: run `signoff reconcile` \
+                 after {} to read F&O and record what happened",
+                v(reason),
+                settles_after.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            Outcome::NotSent { run_id, reason } => format!("{run_id}: nothing was sent: {}", v(reason)),
             Outcome::Cancelled { run_id } => format!("{run_id}: cancelled before anything was sent"),
         }
     }

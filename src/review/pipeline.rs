@@ -11,8 +11,8 @@ use crate::store::{Store, StoreError, StoredRun};
 
 use super::Db;
 
-use super::claim::Claim;
-use super::conclude::{failed, finish, settle};
+use super::claim::{self, Claim};
+use super::conclude::Record;
 use super::digest::DigestInputs;
 use super::drift::{self, DriftReport, DriftScope, FieldDrift};
 use super::eligibility::{self, DecisionKind};
@@ -22,7 +22,7 @@ use super::outcome::{FnoAnswer, Outcome};
 use super::progress::{Cancel, Progress, ProgressSink, Step};
 use super::reconcile;
 use super::record::{keep_exchanges, refuse, request_json};
-use super::revalidate::read_live;
+use super::revalidate::{read_header, read_live};
 use super::{DecisionRequest, ReviewError, Reviewer};
 
 fn report(progress: &ProgressSink, run_id: &RunId, step: Step, detail: impl Into<String>) {
@@ -41,7 +41,7 @@ pub(super) async fn decide(
     if store.db().status(id)?.is_none() {
         return Err(StoreError::UnknownRun { id: id.clone() }.into());
     }
-    let taken = Claim::take(&store.db(), id, &r.approver, r.lease_ttl);
+    let taken = Claim::take(&store.db(), id, &claim::holder(&r.approver), r.lease_ttl);
     let claim = match taken {
         Ok(claim) => claim,
         Err(e @ StoreError::LeaseHeld { .. }) => {
@@ -50,7 +50,14 @@ pub(super) async fn decide(
         Err(e) => return Err(e.into()),
     };
     report(progress, id, Step::Claimed, format!("lease held until {}", claim.lease.expires_at));
-    let result = decide_claimed(r, &store, req, progress, cancel).await;
+    let status = store.db().status(id)?;
+    let result = if status.is_some_and(RunStatus::awaits_reconciliation) && !req.dry_run {
+        // A decision whose answer was lost is settled first, by reading F&O: never decided again on top.
+        report(progress, id, Step::Reconciling, "an earlier decision's outcome is unknown: reading F&O");
+        super::sweep::reconcile_claimed(r, &store, id, &claim).await
+    } else {
+        decide_claimed(r, &store, req, progress, cancel, &claim).await
+    };
     // The claim also releases on drop; releasing here reports a failure to do so.
     if let Err(e) = claim.release(&store.db()) {
         tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
@@ -66,6 +73,7 @@ struct Ctx<'a> {
     stored: StoredRun,
     client: FnoClient,
     progress: &'a ProgressSink,
+    claim: &'a Claim,
 }
 
 impl Ctx<'_> {
@@ -102,11 +110,25 @@ impl Ctx<'_> {
             "decision.read-failed",
             json!({ "decision": self.req.kind.as_str(), "error": error.to_string() }),
         )?;
-        Ok(Outcome::Failed {
-            run_id: self.id().clone(),
-            reason: format!("{error}; nothing was written"),
-            infolog: error.infolog().map(str::to_string),
-        })
+        Ok(Outcome::NotSent { run_id: self.id().clone(), reason: format!("{error}; the run is unchanged") })
+    }
+
+    /// Renew the lease before a send, so it never lapses while a write is in flight.
+    fn renew(&self) {
+        if let Err(e) = self.claim.renew(&self.store.db()) {
+            tracing::warn!(run = %self.id(), error = %e, "could not renew the lease");
+        }
+    }
+
+    fn record(&self) -> Record<'_> {
+        Record {
+            store: self.store,
+            actor: self.actor(),
+            run: self.run(),
+            kind: self.req.kind,
+            config: &self.r.config,
+            prior: self.stored.status,
+        }
     }
 }
 
@@ -116,6 +138,7 @@ async fn decide_claimed(
     req: &DecisionRequest,
     progress: &ProgressSink,
     cancel: &Cancel,
+    claim: &Claim,
 ) -> Result<Outcome, ReviewError> {
     let id = &req.run_id;
     let stored = store.db().get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
@@ -138,25 +161,40 @@ async fn decide_claimed(
     if let Err(e) = execute::check_operation(&r.config, stored.run.action, req.kind) {
         return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
     }
-    let ctx = Ctx { r, store, req, client: r.client.fork(req.dry_run), stored, progress };
+    let ctx = Ctx { r, store, req, client: r.client.fork(req.dry_run), stored, progress, claim };
     if req.kind == DecisionKind::Reject && !execute::writes_to_fno(ctx.run().action, DecisionKind::Reject) {
         return reject_locally(&ctx);
     }
-    let live = if req.kind == DecisionKind::Reject {
-        None
-    } else {
-        ctx.note(Step::Rereading, format!("reading {} {}", ctx.run().target.entity_set, ctx.run().target.label()));
-        match read_live(&ctx.client, ctx.run(), &r.config).await {
-            Ok(live) => Some(live),
+    // Main accounts first, so the re-read below is the last F&O request before the write: between them
+    // signoff only writes to its own store.
+    let accounts = if req.kind == DecisionKind::Approve {
+        match facts::read_accounts(&ctx.client, ctx.run()).await {
+            Ok(a) => a,
             Err(e) => return ctx.read_failed(&e),
         }
+    } else {
+        None
+    };
+    ctx.note(Step::Rereading, format!("reading {} {}", ctx.run().target.entity_set, ctx.run().target.label()));
+    // A reject reads the header alone: its operation is guarded by the header's live ETag.
+    let read = match req.kind {
+        DecisionKind::Reject => read_header(&ctx.client, ctx.run()).await,
+        _ => read_live(&ctx.client, ctx.run(), &r.config).await,
+    };
+    let live = match read {
+        Ok(live) => Some(live),
+        Err(e) => return ctx.read_failed(&e),
     };
     let mut digest = None;
-    if let Some(live) = &live {
+    let mut plan = None;
+    if let Some(live) = &live
+        && req.kind != DecisionKind::Reject
+    {
         ctx.note(Step::Comparing, "comparing the live record with the reviewed snapshot");
         let drift = match req.kind {
-            DecisionKind::Rollback => executed_state_drift(ctx.run(), live),
-            _ => drift::detect(ctx.run(), live),
+            DecisionKind::Rollback => executed_state_drift(ctx.run(), ctx.stored.status, live),
+            DecisionKind::Reject => DriftReport::default(),
+            DecisionKind::Approve => drift::detect(ctx.run(), live),
         };
         if !drift.is_empty() {
             return stale(&ctx, drift);
@@ -164,16 +202,15 @@ async fn decide_claimed(
         ctx.note(Step::Evaluating, "re-evaluating policy on the live record");
         let known = facts::load(&store.db())?;
         let others = facts::other_invoices(&store.db(), ctx.run())?;
-        let accounts = match facts::read_accounts(&ctx.client, ctx.run()).await {
-            Ok(a) => a,
-            Err(e) => return ctx.read_failed(&e),
-        };
         // Judging records the approval: the last point a cancellation leaves no trace but an audit event.
         if cancel.is_cancelled() {
             return cancelled(&ctx);
         }
         match judge(&ctx, live, &known, accounts.as_ref(), &others, &prior)? {
-            Judged::Proceed(d) => digest = Some(d),
+            Judged::Proceed(d, p) => {
+                digest = Some(d);
+                plan = p;
+            }
             Judged::Done(outcome) => return Ok(outcome),
         }
     }
@@ -189,9 +226,9 @@ async fn decide_claimed(
     };
     let live = live.unwrap_or(empty);
     if req.dry_run {
-        return dry_run(&ctx, &live, digest.as_deref()).await;
+        return dry_run(&ctx, &live, digest.as_deref(), plan.as_ref()).await;
     }
-    send(&ctx, &live, digest.unwrap_or_default()).await
+    send(&ctx, &live, digest.unwrap_or_default(), plan.as_ref()).await
 }
 
 fn cancelled(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
@@ -202,8 +239,8 @@ fn cancelled(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
 }
 
 enum Judged {
-    /// Go on to execute, bound to this approval digest.
-    Proceed(String),
+    /// Go on to execute, bound to this approval digest (and, for a rollback, the plan shown).
+    Proceed(String, Option<rollback::RollbackPlan>),
     Done(Outcome),
 }
 
@@ -235,7 +272,7 @@ fn judge(
             let reason = format!("the rollback is not possible: {why}");
             return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "rollback", reason).map(Judged::Done);
         }
-        return Ok(Judged::Proceed(String::new()));
+        return Ok(Judged::Proceed(String::new(), Some(plan)));
     }
     let evaluation = policy::evaluate(run, &f, &ctx.r.config);
     let hard: Vec<&str> = evaluation.at(Level::Hard).map(|v| v.message.as_str()).collect();
@@ -298,7 +335,7 @@ fn judge(
             )?;
         }
     }
-    Ok(Judged::Proceed(digest))
+    Ok(Judged::Proceed(digest, None))
 }
 
 /// Record this approver's approval; a second approval by the same person is refused, not an error.
@@ -332,9 +369,13 @@ fn stale_with(ctx: &Ctx<'_>, drift: DriftReport, reason: String) -> Result<Outco
     Ok(Outcome::Stale { run_id: ctx.id().clone(), drift, reason })
 }
 
-/// For a rollback: the record must still be as the executed run left it.
-fn executed_state_drift(run: &GovernedRun, live: &Snapshot) -> DriftReport {
+/// For a rollback: the record must still be as the decision left it (a partial rollback resumes from
+/// wherever it stopped; each of its writes is guarded by the ETags read now).
+fn executed_state_drift(run: &GovernedRun, status: RunStatus, live: &Snapshot) -> DriftReport {
     let mut drifts = Vec::new();
+    if status == RunStatus::RollbackPartial {
+        return DriftReport { drifts };
+    }
     for (name, executed) in &run.proposed.fields {
         let now = live.fields.get(name).cloned().unwrap_or(crate::model::FieldValue::Null);
         if &now != executed {
@@ -347,7 +388,9 @@ fn executed_state_drift(run: &GovernedRun, live: &Snapshot) -> DriftReport {
             });
         }
     }
-    if let Some(false) = reconcile::operation_applied(run, DecisionKind::Approve, &live.fields) {
+    if status == RunStatus::Executed
+        && let Some(false) = reconcile::operation_applied(run, DecisionKind::Approve, &live.fields)
+    {
         drifts.push(FieldDrift {
             scope: DriftScope::Header,
             field: "status".into(),
@@ -373,11 +416,15 @@ fn reject_locally(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
     Ok(Outcome::Rejected { run_id: ctx.id().clone(), answer: FnoAnswer::default() })
 }
 
-async fn dry_run(ctx: &Ctx<'_>, live: &Snapshot, digest: Option<&str>) -> Result<Outcome, ReviewError> {
+async fn dry_run(
+    ctx: &Ctx<'_>,
+    live: &Snapshot,
+    digest: Option<&str>,
+    plan: Option<&rollback::RollbackPlan>,
+) -> Result<Outcome, ReviewError> {
     ctx.note(Step::Sending, "dry run: recording the requests, sending nothing");
     let note = |d: String| report(ctx.progress, ctx.id(), Step::Sending, d);
-    let result =
-        execute::execute(&ctx.client, &ctx.r.config, ctx.run(), live, ctx.req.kind, &ctx.req.reason, &note).await;
+    let result = execute::execute(&ctx.execution(live, plan, &note)).await;
     let exchanges = ctx.keep()?;
     if let Err(failure) = result {
         return ctx.read_failed(&failure.error);
@@ -393,14 +440,45 @@ async fn dry_run(ctx: &Ctx<'_>, live: &Snapshot, digest: Option<&str>) -> Result
     Ok(Outcome::DryRun { run_id: ctx.id().clone(), requests })
 }
 
-/// The live send: into `executing`, execute, then record the answer (reconciling an unknown outcome).
-async fn send(ctx: &Ctx<'_>, live: &Snapshot, digest: String) -> Result<Outcome, ReviewError> {
+impl<'a> Ctx<'a> {
+    fn execution<'b>(
+        &'b self,
+        live: &'b Snapshot,
+        plan: Option<&'b rollback::RollbackPlan>,
+        note: &'b (dyn Fn(String) + Send + Sync),
+    ) -> execute::Execution<'b> {
+        execute::Execution {
+            client: &self.client,
+            config: &self.r.config,
+            run: self.run(),
+            live,
+            kind: self.req.kind,
+            reason: &self.req.reason,
+            from: self.stored.status,
+            plan,
+            note,
+        }
+    }
+}
+
+/// The live send: into `executing`, execute, then record the answer. A lost answer makes the run
+/// `unknown`; one read of F&O follows at once, and only evidence concludes it.
+async fn send(
+    ctx: &Ctx<'_>,
+    live: &Snapshot,
+    digest: String,
+    plan: Option<&rollback::RollbackPlan>,
+) -> Result<Outcome, ReviewError> {
     let from: &[RunStatus] = match ctx.req.kind {
         DecisionKind::Approve => &[RunStatus::Approved],
-        DecisionKind::Reject => &[RunStatus::Pending, RunStatus::Approved],
-        DecisionKind::Rollback => &[RunStatus::Executed],
+        kind => kind.allowed_from(),
     };
-    let detail = json!({ "decision": ctx.req.kind.as_str(), "digest": digest, "reason": ctx.req.reason });
+    let detail = json!({
+        "decision": ctx.req.kind.as_str(),
+        "digest": digest,
+        "reason": ctx.req.reason,
+        "prior": ctx.stored.status,
+    });
     match ctx.transition(from, RunStatus::Executing, detail) {
         Ok(()) => {}
         Err(e @ StoreError::StatusConflict { .. }) => {
@@ -409,19 +487,24 @@ async fn send(ctx: &Ctx<'_>, live: &Snapshot, digest: String) -> Result<Outcome,
         Err(e) => return Err(e.into()),
     }
     ctx.note(Step::Sending, "sending to F&O");
-    let note = |d: String| report(ctx.progress, ctx.id(), Step::Sending, d);
-    let result =
-        execute::execute(&ctx.client, &ctx.r.config, ctx.run(), live, ctx.req.kind, &ctx.req.reason, &note).await;
+    // Every step's progress note is also where the lease is renewed: right before each request.
+    let note = |d: String| {
+        ctx.renew();
+        report(ctx.progress, ctx.id(), Step::Sending, d)
+    };
+    let result = execute::execute(&ctx.execution(live, plan, &note)).await;
     ctx.keep()?;
+    let record = ctx.record();
     let outcome = match result {
-        Ok(answer) => finish(ctx.store, ctx.actor(), &ctx.stored.run, ctx.req.kind, answer, &ctx.r.config, Some(live))?,
+        Ok(answer) => record.finish(answer, Some(live))?,
         Err(failure) if failure.unknown() => {
-            ctx.note(Step::Reconciling, "the outcome is unknown: reading F&O, sending nothing");
+            let settles_after = record.lost(&failure)?;
+            ctx.note(Step::Reconciling, "the answer was lost: reading F&O, sending nothing");
             let finding = reconcile::reconcile(&ctx.client, &ctx.r.config, ctx.run(), ctx.req.kind).await;
             ctx.keep()?;
-            settle(ctx.store, ctx.actor(), ctx.run(), ctx.req.kind, finding, &ctx.r.config)?
+            record.settle(finding, settles_after)?
         }
-        Err(failure) => failed(ctx.store, ctx.actor(), ctx.run(), ctx.req.kind, &failure)?,
+        Err(failure) => record.failed(&failure)?,
     };
     ctx.note(Step::Recorded, outcome.headline());
     Ok(outcome)

@@ -1,8 +1,8 @@
 //! Reconciliation: learning what F&O did with a send whose answer never came, by READING F&O.
 //!
-//! Used right after an unknown outcome, and at the start of any command for runs a killed process
-//! left `executing`. Nothing is ever re-sent here: a decision whose effect is not visible in F&O is
-//! recorded as not applied, and the approver decides again.
+//! Used right after an answer is lost, and by the deciding verbs and `signoff reconcile` for runs left
+//! `unknown` or `executing`. Nothing is ever re-sent here; what the finding means for the run (and when
+//! an absence proves anything) is decided in `conclude`.
 
 use serde::Serialize;
 
@@ -24,8 +24,8 @@ pub enum Finding {
     Applied { answer: FnoAnswer },
     /// Nothing of the decision is visible.
     NotApplied { detail: String },
-    /// Part of it is visible (e.g. line corrections committed, the post not done).
-    Partial { detail: String },
+    /// Part of it is visible (e.g. line corrections committed, the post not done): `written` names it.
+    Partial { written: Vec<String>, detail: String },
     /// F&O's state does not tell (e.g. a reversal without a findable reversing journal).
     Undetermined { detail: String },
 }
@@ -105,9 +105,24 @@ pub async fn reconcile(
         }
         (Action::PostJournal, DecisionKind::Rollback) => Finding::Undetermined {
             detail: "F&O's journal header does not show whether a reversal was created; look for a reversing \
-                     journal of this journal in F&O before rolling back again"
+                     journal of this journal in F&O"
                 .into(),
         },
+        (Action::ApproveVendorInvoice, DecisionKind::Rollback) => {
+            let recalled = operation_applied(run, DecisionKind::Rollback, &live.fields);
+            let restored = !any_correction_left(run, &live);
+            match (recalled, restored) {
+                (Some(true), true) => {
+                    Finding::Applied { answer: FnoAnswer { new_etag: Some(live.etag.0), ..Default::default() } }
+                }
+                (Some(true), false) => Finding::Partial {
+                    written: vec!["invoice_recall operation".into()],
+                    detail: "the invoice is recalled but corrected fields still hold the run's values".into(),
+                },
+                (Some(false), _) => Finding::NotApplied { detail: "the invoice is still approved".into() },
+                (None, _) => Finding::Undetermined { detail: "the invoice has no review status to read".into() },
+            }
+        }
         (_, kind) => match operation_applied(run, kind, &live.fields) {
             Some(true) => {
                 let mut answer = FnoAnswer { new_etag: Some(live.etag.0.clone()), ..Default::default() };
@@ -118,6 +133,7 @@ pub async fn reconcile(
             }
             Some(false) if kind == DecisionKind::Approve && corrections_applied(run, &live) && has_corrections(run) => {
                 Finding::Partial {
+                    written: vec!["the corrections".into()],
                     detail: "the corrections were committed but the decision operation did not take effect".into(),
                 }
             }
@@ -125,6 +141,20 @@ pub async fn reconcile(
             None => Finding::Undetermined { detail: "the record has no status field that shows the outcome".into() },
         },
     })
+}
+
+/// Whether any field the run corrected still holds the run's value.
+fn any_correction_left(run: &GovernedRun, live: &Snapshot) -> bool {
+    let header = run.proposed.fields.iter().any(|(k, v)| live.fields.get(k) == Some(v));
+    let lines = run.proposed.lines.iter().any(|line| {
+        let key = line_key_text(&line.keys);
+        let found = live.lines.iter().find(|l| line_key_text(&l.keys) == key);
+        match found {
+            Some(l) => !line.remove && line.fields.iter().any(|(k, v)| l.fields.get(k) == Some(v)),
+            None => false,
+        }
+    });
+    header || lines
 }
 
 fn has_corrections(run: &GovernedRun) -> bool {

@@ -3,9 +3,8 @@
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::fno::keys::string_literal;
 use crate::fno::{EntityKey, FnoClient, FnoError, Query};
-use crate::model::{FieldValue, Fields, GovernedRun, LineSnapshot, Snapshot};
+use crate::model::{Fields, GovernedRun, LineSnapshot, Snapshot};
 
 /// The line entity set and the line-number key field for the run, if its action has lines.
 pub fn line_set(run: &GovernedRun, config: &Config) -> Option<(String, &'static str)> {
@@ -34,16 +33,15 @@ pub fn has_lines(run: &GovernedRun) -> bool {
     run.action.lines().is_some() && (!run.before.lines.is_empty() || !run.proposed.lines.is_empty())
 }
 
+/// Read the live header alone (one GET), with its ETag.
+pub async fn read_header(client: &FnoClient, run: &GovernedRun) -> Result<Snapshot, FnoError> {
+    let header = client.get_entity(&run.target.entity_set, &target_key(run)?).await?;
+    Ok(Snapshot { etag: header.etag, captured_at: Utc::now(), created_by: None, fields: header.fields, lines: Vec::new() })
+}
+
 /// Read the live header (one GET) and, when the run concerns lines, the lines (one query, all pages).
 pub async fn read_live(client: &FnoClient, run: &GovernedRun, config: &Config) -> Result<Snapshot, FnoError> {
-    let header = client.get_entity(&run.target.entity_set, &target_key(run)?).await?;
-    let mut live = Snapshot {
-        etag: header.etag,
-        captured_at: Utc::now(),
-        created_by: None,
-        fields: header.fields,
-        lines: Vec::new(),
-    };
+    let mut live = read_header(client, run).await?;
     if let (true, Some((set, line_field))) = (has_lines(run), line_set(run, config)) {
         live.lines = read_lines(client, run, &set, line_field).await?;
     }
@@ -56,10 +54,7 @@ async fn read_lines(
     set: &str,
     line_field: &str,
 ) -> Result<Vec<LineSnapshot>, FnoError> {
-    let filter: Vec<String> =
-        run.target.keys.iter().map(|(name, value)| format!("{name} eq {}", literal(value))).collect();
-    let query =
-        Query { filter: Some(filter.join(" and ")), cross_company: run.company().is_some(), ..Default::default() };
+    let query = Query { cross_company: run.company().is_some(), ..Query::matching(&run.target.keys) };
     let result = client.query(set, &query).await?;
     let mut lines = Vec::with_capacity(result.rows.len());
     for row in result.rows {
@@ -76,11 +71,4 @@ async fn read_lines(
         lines.push(LineSnapshot { keys, etag, fields: row.fields });
     }
     Ok(lines)
-}
-
-fn literal(value: &FieldValue) -> String {
-    match value {
-        FieldValue::Text(s) => string_literal(s),
-        other => other.to_string(),
-    }
 }

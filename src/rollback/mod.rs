@@ -53,6 +53,9 @@ pub struct RollbackPlan {
     pub recipe: Vec<PlannedRequest>,
     /// How the compensation works for this action, for the approver.
     pub explanation: String,
+    /// For a journal: the reversal date the plan names, which is the date the rollback sends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversal_date: Option<chrono::NaiveDate>,
 }
 
 impl RollbackPlan {

@@ -107,9 +107,10 @@ fn restore(run: &GovernedRun, facts: &Facts<'_>, how: &str) -> RollbackPlan {
             readiness: Readiness::NotReady("the run proposes no field change, so there is nothing to restore".into()),
             recipe,
             explanation,
+            reversal_date: None,
         },
-        Ok(recipe) => RollbackPlan { readiness: Readiness::Ready, recipe, explanation },
-        Err(why) => RollbackPlan { readiness: Readiness::NotReady(why), recipe: Vec::new(), explanation },
+        Ok(recipe) => RollbackPlan { readiness: Readiness::Ready, recipe, explanation, reversal_date: None },
+        Err(why) => RollbackPlan { readiness: Readiness::NotReady(why), recipe: Vec::new(), explanation, reversal_date: None },
     }
 }
 
@@ -122,6 +123,7 @@ fn invoice(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPla
         readiness: Readiness::NotReady(why),
         recipe: Vec::new(),
         explanation: explanation.clone(),
+        reversal_date: None,
     };
     let state = facts.state(run);
     if is_yes(&state.fields, "IsPosted") {
@@ -150,6 +152,7 @@ fn invoice(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPla
         ),
         recipe,
         explanation,
+        reversal_date: None,
     }
 }
 
@@ -161,6 +164,7 @@ fn journal(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPla
         readiness: Readiness::NotReady(why),
         recipe: Vec::new(),
         explanation: explanation.clone(),
+        reversal_date: None,
     };
     let state = facts.state(run);
     if is_yes(&state.fields, "IsPosted") {
@@ -198,5 +202,5 @@ fn journal(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPla
         ],
         format!("reverse the posted vouchers on {date}"),
     )];
-    RollbackPlan { readiness, recipe, explanation }
+    RollbackPlan { readiness, recipe, explanation, reversal_date: Some(date) }
 }

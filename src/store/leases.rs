@@ -32,8 +32,8 @@ pub struct Approval {
 }
 
 impl Store {
-    /// Claim `id` for `holder` for `ttl`. Re-entrant: the holder extends its own lease. An expired lease
-    /// is taken over. A live lease of someone else is refused with `LeaseHeld` naming them.
+    /// Claim `id` for `holder` for `ttl`. Re-entrant for the same holder string only (holders are unique
+    /// per claim, see `review::claim::holder`). An expired lease is taken over. A live lease of someone else is refused with `LeaseHeld` naming them.
     pub fn acquire_lease(&self, id: &RunId, holder: &str, ttl: Duration) -> Result<Lease, StoreError> {
         let tx = self.write_tx()?;
         ensure_run(&tx, id)?;
@@ -68,6 +68,24 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(lease)
+    }
+
+    /// Extend `holder`'s lease on `id` to `ttl` from now; false when `holder` no longer holds it. Not an
+    /// audit event: a renewal changes who may decide nothing, it only keeps the claim from lapsing.
+    pub fn renew_lease(&self, id: &RunId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        let expires_at = Utc::now().checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let tx = self.write_tx()?;
+        let n = tx
+            .prepare_cached("UPDATE leases SET expires_at = ?3 WHERE run_id = ?1 AND holder = ?2")?
+            .execute(params![id.as_str(), holder, ts(expires_at)])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// The last lease taken on `id`, expired or not (reconciliation dates a killed process's sends by it).
+    pub fn last_lease(&self, id: &RunId) -> Result<Option<Lease>, StoreError> {
+        lease_row(&self.conn, id)
     }
 
     /// Release `holder`'s lease on `id`. Returns false (and changes nothing) when `holder` does not hold

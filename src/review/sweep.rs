@@ -1,0 +1,118 @@
+//! Reconciliation sweeps: runs whose decision's answer was lost (`unknown`) or whose deciding process
+//! ended mid-send (`executing`, its lease lapsed), settled by reading F&O. Nothing is ever re-sent.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{RunId, RunStatus};
+use crate::store::{Store, StoreError, StoredRun};
+
+use super::claim::{self, Claim};
+use super::conclude::Record;
+use super::eligibility::DecisionKind;
+use super::outcome::Outcome;
+use super::reconcile;
+use super::record::keep_exchanges;
+use super::{Db, ReviewError, Reviewer};
+
+/// What a sweep did with one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Swept {
+    /// Read F&O and recorded what it showed (which may be: still unknown).
+    Settled { outcome: Outcome },
+    /// A process is deciding it right now: its request may still be in flight, so it is left alone.
+    InFlight { run_id: RunId, holder: String },
+}
+
+/// The decision a run in flight was taking, the status before it, and when an absence in F&O proves
+/// the decision was not applied.
+struct InFlight {
+    kind: DecisionKind,
+    prior: RunStatus,
+    settles_after: DateTime<Utc>,
+}
+
+fn in_flight(r: &Reviewer, store: &Store, stored: &StoredRun) -> Result<InFlight, StoreError> {
+    let started = stored.history.iter().rev().find(|h| h.to == RunStatus::Executing);
+    let detail = started.map(|h| &h.detail);
+    let kind = match detail.and_then(|d| d["decision"].as_str()) {
+        Some("reject") => DecisionKind::Reject,
+        Some("rollback") => DecisionKind::Rollback,
+        _ => DecisionKind::Approve,
+    };
+    let prior = detail
+        .and_then(|d| serde_json::from_value::<RunStatus>(d["prior"].clone()).ok())
+        .unwrap_or(match kind {
+            DecisionKind::Rollback => RunStatus::Executed,
+            _ => RunStatus::Approved,
+        });
+    let window = chrono::Duration::from_std(r.config.settle_window()).unwrap_or_default();
+    let recorded = stored
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.to == RunStatus::Unknown)
+        .and_then(|h| h.detail["settles_after"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok()));
+    // A killed process may have sent until its lease lapsed (it renewed it before each request).
+    let sent_by = || {
+        let lease_end = store.last_lease(&stored.run.id).ok().flatten().map(|l| l.expires_at);
+        let floor = started.map(|h| h.at).unwrap_or_else(Utc::now)
+            + chrono::Duration::from_std(r.config.lease_ttl()).unwrap_or_default();
+        lease_end.map_or(floor, |e| e.max(floor))
+    };
+    let settles_after = recorded.unwrap_or_else(|| sent_by() + window);
+    Ok(InFlight { kind, prior, settles_after })
+}
+
+/// Settle one claimed run in flight by reading F&O.
+pub(super) async fn reconcile_claimed(
+    r: &Reviewer,
+    store: &Db,
+    id: &RunId,
+    _claim: &Claim,
+) -> Result<Outcome, ReviewError> {
+    let stored = store.db().get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
+    let flight = in_flight(r, &store.db(), &stored)?;
+    let client = r.client.fork(false);
+    let finding = reconcile::reconcile(&client, &r.config, &stored.run, flight.kind).await;
+    keep_exchanges(&store.db(), id, &client, &r.approver)?;
+    let record = Record {
+        store,
+        actor: &r.approver,
+        run: &stored.run,
+        kind: flight.kind,
+        config: &r.config,
+        prior: flight.prior,
+    };
+    Ok(record.settle(finding, flight.settles_after)?)
+}
+
+/// Sweep every run `unknown` or `executing` whose status changed within `since`, oldest first.
+pub(super) async fn sweep(r: &Reviewer, since: std::time::Duration) -> Result<Vec<Swept>, ReviewError> {
+    let store = Db::new(Store::open(&r.store_path)?);
+    let cutoff = Utc::now() - chrono::Duration::from_std(since).unwrap_or(chrono::Duration::MAX);
+    let mut ids = store.db().runs_in_status(RunStatus::Unknown)?;
+    ids.extend(store.db().runs_in_status(RunStatus::Executing)?);
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(stored) = store.db().get(&id)? else { continue };
+        if stored.history.last().is_some_and(|h| h.at < cutoff) {
+            continue;
+        }
+        let claim = match Claim::take(&store.db(), &id, &claim::holder(&r.approver), r.lease_ttl) {
+            Ok(c) => c,
+            Err(StoreError::LeaseHeld { holder, .. }) => {
+                out.push(Swept::InFlight { run_id: id, holder });
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let outcome = reconcile_claimed(r, &store, &id, &claim).await?;
+        if let Err(e) = claim.release(&store.db()) {
+            tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
+        }
+        out.push(Swept::Settled { outcome });
+    }
+    Ok(out)
+}
