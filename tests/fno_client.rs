@@ -137,14 +137,27 @@ async fn a_429_with_retry_after_two_is_waited_out_and_retried() {
 }
 
 #[tokio::test]
-async fn a_503_on_a_post_is_retried_because_the_server_refused_it() {
+async fn a_503_on_a_post_is_an_unknown_outcome_and_is_never_sent_again() {
+    // A 503 can come from a gateway after F&O processed the request: only a read may follow it.
     let fake = FakeFno::start().await;
     fake.state.lock().unwrap().throttle = (1, 0, 503);
     let client = FnoClient::new(&fake.settings()).unwrap();
-    let sent =
-        client.bound_action("VendorInvoiceHeaders", &invoice_key(), "approveInvoice", &json!({"_comment":"ok"})).await;
-    assert_eq!(sent.unwrap(), Sent::Done(Some(json!("Success"))));
-    assert_eq!(fake.data_requests().len(), 2);
+    let sent = client
+        .bound_action("VendorInvoiceHeaders", &invoice_key(), "approveInvoice", &json!({"_comment":"ok"}), None)
+        .await;
+    let err = sent.unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("503"), "{err}");
+    assert_eq!(fake.data_requests().len(), 1, "the action was sent once");
+}
+
+#[tokio::test]
+async fn a_503_on_a_read_is_retried() {
+    let fake = FakeFno::start().await;
+    fake.state.lock().unwrap().throttle = (1, 0, 503);
+    let client = FnoClient::new(&fake.settings()).unwrap();
+    client.get_entity("VendorInvoiceHeaders", &invoice_key()).await.unwrap();
+    assert_eq!(fake.data_requests().len(), 2, "one refused read and one retry");
 }
 
 #[tokio::test]
@@ -179,7 +192,7 @@ async fn a_dropped_connection_after_an_action_is_outcome_unknown_and_never_resen
     settings.auth.resource = fake.base.clone();
     let client = FnoClient::new(&settings).unwrap();
     let err = client
-        .bound_action("VendorInvoiceHeaders", &invoice_key(), "approveInvoice", &json!({"_comment":"ok"}))
+        .bound_action("VendorInvoiceHeaders", &invoice_key(), "approveInvoice", &json!({"_comment":"ok"}), None)
         .await
         .unwrap_err();
     assert!(err.is_outcome_unknown(), "{err}");
@@ -248,7 +261,7 @@ async fn dry_run_records_the_exact_write_and_sends_nothing() {
     let etag = ETag("W/\"JzEsNjg3MTk1MTIyNjEn\"".into());
     let sent = client.patch("VendorInvoiceHeaders", &invoice_key(), &due_date_change(), &etag).await.unwrap();
     assert_eq!(sent, Sent::DryRun);
-    let action = client.bound_action("VendorInvoiceHeaders", &invoice_key(), "approveInvoice", &json!({})).await;
+    let action = client.bound_action("VendorInvoiceHeaders", &invoice_key(), "approveInvoice", &json!({}), None).await;
     assert_eq!(action.unwrap(), Sent::DryRun);
     assert!(fake.requests().is_empty(), "a dry run sends nothing, not even a token request");
     let recorded = client.take_exchanges();

@@ -33,7 +33,7 @@ async fn approving_a_vendor_update_patches_it_under_the_live_etag() {
 }
 
 #[tokio::test]
-async fn approving_an_invoice_corrects_the_due_date_then_calls_the_approve_operation() {
+async fn approving_an_invoice_sends_the_due_date_correction_and_the_approve_operation_in_one_changeset() {
     let h = Harness::start().await;
     let keys = json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000121"});
     let fields = json!({"DueDate": "2026-12-31T12:00:00Z"});
@@ -54,14 +54,19 @@ async fn approving_an_invoice_corrects_the_due_date_then_calls_the_approve_opera
     let invoice = h.sim.record("VendorInvoiceHeaders", &keys).unwrap();
     assert_eq!(invoice["DueDate"], "2026-12-31T12:00:00Z");
     assert_eq!(invoice["VendorInvoiceReviewStatus"], "Approved");
+    // The correction and the operation travel in ONE atomic changeset: never half a decision.
     let writes = h.writes();
-    assert_eq!(writes.len(), 2, "{writes:?}");
-    assert_eq!((writes[0].method.as_str(), writes[0].header("if-match")), ("PATCH", Some(live_etag.as_str())));
-    assert!(writes[1].target.contains("signoffApprove"), "{}", writes[1].target);
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(writes[0].target.ends_with("$batch"), "{}", writes[0].target);
+    let body = &writes[0].body;
+    let patch = body.find("PATCH ").expect("the PATCH part");
+    let action = body.find("signoffApprove").expect("the approve part");
+    assert!(patch < action, "the correction comes before the operation");
+    assert!(body[patch..action].contains(&format!("If-Match: {live_etag}")), "{body}");
 }
 
 #[tokio::test]
-async fn approving_a_journal_corrects_every_line_in_one_batch_then_posts_and_captures_vouchers() {
+async fn approving_a_journal_sends_every_line_correction_and_the_post_in_one_changeset_and_captures_vouchers() {
     let h = Harness::start().await;
     let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00124"});
     let line = |n: u32, text: &str| {
@@ -99,12 +104,13 @@ async fn approving_a_journal_corrects_every_line_in_one_batch_then_posts_and_cap
     let houston = lines.iter().find(|l| l["JournalBatchNumber"] == "00124" && l["LineNumber"] == 1).unwrap();
     assert_eq!(houston["Text"], "Reclass petty cash travel (Houston)");
     let writes = h.writes();
-    assert_eq!(writes.len(), 2, "one $batch and one post: {writes:?}");
+    assert_eq!(writes.len(), 1, "one $batch holding the corrections and the post: {writes:?}");
     assert!(writes[0].target.ends_with("$batch"));
     for etag in &line_etags {
         assert!(writes[0].body.contains(&format!("If-Match: {etag}")), "{etag} missing from the changeset");
     }
-    assert!(writes[1].target.contains("signoffPost"));
+    let post = writes[0].body.find("signoffPost").expect("the post part");
+    assert!(writes[0].body[..post].matches("PATCH ").count() == 4, "the four line corrections come first");
 }
 
 #[tokio::test]

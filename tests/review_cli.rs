@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use signoff::model::RunId;
-use signoff::sim::Fault;
+use signoff::sim::{Fault, SimOptions};
 
 use review_support::{APPROVER, Harness, REQUESTER, propose_journal_00123, propose_vendor_us104};
 
@@ -35,6 +35,11 @@ fn signoff(h: &Harness, config: &Path, approver: &str, args: &[&str]) -> Output 
         .env_remove("SIGNOFF_CONFIG")
         .output()
         .unwrap()
+}
+
+/// F&O holds the journal post for 3 s, then applies it whether or not the caller is still there.
+fn slow_post() -> Fault {
+    Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 }
 }
 
 fn text(output: &Output) -> String {
@@ -127,11 +132,19 @@ async fn an_exported_bundle_verifies_offline_and_a_flipped_byte_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_process_killed_while_posting_is_reconciled_at_the_next_start_without_a_second_post() {
-    let h = Harness::start().await;
+async fn a_process_killed_mid_post_is_neither_decided_nor_reconciled_by_a_second_process_and_ends_executed() {
+    let h = Harness::start_with(SimOptions::default(), |c| {
+        c.environment.timeout_secs = 2;
+        c.environment.max_retries = 0;
+        c.environment.max_retry_wait_secs = 0;
+        c.environment.settle_secs = 0;
+        c.store.lease_secs = 1; // lengthened to outlive a request: 4 s
+    })
+    .await;
     let config = write_config(&h);
     let keys = propose_journal_00123(&h, "RUN-CLI-KILL");
-    h.sim.inject(Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 });
+    // F&O takes 3 s over the post and completes it even though the caller is gone.
+    h.sim.inject(slow_post());
     let mut child = Command::new(env!("CARGO_BIN_EXE_signoff"))
         .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
         .args(["approve", "RUN-CLI-KILL", "--reason", "Month-end accrual"])
@@ -149,21 +162,29 @@ async fn a_process_killed_while_posting_is_reconciled_at_the_next_start_without_
         assert!(started.elapsed() < Duration::from_secs(20), "the decision never started executing");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(h.status("RUN-CLI-KILL"), "executing", "killed between send and record");
-    tokio::time::sleep(Duration::from_millis(3200)).await; // let the delayed post land (or not)
 
-    let list = signoff(&h, &config, APPROVER, &["runs", "list"]);
+    // The same approver, another process, at once: it must neither decide nor reconcile the run.
+    let again = signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-KILL", "--reason", "retry"]);
+    assert_eq!(again.status.code(), Some(4), "{}", text(&again));
+    assert!(text(&again).contains("pid"), "names the process holding the run: {}", text(&again));
+    let sweep = signoff(&h, &config, APPROVER, &["reconcile"]);
+    assert_eq!(sweep.status.code(), Some(6), "{}", text(&sweep));
+    assert!(text(&sweep).contains("being decided right now"), "{}", text(&sweep));
+    assert_eq!(h.status("RUN-CLI-KILL"), "executing");
 
-    assert!(text(&list).contains("reconciled"), "{}", text(&list));
-    let posted = h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"] == "Yes";
-    let status = h.status("RUN-CLI-KILL");
-    assert_eq!(status, if posted { "executed" } else { "failed" });
+    // Once the killed process's lease has lapsed and the window closed, reading F&O settles it.
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    let settled = signoff(&h, &config, APPROVER, &["reconcile", "--since", "1d"]);
+
+    assert_eq!(settled.status.code(), Some(0), "{}", text(&settled));
+    assert_eq!(h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"], "Yes");
+    assert_eq!(h.status("RUN-CLI-KILL"), "executed", "{}", text(&settled));
     let posts = h.sim.requests().iter().filter(|r| r.target.contains("signoffPost")).count();
-    // The killed post is either processed once or dropped with its connection; reconciliation adds none.
-    assert!(posts <= 1, "never sent twice: {posts}");
+    assert_eq!(posts, 1, "exactly one post, never re-sent");
     let kinds: Vec<String> = h.store().audit_events(&id).unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.iter().any(|k| k == "reconcile.finding"), "{kinds:?}");
 }

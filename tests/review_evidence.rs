@@ -33,7 +33,7 @@ async fn a_dry_run_shows_the_exact_requests_and_writes_nothing() {
 }
 
 #[tokio::test]
-async fn a_dry_run_of_a_journal_shows_the_batch_and_the_post_and_writes_nothing() {
+async fn a_dry_run_of_a_journal_shows_the_changeset_with_the_post_and_writes_nothing() {
     let h = Harness::start().await;
     let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00124"});
     let lines = (1..=4)
@@ -50,8 +50,9 @@ async fn a_dry_run_of_a_journal_shows_the_batch_and_the_post_and_writes_nothing(
 
     let Outcome::DryRun { requests, .. } = &outcome else { panic!("{outcome:?}") };
     let methods: Vec<&str> = requests.iter().map(|r| r["url"].as_str().unwrap()).collect();
-    assert_eq!(requests.len(), 2, "{methods:?}");
-    assert!(methods[0].ends_with("$batch") && methods[1].contains("signoffPost"), "{methods:?}");
+    assert_eq!(requests.len(), 1, "one changeset holds the corrections and the post: {methods:?}");
+    assert!(methods[0].ends_with("$batch"), "{methods:?}");
+    assert!(requests[0]["body"].as_str().unwrap().contains("signoffPost"), "{:?}", requests[0]);
     assert!(h.writes().is_empty());
     assert_eq!(h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"], "No");
 }
@@ -71,7 +72,7 @@ async fn approving_a_single_record_run_costs_one_read_one_write_and_at_most_one_
 }
 
 #[tokio::test]
-async fn approving_a_header_only_invoice_adds_exactly_one_operation_call() {
+async fn approving_a_header_only_invoice_sends_one_changeset_after_one_read() {
     let h = Harness::start().await;
     let keys = json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000121"});
     let due = json!({"DueDate": "2026-12-31T12:00:00Z"});
@@ -82,8 +83,9 @@ async fn approving_a_header_only_invoice_adds_exactly_one_operation_call() {
 
     let data = h.data_requests();
     let methods: Vec<(&str, bool)> =
-        data.iter().map(|r| (r.method.as_str(), r.target.contains("signoffApprove"))).collect();
-    assert_eq!(methods, vec![("GET", false), ("PATCH", false), ("POST", true)]);
+        data.iter().map(|r| (r.method.as_str(), r.body.contains("signoffApprove"))).collect();
+    assert_eq!(methods, vec![("GET", false), ("POST", true)], "one read, then the correction and the approve together");
+    assert!(data[1].target.ends_with("$batch"));
     assert!(h.token_requests() <= 1);
 }
 

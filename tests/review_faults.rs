@@ -89,8 +89,9 @@ async fn throttling_past_the_retry_budget_fails_cleanly_and_writes_nothing() {
 
     let outcome = h.decide(APPROVER, "RUN-VND-429X", DecisionKind::Approve, false).await;
 
-    let Outcome::Failed { reason, .. } = &outcome else { panic!("{outcome:?}") };
+    let Outcome::NotSent { reason, .. } = &outcome else { panic!("{outcome:?}") };
     assert!(reason.contains("throttled"), "{reason}");
+    assert_eq!(outcome.exit_code(), signoff::review::exit::NOT_SENT);
     assert!(h.writes().is_empty());
     assert_eq!(h.status("RUN-VND-429X"), "pending", "a read failure leaves the run to decide again");
 }
@@ -148,7 +149,7 @@ async fn a_run_left_executing_by_a_killed_process_is_reconciled_by_reading() {
         .unwrap();
     // The killed process's post reached F&O; its answer was never recorded.
     let key = signoff::fno::EntityKey::new().text("dataAreaId", "usmf").text("JournalBatchNumber", "00123");
-    h.client.bound_action("LedgerJournalHeaders", &key, "signoffPost", &json!({})).await.unwrap();
+    h.client.bound_action("LedgerJournalHeaders", &key, "signoffPost", &json!({}), None).await.unwrap();
     h.sim.clear_requests();
 
     let outcomes = h.reviewer(APPROVER).reconcile_interrupted().await.unwrap();
@@ -161,8 +162,15 @@ async fn a_run_left_executing_by_a_killed_process_is_reconciled_by_reading() {
 }
 
 #[tokio::test]
-async fn a_killed_run_whose_send_never_arrived_is_failed_without_resending() {
-    let h = Harness::start().await;
+async fn a_killed_run_whose_send_never_arrived_stays_unknown_until_the_window_closes_then_fails_without_resending() {
+    let h = Harness::start_with(SimOptions::default(), |c| {
+        c.environment.timeout_secs = 1;
+        c.environment.max_retries = 0;
+        c.environment.max_retry_wait_secs = 0;
+        c.environment.settle_secs = 0;
+        c.store.lease_secs = 1;
+    })
+    .await;
     propose_vendor_us104(&h, "RUN-VND-KILLED", 1);
     let id = RunId::from("RUN-VND-KILLED");
     let store = h.store();
@@ -171,9 +179,17 @@ async fn a_killed_run_whose_send_never_arrived_is_failed_without_resending() {
         .transition(&id, &[RunStatus::Approved], RunStatus::Executing, APPROVER, json!({"decision": "approve"}))
         .unwrap();
 
-    let outcomes = h.reviewer(APPROVER).reconcile_interrupted().await.unwrap();
+    // At once: the killed process's request could still land, so its absence proves nothing yet.
+    let early = h.reviewer(APPROVER).reconcile_interrupted().await.unwrap();
+    assert!(matches!(early[0], Outcome::Unknown { .. }), "{early:?}");
+    assert_eq!(early[0].exit_code(), signoff::review::exit::UNKNOWN);
+    assert_eq!(h.status("RUN-VND-KILLED"), "unknown");
 
-    assert!(matches!(outcomes[0], Outcome::Failed { .. }), "{outcomes:?}");
-    assert!(h.writes().is_empty());
+    // Once the lease (2 s) and the settle window (1 s) have passed, absence is evidence.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    let late = h.reviewer(APPROVER).reconcile_interrupted().await.unwrap();
+
+    assert!(matches!(late[0], Outcome::Failed { .. }), "{late:?}");
+    assert!(h.writes().is_empty(), "reconciliation only reads: {:?}", h.writes());
     assert_eq!(h.status("RUN-VND-KILLED"), "failed");
 }

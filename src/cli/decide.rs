@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use super::{Context, Globals};
 use crate::config::Config;
 use crate::model::{Action, RunId, RunStatus};
+use crate::review::sweep::Swept;
 use crate::review::{Cancel, DecisionKind, DecisionRequest, Outcome, Progress, ProgressSink, Reviewer, no_progress};
 use crate::store::RunFilter;
 use crate::text::visible;
@@ -64,6 +65,37 @@ pub struct RollbackArgs {
     pub dry_run: bool,
     #[arg(long, value_name = "NAME")]
     pub confirm_environment: Option<String>,
+}
+
+/// `signoff reconcile`.
+#[derive(Debug, clap::Args)]
+pub struct ReconcileArgs {
+    /// Only runs whose status changed within this window: `1y`, `6m`, `90d`, `12h`, `30m`... (months
+    /// are 30 days).
+    #[arg(long, default_value = "1y", value_parser = parse_window)]
+    pub since: std::time::Duration,
+}
+
+/// `90d` → 90 days. Units: `s`, `min`, `h`, `d`, `w`, `m` (30 days), `y` (365 days).
+pub fn parse_window(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a window like 90d, 6m or 1y"))?;
+    let secs = match unit {
+        "s" => 1,
+        "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "m" => 30 * 86_400,
+        "y" => 365 * 86_400,
+        _ => return Err(format!("'{text}': the unit must be one of s, min, h, d, w, m (30 days), y")),
+    };
+    n.checked_mul(secs)
+        .filter(|&s| s > 0 && s <= 100 * 365 * 86_400)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("'{text}' must be more than zero and at most 100y"))
 }
 
 /// The approver identity: `$SIGNOFF_APPROVER`, else `approver.id`, else the OS user.
@@ -224,32 +256,71 @@ pub fn parse_filter(text: &str) -> anyhow::Result<RunFilter> {
     Ok(filter)
 }
 
-/// At the start of any command: reconcile runs a killed process left `executing`, by reading F&O.
-/// Never fails the command; it says what it did on standard error.
+/// `signoff reconcile [--since 1y]`: settle every run `unknown` or left `executing`, reporting each.
+/// Exit 0 when every one is settled, 6 when any is still unknown or in flight.
+pub fn reconcile(globals: &Globals, args: ReconcileArgs) -> anyhow::Result<u8> {
+    let ctx = Context::load(globals)?;
+    let reviewer = reviewer(&ctx)?;
+    let swept = runtime()?.block_on(reviewer.reconcile(args.since))?;
+    if globals.json {
+        println!("{}", serde_json::to_string_pretty(&swept)?);
+    } else if swept.is_empty() {
+        println!("nothing to reconcile: no run is unknown or executing");
+    } else {
+        for s in &swept {
+            match s {
+                Swept::Settled { outcome } => println!("{}", outcome.headline()),
+                Swept::InFlight { run_id, holder } => println!(
+                    "{run_id}: being decided right now by {}; left alone (its request may still be in flight)",
+                    visible(holder)
+                ),
+            }
+        }
+    }
+    let open = swept.iter().any(|s| match s {
+        Swept::Settled { outcome } => matches!(outcome, Outcome::Unknown { .. }),
+        Swept::InFlight { .. } => true,
+    });
+    Ok(if open { crate::review::exit::UNKNOWN } else { crate::review::exit::DONE })
+}
+
+/// Before a deciding verb: settle runs whose decision's answer was lost, by reading F&O. Never fails the
+/// command; it says what it did on standard error.
 pub fn reconcile_at_start(globals: &Globals) {
     let Ok(ctx) = Context::load(globals) else { return };
     let path = ctx.store_path();
     if !path.exists() {
         return;
     }
-    let pending = crate::store::Store::open(&path).and_then(|s| s.runs_in_status(RunStatus::Executing));
+    let pending = crate::store::Store::open(&path).and_then(|s| {
+        let mut ids = s.runs_in_status(RunStatus::Executing)?;
+        ids.extend(s.runs_in_status(RunStatus::Unknown)?);
+        Ok(ids)
+    });
     let Ok(ids) = pending else { return };
     if ids.is_empty() {
         return;
     }
     let result = reviewer(&ctx).and_then(|r| {
         let rt = runtime()?;
-        Ok(rt.block_on(r.reconcile_interrupted())?)
+        Ok(rt.block_on(r.reconcile(std::time::Duration::from_secs(365 * 86_400)))?)
     });
     match result {
-        Ok(outcomes) => {
-            for o in outcomes {
-                eprintln!("reconciled an interrupted decision by reading F&O: {}", o.headline());
+        Ok(swept) => {
+            for s in swept {
+                match s {
+                    Swept::Settled { outcome } => {
+                        eprintln!("reconciled a decision whose answer was lost, by reading F&O: {}", outcome.headline())
+                    }
+                    Swept::InFlight { run_id, holder } => {
+                        eprintln!("{run_id}: being decided right now by {}; not reconciled", visible(&holder))
+                    }
+                }
             }
         }
         Err(e) => eprintln!(
-            "warning: {} run(s) are left executing by an interrupted decision and could not be reconciled \
-             yet ({}); they are reconciled at the next start that can reach F&O",
+            "warning: {} run(s) wait for reconciliation (their decision's answer was lost) and could not be \
+             reconciled yet ({}); run `signoff reconcile` once F&O can be reached",
             ids.len(),
             visible(&format!("{e:#}"))
         ),

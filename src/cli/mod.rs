@@ -84,6 +84,8 @@ pub enum Command {
     Reject(decide::RejectArgs),
     /// Roll back an executed run with its compensation recipe, after the same re-validation.
     Rollback(decide::RollbackArgs),
+    /// Settle decisions whose answer was lost (runs `unknown` or left `executing`) by reading F&O.
+    Reconcile(decide::ReconcileArgs),
 }
 
 /// Parse the command line, run the verb, and turn any error into a message and an exit code.
@@ -115,9 +117,15 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let globals = cli.globals;
-    // Any start reconciles decisions a killed process left `executing` (the simulator is not a start
-    // against the store).
-    if !matches!(cli.command, Some(Command::Sim(_) | Command::Demo(_))) {
+    // The deciding verbs (and the TUI, which decides) first settle decisions whose answer was lost, by
+    // reading F&O. Read-only verbs never write to the store, so they leave that to them and to
+    // `signoff reconcile`.
+    let deciding = match &cli.command {
+        None => !cli.tui.read_only,
+        Some(Command::Approve(_) | Command::Reject(_) | Command::Rollback(_)) => true,
+        _ => false,
+    };
+    if deciding {
         decide::reconcile_at_start(&globals);
     }
     match cli.command {
@@ -131,5 +139,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Approve(args)) => decide::approve(&globals, args),
         Some(Command::Reject(args)) => decide::reject(&globals, args),
         Some(Command::Rollback(args)) => decide::rollback(&globals, args),
+        Some(Command::Reconcile(args)) => decide::reconcile(&globals, args),
     }
 }

@@ -56,7 +56,13 @@ impl BatchOp {
     /// POST an instance-bound action on the record, inside the changeset so it commits or fails together
     /// with the corrections before it. `if_match` guards its binding record when no earlier part of the
     /// changeset changes that record (an earlier guarded PATCH of it already binds the changeset).
-    pub fn action(set: &str, key: &EntityKey, action: &str, parameters: &serde_json::Value, if_match: Option<&ETag>) -> Self {
+    pub fn action(
+        set: &str,
+        key: &EntityKey,
+        action: &str,
+        parameters: &serde_json::Value,
+        if_match: Option<&ETag>,
+    ) -> Self {
         let keyed = entity_path(set, key);
         let suffix = if key.has_company() { "?cross-company=true" } else { "" };
         BatchOp {

@@ -14,7 +14,8 @@ use super::auth::TokenProvider;
 use super::error::{FnoError, parse_service_error};
 use super::exchange::{Exchange, ExchangeLog, masked_headers};
 use super::retry::{
-    AfterBusy, AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_busy, after_transport_error, retry_after,
+    AfterBusy, AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_busy, after_transport_error,
+    retry_after,
 };
 use super::settings::FnoSettings;
 use super::url_guard;
@@ -80,7 +81,8 @@ impl FnoClient {
             .build()
             .map_err(|e| FnoError::InvalidUrl { url: base.to_string(), reason: transport_reason(&e) })?;
         let log = ExchangeLog::default();
-        let auth = Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?.with_retry(settings.retry));
+        let auth =
+            Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?.with_retry(settings.retry));
         Ok(FnoClient { http, base, auth, retry: settings.retry, log, dry_run: settings.dry_run })
     }
 

@@ -36,12 +36,15 @@ pub struct Claim {
     holder: String,
     ttl: Duration,
     pub lease: Lease,
+    /// The lease this claim replaced, if any (a killed process's lease dates its last possible send).
+    pub previous: Option<Lease>,
     released: bool,
 }
 
 impl Claim {
     /// Take the lease on `run_id` for `holder`; refused with `LeaseHeld` when someone else holds it.
     pub fn take(store: &Store, run_id: &RunId, holder: &str, ttl: Duration) -> Result<Claim, StoreError> {
+        let previous = store.last_lease(run_id)?;
         let lease = store.acquire_lease(run_id, holder, ttl)?;
         Ok(Claim {
             store_path: store.path().to_path_buf(),
@@ -49,6 +52,7 @@ impl Claim {
             holder: holder.to_string(),
             ttl,
             lease,
+            previous,
             released: false,
         })
     }

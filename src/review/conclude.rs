@@ -74,11 +74,7 @@ impl Record<'_> {
             "written": written,
         });
         let precondition = matches!(error, crate::fno::FnoError::PreconditionFailed { .. });
-        let reason = if precondition {
-            format!("{error}; nothing more was sent")
-        } else {
-            error.to_string()
-        };
+        let reason = if precondition { format!("{error}; nothing more was sent") } else { error.to_string() };
         match (self.kind, written.is_empty()) {
             (DecisionKind::Rollback, true) => {
                 self.transition(self.prior, detail)?;
@@ -147,7 +143,7 @@ impl Record<'_> {
                     "reconcile.deferred",
                     json!({ "error": e.to_string() }),
                 )?;
-                self.keep_unknown()?;
+                self.keep_unknown(settles_after)?;
                 return Ok(still_unknown(format!("F&O cannot be read now ({e})")));
             }
         };
@@ -170,7 +166,10 @@ impl Record<'_> {
                 } else {
                     RunStatus::PartlyExecuted
                 };
-                self.transition(status, json!({ "decision": self.kind.as_str(), "reason": reason, "written": written }))?;
+                self.transition(
+                    status,
+                    json!({ "decision": self.kind.as_str(), "reason": reason, "written": written }),
+                )?;
                 Ok(if self.kind == DecisionKind::Rollback {
                     Outcome::RollbackPartial { run_id: id, done: written, reason, infolog: None }
                 } else {
@@ -187,7 +186,7 @@ impl Record<'_> {
                 Ok(Outcome::Failed { run_id: id, reason, infolog: None })
             }
             Finding::Partial { detail, .. } | Finding::NotApplied { detail } | Finding::Undetermined { detail } => {
-                self.keep_unknown()?;
+                self.keep_unknown(settles_after)?;
                 let why = if settled {
                     format!("F&O does not show whether it took effect: {detail}")
                 } else {
@@ -198,13 +197,19 @@ impl Record<'_> {
         }
     }
 
-    /// A run reconciled from `executing` (a killed process) that is still undecided becomes `unknown`.
-    fn keep_unknown(&self) -> Result<(), StoreError> {
+    /// A run reconciled from `executing` (a killed process) that is still undecided becomes `unknown`,
+    /// with the time its window closes fixed now (later sweeps take leases of their own).
+    fn keep_unknown(&self, settles_after: DateTime<Utc>) -> Result<(), StoreError> {
         let status = self.store.db().status(self.id())?;
         if status == Some(RunStatus::Executing) {
             self.transition(
                 RunStatus::Unknown,
-                json!({ "decision": self.kind.as_str(), "prior": self.prior, "reason": "the deciding process ended before recording F&O's answer" }),
+                json!({
+                    "decision": self.kind.as_str(),
+                    "prior": self.prior,
+                    "reason": "the deciding process ended before recording F&O's answer",
+                    "settles_after": settles_after,
+                }),
             )?;
         }
         Ok(())

@@ -118,17 +118,23 @@ pub async fn execute(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
 struct Corrections {
     ops: Vec<BatchOp>,
     written: Vec<String>,
-    header_patched: bool,
+    /// The header fields written (empty: the header is not written).
+    header: Fields,
+}
+
+impl Corrections {
+    fn header_patched(&self) -> bool {
+        !self.header.is_empty()
+    }
 }
 
 fn corrections(x: &Execution<'_>, fields: &Fields, lines: &[LineWrite]) -> Result<Corrections, FnoError> {
     let run = x.run;
-    let mut c = Corrections { ops: Vec::new(), written: Vec::new(), header_patched: false };
+    let mut c = Corrections { ops: Vec::new(), written: Vec::new(), header: fields.clone() };
     if !fields.is_empty() {
         let key = target_key(run)?;
         c.ops.push(BatchOp::patch(&run.target.entity_set, &key, fields, &x.live.etag));
         c.written.push(format!("{} header: {}", run.target.entity_set, names(fields)));
-        c.header_patched = true;
     }
     let Some((set, _)) = line_set(run, x.config) else { return Ok(c) };
     for line in lines {
@@ -209,9 +215,11 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     match op.kind {
         OperationKind::BoundAction if !c.ops.is_empty() => {
             // Corrections and the operation in one atomic changeset: never half a decision.
-            let if_match = (!c.header_patched).then_some(&x.live.etag);
+            let if_match = (!c.header_patched()).then_some(&x.live.etag);
             let mut ops = c.ops;
-            ops.push(action_op(x, op, name, if_match, &[]).map_err(|error| StepFailure { error, written: Vec::new() })?);
+            ops.push(
+                action_op(x, op, name, if_match, &[]).map_err(|error| StepFailure { error, written: Vec::new() })?,
+            );
             (x.note)(format!(
                 "$batch: one changeset of {} operation(s): the corrections and the {name} operation, each guarded",
                 ops.len()
@@ -242,8 +250,9 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
                 guard_before_service(x).await.map_err(|error| StepFailure { error, written: written.clone() })?;
             }
             (x.note)(format!("calling the {name} custom service"));
-            let value =
-                call_operation(x, name, None, &[]).await.map_err(|error| StepFailure { error, written: written.clone() })?;
+            let value = call_operation(x, name, None, &[])
+                .await
+                .map_err(|error| StepFailure { error, written: written.clone() })?;
             keep_return(value, name, &mut answer);
         }
     }
@@ -256,16 +265,19 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
 
 /// Send corrections on their own: one guarded PATCH for header fields alone, else one changeset.
 /// Returns what was written.
-async fn send_corrections(x: &Execution<'_>, c: Corrections, answer: &mut FnoAnswer) -> Result<Vec<String>, StepFailure> {
+async fn send_corrections(
+    x: &Execution<'_>,
+    c: Corrections,
+    answer: &mut FnoAnswer,
+) -> Result<Vec<String>, StepFailure> {
     let fail = |error| StepFailure { error, written: Vec::new() };
     match c.ops.len() {
         0 => return Ok(Vec::new()),
-        1 if c.header_patched => {
+        1 if c.header_patched() => {
             let run = x.run;
             (x.note)(format!("PATCH {} with If-Match {}", run.target.entity_set, x.live.etag));
             let key = target_key(run).map_err(fail)?;
-            let etag =
-                x.client.patch(&run.target.entity_set, &key, &run.proposed.fields, &x.live.etag).await.map_err(fail)?;
+            let etag = x.client.patch(&run.target.entity_set, &key, &c.header, &x.live.etag).await.map_err(fail)?;
             answer.new_etag = done_etag(etag);
         }
         n => {
@@ -284,11 +296,8 @@ async fn send_corrections(x: &Execution<'_>, c: Corrections, answer: &mut FnoAns
 async fn guard_before_service(x: &Execution<'_>) -> Result<(), FnoError> {
     let run = x.run;
     let now = read_header(x.client, run).await?;
-    let derived: &[&str] = if run.proposed.lines.is_empty() {
-        &[]
-    } else {
-        super::drift::derived_from_lines(run.action)
-    };
+    let derived: &[&str] =
+        if run.proposed.lines.is_empty() { &[] } else { super::drift::derived_from_lines(run.action) };
     let mut changed = Vec::new();
     for (name, live_value) in &x.live.fields {
         if derived.contains(&name.as_str()) {
@@ -326,8 +335,9 @@ async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
         let reversal = x.plan.and_then(|p| p.reversal_date).map(|d| format!("{d}T12:00:00Z"));
         let extra: Vec<(&str, Value)> = reversal.iter().map(|d| ("reversal_date", json!(d))).collect();
         (x.note)(format!("calling the {name} operation with If-Match {}", x.live.etag));
-        let value =
-            call_operation(x, name, Some(&x.live.etag), &extra).await.map_err(|error| StepFailure { error, written: Vec::new() })?;
+        let value = call_operation(x, name, Some(&x.live.etag), &extra)
+            .await
+            .map_err(|error| StepFailure { error, written: Vec::new() })?;
         keep_return(value, name, &mut answer);
         written.push(match name {
             OperationName::JournalReverse => match &answer.reversing_journal {
@@ -400,7 +410,8 @@ fn restore_writes(run: &GovernedRun, current: &Snapshot) -> Vec<LineWrite> {
         let write = match (before, now, line.remove) {
             (Some(b), None, true) => {
                 let mut fields = b.keys.clone();
-                fields.extend(b.fields.iter().filter(|(n, _)| !is_system_field(n)).map(|(n, v)| (n.clone(), v.clone())));
+                fields
+                    .extend(b.fields.iter().filter(|(n, _)| !is_system_field(n)).map(|(n, v)| (n.clone(), v.clone())));
                 LineOp::Post { fields }
             }
             (None, Some(n), false) => LineOp::Delete { etag: n.etag.clone() },

@@ -36,7 +36,13 @@ pub fn has_lines(run: &GovernedRun) -> bool {
 /// Read the live header alone (one GET), with its ETag.
 pub async fn read_header(client: &FnoClient, run: &GovernedRun) -> Result<Snapshot, FnoError> {
     let header = client.get_entity(&run.target.entity_set, &target_key(run)?).await?;
-    Ok(Snapshot { etag: header.etag, captured_at: Utc::now(), created_by: None, fields: header.fields, lines: Vec::new() })
+    Ok(Snapshot {
+        etag: header.etag,
+        captured_at: Utc::now(),
+        created_by: None,
+        fields: header.fields,
+        lines: Vec::new(),
+    })
 }
 
 /// Read the live header (one GET) and, when the run concerns lines, the lines (one query, all pages).

@@ -33,7 +33,7 @@ struct InFlight {
     settles_after: DateTime<Utc>,
 }
 
-fn in_flight(r: &Reviewer, store: &Store, stored: &StoredRun) -> Result<InFlight, StoreError> {
+fn in_flight(r: &Reviewer, stored: &StoredRun, claim: &Claim) -> Result<InFlight, StoreError> {
     let started = stored.history.iter().rev().find(|h| h.to == RunStatus::Executing);
     let detail = started.map(|h| &h.detail);
     let kind = match detail.and_then(|d| d["decision"].as_str()) {
@@ -41,9 +41,8 @@ fn in_flight(r: &Reviewer, store: &Store, stored: &StoredRun) -> Result<InFlight
         Some("rollback") => DecisionKind::Rollback,
         _ => DecisionKind::Approve,
     };
-    let prior = detail
-        .and_then(|d| serde_json::from_value::<RunStatus>(d["prior"].clone()).ok())
-        .unwrap_or(match kind {
+    let prior =
+        detail.and_then(|d| serde_json::from_value::<RunStatus>(d["prior"].clone()).ok()).unwrap_or(match kind {
             DecisionKind::Rollback => RunStatus::Executed,
             _ => RunStatus::Approved,
         });
@@ -56,7 +55,7 @@ fn in_flight(r: &Reviewer, store: &Store, stored: &StoredRun) -> Result<InFlight
         .and_then(|h| h.detail["settles_after"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok()));
     // A killed process may have sent until its lease lapsed (it renewed it before each request).
     let sent_by = || {
-        let lease_end = store.last_lease(&stored.run.id).ok().flatten().map(|l| l.expires_at);
+        let lease_end = claim.previous.as_ref().map(|l| l.expires_at);
         let floor = started.map(|h| h.at).unwrap_or_else(Utc::now)
             + chrono::Duration::from_std(r.config.lease_ttl()).unwrap_or_default();
         lease_end.map_or(floor, |e| e.max(floor))
@@ -70,10 +69,10 @@ pub(super) async fn reconcile_claimed(
     r: &Reviewer,
     store: &Db,
     id: &RunId,
-    _claim: &Claim,
+    claim: &Claim,
 ) -> Result<Outcome, ReviewError> {
     let stored = store.db().get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
-    let flight = in_flight(r, &store.db(), &stored)?;
+    let flight = in_flight(r, &stored, claim)?;
     let client = r.client.fork(false);
     let finding = reconcile::reconcile(&client, &r.config, &stored.run, flight.kind).await;
     keep_exchanges(&store.db(), id, &client, &r.approver)?;

@@ -110,7 +110,9 @@ fn restore(run: &GovernedRun, facts: &Facts<'_>, how: &str) -> RollbackPlan {
             reversal_date: None,
         },
         Ok(recipe) => RollbackPlan { readiness: Readiness::Ready, recipe, explanation, reversal_date: None },
-        Err(why) => RollbackPlan { readiness: Readiness::NotReady(why), recipe: Vec::new(), explanation, reversal_date: None },
+        Err(why) => {
+            RollbackPlan { readiness: Readiness::NotReady(why), recipe: Vec::new(), explanation, reversal_date: None }
+        }
     }
 }
 
