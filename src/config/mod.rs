@@ -59,6 +59,8 @@ pub struct StoreConfig {
     pub path: Option<PathBuf>,
     /// How long a review lease lasts, in seconds.
     pub lease_secs: u64,
+    /// How long a write waits for another process's write before the store is called busy, in seconds.
+    pub busy_timeout_secs: u64,
 }
 
 /// The F&O environment decisions go to.
@@ -334,7 +336,7 @@ impl Config {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: None, lease_secs: 300 }
+        StoreConfig { path: None, lease_secs: 300, busy_timeout_secs: 10 }
     }
 }
 

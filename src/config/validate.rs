@@ -57,6 +57,12 @@ impl Config {
                 ),
             ));
         }
+        if !(1..=600).contains(&self.store.busy_timeout_secs) {
+            out.push(Problem::at(
+                "store.busy_timeout_secs",
+                "store.busy_timeout_secs must be between 1 and 600 (default 10)",
+            ));
+        }
         let env = &self.environment;
         if env.name.trim().is_empty() {
             out.push(Problem::at("environment.name", "environment.name is empty: name it, e.g. \"usmf-sandbox\""));

@@ -13,6 +13,7 @@ use super::Db;
 use super::drift::DriftReport;
 use super::eligibility::DecisionKind;
 use super::execute::StepFailure;
+use super::journal::Entry;
 use super::outcome::{FnoAnswer, Outcome};
 use super::reconcile::Finding;
 
@@ -35,8 +36,24 @@ impl Record<'_> {
         &self.run.id
     }
 
+    /// Record a status change after F&O answered: through the journal when the store stays busy.
     fn transition(&self, to: RunStatus, detail: serde_json::Value) -> Result<(), StoreError> {
-        self.store.db().transition(self.id(), IN_FLIGHT, to, self.actor, detail).map(|_| ())
+        self.store.durably(Entry::Transition {
+            run_id: self.id().clone(),
+            from: IN_FLIGHT.to_vec(),
+            to,
+            actor: self.actor.to_string(),
+            detail,
+        })
+    }
+
+    fn audit(&self, kind: &str, detail: serde_json::Value) -> Result<(), StoreError> {
+        self.store.durably(Entry::Audit {
+            run_id: self.id().clone(),
+            actor: self.actor.to_string(),
+            kind: kind.to_string(),
+            detail,
+        })
     }
 
     /// Record a decision that took effect, with F&O's answer and (for an approval) the compensation plan.
@@ -137,20 +154,13 @@ impl Record<'_> {
         let finding = match finding {
             Ok(f) => f,
             Err(e) => {
-                self.store.db().append_audit(
-                    self.actor,
-                    Some(&id),
-                    "reconcile.deferred",
-                    json!({ "error": e.to_string() }),
-                )?;
+                self.audit("reconcile.deferred", json!({ "error": e.to_string() }))?;
                 self.keep_unknown(settles_after)?;
                 return Ok(still_unknown(format!("F&O cannot be read now ({e})")));
             }
         };
         let settled = Utc::now() >= settles_after;
-        self.store.db().append_audit(
-            self.actor,
-            Some(&id),
+        self.audit(
             "reconcile.finding",
             json!({ "decision": self.kind.as_str(), "finding": finding, "window_closed": settled }),
         )?;
@@ -200,7 +210,7 @@ impl Record<'_> {
     /// A run reconciled from `executing` (a killed process) that is still undecided becomes `unknown`,
     /// with the time its window closes fixed now (later sweeps take leases of their own).
     fn keep_unknown(&self, settles_after: DateTime<Utc>) -> Result<(), StoreError> {
-        let status = self.store.db().status(self.id())?;
+        let status = if self.store.journal.used() { None } else { self.store.db().status(self.id())? };
         if status == Some(RunStatus::Executing) {
             self.transition(
                 RunStatus::Unknown,

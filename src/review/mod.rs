@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod execute;
 pub mod expire;
 pub mod facts;
+pub mod journal;
 pub mod outcome;
 mod pipeline;
 pub mod preview;
@@ -47,16 +48,33 @@ pub use record::export_from_store as record_export;
 /// future must be `Send` (the TUI and bulk approval spawn it), so each use locks briefly, never across
 /// an `.await`.
 #[derive(Debug)]
-pub(crate) struct Db(std::sync::Mutex<crate::store::Store>);
+pub(crate) struct Db {
+    store: std::sync::Mutex<crate::store::Store>,
+    /// Where evidence goes when the store stays busy after F&O answered.
+    pub(crate) journal: journal::Journal,
+}
 
 impl Db {
-    pub(crate) fn new(store: crate::store::Store) -> Self {
-        Db(std::sync::Mutex::new(store))
+    /// Open the store and fold in any evidence an earlier process had to keep aside.
+    pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let mut store = crate::store::Store::open(path)?;
+        store.set_busy_timeout(busy_timeout)?;
+        let folded = journal::fold(&store)?;
+        if folded > 0 {
+            tracing::info!(folded, "folded evidence kept in the local journal into the store");
+        }
+        Ok(Db { journal: journal::Journal::for_store(path), store: std::sync::Mutex::new(store) })
     }
 
     /// The store; a poisoned lock still holds a usable connection (SQLite rolled back any open write).
     pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, crate::store::Store> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Write `entry` to the store, or keep it in the journal when the store stays busy.
+    pub(crate) fn durably(&self, entry: journal::Entry) -> Result<(), StoreError> {
+        let store = self.db();
+        self.journal.write(&store, entry)
     }
 }
 

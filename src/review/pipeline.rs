@@ -1,5 +1,7 @@
 //! The decision flow itself: claim → check → re-read → drift → policy → digest → execute → record.
 
+use std::time::Duration;
+
 use chrono::Utc;
 use serde_json::json;
 
@@ -7,7 +9,7 @@ use crate::fno::{FnoClient, FnoError};
 use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::policy::{self, Facts, Level};
 use crate::rollback;
-use crate::store::{Store, StoreError, StoredRun};
+use crate::store::{StoreError, StoredRun};
 
 use super::Db;
 
@@ -36,7 +38,7 @@ pub(super) async fn decide(
     progress: &ProgressSink,
     cancel: &Cancel,
 ) -> Result<Outcome, ReviewError> {
-    let store = Db::new(Store::open(&r.store_path)?);
+    let store = Db::open(&r.store_path, Duration::from_secs(r.config.store.busy_timeout_secs))?;
     let id = &req.run_id;
     if store.db().status(id)?.is_none() {
         return Err(StoreError::UnknownRun { id: id.clone() }.into());
@@ -98,7 +100,7 @@ impl Ctx<'_> {
     }
 
     fn keep(&self) -> Result<Vec<crate::fno::Exchange>, ReviewError> {
-        keep_exchanges(&self.store.db(), self.id(), &self.client, self.actor())
+        keep_exchanges(self.store, self.id(), &self.client, self.actor())
     }
 
     /// F&O failed before anything was written: the run keeps its status.

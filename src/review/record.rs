@@ -12,18 +12,19 @@ use super::evidence::{self, BundleFile, Manifest};
 use super::outcome::Outcome;
 use super::{ReviewError, Reviewer};
 
-/// Keep every exchange the decision's client made (reads, writes, dry-run plans) as evidence of the run.
-pub fn keep_exchanges(
-    store: &Store,
+/// Keep every exchange the decision's client made (reads, writes, dry-run plans) as evidence of the run;
+/// through the journal when the store stays busy, so an answer F&O gave is never dropped.
+pub(crate) fn keep_exchanges(
+    store: &super::Db,
     run_id: &RunId,
     client: &FnoClient,
     actor: &str,
 ) -> Result<Vec<Exchange>, ReviewError> {
     let exchanges = client.take_exchanges();
     for exchange in &exchanges {
-        let text = serde_json::to_string(exchange)
+        let json = serde_json::to_string(exchange)
             .map_err(|e| ReviewError::Encode { run: run_id.clone(), reason: e.to_string() })?;
-        store.record_exchange(run_id, &text, actor)?;
+        store.durably(super::journal::Entry::Exchange { run_id: run_id.clone(), actor: actor.to_string(), json })?;
     }
     Ok(exchanges)
 }

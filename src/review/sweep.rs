@@ -1,11 +1,13 @@
 //! Reconciliation sweeps: runs whose decision's answer was lost (`unknown`) or whose deciding process
 //! ended mid-send (`executing`, its lease lapsed), settled by reading F&O. Nothing is ever re-sent.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::{RunId, RunStatus};
-use crate::store::{Store, StoreError, StoredRun};
+use crate::store::{StoreError, StoredRun};
 
 use super::claim::{self, Claim};
 use super::conclude::Record;
@@ -75,7 +77,7 @@ pub(super) async fn reconcile_claimed(
     let flight = in_flight(r, &stored, claim)?;
     let client = r.client.fork(false);
     let finding = reconcile::reconcile(&client, &r.config, &stored.run, flight.kind).await;
-    keep_exchanges(&store.db(), id, &client, &r.approver)?;
+    keep_exchanges(&store, id, &client, &r.approver)?;
     let record = Record {
         store,
         actor: &r.approver,
@@ -89,7 +91,7 @@ pub(super) async fn reconcile_claimed(
 
 /// Sweep every run `unknown` or `executing` whose status changed within `since`, oldest first.
 pub(super) async fn sweep(r: &Reviewer, since: std::time::Duration) -> Result<Vec<Swept>, ReviewError> {
-    let store = Db::new(Store::open(&r.store_path)?);
+    let store = Db::open(&r.store_path, Duration::from_secs(r.config.store.busy_timeout_secs))?;
     let cutoff = Utc::now() - chrono::Duration::from_std(since).unwrap_or(chrono::Duration::MAX);
     let mut ids = store.db().runs_in_status(RunStatus::Unknown)?;
     ids.extend(store.db().runs_in_status(RunStatus::Executing)?);

@@ -75,12 +75,19 @@ impl Store {
     pub fn renew_lease(&self, id: &RunId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         let expires_at = Utc::now().checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let tx = self.write_tx()?;
-        let n = tx
-            .prepare_cached("UPDATE leases SET expires_at = ?3 WHERE run_id = ?1 AND holder = ?2")?
-            .execute(params![id.as_str(), holder, ts(expires_at)])?;
-        tx.commit()?;
-        Ok(n == 1)
+        // A renewal is best effort: it must not hold a decision up behind another process's long write
+        // (the lease already outlives one request), so it waits briefly instead of the busy timeout.
+        self.conn.busy_timeout(self.busy_timeout.min(Duration::from_millis(500)))?;
+        let result = (|| {
+            let tx = self.write_tx()?;
+            let n = tx
+                .prepare_cached("UPDATE leases SET expires_at = ?3 WHERE run_id = ?1 AND holder = ?2")?
+                .execute(params![id.as_str(), holder, ts(expires_at)])?;
+            tx.commit()?;
+            Ok(n == 1)
+        })();
+        self.conn.busy_timeout(self.busy_timeout)?;
+        result
     }
 
     /// The last lease taken on `id`, expired or not (reconciliation dates a killed process's sends by it).

@@ -35,6 +35,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    busy_timeout: Duration,
 }
 
 impl Store {
@@ -57,10 +58,16 @@ impl Store {
         conn.pragma_update(None, "mmap_size", 256_i64 * 1024 * 1024).map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn, path)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        Ok(Store { conn, path: path.to_path_buf(), busy_timeout: BUSY_TIMEOUT })
     }
 
     /// The file this store lives in.
+    /// Wait up to `timeout` for another process's write (the default is [`BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        self.busy_timeout = timeout;
+        Ok(self.conn.busy_timeout(timeout)?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
