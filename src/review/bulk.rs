@@ -28,8 +28,11 @@ pub struct BulkReport {
 impl BulkReport {
     /// The most serious exit code among the outcomes (failed > refused > stale > done).
     pub fn exit_code(&self) -> u8 {
+        // An unknown outcome needs attention most (F&O may still apply it), then what F&O refused.
         let rank = |c: u8| match c {
-            exit::FAILED => 3,
+            exit::UNKNOWN => 5,
+            exit::FAILED => 4,
+            exit::NOT_SENT => 3,
             exit::REFUSED => 2,
             exit::STALE => 1,
             _ => 0,
