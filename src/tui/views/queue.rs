@@ -31,7 +31,7 @@ pub fn status_token(status: RunStatus) -> &'static str {
 }
 
 /// Status text with a marker for the states that need attention, readable without colour.
-fn status_text(status: RunStatus) -> String {
+pub fn status_text(status: RunStatus) -> String {
     match status {
         RunStatus::Stale
         | RunStatus::Failed
