@@ -113,7 +113,7 @@ const POLICY_INDENT: &str = "           ";
 
 /// Split `text` at spaces into lines of at most `first` characters, then `rest` (a word longer than the
 /// line is cut, never dropped).
-fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+pub(crate) fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
