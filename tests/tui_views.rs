@@ -224,6 +224,30 @@ fn without_colour_the_rollback_dialog_of_a_partly_executed_vendor_carries_its_me
 }
 
 #[test]
+fn queue_marks_unknown_partly_executed_and_rollback_partial_runs() {
+    let h = Harness::with_source(120, 40, options(ColorMode::Ansi16), common::decided_source());
+    snap("queue_decided", &h);
+    let screen = h.screen();
+    let terminal = h.render();
+    let buf = terminal.backend().buffer();
+    for (marked, token) in [
+        ("[!]unknown", "status.unknown"),
+        ("[!]partly-e", "status.partly_executed"),
+        ("[!]rb-parti", "status.rollback_partial"),
+    ] {
+        let y = screen.lines().position(|l| l.starts_with(marked)).unwrap_or_else(|| panic!("{marked}:\n{screen}"));
+        assert_eq!(buf[(0, y as u16)].fg, h.theme.style(token).fg.unwrap(), "{marked} is not coloured as {token}");
+    }
+    let h = Harness::with_source(80, 24, options(ColorMode::None), common::decided_source());
+    snap("queue_decided_no_color", &h);
+    assert_no_colour(&h);
+    let screen = h.screen();
+    for marked in ["[!]unkno", "[!]partl", "[!]rb-pa"] {
+        assert!(screen.contains(marked), "{marked} missing:\n{screen}");
+    }
+}
+
+#[test]
 fn a_rollback_plan_taller_than_the_screen_scrolls_and_keeps_the_buttons_in_view() {
     let mut h = Harness::with_source(80, 24, options(ColorMode::Ansi16), common::decided_source());
     h.select("run-inv-usmf-apinv-000124");
