@@ -160,6 +160,31 @@ fn demo_approves_an_invoice_shows_it_executed_and_restores_the_terminal() {
     assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
 }
 
+/// Roll back the open run with a reason: `R`, wait for the plan, Shift-Tab to the reason, Tab Tab, Enter.
+fn roll_back(s: &mut Session, run_id: &str, reason: &str) {
+    s.keys("R");
+    s.wait_for(&[&format!("Roll back {run_id}?"), "sent in this order", "Reason"]);
+    s.keys(BACKTAB);
+    s.type_text(reason);
+    s.wait_for(&[reason]);
+    s.keys("\t");
+    s.keys("\t");
+    s.keys("\r");
+}
+
+#[test]
+fn demo_approves_an_invoice_then_rolls_it_back_through_the_same_pipeline() {
+    let mut s = Session::start(&["demo"], 40, 120);
+    open_run(&mut s, "APINV-000123", "run-inv-usmf-apinv-000123");
+    approve(&mut s, "run-inv-usmf-apinv-000123", "matched to receipt");
+    s.wait_for(&["run-inv-usmf-apinv-000123: executed"]);
+    roll_back(&mut s, "run-inv-usmf-apinv-000123", "approved against the wrong receipt");
+    let screen = s.wait_for(&["run-inv-usmf-apinv-000123: rolled back"]);
+    assert!(screen.lines().nth(1).is_some_and(|l| l.contains("rolled-back")), "{screen}");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+}
+
 #[test]
 fn drift_scenario_turns_the_approval_into_a_stale_three_way_view_and_writes_nothing() {
     let mut s = Session::start(&["demo", "--scenario", "drift"], 50, 200);

@@ -339,3 +339,165 @@ fn esc_while_a_decision_runs_asks_to_cancel_it_instead_of_leaving_the_view() {
     assert!(h.effects.contains(&Effect::CancelDecision), "{:?}", h.effects);
     assert!(matches!(h.state.screen, Screen::Run(_)), "the run view stays open to show the outcome");
 }
+
+fn decided(width: u16, height: u16) -> Harness {
+    Harness::with_source(width, height, options(ColorMode::None), common::decided_source())
+}
+
+fn flash_text(h: &Harness) -> String {
+    let flash = h.state.flash.as_ref().expect("a flash message");
+    assert!(flash.error, "the refusal is flashed as an error: {}", flash.text);
+    flash.text.clone()
+}
+
+#[test]
+fn rollback_key_on_an_executed_journal_opens_its_plan_with_the_reversal_date_and_cancel_focused() {
+    let mut h = decided(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("R");
+    let view = h.state.run_view().expect("the run opens under the dialog");
+    assert_eq!(view.tab, Tab::Rollback, "the whole plan is on the tab behind the dialog");
+    let d = dialog(&h);
+    assert_eq!((d.kind, d.focus), (DialogKind::Rollback, Focus::Cancel));
+    let text: Vec<String> = d.summary.iter().map(|l| format!("{} {}", l.label, l.value)).collect();
+    let text = text.join("\n");
+    assert!(text.contains("? conditional: the reversal date 2026-11-17 must fall in an open period"), "{text}");
+    assert!(text.contains("1. POST /data/LedgerJournalHeaders("), "{text}");
+    assert!(text.contains("\"_reversalDate\":\"2026-11-17\""), "{text}");
+    h.press("enter");
+    assert!(h.state.overlay.is_none(), "Enter on Cancel closes the dialog");
+    assert!(h.source.decisions().is_empty(), "nothing was decided");
+}
+
+#[test]
+fn confirming_a_rollback_needs_a_reason_and_sends_one_rollback_decision() {
+    let mut h = decided(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("enter R tab enter");
+    assert!(h.source.decisions().is_empty(), "a rollback without a reason is not sent");
+    let d = dialog(&h);
+    assert_eq!(d.focus, Focus::Reason);
+    assert!(d.error.as_deref().is_some_and(|e| e.contains("a rollback needs a reason")), "{:?}", d.error);
+    h.type_text("accrual posted to the wrong period");
+    h.press("tab tab enter");
+    let decisions = h.source.decisions();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].kind, DecisionKind::Rollback);
+    assert_eq!(decisions[0].run_id.as_str(), "run-jnl-usmf-00461");
+    assert_eq!(decisions[0].reason.as_deref(), Some("accrual posted to the wrong period"));
+    assert!(decisions[0].reviewed_digest.is_some(), "the reviewed payload digest travels with the decision");
+    assert_eq!(h.state.run_view().unwrap().summary.status, RunStatus::RolledBack);
+    assert_eq!(
+        h.state.queue.all.iter().find(|s| s.id.as_str() == "run-jnl-usmf-00461").unwrap().status,
+        RunStatus::RolledBack
+    );
+    assert!(h.state.flash.as_ref().is_some_and(|f| !f.error && f.text.contains("rolled-back")));
+}
+
+#[test]
+fn the_rollback_command_takes_the_reason_and_production_asks_for_the_environment_name() {
+    let mut opts = options(ColorMode::None);
+    opts.production = true;
+    opts.environment = "usmf-prod".into();
+    let mut h = Harness::with_source(80, 24, opts, common::decided_source());
+    h.select("run-usr-disable-jmorales");
+    h.press("enter :");
+    h.type_text("rollback disabled the wrong account");
+    h.press("enter");
+    let d = dialog(&h);
+    assert_eq!(d.kind, DialogKind::Rollback);
+    assert_eq!(d.reason.as_ref().unwrap().text, "disabled the wrong account");
+    h.press("tab enter");
+    assert_eq!(dialog(&h).focus, Focus::TypedName, "Roll back without the environment name is refused");
+    assert!(h.source.decisions().is_empty());
+    h.type_text("usmf-prod");
+    h.press("tab tab enter");
+    assert_eq!(h.source.decisions().len(), 1);
+    assert_eq!(h.source.decisions()[0].kind, DecisionKind::Rollback);
+}
+
+#[test]
+fn rollback_is_refused_on_a_pending_run_because_nothing_was_written() {
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("R");
+    assert!(h.state.overlay.is_none());
+    let text = flash_text(&h);
+    assert!(text.contains("is pending: nothing of it is in F&O to roll back"), "{text}");
+}
+
+#[test]
+fn rollback_is_refused_in_a_read_only_session() {
+    let mut opts = options(ColorMode::None);
+    opts.read_only = true;
+    let mut h = Harness::with_source(80, 24, opts, common::decided_source());
+    h.select("run-jnl-usmf-00461");
+    h.press("R");
+    assert!(h.state.overlay.is_none());
+    assert!(flash_text(&h).contains("read-only session: cannot roll back"));
+}
+
+#[test]
+fn rollback_is_refused_with_the_reason_when_the_plan_is_not_ready() {
+    // Without a synced catalog the recall operation cannot be verified, so the plan is not ready.
+    let mut h = Harness::new(80, 24);
+    h.select("run-inv-usmf-apinv-000098");
+    h.press("R");
+    assert!(h.state.overlay.is_none(), "no dialog for a plan that cannot be sent");
+    let text = flash_text(&h);
+    assert!(text.contains("the rollback of run-inv-usmf-apinv-000098 is not ready"), "{text}");
+    assert!(text.contains("operation 'invoice_recall' cannot be verified"), "{text}");
+    assert_eq!(h.state.run_view().unwrap().tab, Tab::Rollback, "the plan and its reason stay on screen");
+    assert!(h.source.decisions().is_empty());
+}
+
+#[test]
+fn an_unknown_outcome_is_neither_approved_nor_rolled_back_and_says_to_reconcile() {
+    let mut h = decided(80, 24);
+    h.select("run-inv-usmf-apinv-000140");
+    for key in ["a", "r", "R"] {
+        h.press(key);
+        assert!(h.state.overlay.is_none(), "{key} opened a dialog on an unknown outcome");
+        let text = flash_text(&h);
+        assert!(text.contains("run `signoff reconcile` or wait: F&O may still apply it"), "{key}: {text}");
+    }
+}
+
+#[test]
+fn a_partly_executed_run_cannot_be_approved_and_points_to_the_rollback_key() {
+    let mut h = decided(80, 24);
+    h.select("run-vnd-usmf-us-104");
+    h.press("a");
+    assert!(h.state.overlay.is_none());
+    let text = flash_text(&h);
+    assert!(text.contains("roll it back (R) to restore the before-values"), "{text}");
+    h.press("R");
+    assert_eq!(dialog(&h).kind, DialogKind::Rollback, "a partly-executed run can be rolled back");
+}
+
+#[test]
+fn a_refused_rollback_is_flashed_as_a_warning_not_as_done() {
+    let mut h = decided(80, 24);
+    h.select("run-jnl-usmf-00461");
+    h.press("enter");
+    let id = signoff::model::RunId::from("run-jnl-usmf-00461");
+    let outcome = signoff::tui::source::DecisionOutcome {
+        run_id: id.clone(),
+        status: RunStatus::Executed,
+        kind: signoff::tui::source::OutcomeKind::NothingWritten,
+        message: "run-jnl-usmf-00461: refused, nothing was written: the rollback is not possible: the period is closed"
+            .into(),
+        detail: None,
+    };
+    h.dispatch(Action::Decided(id, Ok(outcome)));
+    let flash = h.state.flash.as_ref().unwrap();
+    assert!(flash.error && flash.text.contains("refused, nothing was written"), "{flash:?}");
+    assert_eq!(h.state.run_view().unwrap().summary.status, RunStatus::Executed);
+}
+
+#[test]
+fn help_lists_the_rollback_key() {
+    let entries = signoff::tui::views::help::help_entries(&signoff::tui::keymap::Keymap::default());
+    let rows: Vec<_> = entries.iter().flat_map(|(_, rows)| rows.iter()).collect();
+    assert!(rows.iter().any(|(keys, desc)| keys == "R" && desc.starts_with("roll back")), "{rows:?}");
+}

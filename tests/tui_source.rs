@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use signoff::cli::demo::DemoEnv;
 use signoff::cli::tui_source::PipelineSource;
 use signoff::model::{RunId, RunStatus};
-use signoff::tui::source::{DecisionKind, DecisionRequest, Progress, ReviewSource};
+use signoff::tui::source::{DecisionKind, DecisionRequest, OutcomeKind, Progress, ReviewSource};
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -132,4 +132,30 @@ fn a_dry_run_shows_the_exact_requests_in_both_diff_layouts_and_writes_nothing() 
         assert!(text.iter().any(|l| l.contains("Authorization: Bearer ***")), "the token is masked: {text:#?}");
         assert!(text.iter().any(|l| l.contains(r#"{"BankAccountId":"WF-CHK-4410"}"#)), "{text:#?}");
     }
+}
+
+#[test]
+fn a_rollback_goes_through_the_pipeline_and_a_refused_one_is_not_reported_as_done() {
+    let w = world();
+    let quiet = || -> Progress { Arc::new(|_| {}) };
+    let id = "run-inv-usmf-apinv-000123";
+    let approved =
+        w.source.decide(approve(id, "matched to receipt"), quiet(), Arc::new(AtomicBool::new(false))).unwrap();
+    assert_eq!((approved.status, approved.kind), (RunStatus::Executed, OutcomeKind::Done), "{}", approved.message);
+    let plan = &approved.detail.as_ref().expect("the detail comes back").rollback_plan;
+    assert!(plan.recipe.iter().any(|r| r.path.contains("signoffRecall")), "{plan:?}");
+    let rollback = |reason: &str| DecisionRequest {
+        run_id: RunId::from(id),
+        kind: DecisionKind::Rollback,
+        reason: Some(reason.into()),
+        reviewed_digest: None,
+    };
+    let back =
+        w.source.decide(rollback("approved against the wrong receipt"), quiet(), Arc::new(AtomicBool::new(false)));
+    let back = back.unwrap();
+    assert_eq!((back.status, back.kind), (RunStatus::RolledBack, OutcomeKind::Done), "{}", back.message);
+    assert!(back.message.contains("rolled back"), "{}", back.message);
+    let again = w.source.decide(rollback("once more"), quiet(), Arc::new(AtomicBool::new(false))).unwrap();
+    assert_eq!((again.status, again.kind), (RunStatus::RolledBack, OutcomeKind::NothingWritten), "{}", again.message);
+    drop(w.runtime);
 }

@@ -198,3 +198,65 @@ fn assert_no_colour(h: &Harness) {
         assert!(matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset), "a coloured cell: {cell:?}");
     }
 }
+
+#[test]
+fn rollback_dialog_shows_the_judged_plan_with_the_reversal_date_and_cancel_focused() {
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let mut h = Harness::with_source(w, ht, options(ColorMode::Ansi16), common::decided_source());
+        h.select("run-jnl-usmf-00461");
+        h.press("R");
+        snap("rollback_dialog", &h);
+        let screen = h.screen();
+        assert!(screen.contains("Roll back run-jnl-usmf-00461?") && screen.contains("> Cancel <"), "{screen}");
+        assert!(screen.contains("2026-11-17"), "the reversal date is shown: {screen}");
+    }
+}
+
+#[test]
+fn without_colour_the_rollback_dialog_of_a_partly_executed_vendor_carries_its_meaning_in_text() {
+    let mut h = Harness::with_source(80, 24, options(ColorMode::None), common::decided_source());
+    h.select("run-vnd-usmf-us-104");
+    h.press("R");
+    snap("rollback_dialog_no_color", &h);
+    assert_no_colour(&h);
+    let screen = h.screen();
+    assert!(screen.contains("[!]partly-executed") && screen.contains("↺ ready"), "{screen}");
+}
+
+#[test]
+fn queue_marks_unknown_partly_executed_and_rollback_partial_runs() {
+    let h = Harness::with_source(120, 40, options(ColorMode::Ansi16), common::decided_source());
+    snap("queue_decided", &h);
+    let screen = h.screen();
+    let terminal = h.render();
+    let buf = terminal.backend().buffer();
+    for (marked, token) in [
+        ("[!]unknown", "status.unknown"),
+        ("[!]partly-e", "status.partly_executed"),
+        ("[!]rb-parti", "status.rollback_partial"),
+    ] {
+        let y = screen.lines().position(|l| l.starts_with(marked)).unwrap_or_else(|| panic!("{marked}:\n{screen}"));
+        assert_eq!(buf[(0, y as u16)].fg, h.theme.style(token).fg.unwrap(), "{marked} is not coloured as {token}");
+    }
+    let h = Harness::with_source(80, 24, options(ColorMode::None), common::decided_source());
+    snap("queue_decided_no_color", &h);
+    assert_no_colour(&h);
+    let screen = h.screen();
+    for marked in ["[!]unkno", "[!]partl", "[!]rb-pa"] {
+        assert!(screen.contains(marked), "{marked} missing:\n{screen}");
+    }
+}
+
+#[test]
+fn a_rollback_plan_taller_than_the_screen_scrolls_and_keeps_the_buttons_in_view() {
+    let mut h = Harness::with_source(80, 24, options(ColorMode::Ansi16), common::decided_source());
+    h.select("run-inv-usmf-apinv-000124");
+    h.press("R");
+    snap("rollback_dialog_two_steps", &h);
+    let screen = h.screen();
+    assert!(screen.contains("PgDn / PgUp scroll") && screen.contains("> Cancel <"), "{screen}");
+    h.press("pgdown pgdown");
+    snap("rollback_dialog_two_steps_scrolled", &h);
+    let screen = h.screen();
+    assert!(screen.contains("2. PATCH") && screen.contains("[ Roll back ]"), "{screen}");
+}

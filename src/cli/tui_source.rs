@@ -17,8 +17,8 @@ use crate::store::{RunFilter, Store, StoredRun};
 use crate::text::visible;
 use crate::tui::sections;
 use crate::tui::source::{
-    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, Progress as TuiProgress, ReviewSource, RunDetail,
-    Section, Tone,
+    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress as TuiProgress, ReviewSource,
+    RunDetail, Section, Tone,
 };
 
 /// The store and pipeline as the TUI sees them.
@@ -170,14 +170,16 @@ impl ReviewSource for PipelineSource {
             DecisionKind::Approve => (review::DecisionKind::Approve, false),
             DecisionKind::Reject => (review::DecisionKind::Reject, false),
             DecisionKind::DryRun => (review::DecisionKind::Approve, true),
+            DecisionKind::Rollback => (review::DecisionKind::Rollback, false),
         };
         let store = self.store()?;
-        if let Some(digest) = &request.reviewed_digest {
-            let stored = store.get(&request.run_id).map_err(|e| e.to_string())?;
-            if stored.is_some_and(|s| s.run.payload_digest() != *digest) {
-                return Err(format!("run {} changed since you opened it; reopen it and review again", request.run_id));
-            }
+        let before = store.get(&request.run_id).map_err(|e| e.to_string())?;
+        if let Some(digest) = &request.reviewed_digest
+            && before.as_ref().is_some_and(|s| s.run.payload_digest() != *digest)
+        {
+            return Err(format!("run {} changed since you opened it; reopen it and review again", request.run_id));
         }
+        let status_before = before.map(|s| s.status);
         let reason = request.reason.clone().unwrap_or_else(|| match request.kind {
             DecisionKind::DryRun => "dry run from the TUI".to_string(),
             _ => String::new(),
@@ -217,12 +219,44 @@ impl ReviewSource for PipelineSource {
             detail.diff.lines.splice(0..0, shown.clone());
             detail.diff_unified.lines.splice(0..0, shown);
         }
-        Ok(DecisionOutcome {
-            run_id: request.run_id,
-            status: stored.status,
-            message: outcome.headline(),
-            detail: Some(Box::new(detail)),
-        })
+        Ok(decision_outcome(&outcome, status_before, stored.status, detail))
+    }
+}
+
+/// The one place a pipeline [`Outcome`] becomes what the TUI shows: the headline, the recorded status,
+/// and whether the approver must look again. Outcomes whose status alone would mislead are named; any
+/// other (unknown outcome, partly executed, rollback partial, a read that failed before anything was
+/// sent, and variants yet to come) is judged by the status the pipeline recorded.
+fn decision_outcome(
+    outcome: &Outcome,
+    status_before: Option<RunStatus>,
+    status: RunStatus,
+    detail: RunDetail,
+) -> DecisionOutcome {
+    // What the recorded status says on its own, where it says something.
+    let recorded = match status {
+        RunStatus::Executing | RunStatus::Unknown => Some(OutcomeKind::Unknown),
+        RunStatus::PartlyExecuted | RunStatus::RollbackPartial => Some(OutcomeKind::Partial),
+        RunStatus::Failed => Some(OutcomeKind::Failed),
+        RunStatus::Stale => Some(OutcomeKind::NothingWritten),
+        _ => None,
+    };
+    let kind = match outcome {
+        // The run stays pending or approved, which is what was asked.
+        Outcome::ApprovalRecorded { .. } | Outcome::DryRun { .. } => OutcomeKind::Done,
+        // A refused rollback leaves the run executed: its status would read as success.
+        Outcome::Refused { .. } | Outcome::Cancelled { .. } | Outcome::Stale { .. } => OutcomeKind::NothingWritten,
+        // A failed rollback puts the run back to executed; a failure after a partial write is partial.
+        Outcome::Failed { .. } => recorded.unwrap_or(OutcomeKind::Failed),
+        _ if Some(status) == status_before => recorded.unwrap_or(OutcomeKind::NothingWritten),
+        _ => recorded.unwrap_or(OutcomeKind::Done),
+    };
+    DecisionOutcome {
+        run_id: outcome.run_id().clone(),
+        status,
+        kind,
+        message: outcome.headline(),
+        detail: Some(Box::new(detail)),
     }
 }
 

@@ -1,7 +1,8 @@
-//! The `:` command line: `approve`, `reject [reason]`, `filter NAME|EXPR`, `help`, `quit`/`q`.
+//! The `:` command line: `approve`, `reject [reason]`, `rollback [reason]`, `filter NAME|EXPR`, `help`,
+//! `quit`/`q`.
 
 use super::action::Effect;
-use super::dialogs::open_decision;
+use super::dialogs::{open_decision, open_rollback};
 use super::filter::Filter;
 use super::reducer::{apply_saved, quit, set_filter};
 use super::source::DecisionKind;
@@ -30,9 +31,14 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             let reason = (!rest.is_empty()).then(|| rest.to_string());
             return open_decision(state, DecisionKind::Reject, reason, fx);
         }
+        "rollback" => {
+            state.prompt = None;
+            let reason = (!rest.is_empty()).then(|| rest.to_string());
+            return open_rollback(state, reason, fx);
+        }
         "filter" | "f" => filter(state, rest, fx),
         other => Err(format!(
-            "unknown command '{}'; commands: approve, reject [reason], filter NAME|EXPR, help, quit",
+            "unknown command '{}'; commands: approve, reject [reason], rollback [reason], filter NAME|EXPR, help, quit",
             crate::text::visible(other)
         )),
     };

@@ -1,19 +1,23 @@
-//! Decision dialogs: approve and reject confirm with Cancel focused, a reason for rejects, the typed
-//! environment name in production, and the quit question when a dialog holds input.
+//! Decision dialogs: approve, reject and rollback confirm with Cancel focused, a reason for each, the
+//! typed environment name in production, and the quit question when a dialog holds input.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Effect;
 use super::input::TextInput;
 use super::keymap::{Command, Context, Key};
-use super::reducer::{current_summary, flash, quit, refresh_view};
-use super::source::{DecisionKind, DecisionOutcome, DecisionRequest};
-use super::state::{Dialog, DialogKind, Focus, Overlay, Screen, State};
+use super::reducer::{current_summary, flash, open_selected, quit, refresh_view};
+use super::source::{DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Tone};
+use super::state::{Dialog, DialogKind, Focus, Overlay, Screen, State, SummaryLine, Tab};
 use super::views::format_amount;
-use crate::model::RunId;
+use crate::model::{RunId, RunStatus};
+use crate::rollback;
 use crate::text::visible;
 
-/// Open the approve or reject dialog for the current run, unless read-only or the run is final.
+/// Summary rows PgDn / PgUp move in a dialog.
+const DIALOG_PAGE: usize = 5;
+
+/// Open the approve or reject dialog for the current run, unless read-only or the run cannot take one.
 pub fn open_decision(state: &mut State, kind: DecisionKind, reason: Option<String>, fx: &mut Vec<Effect>) {
     if state.settings.read_only {
         let verb = if kind == DecisionKind::Reject { "reject" } else { "approve" };
@@ -22,9 +26,8 @@ pub fn open_decision(state: &mut State, kind: DecisionKind, reason: Option<Strin
     let Some(summary) = current_summary(state).cloned() else {
         return flash(state, "no run selected".into(), true, fx);
     };
-    if summary.status.is_final() {
-        let text = format!("{} is {}; no further decision can be taken", visible(summary.id.as_str()), summary.status);
-        return flash(state, text, true, fx);
+    if let Some(why) = no_decision(state, summary.id.as_str(), summary.status) {
+        return flash(state, why, true, fx);
     }
     if state.deciding.is_some() {
         return flash(state, "a decision is still in progress; wait for its outcome".into(), true, fx);
@@ -35,27 +38,151 @@ pub fn open_decision(state: &mut State, kind: DecisionKind, reason: Option<Strin
         .unwrap_or_else(|| if detail.is_some() { "—".into() } else { "— (open the run to see verdicts)".into() });
     let rollback = detail.and_then(|d| d.rollback).map(|r| r.label().to_string()).unwrap_or_else(|| "—".into());
     let mut lines = vec![
-        ("Run".to_string(), format!("{}  {}", visible(summary.id.as_str()), summary.action.short())),
-        ("Target".to_string(), visible(&summary.target).into_owned()),
-        ("Amount".to_string(), format_amount(&summary)),
-        ("Verdicts".to_string(), verdicts),
-        ("Rollback".to_string(), rollback),
-        ("Approvals".to_string(), format!("{} of {}", summary.approvals, summary.required_approvals)),
+        SummaryLine::new("Run", format!("{}  {}", visible(summary.id.as_str()), summary.action.short())),
+        SummaryLine::new("Target", visible(&summary.target)),
+        SummaryLine::new("Amount", format_amount(&summary)),
+        SummaryLine::new("Verdicts", verdicts),
+        SummaryLine::new("Rollback", rollback),
+        SummaryLine::new("Approvals", format!("{} of {}", summary.approvals, summary.required_approvals)),
     ];
     if state.settings.production {
-        lines.push(("Environment".to_string(), format!("{} (PRODUCTION)", visible(&state.settings.environment))));
+        lines.push(SummaryLine::new("Environment", format!("{} (PRODUCTION)", visible(&state.settings.environment))));
     }
+    let dialog_kind = if kind == DecisionKind::Reject { DialogKind::Reject } else { DialogKind::Approve };
+    // Both decisions carry a reason into the audit log; for an approval it is also the override reason a
+    // soft verdict asks for.
+    let digest = detail.map(|d| d.run.payload_digest());
+    open_confirm(state, dialog_kind, summary.id.clone(), lines, reason, digest);
+}
+
+/// Why no approval or rejection can be taken on a run in `status`, saying what to do instead.
+fn no_decision(state: &State, id: &str, status: RunStatus) -> Option<String> {
+    let id = visible(id);
+    let rollback = rollback_key(state);
+    Some(match status {
+        RunStatus::Unknown | RunStatus::Executing => {
+            format!(
+                "{id} is {status}: its outcome is not known yet; run `signoff reconcile` or wait: F&O may still apply it"
+            )
+        }
+        RunStatus::PartlyExecuted => {
+            format!(
+                "{id} is partly-executed: part of it is in F&O; roll it back ({rollback}) to restore the before-values"
+            )
+        }
+        RunStatus::RollbackPartial => format!(
+            "{id} is rollback-partial: part of what it wrote is still in F&O; roll it back again ({rollback}) to undo the rest"
+        ),
+        RunStatus::Executed => format!("{id} is executed; no further decision can be taken (roll it back: {rollback})"),
+        s if s.is_final() => format!("{id} is {s}; no further decision can be taken"),
+        _ => return None,
+    })
+}
+
+/// How to ask for a rollback: the bound key, else the command.
+fn rollback_key(state: &State) -> String {
+    let context = if matches!(state.screen, Screen::Run(_)) { Context::Run } else { Context::Queue };
+    state.keymap.key_for(context, Command::Rollback).map(|k| k.to_string()).unwrap_or_else(|| ":rollback".into())
+}
+
+/// Open the rollback dialog for the current run: the run, the plan's readiness and its requests in order,
+/// a reason, Cancel focused. From the queue (or before the detail has loaded) the run opens on its
+/// Rollback tab and the dialog follows once the plan is there.
+pub fn open_rollback(state: &mut State, reason: Option<String>, fx: &mut Vec<Effect>) {
+    state.pending_rollback = None;
+    if state.settings.read_only {
+        return flash(state, "read-only session: cannot roll back (started with --read-only)".into(), true, fx);
+    }
+    let Some(summary) = current_summary(state).cloned() else {
+        return flash(state, "no run selected".into(), true, fx);
+    };
+    let id = visible(summary.id.as_str()).into_owned();
+    let status = summary.status;
+    if !status.can_roll_back() {
+        let why = match status {
+            RunStatus::Unknown | RunStatus::Executing => format!(
+                "{id} is {status}: its outcome is not known yet; run `signoff reconcile` or wait: F&O may still apply it"
+            ),
+            RunStatus::RolledBack => format!("{id} is already rolled back"),
+            _ => format!(
+                "{id} is {status}: nothing of it is in F&O to roll back (only executed, partly-executed or \
+                 rollback-partial runs can be rolled back)"
+            ),
+        };
+        return flash(state, why, true, fx);
+    }
+    if state.deciding.is_some() {
+        return flash(state, "a decision is still in progress; wait for its outcome".into(), true, fx);
+    }
+    if matches!(state.screen, Screen::Queue) {
+        open_selected(state, fx);
+    }
+    let Screen::Run(view) = &mut state.screen else { return };
+    view.tab = Tab::Rollback;
+    let Some(detail) = view.detail.as_deref() else {
+        if let Some(e) = &view.error {
+            let text = format!("cannot show the rollback plan of {id}: {}", visible(e));
+            return flash(state, text, true, fx);
+        }
+        state.pending_rollback = Some(summary.id.clone());
+        return flash(state, format!("loading the rollback plan of {id}…"), false, fx);
+    };
+    let plan = &detail.rollback_plan;
+    if let rollback::Readiness::NotReady(why) = &plan.readiness {
+        let text = format!("the rollback of {id} is not ready: {}; nothing can be sent", visible(why));
+        return flash(state, text, true, fx);
+    }
+    let (readiness, tone) = match &plan.readiness {
+        rollback::Readiness::Conditional(why) => {
+            (format!("? conditional: {}", visible(why)), Tone::RollbackConditional)
+        }
+        _ => ("↺ ready".to_string(), Tone::RollbackReady),
+    };
+    let mut lines = vec![
+        SummaryLine::new("Run", format!("{id}  {}  {status}", summary.action.short())),
+        SummaryLine::new("Target", visible(&summary.target)),
+        SummaryLine::new("Amount", format_amount(&summary)),
+        SummaryLine::toned("Rollback", readiness, tone),
+        SummaryLine::toned("How", visible(&plan.explanation), Tone::Muted),
+    ];
+    lines.push(SummaryLine::new("Plan", format!("{} request(s), sent in this order", plan.recipe.len())));
+    for (i, step) in plan.recipe.iter().enumerate() {
+        let request = format!("{}. {}", i + 1, visible(&step.method));
+        lines.push(SummaryLine::toned(request, visible(&step.path), Tone::Title));
+        if let Some(etag) = &step.if_match {
+            lines.push(SummaryLine::new("   If-Match", visible(etag)));
+        }
+        if !step.body.is_empty() {
+            lines.push(SummaryLine::new("   body", visible(&step.body)));
+        }
+        lines.push(SummaryLine::toned("   purpose", visible(&step.purpose), Tone::Muted));
+    }
+    if state.settings.production {
+        lines.push(SummaryLine::new("Environment", format!("{} (PRODUCTION)", visible(&state.settings.environment))));
+    }
+    let digest = Some(detail.run.payload_digest());
+    open_confirm(state, DialogKind::Rollback, summary.id.clone(), lines, reason, digest);
+}
+
+/// Put up a decision dialog: a reason field, the typed environment name in production, Cancel focused.
+fn open_confirm(
+    state: &mut State,
+    kind: DialogKind,
+    run_id: RunId,
+    summary: Vec<SummaryLine>,
+    reason: Option<String>,
+    reviewed_digest: Option<String>,
+) {
     let dialog = Dialog {
-        kind: if kind == DecisionKind::Reject { DialogKind::Reject } else { DialogKind::Approve },
-        run_id: summary.id.clone(),
-        summary: lines,
-        // Both decisions carry a reason into the audit log; for an approval it is also the override
-        // reason a soft verdict asks for.
+        kind,
+        run_id,
+        summary,
+        scroll: 0,
         reason: Some(TextInput::with_text(reason.as_deref().unwrap_or(""))),
         typed_name: state.settings.production.then(TextInput::default),
         focus: Focus::Cancel,
         error: None,
-        reviewed_digest: detail.map(|d| d.run.payload_digest()),
+        reviewed_digest,
         interrupted: None,
     };
     state.overlay = Some(Overlay::Dialog(Box::new(dialog)));
@@ -68,7 +195,17 @@ pub fn dialog_key(state: &mut State, key: KeyEvent, is_ctrl_c: bool, fx: &mut Ve
         return ask_or_quit(state, fx);
     }
     let command = state.keymap.lookup(Context::Dialog, Key::from_event(&key));
-    let structural = matches!(command, Some(Command::NextPane | Command::PrevPane | Command::Confirm | Command::Back));
+    let structural = matches!(
+        command,
+        Some(
+            Command::NextPane
+                | Command::PrevPane
+                | Command::Confirm
+                | Command::Back
+                | Command::PageDown
+                | Command::PageUp
+        )
+    );
     if !structural && let Some(input) = dialog.focused_input() {
         input.handle(&key);
         dialog.error = None;
@@ -85,6 +222,9 @@ pub fn dialog_key(state: &mut State, key: KeyEvent, is_ctrl_c: bool, fx: &mut Ve
             dialog.focus = order[if command == Some(Command::NextPane) { (i + 1) % n } else { (i + n - 1) % n }];
         }
         Some(Command::Back) => cancel(state),
+        // The view clamps the scroll to what overflows; this bound only keeps PgUp from lagging far behind.
+        Some(Command::PageDown) => dialog.scroll = (dialog.scroll + DIALOG_PAGE).min(dialog.summary.len()),
+        Some(Command::PageUp) => dialog.scroll = dialog.scroll.saturating_sub(DIALOG_PAGE),
         Some(Command::Confirm) => match dialog.focus {
             Focus::Cancel => cancel(state),
             Focus::Reason | Focus::TypedName => {
@@ -112,7 +252,8 @@ fn ask_or_quit(state: &mut State, fx: &mut Vec<Effect>) {
     let question = Dialog {
         kind: DialogKind::Quit,
         run_id: dialog.run_id.clone(),
-        summary: vec![("".into(), "Quit and discard what you typed in this dialog?".into())],
+        summary: vec![SummaryLine::new("", "Quit and discard what you typed in this dialog?")],
+        scroll: 0,
         reason: None,
         typed_name: None,
         focus: Focus::Cancel,
@@ -130,10 +271,12 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
     }
     let reason = dialog.reason.as_ref().map(|r| r.text.trim().to_string());
     if reason.as_deref().is_none_or(str::is_empty) {
-        dialog.error = Some(if dialog.kind == DialogKind::Reject {
-            "a reject needs a reason: Tab to the Reason field and type it".into()
-        } else {
-            "an approval needs a reason (kept in the audit log): Tab to the Reason field and type it".into()
+        dialog.error = Some(match dialog.kind {
+            DialogKind::Reject => "a reject needs a reason: Tab to the Reason field and type it".into(),
+            DialogKind::Rollback => {
+                "a rollback needs a reason (kept in the audit log): Tab to the Reason field and type it".into()
+            }
+            _ => "an approval needs a reason (kept in the audit log): Tab to the Reason field and type it".into(),
         });
         dialog.focus = Focus::Reason;
         return;
@@ -146,14 +289,17 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
         dialog.focus = Focus::TypedName;
         return;
     }
-    let kind = if dialog.kind == DialogKind::Reject { DecisionKind::Reject } else { DecisionKind::Approve };
+    let (kind, verb) = match dialog.kind {
+        DialogKind::Reject => (DecisionKind::Reject, "rejecting"),
+        DialogKind::Rollback => (DecisionKind::Rollback, "rolling back"),
+        _ => (DecisionKind::Approve, "approving"),
+    };
     let request = DecisionRequest {
         run_id: dialog.run_id.clone(),
         kind,
         reason: reason.filter(|r| !r.is_empty()),
         reviewed_digest: dialog.reviewed_digest.clone(),
     };
-    let verb = if kind == DecisionKind::Reject { "rejecting" } else { "approving" };
     let text = format!("{verb} {}: re-validating against F&O…", visible(request.run_id.as_str()));
     state.overlay = None;
     state.deciding = Some(request.run_id.clone());
@@ -185,7 +331,8 @@ pub fn on_decided(state: &mut State, id: RunId, result: Result<DecisionOutcome, 
                     }
                 }
             }
-            flash(state, visible(&outcome.message).into_owned(), false, fx);
+            // Anything but a plain success stays marked, so "refused" or "unknown" is not read as done.
+            flash(state, visible(&outcome.message).into_owned(), outcome.kind != OutcomeKind::Done, fx);
         }
         Err(e) => flash(state, format!("{}: {}", visible(id.as_str()), visible(&e)), true, fx),
     }

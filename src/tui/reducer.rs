@@ -47,12 +47,21 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if let Screen::Run(view) = &mut state.screen
                 && view.id == id
             {
+                let loaded = result.is_ok();
                 match result {
                     Ok(detail) => {
                         view.detail = Some(detail);
                         view.error = None;
                     }
                     Err(e) => view.error = Some(e),
+                }
+                // A rollback asked for before the plan was there: the dialog (or why not) follows now.
+                if state.pending_rollback.as_ref() == Some(&id) {
+                    state.pending_rollback = None;
+                    if loaded && state.overlay.is_none() && state.prompt.is_none() {
+                        state.flash = None;
+                        dialogs::open_rollback(state, None, &mut fx);
+                    }
                 }
             }
         }
@@ -145,6 +154,7 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::Approve => dialogs::open_decision(state, DecisionKind::Approve, None, fx),
         Command::Reject => dialogs::open_decision(state, DecisionKind::Reject, None, fx),
         Command::DryRun => dry_run(state, fx),
+        Command::Rollback => dialogs::open_rollback(state, None, fx),
         Command::Sort => {
             state.queue.sort = state.queue.sort.next();
             refresh_view(state);
@@ -352,7 +362,8 @@ fn move_by(state: &mut State, command: Command) {
     }
 }
 
-fn open_selected(state: &mut State, fx: &mut Vec<Effect>) {
+/// Open the run under the queue cursor and load its detail.
+pub fn open_selected(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(summary) = state.queue.current().cloned() else { return };
     let id = summary.id.clone();
     state.screen = Screen::Run(Box::new(RunView {
@@ -368,6 +379,7 @@ fn open_selected(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 fn back(state: &mut State) {
+    state.pending_rollback = None;
     match state.screen {
         Screen::Run(_) => state.screen = Screen::Queue,
         Screen::Queue if !state.queue.filter_text.is_empty() => {

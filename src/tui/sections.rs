@@ -17,6 +17,7 @@ pub struct JudgementSections {
     pub rollback: Section,
     pub verdict_summary: String,
     pub readiness: Readiness,
+    pub plan: rollback::RollbackPlan,
 }
 
 impl JudgementSections {
@@ -34,6 +35,7 @@ impl JudgementSections {
             approvals,
             verdict_summary: Some(self.verdict_summary),
             rollback: Some(self.readiness),
+            rollback_plan: self.plan,
             diff: self.diff,
             diff_unified: self.diff_unified,
             lines: self.lines,
@@ -60,6 +62,7 @@ pub fn render(diff: &RunDiff, evaluation: &policy::Evaluation, plan: &rollback::
         },
         verdict_summary: evaluation.summary(),
         readiness: readiness(&plan.readiness),
+        plan: plan.clone(),
     }
 }
 
@@ -110,7 +113,7 @@ const POLICY_INDENT: &str = "           ";
 
 /// Split `text` at spaces into lines of at most `first` characters, then `rest` (a word longer than the
 /// line is cut, never dropped).
-fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+pub(crate) fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {

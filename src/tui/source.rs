@@ -3,7 +3,7 @@
 //! Calls are synchronous (SQLite and the review pipeline are); the app runs them on tokio's blocking pool
 //! and reports the results back as [`super::action::Action`]s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use std::sync::atomic::AtomicBool;
@@ -41,6 +41,9 @@ pub struct RunDetail {
     pub verdict_summary: Option<String>,
     /// Rollback readiness for the confirm dialog.
     pub rollback: Option<Readiness>,
+    /// The compensation plan as judged (readiness with its reason, the requests in order), for the
+    /// rollback dialog.
+    pub rollback_plan: crate::rollback::RollbackPlan,
     /// Header rows side by side: `field │ before │ proposed [│ live]`.
     pub diff: Section,
     /// The same rows stacked (`- before` / `+ proposed`), for panes narrower than `split_min_width`.
@@ -121,6 +124,8 @@ pub enum DecisionKind {
     Reject,
     /// Show the exact requests; write nothing.
     DryRun,
+    /// Send the run's compensation plan.
+    Rollback,
 }
 
 /// A decision as entered in the TUI; the pipeline re-validates before anything is written.
@@ -133,11 +138,27 @@ pub struct DecisionRequest {
     pub reviewed_digest: Option<String>,
 }
 
+/// How a decision ended, as far as the record goes: whether the approver must look again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// It did what was asked (executed, approval recorded, rejected, rolled back, dry run).
+    Done,
+    /// Nothing was written: refused, stale, cancelled, or F&O could not be read.
+    NothingWritten,
+    /// Part of it was written; the message names what is left.
+    Partial,
+    /// F&O failed it; what it said is in the message.
+    Failed,
+    /// The answer was lost: F&O may still apply it; reconciliation will settle it.
+    Unknown,
+}
+
 /// What became of a decision.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionOutcome {
     pub run_id: RunId,
     pub status: RunStatus,
+    pub kind: OutcomeKind,
     /// One line for the flash message (`executed: voucher GNJL-000812`).
     pub message: String,
     /// Updated detail to show in place, when the pipeline has it.
@@ -153,6 +174,8 @@ pub struct Fixed {
     config: crate::config::Config,
     /// Live records for stale runs, so their three-way view can be shown.
     live: BTreeMap<RunId, crate::model::Snapshot>,
+    /// What a metadata sync would have stored; `None` = never synced, so catalog rules fail closed.
+    catalog: Option<Catalog>,
     decisions: Mutex<Vec<DecisionRequest>>,
 }
 
@@ -167,6 +190,7 @@ impl Fixed {
             now: Utc::now(),
             config,
             live: BTreeMap::new(),
+            catalog: None,
             decisions: Mutex::new(Vec::new()),
         }
     }
@@ -183,14 +207,30 @@ impl Fixed {
         self
     }
 
+    /// Judge the runs as if metadata sync had stored this catalog (so rollback plans can be ready).
+    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
     /// Every decision received so far, in order.
     pub fn decisions(&self) -> Vec<DecisionRequest> {
         self.decisions.lock().map(|d| d.clone()).unwrap_or_default()
     }
 }
 
+/// The part of a synced metadata catalog the in-memory source judges with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// Operation names, bound action names or service paths.
+    pub operations: BTreeSet<String>,
+    /// Entity set → its property names.
+    pub entity_fields: BTreeMap<String, BTreeSet<String>>,
+}
+
 /// The detail the in-memory source shows: the run judged by the real policy, diff and rollback code
-/// (with no synced catalog, so catalog rules fail closed), rendered as the pipeline-backed source renders it.
+/// (with `catalog` as the synced metadata; without one, catalog rules fail closed), rendered as the
+/// pipeline-backed source renders it.
 pub fn judged_detail(
     run: &GovernedRun,
     status: RunStatus,
@@ -198,9 +238,12 @@ pub fn judged_detail(
     now: DateTime<Utc>,
     approver: &str,
     live: Option<&crate::model::Snapshot>,
+    catalog: Option<&Catalog>,
 ) -> RunDetail {
     let mut facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
     facts.live = live;
+    facts.known_operations = catalog.map(|c| &c.operations);
+    facts.known_entity_fields = catalog.map(|c| &c.entity_fields);
     let evaluation = crate::policy::evaluate(run, &facts, config);
     let plan = crate::rollback::plan(run, config, &facts);
     super::sections::render(&crate::diff::diff_run(run, live), &evaluation, &plan).into_detail(
@@ -221,7 +264,8 @@ impl ReviewSource for Fixed {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
         let live = self.live.get(id);
-        Ok(judged_detail(run, summary.status, &self.config, self.now, "nina.patel@contoso.com", live))
+        let approver = "nina.patel@contoso.com";
+        Ok(judged_detail(run, summary.status, &self.config, self.now, approver, live, self.catalog.as_ref()))
     }
 
     fn decide(
@@ -237,6 +281,7 @@ impl ReviewSource for Fixed {
             DecisionKind::Approve => RunStatus::Executed,
             DecisionKind::Reject => RunStatus::Rejected,
             DecisionKind::DryRun => summary.status,
+            DecisionKind::Rollback => RunStatus::RolledBack,
         };
         summary.status = status;
         let message = match request.kind {
@@ -247,6 +292,6 @@ impl ReviewSource for Fixed {
         if let Ok(mut d) = self.decisions.lock() {
             d.push(request);
         }
-        Ok(DecisionOutcome { run_id, status, message, detail: None })
+        Ok(DecisionOutcome { run_id, status, kind: OutcomeKind::Done, message, detail: None })
     }
 }

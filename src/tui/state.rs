@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::filter::Filter;
 use super::input::TextInput;
 use super::keymap::{Context, Keymap};
-use super::source::RunDetail;
+use super::source::{RunDetail, Tone};
 use crate::config::ClipboardMode;
 use crate::model::{RunId, RunStatus, RunSummary};
 
@@ -174,6 +174,8 @@ pub enum Screen {
 pub enum DialogKind {
     Approve,
     Reject,
+    /// Send the compensation plan of an executed run.
+    Rollback,
     /// Quitting would throw away text typed into a dialog.
     Quit,
 }
@@ -187,13 +189,33 @@ pub enum Focus {
     Confirm,
 }
 
+/// One line of a dialog's summary: a label, and a value the view wraps to the dialog's width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryLine {
+    pub label: String,
+    pub value: String,
+    pub tone: Tone,
+}
+
+impl SummaryLine {
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> SummaryLine {
+        SummaryLine { label: label.into(), value: value.into(), tone: Tone::Text }
+    }
+
+    pub fn toned(label: impl Into<String>, value: impl Into<String>, tone: Tone) -> SummaryLine {
+        SummaryLine { label: label.into(), value: value.into(), tone }
+    }
+}
+
 /// A confirm dialog.
 #[derive(Debug, Clone)]
 pub struct Dialog {
     pub kind: DialogKind,
     pub run_id: RunId,
-    /// `(label, value)` lines summing up what is being decided.
-    pub summary: Vec<(String, String)>,
+    /// Lines summing up what is being decided.
+    pub summary: Vec<SummaryLine>,
+    /// First summary row shown, when the summary is taller than the screen allows (PgDn / PgUp).
+    pub scroll: usize,
     pub reason: Option<TextInput>,
     /// In production: the environment name the approver must type.
     pub typed_name: Option<TextInput>,
@@ -288,6 +310,8 @@ pub struct State {
     pub spinner: u8,
     /// A decision is in flight for this run.
     pub deciding: Option<RunId>,
+    /// The rollback dialog opens for this run once its detail (the plan) has loaded.
+    pub pending_rollback: Option<RunId>,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -314,6 +338,7 @@ impl State {
             busy: 0,
             spinner: 0,
             deciding: None,
+            pending_rollback: None,
             dirty: true,
             quit: false,
             layout_flipped: false,

@@ -14,7 +14,7 @@ use signoff::model::{GovernedRun, RunStatus, RunSummary, parse_run};
 use signoff::tui::action::{Action, Effect};
 use signoff::tui::keymap::Key;
 use signoff::tui::reducer::update;
-use signoff::tui::source::{Fixed, ReviewSource};
+use signoff::tui::source::{Catalog, Fixed, ReviewSource};
 use signoff::tui::state::State;
 use signoff::tui::theme::Theme;
 use signoff::tui::{TuiOptions, initial_state, views};
@@ -81,6 +81,52 @@ pub fn source() -> Fixed {
     Fixed::new(fixture_pairs()).at(now()).with_live(stale.id.clone(), live)
 }
 
+/// What `signoff connector sync-metadata` would store for the fixtures: the shipped template's operations and
+/// every entity field the runs read or write.
+pub fn synced_catalog() -> Catalog {
+    let mut catalog = Catalog::default();
+    let config: signoff::config::Config = toml::from_str(signoff::config::template()).expect("the template parses");
+    catalog.operations.extend(config.operations.keys().cloned());
+    for run in fixture_runs() {
+        let header = catalog.entity_fields.entry(run.target.entity_set.clone()).or_default();
+        header.extend(run.before.fields.keys().cloned());
+        header.extend(run.proposed.fields.keys().cloned());
+        if let Some((line_set, _)) = run.action.lines() {
+            let lines = catalog.entity_fields.entry(line_set.to_string()).or_default();
+            for l in &run.before.lines {
+                lines.extend(l.fields.keys().cloned());
+            }
+            for l in &run.proposed.lines {
+                lines.extend(l.fields.keys().cloned());
+            }
+        }
+    }
+    catalog
+}
+
+/// The fixtures a few decisions later, judged with a synced catalog: journal 00461 is posted, invoice 000124
+/// approved with a corrected due date, vendor US-104
+/// partly executed, invoice 000140's answer was lost, vendor US-108 only partly rolled back, and user
+/// jmorales disabled.
+pub fn decided_source() -> Fixed {
+    let pairs = fixture_pairs().into_iter().map(|(run, mut summary)| {
+        let id = run.id.as_str();
+        let decided = [
+            ("run-jnl-usmf-00461", RunStatus::Executed),
+            ("run-inv-usmf-apinv-000124", RunStatus::Executed),
+            ("run-vnd-usmf-us-104", RunStatus::PartlyExecuted),
+            ("run-inv-usmf-apinv-000140", RunStatus::Unknown),
+            ("run-vnd-usmf-us-108", RunStatus::RollbackPartial),
+            ("run-usr-disable-jmorales", RunStatus::Executed),
+        ];
+        if let Some((_, status)) = decided.iter().find(|(d, _)| *d == id) {
+            summary.status = *status;
+        }
+        (run, summary)
+    });
+    Fixed::new(pairs.collect::<Vec<_>>()).at(now()).with_catalog(synced_catalog())
+}
+
 pub fn options(color: ColorMode) -> TuiOptions {
     let mut ui = UiConfig { color, ..UiConfig::default() };
     ui.filters = BTreeMap::from([
@@ -113,8 +159,13 @@ impl Harness {
     }
 
     pub fn with_options(width: u16, height: u16, opts: TuiOptions) -> Harness {
+        Harness::with_source(width, height, opts, source())
+    }
+
+    /// A harness over `source` instead of the pending fixtures.
+    pub fn with_source(width: u16, height: u16, opts: TuiOptions, source: Fixed) -> Harness {
         let (state, theme) = initial_state(&opts, width, height, now()).expect("options are valid");
-        let mut h = Harness { state, theme, source: source(), effects: Vec::new() };
+        let mut h = Harness { state, theme, source, effects: Vec::new() };
         let summaries = h.source.summaries();
         h.dispatch(Action::SummariesLoaded(summaries));
         h

@@ -7,9 +7,10 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::{ASCII_BORDER, centered};
+use super::{ASCII_BORDER, centered, tone_token};
 use crate::text::visible;
 use crate::tui::input::TextInput;
+use crate::tui::sections::wrap_words;
 use crate::tui::state::{Dialog, DialogKind, Focus, State};
 use crate::tui::theme::Theme;
 
@@ -17,16 +18,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog, theme
     let title = match dialog.kind {
         DialogKind::Approve => format!(" Approve {}? ", visible(dialog.run_id.as_str())),
         DialogKind::Reject => format!(" Reject {}? ", visible(dialog.run_id.as_str())),
+        DialogKind::Rollback => format!(" Roll back {}? ", visible(dialog.run_id.as_str())),
         DialogKind::Quit => " Quit signoff? ".to_string(),
     };
-    let mut lines: Vec<Line> = Vec::new();
-    for (label, value) in &dialog.summary {
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {label:<12}"), theme.style("muted")),
-            Span::styled(value.clone(), theme.style("text")),
-        ]));
+    // A rollback plan carries request paths and bodies: it takes the room there is, up to 100 columns.
+    let width = match dialog.kind {
+        DialogKind::Rollback => area.width.saturating_sub(4).clamp(72, 100),
+        _ => 72,
+    };
+    let value_w = (width as usize).saturating_sub(2 + LABEL_W).max(20);
+    let mut summary: Vec<Line> = Vec::new();
+    for row in &dialog.summary {
+        let value = visible(&row.value);
+        let chunks = if value.chars().count() <= value_w {
+            vec![value.into_owned()]
+        } else {
+            wrap_words(&value, value_w, value_w)
+        };
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let label = if i == 0 { row.label.as_str() } else { "" };
+            summary.push(Line::from(vec![
+                Span::styled(format!(" {label:<width$}", width = LABEL_W - 1), theme.style("muted")),
+                Span::styled(chunk, theme.style(tone_token(row.tone))),
+            ]));
+        }
     }
-    lines.push(Line::raw(""));
+    let mut lines: Vec<Line> = vec![Line::raw("")];
     let field_w = 40usize;
     if let Some(reason) = &dialog.reason {
         lines.push(field_line(" Reason", reason, dialog.focus == Focus::Reason, field_w, theme));
@@ -42,6 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog, theme
     let confirm = match dialog.kind {
         DialogKind::Approve => "Approve",
         DialogKind::Reject => "Reject",
+        DialogKind::Rollback => "Roll back",
         DialogKind::Quit => "Quit",
     };
     lines.push(Line::from(vec![
@@ -54,8 +72,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog, theme
         lines.push(Line::styled(format!(" [!] {}", visible(e)), theme.style("flash.error")));
     }
     lines.push(Line::styled(" Tab moves focus, Enter presses, Esc cancels", theme.style("muted")));
+    // The fields and buttons always show; a summary taller than the room left scrolls with PgDn / PgUp.
+    let room = (area.height as usize).saturating_sub(lines.len() + 2);
+    if summary.len() > room && room > 1 {
+        let shown = room - 1;
+        let first = dialog.scroll.min(summary.len() - shown);
+        let total = summary.len();
+        summary = summary.into_iter().skip(first).take(shown).collect();
+        let note = format!(" … lines {}-{} of {total}: PgDn / PgUp scroll", first + 1, first + shown);
+        summary.push(Line::styled(note, theme.style("muted")));
+    }
+    summary.extend(lines);
+    let lines = summary;
     let height = lines.len() as u16 + 2;
-    let rect = centered(area, 72, height);
+    let rect = centered(area, width, height);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_set(ASCII_BORDER)
@@ -64,6 +94,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog, theme
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
 }
+
+/// The label column: a space, the label, padding.
+const LABEL_W: usize = 13;
 
 fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
     if focused {

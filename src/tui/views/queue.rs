@@ -31,7 +31,7 @@ pub fn status_token(status: RunStatus) -> &'static str {
 }
 
 /// Status text with a marker for the states that need attention, readable without colour.
-fn status_text(status: RunStatus) -> String {
+pub fn status_text(status: RunStatus) -> String {
     match status {
         RunStatus::Stale
         | RunStatus::Failed
@@ -39,6 +39,15 @@ fn status_text(status: RunStatus) -> String {
         | RunStatus::PartlyExecuted
         | RunStatus::RollbackPartial => format!("[!]{status}"),
         _ => status.to_string(),
+    }
+}
+
+/// The status as the queue's narrow column shows it. Cut to 8 or 11 columns, `[!]rollback-partial` would
+/// read `[!]rollback`, as if the rollback were done; `rb-` (as in the RB column) keeps "partial" in view.
+fn status_cell(status: RunStatus) -> String {
+    match status {
+        RunStatus::RollbackPartial => "[!]rb-partial".to_string(),
+        other => status_text(other),
     }
 }
 
@@ -115,7 +124,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = window.iter().zip(amounts).map(|((pos, s), amount)| {
         let selected = *pos == q.selected;
         let cells = vec![
-            Cell::from(Span::styled(status_text(s.status), theme.style(status_token(s.status)))),
+            Cell::from(Span::styled(status_cell(s.status), theme.style(status_token(s.status)))),
             Cell::from(s.action.short()),
             Cell::from(s.company.as_deref().map(visible).unwrap_or_default()),
             Cell::from(target_text(s)),

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::layout::{self, RUN_HEADER_ROWS, tab_content};
-use super::queue::status_token;
+use super::queue::{status_text, status_token};
 use super::{ASCII_BORDER, format_amount, section_line};
 use crate::model::RequesterKind;
 use crate::text::visible;
@@ -42,7 +42,7 @@ fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
         Span::raw("  "),
         Span::styled(s.action.short(), theme.style("text")),
         Span::raw("  "),
-        Span::styled(s.status.to_string(), theme.style(status_token(s.status))),
+        Span::styled(status_text(s.status), theme.style(status_token(s.status))),
         Span::styled(format!("  approvals {} of {}", s.approvals, s.required_approvals), theme.style("muted")),
     ])];
     match view.detail.as_deref() {
