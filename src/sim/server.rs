@@ -35,6 +35,7 @@ pub struct Shared {
     pub base: String,
     pub page_size: usize,
     pub closed_periods: Vec<String>,
+    pub dialect: super::Dialect,
     pub started: Instant,
 }
 
@@ -255,6 +256,7 @@ fn authorise(shared: &Shared, authorization: Option<&str>) -> Result<Ctx, Reply>
         user: text_field(&user, "UserID").to_string(),
         page_size: shared.page_size,
         closed_periods: shared.closed_periods.clone(),
+        dialect: shared.dialect,
     })
 }
 
