@@ -13,7 +13,7 @@ use super::odata::{Ctx, Req, find_visible};
 use super::reply::Reply;
 use super::schema::EntityDef;
 use super::state::{Data, Record, bump_version, decimal_field, text_field};
-use super::writes::{check_account, journal_lines, recompute_totals};
+use super::writes::{check_account, check_if_match, journal_lines, recompute_totals};
 
 /// The parameter values an operation was called with, by what they carry.
 #[derive(Debug, Default)]
@@ -68,6 +68,9 @@ pub fn perform(data: &mut Data, ctx: &Ctx, op: Operation, key: &Map<String, Valu
 }
 
 /// `POST /data/<Set>(<keys>)/Microsoft.Dynamics.DataEntities.<action>` → 200 with an `Edm.String` value.
+///
+/// An `If-Match` header is checked against the binding entity's ETag first (OData lets a bound action
+/// carry one); a stale one is a 412 and nothing happens. Without the header the action proceeds.
 pub fn bound_action(
     data: &mut Data,
     ctx: &Ctx,
@@ -83,6 +86,9 @@ pub fn bound_action(
         Ok(r) => r.clone(),
         Err(reply) => return reply,
     };
+    if let Err(reply) = check_if_match(req, &record, def) {
+        return reply;
+    }
     let params = match parse_params(adef.params, action, req.body) {
         Ok(p) => p,
         Err(reply) => return reply,
