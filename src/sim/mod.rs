@@ -112,8 +112,17 @@ pub enum Fault {
     Throttle { path_contains: String, retry_after_secs: u64, times: u32 },
     /// 503 with `Retry-After`.
     Unavailable { path_contains: String, retry_after_secs: u64, times: u32 },
-    /// Delay every matching response.
+    /// Delay every matching response. The request is processed after the delay, while the client still
+    /// waits: a client that gives up first cancels it, and nothing happens (see `SlowThenApply`).
     Slow { path_contains: String, delay: Duration, times: u32 },
+    /// Process the request after `delay` whatever the client does: its effect lands even when the client
+    /// timed out and disconnected (F&O finishing an approval signoff gave up on). The request appears in
+    /// the log once, when processed, with the status it answered (or would have).
+    SlowThenApply { path_contains: String, delay: Duration, times: u32 },
+    /// Refuse the request without processing it: 500 with `message` as the business text, in the shape
+    /// of the endpoint — the AIF fault (`{"Message", "ExceptionType": "XppServicesException"}`) under
+    /// `/api/services/`, F&O's OData error (`innererror.message`) under `/data/`.
+    Refuse { path_contains: String, message: String, times: u32 },
     /// Process the request, then drop the connection without answering.
     DropAfterProcessing { path_contains: String, times: u32 },
     /// Drop the connection without processing.
