@@ -334,7 +334,8 @@ impl Dialect {
     pub fn config_operations(self) -> BTreeMap<String, ConfigOperation> {
         let mut out = BTreeMap::new();
         for op in Operation::ALL {
-            let parameters = |params: &[Param]| params.iter().map(|p| (p.role.config_key().into(), p.name.into())).collect();
+            let parameters =
+                |params: &[Param]| params.iter().map(|p| (p.role.config_key().into(), p.name.into())).collect();
             let configured = if let Some(a) = self.bound_actions().iter().find(|a| a.op == op) {
                 ConfigOperation {
                     kind: OperationKind::BoundAction,

@@ -184,9 +184,7 @@ fn read_collection(data: &Data, ctx: &Ctx, def: &EntityDef, req: &Req) -> Reply 
     body.insert("value".into(), Value::Array(value));
     if remaining > page {
         let next = match ctx.dialect.next_link() {
-            NextLink::SkipToken => {
-                next_link(ctx, def, req.query, &[], &[("$skiptoken", q.skiptoken + page)])
-            }
+            NextLink::SkipToken => next_link(ctx, def, req.query, &[], &[("$skiptoken", q.skiptoken + page)]),
             // An absolute link: the next page starts at `$skip`, and `$top` keeps only what is left.
             NextLink::Skip => {
                 let mut set = vec![("$skip", start + page)];
@@ -202,13 +200,7 @@ fn read_collection(data: &Data, ctx: &Ctx, def: &EntityDef, req: &Req) -> Reply 
 }
 
 /// The same query without `drop`, with each of `set` replaced (or added) at the end.
-fn next_link(
-    ctx: &Ctx,
-    def: &EntityDef,
-    pairs: &[(String, String)],
-    drop: &[&str],
-    set: &[(&str, usize)],
-) -> String {
+fn next_link(ctx: &Ctx, def: &EntityDef, pairs: &[(String, String)], drop: &[&str], set: &[(&str, usize)]) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
     let replaced = |k: &str| drop.contains(&k) || set.iter().any(|(n, _)| *n == k);
     for (k, v) in pairs.iter().filter(|(k, _)| !replaced(k)) {

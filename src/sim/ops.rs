@@ -51,7 +51,13 @@ impl Args {
 
 /// Perform `op` on the record `key` (an invoice header's or a journal header's keys): the one place
 /// every dialect's actions and services come to. `Ok` is the operation's return text.
-pub fn perform(data: &mut Data, ctx: &Ctx, op: Operation, key: &Map<String, Value>, args: &Args) -> Result<String, String> {
+pub fn perform(
+    data: &mut Data,
+    ctx: &Ctx,
+    op: Operation,
+    key: &Map<String, Value>,
+    args: &Args,
+) -> Result<String, String> {
     let company = text_field(key, "dataAreaId").to_lowercase();
     let journal = text_field(key, "JournalBatchNumber");
     match op {
