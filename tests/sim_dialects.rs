@@ -257,6 +257,18 @@ async fn a_bound_action_with_a_stale_if_match_is_412_and_changes_nothing() {
     }
 }
 
+/// Poll until the invoice reaches `status` (or `within` passes); returns the last status seen.
+async fn wait_for_status(sim: &Simulator, keys: &Value, status: &str, within: Duration) -> String {
+    let until = std::time::Instant::now() + within;
+    loop {
+        let seen = sim.record("VendorInvoiceHeaders", keys).unwrap()["VendorInvoiceReviewStatus"].to_string();
+        if seen.trim_matches('"') == status || std::time::Instant::now() > until {
+            return seen.trim_matches('"').to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn slow_then_apply_lands_the_approval_after_the_client_gave_up_and_logs_one_call() {
     let sim = contoso().await;
@@ -264,10 +276,10 @@ async fn slow_then_apply_lands_the_approval_after_the_client_gave_up_and_logs_on
     let (path, keys) = invoice("APINV-000123");
     sim.inject(Fault::SlowThenApply {
         path_contains: "approveInvoiceWF".into(),
-        delay: Duration::from_millis(600),
+        delay: Duration::from_millis(1_000),
         times: 1,
     });
-    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(150)).build().unwrap();
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
 
     let result = impatient
         .post(format!("{}{path}/{NS}.approveInvoiceWF", sim.base_url()))
@@ -279,8 +291,7 @@ async fn slow_then_apply_lands_the_approval_after_the_client_gave_up_and_logs_on
 
     assert!(result.is_err_and(|e| e.is_timeout()), "the client gives up first");
     assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["VendorInvoiceReviewStatus"], "Draft");
-    tokio::time::sleep(Duration::from_millis(900)).await;
-    assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["VendorInvoiceReviewStatus"], "Approved");
+    assert_eq!(wait_for_status(&sim, &keys, "Approved", Duration::from_secs(5)).await, "Approved");
     let calls: Vec<u16> =
         sim.requests().iter().filter(|r| r.target.contains("approveInvoiceWF")).map(|r| r.status).collect();
     assert_eq!(calls, vec![200], "exactly one call arrived, and it succeeded");
@@ -292,7 +303,7 @@ async fn slow_is_cancelled_when_the_client_gives_up() {
     let token = token(&sim).await;
     let (path, keys) = invoice("APINV-000123");
     sim.inject(Fault::Slow { path_contains: "approveInvoiceWF".into(), delay: Duration::from_millis(600), times: 1 });
-    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(150)).build().unwrap();
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
 
     let result = impatient
         .post(format!("{}{path}/{NS}.approveInvoiceWF", sim.base_url()))
