@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use crate::sim::{BlockingSimulator, SimOptions};
+use crate::sim::{BlockingSimulator, Dialect, SimOptions};
 
 use super::Globals;
 
@@ -18,18 +18,26 @@ pub struct SimArgs {
     /// A closed fiscal period (YYYY-MM); repeat for several.
     #[arg(long = "closed-period", value_name = "YYYY-MM")]
     pub closed_periods: Vec<String>,
+    /// How the simulated F&O names its decision operations and pages: signoff or contoso
+    /// (see docs/simulator.md).
+    #[arg(long, value_name = "NAME", default_value = "signoff")]
+    pub dialect: Dialect,
 }
 
 pub fn run(globals: &Globals, args: SimArgs) -> anyhow::Result<u8> {
-    let options =
-        SimOptions { port: args.port, seed: args.seed, closed_periods: args.closed_periods, ..Default::default() };
+    let options = SimOptions {
+        port: args.port,
+        seed: args.seed,
+        closed_periods: args.closed_periods,
+        ..SimOptions::for_dialect(args.dialect)
+    };
     let sim = BlockingSimulator::start(options)?;
     let s = sim.sim();
     let o = s.options();
     let mut out = std::io::stdout().lock();
     if globals.json {
         let info = serde_json::json!({
-            "base_url": s.base_url(), "tenant": o.tenant, "tenant_id": o.tenant_id, "client_id": o.client_id,
+            "base_url": s.base_url(), "dialect": o.dialect.name(), "tenant": o.tenant, "tenant_id": o.tenant_id, "client_id": o.client_id,
             "client_secret_env": "SIGNOFF_SIM_SECRET", "client_secret": o.client_secret,
         });
         writeln!(out, "{info}")?;
@@ -44,26 +52,23 @@ pub fn run(globals: &Globals, args: SimArgs) -> anyhow::Result<u8> {
     Ok(super::exit::OK)
 }
 
-/// What `signoff sim` prints: where it listens and a config snippet to paste.
+/// What `signoff sim` prints: where it listens and a config snippet to paste, with the dialect's
+/// decision operations.
 pub fn banner(base: &str, o: &SimOptions) -> String {
     format!(
-        "signoff sim: F&O + Entra simulator listening on {base} (Ctrl-C to stop)\n\
+        "signoff sim: F&O + Entra simulator ({dialect} dialect) listening on {base} (Ctrl-C to stop)\n\
          \n  environment URL  {base}\n  authority host   {base}\n  tenant           {tenant} ({tenant_id})\n  \
          client id        {client}\n\n\
          Export the client secret (this is a simulator-only value):\n\n  export SIGNOFF_SIM_SECRET='{secret}'\n\n\
          Config snippet:\n\n\
          [environment]\nname = \"usmf-sandbox\"\nurl = \"{base}\"\nkind = \"sandbox\"\ndefault_company = \"usmf\"\n\n\
          [auth]\ntenant = \"{tenant}\"\nclient_id = \"{client}\"\nauthority_host = \"{base}\"\n\
-         client_secret_env = \"SIGNOFF_SIM_SECRET\"\n\n\
-         [operations.invoice_approve]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffApprove\"\nparameters = {{ comment = \"_comment\" }}\n\n\
-         [operations.invoice_reject]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffReject\"\nparameters = {{ reason = \"_comment\" }}\n\n\
-         [operations.invoice_recall]\nkind = \"bound-action\"\nentity_set = \"VendorInvoiceHeaders\"\naction = \"signoffRecall\"\nparameters = {{ comment = \"_comment\" }}\n\n\
-         [operations.journal_post]\nkind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffPost\"\nparameters = {{ comment = \"_comment\" }}\n\n\
-         [operations.journal_reject]\nkind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffReject\"\nparameters = {{ reason = \"_comment\" }}\n\n\
-         [operations.journal_reverse]\nkind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffReverse\"\nparameters = {{ reversal_date = \"_reversalDate\", comment = \"_comment\" }}",
+         client_secret_env = \"SIGNOFF_SIM_SECRET\"\n\n{operations}",
+        dialect = o.dialect,
         tenant = o.tenant,
         tenant_id = o.tenant_id,
         client = o.client_id,
         secret = o.client_secret,
+        operations = o.dialect.operations_toml(),
     )
 }

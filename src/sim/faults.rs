@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use super::Fault;
 use super::reply::Reply;
+use super::schema::{NAMESPACE, entity};
+use super::services;
 
 /// The 429 text F&O sends under resource-based throttling (FNO.md §3).
 pub const THROTTLE_MESSAGE: &str =
@@ -22,6 +24,8 @@ pub enum Effect {
     /// Answer with this instead of processing.
     Reply(Reply),
     Delay(Duration),
+    /// Process after the delay in a task of its own, so a client hanging up cannot cancel it.
+    DelayThenApply(Duration),
     DropBefore,
     DropAfter,
 }
@@ -32,6 +36,8 @@ impl Faults {
             Fault::Throttle { times, .. }
             | Fault::Unavailable { times, .. }
             | Fault::Slow { times, .. }
+            | Fault::SlowThenApply { times, .. }
+            | Fault::Refuse { times, .. }
             | Fault::DropAfterProcessing { times, .. }
             | Fault::DropBeforeProcessing { times, .. } => *times,
             Fault::ExpireTokens => return,
@@ -56,6 +62,8 @@ impl Faults {
                     .with_header("retry-after", retry_after_secs.to_string()),
             ),
             Fault::Slow { delay, .. } => Effect::Delay(*delay),
+            Fault::SlowThenApply { delay, .. } => Effect::DelayThenApply(*delay),
+            Fault::Refuse { message, .. } => Effect::Reply(refused(target, message)),
             Fault::DropAfterProcessing { .. } => Effect::DropAfter,
             Fault::DropBeforeProcessing { .. } => Effect::DropBefore,
             Fault::ExpireTokens => return None,
@@ -73,10 +81,28 @@ fn filter(fault: &Fault) -> &str {
         Fault::Throttle { path_contains, .. }
         | Fault::Unavailable { path_contains, .. }
         | Fault::Slow { path_contains, .. }
+        | Fault::SlowThenApply { path_contains, .. }
+        | Fault::Refuse { path_contains, .. }
         | Fault::DropAfterProcessing { path_contains, .. }
         | Fault::DropBeforeProcessing { path_contains, .. } => path_contains,
         Fault::ExpireTokens => "\u{0}",
     }
+}
+
+/// A business refusal of `target`, as the endpoint would word it: the AIF fault for a custom service,
+/// the failed-action error for a bound action, an Infolog error for any other OData request.
+fn refused(target: &str, message: &str) -> Reply {
+    let path = target.split('?').next().unwrap_or(target);
+    if path.starts_with("/api/services/") {
+        return services::failure(message);
+    }
+    let last = path.rsplit('/').next().unwrap_or("");
+    if let Some(action) = last.strip_prefix(&format!("{NAMESPACE}.")) {
+        let set = path.trim_start_matches("/data/").split(['(', '/']).next().unwrap_or("");
+        let type_name = entity(set).map_or(set, |e| e.type_name);
+        return Reply::action_failed(action, type_name, message);
+    }
+    Reply::fno_error(500, message, "System.InvalidOperationException")
 }
 
 /// F&O's 429: `Retry-After` in seconds and the service-protection message.

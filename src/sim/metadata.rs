@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
-use super::schema::{ENTITIES, ENUMS, NAMESPACE, PropType};
+use super::dialect::Dialect;
+use super::schema::{ENTITIES, ENUMS, NAMESPACE, PropType, entity};
 
-/// The CSDL document, in the shape FNO.md §5 describes.
-pub fn csdl() -> String {
+/// The CSDL document, in the shape FNO.md §5 describes, listing exactly the dialect's bound actions.
+pub fn csdl(dialect: Dialect) -> String {
     let mut x = String::new();
     x.push_str(r#"<?xml version="1.0" encoding="utf-8"?>"#);
     x.push_str(r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>"#);
@@ -38,8 +39,8 @@ pub fn csdl() -> String {
         }
         x.push_str("</EntityType>");
     }
-    for e in ENTITIES {
-        for a in e.actions {
+    for a in dialect.bound_actions() {
+        if let Some(e) = entity(a.set) {
             let _ = write!(
                 x,
                 r#"<Action Name="{}" IsBound="true"><Parameter Name="{}" Type="{}"/>"#,
@@ -71,7 +72,7 @@ mod tests {
 
     #[test]
     fn csdl_is_well_formed_and_names_keys_enums_and_actions() {
-        let xml = csdl();
+        let xml = csdl(Dialect::Signoff);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let find = |tag: &str, name: &str| {
             doc.descendants().any(|n| n.tag_name().name() == tag && n.attribute("Name") == Some(name))

@@ -5,6 +5,7 @@
 //! decision operations, faults and the seed format are described in docs/simulator.md.
 
 mod batch;
+pub mod dialect;
 mod entra;
 mod faults;
 mod keys;
@@ -30,6 +31,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use dialect::Dialect;
 pub use faults::THROTTLE_MESSAGE;
 pub use log::MASK;
 pub use state::etag_for;
@@ -49,7 +51,10 @@ pub struct SimOptions {
     pub client_secret: String,
     /// A seed file to use instead of the embedded `fixtures/fno/` data.
     pub seed: Option<PathBuf>,
-    /// Server page size for collections (F&O: 10,000 per the docs, 1,000 observed).
+    /// How the environment names its decision operations and pages (see `dialect.rs`).
+    pub dialect: Dialect,
+    /// Server page size for collections (F&O: 10,000 per the docs, 1,000 observed); the dialect's own
+    /// with [`SimOptions::for_dialect`].
     pub page_size: usize,
     /// Closed fiscal periods (`YYYY-MM`): posting or reversing into them is refused.
     pub closed_periods: Vec<String>,
@@ -57,9 +62,18 @@ pub struct SimOptions {
     pub latency: Duration,
 }
 
+impl SimOptions {
+    /// The defaults for a dialect: its names and its page size.
+    pub fn for_dialect(dialect: Dialect) -> Self {
+        SimOptions { dialect, page_size: dialect.page_size(), ..SimOptions::default() }
+    }
+}
+
 impl Default for SimOptions {
+    /// The `Signoff` dialect, 1,000 per page.
     fn default() -> Self {
         SimOptions {
+            dialect: Dialect::Signoff,
             port: 0,
             tenant: "contoso.onmicrosoft.com".into(),
             tenant_id: "7f3c1a2e-5d4b-4e8f-9a61-2b0c9d8e7f10".into(),
@@ -83,6 +97,7 @@ impl std::fmt::Debug for SimOptions {
             .field("client_id", &self.client_id)
             .field("client_secret", &MASK)
             .field("seed", &self.seed)
+            .field("dialect", &self.dialect)
             .field("page_size", &self.page_size)
             .field("closed_periods", &self.closed_periods)
             .field("latency", &self.latency)
@@ -97,8 +112,17 @@ pub enum Fault {
     Throttle { path_contains: String, retry_after_secs: u64, times: u32 },
     /// 503 with `Retry-After`.
     Unavailable { path_contains: String, retry_after_secs: u64, times: u32 },
-    /// Delay every matching response.
+    /// Delay every matching response. The request is processed after the delay, while the client still
+    /// waits: a client that gives up first cancels it, and nothing happens (see `SlowThenApply`).
     Slow { path_contains: String, delay: Duration, times: u32 },
+    /// Process the request after `delay` whatever the client does: its effect lands even when the client
+    /// timed out and disconnected (F&O finishing an approval signoff gave up on). The request appears in
+    /// the log once, when processed, with the status it answered (or would have).
+    SlowThenApply { path_contains: String, delay: Duration, times: u32 },
+    /// Refuse the request without processing it: 500 with `message` as the business text, in the shape
+    /// of the endpoint — the AIF fault (`{"Message", "ExceptionType": "XppServicesException"}`) under
+    /// `/api/services/`, F&O's OData error (`innererror.message`) under `/data/`.
+    Refuse { path_contains: String, message: String, times: u32 },
     /// Process the request, then drop the connection without answering.
     DropAfterProcessing { path_contains: String, times: u32 },
     /// Drop the connection without processing.
@@ -188,6 +212,7 @@ impl Simulator {
             base,
             page_size: options.page_size.max(1),
             closed_periods: options.closed_periods.clone(),
+            dialect: options.dialect,
             started: Instant::now(),
         });
         let router = axum::Router::new().fallback(server::handle).with_state(shared.clone());
@@ -214,7 +239,6 @@ impl Simulator {
         self.addr
     }
 
-    /// The options it was started with (tenant, client id and secret included).
     /// Client settings for this simulator: F&O and Entra both at its base URL, its tenant, client and
     /// secret, a 10 s timeout and the default retry budget (tests adjust what they exercise).
     pub fn client_settings(&self) -> crate::fno::FnoSettings {
@@ -237,6 +261,12 @@ impl Simulator {
         }
     }
 
+    /// The dialect it speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.options.dialect
+    }
+
+    /// The options it was started with (tenant, client id and secret included).
     pub fn options(&self) -> &SimOptions {
         &self.options
     }
@@ -335,6 +365,7 @@ impl Simulator {
             company: "usmf".into(),
             page_size: self.shared.page_size,
             closed_periods: self.shared.closed_periods.clone(),
+            dialect: self.shared.dialect,
         };
         let body = serde_json::to_vec(body).unwrap_or_default();
         let query = vec![("cross-company".to_string(), "true".to_string())];

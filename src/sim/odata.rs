@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::dialect::{Dialect, NextLink};
 use super::reply::Reply;
 use super::schema::{ENTITIES, EntityDef, NAMESPACE, entity};
 use super::state::{Data, Record};
@@ -19,6 +20,8 @@ pub struct Ctx {
     pub page_size: usize,
     /// Closed periods, `YYYY-MM`.
     pub closed_periods: Vec<String>,
+    /// How this environment names its decision operations and pages.
+    pub dialect: Dialect,
 }
 
 /// An OData request, decoded.
@@ -43,7 +46,7 @@ impl Req<'_> {
 pub fn handle(data: &mut Data, ctx: &Ctx, req: &Req) -> Reply {
     match req.path {
         "" => return service_document(ctx),
-        "$metadata" => return Reply::text(200, "application/xml", metadata::csdl()),
+        "$metadata" => return Reply::text(200, "application/xml", metadata::csdl(ctx.dialect)),
         _ => {}
     }
     let path = match keys::split(req.path) {
@@ -68,7 +71,7 @@ pub fn handle(data: &mut Data, ctx: &Ctx, req: &Req) -> Reply {
         (Some(k), None, "PATCH" | "PUT" | "MERGE") => writes::update(data, ctx, def, &k, req),
         (Some(k), None, "DELETE") => writes::delete(data, ctx, def, &k, req),
         (Some(k), Some(action), "POST") => match action.strip_prefix(&format!("{NAMESPACE}.")) {
-            Some(name) if def.actions.iter().any(|a| a.name == name) => {
+            Some(name) if ctx.dialect.bound_action(def.set, name).is_some() => {
                 ops::bound_action(data, ctx, def, &k, name, req)
             }
             _ => Reply::not_found(action),
@@ -180,18 +183,32 @@ fn read_collection(data: &Data, ctx: &Ctx, def: &EntityDef, req: &Req) -> Reply 
     }
     body.insert("value".into(), Value::Array(value));
     if remaining > page {
-        body.insert("@odata.nextLink".into(), Value::String(next_link(ctx, def, req.query, q.skiptoken + page)));
+        let next = match ctx.dialect.next_link() {
+            NextLink::SkipToken => next_link(ctx, def, req.query, &[], &[("$skiptoken", q.skiptoken + page)]),
+            // An absolute link: the next page starts at `$skip`, and `$top` keeps only what is left.
+            NextLink::Skip => {
+                let mut set = vec![("$skip", start + page)];
+                if q.top.is_some() {
+                    set.push(("$top", wanted - (q.skiptoken + page)));
+                }
+                next_link(ctx, def, req.query, &["$skiptoken"], &set)
+            }
+        };
+        body.insert("@odata.nextLink".into(), Value::String(next));
     }
     Reply::json(200, &Value::Object(body))
 }
 
-/// The same query with `$skiptoken` moved on.
-fn next_link(ctx: &Ctx, def: &EntityDef, pairs: &[(String, String)], skiptoken: usize) -> String {
+/// The same query without `drop`, with each of `set` replaced (or added) at the end.
+fn next_link(ctx: &Ctx, def: &EntityDef, pairs: &[(String, String)], drop: &[&str], set: &[(&str, usize)]) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(k, _)| k != "$skiptoken") {
+    let replaced = |k: &str| drop.contains(&k) || set.iter().any(|(n, _)| *n == k);
+    for (k, v) in pairs.iter().filter(|(k, _)| !replaced(k)) {
         ser.append_pair(k, v);
     }
-    ser.append_pair("$skiptoken", &skiptoken.to_string());
+    for (k, v) in set {
+        ser.append_pair(k, &v.to_string());
+    }
     let query = ser.finish().replace('+', "%20").replace("%24", "$");
     format!("{}/data/{}?{query}", ctx.base, def.set)
 }

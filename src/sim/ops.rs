@@ -1,20 +1,82 @@
 //! The decision operations with real effects: invoice approve/reject/recall, journal post/reject/reverse.
 //!
-//! F&O has no standard API for them; the simulator ships them as bound actions (see docs/simulator.md)
-//! and, for journals, also as a JSON custom service.
+//! F&O has no standard API for them; each dialect (`dialect.rs`) names them as bound actions or JSON
+//! custom services (see docs/simulator.md). Whatever the name, the effect is [`perform`]'s.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
+use super::dialect::{self, Operation, Param, Role};
 use super::odata::{Ctx, Req, find_visible};
 use super::reply::Reply;
 use super::schema::EntityDef;
 use super::state::{Data, Record, bump_version, decimal_field, text_field};
-use super::writes::{check_account, journal_lines, recompute_totals};
+use super::writes::{check_account, check_if_match, journal_lines, recompute_totals};
+
+/// The parameter values an operation was called with, by what they carry.
+#[derive(Debug, Default)]
+pub struct Args {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl Args {
+    /// Pick the values of `params` out of a call's JSON parameters (unknown names are refused earlier).
+    pub fn from_params(params: &[Param], given: &Map<String, Value>) -> Args {
+        let mut values = BTreeMap::new();
+        for p in params {
+            let text = match given.get(p.name) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => continue,
+                Some(other) => other.to_string(),
+            };
+            values.insert(p.role.config_key(), text);
+        }
+        Args { values }
+    }
+
+    pub fn get(&self, role: Role) -> &str {
+        self.values.get(role.config_key()).map(String::as_str).unwrap_or("")
+    }
+
+    /// The text a decision records: the reason when one was given, else the comment.
+    fn note(&self) -> &str {
+        match self.get(Role::Reason) {
+            "" => self.get(Role::Comment),
+            reason => reason,
+        }
+    }
+}
+
+/// Perform `op` on the record `key` (an invoice header's or a journal header's keys): the one place
+/// every dialect's actions and services come to. `Ok` is the operation's return text.
+pub fn perform(
+    data: &mut Data,
+    ctx: &Ctx,
+    op: Operation,
+    key: &Map<String, Value>,
+    args: &Args,
+) -> Result<String, String> {
+    let company = text_field(key, "dataAreaId").to_lowercase();
+    let journal = text_field(key, "JournalBatchNumber");
+    match op {
+        Operation::InvoiceApprove => invoice_approve(data, ctx, key, args.note()),
+        Operation::InvoiceReject => invoice_reject(data, key, args.note()),
+        Operation::InvoiceRecall => invoice_recall(data, key, args.note()),
+        Operation::JournalPost => journal_post(data, ctx, &company, journal),
+        Operation::JournalReject => journal_reject(data, &company, journal),
+        Operation::JournalReverse => {
+            let date = dialect::normalise_date(args.get(Role::ReversalDate));
+            journal_reverse(data, ctx, &company, journal, &date, args.note())
+        }
+    }
+}
 
 /// `POST /data/<Set>(<keys>)/Microsoft.Dynamics.DataEntities.<action>` → 200 with an `Edm.String` value.
+///
+/// An `If-Match` header is checked against the binding entity's ETag first (OData lets a bound action
+/// carry one); a stale one is a 412 and nothing happens. Without the header the action proceeds.
 pub fn bound_action(
     data: &mut Data,
     ctx: &Ctx,
@@ -23,33 +85,25 @@ pub fn bound_action(
     action: &str,
     req: &Req,
 ) -> Reply {
+    let Some(adef) = ctx.dialect.bound_action(def.set, action) else {
+        return Reply::not_found(action);
+    };
     let record = match find_visible(data, ctx, def, key, req) {
         Ok(r) => r.clone(),
         Err(reply) => return reply,
     };
-    let params = match parse_params(def, action, req.body) {
+    if let Err(reply) = check_if_match(req, &record, def) {
+        return reply;
+    }
+    let params = match parse_params(adef.params, action, req.body) {
         Ok(p) => p,
         Err(reply) => return reply,
     };
-    let comment = params.get("_comment").and_then(Value::as_str).unwrap_or("").to_string();
-    let company = text_field(&record.fields, "dataAreaId").to_string();
-    let result = match (def.set, action) {
-        ("VendorInvoiceHeaders", "signoffApprove") => invoice_approve(data, ctx, key, &comment),
-        ("VendorInvoiceHeaders", "signoffReject") => invoice_reject(data, key, &comment),
-        ("VendorInvoiceHeaders", "signoffRecall") => invoice_recall(data, key, &comment),
-        ("LedgerJournalHeaders", "signoffPost") => {
-            journal_post(data, ctx, &company, text_field(&record.fields, "JournalBatchNumber"))
-        }
-        ("LedgerJournalHeaders", "signoffReject") => {
-            journal_reject(data, &company, text_field(&record.fields, "JournalBatchNumber"))
-        }
-        ("LedgerJournalHeaders", "signoffReverse") => {
-            let date = params.get("_reversalDate").and_then(Value::as_str).unwrap_or("").to_string();
-            journal_reverse(data, ctx, &company, text_field(&record.fields, "JournalBatchNumber"), &date, &comment)
-        }
-        _ => return Reply::not_found(action),
-    };
-    match result {
+    let args = Args::from_params(adef.params, &params);
+    // The record's own keys: the URL's may differ in case.
+    let own_key: Map<String, Value> =
+        def.keys.iter().filter_map(|k| record.fields.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+    match perform(data, ctx, adef.op, &own_key, &args) {
         Ok(value) => Reply::json(
             200,
             &json!({"@odata.context": format!("{}/data/$metadata#Edm.String", ctx.base), "value": value}),
@@ -58,10 +112,7 @@ pub fn bound_action(
     }
 }
 
-fn parse_params(def: &EntityDef, action: &str, body: &[u8]) -> Result<Map<String, Value>, Reply> {
-    let Some(adef) = def.actions.iter().find(|a| a.name == action) else {
-        return Err(Reply::not_found(action));
-    };
+fn parse_params(params: &[Param], action: &str, body: &[u8]) -> Result<Map<String, Value>, Reply> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -69,7 +120,7 @@ fn parse_params(def: &EntityDef, action: &str, body: &[u8]) -> Result<Map<String
         return Err(Reply::odata_error(400, "The parameters of an action must be a JSON object."));
     };
     for k in obj.keys() {
-        if !adef.params.iter().any(|p| p.name == k) {
+        if !params.iter().any(|p| p.name == k) {
             return Err(Reply::odata_error(
                 400,
                 &format!(
@@ -117,7 +168,7 @@ fn set(r: &mut Record, name: &str, value: &str) {
 }
 
 /// Approve: the workflow's final approval. Only a Draft or InReview invoice can be approved.
-pub fn invoice_approve(data: &mut Data, ctx: &Ctx, key: &Map<String, Value>, comment: &str) -> Result<String, String> {
+fn invoice_approve(data: &mut Data, ctx: &Ctx, key: &Map<String, Value>, comment: &str) -> Result<String, String> {
     let (status, reference) = invoice_status(data, key)?;
     if status != "Draft" && status != "InReview" {
         return Err(format!("Invoice {reference} is {status}; only a Draft or InReview invoice can be approved."));
@@ -134,7 +185,7 @@ pub fn invoice_approve(data: &mut Data, ctx: &Ctx, key: &Map<String, Value>, com
 }
 
 /// Reject: needs a reason; the invoice goes back to the requester as Rejected.
-pub fn invoice_reject(data: &mut Data, key: &Map<String, Value>, reason: &str) -> Result<String, String> {
+fn invoice_reject(data: &mut Data, key: &Map<String, Value>, reason: &str) -> Result<String, String> {
     let (status, reference) = invoice_status(data, key)?;
     if reason.trim().is_empty() {
         return Err("A reason is required to reject a vendor invoice.".into());
@@ -153,7 +204,7 @@ pub fn invoice_reject(data: &mut Data, key: &Map<String, Value>, reason: &str) -
 }
 
 /// Recall: back to Draft while the invoice is not posted.
-pub fn invoice_recall(data: &mut Data, key: &Map<String, Value>, comment: &str) -> Result<String, String> {
+fn invoice_recall(data: &mut Data, key: &Map<String, Value>, comment: &str) -> Result<String, String> {
     let (status, reference) = invoice_status(data, key)?;
     match status.as_str() {
         "InReview" | "Approved" | "Rejected" | "ChangeRequested" => {}
@@ -173,7 +224,7 @@ pub fn invoice_recall(data: &mut Data, key: &Map<String, Value>, comment: &str) 
     Ok("Success".into())
 }
 
-fn header_key(company: &str, journal: &str) -> Map<String, Value> {
+pub fn header_key(company: &str, journal: &str) -> Map<String, Value> {
     let mut key = Map::new();
     key.insert("dataAreaId".into(), Value::String(company.to_string()));
     key.insert("JournalBatchNumber".into(), Value::String(journal.to_string()));
@@ -212,7 +263,7 @@ fn check_open(ctx: &Ctx, date: &str) -> Result<(), String> {
 /// Post: every voucher must balance (per voucher and date, an offset account balances its own line), no
 /// date may fall in a closed period, and every ledger account must be usable. Numbers are allocated at
 /// posting: each provisional voucher gets a final number. Returns the final vouchers, comma-separated.
-pub fn journal_post(data: &mut Data, ctx: &Ctx, company: &str, number: &str) -> Result<String, String> {
+fn journal_post(data: &mut Data, ctx: &Ctx, company: &str, number: &str) -> Result<String, String> {
     let (header, lines) = journal(data, company, number)?;
     if text_field(&header.fields, "IsPosted") == "Yes" {
         return Err(format!("Journal {number} is already posted."));
@@ -273,7 +324,7 @@ pub fn journal_post(data: &mut Data, ctx: &Ctx, company: &str, number: &str) -> 
 }
 
 /// Reject: the journal's workflow status becomes Rejected; it stays unposted.
-pub fn journal_reject(data: &mut Data, company: &str, number: &str) -> Result<String, String> {
+fn journal_reject(data: &mut Data, company: &str, number: &str) -> Result<String, String> {
     let (header, _) = journal(data, company, number)?;
     if text_field(&header.fields, "IsPosted") == "Yes" {
         return Err(format!("Journal {number} is posted; it can no longer be rejected."));
@@ -286,7 +337,7 @@ pub fn journal_reject(data: &mut Data, company: &str, number: &str) -> Result<St
 
 /// Reverse a posted journal: a new, posted journal with debit and credit swapped, on the reversal date
 /// (default: each line's own date). Returns the new journal's batch number.
-pub fn journal_reverse(
+fn journal_reverse(
     data: &mut Data,
     ctx: &Ctx,
     company: &str,

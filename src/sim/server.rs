@@ -35,6 +35,7 @@ pub struct Shared {
     pub base: String,
     pub page_size: usize,
     pub closed_periods: Vec<String>,
+    pub dialect: super::Dialect,
     pub started: Instant,
 }
 
@@ -153,12 +154,7 @@ pub async fn handle(
         tokio::time::sleep(latency).await;
     }
     let effect = lock(&shared.faults).take(&target);
-    let record = |status: u16| {
-        let mut secrets = lock(&shared.tokens).secrets();
-        secrets.push(shared.dir.client_secret.clone());
-        let entry = log::masked(at, &method, &target, &headers, &body, &secrets, status);
-        lock(&shared.log).push(entry);
-    };
+    let record = |status: u16| log_request(&shared, at, &method, &target, &headers, &body, status);
     let reply = match effect {
         Some(Effect::Reply(reply)) => reply,
         Some(Effect::DropBefore) => {
@@ -170,6 +166,23 @@ pub async fn handle(
             tokio::time::sleep(d).await;
             route(&shared, &method, &path, &raw_query, header, &body)
         }
+        Some(Effect::DelayThenApply(d)) => {
+            // Detached: hyper drops this handler when the client hangs up, but not the spawned task.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                let header =
+                    |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+                let reply = route(&shared, &method, &path, &raw_query, header, &body);
+                log_request(&shared, at, &method, &target, &headers, &body, reply.status);
+                let _ = tx.send(reply);
+            });
+            return match rx.await {
+                Ok(reply) => to_response(reply),
+                Err(_) => dropped(),
+            };
+        }
         Some(Effect::DropAfter) => {
             let _ = route(&shared, &method, &path, &raw_query, header, &body);
             record(0);
@@ -180,6 +193,22 @@ pub async fn handle(
     };
     record(reply.status);
     to_response(reply)
+}
+
+/// Append one request to the log, every secret masked.
+fn log_request(
+    shared: &Shared,
+    at: std::time::Duration,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    status: u16,
+) {
+    let mut secrets = lock(&shared.tokens).secrets();
+    secrets.push(shared.dir.client_secret.clone());
+    let entry = log::masked(at, method, target, headers, body, &secrets, status);
+    lock(&shared.log).push(entry);
 }
 
 /// A response that will never be written: the connection is already killed.
@@ -255,6 +284,7 @@ fn authorise(shared: &Shared, authorization: Option<&str>) -> Result<Ctx, Reply>
         user: text_field(&user, "UserID").to_string(),
         page_size: shared.page_size,
         closed_periods: shared.closed_periods.clone(),
+        dialect: shared.dialect,
     })
 }
 

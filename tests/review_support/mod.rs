@@ -14,7 +14,7 @@ use signoff::fno::metadata::catalog_to_json;
 use signoff::fno::{FnoClient, FnoSettings, parse_csdl};
 use signoff::model::{GovernedRun, RunId, parse_run};
 use signoff::review::{Cancel, DecisionKind, DecisionRequest, Outcome, ProgressSink, Reviewer, no_progress};
-use signoff::sim::{LoggedRequest, SimOptions, Simulator};
+use signoff::sim::{Dialect, LoggedRequest, SimOptions, Simulator};
 use signoff::store::Store;
 
 pub const REQUESTER: &str = "tony.krijnen@contoso.com";
@@ -120,6 +120,50 @@ impl Harness {
         let client = client_for(&config, &options);
         let dir = tempfile::tempdir().unwrap();
         let store_path = dir.path().join("store.db");
+        Harness::synced(sim, dir, store_path, config, client).await
+    }
+
+    /// A simulator speaking `dialect`, and signoff configured as that dialect's customer would: the
+    /// file `fixtures/config/sim/<dialect>.toml` with the simulator's address filled in, loaded by the
+    /// real config loader, its secret read from the owner-only file the config names.
+    pub async fn start_dialect(dialect: Dialect) -> Harness {
+        Harness::start_dialect_with(SimOptions::for_dialect(dialect), |_| {}).await
+    }
+
+    /// As [`Harness::start_dialect`] for `options.dialect`; `tweak` adjusts the loaded config (a shorter
+    /// timeout, say) the way a customer would edit the file.
+    pub async fn start_dialect_with(options: SimOptions, tweak: impl FnOnce(&mut Config)) -> Harness {
+        let sim = Simulator::start(options.clone()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/config/sim")
+            .join(format!("{}.toml", options.dialect.name()));
+        let text = std::fs::read_to_string(&fixture).unwrap().replace("{{BASE_URL}}", &sim.base_url());
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, text).unwrap();
+        let secret_path = dir.path().join("client-secret");
+        std::fs::write(&secret_path, format!("{}\n", options.client_secret)).unwrap();
+        std::fs::set_permissions(&secret_path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+
+        let loaded = signoff::config::load::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
+        let mut config = loaded.config;
+        tweak(&mut config);
+        let source = config.auth.client_secret_source().expect("the fixture names a client secret source");
+        let secret = signoff::config::secret::resolve(&source).unwrap_or_else(|e| panic!("{e}"));
+        let settings = FnoSettings::from_config(&config.environment, &config.auth, Some(secret), None).unwrap();
+        let client = FnoClient::new(&settings).unwrap();
+        let store_path = config.store.path.clone().expect("the fixture names its store");
+        Harness::synced(sim, dir, store_path, config, client).await
+    }
+
+    /// Open the store and record the metadata sync an operator runs once, then forget the set-up requests.
+    async fn synced(
+        sim: Simulator,
+        dir: tempfile::TempDir,
+        store_path: PathBuf,
+        config: Config,
+        client: FnoClient,
+    ) -> Harness {
         let store = Store::open(&store_path).unwrap();
         // The metadata sync an operator runs once: the catalog policy checks fields and operations against.
         let catalog = parse_csdl(&client.metadata_xml().await.unwrap()).unwrap();
