@@ -2,17 +2,20 @@
 
 use crate::model::{ETag, Fields};
 
+use super::encode::{EncodeError, Encoder};
 use super::keys::{EntityKey, encode_path, entity_path};
-use super::odata::fields_json;
 
 /// One operation inside the changeset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchOp {
     pub method: &'static str,
+    /// The entity set written; its `$metadata` types encode `fields`.
+    pub entity_set: String,
     /// Relative to `/data/`, percent-encoded: `VendorInvoiceLines(dataAreaId='usmf',…)`.
     pub path: String,
     pub if_match: Option<ETag>,
-    pub body: Option<String>,
+    /// The fields to send (PATCH, POST); the body is encoded from them when the request is built.
+    pub fields: Option<Fields>,
     /// The record, for messages.
     pub what: String,
 }
@@ -22,9 +25,10 @@ impl BatchOp {
     pub fn patch(set: &str, key: &EntityKey, fields: &Fields, if_match: &ETag) -> Self {
         BatchOp {
             method: "PATCH",
+            entity_set: set.into(),
             path: keyed_path(set, key),
             if_match: Some(if_match.clone()),
-            body: Some(fields_json(fields)),
+            fields: Some(fields.clone()),
             what: format!("{set}{}", key.odata()),
         }
     }
@@ -33,9 +37,10 @@ impl BatchOp {
     pub fn post(set: &str, fields: &Fields) -> Self {
         BatchOp {
             method: "POST",
+            entity_set: set.into(),
             path: encode_path(set),
             if_match: None,
-            body: Some(fields_json(fields)),
+            fields: Some(fields.clone()),
             what: set.into(),
         }
     }
@@ -44,9 +49,10 @@ impl BatchOp {
     pub fn delete(set: &str, key: &EntityKey, if_match: &ETag) -> Self {
         BatchOp {
             method: "DELETE",
+            entity_set: set.into(),
             path: keyed_path(set, key),
             if_match: Some(if_match.clone()),
-            body: None,
+            fields: None,
             what: format!("{set}{}", key.odata()),
         }
     }
@@ -66,9 +72,9 @@ pub struct BatchPart {
     pub body: String,
 }
 
-/// The multipart body for one changeset holding `ops`; returns (Content-Type, body).
-/// `data_url` is the absolute `…/data` URL operations are addressed under.
-pub fn build(data_url: &str, ops: &[BatchOp], id: &str) -> (String, String) {
+/// The multipart body for one changeset holding `ops`, each body encoded by `encoder`; returns
+/// (Content-Type, body). `data_url` is the absolute `…/data` URL operations are addressed under.
+pub fn build(data_url: &str, ops: &[BatchOp], id: &str, encoder: Encoder<'_>) -> Result<(String, String), EncodeError> {
     let batch = format!("batch_{id}");
     let changeset = format!("changeset_{id}");
     let mut out = String::new();
@@ -84,13 +90,16 @@ pub fn build(data_url: &str, ops: &[BatchOp], id: &str) -> (String, String) {
         if let Some(etag) = &op.if_match {
             out.push_str(&format!("If-Match: {}\r\n", etag.as_str()));
         }
-        match &op.body {
-            Some(body) => out.push_str(&format!("Content-Type: {}\r\n\r\n{body}\r\n", super::client::JSON_MINIMAL)),
+        match &op.fields {
+            Some(fields) => {
+                let body = encoder.body(&op.entity_set, fields)?;
+                out.push_str(&format!("Content-Type: {}\r\n\r\n{body}\r\n", super::client::JSON_MINIMAL));
+            }
             None => out.push_str("\r\n"),
         }
     }
     out.push_str(&format!("--{changeset}--\r\n--{batch}--\r\n"));
-    (format!("multipart/mixed; boundary={batch}"), out)
+    Ok((format!("multipart/mixed; boundary={batch}"), out))
 }
 
 /// Read a `$batch` answer into its operation parts (changesets flattened, in order).
@@ -191,7 +200,8 @@ mod tests {
             BatchOp::patch("LedgerJournalLines", &key, &fields, &ETag("W/\"JzEsNjg3MTk1MTIyNjEn\"".into())),
             BatchOp::delete("LedgerJournalLines", &key, &ETag("W/\"x\"".into())),
         ];
-        let (ct, body) = build("https://usmf.sandbox.operations.dynamics.com/data", &ops, "b1");
+        let (ct, body) =
+            build("https://usmf.sandbox.operations.dynamics.com/data", &ops, "b1", Encoder::default()).unwrap();
         assert_eq!(ct, "multipart/mixed; boundary=batch_b1");
         assert!(body.starts_with("--batch_b1\r\nContent-Type: multipart/mixed; boundary=changeset_b1\r\n\r\n"));
         assert!(body.contains("Content-ID: 1\r\n\r\nPATCH https://usmf.sandbox.operations.dynamics.com/data/LedgerJournalLines(dataAreaId='usmf',JournalBatchNumber='00461',LineNumber=1)?cross-company=true HTTP/1.1\r\n"));
