@@ -32,4 +32,4 @@ pub use odata::{Entity, Query, QueryResult, Row};
 pub use operations::{NAMESPACE, ServiceDescription};
 pub use retry::RetryPolicy;
 pub use settings::{FnoSettings, SettingsError};
-pub use verify::{Mismatch, verify, verify_services};
+pub use verify::{Mismatch, describe_services, verify, verify_services};
