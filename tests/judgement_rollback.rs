@@ -17,7 +17,7 @@ fn a_vendor_update_is_ready_with_a_patch_of_the_before_values_under_the_new_etag
     let r = &p.recipe[0];
     assert_eq!(r.method, "PATCH");
     assert_eq!(r.path, "/data/VendorsV2(VendorAccountNumber='US-104',dataAreaId='usmf')");
-    assert_eq!(r.body, r#"{"BankAccountId":"BOA-CHK-9921"}"#);
+    assert_eq!(r.body, r#"{"BankAccountId":"BOA-9921"}"#);
     assert_eq!(r.if_match.as_deref(), Some("the ETag returned by the write"));
 }
 
