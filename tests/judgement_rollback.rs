@@ -119,10 +119,10 @@ fn disabling_a_user_is_undone_by_the_inverse_patch() {
     let p = plan(&run("usr-disable-jmorales"), &config(), &catalog.facts(CONTROLLER));
     assert_eq!(p.readiness, Readiness::Ready);
     assert_eq!(p.recipe[0].path, "/data/SystemUsers(UserID='jmorales')");
-    assert_eq!(p.recipe[0].body, r#"{"Enabled":"Yes"}"#);
+    assert_eq!(p.recipe[0].body, r#"{"Enabled":true}"#);
     let p = plan(&run("usr-enable-akumar"), &config(), &catalog.facts(CONTROLLER));
     assert_eq!(p.readiness, Readiness::Ready);
-    assert_eq!(p.recipe[0].body, r#"{"Enabled":"No"}"#);
+    assert_eq!(p.recipe[0].body, r#"{"Enabled":false}"#);
 }
 
 #[test]
