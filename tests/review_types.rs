@@ -126,11 +126,8 @@ async fn a_ten_character_bank_account_is_written() {
 async fn journal_service_harness() -> Harness {
     let options = SimOptions { closed_periods: vec!["2026-01".into()], ..Default::default() };
     let h = Harness::start_with(options, |c| {
-        let parameters = [
-            ("dataAreaId", "_dataAreaId"),
-            ("JournalBatchNumber", "_journalBatchNumber"),
-            ("comment", "_comment"),
-        ];
+        let parameters =
+            [("dataAreaId", "_dataAreaId"), ("JournalBatchNumber", "_journalBatchNumber"), ("comment", "_comment")];
         c.operations.insert(
             "journal_post".into(),
             Operation {

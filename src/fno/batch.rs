@@ -212,6 +212,30 @@ mod tests {
     }
 
     #[test]
+    fn with_a_catalog_each_part_is_encoded_by_its_property_types() {
+        let csdl = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+            <Schema Namespace="Microsoft.Dynamics.DataEntities" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+              <EntityType Name="SystemUser"><Key><PropertyRef Name="UserID"/></Key>
+                <Property Name="UserID" Type="Edm.String" Nullable="false" MaxLength="20"/>
+                <Property Name="Enabled" Type="Edm.Boolean" Nullable="false"/></EntityType>
+              <EntityContainer Name="Resources">
+                <EntitySet Name="SystemUsers" EntityType="Microsoft.Dynamics.DataEntities.SystemUser"/>
+              </EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
+        let catalog = crate::fno::parse_csdl(csdl).unwrap();
+        let key = EntityKey::new().text("UserID", "jmorales");
+        let mut fields = Fields::new();
+        fields.insert("Enabled".into(), FieldValue::Text("No".into()));
+        let ops = vec![BatchOp::patch("SystemUsers", &key, &fields, &ETag("W/\"x\"".into()))];
+        let data = "https://usmf.sandbox.operations.dynamics.com/data";
+        let (_, body) = build(data, &ops, "b2", Encoder::new(Some(&catalog))).unwrap();
+        assert!(body.contains("\r\n\r\n{\"Enabled\":false}\r\n"), "{body}");
+        fields.insert("Enabled".into(), FieldValue::Text("Perhaps".into()));
+        let ops = vec![BatchOp::patch("SystemUsers", &key, &fields, &ETag("W/\"x\"".into()))];
+        let err = build(data, &ops, "b3", Encoder::new(Some(&catalog))).unwrap_err();
+        assert!(err.to_string().starts_with("Enabled is Edm.Boolean"), "{err}");
+    }
+
+    #[test]
     fn a_successful_changeset_answer_gives_every_part() {
         let body = "--batchresponse_9\r\nContent-Type: multipart/mixed; boundary=changesetresponse_7\r\n\r\n\
             --changesetresponse_7\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n\
