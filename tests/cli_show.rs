@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use signoff::fno::metadata::{ActionDef, Catalog, EntityType, Property, catalog_to_json};
-use signoff::model::parse_run;
+use signoff::model::{FieldValue, parse_run};
 use signoff::store::Store;
 
 /// The controller deciding in these tests: nobody's requester, sponsor or creator in the fixtures.
@@ -95,26 +95,31 @@ fn read_fixture(name: &str) -> String {
 /// operations the template config names.
 fn synced_catalog() -> Catalog {
     let mut catalog = Catalog::default();
-    let mut add = |set: &str, names: Vec<String>| {
+    let mut add = |set: &str, names: Vec<(String, FieldValue)>| {
         let ty = catalog
             .entity_types
             .entry(set.to_string())
             .or_insert_with(|| EntityType { name: set.to_string(), ..EntityType::default() });
-        for name in names {
-            let property =
-                Property { type_name: "Edm.String".into(), nullable: true, max_length: None, enum_type: None };
-            ty.properties.insert(name, property);
+        for (name, value) in names {
+            // The Edm type F&O would declare for the value (numbers are decimals, dates are text here).
+            let edm = match value {
+                FieldValue::Number(_) => "Edm.Decimal",
+                FieldValue::Bool(_) => "Edm.Boolean",
+                _ => "Edm.String",
+            };
+            ty.properties.insert(name, Property::of_type(edm));
         }
         catalog.entity_sets.insert(set.to_string(), set.to_string());
     };
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let path = entry.unwrap().path();
         let run = parse_run(&std::fs::read_to_string(&path).unwrap(), "fixture").unwrap();
-        let header = run.before.fields.keys().chain(run.proposed.fields.keys()).cloned().collect();
+        let header =
+            run.before.fields.iter().chain(run.proposed.fields.iter()).map(|(k, v)| (k.clone(), v.clone())).collect();
         add(&run.target.entity_set, header);
         if let Some((line_set, _)) = run.action.lines() {
             let lines = run.before.lines.iter().map(|l| &l.fields).chain(run.proposed.lines.iter().map(|l| &l.fields));
-            add(line_set, lines.flat_map(|f| f.keys().cloned()).collect());
+            add(line_set, lines.flat_map(|f| f.iter().map(|(k, v)| (k.clone(), v.clone()))).collect());
         }
     }
     let bound = |name: &str, to: &str| ActionDef {

@@ -91,6 +91,28 @@ async fn sync_metadata_passes_for_a_config_the_simulator_satisfies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_metadata_stores_a_described_custom_service_in_the_catalog() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_text(&sim).replace(
+        "kind = \"bound-action\"\nentity_set = \"LedgerJournalHeaders\"\naction = \"signoffReverse\"\nparameters = { reversal_date = \"_reversalDate\", comment = \"_comment\" }",
+        "kind = \"custom-service\"\nservice = \"SignoffServices/SignoffJournalService/reverse\"\nparameters = { comment = \"_comment\", reversal_date = \"_reversalDate\" }",
+    );
+    assert!(config.contains("SignoffJournalService/reverse"), "the template's journal_reverse was replaced");
+    let out = run(dir.path(), &config, &sim.options().client_secret, &["connector", "sync-metadata"]).await;
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let store_path = shown.lines().find_map(|l| l.strip_prefix("stored in ")).and_then(|l| l.rsplit_once(" at "));
+    let store = signoff::store::Store::open(Path::new(store_path.unwrap().0)).unwrap();
+    let (json, _) = store.load_catalog().unwrap().unwrap();
+    let catalog = signoff::fno::metadata::catalog_from_json(&json).unwrap();
+    let service = catalog.service("SignoffServices/SignoffJournalService/reverse").expect("the service is stored");
+    let names: Vec<&str> = service.parameters.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["_dataAreaId", "_journalBatchNumber", "_reversalDate", "_comment"]);
+    assert_eq!(service.return_type.as_deref(), Some("String"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_metadata_reports_a_missing_field_and_a_missing_operation() {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -30,7 +30,7 @@ fn the_sample_csdl_gives_sets_keys_types_enums_and_actions() {
     assert!(!approve.collection_bound);
     let events = catalog.actions.iter().find(|a| a.name == "getBusinessEvents").unwrap();
     assert!(events.collection_bound);
-    assert_eq!(catalog.summary(), "8 entity sets, 8 entity types, 6 enum types, 6 actions");
+    assert_eq!(catalog.summary(), "8 entity sets, 8 entity types, 6 enum types, 6 actions, 0 custom services");
 }
 
 #[test]

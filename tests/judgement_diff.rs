@@ -210,7 +210,7 @@ fn the_diff_serializes_to_the_documented_shape() {
     assert_eq!(json["action"], "dynamicsfinance.update-vendor");
     let row = json["header"]["rows"].as_array().unwrap().iter().find(|r| r["field"] == "BankAccountId").unwrap();
     assert_eq!(row["kind"], "changed");
-    assert_eq!(row["before"]["text"], "BOA-CHK-9921");
+    assert_eq!(row["before"]["text"], "BOA-9921");
     assert_eq!(row["proposed"]["emphasis"][0]["start"], 0);
     assert!(json.get("lines").is_none());
 }

@@ -121,7 +121,7 @@ fn an_unsynced_catalog_fails_closed_and_says_how_to_sync() {
     let r = run("jnl-usmf-00461");
     let eval = evaluate(&r, &Facts::new(now(), ActorId::from(CONTROLLER)), &config());
     assert_eq!(eval.outcome, Outcome::Blocked);
-    for rule in ["metadata.field", "metadata.operation", "journal.account"] {
+    for rule in ["metadata.field", "metadata.facets", "metadata.operation", "journal.account"] {
         assert_eq!(level(&eval, rule), Level::Hard, "{rule}");
         assert!(message(&eval, rule, Level::Hard).contains("signoff connector sync-metadata"), "{rule}");
     }
@@ -137,6 +137,74 @@ fn a_proposed_field_missing_from_metadata_is_blocked() {
     let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
     assert_eq!(level(&eval, "metadata.field"), Level::Hard);
     assert_eq!(of(&eval, "metadata.field")[0].field.as_deref(), Some("DefaultPaymentTermsName"));
+}
+
+#[test]
+fn a_bank_account_id_longer_than_its_max_length_is_blocked_naming_the_facet() {
+    let catalog = Catalog::synced();
+    let mut r = run("vnd-usmf-us-104");
+    assert_eq!(level(&evaluate(&r, &catalog.facts(CONTROLLER), &config()), "metadata.facets"), Level::Pass);
+    r.proposed.fields.insert("BankAccountId".into(), "WF-CHK-4410".into());
+    let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
+    assert_eq!(eval.outcome, Outcome::Blocked);
+    let verdict = of(&eval, "metadata.facets")[0];
+    assert_eq!(verdict.level, Level::Hard);
+    assert_eq!(verdict.message, "BankAccountId allows 10 characters; 'WF-CHK-4410' has 11 (VendorsV2)");
+    assert_eq!(verdict.field.as_deref(), Some("BankAccountId"));
+}
+
+#[test]
+fn enabled_must_be_a_boolean_and_not_null() {
+    let catalog = Catalog::synced();
+    let mut r = run("usr-disable-jmorales");
+    assert_eq!(level(&evaluate(&r, &catalog.facts(CONTROLLER), &config()), "metadata.facets"), Level::Pass);
+    r.proposed.fields.insert("Enabled".into(), "No".into());
+    assert_eq!(
+        level(&evaluate(&r, &catalog.facts(CONTROLLER), &config()), "metadata.facets"),
+        Level::Pass,
+        "the human form \"No\" is sent as false"
+    );
+    r.proposed.fields.insert("Enabled".into(), "Disabled".into());
+    let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
+    assert!(
+        message(&eval, "metadata.facets", Level::Hard).starts_with("Enabled is Edm.Boolean: expected true or false"),
+        "{}",
+        eval.render_text()
+    );
+    r.proposed.fields.insert("Enabled".into(), FieldValue::Null);
+    let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
+    assert!(message(&eval, "metadata.facets", Level::Hard).contains("cannot be empty (null)"));
+}
+
+#[test]
+fn an_enum_value_that_is_not_a_member_is_blocked_listing_the_members() {
+    let catalog = Catalog::synced();
+    let mut r = run("vnd-demf-de-001");
+    assert_eq!(level(&evaluate(&r, &catalog.facts(CONTROLLER), &config()), "metadata.facets"), Level::Pass);
+    r.proposed.fields.insert("OnHoldStatus".into(), "Blocked".into());
+    let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
+    let text = message(&eval, "metadata.facets", Level::Hard);
+    assert!(
+        text.starts_with("OnHoldStatus is the enum CustVendorBlocked: 'Blocked' is not one of its members"),
+        "{text}"
+    );
+    assert!(text.contains("No, Invoice, All"), "{text}");
+}
+
+#[test]
+fn a_line_amount_with_too_many_decimals_or_given_as_text_is_blocked() {
+    let catalog = Catalog::synced();
+    let mut r = run("jnl-usmf-00482");
+    r.proposed.lines[0].fields.insert("DebitAmount".into(), num("1250.50"));
+    assert_eq!(level(&evaluate(&r, &catalog.facts(CONTROLLER), &config()), "metadata.facets"), Level::Pass);
+    r.proposed.lines[0].fields.insert("DebitAmount".into(), num("1250.5000001"));
+    let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
+    let verdict = of(&eval, "metadata.facets").into_iter().find(|v| v.level == Level::Hard).unwrap();
+    assert!(verdict.message.contains("DebitAmount allows 6 decimal place(s)"), "{}", verdict.message);
+    assert!(verdict.field.as_deref().is_some_and(|f| f.ends_with("DebitAmount") && f.contains('3')), "{verdict:?}");
+    r.proposed.lines[0].fields.insert("DebitAmount".into(), "1250.50".into());
+    let eval = evaluate(&r, &catalog.facts(CONTROLLER), &config());
+    assert!(message(&eval, "metadata.facets", Level::Hard).contains("expected a number"));
 }
 
 #[test]
@@ -381,7 +449,7 @@ fn a_bank_account_change_is_high_risk_and_needs_a_second_approver() {
     let eval = judge(&r, CONTROLLER);
     assert_eq!(
         message(&eval, "fields.high-risk", Level::Soft),
-        "high-risk field BankAccountId changes from 'BOA-CHK-9921' to 'WF-CHK-4410': a second distinct approver is required"
+        "high-risk field BankAccountId changes from 'BOA-9921' to 'WF-CHK-441': a second distinct approver is required"
     );
     assert_eq!(eval.required_approvals, 2);
     assert_eq!(level(&judge(&run("vnd-usmf-us-108"), CONTROLLER), "fields.high-risk"), Level::Pass);

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use signoff::fno::metadata::{ActionDef, Catalog, EntityType, Property, catalog_to_json};
-use signoff::model::{GovernedRun, RunId, RunStatus};
+use signoff::model::{FieldValue, GovernedRun, RunId, RunStatus};
 use signoff::policy::Level;
 use signoff::review::preview::{assess_open_runs, judge};
 use signoff::store::Store;
@@ -63,10 +63,8 @@ fn catalog() -> Catalog {
             .entity_types
             .entry(r.target.entity_set.clone())
             .or_insert_with(|| EntityType { name: r.target.entity_set.clone(), ..EntityType::default() });
-        for field in r.before.fields.keys().chain(r.proposed.fields.keys()) {
-            let property =
-                Property { type_name: "Edm.String".into(), nullable: true, max_length: None, enum_type: None };
-            ty.properties.insert(field.clone(), property);
+        for (field, value) in r.before.fields.iter().chain(r.proposed.fields.iter()) {
+            ty.properties.insert(field.clone(), Property::of_type(edm_type_of(value)));
         }
         catalog.entity_sets.insert(r.target.entity_set.clone(), r.target.entity_set.clone());
     }
@@ -79,6 +77,15 @@ fn catalog() -> Catalog {
     };
     catalog.actions = vec![bound("approveVendorInvoice"), bound("recallVendorInvoice")];
     catalog
+}
+
+/// The Edm type F&O would declare for a fixture value (numbers are decimals, dates are text here).
+fn edm_type_of(value: &FieldValue) -> &'static str {
+    match value {
+        FieldValue::Number(_) => "Edm.Decimal",
+        FieldValue::Bool(_) => "Edm.Boolean",
+        _ => "Edm.String",
+    }
 }
 
 /// Compare the batch with `judge` run by run; returns how many runs were compared.

@@ -17,7 +17,7 @@ fn a_vendor_update_is_ready_with_a_patch_of_the_before_values_under_the_new_etag
     let r = &p.recipe[0];
     assert_eq!(r.method, "PATCH");
     assert_eq!(r.path, "/data/VendorsV2(VendorAccountNumber='US-104',dataAreaId='usmf')");
-    assert_eq!(r.body, r#"{"BankAccountId":"BOA-CHK-9921"}"#);
+    assert_eq!(r.body, r#"{"BankAccountId":"BOA-9921"}"#);
     assert_eq!(r.if_match.as_deref(), Some("the ETag returned by the write"));
 }
 
@@ -119,10 +119,10 @@ fn disabling_a_user_is_undone_by_the_inverse_patch() {
     let p = plan(&run("usr-disable-jmorales"), &config(), &catalog.facts(CONTROLLER));
     assert_eq!(p.readiness, Readiness::Ready);
     assert_eq!(p.recipe[0].path, "/data/SystemUsers(UserID='jmorales')");
-    assert_eq!(p.recipe[0].body, r#"{"Enabled":"Yes"}"#);
+    assert_eq!(p.recipe[0].body, r#"{"Enabled":true}"#);
     let p = plan(&run("usr-enable-akumar"), &config(), &catalog.facts(CONTROLLER));
     assert_eq!(p.readiness, Readiness::Ready);
-    assert_eq!(p.recipe[0].body, r#"{"Enabled":"No"}"#);
+    assert_eq!(p.recipe[0].body, r#"{"Enabled":false}"#);
 }
 
 #[test]

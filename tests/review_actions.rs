@@ -122,13 +122,13 @@ async fn approving_a_user_disable_and_a_user_enable_patches_enabled() {
         "dynamicsfinance.disable-user",
         "SystemUsers",
         keys.clone(),
-        json!({"Enabled": "No"}),
+        json!({"Enabled": false}),
         vec![],
         1,
     );
     let outcome = h.decide(APPROVER, "RUN-USR-DISABLE", DecisionKind::Approve, false).await;
     assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
-    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], "No");
+    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], false);
 
     let live_etag = etag_of(&h, "SystemUsers", &keys);
     h.propose(
@@ -136,14 +136,14 @@ async fn approving_a_user_disable_and_a_user_enable_patches_enabled() {
         "dynamicsfinance.enable-user",
         "SystemUsers",
         keys.clone(),
-        json!({"Enabled": "Yes"}),
+        json!({"Enabled": true}),
         vec![],
         1,
     );
     h.sim.clear_requests();
     let outcome = h.decide(APPROVER, "RUN-USR-ENABLE", DecisionKind::Approve, false).await;
     assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
-    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], "Yes");
+    assert_eq!(h.sim.record("SystemUsers", &keys).unwrap()["Enabled"], true);
     assert_eq!(h.writes()[0].header("if-match"), Some(live_etag.as_str()));
 }
 
@@ -205,7 +205,7 @@ async fn rejecting_a_vendor_or_user_run_writes_nothing_to_fno() {
         "dynamicsfinance.disable-user",
         "SystemUsers",
         json!({"UserID": "april"}),
-        json!({"Enabled": "No"}),
+        json!({"Enabled": false}),
         vec![],
         1,
     );

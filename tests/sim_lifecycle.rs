@@ -29,7 +29,7 @@ async fn a_seed_file_replaces_the_embedded_seed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("seed.json");
     let seed = json!({"format": "signoff.sim-seed/v1", "entities": {
-        "SystemUsers": [{"RecId": 5637145001_i64, "UserID": "Admin", "Company": "usmf", "Enabled": "Yes"}],
+        "SystemUsers": [{"RecId": 5637145001_i64, "UserID": "Admin", "Company": "usmf", "Enabled": true}],
         "VendorsV2": [{"RecId": 5637145002_i64, "dataAreaId": "usmf", "VendorAccountNumber": "US-900", "VendorOrganizationName": "Northwind Traders"}]}});
     std::fs::write(&path, seed.to_string()).unwrap();
     let sim = start_with(SimOptions { seed: Some(path), ..Default::default() }).await;

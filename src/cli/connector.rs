@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::config::paths::resolve;
 use crate::config::secret::{self, Secret};
 use crate::fno::metadata::Catalog;
-use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, keys, parse_csdl, verify, verify_services};
+use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
 use crate::text::visible;
 
 use super::{Context, Globals, exit};
@@ -172,7 +172,7 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
             return Ok(exit::FAILURE);
         }
     };
-    let catalog = match fetch_catalog(&client).await {
+    let mut catalog = match fetch_catalog(&client).await {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
@@ -180,7 +180,11 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
         }
     };
     let mut mismatches = verify(&catalog, config);
-    mismatches.extend(verify_services(&client, config).await);
+    // `$metadata` does not list custom services: the ones F&O described are stored with it, so policy
+    // and rollback readiness can find a decision operation that is a custom service.
+    let (services, service_mismatches) = describe_services(&client, config).await;
+    catalog.services = services;
+    mismatches.extend(service_mismatches);
     // The catalog is stored even with mismatches: it is what F&O really has, and policy and rollback
     // readiness read it (a configured operation F&O lacks then shows as "not ready").
     let synced_at = ctx.open_store()?.save_catalog(&crate::fno::metadata::catalog_to_json(&catalog)?, &ctx.actor())?;

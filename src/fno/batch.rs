@@ -2,17 +2,22 @@
 
 use crate::model::{ETag, Fields};
 
+use super::encode::{EncodeError, Encoder};
 use super::keys::{EntityKey, encode_path, entity_path};
-use super::odata::fields_json;
 
 /// One operation inside the changeset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchOp {
     pub method: &'static str,
+    /// The entity set written; its `$metadata` types encode `fields`.
+    pub entity_set: String,
     /// Relative to `/data/`, percent-encoded: `VendorInvoiceLines(dataAreaId='usmf',…)`.
     pub path: String,
     pub if_match: Option<ETag>,
-    pub body: Option<String>,
+    /// The fields to send (PATCH, POST); the body is encoded from them when the request is built.
+    pub fields: Option<Fields>,
+    /// A bound action's parameters, sent as they are: X++ parameters, not entity properties.
+    pub parameters: Option<serde_json::Value>,
     /// The record, for messages.
     pub what: String,
 }
@@ -22,9 +27,11 @@ impl BatchOp {
     pub fn patch(set: &str, key: &EntityKey, fields: &Fields, if_match: &ETag) -> Self {
         BatchOp {
             method: "PATCH",
+            entity_set: set.into(),
             path: keyed_path(set, key),
             if_match: Some(if_match.clone()),
-            body: Some(fields_json(fields)),
+            fields: Some(fields.clone()),
+            parameters: None,
             what: format!("{set}{}", key.odata()),
         }
     }
@@ -33,9 +40,11 @@ impl BatchOp {
     pub fn post(set: &str, fields: &Fields) -> Self {
         BatchOp {
             method: "POST",
+            entity_set: set.into(),
             path: encode_path(set),
             if_match: None,
-            body: Some(fields_json(fields)),
+            fields: Some(fields.clone()),
+            parameters: None,
             what: set.into(),
         }
     }
@@ -44,9 +53,11 @@ impl BatchOp {
     pub fn delete(set: &str, key: &EntityKey, if_match: &ETag) -> Self {
         BatchOp {
             method: "DELETE",
+            entity_set: set.into(),
             path: keyed_path(set, key),
             if_match: Some(if_match.clone()),
-            body: None,
+            fields: None,
+            parameters: None,
             what: format!("{set}{}", key.odata()),
         }
     }
@@ -67,9 +78,11 @@ impl BatchOp {
         let suffix = if key.has_company() { "?cross-company=true" } else { "" };
         BatchOp {
             method: "POST",
+            entity_set: set.into(),
             path: format!("{keyed}/{}.{}{suffix}", super::operations::NAMESPACE, encode_path(action)),
             if_match: if_match.cloned(),
-            body: Some(parameters.to_string()),
+            fields: None,
+            parameters: Some(parameters.clone()),
             what: format!("{set}{} action {action}", key.odata()),
         }
     }
@@ -89,9 +102,9 @@ pub struct BatchPart {
     pub body: String,
 }
 
-/// The multipart body for one changeset holding `ops`; returns (Content-Type, body).
-/// `data_url` is the absolute `…/data` URL operations are addressed under.
-pub fn build(data_url: &str, ops: &[BatchOp], id: &str) -> (String, String) {
+/// The multipart body for one changeset holding `ops`, each body encoded by `encoder`; returns
+/// (Content-Type, body). `data_url` is the absolute `…/data` URL operations are addressed under.
+pub fn build(data_url: &str, ops: &[BatchOp], id: &str, encoder: Encoder<'_>) -> Result<(String, String), EncodeError> {
     let batch = format!("batch_{id}");
     let changeset = format!("changeset_{id}");
     let mut out = String::new();
@@ -107,13 +120,21 @@ pub fn build(data_url: &str, ops: &[BatchOp], id: &str) -> (String, String) {
         if let Some(etag) = &op.if_match {
             out.push_str(&format!("If-Match: {}\r\n", etag.as_str()));
         }
-        match &op.body {
-            Some(body) => out.push_str(&format!("Content-Type: {}\r\n\r\n{body}\r\n", super::client::JSON_MINIMAL)),
-            None => out.push_str("\r\n"),
+        match &op.fields {
+            Some(fields) => {
+                let body = encoder.body(&op.entity_set, fields)?;
+                out.push_str(&format!("Content-Type: {}\r\n\r\n{body}\r\n", super::client::JSON_MINIMAL));
+            }
+            None => match &op.parameters {
+                Some(parameters) => {
+                    out.push_str(&format!("Content-Type: {}\r\n\r\n{parameters}\r\n", super::client::JSON_MINIMAL))
+                }
+                None => out.push_str("\r\n"),
+            },
         }
     }
     out.push_str(&format!("--{changeset}--\r\n--{batch}--\r\n"));
-    (format!("multipart/mixed; boundary={batch}"), out)
+    Ok((format!("multipart/mixed; boundary={batch}"), out))
 }
 
 /// Read a `$batch` answer into its operation parts (changesets flattened, in order).
@@ -214,7 +235,8 @@ mod tests {
             BatchOp::patch("LedgerJournalLines", &key, &fields, &ETag("W/\"JzEsNjg3MTk1MTIyNjEn\"".into())),
             BatchOp::delete("LedgerJournalLines", &key, &ETag("W/\"x\"".into())),
         ];
-        let (ct, body) = build("https://usmf.sandbox.operations.dynamics.com/data", &ops, "b1");
+        let (ct, body) =
+            build("https://usmf.sandbox.operations.dynamics.com/data", &ops, "b1", Encoder::default()).unwrap();
         assert_eq!(ct, "multipart/mixed; boundary=batch_b1");
         assert!(body.starts_with("--batch_b1\r\nContent-Type: multipart/mixed; boundary=changeset_b1\r\n\r\n"));
         assert!(body.contains("Content-ID: 1\r\n\r\nPATCH https://usmf.sandbox.operations.dynamics.com/data/LedgerJournalLines(dataAreaId='usmf',JournalBatchNumber='00461',LineNumber=1)?cross-company=true HTTP/1.1\r\n"));
@@ -222,6 +244,30 @@ mod tests {
         assert!(body.contains("{\"DebitAmount\":1250.50}"));
         assert!(body.contains("Content-ID: 2\r\n"));
         assert!(body.ends_with("--changeset_b1--\r\n--batch_b1--\r\n"));
+    }
+
+    #[test]
+    fn with_a_catalog_each_part_is_encoded_by_its_property_types() {
+        let csdl = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+            <Schema Namespace="Microsoft.Dynamics.DataEntities" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+              <EntityType Name="SystemUser"><Key><PropertyRef Name="UserID"/></Key>
+                <Property Name="UserID" Type="Edm.String" Nullable="false" MaxLength="20"/>
+                <Property Name="Enabled" Type="Edm.Boolean" Nullable="false"/></EntityType>
+              <EntityContainer Name="Resources">
+                <EntitySet Name="SystemUsers" EntityType="Microsoft.Dynamics.DataEntities.SystemUser"/>
+              </EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"#;
+        let catalog = crate::fno::parse_csdl(csdl).unwrap();
+        let key = EntityKey::new().text("UserID", "jmorales");
+        let mut fields = Fields::new();
+        fields.insert("Enabled".into(), FieldValue::Text("No".into()));
+        let ops = vec![BatchOp::patch("SystemUsers", &key, &fields, &ETag("W/\"x\"".into()))];
+        let data = "https://usmf.sandbox.operations.dynamics.com/data";
+        let (_, body) = build(data, &ops, "b2", Encoder::new(Some(&catalog))).unwrap();
+        assert!(body.contains("\r\n\r\n{\"Enabled\":false}\r\n"), "{body}");
+        fields.insert("Enabled".into(), FieldValue::Text("Perhaps".into()));
+        let ops = vec![BatchOp::patch("SystemUsers", &key, &fields, &ETag("W/\"x\"".into()))];
+        let err = build(data, &ops, "b3", Encoder::new(Some(&catalog))).unwrap_err();
+        assert!(err.to_string().starts_with("Enabled is Edm.Boolean"), "{err}");
     }
 
     #[test]

@@ -11,8 +11,10 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::auth::TokenProvider;
+use super::encode::Encoder;
 use super::error::{FnoError, parse_service_error};
 use super::exchange::{Exchange, ExchangeLog, masked_headers};
+use super::metadata::Catalog;
 use super::retry::{
     AfterBusy, AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_busy, after_transport_error,
     retry_after,
@@ -41,6 +43,8 @@ pub struct FnoClient {
     retry: RetryPolicy,
     log: ExchangeLog,
     dry_run: bool,
+    /// The synced `$metadata`: when present, every write body is encoded by its property types.
+    catalog: Option<Arc<Catalog>>,
 }
 
 impl std::fmt::Debug for FnoClient {
@@ -83,7 +87,7 @@ impl FnoClient {
         let log = ExchangeLog::default();
         let auth =
             Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?.with_retry(settings.retry));
-        Ok(FnoClient { http, base, auth, retry: settings.retry, log, dry_run: settings.dry_run })
+        Ok(FnoClient { http, base, auth, retry: settings.retry, log, dry_run: settings.dry_run, catalog: None })
     }
 
     /// Switch dry-run mode: writes and operations are recorded, not sent. Reads still go out.
@@ -93,6 +97,23 @@ impl FnoClient {
 
     pub fn is_dry_run(&self) -> bool {
         self.dry_run
+    }
+
+    /// Encode every write (PATCH, POST, `$batch` parts) by the synced catalog's property types and
+    /// facets (FNO.md §2); `None` sends field values as they are. Kept by [`FnoClient::fork`].
+    pub fn with_catalog(mut self, catalog: Option<Arc<Catalog>>) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
+    /// The catalog writes are encoded with, if any.
+    pub fn catalog(&self) -> Option<&Arc<Catalog>> {
+        self.catalog.as_ref()
+    }
+
+    /// The encoder for write bodies: by the catalog when there is one.
+    pub fn encoder(&self) -> Encoder<'_> {
+        Encoder::new(self.catalog.as_deref())
     }
 
     /// The environment's base URL.
@@ -353,6 +374,7 @@ impl FnoClient {
             retry: self.retry,
             log: self.log.fork(),
             dry_run,
+            catalog: self.catalog.clone(),
         }
     }
 }

@@ -64,6 +64,10 @@ pub enum FnoError {
          It was not retried; read the record in F&O to find out whether it took effect before doing anything else"
     )]
     OutcomeUnknown { method: String, url: String, reason: String },
+    #[error(
+        "not sent: {0}. Nothing was written; correct the value in the run (the synced $metadata declares the type)"
+    )]
+    Encode(#[from] super::encode::EncodeError),
     #[error("F&O sent a response signoff cannot read ({context}): {reason}")]
     InvalidResponse { context: String, reason: String },
 }
@@ -88,12 +92,17 @@ impl FnoError {
     }
 }
 
-/// F&O's error body: `{"error":{"code":"","message":"…","innererror":{"message":"<Infolog>","type":"…"}}}`.
+/// F&O's error body, in either shape it answers with:
+/// - OData (`/data/…`): `{"error":{"code":"","message":"…","innererror":{"message":"<Infolog>","type":"…"}}}`;
+/// - a JSON custom service (`/api/services/…`, the AIF fault, FNO.md §6):
+///   `{"Message":"…","ExceptionType":"XppServicesException","ExceptionMessage":"…","StackTrace":"…"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceErrorBody {
     pub message: Option<String>,
-    /// `innererror.message`: the Infolog text users need.
+    /// The Infolog text users need: `innererror.message`, or a service fault's `ExceptionMessage` /
+    /// `InfologMessages` when they add to its `Message`.
     pub infolog: Option<String>,
+    /// `innererror.type`, or a service fault's `ExceptionType`.
     pub error_type: Option<String>,
 }
 
@@ -104,13 +113,30 @@ pub fn parse_service_error(body: &str) -> ServiceErrorBody {
         let message = (!trimmed.is_empty()).then(|| trimmed.chars().take(500).collect());
         return ServiceErrorBody { message, ..Default::default() };
     };
-    let error = &value["error"];
     let text = |v: &Value| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-    ServiceErrorBody {
-        message: text(&error["message"]),
-        infolog: text(&error["innererror"]["message"]),
-        error_type: text(&error["innererror"]["type"]),
+    let error = &value["error"];
+    if error.is_object() {
+        return ServiceErrorBody {
+            message: text(&error["message"]),
+            infolog: text(&error["innererror"]["message"]),
+            error_type: text(&error["innererror"]["type"]),
+        };
     }
+    // The custom-service fault. Its field names are inferred from public client code (FNO.md §6,
+    // unverified), so every one is optional and looked up case-insensitively.
+    let field = |name: &str| {
+        value.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))).and_then(|(_, v)| text(v))
+    };
+    let message = field("Message");
+    let infolog_lines: Option<String> = value
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("InfologMessages")))
+        .and_then(|(_, v)| v.as_array())
+        .map(|items| items.iter().filter_map(|i| text(i).or_else(|| text(&i["Message"]))).collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty());
+    let infolog =
+        infolog_lines.or_else(|| field("ExceptionMessage")).filter(|extra| message.as_deref() != Some(extra.as_str()));
+    ServiceErrorBody { message, infolog, error_type: field("ExceptionType") }
 }
 
 #[cfg(test)]
@@ -126,6 +152,38 @@ mod tests {
         assert_eq!(parsed.message.as_deref(), Some("An error has occurred."));
         assert!(parsed.infolog.as_deref().is_some_and(|m| m.contains("The record already exists")));
         assert!(parsed.error_type.as_deref().is_some_and(|t| t.ends_with("AxODataWriteException")));
+    }
+
+    #[test]
+    fn a_custom_service_fault_gives_its_message_and_type() {
+        let body = r#"{"Message":"An exception occured when invoking the operation - Period 2026-11 is closed for usmf.",
+            "ExceptionType":"XppServicesException","ActivityId":"5d0c…"}"#;
+        let parsed = parse_service_error(body);
+        assert_eq!(
+            parsed.message.as_deref(),
+            Some("An exception occured when invoking the operation - Period 2026-11 is closed for usmf.")
+        );
+        assert_eq!(parsed.error_type.as_deref(), Some("XppServicesException"));
+        assert_eq!(parsed.infolog, None);
+        let err = FnoError::Service {
+            method: "POST".into(),
+            url: "https://usmf.sandbox.operations.dynamics.com/api/services/SignoffServices/SignoffJournalService/post"
+                .into(),
+            status: 500,
+            message: parsed.message,
+            infolog: parsed.infolog,
+        };
+        assert!(err.to_string().contains("Period 2026-11 is closed for usmf."), "{err}");
+        assert!(!err.to_string().contains("no error message"));
+    }
+
+    #[test]
+    fn a_custom_service_fault_keeps_a_distinct_exception_message_as_infolog() {
+        let body = r#"{"Message":"An error has occurred.","ExceptionType":"XppServicesException",
+            "ExceptionMessage":"Journal 00461 is out of balance.","StackTrace":"at X"}"#;
+        let parsed = parse_service_error(body);
+        assert_eq!(parsed.message.as_deref(), Some("An error has occurred."));
+        assert_eq!(parsed.infolog.as_deref(), Some("Journal 00461 is out of balance."));
     }
 
     #[test]

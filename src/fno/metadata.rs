@@ -15,6 +15,10 @@ pub struct Catalog {
     /// Enum types by short name (`NoYes`).
     pub enum_types: BTreeMap<String, EnumType>,
     pub actions: Vec<ActionDef>,
+    /// JSON custom services verified by `signoff connector sync-metadata` (a `GET` describes each one;
+    /// `$metadata` does not list them).
+    #[serde(default)]
+    pub services: Vec<ServiceDef>,
 }
 
 /// An entity type: its key and properties.
@@ -26,15 +30,55 @@ pub struct EntityType {
     pub navigation: Vec<String>,
 }
 
-/// A property and its type (`Edm.String`, `Edm.Decimal`, or an enum such as
-/// `Microsoft.Dynamics.DataEntities.NoYes`).
+/// A property, its type (`Edm.String`, `Edm.Decimal`, or an enum such as
+/// `Microsoft.Dynamics.DataEntities.NoYes`) and its facets: what a value must be for F&O to accept it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Property {
     pub type_name: String,
     pub nullable: bool,
+    /// Counted in characters; `None` (or `MaxLength="max"`) is unbounded.
     pub max_length: Option<u32>,
     /// The enum's short name, when the type is an enum of this catalog.
     pub enum_type: Option<String>,
+    /// Total significant digits (`Edm.Decimal`); `None` when not declared.
+    #[serde(default)]
+    pub precision: Option<u32>,
+    /// Digits after the decimal point (`Edm.Decimal`); `None` when not declared or `variable`.
+    #[serde(default)]
+    pub scale: Option<u32>,
+}
+
+impl Property {
+    /// A property of `type_name` with no facets: nullable, unbounded.
+    pub fn of_type(type_name: &str) -> Property {
+        Property {
+            type_name: type_name.to_string(),
+            nullable: true,
+            max_length: None,
+            enum_type: None,
+            precision: None,
+            scale: None,
+        }
+    }
+}
+
+/// A JSON custom service operation (`POST /api/services/<group>/<service>/<operation>`) as its describe
+/// call (`GET` on the same path) reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDef {
+    pub group: String,
+    pub service: String,
+    pub operation: String,
+    /// Parameter name and type, in order.
+    pub parameters: Vec<(String, String)>,
+    pub return_type: Option<String>,
+}
+
+impl ServiceDef {
+    /// `<group>/<service>/<operation>`, as `[operations.*] service` names it.
+    pub fn path(&self) -> String {
+        format!("{}/{}/{}", self.group, self.service, self.operation)
+    }
 }
 
 /// An enum type and its members.
@@ -138,6 +182,17 @@ impl Catalog {
         self.actions.iter().filter(|a| a.bound_to.as_deref() == Some(ty.as_str())).collect()
     }
 
+    /// A property of an entity set's type.
+    pub fn property(&self, set: &str, property: &str) -> Option<&Property> {
+        self.entity_type_of(set)?.properties.get(property)
+    }
+
+    /// A verified custom service by its path (`Group/Service/operation`; surrounding `/` ignored).
+    pub fn service(&self, path: &str) -> Option<&ServiceDef> {
+        let wanted = path.trim_matches('/');
+        self.services.iter().find(|s| s.path() == wanted)
+    }
+
     /// The enum type of a property, when it has one.
     pub fn enum_of(&self, set: &str, property: &str) -> Option<&EnumType> {
         let name = self.entity_type_of(set)?.properties.get(property)?.enum_type.as_ref()?;
@@ -147,11 +202,12 @@ impl Catalog {
     /// One line: how much the catalog holds.
     pub fn summary(&self) -> String {
         format!(
-            "{} entity sets, {} entity types, {} enum types, {} actions",
+            "{} entity sets, {} entity types, {} enum types, {} actions, {} custom services",
             self.entity_sets.len(),
             self.entity_types.len(),
             self.enum_types.len(),
-            self.actions.len()
+            self.actions.len(),
+            self.services.len()
         )
     }
 }
@@ -196,8 +252,10 @@ fn parse_entity_type(node: &Node) -> EntityType {
                     let prop = Property {
                         type_name: child.attribute("Type").unwrap_or("Edm.String").to_string(),
                         nullable: child.attribute("Nullable") != Some("false"),
-                        max_length: child.attribute("MaxLength").and_then(|m| m.parse().ok()),
+                        max_length: facet(&child, "MaxLength"),
                         enum_type: None,
+                        precision: facet(&child, "Precision"),
+                        scale: facet(&child, "Scale"),
                     };
                     ty.properties.insert(name.to_string(), prop);
                 }
@@ -207,6 +265,11 @@ fn parse_entity_type(node: &Node) -> EntityType {
         }
     }
     ty
+}
+
+/// A numeric facet; `max`, `variable` and `floating` mean "not bounded by a number" and give `None`.
+fn facet(node: &Node, name: &str) -> Option<u32> {
+    node.attribute(name).and_then(|v| v.trim().parse().ok())
 }
 
 fn parse_action(node: &Node) -> ActionDef {
@@ -241,6 +304,71 @@ mod tests {
         assert_eq!(short("Microsoft.Dynamics.DataEntities.NoYes"), "NoYes");
         assert_eq!(short("Collection(Microsoft.Dynamics.DataEntities.SystemUser)"), "SystemUser");
         assert_eq!(short("Edm.String"), "String");
+    }
+
+    const FACETS: &str = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+        <Schema Namespace="Microsoft.Dynamics.DataEntities" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+          <EnumType Name="NoYes"><Member Name="No" Value="0"/><Member Name="Yes" Value="1"/></EnumType>
+          <EntityType Name="VendorV2"><Key><PropertyRef Name="dataAreaId"/><PropertyRef Name="VendorAccountNumber"/></Key>
+            <Property Name="dataAreaId" Type="Edm.String" Nullable="false" MaxLength="4"/>
+            <Property Name="VendorAccountNumber" Type="Edm.String" Nullable="false" MaxLength="20"/>
+            <Property Name="BankAccountId" Type="Edm.String" MaxLength="10"/>
+            <Property Name="Notes" Type="Edm.String" MaxLength="max"/>
+            <Property Name="CreditLimit" Type="Edm.Decimal" Nullable="false" Precision="32" Scale="6"/>
+            <Property Name="Rate" Type="Edm.Decimal" Precision="12" Scale="variable"/>
+            <Property Name="IsOnHold" Type="Microsoft.Dynamics.DataEntities.NoYes" Nullable="false"/>
+          </EntityType>
+          <EntityType Name="SystemUser"><Key><PropertyRef Name="UserID"/></Key>
+            <Property Name="UserID" Type="Edm.String" Nullable="false" MaxLength="20"/>
+            <Property Name="Enabled" Type="Edm.Boolean" Nullable="false"/>
+          </EntityType>
+          <EntityContainer Name="Resources">
+            <EntitySet Name="VendorsV2" EntityType="Microsoft.Dynamics.DataEntities.VendorV2"/>
+            <EntitySet Name="SystemUsers" EntityType="Microsoft.Dynamics.DataEntities.SystemUser"/>
+          </EntityContainer>
+        </Schema></edmx:DataServices></edmx:Edmx>"#;
+
+    #[test]
+    fn property_types_nullability_and_facets_are_read_from_csdl() {
+        let c = parse_csdl(FACETS).unwrap();
+        let bank = c.property("VendorsV2", "BankAccountId").unwrap();
+        assert_eq!((bank.type_name.as_str(), bank.nullable, bank.max_length), ("Edm.String", true, Some(10)));
+        let limit = c.property("VendorsV2", "CreditLimit").unwrap();
+        assert_eq!((limit.nullable, limit.precision, limit.scale), (false, Some(32), Some(6)));
+        let rate = c.property("VendorsV2", "Rate").unwrap();
+        assert_eq!((rate.precision, rate.scale), (Some(12), None), "Scale=\"variable\" is no fixed scale");
+        assert_eq!(c.property("VendorsV2", "Notes").unwrap().max_length, None, "MaxLength=\"max\" is unbounded");
+        let hold = c.property("VendorsV2", "IsOnHold").unwrap();
+        assert_eq!((hold.enum_type.as_deref(), hold.nullable), (Some("NoYes"), false));
+        let enabled = c.property("SystemUsers", "Enabled").unwrap();
+        assert_eq!((enabled.type_name.as_str(), enabled.enum_type.as_deref()), ("Edm.Boolean", None));
+    }
+
+    #[test]
+    fn a_catalog_stored_before_facets_and_services_still_loads() {
+        let old = r#"{"entity_types":{"SystemUser":{"name":"SystemUser","keys":["UserID"],"properties":{
+            "UserID":{"type_name":"Edm.String","nullable":false,"max_length":20,"enum_type":null}},"navigation":[]}},
+            "entity_sets":{"SystemUsers":"SystemUser"},"enum_types":{},"actions":[]}"#;
+        let c = catalog_from_json(old).unwrap();
+        let user = c.property("SystemUsers", "UserID").unwrap();
+        assert_eq!((user.max_length, user.precision, user.scale), (Some(20), None, None));
+        assert!(c.services.is_empty());
+    }
+
+    #[test]
+    fn services_are_found_by_their_path() {
+        let mut c = Catalog::default();
+        c.services.push(ServiceDef {
+            group: "SignoffServices".into(),
+            service: "SignoffJournalService".into(),
+            operation: "post".into(),
+            parameters: vec![("_dataAreaId".into(), "String".into())],
+            return_type: Some("String".into()),
+        });
+        let json = catalog_to_json(&c).unwrap();
+        let back = catalog_from_json(&json).unwrap();
+        assert!(back.service("/SignoffServices/SignoffJournalService/post").is_some());
+        assert!(back.service("SignoffServices/SignoffJournalService/reverse").is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Entity reads and writes: one record with its ETag, collections with paging, PATCH/POST/DELETE.
 
 use reqwest::Method;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::client::{FnoClient, JSON_MINIMAL, Req, Sent};
 use super::error::FnoError;
@@ -156,7 +156,7 @@ impl FnoClient {
         fields: &Fields,
         if_match: &ETag,
     ) -> Result<Sent<Option<ETag>>, FnoError> {
-        let body = fields_json(fields);
+        let body = self.encoder().body(set, fields)?;
         let req = self.keyed(Method::PATCH, set, key, Some(body), Some(if_match.clone()), Idempotency::Conditional)?;
         Ok(match self.execute(req).await? {
             None => Sent::DryRun,
@@ -169,7 +169,7 @@ impl FnoClient {
         let req = Req {
             method: Method::POST,
             url: self.url(&format!("data/{}", encode_path(set)))?,
-            body: Some((JSON_MINIMAL.to_string(), fields_json(fields))),
+            body: Some((JSON_MINIMAL.to_string(), self.encoder().body(set, fields)?)),
             if_match: None,
             accept: JSON_MINIMAL,
             idempotency: Idempotency::NonIdempotent,
@@ -226,12 +226,6 @@ pub(crate) fn header_etag(headers: &reqwest::header::HeaderMap) -> Option<ETag> 
 pub(crate) fn parse_json(body: &str, what: &str) -> Result<Value, FnoError> {
     serde_json::from_str(body)
         .map_err(|e| FnoError::InvalidResponse { context: what.to_string(), reason: format!("not JSON: {e}") })
-}
-
-/// A JSON body from fields, numbers written exactly.
-pub(crate) fn fields_json(fields: &Fields) -> String {
-    let map: Map<String, Value> = fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
-    Value::Object(map).to_string()
 }
 
 /// A record's fields and ETag; OData annotations (`@odata.*`, `X@odata.*`) are left out.

@@ -92,7 +92,7 @@ impl FnoClient {
     pub async fn batch(&self, ops: &[BatchOp]) -> Result<Sent<Vec<BatchPart>>, FnoError> {
         let data_url = self.url("data")?;
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let (content_type, body) = batch::build(data_url.as_str(), ops, &id);
+        let (content_type, body) = batch::build(data_url.as_str(), ops, &id, self.encoder())?;
         let req = Req {
             method: Method::POST,
             url: self.url("data/$batch")?,

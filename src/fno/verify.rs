@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::client::FnoClient;
 use super::error::FnoError;
-use super::metadata::Catalog;
+use super::metadata::{Catalog, ServiceDef};
+use super::operations::ServiceDescription;
 use crate::config::{Config, OperationKind};
 
 /// One way the config and the environment disagree.
@@ -128,6 +129,14 @@ pub fn verify(catalog: &Catalog, config: &Config) -> Vec<Mismatch> {
 
 /// Describe every configured custom service (GET) and check its parameter names.
 pub async fn verify_services(client: &FnoClient, config: &Config) -> Vec<Mismatch> {
+    describe_services(client, config).await.1
+}
+
+/// Describe every configured custom service (GET): the ones F&O described, for the catalog, and every
+/// mismatch with the config. A service is kept even when a configured parameter is missing: it exists
+/// in F&O, and the mismatch is reported on its own.
+pub async fn describe_services(client: &FnoClient, config: &Config) -> (Vec<ServiceDef>, Vec<Mismatch>) {
+    let mut described = Vec::new();
     let mut out = Vec::new();
     for (name, op) in &config.operations {
         if op.kind != OperationKind::CustomService {
@@ -142,6 +151,11 @@ pub async fn verify_services(client: &FnoClient, config: &Config) -> Vec<Mismatc
         };
         match client.describe_service(service).await {
             Ok(description) => {
+                if let Some(def) = service_def(service, &description)
+                    && !described.contains(&def)
+                {
+                    described.push(def);
+                }
                 let available: Vec<String> = description.parameters.iter().map(|(n, _)| n.clone()).collect();
                 for parameter in op.parameters.values() {
                     if !available.contains(parameter) {
@@ -163,7 +177,20 @@ pub async fn verify_services(client: &FnoClient, config: &Config) -> Vec<Mismatc
             }
         }
     }
-    out
+    (described, out)
+}
+
+/// The catalog entry for a described `<Group>/<Service>/<Operation>`.
+fn service_def(path: &str, description: &ServiceDescription) -> Option<ServiceDef> {
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let [group, service, operation] = parts.as_slice() else { return None };
+    Some(ServiceDef {
+        group: group.to_string(),
+        service: service.to_string(),
+        operation: operation.to_string(),
+        parameters: description.parameters.clone(),
+        return_type: description.return_type.clone(),
+    })
 }
 
 /// Up to three names close to `wanted`: same letters ignoring case, or a small edit distance.

@@ -297,9 +297,10 @@ fn check_money_fields(fields: &Fields, path: &str, report: &mut Report) {
 
 fn check_proposal(run: &GovernedRun, report: &mut Report) {
     let fields = &run.proposed.fields;
-    let wanted = match run.action {
-        Action::EnableUser => "Yes",
-        Action::DisableUser => "No",
+    // `Enabled` is Edm.Boolean in F&O: `true`/`false`, or the human "Yes"/"No" the encoder maps to them.
+    let (wanted, human) = match run.action {
+        Action::EnableUser => (true, "Yes"),
+        Action::DisableUser => (false, "No"),
         Action::UpdateVendor => {
             if fields.is_empty() {
                 report.value("proposed.fields", "an update-vendor run must propose at least one field; found none");
@@ -309,13 +310,16 @@ fn check_proposal(run: &GovernedRun, report: &mut Report) {
         Action::ApproveVendorInvoice | Action::PostJournal => return,
     };
     match fields.get("Enabled") {
-        Some(FieldValue::Text(v)) if v == wanted => {}
+        Some(FieldValue::Bool(b)) if *b == wanted => {}
+        Some(FieldValue::Text(v)) if v == human => {}
         Some(other) => report.value(
             "proposed.fields.Enabled",
-            format!("{} must set `Enabled` to \"{wanted}\", found {}", run.action, show_value(other)),
+            format!("{} must set `Enabled` to {wanted} (or \"{human}\"), found {}", run.action, show_value(other)),
         ),
-        None => report
-            .value("proposed.fields.Enabled", format!("missing: {} must set `Enabled` to \"{wanted}\"", run.action)),
+        None => report.value(
+            "proposed.fields.Enabled",
+            format!("missing: {} must set `Enabled` to {wanted} (or \"{human}\")", run.action),
+        ),
     }
     for name in fields.keys().filter(|k| *k != "Enabled") {
         report.value(

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
+use crate::fno::Catalog;
 use crate::model::{Action, ActorId, FieldValue, GovernedRun, RunId, Snapshot};
 
 /// A record as read from F&O (or captured in the run): ETag, fields and lines.
@@ -27,6 +28,8 @@ pub struct Facts<'a> {
     pub known_operations: Option<&'a BTreeSet<String>>,
     /// Entity set → its property names, from `$metadata`; `None` = never synced.
     pub known_entity_fields: Option<&'a BTreeMap<String, BTreeSet<String>>>,
+    /// The synced `$metadata` catalog: property types and facets (`metadata.facets`); `None` = never synced.
+    pub catalog: Option<&'a Catalog>,
     /// Main account ids from the catalog (`MainAccounts`); `None` = never synced.
     pub known_accounts: Option<&'a BTreeSet<String>>,
     /// Vendor invoices of other known runs, for duplicate detection.
@@ -44,6 +47,7 @@ impl<'a> Facts<'a> {
             live: None,
             known_operations: None,
             known_entity_fields: None,
+            catalog: None,
             known_accounts: None,
             other_runs: &[],
         }

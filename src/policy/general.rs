@@ -16,6 +16,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     environment(ctx, out);
     allowlist(ctx, out);
     metadata_fields(ctx, out);
+    metadata_facets(ctx, out);
     operation(ctx, out);
     hostile(ctx.run, out);
 }
@@ -180,6 +181,45 @@ fn metadata_fields(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     }
     if missing == 0 {
         out.push(META_FIELD.pass("every proposed field exists in the synced metadata"));
+    }
+}
+
+/// Every proposed value must be sendable as its property's declared type: F&O refuses a string over
+/// `MaxLength`, a null where `Nullable="false"`, a decimal beyond `Precision`/`Scale`, a non-member of an
+/// enum, and a value of the wrong JSON type. Judged by the same encoder that builds the request body,
+/// so the verdict and the write cannot disagree. Fields or sets the catalog lacks are
+/// `metadata.field`'s to report.
+fn metadata_facets(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
+    let Some(catalog) = ctx.facts.catalog else {
+        out.push(META_FACETS.verdict(Level::Hard, NOT_SYNCED, None));
+        return;
+    };
+    let mut checked = 0;
+    let mut refused = 0;
+    let mut check = |set: &str, name: &str, value: &FieldValue, label: String| {
+        let Some(property) = catalog.property(set, name) else { return };
+        checked += 1;
+        if let Err(e) = crate::fno::encode_value(name, value, property, catalog) {
+            refused += 1;
+            out.push(META_FACETS.verdict(Level::Hard, format!("{e} ({})", vis(set)), Some(label)));
+        }
+    };
+    let header_set = &ctx.run.target.entity_set;
+    for (name, value) in &ctx.run.proposed.fields {
+        check(header_set, name, value, vis(name));
+    }
+    if !ctx.run.proposed.lines.is_empty() {
+        let key = key_field(ctx.run.action);
+        let line_set = line_entity_set(ctx);
+        for line in ctx.run.proposed.lines.iter().filter(|l| !l.remove) {
+            let label = line_label(key, &line_key(&line.keys, key));
+            for (name, value) in &line.fields {
+                check(&line_set, name, value, format!("{label}.{}", vis(name)));
+            }
+        }
+    }
+    if refused == 0 {
+        out.push(META_FACETS.pass(format!("all {checked} proposed value(s) fit their declared types and facets")));
     }
 }
 

@@ -44,6 +44,7 @@ rules! {
     ALLOW_OBJECT = "allowlist.object", v = 1, Hard: "the managed object is configured and its entity sets match the target";
     ALLOW_FIELD = "allowlist.field", v = 1, Hard: "every proposed header and line field is in the managed object's allowlist";
     META_FIELD = "metadata.field", v = 1, Hard: "every proposed field exists in the synced $metadata of its entity set";
+    META_FACETS = "metadata.facets", v = 1, Hard: "every proposed value fits its property's type and facets in the synced $metadata";
     META_OPERATION = "metadata.operation", v = 1, Hard: "the decision operation is configured and present in the synced catalog";
     HOSTILE = "hostile.invisible", v = 1, Soft: "a value holds control, bidi or zero-width characters";
     SOD_REQUESTER = "sod.requester", v = 1, Hard: "the approver is not the requester";

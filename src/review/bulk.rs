@@ -124,6 +124,7 @@ async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkEr
         f.prior_approvers = stored.approvals.iter().map(|a| ActorId(a.approver.clone())).collect();
         f.known_operations = known.operations.as_ref();
         f.known_entity_fields = known.entity_fields.as_ref();
+        f.catalog = known.catalog.as_deref();
         f.known_accounts = accounts.as_ref();
         f.other_runs = others;
         let evaluation = policy::evaluate(&stored.run, &f, &r.config);

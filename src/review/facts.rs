@@ -1,6 +1,7 @@
 //! What the policy knows beyond the run: the synced metadata catalog, and main accounts read live.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::fno::keys::string_literal;
 use crate::fno::{Catalog, FnoClient, FnoError, Query};
@@ -11,21 +12,38 @@ use crate::store::{RunFilter, Store, StoreError};
 /// The catalog facts in the shapes `policy::Facts` borrows.
 #[derive(Debug, Clone, Default)]
 pub struct KnownFacts {
-    /// Bound action names from `$metadata` (and configured operation names they prove).
+    /// Bound action names from `$metadata` and the paths of verified custom services
+    /// (`Group/Service/operation`).
     pub operations: Option<BTreeSet<String>>,
     pub entity_fields: Option<BTreeMap<String, BTreeSet<String>>>,
     /// Main account ids proven to exist (read live for journals).
     pub accounts: Option<BTreeSet<String>>,
+    /// The whole synced catalog: property types and facets for policy, and for the client to encode
+    /// writes with (`FnoClient::with_catalog`).
+    pub catalog: Option<Arc<Catalog>>,
+}
+
+/// The catalog `signoff connector sync-metadata` stored; none when never synced or unreadable.
+pub fn load_catalog(store: &Store) -> Result<Option<Arc<Catalog>>, StoreError> {
+    let Some((text, _synced_at)) = store.load_catalog()? else { return Ok(None) };
+    match serde_json::from_str::<Catalog>(&text) {
+        Ok(catalog) => Ok(Some(Arc::new(catalog))),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored metadata catalog is unreadable; policy treats metadata as not synced");
+            Ok(None)
+        }
+    }
 }
 
 /// Load the catalog `signoff connector sync-metadata` stored; none when never synced (fail closed).
 pub fn load(store: &Store) -> Result<KnownFacts, StoreError> {
-    let Some((text, _synced_at)) = store.load_catalog()? else { return Ok(KnownFacts::default()) };
-    let Ok(catalog) = serde_json::from_str::<Catalog>(&text) else {
-        tracing::warn!("the stored metadata catalog is unreadable; policy treats metadata as not synced");
-        return Ok(KnownFacts::default());
-    };
-    let operations: BTreeSet<String> = catalog.actions.iter().map(|a| a.name.clone()).collect();
+    Ok(load_catalog(store)?.map(|c| known_from(&c)).unwrap_or_default())
+}
+
+/// The policy facts a synced catalog proves.
+pub fn known_from(catalog: &Arc<Catalog>) -> KnownFacts {
+    let operations: BTreeSet<String> =
+        catalog.actions.iter().map(|a| a.name.clone()).chain(catalog.services.iter().map(|s| s.path())).collect();
     let entity_fields = catalog
         .entity_sets
         .iter()
@@ -33,7 +51,12 @@ pub fn load(store: &Store) -> Result<KnownFacts, StoreError> {
             catalog.entity_types.get(ty).map(|t| (set.clone(), t.properties.keys().cloned().collect()))
         })
         .collect();
-    Ok(KnownFacts { operations: Some(operations), entity_fields: Some(entity_fields), accounts: None })
+    KnownFacts {
+        operations: Some(operations),
+        entity_fields: Some(entity_fields),
+        accounts: None,
+        catalog: Some(Arc::clone(catalog)),
+    }
 }
 
 /// For a journal, read which of its main accounts exist (one query); other actions need none.

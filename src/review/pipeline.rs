@@ -163,7 +163,10 @@ async fn decide_claimed(
     if let Err(e) = execute::check_operation(&r.config, stored.run.action, req.kind) {
         return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
     }
-    let ctx = Ctx { r, store, req, client: r.client.fork(req.dry_run), stored, progress, claim };
+    // Writes are encoded by the synced catalog's property types (FNO.md §2), dry runs included.
+    let catalog = facts::load_catalog(&store.db())?;
+    let client = r.client.fork(req.dry_run).with_catalog(catalog);
+    let ctx = Ctx { r, store, req, client, stored, progress, claim };
     if req.kind == DecisionKind::Reject && !execute::writes_to_fno(ctx.run().action, DecisionKind::Reject) {
         return reject_locally(&ctx);
     }
@@ -262,6 +265,7 @@ fn judge(
     f.live = Some(live);
     f.known_operations = known.operations.as_ref();
     f.known_entity_fields = known.entity_fields.as_ref();
+    f.catalog = known.catalog.as_deref();
     f.known_accounts = accounts;
     f.other_runs = others;
     if ctx.req.kind == DecisionKind::Rollback {

@@ -120,6 +120,7 @@ fn assess(
     f.prior_approvers = approvals.iter().map(|a| ActorId(a.approver.clone())).collect();
     f.known_operations = known.operations.as_ref();
     f.known_entity_fields = known.entity_fields.as_ref();
+    f.catalog = known.catalog.as_deref();
     // Never set offline: the pipeline reads main accounts live (`facts::read_accounts`).
     f.known_accounts = known.accounts.as_ref();
     f.other_runs = others;

@@ -100,7 +100,9 @@ pub fn operation_status(config: &Config, facts: &Facts<'_>, name: &str) -> Resul
     let Some(known) = facts.known_operations else {
         return Err(format!("operation '{name}' cannot be verified: {NOT_SYNCED}"));
     };
-    let candidates = [Some(name), op.action.as_deref(), op.service.as_deref()];
+    // A custom service is known by its path, written with or without surrounding slashes.
+    let service = op.service.as_deref().map(|s| s.trim_matches('/'));
+    let candidates = [Some(name), op.action.as_deref(), service];
     if candidates.iter().flatten().any(|c| known.contains(*c)) {
         return Ok(());
     }

@@ -133,7 +133,7 @@ macro_rules! props {
     ($($name:literal : $ty:expr),* $(,)?) => { &[$(PropDef { name: $name, ty: $ty }),*] };
 }
 
-use PropType::{DateTime, Decimal, Enum, Int64, String as Str};
+use PropType::{Boolean, DateTime, Decimal, Enum, Int64, String as Str};
 
 const COMMENT: ParamDef = ParamDef { name: "_comment", ty: Str(0) };
 
@@ -225,7 +225,9 @@ pub const ENTITIES: &[EntityDef] = &[
         keys: &["UserID"],
         props: props! {
             "UserID": Str(20), "UserName": Str(80), "Alias": Str(80), "Email": Str(254), "Company": Str(4),
-            "NetworkDomain": Str(255), "AccountType": Enum("UserAccountType"), "Enabled": Enum("NoYes"), "RecId": Int64,
+            "NetworkDomain": Str(255), "AccountType": Enum("UserAccountType"),
+            // Edm.Boolean in real F&O (FNO.md §2, §7), not a NoYes enum.
+            "Enabled": Boolean, "RecId": Int64,
         },
         actions: &[],
     },

@@ -82,8 +82,14 @@ fn record_from(def: &super::schema::EntityDef, obj: &Map<String, Value>) -> Resu
         if k == "RecId" || k == "RecVersion" {
             continue;
         }
-        if def.prop(k).is_none() {
+        let Some(prop) = def.prop(k) else {
             return Err(format!("'{k}' is not a property of {}", def.type_name));
+        };
+        // Seed data is what F&O holds, so each value must have its declared type. Lengths are not
+        // checked: the hostile fixtures deliberately carry over-long text (a 10 KB description) so the
+        // views prove they escape and wrap it; F&O's write path refuses such values, as `writes` does.
+        if let Err(super::writes::BadValue::Type(m)) = super::writes::check_type(def, prop.ty, k, v) {
+            return Err(m);
         }
         fields.insert(k.clone(), v.clone());
     }
@@ -100,6 +106,13 @@ mod tests {
         let data = embedded().unwrap();
         assert!(!data.table("VendorInvoiceHeaders").unwrap().rows.is_empty());
         assert!(!data.table("SysAADClients").unwrap().rows.is_empty());
+    }
+
+    #[test]
+    fn a_seed_value_of_the_wrong_type_is_refused() {
+        let text = r#"{"format":"signoff.sim-seed/v1","entities":{"SystemUsers":[{"RecId":1,"UserID":"akumar","Enabled":"No"}]}}"#;
+        let err = from_text(text, "seed.json").unwrap_err().to_string();
+        assert!(err.contains("Cannot convert the literal 'No' to the expected type 'Edm.Boolean'"), "{err}");
     }
 
     #[test]

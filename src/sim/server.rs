@@ -301,5 +301,6 @@ pub fn mapped_user(data: &Data, client_id: &str) -> Option<Map<String, Value>> {
         .rows
         .values()
         .find(|r| text_field(&r.fields, "UserID").eq_ignore_ascii_case(user_id))?;
-    (text_field(&user.fields, "Enabled") == "Yes").then(|| user.fields.clone())
+    // `Enabled` is Edm.Boolean (FNO.md §7).
+    (user.fields.get("Enabled") == Some(&Value::Bool(true))).then(|| user.fields.clone())
 }

@@ -30,7 +30,7 @@ pub fn parse_body(def: &EntityDef, body: &[u8]) -> Result<Map<String, Value>, Re
                 ),
             ));
         };
-        check_type(prop.ty, &k, &v).map_err(|m| Reply::odata_error(400, &m))?;
+        check_value(def, prop.ty, &k, &v)?;
         // RecId is the system's: a write never sets it.
         if k != "RecId" {
             out.insert(k, v);
@@ -39,27 +39,71 @@ pub fn parse_body(def: &EntityDef, body: &[u8]) -> Result<Map<String, Value>, Re
     Ok(out)
 }
 
-fn check_type(ty: PropType, name: &str, v: &Value) -> Result<(), String> {
-    let ok = match (ty, v) {
-        (_, Value::Null) => matches!(ty, PropType::String(_)),
-        (PropType::String(max), Value::String(s)) => max == 0 || s.chars().count() <= max as usize,
-        (t, Value::Number(_)) if t.is_numeric() => true,
-        (PropType::Boolean, Value::Bool(_)) => true,
-        (PropType::DateTime, Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s).is_ok(),
-        (PropType::Enum(e), Value::String(s)) => {
-            if enum_def(e).is_some_and(|d| d.members.contains(&s.as_str())) {
-                true
+/// Why a value does not fit its declared property, as F&O reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadValue {
+    /// The OData layer cannot read the JSON as the property's Edm type (or enum).
+    Type(String),
+    /// The value reads, but X++ refuses it (a string over the field's length).
+    TooLong(String),
+}
+
+/// Check a value against its property's type and `MaxLength`, in F&O's words (wording unverified:
+/// modelled on OData's literal conversion error and F&O's write Infolog, FNO.md §3).
+pub fn check_type(def: &EntityDef, ty: PropType, name: &str, v: &Value) -> Result<(), BadValue> {
+    let convert = || {
+        let literal = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        BadValue::Type(format!(
+            "Cannot convert the literal '{literal}' to the expected type '{}' of property '{name}' on type '{}'.",
+            ty.edm(),
+            def.qualified()
+        ))
+    };
+    match (ty, v) {
+        // A key or non-string property is declared Nullable="false" (see metadata.rs).
+        (PropType::String(_), Value::Null) if !def.keys.contains(&name) => Ok(()),
+        (PropType::String(max), Value::String(s)) => {
+            let chars = s.chars().count();
+            if max > 0 && chars > max as usize {
+                Err(BadValue::TooLong(format!(
+                    "Write failed for table row of type '{}'. Infolog: Error: The value '{s}' is too long for field \
+                     '{name}': it allows {max} characters and has {chars}.",
+                    def.aot_name
+                )))
             } else {
-                return Err(format!("The value '{s}' is not valid for the enum type '{}' of '{name}'.", ty.edm()));
+                Ok(())
             }
         }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("Cannot convert the literal '{v}' to the expected type '{}' of property '{name}'.", ty.edm()))
+        (t, Value::Number(_)) if t.is_numeric() => Ok(()),
+        (PropType::Boolean, Value::Bool(_)) => Ok(()),
+        (PropType::DateTime, Value::String(s)) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => Ok(()),
+        (PropType::Enum(e), Value::String(s)) => {
+            if enum_def(e).is_some_and(|d| d.members.contains(&s.as_str())) {
+                Ok(())
+            } else {
+                Err(BadValue::Type(format!(
+                    "The value '{s}' is not valid for the enum type '{}' of property '{name}'.",
+                    ty.edm()
+                )))
+            }
+        }
+        _ => Err(convert()),
     }
+}
+
+/// [`check_type`] as the 400 F&O answers a write with.
+fn check_value(def: &EntityDef, ty: PropType, name: &str, v: &Value) -> Result<(), Reply> {
+    check_type(def, ty, name, v).map_err(|bad| match bad {
+        BadValue::Type(message) => Reply::odata_error(400, &message),
+        BadValue::TooLong(infolog) => Reply::fno_error(
+            400,
+            &infolog,
+            "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException",
+        ),
+    })
 }
 
 /// `If-Match` must equal the live ETag, unless absent or `*`.

@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn reasons_wrap_at_word_boundaries_and_keep_every_character() {
-        let text = "high-risk field BankAccountId changes from 'BOA-CHK-9921' to 'WF-CHK-4410': a second approver";
+        let text = "high-risk field BankAccountId changes from 'BOA-9921' to 'WF-CHK-441': a second approver";
         let lines = wrap_words(text, 30, 40);
         assert!(lines[0].chars().count() <= 30 && lines.iter().skip(1).all(|l| l.chars().count() <= 40), "{lines:?}");
         assert_eq!(lines.join(" "), text);

@@ -144,6 +144,8 @@ pub struct Catalog {
     pub operations: BTreeSet<String>,
     pub entity_fields: BTreeMap<String, BTreeSet<String>>,
     pub accounts: BTreeSet<String>,
+    /// The simulator's `$metadata` (fixtures/csdl/usmf-sandbox.xml): property types and facets.
+    pub metadata: signoff::fno::Catalog,
 }
 
 impl Catalog {
@@ -178,7 +180,9 @@ impl Catalog {
             .chain(["SignoffServices/LedgerJournalService/post", "SignoffServices/LedgerJournalService/reverse"])
             .map(str::to_string)
             .collect();
-        Catalog { operations, entity_fields, accounts }
+        let csdl = include_str!("../../fixtures/csdl/usmf-sandbox.xml");
+        let metadata = signoff::fno::parse_csdl(csdl).expect("the simulator's $metadata parses");
+        Catalog { operations, entity_fields, accounts, metadata }
     }
 
     /// Facts for `approver` (in every group the fixtures route to) with this catalog.
@@ -194,6 +198,7 @@ impl Catalog {
         ]);
         f.known_operations = Some(&self.operations);
         f.known_entity_fields = Some(&self.entity_fields);
+        f.catalog = Some(&self.metadata);
         f.known_accounts = Some(&self.accounts);
         f
     }
