@@ -39,7 +39,7 @@ fn signoff(h: &Harness, config: &Path, approver: &str, args: &[&str]) -> Output 
 
 /// F&O holds the journal post for 3 s, then applies it whether or not the caller is still there.
 fn slow_post() -> Fault {
-    Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 }
+    Fault::SlowThenApply { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 }
 }
 
 fn text(output: &Output) -> String {

@@ -135,7 +135,6 @@ async fn the_signoff_dialect_posts_a_journal_through_its_bound_action() {
 }
 
 #[tokio::test]
-#[ignore = "needs custom services in the catalog (types-facets branch)"]
 async fn the_contoso_dialect_posts_a_journal_through_its_custom_service_with_its_own_parameter_names() {
     let h = Harness::start_dialect(Dialect::Contoso).await;
     let keys = propose_journal_00123(&h, "RUN-JNL-00123");
@@ -153,58 +152,109 @@ async fn the_contoso_dialect_posts_a_journal_through_its_custom_service_with_its
     assert_eq!(writes[0].status, 200);
 }
 
-#[tokio::test]
-async fn corrections_committed_then_the_post_refused_leave_corrected_lines_on_an_unposted_journal() {
-    let h = Harness::start_dialect(Dialect::Signoff).await;
+/// Journal 00124 with two of its lines' texts corrected.
+fn propose_corrected_journal(h: &Harness, id: &str) -> Value {
     let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00124"});
     let line = |n: u32, text: &str| {
         (json!({"dataAreaId": "usmf", "JournalBatchNumber": "00124", "LineNumber": n}), json!({"Text": text}))
     };
     let lines = vec![line(1, "Reclass petty cash travel (Houston)"), line(2, "Reclass petty cash travel (Dallas)")];
-    let set = "LedgerJournalHeaders";
-    h.propose("RUN-JNL-00124", "dynamicsfinance.post-journal", set, keys.clone(), json!({}), lines, 1);
-    let refusal = "Journal 00124 cannot be posted: the posting layer is locked for the year-end close.";
-    h.sim.inject(Fault::Refuse { path_contains: "signoffPost".into(), message: refusal.into(), times: 1 });
+    h.propose(id, "dynamicsfinance.post-journal", "LedgerJournalHeaders", keys.clone(), json!({}), lines, 1);
+    keys
+}
 
-    let outcome = approve_fully(&h, "RUN-JNL-00124").await;
-
-    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
-    assert_eq!(h.sim.record(set, &keys).unwrap()["IsPosted"], "No");
-    let houston = h
-        .sim
-        .records("LedgerJournalLines")
-        .into_iter()
-        .find(|l| l["JournalBatchNumber"] == "00124" && l["LineNumber"] == 1)
-        .unwrap();
-    assert_eq!(houston["Text"], "Reclass petty cash travel (Houston)", "the corrections were committed");
-    let writes: Vec<(String, u16)> = h.writes().iter().map(|w| (w.method.clone(), w.status)).collect();
-    assert_eq!(writes, vec![("POST".to_string(), 200), ("POST".to_string(), 500)], "{:?}", h.writes());
-    assert!(path(&h.writes()[1]).ends_with(".signoffPost"));
+/// The Text of each of journal 00124's first two lines, as F&O holds them now.
+fn line_texts(h: &Harness) -> Vec<String> {
+    let mut lines: Vec<Value> =
+        h.sim.records("LedgerJournalLines").into_iter().filter(|l| l["JournalBatchNumber"] == "00124").collect();
+    lines.sort_by_key(|l| l["LineNumber"].as_u64());
+    lines.iter().take(2).map(|l| l["Text"].as_str().unwrap_or_default().to_string()).collect()
 }
 
 #[tokio::test]
-async fn an_approval_that_outlives_signoffs_timeout_still_lands_in_fno_once() {
-    let options = SimOptions::for_dialect(Dialect::Contoso);
-    let h = Harness::start_dialect_with(options, |c| c.environment.timeout_secs = 1).await;
-    let keys = propose_invoice(&h, "RUN-INV-121", "APINV-000121");
-    let delay = Duration::from_millis(2_500);
-    h.sim.inject(Fault::SlowThenApply { path_contains: "approveInvoiceWF".into(), delay, times: 1 });
-    let started = Instant::now();
+async fn a_post_refused_inside_the_changeset_writes_nothing_when_the_post_is_a_bound_action() {
+    // January 2026 is closed in F&O (not in signoff's policy): the post inside the changeset is refused.
+    let options = SimOptions { closed_periods: vec!["2026-01".into()], ..SimOptions::for_dialect(Dialect::Signoff) };
+    let h = Harness::start_dialect_with(options, |_| {}).await;
+    let keys = propose_corrected_journal(&h, "RUN-JNL-00124");
+    let before = line_texts(&h);
 
-    let outcome = approve_fully(&h, "RUN-INV-121").await;
+    let outcome = approve_fully(&h, "RUN-JNL-00124").await;
 
-    let mut status = String::new();
-    while started.elapsed() < delay + Duration::from_secs(3) {
-        status = h.sim.record("VendorInvoiceHeaders", &keys).unwrap()["VendorInvoiceReviewStatus"].to_string();
-        if status == "\"Approved\"" {
-            break;
+    let Outcome::Failed { reason, infolog, .. } = &outcome else { panic!("{outcome:?}") };
+    let said = format!("{reason} {}", infolog.as_deref().unwrap_or_default());
+    assert!(said.contains("period") && said.contains("closed"), "F&O's own words: {said}");
+    assert_eq!(h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"], "No");
+    assert_eq!(line_texts(&h), before, "the changeset is atomic: no correction was committed");
+    assert_eq!(h.status("RUN-JNL-00124"), "failed");
+    let writes = h.writes();
+    assert_eq!(writes.len(), 1, "one changeset: {writes:?}");
+    assert!(writes[0].body.contains("signoffPost"), "the post travelled with the corrections");
+}
+
+#[tokio::test]
+async fn corrections_committed_then_the_custom_service_post_refused_are_partly_executed_and_rolled_back_line_by_line() {
+    let h = Harness::start_dialect(Dialect::Contoso).await;
+    let keys = propose_corrected_journal(&h, "RUN-JNL-00124");
+    let before = line_texts(&h);
+    let refusal = "Journal 00124 cannot be posted: the posting layer is locked for the year-end close.";
+    h.sim.inject(Fault::Refuse { path_contains: "postJournal".into(), message: refusal.into(), times: 1 });
+
+    let outcome = approve_fully(&h, "RUN-JNL-00124").await;
+
+    let Outcome::PartlyExecuted { written, reason, .. } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(written.len(), 2, "the two corrected lines: {written:?}");
+    assert!(reason.contains("posting layer is locked"), "F&O's own words: {reason}");
+    assert!(outcome.headline().contains("signoff rollback RUN-JNL-00124"), "{}", outcome.headline());
+    assert_eq!(outcome.exit_code(), signoff::review::exit::FAILED);
+    assert_eq!(h.status("RUN-JNL-00124"), "partly-executed");
+    assert_eq!(h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"], "No");
+    assert_eq!(
+        line_texts(&h),
+        vec!["Reclass petty cash travel (Houston)".to_string(), "Reclass petty cash travel (Dallas)".to_string()]
+    );
+    h.sim.clear_requests();
+
+    let undone = h.decide(APPROVER, "RUN-JNL-00124", DecisionKind::Rollback, false).await;
+
+    assert!(matches!(undone, Outcome::RolledBack { .. }), "{undone:?}");
+    assert_eq!(line_texts(&h), before, "every line is back to its before-value");
+    assert_eq!(h.status("RUN-JNL-00124"), "rolled-back");
+    let writes = h.writes();
+    assert_eq!(writes.len(), 1, "one changeset restores the lines, no reversal of an unposted journal: {writes:?}");
+    assert!(writes[0].target.ends_with("$batch") && !writes[0].body.contains("reverseJournal"));
+    assert_eq!(writes[0].body.matches("If-Match: ").count(), 2, "each line under its fresh ETag");
+}
+
+#[tokio::test]
+async fn an_approval_that_outlives_the_timeout_is_unknown_never_failed_and_ends_executed_after_reconciliation() {
+    for dialect in Dialect::ALL {
+        let h = Harness::start_dialect_with(SimOptions::for_dialect(dialect), |c| {
+            c.environment.timeout_secs = 1;
+            c.environment.settle_secs = 1;
+        })
+        .await;
+        let keys = propose_invoice(&h, "RUN-INV-121", "APINV-000121");
+        let approve = dialect.config_operations()["invoice_approve"].action.clone().unwrap();
+        let delay = Duration::from_millis(2_500);
+        h.sim.inject(Fault::SlowThenApply { path_contains: approve.clone(), delay, times: 1 });
+        let started = Instant::now();
+
+        let outcome = approve_fully(&h, "RUN-INV-121").await;
+
+        assert!(matches!(outcome, Outcome::Unknown { .. }), "{dialect}: {outcome:?}");
+        assert_eq!(outcome.exit_code(), signoff::review::exit::UNKNOWN);
+        assert_eq!(h.status("RUN-INV-121"), "unknown", "{dialect}: never failed while F&O may still apply it");
+        while h.sim.record("VendorInvoiceHeaders", &keys).unwrap()["VendorInvoiceReviewStatus"] != "Approved" {
+            assert!(started.elapsed() < delay + Duration::from_secs(5), "{dialect}: F&O never completed it");
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let swept = h.reviewer(APPROVER).reconcile(Duration::from_secs(3600)).await.unwrap();
+
+        assert_eq!(h.status("RUN-INV-121"), "executed", "{dialect}: {swept:?}");
+        let calls: Vec<u16> =
+            h.data_requests().iter().filter(|r| r.target.contains(approve.as_str())).map(|r| r.status).collect();
+        assert_eq!(calls, vec![200], "{dialect}: exactly one approve call arrived");
     }
-    assert_eq!(status, "\"Approved\"", "F&O completed the approval after signoff gave up");
-    let calls: Vec<u16> =
-        h.data_requests().iter().filter(|r| r.target.contains("approveInvoiceWF")).map(|r| r.status).collect();
-    assert_eq!(calls, vec![200], "exactly one approve call arrived");
-    // What signoff concluded, for the record (the run store, not F&O, is signoff's word).
-    eprintln!("signoff said: {outcome:?}; run status {}", h.status("RUN-INV-121"));
 }

@@ -165,8 +165,12 @@ impl Harness {
         client: FnoClient,
     ) -> Harness {
         let store = Store::open(&store_path).unwrap();
-        // The metadata sync an operator runs once: the catalog policy checks fields and operations against.
-        let catalog = parse_csdl(&client.metadata_xml().await.unwrap()).unwrap();
+        // The metadata sync an operator runs once (`connector sync-metadata`): `$metadata`, and every
+        // configured custom service described, form the catalog policy checks fields and operations against.
+        let mut catalog = parse_csdl(&client.metadata_xml().await.unwrap()).unwrap();
+        let (services, mismatches) = signoff::fno::verify::describe_services(&client, &config).await;
+        assert!(mismatches.is_empty(), "the config's custom services exist: {mismatches:?}");
+        catalog.services = services;
         store.save_catalog(&catalog_to_json(&catalog).unwrap(), "operator").unwrap();
         let harness = Harness { sim, dir, store_path, config: Arc::new(config), client: Arc::new(client) };
         harness.sim.clear_requests();
