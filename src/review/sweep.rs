@@ -77,7 +77,7 @@ pub(super) async fn reconcile_claimed(
     let flight = in_flight(r, &stored, claim)?;
     let client = r.client.fork(false);
     let finding = reconcile::reconcile(&client, &r.config, &stored.run, flight.kind).await;
-    keep_exchanges(&store, id, &client, &r.approver)?;
+    keep_exchanges(store, id, &client, &r.approver)?;
     let record = Record {
         store,
         actor: &r.approver,

@@ -3,7 +3,7 @@
 //! Calls are synchronous (SQLite and the review pipeline are); the app runs them on tokio's blocking pool
 //! and reports the results back as [`super::action::Action`]s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use std::sync::atomic::AtomicBool;
@@ -175,7 +175,7 @@ pub struct Fixed {
     /// Live records for stale runs, so their three-way view can be shown.
     live: BTreeMap<RunId, crate::model::Snapshot>,
     /// What a metadata sync would have stored; `None` = never synced, so catalog rules fail closed.
-    catalog: Option<Catalog>,
+    known: Option<crate::review::facts::KnownFacts>,
     decisions: Mutex<Vec<DecisionRequest>>,
 }
 
@@ -190,7 +190,7 @@ impl Fixed {
             now: Utc::now(),
             config,
             live: BTreeMap::new(),
-            catalog: None,
+            known: None,
             decisions: Mutex::new(Vec::new()),
         }
     }
@@ -208,8 +208,8 @@ impl Fixed {
     }
 
     /// Judge the runs as if metadata sync had stored this catalog (so rollback plans can be ready).
-    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
-        self.catalog = Some(catalog);
+    pub fn with_catalog(mut self, catalog: std::sync::Arc<crate::fno::Catalog>) -> Self {
+        self.known = Some(crate::review::facts::known_from(&catalog));
         self
     }
 
@@ -217,15 +217,6 @@ impl Fixed {
     pub fn decisions(&self) -> Vec<DecisionRequest> {
         self.decisions.lock().map(|d| d.clone()).unwrap_or_default()
     }
-}
-
-/// The part of a synced metadata catalog the in-memory source judges with.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Catalog {
-    /// Operation names, bound action names or service paths.
-    pub operations: BTreeSet<String>,
-    /// Entity set → its property names.
-    pub entity_fields: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The detail the in-memory source shows: the run judged by the real policy, diff and rollback code
@@ -238,12 +229,13 @@ pub fn judged_detail(
     now: DateTime<Utc>,
     approver: &str,
     live: Option<&crate::model::Snapshot>,
-    catalog: Option<&Catalog>,
+    known: Option<&crate::review::facts::KnownFacts>,
 ) -> RunDetail {
     let mut facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
     facts.live = live;
-    facts.known_operations = catalog.map(|c| &c.operations);
-    facts.known_entity_fields = catalog.map(|c| &c.entity_fields);
+    facts.known_operations = known.and_then(|k| k.operations.as_ref());
+    facts.known_entity_fields = known.and_then(|k| k.entity_fields.as_ref());
+    facts.catalog = known.and_then(|k| k.catalog.as_deref());
     let evaluation = crate::policy::evaluate(run, &facts, config);
     let plan = crate::rollback::plan(run, config, &facts);
     super::sections::render(&crate::diff::diff_run(run, live), &evaluation, &plan).into_detail(
@@ -265,7 +257,7 @@ impl ReviewSource for Fixed {
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
         let live = self.live.get(id);
         let approver = "nina.patel@contoso.com";
-        Ok(judged_detail(run, summary.status, &self.config, self.now, approver, live, self.catalog.as_ref()))
+        Ok(judged_detail(run, summary.status, &self.config, self.now, approver, live, self.known.as_ref()))
     }
 
     fn decide(

@@ -14,7 +14,7 @@ use signoff::model::{GovernedRun, RunStatus, RunSummary, parse_run};
 use signoff::tui::action::{Action, Effect};
 use signoff::tui::keymap::Key;
 use signoff::tui::reducer::update;
-use signoff::tui::source::{Catalog, Fixed, ReviewSource};
+use signoff::tui::source::{Fixed, ReviewSource};
 use signoff::tui::state::State;
 use signoff::tui::theme::Theme;
 use signoff::tui::{TuiOptions, initial_state, views};
@@ -81,27 +81,12 @@ pub fn source() -> Fixed {
     Fixed::new(fixture_pairs()).at(now()).with_live(stale.id.clone(), live)
 }
 
-/// What `signoff connector sync-metadata` would store for the fixtures: the shipped template's operations and
-/// every entity field the runs read or write.
-pub fn synced_catalog() -> Catalog {
-    let mut catalog = Catalog::default();
-    let config: signoff::config::Config = toml::from_str(signoff::config::template()).expect("the template parses");
-    catalog.operations.extend(config.operations.keys().cloned());
-    for run in fixture_runs() {
-        let header = catalog.entity_fields.entry(run.target.entity_set.clone()).or_default();
-        header.extend(run.before.fields.keys().cloned());
-        header.extend(run.proposed.fields.keys().cloned());
-        if let Some((line_set, _)) = run.action.lines() {
-            let lines = catalog.entity_fields.entry(line_set.to_string()).or_default();
-            for l in &run.before.lines {
-                lines.extend(l.fields.keys().cloned());
-            }
-            for l in &run.proposed.lines {
-                lines.extend(l.fields.keys().cloned());
-            }
-        }
-    }
-    catalog
+/// What `signoff connector sync-metadata` stores against the simulator: its `$metadata` (pinned in
+/// fixtures/csdl/usmf-sandbox.xml, kept current by a test) parsed by signoff's own CSDL reader.
+pub fn synced_catalog() -> std::sync::Arc<signoff::fno::Catalog> {
+    let xml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/csdl/usmf-sandbox.xml"))
+        .expect("the pinned $metadata");
+    std::sync::Arc::new(signoff::fno::parse_csdl(&xml).expect("the pinned $metadata parses"))
 }
 
 /// The fixtures a few decisions later, judged with a synced catalog: journal 00461 is posted, invoice 000124
