@@ -258,3 +258,27 @@ async fn an_approval_that_outlives_the_timeout_is_unknown_never_failed_and_ends_
         assert_eq!(calls, vec![200], "{dialect}: exactly one approve call arrived");
     }
 }
+
+#[tokio::test]
+async fn the_reversal_sent_is_the_plan_the_approver_was_shown_reversal_date_included() {
+    for dialect in Dialect::ALL {
+        let h = Harness::start_dialect(dialect).await;
+        let keys = propose_journal_00123(&h, "RUN-JNL-00123");
+        let posted = approve_fully(&h, "RUN-JNL-00123").await;
+        assert!(matches!(posted, Outcome::Executed { .. }), "{dialect}: {posted:?}");
+        let stored = h.store().get(&signoff::model::RunId::from("RUN-JNL-00123")).unwrap().unwrap();
+        let executed = stored.history.iter().rev().find(|c| c.to == signoff::model::RunStatus::Executed).unwrap();
+        let shown = &executed.detail["compensation"]["recipe"][0];
+        h.sim.clear_requests();
+
+        let undone = h.decide(APPROVER, "RUN-JNL-00123", DecisionKind::Rollback, false).await;
+
+        assert!(matches!(undone, Outcome::RolledBack { .. }), "{dialect}: {undone:?}");
+        assert_eq!(h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"], "Yes");
+        let writes = h.writes();
+        assert_eq!(writes.len(), 1, "{dialect}: {writes:?}");
+        assert_eq!(path(&writes[0]), shown["path"].as_str().unwrap(), "{dialect}");
+        let planned: Value = serde_json::from_str(shown["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body(&writes[0]), planned, "{dialect}: the body sent is the body shown");
+    }
+}

@@ -68,8 +68,14 @@ impl Record<'_> {
         };
         let mut detail = json!({ "decision": self.kind.as_str(), "answer": answer });
         if self.kind == DecisionKind::Approve {
+            // The compensation plan as it will be executed: judged with the synced catalog, on the record
+            // as it was re-validated.
+            let known = super::facts::load(&self.store.db())?;
             let mut facts = Facts::new(Utc::now(), ActorId(self.actor.to_string()));
             facts.live = live;
+            facts.known_operations = known.operations.as_ref();
+            facts.known_entity_fields = known.entity_fields.as_ref();
+            facts.catalog = known.catalog.as_deref();
             detail["compensation"] =
                 serde_json::to_value(rollback::plan(self.run, self.config, &facts)).unwrap_or_default();
         }

@@ -332,8 +332,17 @@ async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     if let Some(name) = name
         && decision_in_effect
     {
-        let reversal = x.plan.and_then(|p| p.reversal_date).map(|d| format!("{d}T12:00:00Z"));
-        let extra: Vec<(&str, Value)> = reversal.iter().map(|d| ("reversal_date", json!(d))).collect();
+        // The plan shown is the plan sent: its comment and its reversal date (the approver's reason is in
+        // the audit trail of the rollback).
+        let comment = json!(format!("rollback of {}", run.id));
+        let mut extra: Vec<(&str, Value)> = vec![("comment", comment.clone()), ("reason", comment)];
+        if let (Some(date), Some(op)) = (x.plan.and_then(|p| p.reversal_date), x.config.operation(name)) {
+            let catalog = x.client.catalog();
+            extra.push((
+                "reversal_date",
+                json!(crate::rollback::date_parameter(op, catalog.map(|c| c.as_ref()), "reversal_date", date)),
+            ));
+        }
         (x.note)(format!("calling the {name} operation with If-Match {}", x.live.etag));
         let value = call_operation(x, name, Some(&x.live.etag), &extra)
             .await

@@ -12,7 +12,7 @@ use crate::policy::Facts;
 use crate::policy::general::NOT_SYNCED;
 use crate::text::visible;
 
-pub use request::PlannedRequest;
+pub use request::{PlannedRequest, date_parameter};
 
 /// Whether the compensation can be carried out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

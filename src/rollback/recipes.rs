@@ -198,7 +198,7 @@ fn journal(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPla
         &run.target.entity_set,
         &run.target.keys,
         &[
-            ("reversal_date", date.to_string()),
+            ("reversal_date", super::request::date_parameter(op, facts.catalog, "reversal_date", date)),
             ("comment", format!("rollback of {}", run.id)),
             ("reason", format!("rollback of {}", run.id)),
         ],

@@ -43,6 +43,32 @@ pub fn body_of(fields: &Fields) -> String {
     visible(&serde_json::Value::Object(map).to_string()).into_owned()
 }
 
+/// A date for an operation parameter, in the form the parameter's declared type needs: `Edm.Date` (or a
+/// custom service's `Date`) as `2026-01-31`; a date-time (and anything undeclared) as F&O writes a
+/// date-only value, `2026-01-31T12:00:00Z`. The plan shows, and the rollback sends, this same text.
+pub fn date_parameter(
+    op: &Operation,
+    catalog: Option<&crate::fno::Catalog>,
+    logical: &str,
+    date: chrono::NaiveDate,
+) -> String {
+    let declared = op.parameters.get(logical).and_then(|param| {
+        let catalog = catalog?;
+        let params = match op.kind {
+            OperationKind::BoundAction => {
+                let action = op.action.as_deref()?;
+                &catalog.actions.iter().find(|a| a.name == action)?.parameters
+            }
+            OperationKind::CustomService => &catalog.service(op.service.as_deref()?)?.parameters,
+        };
+        params.iter().find(|(name, _)| name == param).map(|(_, ty)| ty.clone())
+    });
+    match declared.as_deref() {
+        Some("Edm.Date" | "Date") => date.to_string(),
+        _ => format!("{date}T12:00:00Z"),
+    }
+}
+
 /// The request that invokes a configured operation on the target, with its logical parameters mapped to
 /// the X++ parameter names. `values` gives the logical parameters signoff supplies.
 pub fn operation_request(

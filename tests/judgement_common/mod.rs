@@ -181,7 +181,25 @@ impl Catalog {
             .map(str::to_string)
             .collect();
         let csdl = include_str!("../../fixtures/csdl/usmf-sandbox.xml");
-        let metadata = signoff::fno::parse_csdl(csdl).expect("the simulator's $metadata parses");
+        let mut metadata = signoff::fno::parse_csdl(csdl).expect("the simulator's $metadata parses");
+        // sync-metadata describes each configured custom service and stores it beside `$metadata`.
+        let journal_params = |extra: &[(&str, &str)]| {
+            let mut p = vec![("_dataAreaId", "String"), ("_journalBatchNumber", "String")];
+            p.extend_from_slice(extra);
+            p.push(("_comment", "String"));
+            p.into_iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
+        };
+        for (operation, parameters) in
+            [("post", journal_params(&[])), ("reverse", journal_params(&[("_reversalDate", "Date")]))]
+        {
+            metadata.services.push(signoff::fno::metadata::ServiceDef {
+                group: "SignoffServices".into(),
+                service: "LedgerJournalService".into(),
+                operation: operation.into(),
+                parameters,
+                return_type: Some("String".into()),
+            });
+        }
         Catalog { operations, entity_fields, accounts, metadata }
     }
 
