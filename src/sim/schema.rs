@@ -87,20 +87,6 @@ pub struct PropDef {
     pub ty: PropType,
 }
 
-/// A bound action's parameter (besides the binding entity).
-#[derive(Debug)]
-pub struct ParamDef {
-    pub name: &'static str,
-    pub ty: PropType,
-}
-
-/// A bound action: `POST /data/<Set>(<keys>)/Microsoft.Dynamics.DataEntities.<name>`.
-#[derive(Debug)]
-pub struct ActionDef {
-    pub name: &'static str,
-    pub params: &'static [ParamDef],
-}
-
 /// One entity set and its type.
 #[derive(Debug)]
 pub struct EntityDef {
@@ -110,7 +96,6 @@ pub struct EntityDef {
     pub aot_name: &'static str,
     pub keys: &'static [&'static str],
     pub props: &'static [PropDef],
-    pub actions: &'static [ActionDef],
 }
 
 impl EntityDef {
@@ -135,8 +120,6 @@ macro_rules! props {
 
 use PropType::{Boolean, DateTime, Decimal, Enum, Int64, String as Str};
 
-const COMMENT: ParamDef = ParamDef { name: "_comment", ty: Str(0) };
-
 /// Every entity set the simulator serves.
 pub const ENTITIES: &[EntityDef] = &[
     EntityDef {
@@ -153,11 +136,6 @@ pub const ENTITIES: &[EntityDef] = &[
             "IsOnHold": Enum("NoYes"), "PurchaseOrderNumber": Str(20), "DimensionDisplayValue": Str(500),
             "PostingProfile": Str(10), "TermsOfPayment": Str(10), "WorkflowComment": Str(1000), "RecId": Int64,
         },
-        actions: &[
-            ActionDef { name: "signoffApprove", params: &[COMMENT] },
-            ActionDef { name: "signoffReject", params: &[COMMENT] },
-            ActionDef { name: "signoffRecall", params: &[COMMENT] },
-        ],
     },
     EntityDef {
         set: "VendorInvoiceLines",
@@ -171,7 +149,6 @@ pub const ENTITIES: &[EntityDef] = &[
             "DimensionDisplayValue": Str(500), "PurchaseOrder": Str(20), "PurchLineNumber": Decimal,
             "VendorInvoiceLineReviewStatus": Enum("VendInvoiceRequestStatus"), "RecId": Int64,
         },
-        actions: &[],
     },
     EntityDef {
         set: "LedgerJournalHeaders",
@@ -184,11 +161,6 @@ pub const ENTITIES: &[EntityDef] = &[
             "JournalTotalCredit": Decimal, "AccountingCurrency": Str(3),
             "WorkflowApprovalStatus": Enum("LedgerJournalWFApprovalStatus"), "RecId": Int64,
         },
-        actions: &[
-            ActionDef { name: "signoffPost", params: &[COMMENT] },
-            ActionDef { name: "signoffReject", params: &[COMMENT] },
-            ActionDef { name: "signoffReverse", params: &[ParamDef { name: "_reversalDate", ty: DateTime }, COMMENT] },
-        ],
     },
     EntityDef {
         set: "LedgerJournalLines",
@@ -203,7 +175,6 @@ pub const ENTITIES: &[EntityDef] = &[
             "Voucher": Str(20), "Text": Str(60), "DefaultDimensionDisplayValue": Str(500),
             "ReverseEntry": Enum("NoYes"), "ReverseDate": DateTime, "RecId": Int64,
         },
-        actions: &[],
     },
     EntityDef {
         set: "VendorsV2",
@@ -216,7 +187,6 @@ pub const ENTITIES: &[EntityDef] = &[
             "OnHoldStatus": Enum("CustVendorBlocked"), "InvoiceVendorAccountNumber": Str(20),
             "SalesTaxGroupCode": Str(10), "BankAccountId": Str(10), "RecId": Int64,
         },
-        actions: &[],
     },
     EntityDef {
         set: "SystemUsers",
@@ -229,7 +199,6 @@ pub const ENTITIES: &[EntityDef] = &[
             // Edm.Boolean in real F&O (FNO.md §2, §7), not a NoYes enum.
             "Enabled": Boolean, "RecId": Int64,
         },
-        actions: &[],
     },
     EntityDef {
         set: "MainAccounts",
@@ -242,7 +211,6 @@ pub const ENTITIES: &[EntityDef] = &[
             "IsSuspended": Enum("NoYes"), "DoNotAllowManualEntry": Enum("NoYes"),
             "DebitCreditRequirement": Enum("DebCredProposal"), "DefaultCurrency": Str(3), "RecId": Int64,
         },
-        actions: &[],
     },
     EntityDef {
         set: "LegalEntities",
@@ -250,7 +218,6 @@ pub const ENTITIES: &[EntityDef] = &[
         aot_name: "OMLegalEntity",
         keys: &["LegalEntityId"],
         props: props! { "LegalEntityId": Str(4), "Name": Str(100), "AddressCountryRegionId": Str(10), "RecId": Int64, },
-        actions: &[],
     },
     EntityDef {
         set: "SysAADClients",
@@ -258,7 +225,6 @@ pub const ENTITIES: &[EntityDef] = &[
         aot_name: "SysAADClientEntity",
         keys: &["AADClientId"],
         props: props! { "AADClientId": Str(40), "UserId": Str(20), "Name": Str(60), "RecId": Int64, },
-        actions: &[],
     },
 ];
 
