@@ -172,3 +172,25 @@ async fn a_failing_custom_service_shows_fno_own_message() {
     assert!(writes.iter().any(|w| w.target.contains("/api/services/SignoffServices/SignoffJournalService/post")));
     assert_eq!(h.status("RUN-JNL-CLOSED"), "failed");
 }
+
+#[tokio::test]
+async fn a_user_disabled_with_the_human_form_no_is_rolled_back_and_a_lost_answer_is_recognised_as_applied() {
+    let h = Harness::start().await;
+    let keys = json!({"UserID": "benjamin"});
+    let set = "SystemUsers";
+    h.propose("RUN-USR-NO", "dynamicsfinance.disable-user", set, keys.clone(), json!({"Enabled": "No"}), vec![], 1);
+    // The PATCH lands but its answer is lost: F&O now holds `false`, the run says "No".
+    h.sim.inject(signoff::sim::Fault::DropAfterProcessing { path_contains: "SystemUsers".into(), times: 1 });
+
+    let outcome = h.decide(APPROVER, "RUN-USR-NO", DecisionKind::Approve, false).await;
+
+    assert!(matches!(outcome, Outcome::Executed { .. }), "reading F&O shows false, which is 'No': {outcome:?}");
+    assert_eq!(h.sim.record(set, &keys).unwrap()["Enabled"], false);
+    h.sim.clear_requests();
+
+    let undone = h.decide(APPROVER, "RUN-USR-NO", DecisionKind::Rollback, false).await;
+
+    assert!(matches!(undone, Outcome::RolledBack { .. }), "the record is as the run left it: {undone:?}");
+    assert_eq!(h.sim.record(set, &keys).unwrap()["Enabled"], true);
+    assert_eq!(h.writes()[0].body, r#"{"Enabled":true}"#);
+}

@@ -38,6 +38,32 @@ impl FieldValue {
         }
     }
 
+    /// The same value as F&O holds it, whichever form the run wrote: a run may keep a human form that the
+    /// connector encodes by `$metadata` (`"No"` for an `Edm.Boolean` false, `2026-12-31` for a date-time
+    /// F&O returns as `2026-12-31T12:00:00Z`, `100` for `100.00`). Comparisons of a run's proposed values
+    /// with what F&O shows go through this, never through `==` alone.
+    pub fn same_value(&self, other: &FieldValue) -> bool {
+        fn yes_no(s: &str) -> Option<bool> {
+            match s.to_ascii_lowercase().as_str() {
+                "yes" | "true" => Some(true),
+                "no" | "false" => Some(false),
+                _ => None,
+            }
+        }
+        fn date_only(s: &str) -> &str {
+            s.strip_suffix("T12:00:00Z").filter(|d| d.len() == 10).unwrap_or(s)
+        }
+        match (self, other) {
+            (a, b) if a == b => true,
+            (FieldValue::Bool(b), FieldValue::Text(t)) | (FieldValue::Text(t), FieldValue::Bool(b)) => {
+                yes_no(t) == Some(*b)
+            }
+            (FieldValue::Number(a), FieldValue::Number(b)) => a == b,
+            (FieldValue::Text(a), FieldValue::Text(b)) => date_only(a) == date_only(b),
+            _ => false,
+        }
+    }
+
     /// The JSON type name, for error messages.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -133,5 +159,22 @@ mod tests {
     fn nested_values_are_refused_with_their_kind() {
         let err = serde_json::from_str::<FieldValue>("[1,2]").unwrap_err();
         assert!(err.to_string().contains("found an array"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod same_value_tests {
+    use super::FieldValue;
+
+    #[test]
+    fn human_forms_are_the_same_value_as_fno_holds_them() {
+        let t = |s: &str| FieldValue::Text(s.into());
+        assert!(t("No").same_value(&FieldValue::Bool(false)));
+        assert!(FieldValue::Bool(true).same_value(&t("Yes")));
+        assert!(!t("No").same_value(&FieldValue::Bool(true)));
+        assert!(t("2026-12-31").same_value(&t("2026-12-31T12:00:00Z")));
+        assert!(!t("2026-12-31").same_value(&t("2026-12-30T12:00:00Z")));
+        assert!(!t("WF-CHK-441").same_value(&t("WF-CHK-4410")));
+        assert!(!FieldValue::Null.same_value(&t("")));
     }
 }

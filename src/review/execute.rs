@@ -304,7 +304,7 @@ async fn guard_before_service(x: &Execution<'_>) -> Result<(), FnoError> {
             continue;
         }
         let expected = run.proposed.fields.get(name).unwrap_or(live_value);
-        if now.fields.get(name) != Some(expected) {
+        if !now.fields.get(name).is_some_and(|v| v.same_value(expected)) {
             changed.push(name.clone());
         }
     }
@@ -403,7 +403,7 @@ fn restore_header(run: &GovernedRun, current: &Snapshot) -> Fields {
     run.proposed
         .fields
         .iter()
-        .filter(|(name, proposed)| current.fields.get(*name) == Some(*proposed))
+        .filter(|(name, proposed)| current.fields.get(*name).is_some_and(|v| v.same_value(proposed)))
         .map(|(name, _)| (name.clone(), run.before.fields.get(name).cloned().unwrap_or(FieldValue::Null)))
         .collect()
 }
@@ -428,7 +428,7 @@ fn restore_writes(run: &GovernedRun, current: &Snapshot) -> Vec<LineWrite> {
                 let fields: Fields = line
                     .fields
                     .iter()
-                    .filter(|(name, proposed)| n.fields.get(*name) == Some(*proposed))
+                    .filter(|(name, proposed)| n.fields.get(*name).is_some_and(|v| v.same_value(proposed)))
                     .map(|(name, _)| (name.clone(), b.fields.get(name).cloned().unwrap_or(FieldValue::Null)))
                     .collect();
                 if fields.is_empty() {

@@ -384,7 +384,7 @@ fn executed_state_drift(run: &GovernedRun, status: RunStatus, live: &Snapshot) -
     }
     for (name, executed) in &run.proposed.fields {
         let now = live.fields.get(name).cloned().unwrap_or(crate::model::FieldValue::Null);
-        if &now != executed {
+        if !now.same_value(executed) {
             drifts.push(FieldDrift {
                 scope: DriftScope::Header,
                 field: name.clone(),

@@ -36,7 +36,7 @@ fn text<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
 
 /// Whether every `wanted` field has that value in `live`.
 fn all_equal(wanted: &Fields, live: &Fields) -> bool {
-    wanted.iter().all(|(k, v)| live.get(k) == Some(v))
+    wanted.iter().all(|(k, v)| live.get(k).is_some_and(|l| l.same_value(v)))
 }
 
 /// Whether the proposed corrections (header and lines) are visible in `live`.
@@ -145,12 +145,14 @@ pub async fn reconcile(
 
 /// Whether any field the run corrected still holds the run's value.
 fn any_correction_left(run: &GovernedRun, live: &Snapshot) -> bool {
-    let header = run.proposed.fields.iter().any(|(k, v)| live.fields.get(k) == Some(v));
+    let header = run.proposed.fields.iter().any(|(k, v)| live.fields.get(k).is_some_and(|l| l.same_value(v)));
     let lines = run.proposed.lines.iter().any(|line| {
         let key = line_key_text(&line.keys);
         let found = live.lines.iter().find(|l| line_key_text(&l.keys) == key);
         match found {
-            Some(l) => !line.remove && line.fields.iter().any(|(k, v)| l.fields.get(k) == Some(v)),
+            Some(l) => {
+                !line.remove && line.fields.iter().any(|(k, v)| l.fields.get(k).is_some_and(|x| x.same_value(v)))
+            }
             None => false,
         }
     });
