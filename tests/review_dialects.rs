@@ -268,6 +268,8 @@ async fn the_reversal_sent_is_the_plan_the_approver_was_shown_reversal_date_incl
         assert!(matches!(posted, Outcome::Executed { .. }), "{dialect}: {posted:?}");
         let stored = h.store().get(&signoff::model::RunId::from("RUN-JNL-00123")).unwrap().unwrap();
         let executed = stored.history.iter().rev().find(|c| c.to == signoff::model::RunStatus::Executed).unwrap();
+        let readiness = &executed.detail["compensation"]["readiness"]["state"];
+        assert_eq!(readiness, "conditional", "{dialect}: the reversal is offered (on an open period)");
         let shown = &executed.detail["compensation"]["recipe"][0];
         h.sim.clear_requests();
 
