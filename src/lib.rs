@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod environment_url;
 pub mod fno;
 pub mod logging;
 pub mod model;
