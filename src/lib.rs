@@ -7,6 +7,7 @@ pub mod config;
 pub mod diff;
 pub mod environment_url;
 pub mod fno;
+pub mod judge;
 pub mod logging;
 pub mod model;
 pub mod policy;
