@@ -5,7 +5,9 @@
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod environment_url;
 pub mod fno;
+pub mod judge;
 pub mod logging;
 pub mod model;
 pub mod policy;

@@ -17,7 +17,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
-pub use validate_auth::is_loopback_url;
 
 /// A commented config template that loads as is: `signoff connector init` writes it out.
 pub fn template() -> &'static str {

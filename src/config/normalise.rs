@@ -4,11 +4,19 @@ use std::path::{Path, PathBuf};
 
 use super::Config;
 use super::paths::home_dir;
+use crate::environment_url::EnvironmentUrl;
 
-/// Trailing slashes off URLs (F&O compares the token audience to the bare base URL), companies in
-/// lowercase (F&O answers `usmf`), `~/` and relative paths anchored at home and the config's directory.
+/// The environment URL in [`EnvironmentUrl`]'s spelling (F&O compares the token audience to the bare base
+/// URL), trailing slashes off the authority host, companies in lowercase (F&O answers `usmf`), `~/` and
+/// relative paths anchored at home and the config's directory.
 pub(crate) fn normalise(config: &mut Config, config_dir: Option<&Path>) {
-    for url in [&mut config.environment.url, &mut config.auth.authority_host].into_iter().flatten() {
+    // A URL with a fault is left as written, for validation to report.
+    if let Some(url) = &mut config.environment.url
+        && let Ok(checked) = EnvironmentUrl::parse(url)
+    {
+        *url = checked.to_string();
+    }
+    if let Some(url) = &mut config.auth.authority_host {
         let trimmed = url.trim_end_matches('/').len();
         // Leave `https://` alone so validation can say the host is missing.
         if !url[..trimmed].ends_with(':') {

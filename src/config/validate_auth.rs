@@ -2,60 +2,38 @@
 
 use super::AuthConfig;
 use super::load::Problem;
+use crate::environment_url::{EnvironmentUrl, UrlFault};
 
 /// Tenants Entra refuses client credentials on (AADSTS9001023 for common/consumers).
 const SHARED_TENANTS: &[&str] = &["common", "consumers", "organizations"];
 
-/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts plain `http://` may reach.
-pub fn is_loopback_url(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// A base URL: https (http only to loopback), a host, no credentials, and (for F&O) no path.
+/// A base URL: https (http only to loopback), a host, no credentials, and (for F&O, `bare`) no path.
+/// The rule is [`EnvironmentUrl::faults`]; only the wording, which names the key, is config's.
 pub(crate) fn check_url(key: &str, value: &str, bare: bool, out: &mut Vec<Problem>) {
     // The value is never echoed: a URL may carry credentials.
-    let parsed = match url::Url::parse(value) {
-        Ok(u) => u,
-        Err(e) => {
-            out.push(Problem::at(key, format!("{key} is not a valid URL ({e}); write it like https://host")));
-            return;
-        }
-    };
-    match parsed.scheme() {
-        "https" => {}
-        "http" if is_loopback_url(&parsed) => {}
-        "http" => out.push(Problem::at(
-            key,
-            format!(
+    for fault in EnvironmentUrl::faults(value) {
+        let message = match fault {
+            UrlFault::Unparsable { reason } => {
+                format!("{key} is not a valid URL ({reason}); write it like https://host")
+            }
+            UrlFault::PlainHttp => format!(
                 "{key} uses http:// to a host that is not loopback; use https:// (http is allowed only for \
                      localhost, 127.0.0.0/8 and ::1)"
             ),
-        )),
-        other => out.push(Problem::at(key, format!("{key} must start with https:// (found scheme '{other}')"))),
-    }
-    if parsed.host().is_none() {
-        out.push(Problem::at(key, format!("{key} has no host")));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        out.push(Problem::at(key, format!("{key} must not contain a user name or password")));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        out.push(Problem::at(key, format!("{key} must not have a query or fragment")));
-    }
-    if bare && !matches!(parsed.path(), "" | "/") {
-        out.push(Problem::at(
-            key,
-            format!(
-                "{key} must be the environment's base URL without a path (remove '{}'); it is also the token \
-                     resource",
-                parsed.path()
+            UrlFault::UnsupportedScheme { scheme } => {
+                format!("{key} must start with https:// (found scheme '{scheme}')")
+            }
+            UrlFault::NoHost => format!("{key} has no host"),
+            UrlFault::Credentials => format!("{key} must not contain a user name or password"),
+            UrlFault::QueryOrFragment => format!("{key} must not have a query or fragment"),
+            // The Entra authority host may carry a path; the environment URL is also the token resource.
+            UrlFault::Path { .. } if !bare => continue,
+            UrlFault::Path { path } => format!(
+                "{key} must be the environment's base URL without a path (remove '{path}'); it is also the token \
+                     resource"
             ),
-        ));
+        };
+        out.push(Problem::at(key, message));
     }
 }
 

@@ -28,7 +28,8 @@ pub struct AuthSettings {
     pub authority_host: Option<String>,
     pub endpoint: TokenEndpoint,
     pub credential: Credential,
-    /// The F&O environment URL: the token's resource (v1) or `<url>/.default` scope (v2).
+    /// The F&O environment URL: the token's resource (v1) or `<url>/.default` scope (v2). Checked as an
+    /// [`crate::environment_url::EnvironmentUrl`] when the provider is built; its audience form is sent.
     pub resource: String,
 }
 
@@ -56,6 +57,8 @@ pub fn cloud_host(cloud: Cloud) -> &'static str {
 pub struct TokenProvider {
     http: reqwest::Client,
     token_url: Url,
+    /// The checked `settings.resource` in the form Entra compares (lowercase, no trailing slash).
+    audience: String,
     settings: AuthSettings,
     log: ExchangeLog,
     state: Mutex<State>,
@@ -75,7 +78,7 @@ struct State {
 }
 
 impl TokenProvider {
-    /// Check the settings (tenant, authority URL) before anything is sent.
+    /// Check the settings (tenant, authority URL, resource) before anything is sent.
     pub fn new(settings: AuthSettings, http: reqwest::Client, log: ExchangeLog) -> Result<Self, FnoError> {
         let tenant = settings.tenant.trim();
         if tenant.is_empty() {
@@ -93,6 +96,7 @@ impl TokenProvider {
             TokenEndpoint::V1 => "oauth2/token",
         };
         let token_url = url_guard::checked_url(&format!("{}/{}/{path}", host.trim_end_matches('/'), tenant))?;
+        let audience = url_guard::environment_url(&settings.resource)?.audience();
         let refresh_token = match &settings.credential {
             Credential::ClientSecret(s) => {
                 log.add_secret(s);
@@ -107,7 +111,15 @@ impl TokenProvider {
             }
         };
         let state = Mutex::new(State { cached: None, refresh_token, fetches: 0 });
-        Ok(TokenProvider { http, token_url, settings, log, state, retry: super::retry::RetryPolicy::default() })
+        Ok(TokenProvider {
+            http,
+            token_url,
+            audience,
+            settings,
+            log,
+            state,
+            retry: super::retry::RetryPolicy::default(),
+        })
     }
 
     /// Retry Entra's 429 and 503 within this budget (the environment's, like F&O's reads).
@@ -171,7 +183,7 @@ impl TokenProvider {
 
     async fn fetch(&self, refresh: Option<&Secret>) -> Result<(Secret, Duration, Option<Secret>), AuthError> {
         let s = &self.settings;
-        let resource = s.resource.trim_end_matches('/').to_ascii_lowercase();
+        let resource = &self.audience;
         let scope = format!("{resource}/.default");
         let mut form: Vec<(&str, &str)> = vec![("client_id", s.client_id.as_str())];
         match (&s.credential, refresh) {
@@ -243,7 +255,7 @@ impl TokenProvider {
             return Err(AuthError::Busy { status, retry_after, attempts: 1 });
         }
         if status != 200 {
-            return Err(parse_entra_error(status, &body, &s.client_id, &s.tenant, &resource));
+            return Err(parse_entra_error(status, &body, &s.client_id, &s.tenant, resource));
         }
         parsed.ok_or_else(|| AuthError::InvalidResponse {
             url: url.to_string(),

@@ -22,6 +22,7 @@ use super::retry::{
 use super::settings::FnoSettings;
 use super::url_guard;
 use crate::config::secret::Secret;
+use crate::environment_url::EnvironmentUrl;
 use crate::model::ETag;
 
 /// The media type F&O speaks (FNO.md §2).
@@ -38,7 +39,7 @@ pub enum Sent<T> {
 /// An async client for one F&O environment.
 pub struct FnoClient {
     http: reqwest::Client,
-    base: Url,
+    base: EnvironmentUrl,
     auth: Arc<TokenProvider>,
     retry: RetryPolicy,
     log: ExchangeLog,
@@ -49,7 +50,7 @@ pub struct FnoClient {
 
 impl std::fmt::Debug for FnoClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnoClient").field("base", &self.base.as_str()).field("dry_run", &self.dry_run).finish()
+        f.debug_struct("FnoClient").field("base", &self.base.url().as_str()).field("dry_run", &self.dry_run).finish()
     }
 }
 
@@ -77,13 +78,13 @@ pub(crate) struct Reply {
 impl FnoClient {
     /// Check every URL (plain http only to loopback) and build the client; nothing is sent yet.
     pub fn new(settings: &FnoSettings) -> Result<Self, FnoError> {
-        let base = url_guard::checked_url(settings.base_url.trim_end_matches('/'))?;
+        let base = url_guard::environment_url(&settings.base_url)?;
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .build()
-            .map_err(|e| FnoError::InvalidUrl { url: base.to_string(), reason: transport_reason(&e) })?;
+            .map_err(|e| FnoError::InvalidUrl { url: base.url().to_string(), reason: transport_reason(&e) })?;
         let log = ExchangeLog::default();
         let auth =
             Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?.with_retry(settings.retry));
@@ -118,7 +119,7 @@ impl FnoClient {
 
     /// The environment's base URL.
     pub fn base_url(&self) -> &Url {
-        &self.base
+        self.base.url()
     }
 
     /// Take every exchange recorded so far (token requests included), secrets masked.
@@ -143,7 +144,7 @@ impl FnoClient {
 
     /// `<base>/<path_and_query>`, checked: the path is already percent-encoded.
     pub(crate) fn url(&self, path_and_query: &str) -> Result<Url, FnoError> {
-        let text = format!("{}/{}", self.base.as_str().trim_end_matches('/'), path_and_query.trim_start_matches('/'));
+        let text = format!("{}/{}", self.base.as_str(), path_and_query.trim_start_matches('/'));
         let url = Url::parse(&text).map_err(|e| FnoError::InvalidUrl { url: text.clone(), reason: e.to_string() })?;
         self.same_environment(&url)?;
         Ok(url)
@@ -152,12 +153,12 @@ impl FnoClient {
     /// Refuse any URL outside the environment (a nextLink elsewhere must never get our token).
     pub(crate) fn same_environment(&self, url: &Url) -> Result<(), FnoError> {
         url_guard::check(url)?;
-        if !url_guard::same_origin(&self.base, url) {
+        if !url_guard::same_origin(self.base.url(), url) {
             return Err(FnoError::InvalidUrl {
                 url: url.to_string(),
                 reason: format!(
                     "it is outside the configured environment {}; refusing to send the token there",
-                    self.base
+                    self.base.url()
                 ),
             });
         }

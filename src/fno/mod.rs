@@ -20,6 +20,7 @@ mod settings;
 pub mod url_guard;
 pub mod verify;
 
+pub use crate::environment_url::{EnvironmentUrl, UrlFault};
 pub use auth::{AuthError, AuthSettings, Credential, TokenProvider};
 pub use batch::{BatchOp, BatchPart};
 pub use client::{FnoClient, JSON_MINIMAL, Sent};

@@ -3,14 +3,17 @@
 use std::time::Duration;
 
 use super::auth::{AuthSettings, Credential};
+use super::error::FnoError;
 use super::retry::RetryPolicy;
+use super::url_guard;
 use crate::config::secret::Secret;
 use crate::config::{AuthConfig, EnvironmentConfig};
 
 /// Everything [`super::FnoClient`] needs.
 #[derive(Debug, Clone)]
 pub struct FnoSettings {
-    /// F&O base URL (`https://x.sandbox.operations.dynamics.com`, or the simulator's loopback URL).
+    /// F&O base URL (`https://x.sandbox.operations.dynamics.com`, or the simulator's loopback URL); from the
+    /// config it is already an [`super::EnvironmentUrl`]'s spelling, and [`super::FnoClient::new`] checks it again.
     pub base_url: String,
     /// Per-request timeout.
     pub timeout: Duration,
@@ -25,6 +28,9 @@ pub struct FnoSettings {
 pub enum SettingsError {
     #[error("{key} is not set in the config: {hint}")]
     Missing { key: &'static str, hint: &'static str },
+    /// `environment.url` is not an environment URL: the connector's own message, as sending would give it.
+    #[error(transparent)]
+    InvalidUrl(FnoError),
 }
 
 impl FnoSettings {
@@ -57,7 +63,7 @@ impl FnoSettings {
                 });
             }
         };
-        let base_url = base_url.trim_end_matches('/').to_string();
+        let base_url = url_guard::environment_url(&base_url).map_err(SettingsError::InvalidUrl)?;
         Ok(FnoSettings {
             auth: AuthSettings {
                 tenant,
@@ -66,9 +72,9 @@ impl FnoSettings {
                 authority_host: auth.authority_host.clone(),
                 endpoint: auth.endpoint,
                 credential,
-                resource: base_url.clone(),
+                resource: base_url.audience(),
             },
-            base_url,
+            base_url: base_url.to_string(),
             timeout: Duration::from_secs(env.timeout_secs.max(1)),
             retry: RetryPolicy {
                 max_retries: env.max_retries,

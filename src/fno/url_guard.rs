@@ -1,10 +1,11 @@
 //! The one check every URL passes before signoff sends anything: https, or plain http to loopback only.
+//! The rule itself lives in [`crate::environment_url`], shared with config validation; here it becomes
+//! the connector's errors.
 
-use std::net::IpAddr;
-
-use url::{Host, Url};
+use url::Url;
 
 use super::error::FnoError;
+use crate::environment_url::{EnvironmentUrl, UrlFault, transport_fault};
 
 /// Parse `text` and refuse plain http unless the host is loopback (127.0.0.0/8, ::1, localhost).
 pub fn checked_url(text: &str) -> Result<Url, FnoError> {
@@ -15,24 +16,31 @@ pub fn checked_url(text: &str) -> Result<Url, FnoError> {
 
 /// Refuse `url` unless it is https, or http to a loopback host.
 pub fn check(url: &Url) -> Result<(), FnoError> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        "http" => Err(FnoError::InsecureUrl { url: url.to_string() }),
-        other => Err(FnoError::InvalidUrl {
-            url: url.to_string(),
-            reason: format!("the scheme {other}:// is not supported; use https://"),
-        }),
+    match transport_fault(url) {
+        None => Ok(()),
+        Some(fault) => Err(refusal(url.to_string(), fault)),
     }
 }
 
-/// True for 127.0.0.0/8, ::1 and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
+/// Parse `text` as the environment URL (no path, query or credentials; see [`EnvironmentUrl`]).
+pub fn environment_url(text: &str) -> Result<EnvironmentUrl, FnoError> {
+    EnvironmentUrl::parse(text).map_err(|fault| {
+        // Shown as parsed, without any password it carries.
+        let shown = match Url::parse(text) {
+            Ok(mut url) => {
+                let _ = url.set_password(None);
+                url.to_string()
+            }
+            Err(_) => text.to_string(),
+        };
+        refusal(shown, fault)
+    })
+}
+
+fn refusal(url: String, fault: UrlFault) -> FnoError {
+    match fault {
+        UrlFault::PlainHttp => FnoError::InsecureUrl { url },
+        other => FnoError::InvalidUrl { url, reason: other.to_string() },
     }
 }
 
@@ -68,6 +76,15 @@ mod tests {
     #[test]
     fn other_schemes_are_refused() {
         assert!(matches!(checked_url("ftp://127.0.0.1"), Err(FnoError::InvalidUrl { .. })));
+    }
+
+    #[test]
+    fn an_environment_url_with_a_path_or_plain_http_is_refused_without_echoing_a_password() {
+        assert!(matches!(environment_url("http://fno.example.com/"), Err(FnoError::InsecureUrl { .. })));
+        let err = environment_url("https://svc:hunter2@usmf.sandbox.operations.dynamics.com").unwrap_err();
+        assert!(err.to_string().contains("user name or password") && !err.to_string().contains("hunter2"), "{err}");
+        let err = environment_url("https://usmf.sandbox.operations.dynamics.com/data").unwrap_err();
+        assert!(err.to_string().contains("remove '/data'"), "{err}");
     }
 
     #[test]

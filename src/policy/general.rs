@@ -5,11 +5,9 @@ use super::rules::*;
 use super::values::{line_label, vis};
 use crate::config::EnvironmentKind;
 use crate::diff::merge::{key_field, line_key};
+use crate::judge::{NOT_SYNCED, operation_status};
 use crate::model::{Action, FieldValue, Fields, GovernedRun};
 use crate::text::invisibles;
-
-/// What to tell the user when the catalog has never been synced.
-pub const NOT_SYNCED: &str = "metadata not synced: run `signoff connector sync-metadata`";
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     expiry(ctx, out);
@@ -244,7 +242,7 @@ pub fn decision_operation(action: Action) -> Option<&'static str> {
 
 fn operation(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     let Some(name) = decision_operation(ctx.run.action) else { return };
-    out.push(match crate::rollback::operation_status(ctx.config, ctx.facts, name) {
+    out.push(match operation_status(ctx.config, ctx.facts, name) {
         Ok(()) => META_OPERATION.pass(format!("operation '{name}' is configured and present in the synced catalog")),
         Err(why) => META_OPERATION.verdict(Level::Hard, why, None),
     });

@@ -2,7 +2,8 @@
 
 use super::Level;
 use super::rules::*;
-use super::values::{date, is_yes, money, number, same_actor, text, vis};
+use super::values::{is_yes, money, number, same_actor, text, vis};
+use crate::judge::date;
 use crate::model::Action;
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {

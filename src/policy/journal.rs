@@ -6,10 +6,10 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::Level;
-use super::general::NOT_SYNCED;
 use super::rules::*;
-use super::values::{date, money, number, text, vis};
+use super::values::{money, number, text, vis};
 use crate::diff::merge::RecordLine;
+use crate::judge::{NOT_SYNCED, date, period_closed, period_of};
 use crate::model::Action;
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
@@ -72,10 +72,6 @@ fn balance(lines: &[RecordLine], out: &mut Vec<super::Verdict>) {
     }
 }
 
-fn ym(day: NaiveDate) -> String {
-    format!("{:04}-{:02}", day.year(), day.month())
-}
-
 fn periods(ctx: &Ctx<'_>, lines: &[RecordLine], out: &mut Vec<super::Verdict>) {
     let company = ctx.run.company().map(|c| c.to_string()).unwrap_or_default();
     let mut closed_lines: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -88,10 +84,10 @@ fn periods(ctx: &Ctx<'_>, lines: &[RecordLine], out: &mut Vec<super::Verdict>) {
                 Some(format!("lines[{}].TransDate", vis(&line.key))),
             )),
             Some(day) if period_closed(ctx.config, &company, day) => {
-                closed_lines.entry(ym(day)).or_default().push(&line.key)
+                closed_lines.entry(period_of(day)).or_default().push(&line.key)
             }
             Some(day) => {
-                open.insert(ym(day));
+                open.insert(period_of(day));
             }
         }
     }
@@ -213,14 +209,4 @@ fn period_end(ctx: &Ctx<'_>, lines: &[RecordLine], out: &mut Vec<super::Verdict>
 fn last_day_of_month(day: NaiveDate) -> Option<NaiveDate> {
     let (y, m) = if day.month() == 12 { (day.year() + 1, 1) } else { (day.year(), day.month() + 1) };
     NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
-}
-
-/// Whether `period` (`YYYY-MM`) is closed for `company` in the config.
-pub fn period_closed(config: &crate::config::Config, company: &str, day: NaiveDate) -> bool {
-    let period = ym(day);
-    config
-        .policy
-        .closed_periods
-        .iter()
-        .any(|p| p.period == period && (p.company == "*" || p.company.eq_ignore_ascii_case(company)))
 }

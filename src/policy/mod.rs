@@ -3,8 +3,7 @@
 //! Pure functions. Every rule states its reason; a rule that needs a fact nobody supplied (an unsynced
 //! catalog) fails closed. See `docs/policy.md` for every rule, its level and its configuration.
 
-mod facts;
-pub(crate) mod general;
+mod general;
 mod invoice;
 pub(crate) mod journal;
 mod rules;
@@ -19,17 +18,12 @@ use crate::config::Config;
 use crate::diff::merge;
 use crate::model::GovernedRun;
 
-pub use facts::{Facts, OtherInvoice, RecordState};
+pub use crate::judge::{Facts, OtherInvoice, RecordState};
 pub use rules::{RULES, RuleInfo};
 
 /// An exact amount with thousands separators (`1,250,000.00`).
 pub fn money_text(amount: rust_decimal::Decimal) -> String {
     values::money(amount)
-}
-
-/// The calendar date of an F&O date value (`1900-01-01` is no date).
-pub(crate) fn values_date(value: Option<&crate::model::FieldValue>) -> Option<chrono::NaiveDate> {
-    values::date(value)
 }
 
 /// How much a verdict weighs, from harmless to blocking.

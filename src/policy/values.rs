@@ -1,6 +1,5 @@
 //! Small readers for F&O field values, shared by the rules. Everything that reaches a message is escaped.
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::model::{FieldValue, Fields};
@@ -36,14 +35,6 @@ pub fn is_yes(value: Option<&FieldValue>) -> bool {
         Some(FieldValue::Bool(b)) => *b,
         _ => false,
     }
-}
-
-/// The calendar date of an F&O date or datetime (`2026-03-31T12:00:00Z`, `2026-03-31`). F&O's empty date
-/// (`1900-01-01`) is no date.
-pub fn date(value: Option<&FieldValue>) -> Option<NaiveDate> {
-    let text = value?.as_text()?;
-    let day = NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()?;
-    (day > NaiveDate::from_ymd_opt(1900, 1, 1)?).then_some(day)
 }
 
 /// Two identities are the same person: compared trimmed and case-insensitively (UPNs and F&O user ids are
@@ -93,11 +84,5 @@ mod tests {
         assert_eq!(money(Decimal::new(125_000_000, 2)), "1,250,000.00");
         assert_eq!(money(Decimal::new(1250, 2)), "12.50");
         assert_eq!(money(Decimal::new(-100_000, 2)), "-1,000.00");
-    }
-
-    #[test]
-    fn empty_fno_date_is_no_date() {
-        assert_eq!(date(Some(&FieldValue::from("1900-01-01T12:00:00Z"))), None);
-        assert_eq!(date(Some(&FieldValue::from("2026-03-31T12:00:00Z"))), NaiveDate::from_ymd_opt(2026, 3, 31));
     }
 }

@@ -10,8 +10,9 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::judge::Facts;
 use crate::model::{Action, ActorId, RunId, RunStatus};
-use crate::policy::{self, Facts, Outcome as PolicyOutcome};
+use crate::policy::{self, Outcome as PolicyOutcome};
 use crate::store::{RunFilter, Store, StoreError};
 
 use super::eligibility::DecisionKind;

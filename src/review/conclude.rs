@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::judge::Facts;
 use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
-use crate::policy::Facts;
 use crate::rollback;
 use crate::store::StoreError;
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use crate::fno::keys::string_literal;
 use crate::fno::{Catalog, FnoClient, FnoError, Query};
+use crate::judge::OtherInvoice;
 use crate::model::{Action, FieldValue, GovernedRun, RunStatus};
-use crate::policy::OtherInvoice;
 use crate::store::{RunFilter, Store, StoreError};
 
-/// The catalog facts in the shapes `policy::Facts` borrows.
+/// The catalog facts in the shapes `judge::Facts` borrows.
 #[derive(Debug, Clone, Default)]
 pub struct KnownFacts {
     /// Bound action names from `$metadata` and the paths of verified custom services

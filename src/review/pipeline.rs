@@ -6,8 +6,9 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::fno::{FnoClient, FnoError};
+use crate::judge::Facts;
 use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
-use crate::policy::{self, Facts, Level};
+use crate::policy::{self, Level};
 use crate::rollback;
 use crate::store::{StoreError, StoredRun};
 
@@ -255,7 +256,7 @@ fn judge(
     live: &Snapshot,
     known: &KnownFacts,
     accounts: Option<&std::collections::BTreeSet<String>>,
-    others: &[crate::policy::OtherInvoice],
+    others: &[crate::judge::OtherInvoice],
     prior: &[String],
 ) -> Result<Judged, ReviewError> {
     let run = ctx.run();

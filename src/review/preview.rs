@@ -13,8 +13,9 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::diff::{self, RunDiff};
+use crate::judge::{Facts, OtherInvoice};
 use crate::model::{Action, ActorId, GovernedRun, RunId, RunStatus, Snapshot};
-use crate::policy::{self, Evaluation, Facts, Level, OtherInvoice};
+use crate::policy::{self, Evaluation, Level};
 use crate::review::facts::{self, KnownFacts};
 use crate::rollback::{self, RollbackPlan};
 use crate::store::{Approval, Store, StoreError, StoredRun};

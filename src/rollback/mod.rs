@@ -7,10 +7,8 @@ mod request;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::judge::Facts;
 use crate::model::GovernedRun;
-use crate::policy::Facts;
-use crate::policy::general::NOT_SYNCED;
-use crate::text::visible;
 
 pub use request::{PlannedRequest, date_parameter};
 
@@ -90,25 +88,4 @@ pub fn plan(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPl
         );
     }
     plan
-}
-
-/// Whether configured operation `name` exists in config and in the synced catalog; the error says why not.
-pub fn operation_status(config: &Config, facts: &Facts<'_>, name: &str) -> Result<(), String> {
-    let Some(op) = config.operations.get(name) else {
-        return Err(format!("operation '{name}' is not configured: add [operations.{name}] to the config"));
-    };
-    let Some(known) = facts.known_operations else {
-        return Err(format!("operation '{name}' cannot be verified: {NOT_SYNCED}"));
-    };
-    // A custom service is known by its path, written with or without surrounding slashes.
-    let service = op.service.as_deref().map(|s| s.trim_matches('/'));
-    let candidates = [Some(name), op.action.as_deref(), service];
-    if candidates.iter().flatten().any(|c| known.contains(*c)) {
-        return Ok(());
-    }
-    let detail = op.action.as_deref().or(op.service.as_deref()).unwrap_or("no action or service named");
-    Err(format!(
-        "operation '{name}' ({}) is not in the synced catalog: deploy it in F&O, then run `signoff connector sync-metadata`",
-        visible(detail)
-    ))
 }

@@ -1,13 +1,11 @@
 //! The compensation recipe of each action (DESIGN.md's table) and its preconditions.
 
 use super::request::{PlannedRequest, body_of, entity_path, operation_request};
-use super::{Readiness, RollbackPlan, operation_status};
+use super::{Readiness, RollbackPlan};
 use crate::config::Config;
 use crate::diff::merge::{self, key_field, line_key};
+use crate::judge::{Facts, NOT_SYNCED, operation_status, period_closed};
 use crate::model::{Action, Fields, GovernedRun};
-use crate::policy::Facts;
-use crate::policy::general::NOT_SYNCED;
-use crate::policy::journal::period_closed;
 use crate::text::visible;
 
 const NEW_ETAG: &str = "the ETag returned by the write";
@@ -181,8 +179,7 @@ fn journal(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPla
         return not_ready("operation 'journal_reverse' is not configured".into());
     };
     let record = merge::apply(state, &run.proposed, key_field(run.action));
-    let Some(date) = record.lines.iter().filter_map(|l| crate::policy::values_date(l.fields.get("TransDate"))).max()
-    else {
+    let Some(date) = record.lines.iter().filter_map(|l| crate::judge::date(l.fields.get("TransDate"))).max() else {
         return not_ready("no line has a TransDate, so no reversal date can be named".into());
     };
     let company = run.company().map(|c| c.to_string()).unwrap_or_default();

@@ -231,7 +231,7 @@ pub fn judged_detail(
     live: Option<&crate::model::Snapshot>,
     known: Option<&crate::review::facts::KnownFacts>,
 ) -> RunDetail {
-    let mut facts = crate::policy::Facts::new(now, crate::model::ActorId(approver.to_string()));
+    let mut facts = crate::judge::Facts::new(now, crate::model::ActorId(approver.to_string()));
     facts.live = live;
     facts.known_operations = known.and_then(|k| k.operations.as_ref());
     facts.known_entity_fields = known.and_then(|k| k.entity_fields.as_ref());
