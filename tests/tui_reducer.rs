@@ -363,7 +363,8 @@ fn rollback_key_on_an_executed_journal_opens_its_plan_with_the_reversal_date_and
     let text = text.join("\n");
     assert!(text.contains("? conditional: the reversal date 2026-11-17 must fall in an open period"), "{text}");
     assert!(text.contains("1. POST /data/LedgerJournalHeaders("), "{text}");
-    assert!(text.contains("\"_reversalDate\":\"2026-11-17\""), "{text}");
+    // `_reversalDate` is declared Edm.DateTimeOffset in the synced $metadata: a date-only value at 12:00Z.
+    assert!(text.contains("\"_reversalDate\":\"2026-11-17T12:00:00Z\""), "{text}");
     h.press("enter");
     assert!(h.state.overlay.is_none(), "Enter on Cancel closes the dialog");
     assert!(h.source.decisions().is_empty(), "nothing was decided");
