@@ -284,3 +284,51 @@ fn a_money_field_holding_a_boolean_or_null_is_refused() {
     let err = refused("jnl-usmf-00461.json", "\"DebitAmount\": 1240.00", "\"DebitAmount\": true");
     assert!(err.contains("before.lines[0].fields.DebitAmount") && err.contains("found boolean"), "{err}");
 }
+
+#[test]
+fn a_repeated_top_level_key_is_refused_naming_both_places() {
+    let err = refused(
+        "jnl-usmf-00461.json",
+        "  \"target\": {",
+        "  \"justification\": \"Post journal 00461 as corrected.\",\n  \"target\": {",
+    );
+    assert!(
+        err.contains(
+            "jnl-usmf-00461.json:13:3: justification: duplicate key `justification`: \
+             first at jnl-usmf-00461.json:12:3, again at jnl-usmf-00461.json:13:3"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_repeated_key_deep_in_a_line_is_refused_naming_both_places_and_other_problems_still_listed() {
+    let err = refused(
+        "jnl-usmf-00461.json",
+        "\"DebitAmount\": 1240.00,",
+        "\"DebitAmount\": 1240.00, \"DebitAmount\": 12400.00,",
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        err.contains("before.lines[0].fields.DebitAmount: duplicate key `DebitAmount`: first at jnl-usmf-00461.json:")
+            && err.contains(", again at jnl-usmf-00461.json:"),
+        "{err}"
+    );
+    let err = refused(
+        "jnl-usmf-00461.json",
+        "\"required_approvals\": 1,",
+        "\"required_approvals\": 1, \"required_approvals\": 0,",
+    );
+    // The value kept (the last, 0) is still checked: every problem of the file in one pass.
+    assert!(err.contains("route.required_approvals: duplicate key `required_approvals`"), "{err}");
+    assert!(err.contains("route.required_approvals: required_approvals is 0; expected at least 1"), "{err}");
+}
+
+#[test]
+fn a_second_document_after_the_run_is_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs/jnl-usmf-00461.json");
+    let source = fs::read_to_string(path).unwrap();
+    let err = parse_run(&format!("{source}{{\"id\": \"run-other\"}}\n"), "two.json").unwrap_err().to_string();
+    assert!(err.contains("trailing characters") && err.contains("not valid JSON"), "{err}");
+}

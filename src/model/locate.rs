@@ -2,7 +2,8 @@
 //!
 //! serde only knows positions while it parses; the checks that run afterwards on typed data need a
 //! map from a field path (`proposed.lines[1].keys`) back to the source. This is a small scanner that
-//! records, for every value, where it starts and (for object members) where its key starts.
+//! records, for every value, where it starts and (for object members) where its key starts, and every
+//! key an object repeats.
 
 use std::collections::HashMap;
 
@@ -23,6 +24,18 @@ impl Position {
 pub struct Locator {
     values: HashMap<String, Position>,
     keys: HashMap<String, Position>,
+    duplicates: Vec<Duplicate>,
+}
+
+/// A key that an object holds twice (or more): JSON readers keep only one of the values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The member's path, e.g. `route.required_approvals`.
+    pub path: String,
+    /// Where the key first appears (its opening quote).
+    pub first: Position,
+    /// Where it appears again.
+    pub again: Position,
 }
 
 /// Nesting deeper than this is not mapped (serde_json refuses it anyway).
@@ -31,7 +44,8 @@ const MAX_DEPTH: usize = 256;
 impl Locator {
     /// Scan `source`. Best effort: on malformed JSON the positions found before the fault are kept.
     pub fn new(source: &str) -> Locator {
-        let mut scanner = Scanner { chars: source.chars().peekable(), pos: Position::START, out: Locator::default() };
+        let mut scanner =
+            Scanner { chars: source.chars().peekable(), pos: Position::START, out: Locator::default(), shadowed: 0 };
         // A malformed document simply ends the scan; parse errors are reported by serde, not here.
         let _ = scanner.value(String::new(), 0);
         scanner.out
@@ -42,9 +56,16 @@ impl Locator {
         self.values.get(path).copied()
     }
 
-    /// Where the key of the object member at `path` starts (the opening quote).
+    /// Where the key of the object member at `path` starts (the opening quote). For a repeated key,
+    /// the last one, whose value JSON readers keep.
     pub fn key(&self, path: &str) -> Option<Position> {
         self.keys.get(path).copied()
+    }
+
+    /// Every repeated key, in source order of the repetition. Members nested inside a repeated member
+    /// are not listed again: the repeated member is the problem.
+    pub fn duplicates(&self) -> &[Duplicate] {
+        &self.duplicates
     }
 
     /// The value at `path`, or else the nearest enclosing value that exists: a missing field points
@@ -93,6 +114,8 @@ struct Scanner<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
     pos: Position,
     out: Locator,
+    /// How many repeated members the scan is inside: their nested keys repeat the first's by nature.
+    shadowed: usize,
 }
 
 impl Scanner<'_> {
@@ -145,9 +168,13 @@ impl Scanner<'_> {
             let key_pos = self.pos;
             let key = self.string()?;
             let member = child(path, &key);
+            let repeated = self.shadowed == 0 && self.note_repeat(&member, key_pos);
             self.out.keys.insert(member.clone(), key_pos);
             self.expect(':')?;
-            self.value(member, depth + 1)?;
+            self.shadowed += usize::from(repeated);
+            let scanned = self.value(member, depth + 1);
+            self.shadowed -= usize::from(repeated);
+            scanned?;
             self.skip_ws();
             match self.bump() {
                 Some(',') => continue,
@@ -155,6 +182,15 @@ impl Scanner<'_> {
                 _ => return Err(Malformed),
             }
         }
+    }
+
+    /// Record `member` as repeated if its key was seen before; true if it was.
+    fn note_repeat(&mut self, member: &str, again: Position) -> bool {
+        let Some(&seen) = self.out.keys.get(member) else { return false };
+        // A third occurrence is named against the first, like the second.
+        let first = self.out.duplicates.iter().find(|d| d.path == member).map_or(seen, |d| d.first);
+        self.out.duplicates.push(Duplicate { path: member.to_string(), first, again });
+        true
     }
 
     fn array(&mut self, path: &str, depth: usize) -> Result<(), Malformed> {
@@ -312,6 +348,22 @@ mod tests {
         }
         let deep = "[".repeat(10_000);
         assert_eq!(Locator::new(&deep).value(""), at(1, 1));
+    }
+
+    #[test]
+    fn repeated_keys_are_listed_with_both_positions_and_their_members_are_not() {
+        let src = "{\"route\": {\"n\": 2},\n \"id\": 1,\n \"route\": {\"n\": 1}, \"route\": 3,\n \"a\": {\"b\": 1, \"b\": 2}}";
+        let loc = Locator::new(src);
+        let found: Vec<(&str, Position, Position)> =
+            loc.duplicates().iter().map(|d| (d.path.as_str(), d.first, d.again)).collect();
+        let p = |line, column| Position { line, column };
+        assert_eq!(
+            found,
+            [("route", p(1, 2), p(3, 2)), ("route", p(1, 2), p(3, 21)), ("a.b", p(4, 8), p(4, 16))],
+            "route.n must not be listed: its whole member is repeated"
+        );
+        assert_eq!(loc.key("route"), at(3, 21), "the last key, whose value a JSON reader keeps");
+        assert!(Locator::new(RUN).duplicates().is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod ids;
 pub mod locate;
 pub mod parse;
 mod run;
+mod strict;
 mod summary;
 mod validate;
 mod value;

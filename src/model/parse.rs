@@ -1,15 +1,17 @@
 //! Parsing and validating `signoff.run/v1` files, with errors that name the file, position and field.
 //!
-//! Three passes, each reporting every problem it can find: JSON syntax (serde's own position), the
-//! shape of each top-level section (types, unknown and missing fields), then the meaning of the
-//! whole run ([`super::validate`]). Later passes run only when the earlier ones left usable data.
+//! Three passes, each reporting every problem it can find: JSON syntax (serde's own position, and
+//! any key an object repeats), the shape of each top-level section (types, unknown and missing
+//! fields), then the meaning of the whole run ([`super::validate`]). Later passes run only when the
+//! earlier ones left usable data.
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde_json::{Map, Value};
 
-use super::locate::{Locator, child};
+use super::locate::{Locator, Position, child};
+use super::strict::Strict;
 use super::{Action, GovernedRun, RUN_FORMAT, validate};
 use crate::text::visible;
 
@@ -51,18 +53,56 @@ impl std::error::Error for RunFileError {}
 /// Parse and validate one run file's text. `origin` names it in errors.
 pub fn parse_run(source: &str, origin: &str) -> Result<GovernedRun, RunFileError> {
     let fail = |problems| RunFileError { origin: origin.to_string(), problems };
-    let root: Value = match serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(source)) {
+    let mut duplicate = false;
+    let mut track = serde_path_to_error::Track::new();
+    let mut de = serde_json::Deserializer::from_str(source);
+    let parsed = Strict { duplicate: &mut duplicate }
+        .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+        .and_then(|root| de.end().map(|()| root));
+    let root = match parsed {
         Ok(root) => root,
-        Err(e) => return Err(fail(vec![syntax_problem(source, &e)])),
+        Err(e) => return Err(fail(vec![syntax_problem(source, &serde_path_to_error::Error::new(track.path(), e))])),
     };
     let mut report = Report::default();
-    if let Some(run) = read_sections(&root, &mut report) {
-        validate::check(&run, &mut report);
-        if report.is_empty() {
-            return Ok(run);
+    let run = read_sections(&root, &mut report);
+    if let Some(run) = &run {
+        validate::check(run, &mut report);
+    }
+    match run {
+        Some(run) if report.is_empty() && !duplicate => Ok(run),
+        _ => {
+            let locator = Locator::new(source);
+            let mut problems = duplicate_problems(&locator, origin);
+            problems.extend(report.finish(&locator));
+            problems.sort_by_key(|p| (p.line, p.column));
+            Err(fail(problems))
         }
     }
-    Err(fail(report.finish(source)))
+}
+
+/// Each repeated key, placed at its repetition and naming its first place too. The rest of the file is
+/// still checked (with the value a JSON reader keeps, the last), so one pass lists everything.
+fn duplicate_problems(locator: &Locator, origin: &str) -> Vec<Problem> {
+    let at = |p: Position| format!("{}:{}:{}", visible(origin), p.line, p.column);
+    locator
+        .duplicates()
+        .iter()
+        .map(|d| {
+            let name = d.path.rsplit('.').next().unwrap_or(&d.path);
+            Problem {
+                line: d.again.line,
+                column: d.again.column,
+                field: visible(&d.path).into_owned(),
+                message: format!(
+                    "duplicate key `{}`: first at {}, again at {}; a JSON reader keeps only one of the two values, \
+                     so what a reviewer reads might not be what signoff holds: remove one",
+                    visible(name),
+                    at(d.first),
+                    at(d.again)
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Collects problems by field path; positions are looked up only when there is something to report,
@@ -94,9 +134,8 @@ impl Report {
         self.pending.is_empty()
     }
 
-    /// The problems placed in `source`, in source order so a long list reads like the file.
-    pub(crate) fn finish(self, source: &str) -> Vec<Problem> {
-        let locator = Locator::new(source);
+    /// The problems placed through `locator`, in source order so a long list reads like the file.
+    pub(crate) fn finish(self, locator: &Locator) -> Vec<Problem> {
         let mut problems: Vec<Problem> = self
             .pending
             .into_iter()
