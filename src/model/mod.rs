@@ -1,6 +1,7 @@
 //! Plain data: governed runs, their values and the run file format. No I/O here.
 
 mod action;
+mod encoding;
 mod ids;
 pub mod locate;
 pub mod parse;
@@ -12,7 +13,7 @@ mod value;
 
 pub use action::Action;
 pub use ids::{ActorId, DataAreaId, ETag, RunId};
-pub use parse::{Problem, RunFileError, parse_run};
+pub use parse::{Problem, RunFileError, parse_run, parse_run_bytes};
 pub use run::{
     Evidence, GovernedRun, LineSnapshot, Proposed, ProposedLine, RUN_FORMAT, Requester, RequesterKind, Route,
     RunStatus, Snapshot, Target,

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde_json::{Map, Value};
 
+use super::encoding;
 use super::locate::{Locator, Position, child};
 use super::strict::Strict;
 use super::{Action, GovernedRun, RUN_FORMAT, validate};
@@ -49,6 +50,23 @@ impl fmt::Display for RunFileError {
 }
 
 impl std::error::Error for RunFileError {}
+
+/// Parse and validate one run file's bytes: UTF-8 (a byte-order mark is skipped); another encoding is
+/// refused with a message naming it. `origin` names the file in errors.
+pub fn parse_run_bytes(bytes: &[u8], origin: &str) -> Result<GovernedRun, RunFileError> {
+    match encoding::decode(bytes) {
+        Ok(source) => parse_run(source, origin),
+        Err(e) => Err(RunFileError {
+            origin: origin.to_string(),
+            problems: vec![Problem {
+                line: e.at.line,
+                column: e.at.column,
+                field: "(document)".into(),
+                message: e.message,
+            }],
+        }),
+    }
+}
 
 /// Parse and validate one run file's text. `origin` names it in errors.
 pub fn parse_run(source: &str, origin: &str) -> Result<GovernedRun, RunFileError> {
