@@ -13,6 +13,7 @@ pub mod model;
 pub mod policy;
 pub mod review;
 pub mod rollback;
+pub mod run_file;
 pub mod sim;
 pub mod store;
 pub mod text;

@@ -9,7 +9,8 @@ use std::process::{Command, Output, Stdio};
 use common::{dec, invoice, journal, mixed_runs, user_disable, write_runs};
 use serde_json::Value;
 
-/// A temp home for one test: its own store and a config path that does not exist (defaults apply).
+/// A temp home for one test: its own store and a config path that does not exist until a test writes
+/// it (defaults apply).
 struct Env {
     dir: tempfile::TempDir,
 }
@@ -27,12 +28,16 @@ impl Env {
         self.dir.path().join(name)
     }
 
+    fn config(&self) -> PathBuf {
+        self.path("config.toml")
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_signoff"));
         cmd.arg("--store")
             .arg(self.store())
             .arg("--config")
-            .arg(self.path("no-config.toml"))
+            .arg(self.config())
             .args(args)
             .env("XDG_STATE_HOME", self.path("state"))
             .env("XDG_DATA_HOME", self.path("share"))
@@ -330,4 +335,24 @@ fn every_invalid_fixture_is_refused_by_import_naming_the_position_and_the_store_
     }
     assert_eq!(env.list_json().len(), 1, "only the one good run imported first");
     assert!(env.ok(&["audit", "verify"]).contains("verified: 1 events"));
+}
+
+#[test]
+fn a_run_file_over_the_configured_size_limit_is_refused_naming_its_size_and_the_limit() {
+    let env = Env::new();
+    std::fs::write(env.config(), "[runs]\nmax_file_bytes = 2048\n").unwrap();
+    let big = json_files(&fixtures("runs")).into_iter().find(|f| std::fs::metadata(f).unwrap().len() > 2048).unwrap();
+    let size = std::fs::metadata(&big).unwrap().len();
+    let out = env.run(&["runs", "import", arg(&big)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: the file is {} KiB ({size} bytes), larger than the limit for a run file, 2 KiB (2048 bytes)",
+            big.display(),
+            size / 1024
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing imported"), "{stderr}");
 }

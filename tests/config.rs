@@ -314,6 +314,7 @@ fn docs_config_md_documents_every_key_the_schema_accepts() {
         "zz_probe = 1\n",
         "[approver]\nzz_probe = 1\n",
         "[store]\nzz_probe = 1\n",
+        "[runs]\nzz_probe = 1\n",
         "[environment]\nzz_probe = 1\n",
         "[auth]\nzz_probe = 1\n",
         "[managed_objects.vendor]\nzz_probe = 1\n",

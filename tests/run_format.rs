@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use signoff::model::{Action, FieldValue, GovernedRun, parse_run};
+use signoff::config::DEFAULT_MAX_RUN_FILE_BYTES;
+use signoff::model::{Action, FieldValue, GovernedRun, parse_run, parse_run_bytes};
+use signoff::run_file::read_run_file;
 
 fn fixtures(dir: &str, ext: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
@@ -331,4 +333,72 @@ fn a_second_document_after_the_run_is_refused() {
     let source = fs::read_to_string(path).unwrap();
     let err = parse_run(&format!("{source}{{\"id\": \"run-other\"}}\n"), "two.json").unwrap_err().to_string();
     assert!(err.contains("trailing characters") && err.contains("not valid JSON"), "{err}");
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs").join(name)).unwrap()
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_skipped_and_the_run_is_the_same() {
+    let plain = fixture_bytes("inv-usmf-apinv-000123.json");
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend(&plain);
+    let run = parse_run_bytes(&with_bom, "bom.json").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run, parse_run_bytes(&plain, "plain.json").unwrap());
+    assert_eq!(run.payload_digest(), parse_run_bytes(&plain, "plain.json").unwrap().payload_digest());
+    // Positions are the editor's, which does not show the mark: line 1 column 1 is the `{`.
+    let broken = [b"\xEF\xBB\xBF[1]".as_slice()].concat();
+    assert!(parse_run_bytes(&broken, "bom.json").unwrap_err().to_string().starts_with("bom.json:1:1: (document)"));
+}
+
+#[test]
+fn a_utf16_file_is_refused_saying_so_and_how_to_save_it() {
+    let text = String::from_utf8(fixture_bytes("inv-usmf-apinv-000123.json")).unwrap();
+    // What PowerShell 5's `Out-File` writes: UTF-16 little-endian with a byte-order mark.
+    let mut utf16: Vec<u8> = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let err = parse_run_bytes(&utf16, "ps.json").unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "ps.json:1:1: (document): the file is UTF-16 (little-endian, with a byte-order mark); run files are UTF-8: \
+             save it as UTF-8"
+        ),
+        "{err}"
+    );
+    let without_mark: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let err = parse_run_bytes(&without_mark, "be.json").unwrap_err().to_string();
+    assert!(err.contains("the file is UTF-16 (big-endian)"), "{err}");
+}
+
+#[test]
+fn a_windows_1252_file_is_refused_at_the_offending_character() {
+    let text = String::from_utf8(fixture_bytes("inv-demf-apinv-000052.json")).unwrap();
+    let (line, _) = text.lines().enumerate().find(|(_, l)| l.contains("\"VendorName\"")).unwrap();
+    let latin1: Vec<u8> =
+        text.replacen("\"VendorName\": \"", "\"VendorName\": \"M\u{fc}ller ", 1).chars().map(|c| c as u8).collect();
+    let err = parse_run_bytes(&latin1, "latin1.json").unwrap_err().to_string();
+    assert!(err.starts_with(&format!("latin1.json:{}:", line + 1)), "{err}");
+    assert!(err.contains("not valid UTF-8 (byte 0xFC") && err.contains("Windows-1252"), "{err}");
+}
+
+#[test]
+fn a_run_file_over_the_size_limit_is_refused_naming_file_size_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json");
+    // Sparse: 11 MiB on paper, nothing on disk; refused from its size before a byte is read.
+    fs::File::create(&path).unwrap().set_len(11 * 1024 * 1024).unwrap();
+    let err = read_run_file(&path, "huge.json", DEFAULT_MAX_RUN_FILE_BYTES).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "huge.json: the file is 11.0 MiB (11534336 bytes), larger than the limit for a run file, 10.0 MiB \
+         (10485760 bytes); a run is normally a few KB: check that this is the run you meant, or raise \
+         `[runs] max_file_bytes` in the config"
+    );
+    let small = dir.path().join("run.json");
+    fs::write(&small, fixture_bytes("inv-usmf-apinv-000123.json")).unwrap();
+    let size = fs::metadata(&small).unwrap().len();
+    assert!(read_run_file(&small, "run.json", size).is_ok(), "a file exactly at the limit is read");
+    let err = read_run_file(&small, "run.json", size - 1).unwrap_err().to_string();
+    assert!(err.contains(&format!("({size} bytes), larger than the limit for a run file")), "{err}");
 }

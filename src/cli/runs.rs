@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 
 use super::{Context, Globals, exit};
-use crate::model::{Action, GovernedRun, RunId, RunStatus, parse_run};
+use crate::model::{Action, GovernedRun, RunId, RunStatus};
+use crate::run_file::read_run_file;
 use crate::store::{RunFilter, StoreError};
 use crate::text::visible;
 
@@ -96,18 +97,12 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         for file in expanded {
             files += 1;
             let origin = file.display().to_string();
-            match std::fs::read_to_string(&file) {
+            match read_run_file(&file, &origin, ctx.loaded.config.runs.max_file_bytes) {
+                Ok(run) => runs.push(run),
                 Err(e) => {
                     bad_files += 1;
-                    errors.push(format!("{origin}: cannot read: {e}"));
+                    errors.push(e.to_string());
                 }
-                Ok(text) => match parse_run(&text, &origin) {
-                    Ok(run) => runs.push(run),
-                    Err(e) => {
-                        bad_files += 1;
-                        errors.push(e.to_string());
-                    }
-                },
             }
         }
     }

@@ -38,6 +38,7 @@ pub struct Config {
     pub operations: BTreeMap<String, Operation>,
     pub policy: PolicyConfig,
     pub ui: UiConfig,
+    pub runs: RunsConfig,
 }
 
 /// Who is approving. Defaults to the OS user.
@@ -60,6 +61,26 @@ pub struct StoreConfig {
     pub lease_secs: u64,
     /// How long a write waits for another process's write before the store is called busy, in seconds.
     pub busy_timeout_secs: u64,
+}
+
+/// Run files handed to `signoff runs import`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunsConfig {
+    /// A larger run file is refused before it is read.
+    pub max_file_bytes: u64,
+}
+
+/// The default [`RunsConfig::max_file_bytes`]: 10 MiB, hundreds of times a real run.
+pub const DEFAULT_MAX_RUN_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The largest `runs.max_file_bytes` accepted: 1 GiB (a run file is read whole into memory).
+pub const MAX_RUN_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+impl Default for RunsConfig {
+    fn default() -> Self {
+        RunsConfig { max_file_bytes: DEFAULT_MAX_RUN_FILE_BYTES }
+    }
 }
 
 /// The F&O environment decisions go to.

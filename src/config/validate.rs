@@ -63,6 +63,16 @@ impl Config {
                 "store.busy_timeout_secs must be between 1 and 600 (default 10)",
             ));
         }
+        if !(1024..=super::MAX_RUN_FILE_BYTES).contains(&self.runs.max_file_bytes) {
+            out.push(Problem::at(
+                "runs.max_file_bytes",
+                format!(
+                    "runs.max_file_bytes must be between 1024 and {} (1 GiB; default {}, 10 MiB)",
+                    super::MAX_RUN_FILE_BYTES,
+                    super::DEFAULT_MAX_RUN_FILE_BYTES
+                ),
+            ));
+        }
         let env = &self.environment;
         if env.name.trim().is_empty() {
             out.push(Problem::at("environment.name", "environment.name is empty: name it, e.g. \"usmf-sandbox\""));
