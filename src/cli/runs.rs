@@ -107,8 +107,9 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         }
     }
     if !errors.is_empty() {
-        for error in &errors {
-            eprintln!("{}", visible(error));
+        // One problem a line: each line is made visible on its own, so the newlines between them stay.
+        for line in errors.iter().flat_map(|e| e.lines()) {
+            eprintln!("{}", visible(line));
         }
         return Ok(fail(&format!(
             "nothing imported: {bad_files} of {files} file(s) have problems (listed above); fix them and import again"
