@@ -184,3 +184,82 @@ fn the_test_builder_makes_runs_the_real_parser_accepts() {
         common::assert_parses(&run);
     }
 }
+
+mod file_access {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::path::Path;
+
+    use signoff::store::{Store, StoreAccess, StoreError, exposure, group_id};
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().mode() & 0o7777
+    }
+
+    /// The current user's primary group, which a test may give files to without root.
+    fn primary_group() -> String {
+        let out = std::process::Command::new("id").arg("-gn").output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn a_new_store_is_created_owner_only_in_a_directory_others_cannot_enter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signoff/store.db");
+        let store = Store::open(&path).unwrap();
+        store.import(&super::mixed_runs("A", 2), "april.meyer@contoso.com").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&path.with_extension("db-wal")), 0o600, "SQLite gives the WAL the store's mode");
+        assert_eq!(mode(path.parent().unwrap()), 0o750);
+        assert!(exposure(&path, &StoreAccess::default()).is_empty());
+    }
+
+    #[test]
+    fn a_store_shared_with_a_group_is_created_0660_in_a_setgid_directory_of_that_group() {
+        let group = primary_group();
+        let gid = group_id(&group).unwrap();
+        let access = StoreAccess { group: Some(group) };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared/store.db");
+        let store = Store::open_with(&path, &access).unwrap();
+        store.import(&super::mixed_runs("A", 2), "april.meyer@contoso.com").unwrap();
+        assert_eq!(mode(&path), 0o660);
+        assert_eq!(std::fs::metadata(&path).unwrap().gid(), gid);
+        for sibling in ["store.db-wal", "store.db-shm"] {
+            let meta = std::fs::metadata(dir.path().join("shared").join(sibling)).unwrap();
+            assert_eq!((meta.mode() & 0o777, meta.gid()), (0o660, gid), "{sibling}");
+        }
+        assert_eq!(mode(path.parent().unwrap()), 0o2770);
+        assert!(exposure(&path, &access).is_empty(), "{:?}", exposure(&path, &access));
+    }
+
+    #[test]
+    fn a_store_group_that_does_not_exist_is_refused_before_anything_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let access = StoreAccess { group: Some("signoff-approvers-nonexistent".into()) };
+        let err = Store::open_with(&path, &access).unwrap_err();
+        assert!(matches!(err, StoreError::NoSuchGroup { .. }), "{err}");
+        assert!(err.to_string().contains("there is no unix group 'signoff-approvers-nonexistent'"), "{err}");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_store_others_may_read_is_named_with_its_mode_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        drop(Store::open(&path).unwrap());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let found = exposure(&path, &StoreAccess::default());
+        assert_eq!(
+            found,
+            [format!(
+                "the store file {0} has mode 0644: every user of this machine may read it; run `chmod 600 {0}`, \
+                 or set `[store] group` to share it with one unix group",
+                path.display()
+            )]
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).unwrap();
+        assert!(exposure(&path, &StoreAccess::default())[0].contains("mode 0660: its group may read and write it"));
+        assert!(exposure(&path, &StoreAccess { group: Some(primary_group()) }).is_empty());
+    }
+}

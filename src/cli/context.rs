@@ -32,9 +32,10 @@ impl Context {
             .unwrap_or_else(|| self.paths.default_store())
     }
 
-    /// Open the run store at [`Context::store_path`], creating it if needed.
+    /// Open the run store at [`Context::store_path`], creating it if needed: owner-only, or shared with
+    /// `[store] group`.
     pub fn open_store(&self) -> Result<Store, StoreError> {
-        Store::open(&self.store_path())
+        Store::open_with(&self.store_path(), &self.loaded.config.store.access())
     }
 
     /// Who is acting, for the store and audit log: the approver identity, else "unknown" (an import or a

@@ -61,6 +61,8 @@ pub struct StoreConfig {
     pub lease_secs: u64,
     /// How long a write waits for another process's write before the store is called busy, in seconds.
     pub busy_timeout_secs: u64,
+    /// A unix group to share the store with (mode 0660); none: the store is owner-only (0600).
+    pub group: Option<String>,
 }
 
 /// Run files handed to `signoff runs import`.
@@ -330,6 +332,13 @@ pub enum ClipboardMode {
 /// The longest lease `store.lease_secs` may ask for: a week (and far below what a timestamp can hold).
 pub const MAX_LEASE_SECS: u64 = 7 * 24 * 3600;
 
+impl StoreConfig {
+    /// How the store file is shared, from `group`.
+    pub fn access(&self) -> crate::store::StoreAccess {
+        crate::store::StoreAccess { group: self.group.clone() }
+    }
+}
+
 impl Config {
     /// The longest one request to F&O can take: every attempt timing out, plus the waits F&O may ask for.
     pub fn request_budget(&self) -> std::time::Duration {
@@ -356,7 +365,7 @@ impl Config {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: None, lease_secs: 300, busy_timeout_secs: 10 }
+        StoreConfig { path: None, lease_secs: 300, busy_timeout_secs: 10, group: None }
     }
 }
 

@@ -57,6 +57,12 @@ impl Config {
                 ),
             ));
         }
+        if self.store.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
+            out.push(Problem::at(
+                "store.group",
+                "store.group is empty: name a unix group, or remove it to keep the store owner-only",
+            ));
+        }
         if !(1..=600).contains(&self.store.busy_timeout_secs) {
             out.push(Problem::at(
                 "store.busy_timeout_secs",

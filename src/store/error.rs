@@ -12,6 +12,15 @@ pub enum StoreError {
     #[error("cannot create the store directory {path}: {source}; check the path and its permissions")]
     CreateDir { path: PathBuf, source: std::io::Error },
 
+    #[error("cannot create the store {path}: {source}; check that you may write to its directory")]
+    Create { path: PathBuf, source: std::io::Error },
+
+    #[error(
+        "there is no unix group '{group}' ([store] group in the config); create it (`groupadd {group}`) and add \
+         the approvers to it, or remove the setting to keep the store owner-only"
+    )]
+    NoSuchGroup { group: String },
+
     #[error("cannot open the store {path}: {source}; check that it is a signoff store and that you may write to it")]
     Open { path: PathBuf, source: rusqlite::Error },
 

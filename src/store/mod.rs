@@ -4,6 +4,7 @@
 //! same file: reads never block in WAL mode, and every write runs in a `BEGIN IMMEDIATE` transaction,
 //! so writers queue on the busy timeout instead of failing with "database is locked" halfway through.
 
+mod access;
 mod audit;
 pub mod canonical;
 mod catalog;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use access::{StoreAccess, exposure, group_id};
 pub use audit::{AuditEvent, AuditVerified, GENESIS_HASH, verify_chain};
 pub use catalog::Exchange;
 pub use error::StoreError;
@@ -39,12 +41,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (creating if needed) the store at `path`, and bring its schema up to date.
+    /// Open (creating if needed, owner-only) the store at `path`, and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), source })?;
-        }
+        Store::open_with(path, &StoreAccess::default())
+    }
+
+    /// Open the store at `path`, creating it (and its directory) for `access` if it does not exist.
+    pub fn open_with(path: &Path, access: &StoreAccess) -> Result<Store, StoreError> {
+        access::create(path, access)?;
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
         // The busy timeout first: every later statement, the WAL switch included, may meet a writer.
@@ -58,6 +62,7 @@ impl Store {
         conn.pragma_update(None, "mmap_size", 256_i64 * 1024 * 1024).map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn, path)?;
+        access::share_siblings(path, access);
         Ok(Store { conn, path: path.to_path_buf(), busy_timeout: BUSY_TIMEOUT })
     }
 
