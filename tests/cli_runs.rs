@@ -356,3 +356,35 @@ fn a_run_file_over_the_configured_size_limit_is_refused_naming_its_size_and_the_
     );
     assert!(stderr.contains("nothing imported"), "{stderr}");
 }
+
+#[test]
+fn a_store_others_may_read_is_reported_by_config_check_and_warned_about_by_reconcile() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    std::fs::write(env.config(), "[approver]\nid = \"april.meyer@contoso.com\"\n").unwrap();
+    std::fs::set_permissions(env.config(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.ok(&["runs", "import", arg(&json_files(&fixtures("runs"))[0])]);
+    let mode = std::fs::metadata(env.store()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "import creates the store owner-only");
+    assert!(env.ok(&["config", "check"]).contains("config OK"));
+
+    std::fs::set_permissions(env.store(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let store = env.store().display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "the store file {store} has mode 0644: every user of this machine may read it; run `chmod 600 {store}`"
+        )),
+        "{stderr}"
+    );
+    let json: Value = serde_json::from_slice(&env.run(&["--json", "config", "check"]).stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["problems"][0]["key"], "store.path");
+
+    let out = env.run(&["reconcile"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with(&format!("warning: the store file {store} has mode 0644")), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("warning"), "warnings never go to standard output");
+}

@@ -5,8 +5,9 @@ use std::path::Path;
 use clap::Subcommand;
 use serde_json::json;
 
+use crate::config::StoreConfig;
 use crate::config::load::{self, Problem};
-use crate::config::paths::resolve_with_origin;
+use crate::config::paths::{Paths, resolve_with_origin};
 use crate::config::secret::{self, SecretSource};
 
 use super::{Globals, exit};
@@ -87,26 +88,41 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
                 origin.label()
             ),
         });
-    } else {
-        match load::load(&file) {
-            Err(e) => problems.extend(e.problems()),
-            Ok(loaded) => {
-                let auth = &loaded.config.auth;
-                let sources = [
-                    ("client secret", auth.client_secret_source(), client_secret_key(auth)),
-                    ("refresh token", auth.refresh_token_source(), refresh_key(auth)),
-                ];
-                for (name, source, key) in sources {
-                    let Some(source) = source else { continue };
-                    match secret::resolve(&source) {
-                        Ok(_) => resolved.push(Resolved { name, source: source.to_string() }),
-                        Err(e) => problems.push(Problem::at(key, format!("{key}: {e}"))),
-                    }
+    }
+    // A missing file loads as the defaults: the store they lead to is still checked.
+    match load::load(&file) {
+        Err(e) => problems.extend(e.problems()),
+        Ok(loaded) => {
+            store_problems(globals, &paths, &loaded.config.store, &mut problems);
+            let auth = &loaded.config.auth;
+            let sources = [
+                ("client secret", auth.client_secret_source(), client_secret_key(auth)),
+                ("refresh token", auth.refresh_token_source(), refresh_key(auth)),
+            ];
+            for (name, source, key) in sources {
+                let Some(source) = source else { continue };
+                match secret::resolve(&source) {
+                    Ok(_) => resolved.push(Resolved { name, source: source.to_string() }),
+                    Err(e) => problems.push(Problem::at(key, format!("{key}: {e}"))),
                 }
             }
         }
     }
     report(globals, &file, &problems, &resolved)
+}
+
+/// A store readable or writable beyond its owner (or its configured group), and a group that does not
+/// exist, are problems: the store holds every run, F&O's answers and the audit chain.
+fn store_problems(globals: &Globals, paths: &Paths, store: &StoreConfig, problems: &mut Vec<Problem>) {
+    if let Some(group) = &store.group
+        && let Err(e) = crate::store::group_id(group)
+    {
+        problems.push(Problem::at("store.group", e.to_string()));
+    }
+    let path = globals.store.clone().or_else(|| store.path.clone()).unwrap_or_else(|| paths.default_store());
+    for finding in crate::store::exposure(&path, &store.access()) {
+        problems.push(Problem::at("store.path", crate::text::visible(&finding).into_owned()));
+    }
 }
 
 fn client_secret_key(auth: &crate::config::AuthConfig) -> &'static str {

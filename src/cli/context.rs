@@ -38,6 +38,14 @@ impl Context {
         Store::open_with(&self.store_path(), &self.loaded.config.store.access())
     }
 
+    /// Warn on standard error when the store exists and is readable or writable beyond its owner (or
+    /// its configured group). Call before the TUI takes the screen: a warning there would be lost.
+    pub fn warn_if_store_exposed(&self) {
+        for finding in crate::store::exposure(&self.store_path(), &self.loaded.config.store.access()) {
+            eprintln!("warning: {}", crate::text::visible(&finding));
+        }
+    }
+
     /// Who is acting, for the store and audit log: the approver identity, else "unknown" (an import or a
     /// metadata sync needs no approver, but still names someone).
     pub fn actor(&self) -> String {

@@ -125,6 +125,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Approve(_) | Command::Reject(_) | Command::Rollback(_)) => true,
         _ => false,
     };
+    // The verbs that open the store to decide warn, before the TUI takes the screen, when anyone beyond
+    // its owner (or its configured group) may read or change it. A broken config is the verb's to report.
+    let opening = deciding || matches!(&cli.command, None | Some(Command::Reconcile(_)));
+    if opening && let Ok(ctx) = Context::load(&globals) {
+        ctx.warn_if_store_exposed();
+    }
     if deciding {
         decide::reconcile_at_start(&globals);
     }
