@@ -11,6 +11,7 @@ pub mod model;
 pub mod policy;
 pub mod review;
 pub mod rollback;
+pub mod sign;
 pub mod sim;
 pub mod store;
 pub mod text;
