@@ -94,6 +94,41 @@ impl AllowedSigners {
     }
 }
 
+/// Why the file at `path` could let someone other than an administrator choose who approves: it (or its
+/// directory) is writable by others, or it belongs to the approver running signoff (`uid`).
+pub fn ownership_warnings(path: &Path, uid: u32) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut out = Vec::new();
+    let shown = crate::text::visible(&path.display().to_string()).into_owned();
+    let Ok(meta) = std::fs::metadata(path) else {
+        return out;
+    };
+    if meta.mode() & 0o022 != 0 {
+        out.push(format!(
+            "the allowed signers file {shown} is writable by its group or by others (mode {:o}): anyone who can \
+             write it can approve as anyone; make it `chmod 644`, owned by an administrator",
+            meta.mode() & 0o777
+        ));
+    }
+    if meta.uid() == uid && uid != 0 {
+        out.push(format!(
+            "the allowed signers file {shown} belongs to you (uid {uid}): you could add your own key under any \
+             approver's name; have an administrator own it (`chown root:root`, `chmod 644`)"
+        ));
+    }
+    if let Some(dir) = path.parent()
+        && let Ok(dmeta) = std::fs::metadata(dir)
+        && dmeta.mode() & 0o002 != 0
+        && dmeta.mode() & 0o1000 == 0
+    {
+        out.push(format!(
+            "the directory of the allowed signers file {shown} is writable by everyone: the file can be replaced; \
+             keep it in a directory only an administrator writes, such as /etc/signoff"
+        ));
+    }
+    out
+}
+
 /// The next whitespace-delimited token of `s`, honouring double quotes; and the rest.
 fn token(s: &str) -> (&str, &str) {
     let s = s.trim_start();
@@ -252,5 +287,21 @@ mod tests {
         assert!(err.to_string().contains("unsupported option 'no-touch-required'"), "{err}");
         let err = AllowedSigners::parse("julia ssh-ed25519 AAAAnotakey\n").unwrap_err();
         assert!(err.to_string().contains("the key does not parse"), "{err}");
+    }
+
+    #[test]
+    fn a_file_writable_by_others_or_owned_by_the_approver_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("allowed_signers");
+        std::fs::write(&path, format!("julia {}\n", key())).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let uid = crate::sign::os_user::uid();
+        let warnings = ownership_warnings(&path, uid);
+        assert!(warnings.iter().any(|w| w.contains("writable by its group or by others (mode 666)")), "{warnings:?}");
+        // Owned by whoever runs the test: an approver who owns the file is warned unless they are root.
+        assert_eq!(warnings.iter().any(|w| w.contains("belongs to you")), uid != 0, "{warnings:?}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(ownership_warnings(&path, uid.wrapping_add(1)).is_empty());
     }
 }
