@@ -15,10 +15,10 @@ pub use agent::AgentSigner;
 pub use allowed::{AllowedSigners, AllowedSignersError, SignerEntry};
 pub use memory::KeySigner;
 pub use message::DecisionMessage;
-pub use ssh_key::PublicKey;
+pub use ssh_key::{PublicKey, SshSig};
 
 use chrono::{DateTime, Utc};
-use ssh_key::{HashAlg, LineEnding, SshSig};
+use ssh_key::{HashAlg, LineEnding};
 
 /// The SSHSIG namespace of every signoff signature (`ssh-keygen -Y verify -n signoff`).
 pub const NAMESPACE: &str = "signoff";
