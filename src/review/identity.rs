@@ -309,3 +309,33 @@ fn sign_and_check(
     }
     Ok(signature)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::KeySigner;
+
+    #[test]
+    fn os_user_is_the_kernels_account_and_another_name_is_refused() {
+        let account = sign::os_user::account_name().unwrap();
+        assert_eq!(Identity::OsUser.resolve(None), Ok(account.clone()));
+        assert_eq!(Identity::OsUser.resolve(Some(&account)), Ok(account.clone()));
+        let err = Identity::OsUser.resolve(Some("someone.else@contoso.com")).unwrap_err();
+        assert!(err.contains(&format!("you are the account {account}")), "{err}");
+    }
+
+    #[test]
+    fn with_several_provable_identities_a_choice_is_required_and_only_among_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let allowed = dir.path().join("allowed_signers");
+        let signer = KeySigner::generate();
+        let key = signer.keys().unwrap()[0].to_openssh().unwrap();
+        std::fs::write(&allowed, format!("julia@contoso.com,jf@contoso.com {key}\n")).unwrap();
+        let identity = Identity::Ssh { allowed, signer: Arc::new(signer) };
+        let err = identity.resolve(None).unwrap_err();
+        assert!(err.contains("several identities (julia@contoso.com, jf@contoso.com)"), "{err}");
+        assert_eq!(identity.resolve(Some("jf@contoso.com")), Ok("jf@contoso.com".to_string()));
+        let err = identity.resolve(Some("amy@contoso.com")).unwrap_err();
+        assert!(err.contains("names 'amy@contoso.com'"), "{err}");
+    }
+}
