@@ -14,6 +14,7 @@ pub mod policy;
 pub mod review;
 pub mod rollback;
 pub mod run_file;
+pub mod sign;
 pub mod sim;
 pub mod store;
 pub mod text;

@@ -343,3 +343,24 @@ fn docs_config_md_documents_every_key_the_schema_accepts() {
     }
     assert!(keys > 50, "only {keys} keys found");
 }
+
+#[test]
+fn config_check_warns_when_the_allowed_signers_file_is_writable_by_others() {
+    let dir = temp();
+    let allowed = dir.path().join("allowed_signers");
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGf8v0H0WpiLHp3bTn9d1E0mB+1Ut7hmB9CeNzL3RZ4x";
+    write(&allowed, &format!("julia.funderburk@contoso.com {key}\n"), 0o666);
+    let file = dir.path().join("config.toml");
+    let config = format!("[approver]\nallowed_signers = \"{}\"\n", allowed.display());
+    write(&file, &config, 0o600);
+    let out = signoff(dir.path(), &[], &["--config", &file.to_string_lossy(), "config", "check"]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is writable by its group or by others (mode 666)"), "{stderr}");
+    assert!(stderr.contains("chmod 644"), "{stderr}");
+
+    // An allowed-signers file that does not parse is a problem, not a warning.
+    write(&allowed, "julia.funderburk@contoso.com ssh-ed25519 not-a-key\n", 0o644);
+    let out = signoff(dir.path(), &[], &["--config", &file.to_string_lossy(), "config", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("approver.allowed_signers"), "{}", text(&out.stderr));
+}

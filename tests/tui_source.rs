@@ -159,3 +159,32 @@ fn a_rollback_goes_through_the_pipeline_and_a_refused_one_is_not_reported_as_don
     assert_eq!((again.status, again.kind), (RunStatus::RolledBack, OutcomeKind::NothingWritten), "{}", again.message);
     drop(w.runtime);
 }
+
+#[test]
+fn a_demo_approval_is_signed_by_the_demo_approvers_throwaway_key() {
+    let w = world();
+    let id = "run-inv-usmf-apinv-000123";
+    let outcome =
+        w.source.decide(approve(id, "matched to receipt"), Arc::new(|_| {}), Arc::new(AtomicBool::new(false))).unwrap();
+    assert_eq!(outcome.status, RunStatus::Executed, "{}", outcome.message);
+    let store = signoff::store::Store::open(&w.env.store_path).unwrap();
+    let approval = store.approvals(&RunId::from(id)).unwrap().remove(0);
+    assert_eq!(approval.approver, signoff::cli::demo::DEMO_APPROVER);
+    let signature = approval.signature.as_deref().expect("the demo signs its approvals");
+    let allowed_path = w.env.config.approver.allowed_signers.clone().expect("the demo writes an allowed-signers file");
+    let allowed = signoff::sign::AllowedSigners::load(&allowed_path).unwrap();
+    let message = signoff::sign::DecisionMessage::new(
+        id,
+        "approve",
+        &approval.approver,
+        &approval.reason,
+        &approval.digest,
+        approval.approved_at,
+    );
+    let verified = signoff::sign::verify(&allowed, &message.to_bytes(), signature, approval.approved_at).unwrap();
+    assert!(verified.proves(signoff::cli::demo::DEMO_APPROVER), "{verified:?}");
+    let recorded =
+        store.audit_events(&RunId::from(id)).unwrap().into_iter().find(|e| e.kind == "approval.recorded").unwrap();
+    assert_eq!(recorded.payload["signature"], signature);
+    drop(w.runtime);
+}

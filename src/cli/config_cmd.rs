@@ -78,6 +78,7 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
     let file = paths.config_file.clone();
     let mut problems = Vec::new();
     let mut resolved = Vec::new();
+    let mut warnings = Vec::new();
     if !file.is_file() {
         problems.push(Problem {
             key: None,
@@ -99,6 +100,12 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
                 ("client secret", auth.client_secret_source(), client_secret_key(auth)),
                 ("refresh token", auth.refresh_token_source(), refresh_key(auth)),
             ];
+            if let Some(path) = &loaded.config.approver.allowed_signers
+                && let Err(e) = crate::sign::AllowedSigners::load(path)
+            {
+                problems.push(Problem::at("approver.allowed_signers", format!("approver.allowed_signers: {e}")));
+            }
+            warnings.extend(crate::review::identity::allowed_signers_warnings(&loaded.config));
             for (name, source, key) in sources {
                 let Some(source) = source else { continue };
                 match secret::resolve(&source) {
@@ -108,7 +115,7 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
             }
         }
     }
-    report(globals, &file, &problems, &resolved)
+    report(globals, &file, &problems, &resolved, &warnings)
 }
 
 /// A store readable or writable beyond its owner (or its configured group), and a group that does not
@@ -142,14 +149,28 @@ fn refresh_key(auth: &crate::config::AuthConfig) -> &'static str {
     }
 }
 
-fn report(globals: &Globals, file: &Path, problems: &[Problem], resolved: &[Resolved]) -> anyhow::Result<u8> {
+fn report(
+    globals: &Globals,
+    file: &Path,
+    problems: &[Problem],
+    resolved: &[Resolved],
+    warnings: &[String],
+) -> anyhow::Result<u8> {
     let ok = problems.is_empty();
     tracing::info!(config = %file.display(), ok, problems = problems.len(), "config check");
     if globals.json {
         let secrets: Vec<_> = resolved.iter().map(|r| json!({"name": r.name, "source": r.source})).collect();
-        let value = json!({ "ok": ok, "path": shown(file), "problems": problems, "secrets_resolved": secrets });
+        let value = json!({
+            "ok": ok, "path": shown(file), "problems": problems, "secrets_resolved": secrets, "warnings": warnings
+        });
         println!("{}", serde_json::to_string_pretty(&value)?);
-    } else if ok {
+        return Ok(if ok { exit::OK } else { exit::FAILURE });
+    }
+    // Warnings do not fail the check: the config works, but who may approve is not in safe hands.
+    for w in warnings {
+        eprintln!("warning: {}", crate::text::visible(w));
+    }
+    if ok {
         println!("config OK: {}", shown(file));
         for r in resolved {
             println!("  {}: from {} (resolved, not shown)", r.name, r.source);

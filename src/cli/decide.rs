@@ -1,7 +1,9 @@
 //! `signoff approve|reject|rollback`: decisions, through the same review pipeline as the TUI.
 //!
-//! The approver is `$SIGNOFF_APPROVER`, else `approver.id` in the config, else the OS user. There is no
-//! `--as` flag: who decides is an identity, not an option, and tests set the environment variable.
+//! Who decides is proven where the config says how (`approver.allowed_signers`: signed through the
+//! ssh-agent; `identity = "os-user"`: the kernel's account name); `$SIGNOFF_APPROVER` / `approver.id` then
+//! only choose among the identities that proof allows. There is no `--as` flag: who decides is an
+//! identity, not an option.
 
 use std::sync::Arc;
 
@@ -11,7 +13,9 @@ use super::{Context, Globals};
 use crate::config::Config;
 use crate::model::{Action, RunId, RunStatus};
 use crate::review::sweep::Swept;
-use crate::review::{Cancel, DecisionKind, DecisionRequest, Outcome, Progress, ProgressSink, Reviewer, no_progress};
+use crate::review::{
+    Cancel, DecisionKind, DecisionRequest, Identity, Outcome, Progress, ProgressSink, Reviewer, no_progress,
+};
 use crate::store::RunFilter;
 use crate::text::visible;
 
@@ -98,12 +102,19 @@ pub fn parse_window(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("'{text}' must be more than zero and at most 100y"))
 }
 
-/// The approver identity: `$SIGNOFF_APPROVER`, else `approver.id`, else the OS user.
+/// The approver identity. With an allowed-signers file (or `identity = "ssh"`): the principal the
+/// ssh-agent proves, chosen by `$SIGNOFF_APPROVER` / `approver.id` when it proves several; with
+/// `identity = "os-user"`: the account name from the kernel. Only with neither configured is it the
+/// unproven `$SIGNOFF_APPROVER`, else `approver.id`, else `$USER`.
 pub fn approver_id(config: &Config) -> anyhow::Result<String> {
     let from_env = std::env::var("SIGNOFF_APPROVER").ok().filter(|s| !s.trim().is_empty());
+    let claim = from_env.or_else(|| config.approver.id.clone());
+    let identity = Identity::from_config(config);
+    if !matches!(identity, Identity::Claimed) {
+        return identity.resolve(claim.as_deref()).map_err(anyhow::Error::msg);
+    }
     let from_os = || std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok();
-    from_env
-        .or_else(|| config.approver.id.clone())
+    claim
         .or_else(from_os)
         .filter(|s| !s.trim().is_empty())
         .context("no approver identity: set approver.id in the config (or SIGNOFF_APPROVER)")
@@ -112,6 +123,13 @@ pub fn approver_id(config: &Config) -> anyhow::Result<String> {
 /// The decision service for this invocation.
 pub fn reviewer(ctx: &Context) -> anyhow::Result<Arc<Reviewer>> {
     let config = Arc::new(ctx.loaded.config.clone());
+    // Said once per process, on standard error before any screen is drawn.
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        for warning in crate::review::identity::allowed_signers_warnings(&config) {
+            eprintln!("warning: {}", visible(&warning));
+        }
+    });
     let approver = approver_id(&config)?;
     Ok(Arc::new(Reviewer::from_config(&ctx.store_path(), config, &approver)?))
 }

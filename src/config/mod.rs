@@ -41,14 +41,36 @@ pub struct Config {
     pub runs: RunsConfig,
 }
 
-/// Who is approving. Defaults to the OS user.
+/// Who is approving, and how that is proven.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApproverConfig {
-    /// The approver's identity as runs and F&O know it; default: `$USER`.
+    /// The approver's identity as runs and F&O know it. With `identity = "ssh"` it only chooses among
+    /// the identities the ssh-agent can prove; with no proof configured it defaults to `$USER`.
     pub id: Option<String>,
     /// Approval groups this approver belongs to (matched against a run's `eligible_groups`).
     pub groups: Vec<String>,
+    /// How the approver's identity is proven; default: `ssh` when `allowed_signers` is set.
+    pub identity: Option<IdentityMode>,
+    /// git's allowed-signers file mapping approvers to SSH public keys; writable by an administrator only.
+    pub allowed_signers: Option<PathBuf>,
+}
+
+/// How the approver's identity is established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityMode {
+    /// Every decision is signed through ssh-agent and verified against `allowed_signers`.
+    Ssh,
+    /// The account name of the process's user, from the kernel: for single-user set-ups.
+    OsUser,
+}
+
+impl ApproverConfig {
+    /// The identity mode in force; `None` is the unproven claim kept for set-ups without either.
+    pub fn identity_mode(&self) -> Option<IdentityMode> {
+        self.identity.or(self.allowed_signers.as_ref().map(|_| IdentityMode::Ssh))
+    }
 }
 
 /// Where the shared run store lives.

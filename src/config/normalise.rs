@@ -29,9 +29,14 @@ pub(crate) fn normalise(config: &mut Config, config_dir: Option<&Path>) {
     for p in &mut config.policy.closed_periods {
         p.company = p.company.to_ascii_lowercase();
     }
-    for path in [&mut config.store.path, &mut config.auth.client_secret_file, &mut config.auth.refresh_token_file]
-        .into_iter()
-        .flatten()
+    for path in [
+        &mut config.store.path,
+        &mut config.auth.client_secret_file,
+        &mut config.auth.refresh_token_file,
+        &mut config.approver.allowed_signers,
+    ]
+    .into_iter()
+    .flatten()
     {
         *path = anchor(path, config_dir);
     }

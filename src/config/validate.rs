@@ -41,6 +41,13 @@ impl Config {
         if self.approver.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
             out.push(Problem::at("approver.id", "approver.id is empty: remove it to use the OS user, or set it"));
         }
+        if self.approver.identity == Some(super::IdentityMode::Ssh) && self.approver.allowed_signers.is_none() {
+            out.push(Problem::at(
+                "approver.identity",
+                "approver.identity = \"ssh\" needs approver.allowed_signers: the file listing each approver's \
+                 SSH public key (git's allowed-signers format)",
+            ));
+        }
         if self.approver.groups.iter().any(|g| g.trim().is_empty()) {
             out.push(Problem::at("approver.groups", "approver.groups contains an empty group name"));
         }

@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod execute;
 pub mod expire;
 pub mod facts;
+pub mod identity;
 pub mod journal;
 pub mod outcome;
 mod pipeline;
@@ -40,6 +41,7 @@ pub use bulk::{BulkError, BulkReport};
 pub use digest::DigestInputs;
 pub use drift::{DriftReport, DriftScope, FieldDrift};
 pub use eligibility::DecisionKind;
+pub use identity::Identity;
 pub use outcome::{FnoAnswer, Outcome, exit};
 pub use progress::{Cancel, Progress, ProgressSink, Step, no_progress};
 pub use record::export_from_store as record_export;
@@ -111,23 +113,39 @@ pub struct Reviewer {
     store_path: PathBuf,
     config: Arc<Config>,
     client: Arc<FnoClient>,
+    /// The approver asked for (`SIGNOFF_APPROVER`, `approver.id`); with a proven identity, only a choice
+    /// among the identities the proof allows.
     approver: String,
+    identity: Identity,
     groups: Vec<String>,
     lease_ttl: Duration,
 }
 
 impl Reviewer {
     /// A reviewer deciding as `approver`, on the store at `store_path`, against the environment `client`
-    /// talks to. The approver's groups and the lease length come from `config`.
+    /// talks to. The approver's groups, the lease length and how identity is proven come from `config`
+    /// (with `allowed_signers`, each decision is signed through the ssh-agent `SSH_AUTH_SOCK` names).
     pub fn new(store_path: &Path, config: Arc<Config>, client: Arc<FnoClient>, approver: &str) -> Self {
         Reviewer {
             store_path: store_path.to_path_buf(),
             groups: config.approver.groups.clone(),
             lease_ttl: config.lease_ttl(),
+            identity: Identity::from_config(&config),
             config,
             client,
             approver: approver.to_string(),
         }
+    }
+
+    /// Sign through `signer` instead of the ssh-agent (the demo's throwaway key; a test's own agent).
+    pub fn with_signer(mut self, signer: Arc<dyn crate::sign::Signer>) -> Self {
+        self.identity = self.identity.with_signer(signer);
+        self
+    }
+
+    /// How this reviewer's identity is proven.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// A reviewer on the configured environment: secrets resolved from the config's sources, one client

@@ -10,7 +10,7 @@ use crate::judge::Facts;
 use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
 use crate::rollback;
-use crate::store::{StoreError, StoredRun};
+use crate::store::{NewApproval, StoreError, StoredRun};
 
 use super::Db;
 
@@ -21,6 +21,7 @@ use super::drift::{self, DriftReport, DriftScope, FieldDrift};
 use super::eligibility::{self, DecisionKind};
 use super::execute;
 use super::facts::{self, KnownFacts};
+use super::identity::{self, Proof};
 use super::outcome::{FnoAnswer, Outcome};
 use super::progress::{Cancel, Progress, ProgressSink, Step};
 use super::reconcile;
@@ -41,14 +42,26 @@ pub(super) async fn decide(
 ) -> Result<Outcome, ReviewError> {
     let store = Db::open(&r.store_path, Duration::from_secs(r.config.store.busy_timeout_secs))?;
     let id = &req.run_id;
-    if store.db().status(id)?.is_none() {
+    let Some(payload_digest) = store.db().get(id)?.map(|s| s.digest) else {
         return Err(StoreError::UnknownRun { id: id.clone() }.into());
-    }
-    let taken = Claim::take(&store.db(), id, &claim::holder(&r.approver), r.lease_ttl);
+    };
+    // Who decides is proven first: a refusal here has read nothing from F&O and claimed nothing.
+    let decision =
+        identity::Decision { run_id: id, kind: req.kind.as_str(), reason: &req.reason, digest: &payload_digest };
+    let proof = match identity::prove(&r.identity, &r.approver, &decision) {
+        Ok(proof) => proof,
+        Err(why) => {
+            let actor = if r.approver.trim().is_empty() { "unproven" } else { r.approver.as_str() };
+            let reason = format!("cannot prove who decides: {why}; nothing was read from F&O");
+            return refuse(&store.db(), actor, id, req.kind.as_str(), reason);
+        }
+    };
+    report(progress, id, Step::Claimed, format!("deciding as {}", proof.approver));
+    let taken = Claim::take(&store.db(), id, &claim::holder(&proof.approver), r.lease_ttl);
     let claim = match taken {
         Ok(claim) => claim,
         Err(e @ StoreError::LeaseHeld { .. }) => {
-            return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
+            return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), e.to_string());
         }
         Err(e) => return Err(e.into()),
     };
@@ -59,7 +72,7 @@ pub(super) async fn decide(
         report(progress, id, Step::Reconciling, "an earlier decision's outcome is unknown: reading F&O");
         super::sweep::reconcile_claimed(r, &store, id, &claim).await
     } else {
-        decide_claimed(r, &store, req, progress, cancel, &claim).await
+        decide_claimed(r, &store, req, progress, cancel, &claim, &proof).await
     };
     // The claim also releases on drop; releasing here reports a failure to do so.
     if let Err(e) = claim.release(&store.db()) {
@@ -77,6 +90,8 @@ struct Ctx<'a> {
     client: FnoClient,
     progress: &'a ProgressSink,
     claim: &'a Claim,
+    /// Who decides, proven before anything was read.
+    proof: &'a Proof,
 }
 
 impl Ctx<'_> {
@@ -89,7 +104,7 @@ impl Ctx<'_> {
     }
 
     fn actor(&self) -> &str {
-        &self.r.approver
+        &self.proof.approver
     }
 
     fn note(&self, step: Step, detail: impl Into<String>) {
@@ -142,6 +157,7 @@ async fn decide_claimed(
     progress: &ProgressSink,
     cancel: &Cancel,
     claim: &Claim,
+    proof: &Proof,
 ) -> Result<Outcome, ReviewError> {
     let id = &req.run_id;
     let stored = store.db().get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
@@ -150,7 +166,7 @@ async fn decide_claimed(
         kind: req.kind,
         run: &stored.run,
         status: stored.status,
-        approver: &r.approver,
+        approver: &proof.approver,
         approver_groups: &r.groups,
         prior_approvers: &prior,
         reason: &req.reason,
@@ -159,15 +175,15 @@ async fn decide_claimed(
         now: Utc::now(),
     };
     if let Err(reason) = eligibility::check(&check, &r.config) {
-        return refuse(&store.db(), &r.approver, id, req.kind.as_str(), reason);
+        return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), reason);
     }
     if let Err(e) = execute::check_operation(&r.config, stored.run.action, req.kind) {
-        return refuse(&store.db(), &r.approver, id, req.kind.as_str(), e.to_string());
+        return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), e.to_string());
     }
     // Writes are encoded by the synced catalog's property types (FNO.md §2), dry runs included.
     let catalog = facts::load_catalog(&store.db())?;
     let client = r.client.fork(req.dry_run).with_catalog(catalog);
-    let ctx = Ctx { r, store, req, client, stored, progress, claim };
+    let ctx = Ctx { r, store, req, client, stored, progress, claim, proof };
     if req.kind == DecisionKind::Reject && !execute::writes_to_fno(ctx.run().action, DecisionKind::Reject) {
         return reject_locally(&ctx);
     }
@@ -334,6 +350,12 @@ fn judge(
             let reason = "an approval recorded meanwhile covers another record version".to_string();
             return stale_with(ctx, DriftReport::default(), reason).map(Judged::Done);
         }
+        // Every counted approval proves its approver again, over its own fields: a renamed approver or a
+        // signature copied from another approval stops the write here.
+        if let Err(why) = identity::verify_approvals(&ctx.r.identity, ctx.id(), &approvals) {
+            let reason = format!("the approvals do not hold: {why}; nothing was sent");
+            return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", reason).map(Judged::Done);
+        }
         if ctx.stored.status == RunStatus::Pending {
             ctx.transition(
                 &[RunStatus::Pending],
@@ -345,10 +367,26 @@ fn judge(
     Ok(Judged::Proceed(digest, None))
 }
 
-/// Record this approver's approval; a second approval by the same person is refused, not an error.
+/// Record this approver's approval, signed over its digest when identity is proven; a second approval by
+/// the same person (or the same key under another name) is refused, not an error.
 fn record_approval(ctx: &Ctx<'_>, digest: &str, policy_version: &str) -> Result<Result<u32, Outcome>, ReviewError> {
+    let refused = |reason: String| refuse(&ctx.store.db(), ctx.actor(), ctx.id(), "approve", reason).map(Err);
+    if let Err(reason) = identity::check_distinct_key(&ctx.r.identity, ctx.proof, &ctx.stored.approvals) {
+        return refused(reason);
+    }
+    let decision = identity::Decision { run_id: ctx.id(), kind: "approve", reason: &ctx.req.reason, digest };
+    let signed = match identity::sign_approval(&ctx.r.identity, ctx.proof, &decision) {
+        Ok(signed) => signed,
+        Err(reason) => return refused(format!("the approval could not be signed: {reason}")),
+    };
+    let (signature, at) = match &signed {
+        Some((signature, at)) => (Some(signature.as_str()), *at),
+        None => (None, Utc::now()),
+    };
+    let approval =
+        NewApproval { approver: ctx.actor(), reason: &ctx.req.reason, digest, policy_version, at, signature };
     // Bound first, so the store lock is released before a refusal takes it again.
-    let recorded = ctx.store.db().record_approval(ctx.id(), ctx.actor(), &ctx.req.reason, digest, policy_version);
+    let recorded = ctx.store.db().record_signed_approval(ctx.id(), &approval);
     match recorded {
         Ok(n) => Ok(Ok(n)),
         Err(e @ StoreError::AlreadyApproved { .. }) => {
@@ -414,11 +452,9 @@ fn reject_locally(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
     if ctx.req.dry_run {
         return Ok(Outcome::DryRun { run_id: ctx.id().clone(), requests: Vec::new() });
     }
-    ctx.transition(
-        &[RunStatus::Pending, RunStatus::Approved],
-        RunStatus::Rejected,
-        json!({ "reason": ctx.req.reason, "fno": "nothing is written to F&O for this action" }),
-    )?;
+    let mut detail = json!({ "reason": ctx.req.reason, "fno": "nothing is written to F&O for this action" });
+    ctx.proof.evidence(&mut detail);
+    ctx.transition(&[RunStatus::Pending, RunStatus::Approved], RunStatus::Rejected, detail)?;
     ctx.note(Step::Recorded, "rejected");
     Ok(Outcome::Rejected { run_id: ctx.id().clone(), answer: FnoAnswer::default() })
 }
@@ -480,12 +516,16 @@ async fn send(
         DecisionKind::Approve => &[RunStatus::Approved],
         kind => kind.allowed_from(),
     };
-    let detail = json!({
+    let mut detail = json!({
         "decision": ctx.req.kind.as_str(),
         "digest": digest,
         "reason": ctx.req.reason,
         "prior": ctx.stored.status,
     });
+    // A rejection or rollback is signed over the run as imported; an approval's signatures are its own.
+    if ctx.req.kind != DecisionKind::Approve {
+        ctx.proof.evidence(&mut detail);
+    }
     match ctx.transition(from, RunStatus::Executing, detail) {
         Ok(()) => {}
         Err(e @ StoreError::StatusConflict { .. }) => {

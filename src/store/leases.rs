@@ -29,6 +29,21 @@ pub struct Approval {
     /// The approval digest (run payload + ETags + policy version) computed by the pipeline.
     pub digest: String,
     pub policy_version: String,
+    /// The approver's armored SSH signature over the approval (`sign::DecisionMessage`), when signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// An approval to record, signed or not.
+#[derive(Debug, Clone, Copy)]
+pub struct NewApproval<'a> {
+    pub approver: &'a str,
+    pub reason: &'a str,
+    pub digest: &'a str,
+    pub policy_version: &'a str,
+    /// The time the approver signed; stored exactly, since the signature covers it.
+    pub at: DateTime<Utc>,
+    pub signature: Option<&'a str>,
 }
 
 impl Store {
@@ -125,6 +140,14 @@ impl Store {
         digest: &str,
         policy_version: &str,
     ) -> Result<u32, StoreError> {
+        let approval = NewApproval { approver, reason, digest, policy_version, at: Utc::now(), signature: None };
+        self.record_signed_approval(id, &approval)
+    }
+
+    /// Record an approval with the time and signature it was signed with; the signature also goes into
+    /// the `approval.recorded` audit event. Refused if this approver already approved `id`.
+    pub fn record_signed_approval(&self, id: &RunId, a: &NewApproval<'_>) -> Result<u32, StoreError> {
+        let NewApproval { approver, reason, digest, policy_version, at, signature } = *a;
         let tx = self.write_tx()?;
         ensure_run(&tx, id)?;
         let already: bool = tx
@@ -134,17 +157,16 @@ impl Store {
             return Err(StoreError::AlreadyApproved { id: id.clone(), approver: approver.to_string() });
         }
         tx.prepare_cached(
-            "INSERT INTO approvals (run_id, approver, approved_at, reason, digest, policy_version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO approvals (run_id, approver, approved_at, reason, digest, policy_version, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![id.as_str(), approver, ts(Utc::now()), reason, digest, policy_version])?;
-        audit::append(
-            &tx,
-            approver,
-            Some(id),
-            "approval.recorded",
-            json!({ "reason": reason, "digest": digest, "policy_version": policy_version }),
-        )?;
+        .execute(params![id.as_str(), approver, ts(at), reason, digest, policy_version, signature])?;
+        let mut payload = json!({ "reason": reason, "digest": digest, "policy_version": policy_version });
+        if let Some(signature) = signature {
+            payload["signature"] = json!(signature);
+            payload["signed_at"] = json!(ts(at));
+        }
+        audit::append(&tx, approver, Some(id), "approval.recorded", payload)?;
         let count: u32 = tx
             .prepare_cached("SELECT COUNT(*) FROM approvals WHERE run_id = ?1")?
             .query_row([id.as_str()], |row| row.get(0))?;
@@ -187,7 +209,7 @@ pub(crate) fn active_lease(conn: &Connection, id: &RunId, now: DateTime<Utc>) ->
 
 pub(crate) fn approvals_of(conn: &Connection, id: &RunId) -> Result<Vec<Approval>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT approver, approved_at, reason, digest, policy_version FROM approvals WHERE run_id = ?1
+        "SELECT approver, approved_at, reason, digest, policy_version, signature FROM approvals WHERE run_id = ?1
          ORDER BY approved_at, approver",
     )?;
     let mut rows = stmt.query([id.as_str()])?;
@@ -200,6 +222,7 @@ pub(crate) fn approvals_of(conn: &Connection, id: &RunId) -> Result<Vec<Approval
             reason: row.get(2)?,
             digest: row.get(3)?,
             policy_version: row.get(4)?,
+            signature: row.get(5)?,
         });
     }
     Ok(out)

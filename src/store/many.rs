@@ -53,7 +53,7 @@ impl Store {
         action: Option<&str>,
     ) -> Result<HashMap<String, Vec<Approval>>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version
+            "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
              FROM approvals a JOIN runs r ON r.id = a.run_id
              WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)
              ORDER BY a.run_id, a.approved_at, a.approver",
@@ -69,6 +69,7 @@ impl Store {
                 reason: row.get(3)?,
                 digest: row.get(4)?,
                 policy_version: row.get(5)?,
+                signature: row.get(6)?,
             };
             out.entry(run_id).or_default().push(approval);
         }

@@ -24,7 +24,7 @@ pub use access::{StoreAccess, exposure, group_id};
 pub use audit::{AuditEvent, AuditVerified, GENESIS_HASH, verify_chain};
 pub use catalog::Exchange;
 pub use error::StoreError;
-pub use leases::{Approval, Lease};
+pub use leases::{Approval, Lease, NewApproval};
 pub use many::RunToJudge;
 pub use runs::{ImportReport, RunFilter, StatusChange, StoredRun};
 pub use schema::SCHEMA_VERSION;

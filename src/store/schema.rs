@@ -99,6 +99,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX exchanges_by_run ON exchanges(run_id, id);
     "#,
+    // 2: the approver's SSH signature (armored SSHSIG) over the approval; NULL for approvals recorded
+    // without a proven identity.
+    r#"
+    ALTER TABLE approvals ADD COLUMN signature TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,8 @@
 //! snapshot is the simulator's current record (so they re-validate cleanly unless a test changes F&O).
 #![allow(dead_code)]
 
+pub mod agent;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -179,6 +181,30 @@ impl Harness {
 
     pub fn reviewer(&self, approver: &str) -> Reviewer {
         Reviewer::new(&self.store_path, Arc::clone(&self.config), Arc::new(self.client.fork(false)), approver)
+    }
+
+    /// A reviewer whose decisions are signed through `signer` (the config must name allowed signers).
+    pub fn signed_reviewer(&self, approver: &str, signer: Arc<dyn signoff::sign::Signer>) -> Reviewer {
+        self.reviewer(approver).with_signer(signer)
+    }
+
+    /// Decide through a reviewer that signs with `signer`.
+    pub async fn decide_signed(
+        &self,
+        approver: &str,
+        signer: Arc<dyn signoff::sign::Signer>,
+        id: &str,
+        kind: DecisionKind,
+    ) -> Outcome {
+        let request = DecisionRequest {
+            run_id: RunId::from(id),
+            kind,
+            reason: format!("{} after checking the supporting documents", kind.as_str()),
+            dry_run: false,
+            confirm_environment: None,
+        };
+        let reviewer = self.signed_reviewer(approver, signer);
+        reviewer.decide(&request, &no_progress(), &Cancel::new()).await.unwrap()
     }
 
     pub fn store(&self) -> Store {

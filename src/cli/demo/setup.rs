@@ -14,6 +14,7 @@ use crate::config::load::load;
 use crate::fno::metadata::catalog_to_json;
 use crate::model::{GovernedRun, parse_run};
 use crate::review::Reviewer;
+use crate::sign::{KeySigner, Signer as _};
 use crate::sim::{Fault, SimOptions, Simulator};
 use crate::store::Store;
 
@@ -48,6 +49,8 @@ pub struct DemoEnv {
     pub config_path: PathBuf,
     pub store_path: PathBuf,
     pub config: Config,
+    /// The demo approver's throwaway key, in memory only; `allowed_signers` in the demo's files lists it.
+    pub signer: Arc<KeySigner>,
 }
 
 impl DemoEnv {
@@ -66,8 +69,16 @@ impl DemoEnv {
         let secret_path = dir.path().join("client-secret");
         write_owner_only(&secret_path, &sim.options().client_secret)?;
         let store_path = dir.path().join("store.db");
+        // The demo approver signs like a real one, with a key made now and an allowed-signers file naming it.
+        let signer = Arc::new(KeySigner::generate());
+        let allowed_path = dir.path().join("allowed_signers");
+        write_owner_only(&allowed_path, &allowed_signers_text(&signer)?)?;
         let config_path = dir.path().join("config.toml");
-        write_owner_only(&config_path, &config_text(&sim, &secret_path, &store_path, closed))?;
+        let text = config_text(&sim, &secret_path, &store_path, closed).replace(
+            "# allowed_signers = \"/etc/signoff/allowed_signers\"",
+            &format!("allowed_signers = {}", toml_string(&allowed_path)),
+        );
+        write_owner_only(&config_path, &text)?;
         let config = load(&config_path)?.config;
 
         let store = Store::open(&store_path)?;
@@ -87,7 +98,7 @@ impl DemoEnv {
             }
             _ => {}
         }
-        Ok(DemoEnv { sim, _files: dir, config_path, store_path, config })
+        Ok(DemoEnv { sim, _files: dir, config_path, store_path, config, signer })
     }
 }
 
@@ -96,7 +107,8 @@ impl DemoEnv {
     /// as `signoff connector sync-metadata` does, so policy and rollback readiness can read it.
     pub async fn reviewer(&self) -> anyhow::Result<Arc<Reviewer>> {
         let reviewer = Reviewer::from_config(&self.store_path, Arc::new(self.config.clone()), DEMO_APPROVER)
-            .context("cannot connect to the demo F&O")?;
+            .context("cannot connect to the demo F&O")?
+            .with_signer(self.signer.clone());
         let catalog = crate::fno::parse_csdl(&reviewer.client().metadata_xml().await?)?;
         Store::open(&self.store_path)?.save_catalog(&catalog_to_json(&catalog)?, "signoff-demo")?;
         Ok(Arc::new(reviewer))
@@ -137,6 +149,16 @@ fn config_text(sim: &Simulator, secret: &Path, store: &Path, closed_period: bool
         text.push_str("\n[[policy.closed_periods]]\nperiod = \"2026-11\"\ncompany = \"*\"\n");
     }
     text
+}
+
+/// `demo.approver@contoso.com ssh-ed25519 AAAA… signoff demo`.
+fn allowed_signers_text(signer: &KeySigner) -> anyhow::Result<String> {
+    let mut text =
+        String::from("# The demo approver's throwaway key: made when the demo started, gone when it ends.\n");
+    for key in signer.keys()? {
+        text.push_str(&format!("{DEMO_APPROVER} {} signoff demo\n", key.to_openssh()?));
+    }
+    Ok(text)
 }
 
 fn toml_string(path: &Path) -> String {
