@@ -138,6 +138,19 @@ pub(crate) fn append(
     kind: &str,
     payload: Value,
 ) -> Result<AuditEvent, StoreError> {
+    append_at(conn, Utc::now(), actor, run_id, kind, payload)
+}
+
+/// Append one event dated `at`: the time of the row it records, so the row's time can be checked
+/// against the chain byte for byte.
+pub(crate) fn append_at(
+    conn: &Connection,
+    at: DateTime<Utc>,
+    actor: &str,
+    run_id: Option<&RunId>,
+    kind: &str,
+    payload: Value,
+) -> Result<AuditEvent, StoreError> {
     let head: Option<(i64, String)> = conn
         .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -145,7 +158,7 @@ pub(crate) fn append(
     let (last_seq, prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
     let mut event = AuditEvent {
         seq: last_seq + 1,
-        at: Utc::now(),
+        at,
         actor: actor.to_string(),
         run_id: run_id.cloned(),
         kind: kind.to_string(),

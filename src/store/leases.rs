@@ -133,13 +133,15 @@ impl Store {
         if already {
             return Err(StoreError::AlreadyApproved { id: id.clone(), approver: approver.to_string() });
         }
+        let now = Utc::now();
         tx.prepare_cached(
             "INSERT INTO approvals (run_id, approver, approved_at, reason, digest, policy_version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![id.as_str(), approver, ts(Utc::now()), reason, digest, policy_version])?;
-        audit::append(
+        .execute(params![id.as_str(), approver, ts(now), reason, digest, policy_version])?;
+        audit::append_at(
             &tx,
+            now,
             approver,
             Some(id),
             "approval.recorded",
