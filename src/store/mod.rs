@@ -5,6 +5,7 @@
 //! so writers queue on the busy timeout instead of failing with "database is locked" halfway through.
 
 mod audit;
+mod binding;
 pub mod canonical;
 mod catalog;
 mod error;
@@ -12,6 +13,7 @@ mod leases;
 mod many;
 mod runs;
 mod schema;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
