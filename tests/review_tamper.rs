@@ -129,7 +129,10 @@ async fn a_payload_with_a_duplicate_key_is_refused() {
     // serde_json keeps the last of two equal keys, so this parses to the reviewed run; another reader
     // may take the first.
     rewrite_payload(&h.store_path, "RUN-VND-DUPKEY", |p| {
-        p.replace("\"DefaultPaymentTermsName\":\"Net30\"", "\"DefaultPaymentTermsName\":\"Net90\",\"DefaultPaymentTermsName\":\"Net30\"")
+        p.replace(
+            "\"DefaultPaymentTermsName\":\"Net30\"",
+            "\"DefaultPaymentTermsName\":\"Net90\",\"DefaultPaymentTermsName\":\"Net30\"",
+        )
     });
 
     let reason = approval_refused_with_nothing_sent(&h, "RUN-VND-DUPKEY").await;

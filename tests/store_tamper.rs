@@ -31,7 +31,13 @@ fn store() -> (tempfile::TempDir, PathBuf, Store) {
     let store = Store::open(&path).unwrap();
     store.import(&mixed_runs("TP", 4), REQUESTER).unwrap();
     store
-        .record_approval(&RunId::from(JOURNAL), APPROVER, "Coding checked against the GL plan", &"ab".repeat(32), "2026.03")
+        .record_approval(
+            &RunId::from(JOURNAL),
+            APPROVER,
+            "Coding checked against the GL plan",
+            &"ab".repeat(32),
+            "2026.03",
+        )
         .unwrap();
     store
         .transition(
@@ -146,7 +152,10 @@ fn every_approval_column_is_compared_with_its_event_including_columns_added_late
 
     let (_dir, path, store) = self::store();
     // A column the chain never recorded (a signature forged into the table) disagrees with the event.
-    rusqlite::Connection::open(&path).unwrap().execute_batch("ALTER TABLE approvals ADD COLUMN signature TEXT").unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("ALTER TABLE approvals ADD COLUMN signature TEXT")
+        .unwrap();
     store.verify_audit().unwrap();
     edit(&path, "UPDATE approvals SET signature = 'sshsig-forged'");
     let what = state_mismatch(&store, JOURNAL);
@@ -190,7 +199,10 @@ fn a_rejected_run_set_back_to_pending_disagrees_with_its_last_status_event() {
 #[test]
 fn a_rejection_rewritten_in_the_status_history_disagrees_with_its_event() {
     let (_dir, path, store) = store();
-    edit(&path, &format!("UPDATE status_history SET to_status = 'approved' WHERE run_id = '{USER}' AND to_status = 'rejected'"));
+    edit(
+        &path,
+        &format!("UPDATE status_history SET to_status = 'approved' WHERE run_id = '{USER}' AND to_status = 'rejected'"),
+    );
     let what = state_mismatch(&store, USER);
     assert!(what.contains("status_history row 2") && what.contains("differs from event #6"), "{what}");
 
@@ -205,7 +217,10 @@ fn a_run_payload_with_a_duplicate_key_is_not_canonical() {
     let (_dir, path, store) = store();
     // The last of two equal keys wins in serde_json: the payload parses to the same run.
     rewrite_payload(&path, VENDOR, |p| {
-        p.replace("\"BankAccountId\":\"FAB-CHK-0046\"", "\"BankAccountId\":\"ATTACKER-IBAN-0001\",\"BankAccountId\":\"FAB-CHK-0046\"")
+        p.replace(
+            "\"BankAccountId\":\"FAB-CHK-0046\"",
+            "\"BankAccountId\":\"ATTACKER-IBAN-0001\",\"BankAccountId\":\"FAB-CHK-0046\"",
+        )
     });
     let what = state_mismatch(&store, VENDOR);
     assert!(what.contains("run_payloads table was edited"), "{what}");
@@ -214,12 +229,20 @@ fn a_run_payload_with_a_duplicate_key_is_not_canonical() {
 #[test]
 fn a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical() {
     let (_dir, path, store) = store();
-    edit(&path, &format!("UPDATE run_payloads SET payload = replace(payload, '\"action\":', '\"\\u0061ction\":') WHERE run_id = '{INVOICE}'"));
+    edit(
+        &path,
+        &format!(
+            "UPDATE run_payloads SET payload = replace(payload, '\"action\":', '\"\\u0061ction\":') WHERE run_id = '{INVOICE}'"
+        ),
+    );
     let what = state_mismatch(&store, INVOICE);
     assert!(what.contains("not in canonical form"), "{what}");
 
     let (_dir, path, store) = self::store();
-    edit(&path, &format!("UPDATE run_payloads SET payload = replace(payload, '\",\"', '\", \"') WHERE run_id = '{INVOICE}'"));
+    edit(
+        &path,
+        &format!("UPDATE run_payloads SET payload = replace(payload, '\",\"', '\", \"') WHERE run_id = '{INVOICE}'"),
+    );
     let what = state_mismatch(&store, INVOICE);
     assert!(what.contains("not in canonical form"), "{what}");
 }
@@ -265,5 +288,8 @@ fn an_exchange_whose_bytes_changed_does_not_hash_to_its_event() {
     let (_dir, path, store) = store();
     edit(&path, "UPDATE exchanges SET json = replace(json, '200', '412')");
     let what = state_mismatch(&store, VENDOR);
-    assert!(what.contains("exchange 1's stored bytes do not hash to the sha256 in its exchange.recorded event #7"), "{what}");
+    assert!(
+        what.contains("exchange 1's stored bytes do not hash to the sha256 in its exchange.recorded event #7"),
+        "{what}"
+    );
 }

@@ -267,7 +267,10 @@ pub(crate) fn check_run(ledger: &Ledger, row: &RunRow) -> Result<(), String> {
         None => (RunStatus::Pending.as_str(), format!("its run.imported event #{} left it", imported.seq)),
     };
     if row.status != status {
-        return Err(format!("runs.status is '{}' but {status_from} '{status}' (the runs table was edited)", row.status));
+        return Err(format!(
+            "runs.status is '{}' but {status_from} '{status}' (the runs table was edited)",
+            row.status
+        ));
     }
     if row.imported_at != imported.at {
         return Err(format!(

@@ -221,8 +221,9 @@ fn run_ledger(tx: &Transaction<'_>, id: &RunId) -> Result<Ledger, StoreError> {
 
 /// Every run's rows against its ledger, the tables walked side by side in run-id order.
 fn check_every_run(tx: &Transaction<'_>, mut ledgers: HashMap<String, Ledger>) -> Result<(), StoreError> {
-    let mut runs_stmt =
-        tx.prepare(&format!("SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id"))?;
+    let mut runs_stmt = tx.prepare(&format!(
+        "SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id"
+    ))?;
     let mut history_stmt =
         tx.prepare(&format!("SELECT run_id, {HISTORY_ROW_SQL} FROM status_history ORDER BY run_id, id"))?;
     let mut approvals_stmt = tx.prepare("SELECT * FROM approvals ORDER BY run_id, approver")?;
@@ -257,7 +258,10 @@ fn check_every_run(tx: &Transaction<'_>, mut ledgers: HashMap<String, Ledger>) -
     if let Some((run, ledger)) = missing {
         return Err(mismatch(
             run,
-            format!("the chain records it (event #{}) but the runs table has no such run (it was deleted)", ledger.first_seq()),
+            format!(
+                "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
+                ledger.first_seq()
+            ),
         ));
     }
     Ok(())
