@@ -251,6 +251,25 @@ fn audit_verify_names_a_deleted_event() {
 }
 
 #[test]
+fn audit_verify_names_a_run_whose_row_was_edited_outside_signoff() {
+    let env = Env::new();
+    write_runs(&env.path("runs"), &mixed_runs("ST", 3));
+    env.ok(&["runs", "import", arg(&env.path("runs"))]);
+    let conn = rusqlite::Connection::open(env.store()).unwrap();
+    conn.execute("UPDATE runs SET required_approvals = 1 WHERE id = 'RUN-ST-000002'", []).unwrap();
+    drop(conn);
+    let out = env.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("store state BROKEN for run RUN-ST-000002: runs.required_approvals is '1'"), "{stdout}");
+
+    let json: Value = serde_json::from_slice(&env.run(&["--json", "audit", "verify"]).stdout).unwrap();
+    assert_eq!(json["verified"], false);
+    assert_eq!(json["run"], "RUN-ST-000002");
+    assert!(json["reason"].as_str().unwrap().contains("the runs table was edited"), "{json}");
+}
+
+#[test]
 fn six_processes_creating_a_brand_new_store_at_once_all_succeed() {
     for _round in 0..3 {
         let env = Env::new();

@@ -9,7 +9,8 @@ use crate::text::visible;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the audit chain and name the first broken event; exits 1 if it is broken.
+    /// Walk the audit chain, check every run's state against it, and name the first broken event or
+    /// run; exits 1 if anything is broken.
     /// With --bundle, check an exported evidence bundle offline instead.
     Verify {
         /// An evidence bundle directory written by `signoff audit export`.
@@ -50,6 +51,14 @@ fn verify(ctx: &Context) -> anyhow::Result<u8> {
                 println!("{}", json!({ "verified": false, "seq": seq, "reason": reason }));
             } else {
                 println!("audit chain BROKEN at event #{seq}: {}", visible(&reason));
+            }
+            Ok(exit::FAILURE)
+        }
+        Err(StoreError::StateMismatch { run, what }) => {
+            if ctx.globals.json {
+                println!("{}", json!({ "verified": false, "run": run, "reason": what }));
+            } else {
+                println!("store state BROKEN for run {run}: {}", visible(&what));
             }
             Ok(exit::FAILURE)
         }

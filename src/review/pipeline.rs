@@ -25,7 +25,7 @@ use super::identity::{self, Proof};
 use super::outcome::{FnoAnswer, Outcome};
 use super::progress::{Cancel, Progress, ProgressSink, Step};
 use super::reconcile;
-use super::record::{keep_exchanges, refuse, request_json};
+use super::record::{keep_exchanges, refuse, refuse_if_altered, request_json};
 use super::revalidate::{read_header, read_live};
 use super::{DecisionRequest, ReviewError, Reviewer};
 
@@ -66,6 +66,11 @@ pub(super) async fn decide(
         Err(e) => return Err(e.into()),
     };
     report(progress, id, Step::Claimed, format!("lease held until {}", claim.lease.expires_at));
+    // Nothing is decided on a run whose stored state is not what its audit chain recorded.
+    let altered = refuse_if_altered(&store.db(), &r.approver, id, req.kind.as_str())?;
+    if let Some(refused) = altered {
+        return Ok(refused);
+    }
     let status = store.db().status(id)?;
     let result = if status.is_some_and(RunStatus::awaits_reconciliation) && !req.dry_run {
         // A decision whose answer was lost is settled first, by reading F&O: never decided again on top.

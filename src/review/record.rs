@@ -45,6 +45,23 @@ pub fn refuse(store: &Store, actor: &str, run_id: &RunId, kind: &str, reason: St
     Ok(Outcome::Refused { run_id: run_id.clone(), reason })
 }
 
+/// Refuse to decide a run whose stored state disagrees with its audit chain (edited outside signoff):
+/// checked once the run is claimed, before anything is read from or sent to F&O.
+pub(crate) fn refuse_if_altered(
+    store: &Store,
+    actor: &str,
+    run_id: &RunId,
+    kind: &str,
+) -> Result<Option<Outcome>, ReviewError> {
+    match store.verify_run(run_id) {
+        Ok(()) => Ok(None),
+        Err(e @ crate::store::StoreError::StateMismatch { .. }) => {
+            refuse(store, actor, run_id, kind, e.to_string()).map(Some)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn pretty<T: serde::Serialize>(run_id: &RunId, value: &T) -> Result<Vec<u8>, ReviewError> {
     let mut text = serde_json::to_string_pretty(value)
         .map_err(|e| ReviewError::Encode { run: run_id.clone(), reason: e.to_string() })?;

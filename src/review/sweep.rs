@@ -14,7 +14,7 @@ use super::conclude::Record;
 use super::eligibility::DecisionKind;
 use super::outcome::Outcome;
 use super::reconcile;
-use super::record::keep_exchanges;
+use super::record::{keep_exchanges, refuse_if_altered};
 use super::{Db, ReviewError, Reviewer};
 
 /// What a sweep did with one run.
@@ -109,6 +109,12 @@ pub(super) async fn sweep(r: &Reviewer, since: std::time::Duration) -> Result<Ve
             }
             Err(e) => return Err(e.into()),
         };
+        // A run whose stored state is not what its audit chain recorded is not reconciled on.
+        let altered = refuse_if_altered(&store.db(), &r.approver, &id, "reconcile")?;
+        if let Some(outcome) = altered {
+            out.push(Swept::Settled { outcome });
+            continue;
+        }
         let outcome = reconcile_claimed(r, &store, &id, &claim).await?;
         if let Err(e) = claim.release(&store.db()) {
             tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");

@@ -14,7 +14,7 @@
 //! in `audit_head`, so deleting the newest events is detected as well.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -138,6 +138,19 @@ pub(crate) fn append(
     kind: &str,
     payload: Value,
 ) -> Result<AuditEvent, StoreError> {
+    append_at(conn, Utc::now(), actor, run_id, kind, payload)
+}
+
+/// Append one event dated `at`: the time of the row it records, so the row's time can be checked
+/// against the chain byte for byte.
+pub(crate) fn append_at(
+    conn: &Connection,
+    at: DateTime<Utc>,
+    actor: &str,
+    run_id: Option<&RunId>,
+    kind: &str,
+    payload: Value,
+) -> Result<AuditEvent, StoreError> {
     let head: Option<(i64, String)> = conn
         .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -145,7 +158,7 @@ pub(crate) fn append(
     let (last_seq, prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
     let mut event = AuditEvent {
         seq: last_seq + 1,
-        at: Utc::now(),
+        at,
         actor: actor.to_string(),
         run_id: run_id.cloned(),
         kind: kind.to_string(),
@@ -178,21 +191,43 @@ pub(crate) fn append(
     Ok(event)
 }
 
-const EVENT_COLUMNS: &str = "seq, at, actor, run_id, kind, payload, prev_hash, hash";
+pub(crate) const EVENT_COLUMNS: &str = "seq, at, actor, run_id, kind, payload, prev_hash, hash";
 
-/// Read one row; a row that cannot even be read is reported as broken at its seq.
-fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AuditEvent, (i64, String)>> {
+/// Read one row; a row that cannot even be read, or whose stored text is not the exact form signoff
+/// writes, is reported as broken at its seq.
+///
+/// The hash covers the canonical form, and parsing forgives: serde_json keeps the last of two equal
+/// keys, reads `"\u0061ction"` as `"action"`, skips whitespace, and RFC 3339 has many spellings of one
+/// time. So the stored text must *be* its canonical serialization, byte for byte; otherwise a row
+/// rewritten as `{"action":"EVIL","action":"…"}` would still verify.
+pub(crate) fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AuditEvent, (i64, String)>> {
     let seq: i64 = row.get(0)?;
-    let at: String = row.get(1)?;
-    let payload: String = row.get(5)?;
-    let at = match parse_ts("audit time", &at) {
+    let at_text = row.get_ref(1)?.as_str()?;
+    let payload_text = row.get_ref(5)?.as_str()?;
+    let at = match parse_ts("audit time", at_text) {
         Ok(at) => at,
         Err(e) => return Ok(Err((seq, e.to_string()))),
     };
-    let payload = match serde_json::from_str(&payload) {
+    if ts(at) != at_text {
+        return Ok(Err((
+            seq,
+            format!("its time '{at_text}' is not in the stored form ({}): the at column was altered", ts(at)),
+        )));
+    }
+    let payload = match serde_json::from_str(payload_text) {
         Ok(p) => p,
         Err(e) => return Ok(Err((seq, format!("its payload is not valid JSON: {e}")))),
     };
+    let mut canonical = String::with_capacity(payload_text.len());
+    write_value(&mut canonical, &payload);
+    if canonical != payload_text {
+        return Ok(Err((
+            seq,
+            "its stored payload is not in canonical form (a duplicate key, a re-escaped string, other \
+             whitespace or key order): the payload was altered"
+                .into(),
+        )));
+    }
     Ok(Ok(AuditEvent {
         seq,
         at,
@@ -218,30 +253,6 @@ impl Store {
         let event = append(&tx, actor, run_id, kind, payload)?;
         tx.commit()?;
         Ok(event)
-    }
-
-    /// Walk the whole chain; `Err(StoreError::AuditBroken { seq, reason })` names the first broken event.
-    pub fn verify_audit(&self) -> Result<AuditVerified, StoreError> {
-        // One read transaction: a consistent snapshot even while other processes append.
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
-        let head: Option<(i64, String)> = tx
-            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let mut stmt = tx.prepare(&format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"))?;
-        let rows = stmt.query_map([], event_from_row)?;
-        let mut db_error = None;
-        let events = rows.map_while(|row| match row {
-            Ok(event) => Some(event),
-            Err(e) => {
-                db_error = Some(e);
-                None
-            }
-        });
-        let verdict = verify_chain(events, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())));
-        if let Some(e) = db_error {
-            return Err(e.into());
-        }
-        verdict
     }
 
     /// Every audit event about one run, in order (for an evidence bundle).

@@ -30,7 +30,7 @@ impl Store {
         )?
         .execute(params![json_text, ts(now)])?;
         let sha256 = hex::encode(Sha256::digest(json_text.as_bytes()));
-        audit::append(&tx, actor, None, "catalog.saved", json!({ "sha256": sha256 }))?;
+        audit::append_at(&tx, now, actor, None, "catalog.saved", json!({ "sha256": sha256 }))?;
         tx.commit()?;
         Ok(now)
     }
@@ -58,7 +58,14 @@ impl Store {
         ])?;
         let id = tx.last_insert_rowid();
         let sha256 = hex::encode(Sha256::digest(json_text.as_bytes()));
-        audit::append(&tx, actor, Some(run_id), "exchange.recorded", json!({ "exchange": id, "sha256": sha256 }))?;
+        audit::append_at(
+            &tx,
+            at,
+            actor,
+            Some(run_id),
+            "exchange.recorded",
+            json!({ "exchange": id, "sha256": sha256 }),
+        )?;
         tx.commit()?;
         Ok(Exchange { id, run_id: run_id.clone(), at, json: json_text.to_string() })
     }

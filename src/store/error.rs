@@ -57,6 +57,12 @@ pub enum StoreError {
 
     #[error("audit chain broken at event #{seq}: {reason}")]
     AuditBroken { seq: i64, reason: String },
+
+    #[error(
+        "run {run}: {what}; the store's state no longer matches its audit chain, so nothing is decided on it: \
+         restore the store from a backup, and find out who edited it"
+    )]
+    StateMismatch { run: RunId, what: String },
 }
 
 fn expected_list(expected: &[RunStatus]) -> String {

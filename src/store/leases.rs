@@ -161,12 +161,13 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![id.as_str(), approver, ts(at), reason, digest, policy_version, signature])?;
+        // The row and its event share one time (the signing time), so the state check compares them exactly.
         let mut payload = json!({ "reason": reason, "digest": digest, "policy_version": policy_version });
         if let Some(signature) = signature {
             payload["signature"] = json!(signature);
             payload["signed_at"] = json!(ts(at));
         }
-        audit::append(&tx, approver, Some(id), "approval.recorded", payload)?;
+        audit::append_at(&tx, at, approver, Some(id), "approval.recorded", payload)?;
         let count: u32 = tx
             .prepare_cached("SELECT COUNT(*) FROM approvals WHERE run_id = ?1")?
             .query_row([id.as_str()], |row| row.get(0))?;

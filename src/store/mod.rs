@@ -6,6 +6,7 @@
 
 mod access;
 mod audit;
+mod binding;
 pub mod canonical;
 mod catalog;
 mod error;
@@ -13,6 +14,7 @@ mod leases;
 mod many;
 mod runs;
 mod schema;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

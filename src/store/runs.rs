@@ -84,8 +84,9 @@ impl Store {
                 None => {}
             }
             insert_run(&tx, run, &payload, &digest, &now_text, actor)?;
-            audit::append(
+            audit::append_at(
                 &tx,
+                now,
                 actor,
                 Some(&run.id),
                 "run.imported",
@@ -180,15 +181,17 @@ impl Store {
                 to,
             });
         }
-        let now = ts(Utc::now());
+        let at = Utc::now();
+        let now = ts(at);
         tx.prepare_cached("UPDATE runs SET status = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
             id.as_str(),
             to.as_str(),
             now
         ])?;
         insert_history(&tx, id, Some(from), to, actor, &now, &detail)?;
-        audit::append(
+        audit::append_at(
             &tx,
+            at,
             actor,
             Some(id),
             "run.status",
