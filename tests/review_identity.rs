@@ -208,6 +208,41 @@ async fn an_approval_renamed_in_the_store_refuses_execution_with_nothing_sent() 
     drop(conn);
 
     let second = h.decide_signed(SECOND, agent.signer(), "VND-RENAMED", DecisionKind::Approve).await;
+    // The approvals table no longer matches its audit event: refused before anything is read.
+    let reason = refusal(&second);
+    assert!(reason.contains(&format!("approval by '{MALLORY}' has no approval.recorded event")), "{reason}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+    assert_ne!(h.status("VND-RENAMED"), "executed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_renamed_in_the_store_and_in_a_rewritten_chain_is_refused_by_its_signature() {
+    let agent = Agent::start();
+    let julia = agent.keygen("julia");
+    let alicia = agent.keygen("alicia");
+    let mallory = agent.keygen("mallory");
+    agent.add(&julia);
+    agent.add(&alicia);
+    let (h, allowed) = signed_harness(&agent).await;
+    write_allowed_signers(&allowed, &[(APPROVER, &julia), (SECOND, &alicia), (MALLORY, &mallory)]);
+    propose_vendor_us104(&h, "VND-RENAMED", 2);
+
+    let first = h.decide_signed(APPROVER, agent.signer(), "VND-RENAMED", DecisionKind::Approve).await;
+    assert!(matches!(first, Outcome::ApprovalRecorded { approvals: 1, .. }), "{first:?}");
+    // Someone with write access to the database edits who approved.
+    let conn = rusqlite::Connection::open(&h.store_path).unwrap();
+    let changed = conn.execute("UPDATE approvals SET approver = ?1 WHERE run_id = 'VND-RENAMED'", [MALLORY]).unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    // ... and rewrites history to match: the approval event's actor, every hash after it, the head.
+    let mut events = review_support::chain::events(&h.store_path);
+    for e in events.iter_mut().filter(|e| e.kind == "approval.recorded") {
+        e.actor = MALLORY.to_string();
+    }
+    review_support::chain::rewrite(&h.store_path, events);
+    h.store().verify_audit().expect("the rewritten chain verifies on its own");
+
+    let second = h.decide_signed(SECOND, agent.signer(), "VND-RENAMED", DecisionKind::Approve).await;
     let reason = refusal(&second);
     assert!(reason.contains(&format!("the approval by {MALLORY} does not verify")), "{reason}");
     assert!(reason.contains("nothing was sent"), "{reason}");

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod chain;
 
 use std::path::PathBuf;
 use std::sync::Arc;
