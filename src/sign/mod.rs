@@ -14,7 +14,7 @@ pub mod os_user;
 pub use agent::AgentSigner;
 pub use allowed::{AllowedSigners, AllowedSignersError, SignerEntry};
 pub use memory::KeySigner;
-pub use message::DecisionMessage;
+pub use message::{CheckpointMessage, DecisionMessage};
 pub use ssh_key::{PublicKey, SshSig};
 
 use chrono::{DateTime, Utc};
