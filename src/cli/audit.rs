@@ -17,6 +17,9 @@ pub enum AuditCommand {
         #[arg(long, value_name = "DIR")]
         bundle: Option<std::path::PathBuf>,
     },
+    /// Accept the store's chain as it is now after it was found cut short or forked against the newest
+    /// signed checkpoint this account remembers (investigate first: see docs/audit.md).
+    Acknowledge,
     /// Export a run's evidence bundle: the run, approvals, requests and responses (secrets removed),
     /// audit events with their hashes, and a manifest with the SHA-256 of each file.
     Export {
@@ -32,6 +35,7 @@ pub fn run(globals: &Globals, cmd: AuditCommand) -> anyhow::Result<u8> {
         AuditCommand::Verify { bundle: Some(dir) } => super::audit_bundle::verify(globals, &dir),
         AuditCommand::Verify { bundle: None } => verify(&Context::load(globals)?),
         AuditCommand::Export { id, out } => super::audit_bundle::export(globals, &id, &out),
+        AuditCommand::Acknowledge => acknowledge(&Context::load(globals)?),
     }
 }
 
@@ -39,12 +43,35 @@ fn verify(ctx: &Context) -> anyhow::Result<u8> {
     let verdict = ctx.open_store().and_then(|store| store.verify_audit());
     match verdict {
         Ok(verified) => {
+            let signed = match signatures(ctx) {
+                Ok(signed) => signed,
+                Err(why) => {
+                    if ctx.globals.json {
+                        println!("{}", json!({ "verified": false, "events": verified.events, "reason": why }));
+                    } else {
+                        println!("signed checkpoints BROKEN: {}", visible(&why));
+                    }
+                    return Ok(exit::FAILURE);
+                }
+            };
+            let uncovered = signed.as_ref().map_or(0, |c| c.uncovered.len());
             if ctx.globals.json {
-                println!("{}", json!({ "verified": true, "events": verified.events }));
+                println!("{}", json!({ "verified": uncovered == 0, "events": verified.events, "checkpoints": signed }));
             } else {
                 println!("audit chain verified: {} events", verified.events);
+                if let Some(c) = &signed {
+                    let newest = c.newest.as_ref().map_or("none".to_string(), |p| format!("#{}", p.seq));
+                    println!("signed checkpoints verified: {} (newest covers event {newest})", c.checkpoints);
+                    for (seq, kind, run) in &c.uncovered {
+                        println!(
+                            "event #{seq} ({kind} of run {}) is NOT covered by a signed checkpoint: written outside \
+                             a signed decision",
+                            visible(run)
+                        );
+                    }
+                }
             }
-            Ok(exit::OK)
+            Ok(if uncovered == 0 { exit::OK } else { exit::FAILURE })
         }
         Err(StoreError::AuditBroken { seq, reason }) => {
             if ctx.globals.json {
@@ -67,4 +94,39 @@ fn verify(ctx: &Context) -> anyhow::Result<u8> {
             Ok(exit::FAILURE)
         }
     }
+}
+
+/// With signed decisions configured: every checkpoint verified, the store extends the checkpoint this
+/// account remembers, and the decision events no signature covers.
+fn signatures(ctx: &Context) -> Result<Option<crate::review::checkpoint::Coverage>, String> {
+    let config = &ctx.loaded.config;
+    let Some(path) = &config.approver.allowed_signers else { return Ok(None) };
+    let allowed = crate::sign::AllowedSigners::load(path).map_err(|e| e.to_string())?;
+    let store = ctx.open_store().map_err(|e| e.to_string())?;
+    let memory = crate::review::checkpoint::Memory::in_state_dir(&ctx.paths.state_dir);
+    memory.check(&store)?;
+    crate::review::checkpoint::verify_all(&store, &allowed).map(Some)
+}
+
+/// `signoff audit acknowledge`.
+fn acknowledge(ctx: &Context) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let memory = crate::review::checkpoint::Memory::in_state_dir(&ctx.paths.state_dir);
+    let previous = memory.acknowledge(&store)?;
+    let head = store.audit_head()?;
+    let actor = crate::cli::decide::approver_id(&ctx.loaded.config).unwrap_or_else(|_| "operator".into());
+    store.append_audit(
+        &actor,
+        None,
+        "audit.acknowledged",
+        json!({ "remembered": previous, "head": head.as_ref().map(|(seq, hash)| json!({"seq": seq, "hash": hash})) }),
+    )?;
+    match previous {
+        Some(p) => println!(
+            "acknowledged: this account no longer expects event #{} as it saw it; the chain is accepted as it is now",
+            p.seq
+        ),
+        None => println!("nothing to acknowledge: this account remembered no checkpoint of this store"),
+    }
+    Ok(exit::OK)
 }

@@ -147,6 +147,28 @@ pub(crate) fn sign_approval(
     Ok(Some((signature, now)))
 }
 
+/// Sign `message` (a checkpoint) with the key that proved `proof`: the armored signature and the key's
+/// fingerprint, or `None` when decisions are not signed.
+pub(crate) fn sign_bytes(
+    identity: &Identity,
+    proof: &Proof,
+    message: &[u8],
+) -> Result<Option<(String, String)>, String> {
+    let (Identity::Ssh { signer, .. }, Some(key)) = (identity, &proof.key) else {
+        return Ok(None);
+    };
+    let armored = sign::sign_armored(signer.as_ref(), key, message).map_err(|e| e.to_string())?;
+    Ok(Some((armored, sign::fingerprint(key))))
+}
+
+/// The allowed signers decisions are verified against, when decisions are signed.
+pub(crate) fn allowed_signers(identity: &Identity) -> Option<Result<AllowedSigners, String>> {
+    match identity {
+        Identity::Ssh { allowed, .. } => Some(load(allowed)),
+        _ => None,
+    }
+}
+
 /// Refuse a second approval of one run by the same key under another name: a quorum counts people.
 pub(crate) fn check_distinct_key(identity: &Identity, proof: &Proof, prior: &[Approval]) -> Result<(), String> {
     let (Identity::Ssh { .. }, Some(key)) = (identity, &proof.key) else {

@@ -5,6 +5,7 @@
 //! events → release the lease. See docs/pipeline.md.
 
 pub mod bulk;
+pub mod checkpoint;
 pub mod claim;
 mod conclude;
 pub mod digest;
@@ -117,6 +118,8 @@ pub struct Reviewer {
     /// among the identities the proof allows.
     approver: String,
     identity: Identity,
+    /// Where this process remembers the newest signed checkpoint of the store (outside it).
+    memory: checkpoint::Memory,
     groups: Vec<String>,
     lease_ttl: Duration,
 }
@@ -131,6 +134,7 @@ impl Reviewer {
             groups: config.approver.groups.clone(),
             lease_ttl: config.lease_ttl(),
             identity: Identity::from_config(&config),
+            memory: checkpoint::Memory::in_state_dir(&crate::config::paths::resolve(None).state_dir),
             config,
             client,
             approver: approver.to_string(),
@@ -141,6 +145,17 @@ impl Reviewer {
     pub fn with_signer(mut self, signer: Arc<dyn crate::sign::Signer>) -> Self {
         self.identity = self.identity.with_signer(signer);
         self
+    }
+
+    /// Remember checkpoints in `memory` instead of the user's state directory (tests, the demo).
+    pub fn with_memory(mut self, memory: checkpoint::Memory) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// Where this reviewer remembers the newest signed checkpoint.
+    pub fn memory(&self) -> &checkpoint::Memory {
+        &self.memory
     }
 
     /// How this reviewer's identity is proven.

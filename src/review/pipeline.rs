@@ -71,6 +71,11 @@ pub(super) async fn decide(
     if let Some(refused) = altered {
         return Ok(refused);
     }
+    // ... nor on a chain cut short, forked, or extended behind a signed decision's back.
+    let unsigned = super::checkpoint::check_before_decision(&store.db(), &r.identity, &r.memory, id);
+    if let Err(why) = unsigned {
+        return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), why);
+    }
     let status = store.db().status(id)?;
     let result = if status.is_some_and(RunStatus::awaits_reconciliation) && !req.dry_run {
         // A decision whose answer was lost is settled first, by reading F&O: never decided again on top.
@@ -79,6 +84,12 @@ pub(super) async fn decide(
     } else {
         decide_claimed(r, &store, req, progress, cancel, &claim, &proof).await
     };
+    // The decision's events end under the decider's signature.
+    if result.is_ok()
+        && let Err(e) = super::checkpoint::sign(&store.db(), &r.identity, &proof, &r.memory)
+    {
+        tracing::warn!(run = %id, error = %e, "could not sign a checkpoint after the decision");
+    }
     // The claim also releases on drop; releasing here reports a failure to do so.
     if let Err(e) = claim.release(&store.db()) {
         tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
@@ -537,6 +548,11 @@ async fn send(
             return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), ctx.req.kind.as_str(), e.to_string());
         }
         Err(e) => return Err(e.into()),
+    }
+    // The approval and the move to `executing` are signed before anything is sent: a process killed
+    // mid-send leaves a run whose state is covered, and reconciliation may settle it.
+    if let Err(e) = super::checkpoint::sign(&ctx.store.db(), &ctx.r.identity, ctx.proof, &ctx.r.memory) {
+        tracing::warn!(run = %ctx.id(), error = %e, "could not sign a checkpoint before sending");
     }
     ctx.note(Step::Sending, "sending to F&O");
     // Every step's progress note is also where the lease is renewed: right before each request.

@@ -121,5 +121,21 @@ pub(super) async fn sweep(r: &Reviewer, since: std::time::Duration) -> Result<Ve
         }
         out.push(Swept::Settled { outcome });
     }
+    if let Some(Swept::Settled { outcome }) = out.iter().find(|s| matches!(s, Swept::Settled { .. })) {
+        sign_checkpoint(r, &store, outcome.run_id());
+    }
     Ok(out)
+}
+
+/// What a sweep recorded ends under the sweeping approver's signature, like a decision's.
+fn sign_checkpoint(r: &Reviewer, store: &Db, run_id: &RunId) {
+    if !r.identity.signs() {
+        return;
+    }
+    let decision = super::identity::Decision { run_id, kind: "reconcile", reason: "reconciliation sweep", digest: "" };
+    let signed = super::identity::prove(&r.identity, &r.approver, &decision)
+        .and_then(|proof| super::checkpoint::sign(&store.db(), &r.identity, &proof, &r.memory));
+    if let Err(e) = signed {
+        tracing::warn!(error = %e, "could not sign a checkpoint after the reconciliation sweep");
+    }
 }

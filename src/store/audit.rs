@@ -267,4 +267,49 @@ impl Store {
         }
         Ok(events)
     }
+
+    /// The chain's head: the newest event's seq and hash (none in an empty store).
+    pub fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+    }
+
+    /// Event `seq`, if the chain holds it.
+    pub fn audit_event(&self, seq: i64) -> Result<Option<AuditEvent>, StoreError> {
+        self.events_where("seq = ?1", rusqlite::params![seq]).map(|mut e| e.pop())
+    }
+
+    /// The newest event of `kind` not about a run (checkpoints, catalog syncs).
+    pub fn newest_store_event(&self, kind: &str) -> Result<Option<AuditEvent>, StoreError> {
+        self.events_where("run_id IS NULL AND kind = ?1 ORDER BY seq DESC LIMIT 1", rusqlite::params![kind])
+            .map(|mut e| e.pop())
+    }
+
+    /// Every event of `kind`, oldest first.
+    pub fn events_of_kind(&self, kind: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        self.events_where("kind = ?1 ORDER BY seq", rusqlite::params![kind])
+    }
+
+    /// Every event after `seq`, oldest first.
+    pub fn events_after(&self, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        self.events_where("seq > ?1 ORDER BY seq", rusqlite::params![seq])
+    }
+
+    /// `run_id`'s events after `seq`, oldest first.
+    pub fn run_events_after(&self, run_id: &RunId, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        self.events_where("run_id = ?1 AND seq > ?2 ORDER BY seq", rusqlite::params![run_id.as_str(), seq])
+    }
+
+    fn events_where(&self, clause: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE {clause}"))?;
+        let rows = stmt.query_map(params, event_from_row)?;
+        let mut events = Vec::new();
+        for row in rows {
+            events.push(row?.map_err(|(seq, reason)| StoreError::AuditBroken { seq, reason })?);
+        }
+        Ok(events)
+    }
 }

@@ -186,7 +186,8 @@ impl Harness {
 
     /// A reviewer whose decisions are signed through `signer` (the config must name allowed signers).
     pub fn signed_reviewer(&self, approver: &str, signer: Arc<dyn signoff::sign::Signer>) -> Reviewer {
-        self.reviewer(approver).with_signer(signer)
+        let memory = signoff::review::checkpoint::Memory::in_state_dir(&self.dir.path().join("state"));
+        self.reviewer(approver).with_signer(signer).with_memory(memory)
     }
 
     /// Decide through a reviewer that signs with `signer`.
