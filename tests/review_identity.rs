@@ -216,7 +216,7 @@ async fn an_approval_renamed_in_the_store_refuses_execution_with_nothing_sent() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_approval_renamed_in_the_store_and_in_a_rewritten_chain_is_refused_by_its_signature() {
+async fn an_approval_renamed_in_the_store_and_in_a_rewritten_chain_is_refused_and_its_signature_betrays_it() {
     let agent = Agent::start();
     let julia = agent.keygen("julia");
     let alicia = agent.keygen("alicia");
@@ -239,13 +239,36 @@ async fn an_approval_renamed_in_the_store_and_in_a_rewritten_chain_is_refused_by
     for e in events.iter_mut().filter(|e| e.kind == "approval.recorded") {
         e.actor = MALLORY.to_string();
     }
+    // Even the signed checkpoint of the first decision is dropped, so no checkpoint can betray the rewrite.
+    events.retain(|e| e.kind != "checkpoint.signed");
     review_support::chain::rewrite(&h.store_path, events);
     h.store().verify_audit().expect("the rewritten chain verifies on its own");
 
+    // The account that decided remembers the checkpoint it saw: the chain forked.
     let second = h.decide_signed(SECOND, agent.signer(), "VND-RENAMED", DecisionKind::Approve).await;
     let reason = refusal(&second);
-    assert!(reason.contains(&format!("the approval by {MALLORY} does not verify")), "{reason}");
-    assert!(reason.contains("nothing was sent"), "{reason}");
+    assert!(reason.contains("FORKED") || reason.contains("CUT SHORT"), "{reason}");
+    // Another account, that never saw a checkpoint: the renamed approval is covered by no signature.
+    let fresh = signoff::review::checkpoint::Memory::in_state_dir(&h.dir.path().join("other-account"));
+    let reviewer = h.signed_reviewer(SECOND, agent.signer()).with_memory(fresh);
+    let request = signoff::review::DecisionRequest {
+        run_id: RunId::from("VND-RENAMED"),
+        kind: DecisionKind::Approve,
+        reason: "second approval".into(),
+        dry_run: false,
+        confirm_environment: None,
+    };
+    let progress = signoff::review::no_progress();
+    let third = reviewer.decide(&request, &progress, &signoff::review::Cancel::new()).await.unwrap();
+    let reason = refusal(&third);
+    assert!(reason.contains("not covered by any signed checkpoint"), "{reason}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
     assert_ne!(h.status("VND-RENAMED"), "executed");
+    // And the approval's own signature no longer proves its (renamed) approver.
+    let approvals = h.store().approvals(&RunId::from("VND-RENAMED")).unwrap();
+    let a = &approvals[0];
+    let message = DecisionMessage::new("VND-RENAMED", "approve", &a.approver, &a.reason, &a.digest, a.approved_at);
+    let allowed = signoff::sign::AllowedSigners::load(&allowed).unwrap();
+    let verified = signoff::sign::verify(&allowed, &message.to_bytes(), a.signature.as_deref().unwrap(), a.approved_at);
+    assert!(verified.is_err(), "signed as julia, renamed to mallory: {verified:?}");
 }
