@@ -186,5 +186,12 @@ fn a_demo_approval_is_signed_by_the_demo_approvers_throwaway_key() {
     let recorded =
         store.audit_events(&RunId::from(id)).unwrap().into_iter().find(|e| e.kind == "approval.recorded").unwrap();
     assert_eq!(recorded.payload["signature"], signature);
+    // The run view's audit tab shows the signed identity and its key.
+    let detail = outcome.detail.expect("the outcome carries the run's detail");
+    let lines: Vec<String> =
+        detail.audit.lines.iter().map(|l| l.iter().map(|(_, t)| t.as_str()).collect::<String>()).collect();
+    let shown = lines.iter().find(|l| l.contains("approval.recorded")).expect("the approval event is listed");
+    assert!(shown.contains(signoff::cli::demo::DEMO_APPROVER), "{shown}");
+    assert!(shown.contains(&format!("signed {}", verified.fingerprint)), "{shown}");
     drop(w.runtime);
 }

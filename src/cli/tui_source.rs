@@ -90,11 +90,18 @@ impl PipelineSource {
             lines: audit
                 .iter()
                 .map(|e| {
-                    vec![
+                    let mut line = vec![
                         (Tone::Muted, format!("#{:<5} {} ", e.seq, e.at.format("%Y-%m-%d %H:%M:%S"))),
                         (Tone::Text, format!("{:<22} ", e.kind)),
                         (Tone::Muted, visible(&e.actor).into_owned()),
-                    ]
+                    ];
+                    // A decision signed by its approver says so, with the key (the actor is the proven name).
+                    let signature =
+                        e.payload["signature"].as_str().or_else(|| e.payload["detail"]["signature"].as_str());
+                    if let Some(key) = signature.and_then(crate::sign::signer_fingerprint) {
+                        line.push((Tone::Text, format!("  signed {key}")));
+                    }
+                    line
                 })
                 .collect(),
         };

@@ -59,6 +59,12 @@ pub fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
+/// The fingerprint of the key that made an armored signature, without verifying it (for display).
+pub fn signer_fingerprint(armored: &str) -> Option<String> {
+    let sig = SshSig::from_pem(armored.trim()).ok()?;
+    Some(fingerprint(&PublicKey::from(sig.public_key().clone())))
+}
+
 /// Sign `message` with `key` and armor it (`-----BEGIN SSH SIGNATURE-----`), as `ssh-keygen -Y sign` writes.
 pub fn sign_armored(signer: &dyn Signer, key: &PublicKey, message: &[u8]) -> Result<String, SignError> {
     let sig = signer.sign(key, message)?;

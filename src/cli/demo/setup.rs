@@ -108,7 +108,9 @@ impl DemoEnv {
     pub async fn reviewer(&self) -> anyhow::Result<Arc<Reviewer>> {
         let reviewer = Reviewer::from_config(&self.store_path, Arc::new(self.config.clone()), DEMO_APPROVER)
             .context("cannot connect to the demo F&O")?
-            .with_signer(self.signer.clone());
+            .with_signer(self.signer.clone())
+            // The demo's checkpoints are remembered with its files, and go with them.
+            .with_memory(crate::review::checkpoint::Memory::in_state_dir(&self._files.path().join("state")));
         let catalog = crate::fno::parse_csdl(&reviewer.client().metadata_xml().await?)?;
         Store::open(&self.store_path)?.save_catalog(&catalog_to_json(&catalog)?, "signoff-demo")?;
         Ok(Arc::new(reviewer))
