@@ -73,6 +73,30 @@ impl Identity {
             }
         }
     }
+
+    /// The principal to sign as, the key that proves it, the signer holding that key and the allowed
+    /// signers that say so: for signing what is not a decision (an audit checkpoint). Chosen as for a
+    /// decision; only an ssh identity can sign.
+    pub fn signing_key(&self, claim: Option<&str>) -> Result<SigningKey, String> {
+        let Identity::Ssh { allowed, signer } = self else {
+            return Err("signing needs approver.allowed_signers in the config (decisions are not signed without \
+                        it); see \"Signing for a team\" in docs/audit.md"
+                .into());
+        };
+        let claim = claim.map(str::trim).filter(|c| !c.is_empty());
+        let (allowed_signers, candidates) = candidates(allowed, signer.as_ref())?;
+        let (principal, key) = choose(&candidates, claim, allowed)?;
+        Ok(SigningKey { principal, key, signer: Arc::clone(signer), allowed: allowed_signers })
+    }
+}
+
+/// A principal that can sign now: its key, the signer holding it, and the allowed signers listing it.
+#[derive(Debug, Clone)]
+pub struct SigningKey {
+    pub principal: String,
+    pub key: PublicKey,
+    pub signer: Arc<dyn Signer>,
+    pub allowed: AllowedSigners,
 }
 
 /// A proven decider, before anything is read from F&O.

@@ -80,6 +80,9 @@ mod tests {
     #[test]
     fn the_checkpoint_bytes_are_pinned() {
         let m = CheckpointMessage::new(42, "ab12");
-        assert_eq!(String::from_utf8(m.to_bytes()).unwrap(), r#"{"format":"signoff.checkpoint/v1","seq":42,"hash":"ab12"}"#);
+        assert_eq!(
+            String::from_utf8(m.to_bytes()).unwrap(),
+            r#"{"format":"signoff.checkpoint/v1","seq":42,"hash":"ab12"}"#
+        );
     }
 }
