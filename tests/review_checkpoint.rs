@@ -48,7 +48,7 @@ async fn a_decision_ends_with_a_checkpoint_openssh_verifies_and_the_account_reme
 
     assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
     let store = h.store();
-    let checkpoints = store.events_of_kind(checkpoint::KIND).unwrap();
+    let checkpoints = store.audit_events_of_kind(checkpoint::KIND).unwrap();
     assert_eq!(checkpoints.len(), 2, "one before the write, one after the outcome");
     let last = checkpoints.last().unwrap();
     assert_eq!(last.actor, APPROVER);

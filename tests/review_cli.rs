@@ -11,6 +11,7 @@ use serde_json::json;
 use signoff::model::RunId;
 use signoff::sim::{Fault, SimOptions};
 
+use review_support::agent::{Agent, write_allowed_signers};
 use review_support::{APPROVER, Harness, REQUESTER, propose_journal_00123, propose_vendor_us104};
 
 const SECRET_VAR: &str = "SIGNOFF_REVIEW_TEST_SECRET";
@@ -25,7 +26,13 @@ fn write_config(h: &Harness) -> PathBuf {
 }
 
 fn signoff(h: &Harness, config: &Path, approver: &str, args: &[&str]) -> Output {
+    signoff_env(h, config, approver, args, &[])
+}
+
+/// As [`signoff`], with extra environment variables (`SSH_AUTH_SOCK` for signed decisions).
+fn signoff_env(h: &Harness, config: &Path, approver: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_signoff"))
+        .envs(env.iter().copied())
         .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
         .args(args)
         .env(SECRET_VAR, &h.sim.options().client_secret)
@@ -110,17 +117,42 @@ async fn a_dry_run_prints_the_request_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exported_bundle_verifies_offline_and_a_flipped_byte_fails() {
-    let h = Harness::start().await;
+    let agent = Agent::start();
+    let julia = agent.keygen("julia");
+    agent.add(&julia);
+    let allowed = agent.dir.path().join("allowed_signers");
+    let path = allowed.clone();
+    let h = Harness::start_with(SimOptions::default(), move |c| c.approver.allowed_signers = Some(path)).await;
+    write_allowed_signers(&allowed, &[(APPROVER, &julia)]);
     let config = write_config(&h);
     propose_vendor_us104(&h, "RUN-CLI-BUNDLE", 1);
-    signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-BUNDLE", "--reason", "ok"]);
+    let signed =
+        |args: &[&str]| signoff_env(&h, &config, APPROVER, args, &[("SSH_AUTH_SOCK", agent.socket.as_os_str())]);
+    let approve = signed(&["approve", "RUN-CLI-BUNDLE", "--reason", "ok"]);
+    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
     let bundle = h.dir.path().join("evidence");
+    let export_args = ["audit", "export", "RUN-CLI-BUNDLE", "--out", bundle.to_str().unwrap()];
 
-    let export =
-        signoff(&h, &config, APPROVER, &["audit", "export", "RUN-CLI-BUNDLE", "--out", bundle.to_str().unwrap()]);
+    // No checkpoint covers the run yet (this branch's decisions sign none): the export says what to do.
+    let early = signed(&export_args);
+    assert_eq!(early.status.code(), Some(1), "{}", text(&early));
+    assert!(text(&early).contains("run `signoff audit checkpoint`"), "{}", text(&early));
+    let checkpoint = signed(&["audit", "checkpoint"]);
+    assert_eq!(checkpoint.status.code(), Some(0), "{}", text(&checkpoint));
+    assert!(text(&checkpoint).contains(&format!("signed by {APPROVER}")), "{}", text(&checkpoint));
+    let export = signed(&export_args);
     assert_eq!(export.status.code(), Some(0), "{}", text(&export));
     let ok = signoff(&h, &config, APPROVER, &["audit", "verify", "--bundle", bundle.to_str().unwrap()]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains(&format!("signed by {APPROVER}")), "{}", text(&ok));
+    // An auditor without signoff's config names the allowed signers.
+    let offline = Command::new(env!("CARGO_BIN_EXE_signoff"))
+        .args(["audit", "verify", "--bundle", bundle.to_str().unwrap(), "--allowed-signers", allowed.to_str().unwrap()])
+        .args(["--config", h.dir.path().join("no-such-config.toml").to_str().unwrap()])
+        .env("XDG_STATE_HOME", h.dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(0), "{}", text(&offline));
 
     let path = bundle.join("approvals.json");
     let mut bytes = std::fs::read(&path).unwrap();

@@ -1,12 +1,17 @@
-//! Dry runs, evidence bundles and round trips, all counted on the simulator's request log.
+//! Dry runs, evidence bundles (signed, through a real ssh-agent) and round trips, all counted on the
+//! simulator's request log.
 
 mod review_support;
 
 use serde_json::json;
 use signoff::model::RunId;
+use signoff::review::checkpoint_sign::sign_checkpoint;
 use signoff::review::evidence::verify_bundle;
 use signoff::review::{DecisionKind, Outcome};
+use signoff::sign::{AllowedSigners, Signer};
+use signoff::sim::SimOptions;
 
+use review_support::agent::{Agent, write_allowed_signers};
 use review_support::{APPROVER, Harness, propose_vendor_us104};
 
 #[tokio::test]
@@ -133,31 +138,40 @@ async fn a_journal_of_many_lines_is_corrected_in_a_single_batch() {
     assert_eq!(batches[0].body.matches("PATCH ").count(), n);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_executed_runs_evidence_bundle_verifies_and_any_flipped_byte_fails() {
-    let h = Harness::start().await;
+    let agent = Agent::start();
+    let julia = agent.keygen("julia");
+    agent.add(&julia);
+    let allowed_path = agent.dir.path().join("allowed_signers");
+    let path = allowed_path.clone();
+    let h = Harness::start_with(SimOptions::default(), move |c| c.approver.allowed_signers = Some(path)).await;
+    write_allowed_signers(&allowed_path, &[(APPROVER, &julia)]);
+    let allowed = AllowedSigners::load(&allowed_path).unwrap();
     propose_vendor_us104(&h, "RUN-VND-EVIDENCE", 1);
-    h.decide(APPROVER, "RUN-VND-EVIDENCE", DecisionKind::Approve, false).await;
+    h.decide_signed(APPROVER, agent.signer(), "RUN-VND-EVIDENCE", DecisionKind::Approve).await;
+    let signer = agent.signer();
+    sign_checkpoint(&h.store(), signer.as_ref(), &signer.keys().unwrap()[0], APPROVER).unwrap();
     let out = h.dir.path().join("bundle");
 
     let manifest = h.reviewer(APPROVER).export_evidence(&RunId::from("RUN-VND-EVIDENCE"), &out).unwrap();
 
     let names: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, vec!["run.json", "approvals.json", "exchanges.json", "audit.json"]);
-    verify_bundle(&out).unwrap();
+    assert_eq!(names, vec!["run.json", "approvals.json", "exchanges.json", "audit.json", "chain.json"]);
+    verify_bundle(&out, &allowed).unwrap();
     let exchanges = std::fs::read_to_string(out.join("exchanges.json")).unwrap();
     assert!(exchanges.contains("If-Match") || exchanges.contains("if-match"), "the PATCH is in the evidence");
     assert!(!exchanges.contains(&h.sim.options().client_secret), "no secret in the evidence");
-    for name in ["run.json", "approvals.json", "exchanges.json", "audit.json", "manifest.json"] {
+    for name in ["run.json", "approvals.json", "exchanges.json", "audit.json", "chain.json", "manifest.json"] {
         let path = out.join(name);
         let original = std::fs::read(&path).unwrap();
         for i in (0..original.len()).step_by(97) {
             let mut altered = original.clone();
             altered[i] ^= 0x20;
             std::fs::write(&path, &altered).unwrap();
-            assert!(verify_bundle(&out).is_err(), "flipping byte {i} of {name} went unnoticed");
+            assert!(verify_bundle(&out, &allowed).is_err(), "flipping byte {i} of {name} went unnoticed");
         }
         std::fs::write(&path, &original).unwrap();
     }
-    verify_bundle(&out).unwrap();
+    verify_bundle(&out, &allowed).unwrap();
 }

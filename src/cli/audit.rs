@@ -1,4 +1,4 @@
-//! `signoff audit verify`.
+//! `signoff audit verify` and the verbs on the chain (`checkpoint`, bundles in `audit_bundle`).
 
 use clap::Subcommand;
 use serde_json::json;
@@ -16,10 +16,17 @@ pub enum AuditCommand {
         /// An evidence bundle directory written by `signoff audit export`.
         #[arg(long, value_name = "DIR")]
         bundle: Option<std::path::PathBuf>,
+        /// The allowed-signers file the bundle's checkpoint and approvals must verify against; default:
+        /// the config's `approver.allowed_signers`.
+        #[arg(long, value_name = "FILE", requires = "bundle")]
+        allowed_signers: Option<std::path::PathBuf>,
     },
     /// Accept the store's chain as it is now after it was found cut short or forked against the newest
     /// signed checkpoint this account remembers (investigate first: see docs/audit.md).
     Acknowledge,
+    /// Sign a checkpoint of the audit chain's newest event with your identity (the ssh-agent key the
+    /// allowed signers list for you), so the events up to it can be exported as proven evidence.
+    Checkpoint,
     /// Export a run's evidence bundle: the run, approvals, requests and responses (secrets removed),
     /// audit events with their hashes, and a manifest with the SHA-256 of each file.
     Export {
@@ -32,8 +39,11 @@ pub enum AuditCommand {
 
 pub fn run(globals: &Globals, cmd: AuditCommand) -> anyhow::Result<u8> {
     match cmd {
-        AuditCommand::Verify { bundle: Some(dir) } => super::audit_bundle::verify(globals, &dir),
-        AuditCommand::Verify { bundle: None } => verify(&Context::load(globals)?),
+        AuditCommand::Verify { bundle: Some(dir), allowed_signers } => {
+            super::audit_bundle::verify(globals, &dir, allowed_signers.as_deref())
+        }
+        AuditCommand::Verify { bundle: None, .. } => verify(&Context::load(globals)?),
+        AuditCommand::Checkpoint => super::audit_bundle::checkpoint(globals),
         AuditCommand::Export { id, out } => super::audit_bundle::export(globals, &id, &out),
         AuditCommand::Acknowledge => acknowledge(&Context::load(globals)?),
     }

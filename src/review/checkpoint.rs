@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::model::RunId;
@@ -22,7 +21,7 @@ use crate::store::{AuditEvent, Store, StoreError};
 use super::identity::{self, Identity, Proof};
 
 /// The audit event kind of a checkpoint.
-pub const KIND: &str = "checkpoint.signed";
+pub use super::checkpoint_sign::CHECKPOINT_KIND as KIND;
 
 /// The event kinds that change what may be decided on a run: each must be covered by a checkpoint.
 const DECISION_KINDS: &[&str] = &["run.status", "approval.recorded"];
@@ -37,22 +36,12 @@ pub struct Point {
 /// Sign the chain's current head as `proof`'s approver and append the checkpoint; then remember it.
 /// Nothing happens when decisions are not signed.
 pub(crate) fn sign(store: &Store, identity: &Identity, proof: &Proof, memory: &Memory) -> Result<(), String> {
-    if !identity.signs() {
-        return Ok(());
+    let (Identity::Ssh { signer, .. }, Some(key)) = (identity, proof.key()) else { return Ok(()) };
+    let event = super::checkpoint_sign::sign_checkpoint(store, signer.as_ref(), key, &proof.approver)
+        .map_err(|e| e.to_string())?;
+    if let (Some(seq), Some(hash)) = (event.payload["seq"].as_i64(), event.payload["hash"].as_str()) {
+        memory.remember(store, &Point { seq, hash: hash.to_string() });
     }
-    let Some((seq, hash)) = store.audit_head().map_err(|e| e.to_string())? else { return Ok(()) };
-    let message = CheckpointMessage::new(seq, &hash).to_bytes();
-    let Some((signature, key)) = identity::sign_bytes(identity, proof, &message)? else { return Ok(()) };
-    let signed_at = Utc::now();
-    let payload = json!({
-        "seq": seq,
-        "hash": hash,
-        "key": key,
-        "signature": signature,
-        "signed_at": signed_at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-    });
-    store.append_audit(&proof.approver, None, KIND, payload).map_err(|e| e.to_string())?;
-    memory.remember(store, &Point { seq, hash });
     Ok(())
 }
 
@@ -130,7 +119,7 @@ pub struct Coverage {
 /// Verify every checkpoint of the chain and list the decision events after the newest one; the first
 /// checkpoint that does not verify is the error.
 pub fn verify_all(store: &Store, allowed: &AllowedSigners) -> Result<Coverage, String> {
-    let events = store.events_of_kind(KIND).map_err(|e| e.to_string())?;
+    let events = store.audit_events_of_kind(KIND).map_err(|e| e.to_string())?;
     let mut coverage = Coverage::default();
     for event in &events {
         coverage.newest = Some(verify(store, allowed, event)?);

@@ -1,10 +1,13 @@
 //! Evidence bundles: everything about one run, in files an auditor can check offline.
 //!
 //! A bundle is a directory holding `run.json`, `approvals.json`, `exchanges.json` (requests and
-//! responses, secrets already masked by the connector), `audit.json` (the run's audit events with their
-//! chain hashes) and `manifest.json`. The manifest lists the SHA-256 and size of every other file and a
-//! digest over that list; it is written in one canonical form, so verification re-writes it from its
-//! parsed content and compares bytes. Any altered, added or removed byte in the directory fails.
+//! responses, secrets already masked by the connector), `audit.json` (the run's audit events),
+//! `chain.json` (the segment of the audit chain around them, closed by a signed checkpoint) and
+//! `manifest.json`. The manifest lists the SHA-256 and size of every other file and a digest over that
+//! list; it is written in one canonical form, so verification re-writes it from its parsed content and
+//! compares bytes. The manifest is not keyed, so it only catches accidents: what makes a bundle proof
+//! is the checkpoint's signature over the chain, which every other file is checked against
+//! (`review::evidence_check`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,12 +15,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::sign::AllowedSigners;
+
 /// The manifest's format tag.
-pub const BUNDLE_FORMAT: &str = "signoff.evidence/v1";
+pub const BUNDLE_FORMAT: &str = "signoff.evidence/v2";
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
-/// The file holding the audit events.
+/// The file holding the run's audit events.
 pub const AUDIT_FILE: &str = "audit.json";
+/// The file holding the chain segment a signed checkpoint closes.
+pub const CHAIN_FILE: &str = "chain.json";
+/// The files every bundle holds besides the manifest, in the order they are written.
+pub const BUNDLE_FILES: [&str; 5] = ["run.json", "approvals.json", "exchanges.json", AUDIT_FILE, CHAIN_FILE];
 
 /// One file of a bundle, before it is written.
 #[derive(Debug, Clone)]
@@ -87,7 +96,7 @@ pub enum EvidenceError {
     Invalid(String),
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -126,9 +135,24 @@ pub fn write_bundle(
     Ok(manifest)
 }
 
-/// Check a bundle offline: the manifest's own form and digest, every listed file's hash and size, no
-/// unlisted file, and every audit event's hash. Returns the manifest when all holds.
-pub fn verify_bundle(dir: &Path) -> Result<Manifest, EvidenceError> {
+/// Check a bundle offline: its manifest (below), then that every file agrees with the chain segment
+/// and the segment with its signed checkpoint, whose key `allowed` must list.
+pub fn verify_bundle(dir: &Path, allowed: &AllowedSigners) -> Result<BundleVerified, EvidenceError> {
+    let manifest = verify_manifest(dir)?;
+    let proof = super::evidence_check::check(dir, &manifest, allowed)?;
+    Ok(BundleVerified { manifest, proof })
+}
+
+/// A bundle that verified: its manifest and what its checkpoint proves.
+#[derive(Debug, Clone)]
+pub struct BundleVerified {
+    pub manifest: Manifest,
+    pub proof: super::evidence_check::Proven,
+}
+
+/// Check the manifest alone: its own form and digest, every listed file's hash and size, no unlisted
+/// file. It catches an altered byte, not a forger, who can recompute it.
+pub fn verify_manifest(dir: &Path) -> Result<Manifest, EvidenceError> {
     let invalid = |m: String| EvidenceError::Invalid(m);
     let read = |path: PathBuf| std::fs::read(&path).map_err(|source| EvidenceError::Read { path, source });
     let manifest_bytes = read(dir.join(MANIFEST))?;
@@ -160,33 +184,7 @@ pub fn verify_bundle(dir: &Path) -> Result<Manifest, EvidenceError> {
             return Err(invalid(format!("{name} is in the bundle but not in the manifest")));
         }
     }
-    verify_audit_events(dir, &manifest)?;
     Ok(manifest)
-}
-
-/// Every audit event in the bundle must carry the hash of its own content and follow the one before it.
-fn verify_audit_events(dir: &Path, manifest: &Manifest) -> Result<(), EvidenceError> {
-    if !manifest.files.iter().any(|f| f.name == AUDIT_FILE) {
-        return Ok(());
-    }
-    let path = dir.join(AUDIT_FILE);
-    let bytes = std::fs::read(&path).map_err(|source| EvidenceError::Read { path, source })?;
-    let events: Vec<crate::store::AuditEvent> = serde_json::from_slice(&bytes)
-        .map_err(|e| EvidenceError::Invalid(format!("{AUDIT_FILE} is not a list of audit events: {e}")))?;
-    let mut last_seq = 0;
-    for event in &events {
-        if event.seq <= last_seq {
-            return Err(EvidenceError::Invalid(format!("{AUDIT_FILE}: event #{} is out of order", event.seq)));
-        }
-        if !event.hash_is_valid() {
-            return Err(EvidenceError::Invalid(format!(
-                "{AUDIT_FILE}: event #{} does not match its hash (its content was altered)",
-                event.seq
-            )));
-        }
-        last_seq = event.seq;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -205,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("bundle");
         write_bundle(&out, "RUN-2026-000412", "julia@contoso.com", &files()).unwrap();
-        let manifest = verify_bundle(&out).unwrap();
+        let manifest = verify_manifest(&out).unwrap();
         assert_eq!(manifest.files.len(), 2);
     }
 
@@ -221,11 +219,11 @@ mod tests {
                 let mut altered = original.clone();
                 altered[i] ^= 0x01;
                 std::fs::write(&path, &altered).unwrap();
-                assert!(verify_bundle(&out).is_err(), "flipping byte {i} of {name} went unnoticed");
+                assert!(verify_manifest(&out).is_err(), "flipping byte {i} of {name} went unnoticed");
             }
             std::fs::write(&path, &original).unwrap();
         }
-        verify_bundle(&out).unwrap();
+        verify_manifest(&out).unwrap();
     }
 
     #[test]
@@ -234,7 +232,7 @@ mod tests {
         let out = dir.path().join("bundle");
         write_bundle(&out, "RUN-2026-000412", "julia@contoso.com", &files()).unwrap();
         std::fs::write(out.join("note.txt"), "added later").unwrap();
-        let err = verify_bundle(&out).unwrap_err();
+        let err = verify_manifest(&out).unwrap_err();
         assert!(err.to_string().contains("note.txt"), "{err}");
     }
 

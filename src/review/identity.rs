@@ -73,6 +73,30 @@ impl Identity {
             }
         }
     }
+
+    /// The principal to sign as, the key that proves it, the signer holding that key and the allowed
+    /// signers that say so: for signing what is not a decision (an audit checkpoint). Chosen as for a
+    /// decision; only an ssh identity can sign.
+    pub fn signing_key(&self, claim: Option<&str>) -> Result<SigningKey, String> {
+        let Identity::Ssh { allowed, signer } = self else {
+            return Err("signing needs approver.allowed_signers in the config (decisions are not signed without \
+                        it); see \"Signing for a team\" in docs/audit.md"
+                .into());
+        };
+        let claim = claim.map(str::trim).filter(|c| !c.is_empty());
+        let (allowed_signers, candidates) = candidates(allowed, signer.as_ref())?;
+        let (principal, key) = choose(&candidates, claim, allowed)?;
+        Ok(SigningKey { principal, key, signer: Arc::clone(signer), allowed: allowed_signers })
+    }
+}
+
+/// A principal that can sign now: its key, the signer holding it, and the allowed signers listing it.
+#[derive(Debug, Clone)]
+pub struct SigningKey {
+    pub principal: String,
+    pub key: PublicKey,
+    pub signer: Arc<dyn Signer>,
+    pub allowed: AllowedSigners,
 }
 
 /// A proven decider, before anything is read from F&O.
@@ -89,6 +113,11 @@ pub(crate) struct Proof {
 }
 
 impl Proof {
+    /// The key that proved the decider (ssh only).
+    pub fn key(&self) -> Option<&PublicKey> {
+        self.key.as_ref()
+    }
+
     /// The signature fields for a decision's audit event (nothing when unsigned).
     pub fn evidence(&self, detail: &mut serde_json::Value) {
         if let (Some(sig), Some(key)) = (&self.signature, &self.key) {
@@ -145,20 +174,6 @@ pub(crate) fn sign_approval(
     let now = Utc::now();
     let signature = sign_and_check(signer.as_ref(), &allowed_signers, key, &proof.approver, decision, now)?;
     Ok(Some((signature, now)))
-}
-
-/// Sign `message` (a checkpoint) with the key that proved `proof`: the armored signature and the key's
-/// fingerprint, or `None` when decisions are not signed.
-pub(crate) fn sign_bytes(
-    identity: &Identity,
-    proof: &Proof,
-    message: &[u8],
-) -> Result<Option<(String, String)>, String> {
-    let (Identity::Ssh { signer, .. }, Some(key)) = (identity, &proof.key) else {
-        return Ok(None);
-    };
-    let armored = sign::sign_armored(signer.as_ref(), key, message).map_err(|e| e.to_string())?;
-    Ok(Some((armored, sign::fingerprint(key))))
 }
 
 /// The allowed signers decisions are verified against, when decisions are signed.

@@ -6,12 +6,14 @@
 
 pub mod bulk;
 pub mod checkpoint;
+pub mod checkpoint_sign;
 pub mod claim;
 mod conclude;
 pub mod digest;
 pub mod drift;
 pub mod eligibility;
 pub mod evidence;
+pub mod evidence_check;
 pub mod execute;
 pub mod expire;
 pub mod facts;
@@ -24,6 +26,7 @@ pub mod progress;
 pub mod reconcile;
 mod record;
 pub mod revalidate;
+pub mod segment;
 pub mod sweep;
 
 #[cfg(test)]
@@ -92,6 +95,11 @@ pub enum ReviewError {
     Connect(String),
     #[error("cannot encode evidence for run {run}: {reason}")]
     Encode { run: RunId, reason: String },
+    #[error(
+        "no signed checkpoint covers run {run}'s last audit event #{last} yet, so its evidence cannot be \
+         proven; take a decision or run `signoff audit checkpoint`, then export again"
+    )]
+    NoCheckpoint { run: RunId, last: i64 },
 }
 
 /// One decision to take.

@@ -84,15 +84,15 @@ pub(super) async fn decide(
     } else {
         decide_claimed(r, &store, req, progress, cancel, &claim, &proof).await
     };
-    // The decision's events end under the decider's signature.
+    // The claim also releases on drop; releasing here reports a failure to do so.
+    if let Err(e) = claim.release(&store.db()) {
+        tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
+    }
+    // The decision's events, its lease release included, end under the decider's signature.
     if result.is_ok()
         && let Err(e) = super::checkpoint::sign(&store.db(), &r.identity, &proof, &r.memory)
     {
         tracing::warn!(run = %id, error = %e, "could not sign a checkpoint after the decision");
-    }
-    // The claim also releases on drop; releasing here reports a failure to do so.
-    if let Err(e) = claim.release(&store.db()) {
-        tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
     }
     result
 }

@@ -69,7 +69,8 @@ fn pretty<T: serde::Serialize>(run_id: &RunId, value: &T) -> Result<Vec<u8>, Rev
     Ok(text.into_bytes())
 }
 
-/// Collect the run, its approvals, exchanges and audit events from the store into a bundle at `dir`.
+/// Collect the run, its approvals, exchanges and audit events, and the chain segment that a signed
+/// checkpoint closes, from the store into a bundle at `dir`.
 pub fn export_evidence(reviewer: &Reviewer, run_id: &RunId, dir: &Path) -> Result<Manifest, ReviewError> {
     let store = Store::open(reviewer.store_path())?;
     export_from_store(&store, run_id, dir, reviewer.approver())
@@ -91,15 +92,21 @@ pub fn export_from_store(store: &Store, run_id: &RunId, dir: &Path, actor: &str)
         .into_iter()
         .map(|e| {
             let body = serde_json::from_str::<Value>(&e.json).unwrap_or(Value::String(e.json.clone()));
-            json!({ "id": e.id, "at": e.at, "exchange": body })
+            // `stored` is the exact text the chain's `exchange.recorded` hashes; `exchange` the same, readable.
+            json!({ "id": e.id, "at": e.at, "stored": e.json, "exchange": body })
         })
         .collect();
     let audit = store.audit_events(run_id)?;
+    let (Some(first), Some(last)) = (audit.first(), audit.last()) else {
+        return Err(crate::store::StoreError::UnknownRun { id: run_id.clone() }.into());
+    };
+    let chain = super::segment::chain_segment(store, run_id, first.seq, last.seq)?;
     let files = vec![
         BundleFile { name: "run.json", bytes: pretty(run_id, &run)? },
         BundleFile { name: "approvals.json", bytes: pretty(run_id, &stored.approvals)? },
         BundleFile { name: "exchanges.json", bytes: pretty(run_id, &exchanges)? },
         BundleFile { name: evidence::AUDIT_FILE, bytes: pretty(run_id, &audit)? },
+        BundleFile { name: evidence::CHAIN_FILE, bytes: pretty(run_id, &chain)? },
     ];
     let manifest = evidence::write_bundle(dir, run_id.as_str(), actor, &files)?;
     store.append_audit(

@@ -255,26 +255,38 @@ impl Store {
         Ok(event)
     }
 
-    /// Every audit event about one run, in order (for an evidence bundle).
-    pub fn audit_events(&self, run_id: &RunId) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE run_id = ?1 ORDER BY seq"))?;
-        let rows = stmt.query_map([run_id.as_str()], event_from_row)?;
-        let mut events = Vec::new();
-        for row in rows {
-            events.push(row?.map_err(|(seq, reason)| StoreError::AuditBroken { seq, reason })?);
-        }
-        Ok(events)
-    }
-
-    /// The chain's head: the newest event's seq and hash (none in an empty store).
+    /// The newest event's `(seq, hash)`, as `audit_head` records it; `None` for an empty chain.
     pub fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
             .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?)
+    }
+
+    /// Events `first..=last` of the whole chain, every run's and none, in order (an evidence bundle's
+    /// chain segment). Each is read in its stored canonical form, or reported broken.
+    pub fn audit_range(&self, first: i64, last: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
+        ))?;
+        collect(stmt.query_map(params![first, last], event_from_row)?)
+    }
+
+    /// Every event of `kind`, in order (e.g. the signed checkpoints).
+    pub fn audit_events_of_kind(&self, kind: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE kind = ?1 ORDER BY seq"))?;
+        collect(stmt.query_map([kind], event_from_row)?)
+    }
+
+    /// Every audit event about one run, in order (for an evidence bundle).
+    pub fn audit_events(&self, run_id: &RunId) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE run_id = ?1 ORDER BY seq"))?;
+        collect(stmt.query_map([run_id.as_str()], event_from_row)?)
     }
 
     /// Event `seq`, if the chain holds it.
@@ -286,11 +298,6 @@ impl Store {
     pub fn newest_store_event(&self, kind: &str) -> Result<Option<AuditEvent>, StoreError> {
         self.events_where("run_id IS NULL AND kind = ?1 ORDER BY seq DESC LIMIT 1", rusqlite::params![kind])
             .map(|mut e| e.pop())
-    }
-
-    /// Every event of `kind`, oldest first.
-    pub fn events_of_kind(&self, kind: &str) -> Result<Vec<AuditEvent>, StoreError> {
-        self.events_where("kind = ?1 ORDER BY seq", rusqlite::params![kind])
     }
 
     /// Every event after `seq`, oldest first.
@@ -312,4 +319,16 @@ impl Store {
         }
         Ok(events)
     }
+}
+
+/// Read rows of events; the first unreadable or non-canonical one is reported broken at its seq.
+fn collect<I>(rows: I) -> Result<Vec<AuditEvent>, StoreError>
+where
+    I: Iterator<Item = rusqlite::Result<Result<AuditEvent, (i64, String)>>>,
+{
+    let mut events = Vec::new();
+    for row in rows {
+        events.push(row?.map_err(|(seq, reason)| StoreError::AuditBroken { seq, reason })?);
+    }
+    Ok(events)
 }
