@@ -113,14 +113,14 @@ async fn a_later_runs_segment_starts_at_the_checkpoint_before_it() {
     let s = signed_bundle("RUN-VND-SIGNED").await;
     let checkpoint_seq = verify_bundle(&s.bundle, &s.allowed).unwrap().proof.last;
     propose_vendor_us104(&s.h, "RUN-VND-LATER", 1);
-    let outcome = s.h.decide_signed(APPROVER, s.agent.signer(), "RUN-VND-LATER", DecisionKind::Approve).await;
-    assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
     let later = s.h.dir.path().join("later");
+    // Imported after the newest checkpoint: no signature covers the run yet.
     let err = s.h.reviewer(APPROVER).export_evidence(&RunId::from("RUN-VND-LATER"), &later).unwrap_err();
     assert!(matches!(err, ReviewError::NoCheckpoint { .. }), "{err}");
     assert!(err.to_string().contains("run `signoff audit checkpoint`"), "{err}");
-    let signer = s.agent.signer();
-    sign_checkpoint(&s.h.store(), signer.as_ref(), &signer.keys().unwrap()[0], APPROVER).unwrap();
+    // A signed decision ends under its decider's checkpoint, so its run can be exported at once.
+    let outcome = s.h.decide_signed(APPROVER, s.agent.signer(), "RUN-VND-LATER", DecisionKind::Approve).await;
+    assert!(matches!(outcome, Outcome::Executed { .. }), "{outcome:?}");
 
     s.h.reviewer(APPROVER).export_evidence(&RunId::from("RUN-VND-LATER"), &later).unwrap();
 

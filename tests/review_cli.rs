@@ -128,18 +128,19 @@ async fn an_exported_bundle_verifies_offline_and_a_flipped_byte_fails() {
     propose_vendor_us104(&h, "RUN-CLI-BUNDLE", 1);
     let signed =
         |args: &[&str]| signoff_env(&h, &config, APPROVER, args, &[("SSH_AUTH_SOCK", agent.socket.as_os_str())]);
-    let approve = signed(&["approve", "RUN-CLI-BUNDLE", "--reason", "ok"]);
-    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
     let bundle = h.dir.path().join("evidence");
     let export_args = ["audit", "export", "RUN-CLI-BUNDLE", "--out", bundle.to_str().unwrap()];
 
-    // No checkpoint covers the run yet (this branch's decisions sign none): the export says what to do.
+    // Imported after the newest checkpoint: no signature covers the run yet, and the export says what to do.
     let early = signed(&export_args);
     assert_eq!(early.status.code(), Some(1), "{}", text(&early));
     assert!(text(&early).contains("run `signoff audit checkpoint`"), "{}", text(&early));
     let checkpoint = signed(&["audit", "checkpoint"]);
     assert_eq!(checkpoint.status.code(), Some(0), "{}", text(&checkpoint));
     assert!(text(&checkpoint).contains(&format!("signed by {APPROVER}")), "{}", text(&checkpoint));
+    // The signed approval ends under its own checkpoint: the run exports straight after it.
+    let approve = signed(&["approve", "RUN-CLI-BUNDLE", "--reason", "ok"]);
+    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
     let export = signed(&export_args);
     assert_eq!(export.status.code(), Some(0), "{}", text(&export));
     let ok = signoff(&h, &config, APPROVER, &["audit", "verify", "--bundle", bundle.to_str().unwrap()]);
