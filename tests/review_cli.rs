@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use signoff::model::RunId;
+use signoff::model::{RunId, RunStatus};
 use signoff::sim::{Fault, SimOptions};
 
 use review_support::agent::{Agent, write_allowed_signers};
@@ -220,4 +220,39 @@ async fn a_process_killed_mid_post_is_neither_decided_nor_reconciled_by_a_second
     assert_eq!(posts, 1, "exactly one post, never re-sent");
     let kinds: Vec<String> = h.store().audit_events(&id).unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.iter().any(|k| k == "reconcile.finding"), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_names_an_event_appended_behind_a_signed_decision_and_a_chain_cut_short() {
+    let agent = review_support::agent::Agent::start();
+    let julia = agent.keygen("julia");
+    agent.add(&julia);
+    let allowed = agent.dir.path().join("allowed_signers");
+    let path = allowed.clone();
+    let h = Harness::start_with(SimOptions::default(), move |c| c.approver.allowed_signers = Some(path)).await;
+    review_support::agent::write_allowed_signers(&allowed, &[(APPROVER, &julia)]);
+    let config = write_config(&h);
+    propose_vendor_us104(&h, "RUN-CLI-REJ", 1);
+    let signed =
+        |args: &[&str]| signoff_env(&h, &config, APPROVER, args, &[("SSH_AUTH_SOCK", agent.socket.as_os_str())]);
+    let reject = signed(&["reject", "RUN-CLI-REJ", "--reason", "duplicate of APINV-000121"]);
+    assert_eq!(reject.status.code(), Some(0), "{}", text(&reject));
+    let clean = signed(&["audit", "verify"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    assert!(text(&clean).contains("signed checkpoints verified"), "{}", text(&clean));
+
+    // Re-opened through the store's own code: a correctly chained event, signed by nobody.
+    let id = RunId::from("RUN-CLI-REJ");
+    h.store().transition(&id, &[RunStatus::Rejected], RunStatus::Pending, "mallory", json!({})).unwrap();
+    let appended = signed(&["audit", "verify"]);
+    assert_eq!(appended.status.code(), Some(1), "{}", text(&appended));
+    assert!(text(&appended).contains("(run.status of run RUN-CLI-REJ) is NOT covered"), "{}", text(&appended));
+
+    // Cut short behind the remembered checkpoint: the last events deleted, the head moved back.
+    let mut events = review_support::chain::events(&h.store_path);
+    events.truncate(events.len() - 4);
+    review_support::chain::rewrite(&h.store_path, events);
+    let cut = signed(&["audit", "verify"]);
+    assert_eq!(cut.status.code(), Some(1), "{}", text(&cut));
+    assert!(text(&cut).contains("CUT SHORT"), "{}", text(&cut));
 }

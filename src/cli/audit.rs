@@ -50,6 +50,19 @@ pub fn run(globals: &Globals, cmd: AuditCommand) -> anyhow::Result<u8> {
 }
 
 fn verify(ctx: &Context) -> anyhow::Result<u8> {
+    // A chain cut short or forked against the checkpoint this account remembers is the first finding: the
+    // checks below would only describe what is left.
+    if ctx.loaded.config.approver.allowed_signers.is_some() {
+        let memory = crate::review::checkpoint::Memory::in_state_dir(&ctx.paths.state_dir);
+        if let Err(why) = ctx.open_store().map_err(|e| e.to_string()).and_then(|store| memory.check(&store)) {
+            if ctx.globals.json {
+                println!("{}", json!({ "verified": false, "reason": why }));
+            } else {
+                println!("signed checkpoints BROKEN: {}", visible(&why));
+            }
+            return Ok(exit::FAILURE);
+        }
+    }
     let verdict = ctx.open_store().and_then(|store| store.verify_audit());
     match verdict {
         Ok(verified) => {
