@@ -27,6 +27,8 @@ pub(super) struct Record<'a> {
     pub run: &'a GovernedRun,
     pub kind: DecisionKind,
     pub config: &'a crate::config::Config,
+    /// What the synced catalog proves (the compensation plan is judged with it).
+    pub known: &'a super::facts::KnownFacts,
     /// The status the run had before the decision started (a failed rollback returns to it).
     pub prior: RunStatus,
 }
@@ -70,7 +72,7 @@ impl Record<'_> {
         if self.kind == DecisionKind::Approve {
             // The compensation plan as it will be executed: judged with the synced catalog, on the record
             // as it was re-validated.
-            let known = super::facts::load(&self.store.db())?;
+            let known = self.known;
             let mut facts = Facts::new(Utc::now(), ActorId(self.actor.to_string()));
             facts.live = live;
             facts.known_operations = known.operations.as_ref();

@@ -20,7 +20,7 @@ use super::digest::DigestInputs;
 use super::drift::{self, DriftReport, DriftScope, FieldDrift};
 use super::eligibility::{self, DecisionKind};
 use super::execute;
-use super::facts::{self, KnownFacts};
+use super::facts;
 use super::identity::{self, Proof};
 use super::outcome::{FnoAnswer, Outcome};
 use super::progress::{Cancel, Progress, ProgressSink, Step};
@@ -108,6 +108,8 @@ struct Ctx<'a> {
     claim: &'a Claim,
     /// Who decides, proven before anything was read.
     proof: &'a Proof,
+    /// What the synced catalog proves.
+    known: facts::KnownFacts,
 }
 
 impl Ctx<'_> {
@@ -161,6 +163,7 @@ impl Ctx<'_> {
             run: self.run(),
             kind: self.req.kind,
             config: &self.r.config,
+            known: &self.known,
             prior: self.stored.status,
         }
     }
@@ -196,10 +199,11 @@ async fn decide_claimed(
     if let Err(e) = execute::check_operation(&r.config, stored.run.action, req.kind) {
         return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), e.to_string());
     }
-    // Writes are encoded by the synced catalog's property types (FNO.md §2), dry runs included.
-    let catalog = facts::load_catalog(&store.db())?;
-    let client = r.client.fork(req.dry_run).with_catalog(catalog);
-    let ctx = Ctx { r, store, req, client, stored, progress, claim, proof };
+    // The synced catalog, read once: writes are encoded by its property types (FNO.md §2), dry runs
+    // included; policy and the compensation plan judge with it.
+    let known = facts::load(&store.db())?;
+    let client = r.client.fork(req.dry_run).with_catalog(known.catalog.clone());
+    let ctx = Ctx { r, store, req, client, stored, progress, claim, proof, known };
     if req.kind == DecisionKind::Reject && !execute::writes_to_fno(ctx.run().action, DecisionKind::Reject) {
         return reject_locally(&ctx);
     }
@@ -238,13 +242,12 @@ async fn decide_claimed(
             return stale(&ctx, drift);
         }
         ctx.note(Step::Evaluating, "re-evaluating policy on the live record");
-        let known = facts::load(&store.db())?;
         let others = facts::other_invoices(&store.db(), ctx.run())?;
         // Judging records the approval: the last point a cancellation leaves no trace but an audit event.
         if cancel.is_cancelled() {
             return cancelled(&ctx);
         }
-        match judge(&ctx, live, &known, accounts.as_ref(), &others, &prior)? {
+        match judge(&ctx, live, accounts.as_ref(), &others, &prior)? {
             Judged::Proceed(d, p) => {
                 digest = Some(d);
                 plan = p;
@@ -286,7 +289,6 @@ enum Judged {
 fn judge(
     ctx: &Ctx<'_>,
     live: &Snapshot,
-    known: &KnownFacts,
     accounts: Option<&std::collections::BTreeSet<String>>,
     others: &[crate::judge::OtherInvoice],
     prior: &[String],
@@ -296,6 +298,7 @@ fn judge(
     f.approver_groups = ctx.r.groups.clone();
     f.prior_approvers = prior.iter().map(|p| ActorId(p.clone())).collect();
     f.live = Some(live);
+    let known = &ctx.known;
     f.known_operations = known.operations.as_ref();
     f.known_entity_fields = known.entity_fields.as_ref();
     f.catalog = known.catalog.as_deref();

@@ -78,12 +78,14 @@ pub(super) async fn reconcile_claimed(
     let client = r.client.fork(false);
     let finding = reconcile::reconcile(&client, &r.config, &stored.run, flight.kind).await;
     keep_exchanges(store, id, &client, &r.approver)?;
+    let known = super::facts::load(&store.db())?;
     let record = Record {
         store,
         actor: &r.approver,
         run: &stored.run,
         kind: flight.kind,
         config: &r.config,
+        known: &known,
         prior: flight.prior,
     };
     Ok(record.settle(finding, flight.settles_after)?)
