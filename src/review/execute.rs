@@ -18,7 +18,7 @@ use crate::rollback::RollbackPlan;
 use super::digest::line_key_text;
 use super::eligibility::DecisionKind;
 use super::outcome::FnoAnswer;
-use super::reconcile::{corrections_applied, operation_applied};
+use super::reconcile::{corrections_applied, has_corrections, operation_applied};
 use super::revalidate::{line_key, line_set, read_header, read_live, target_key};
 
 /// A step failed. `written` names, in order, what had already landed in F&O before it (empty: F&O is
@@ -392,10 +392,6 @@ async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     }
     answer.messages.extend(written);
     Ok(answer)
-}
-
-fn has_corrections(run: &GovernedRun) -> bool {
-    !run.proposed.fields.is_empty() || !run.proposed.lines.is_empty()
 }
 
 /// The header fields the run changed that still hold the proposed value, set back to their before-values.

@@ -159,6 +159,7 @@ fn any_correction_left(run: &GovernedRun, live: &Snapshot) -> bool {
     header || lines
 }
 
-fn has_corrections(run: &GovernedRun) -> bool {
+/// Whether the run writes corrections (header fields or lines) besides its operation.
+pub(super) fn has_corrections(run: &GovernedRun) -> bool {
     !run.proposed.fields.is_empty() || !run.proposed.lines.is_empty()
 }

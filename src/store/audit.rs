@@ -312,12 +312,7 @@ impl Store {
 
     fn events_where(&self, clause: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE {clause}"))?;
-        let rows = stmt.query_map(params, event_from_row)?;
-        let mut events = Vec::new();
-        for row in rows {
-            events.push(row?.map_err(|(seq, reason)| StoreError::AuditBroken { seq, reason })?);
-        }
-        Ok(events)
+        collect(stmt.query_map(params, event_from_row)?)
     }
 }
 
