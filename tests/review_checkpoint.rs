@@ -5,31 +5,15 @@
 
 mod review_support;
 
-use std::path::PathBuf;
-
 use serde_json::json;
 use signoff::model::{RunId, RunStatus};
 use signoff::review::checkpoint::{self, Memory};
 use signoff::review::{DecisionKind, Outcome};
 use signoff::sign::{AllowedSigners, CheckpointMessage};
-use signoff::sim::SimOptions;
 
 use review_support::agent::{Agent, ssh_keygen_verifies, write_allowed_signers};
 use review_support::{APPROVER, Harness, SECOND, chain, propose_vendor_us104};
-
-async fn signed_harness(agent: &Agent) -> (Harness, PathBuf) {
-    let allowed = agent.dir.path().join("allowed_signers");
-    let path = allowed.clone();
-    let h = Harness::start_with(SimOptions::default(), move |c| c.approver.allowed_signers = Some(path)).await;
-    (h, allowed)
-}
-
-fn refusal(outcome: &Outcome) -> &str {
-    match outcome {
-        Outcome::Refused { reason, .. } => reason,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
+use review_support::{refusal, signed_harness};
 
 fn memory(h: &Harness) -> Memory {
     Memory::in_state_dir(&h.dir.path().join("state"))

@@ -3,35 +3,18 @@
 
 mod review_support;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
 use signoff::model::RunId;
 use signoff::review::{DecisionKind, Outcome};
 use signoff::sign::{DecisionMessage, KeySigner, PublicKey, SignError, Signer, SshSig};
-use signoff::sim::SimOptions;
 
 use review_support::agent::{Agent, ssh_keygen_verifies, write_allowed_signers};
 use review_support::{APPROVER, Harness, SECOND, propose_journal_00123, propose_vendor_us104};
+use review_support::{refusal, signed_harness};
 
 const MALLORY: &str = "mallory.kent@contoso.com";
-
-/// The simulator harness, configured with an allowed-signers file in the agent's tempdir (written by the
-/// test; it is read at every decision).
-async fn signed_harness(agent: &Agent) -> (Harness, PathBuf) {
-    let allowed = agent.dir.path().join("allowed_signers");
-    let path = allowed.clone();
-    let h = Harness::start_with(SimOptions::default(), move |c| c.approver.allowed_signers = Some(path)).await;
-    (h, allowed)
-}
-
-fn refusal(outcome: &Outcome) -> &str {
-    match outcome {
-        Outcome::Refused { reason, .. } => reason,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
 
 fn event(h: &Harness, id: &str, kind: &str, to: Option<&str>) -> Value {
     let events = h.store().audit_events(&RunId::from(id)).unwrap();

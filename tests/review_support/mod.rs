@@ -381,3 +381,21 @@ pub fn propose_vendor_us104(h: &Harness, id: &str, required: u32) -> Value {
     );
     keys
 }
+
+/// The simulator harness with decisions signed against an allowed-signers file in the agent's tempdir
+/// (written by the test with [`agent::write_allowed_signers`]; it is read at every decision).
+pub async fn signed_harness(agent: &agent::Agent) -> (Harness, std::path::PathBuf) {
+    let allowed = agent.dir.path().join("allowed_signers");
+    let path = allowed.clone();
+    let h = Harness::start_with(signoff::sim::SimOptions::default(), move |c| c.approver.allowed_signers = Some(path))
+        .await;
+    (h, allowed)
+}
+
+/// The reason of a refusal; any other outcome fails the test.
+pub fn refusal(outcome: &signoff::review::Outcome) -> &str {
+    match outcome {
+        signoff::review::Outcome::Refused { reason, .. } => reason,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
