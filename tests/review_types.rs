@@ -136,6 +136,7 @@ async fn journal_service_harness() -> Harness {
                 action: None,
                 service: Some("SignoffServices/SignoffJournalService/post".into()),
                 parameters: parameters.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+                returns: None,
             },
         );
     })

@@ -215,6 +215,18 @@ pub struct Operation {
     /// Logical parameter (`comment`, `reason`, `reversal_date`, …) → the X++ parameter name.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// What the operation's answer carries, when the customer's operation says so.
+    #[serde(default)]
+    pub returns: Option<OperationReturns>,
+}
+
+/// What a decision operation answers with, as declared in `[operations.<name>] returns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperationReturns {
+    /// A journal post answers with the voucher numbers it posted (comma-separated, or an array), so
+    /// they are recorded from the answer and not read back.
+    Vouchers,
 }
 
 /// The decision operations signoff calls, named as in `[operations.<name>]`: one closed set, so no

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 
 use super::load::Problem;
 use super::validate_auth::{check_auth, check_url};
-use super::{Config, ManagedObject, Operation, OperationKind, PolicyConfig};
+use super::{Config, ManagedObject, Operation, OperationKind, OperationName, OperationReturns, PolicyConfig};
 
 /// Managed object names signoff knows how to govern.
 pub const MANAGED_OBJECT_NAMES: &[&str] = &["vendor", "vendor_invoice", "ledger_journal", "ledger_dimension", "user"];
@@ -223,6 +223,14 @@ fn check_operation(name: &str, op: &Operation, out: &mut Vec<Problem>) {
                 }
             }
         }
+    }
+    if op.returns == Some(OperationReturns::Vouchers) && name != OperationName::JournalPost.as_str() {
+        out.push(Problem::at(
+            format!("{key}.returns"),
+            format!(
+                "{key}.returns = \"vouchers\" is only for journal_post, whose answer can carry the posted vouchers"
+            ),
+        ));
     }
     for (logical, param) in &op.parameters {
         if !is_identifier(param) {

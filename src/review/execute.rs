@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{Config, Operation, OperationKind, OperationName};
+use crate::config::{Config, Operation, OperationKind, OperationName, OperationReturns};
 use crate::fno::{BatchOp, EntityKey, FnoClient, FnoError, Sent};
 use crate::model::{Action, ETag, FieldValue, Fields, GovernedRun, RunStatus, Snapshot};
 use crate::rollback::RollbackPlan;
@@ -105,7 +105,7 @@ pub async fn execute(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
                 let fail = |error| StepFailure { error, written: Vec::new() };
                 (x.note)(format!("calling the {name} operation"));
                 let value = call_operation(x, name, Some(&x.live.etag), &[]).await.map_err(fail)?;
-                keep_return(value, name, &mut answer);
+                keep_return(x, value, name, &mut answer);
             }
             Ok(answer)
         }
@@ -230,7 +230,7 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
                 && !last.body.trim().is_empty()
             {
                 let value = crate::fno::action_value(&last.body, name.as_str()).ok();
-                keep_return(Sent::Done(value), name, &mut answer);
+                keep_return(x, Sent::Done(value), name, &mut answer);
             }
             answer.messages.push(format!("$batch changeset committed: {}", c.written.join("; ")));
         }
@@ -239,7 +239,7 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
             let value = call_operation(x, name, Some(&x.live.etag), &[])
                 .await
                 .map_err(|error| StepFailure { error, written: Vec::new() })?;
-            keep_return(value, name, &mut answer);
+            keep_return(x, value, name, &mut answer);
         }
         OperationKind::CustomService => {
             let had_corrections = !c.ops.is_empty();
@@ -253,11 +253,12 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
             let value = call_operation(x, name, None, &[])
                 .await
                 .map_err(|error| StepFailure { error, written: written.clone() })?;
-            keep_return(value, name, &mut answer);
+            keep_return(x, value, name, &mut answer);
         }
     }
-    if run.action == Action::PostJournal && !x.client.is_dry_run() {
-        // Posting assigns vouchers to the lines: read them back as evidence (a read, never a resend).
+    if run.action == Action::PostJournal && !x.client.is_dry_run() && answer.vouchers.is_empty() {
+        // Posting may renumber the vouchers (number allocation at posting). When the answer did not
+        // name them, read them back as evidence (a read, never a resend).
         answer.vouchers = read_vouchers(x.client, x.config, run).await.unwrap_or_default();
     }
     Ok(answer)
@@ -347,7 +348,7 @@ async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
         let value = call_operation(x, name, Some(&x.live.etag), &extra)
             .await
             .map_err(|error| StepFailure { error, written: Vec::new() })?;
-        keep_return(value, name, &mut answer);
+        keep_return(x, value, name, &mut answer);
         written.push(match name {
             OperationName::JournalReverse => match &answer.reversing_journal {
                 Some(j) => format!("journal reversed by journal {j}"),
@@ -519,8 +520,15 @@ async fn call_operation(
 }
 
 /// Keep what an operation returned: its text, or for a journal reversal the reversing journal's number.
-fn keep_return(value: Sent<Option<Value>>, name: OperationName, answer: &mut FnoAnswer) {
+fn keep_return(x: &Execution<'_>, value: Sent<Option<Value>>, name: OperationName, answer: &mut FnoAnswer) {
     let Sent::Done(Some(value)) = value else { return };
+    let declared = x.config.operation(name).and_then(|op| op.returns);
+    if declared == Some(OperationReturns::Vouchers) {
+        answer.vouchers = answered_vouchers(&value);
+        if !answer.vouchers.is_empty() {
+            return;
+        }
+    }
     let text = match &value {
         Value::String(s) => s.clone(),
         Value::Null => return,
@@ -537,6 +545,19 @@ fn keep_return(value: Sent<Option<Value>>, name: OperationName, answer: &mut Fno
         return;
     }
     answer.messages.push(text);
+}
+
+/// The voucher numbers a post answered with: a comma-separated string or an array of strings.
+fn answered_vouchers(value: &Value) -> Vec<String> {
+    let mut vouchers: Vec<String> = match value {
+        Value::String(s) => s.split(',').map(|v| v.trim().to_string()).collect(),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(|v| v.trim().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    vouchers.retain(|v| !v.is_empty());
+    vouchers.sort();
+    vouchers.dedup();
+    vouchers
 }
 
 /// The distinct voucher numbers on the journal's lines.
@@ -558,4 +579,18 @@ pub async fn read_vouchers(client: &FnoClient, config: &Config, run: &GovernedRu
     vouchers.sort();
     vouchers.dedup();
     Ok(vouchers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answered_vouchers;
+    use serde_json::json;
+
+    #[test]
+    fn a_post_answer_names_its_vouchers_as_a_list_or_an_array_and_anything_else_names_none() {
+        assert_eq!(answered_vouchers(&json!("GNJL-2, GNJL-1,GNJL-2")), vec!["GNJL-1", "GNJL-2"]);
+        assert_eq!(answered_vouchers(&json!(["GNJL-9", " ", "GNJL-3"])), vec!["GNJL-3", "GNJL-9"]);
+        assert!(answered_vouchers(&json!("")).is_empty());
+        assert!(answered_vouchers(&json!({"Posted": true})).is_empty());
+    }
 }

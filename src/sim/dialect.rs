@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::schema::PropType;
-use crate::config::{Operation as ConfigOperation, OperationKind};
+use crate::config::{Operation as ConfigOperation, OperationKind, OperationReturns};
 
 /// A naming of the decision operations, parameters and paging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -343,6 +343,7 @@ impl Dialect {
                     action: Some(a.name.into()),
                     service: None,
                     parameters: parameters(a.params),
+                    returns: None,
                 }
             } else if let Some((s, o)) =
                 self.services().iter().find_map(|s| s.ops.iter().find(|o| o.op == op).map(|o| (s, o)))
@@ -353,11 +354,14 @@ impl Dialect {
                     action: None,
                     service: Some(format!("{}/{}/{}", s.group, s.name, o.name)),
                     parameters: parameters(o.params),
+                    returns: None,
                 }
             } else {
                 continue;
             };
-            out.insert(op.config_name().to_string(), configured);
+            // Both dialects' post answers with the vouchers it posted; the customer says so.
+            let returns = (op == Operation::JournalPost).then_some(OperationReturns::Vouchers);
+            out.insert(op.config_name().to_string(), ConfigOperation { returns, ..configured });
         }
         out
     }
@@ -379,7 +383,11 @@ impl Dialect {
                 }
             }
             let params: Vec<String> = op.parameters.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
-            let _ = writeln!(out, "parameters = {{ {} }}\n", params.join(", "));
+            let _ = writeln!(out, "parameters = {{ {} }}", params.join(", "));
+            if op.returns == Some(OperationReturns::Vouchers) {
+                let _ = writeln!(out, "returns = \"vouchers\"");
+            }
+            out.push('\n');
         }
         out.trim_end().to_string()
     }

@@ -71,6 +71,7 @@ fn op(
         action: action.map(str::to_string),
         service: service.map(str::to_string),
         parameters: params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        returns: None,
     }
 }
 

@@ -43,6 +43,7 @@ fn bound(set: &str, action: &str, params: &[(&str, &str)]) -> Operation {
         action: Some(action.into()),
         service: None,
         parameters: params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        returns: None,
     }
 }
 
