@@ -13,7 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use rust_decimal::Decimal;
 use signoff::config::ColorMode;
-use signoff::model::{Action as RunAction, RunId, RunStatus, RunSummary};
+use signoff::model::{Action as RunAction, Level, QueueJudgement, Readiness, RunId, RunStatus, RunSummary};
 use signoff::tui::action::Action;
 use signoff::tui::filter::Filter;
 use signoff::tui::reducer::{set_filter, update};
@@ -43,8 +43,11 @@ fn summaries(n: usize) -> Vec<RunSummary> {
                 approvals: 0,
                 required_approvals: 1 + (i % 2) as u32,
                 lease_holder: (i % 11 == 0).then(|| "dana.whitley@contoso.com".into()),
-                policy: Some(if i % 9 == 0 { "! 1 soft" } else { "✓ clear" }.into()),
-                rollback: Some("↺ ready".into()),
+                judged: Some(QueueJudgement {
+                    worst: if i % 9 == 0 { Level::Soft } else { Level::Pass },
+                    count: u32::from(i % 9 == 0),
+                    readiness: Readiness::Ready,
+                }),
             }
         })
         .collect()

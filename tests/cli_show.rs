@@ -262,13 +262,15 @@ fn show_json_is_one_envelope_with_exact_amounts_and_the_judgement() {
     let raw = env.ok(&["--json", "runs", "show", "run-inv-usmf-apinv-000124"]);
     let shown: Value = serde_json::from_str(&raw).unwrap();
     let keys: Vec<&str> = shown.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut expected = vec!["approvals", "diff", "evaluation", "lease", "rollback", "run", "status"];
+    let mut expected =
+        vec!["approvals", "diff", "evaluation", "lease", "required_approvals", "rollback", "run", "status"];
     expected.sort_unstable();
     let mut keys = keys;
     keys.sort_unstable();
     assert_eq!(keys, expected);
     assert_eq!(shown["status"], "pending");
     assert_eq!(shown["approvals"], json!([]));
+    assert_eq!(shown["required_approvals"], shown["evaluation"]["required_approvals"]);
     assert_eq!(shown["lease"], Value::Null);
     assert_eq!(shown["run"]["before"]["fields"]["ImportedAmount"].to_string(), "3106.75");
     assert!(raw.contains("\"header_amount\": \"3106.75\""), "decimals are exact strings in the diff");

@@ -240,6 +240,7 @@ async fn an_approval_renamed_in_the_store_and_in_a_rewritten_chain_is_refused_an
         reason: "second approval".into(),
         dry_run: false,
         confirm_environment: None,
+        reviewed_digest: h.digest_of("VND-RENAMED"),
     };
     let progress = signoff::review::no_progress();
     let third = reviewer.decide(&request, &progress, &signoff::review::Cancel::new()).await.unwrap();

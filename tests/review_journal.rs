@@ -47,6 +47,7 @@ async fn an_answer_from_fno_is_kept_aside_while_the_store_is_busy_and_folded_in_
         reason: "Letter verified by phone".into(),
         dry_run: false,
         confirm_environment: None,
+        reviewed_digest: h.digest_of("RUN-VND-BUSY"),
     };
 
     let outcome = h.reviewer(APPROVER).decide(&request, &progress, &Cancel::new()).await.unwrap();

@@ -123,6 +123,7 @@ async fn production_writes_need_the_config_switch_and_the_typed_environment_name
         reason: "Vendor letter verified by call-back".into(),
         dry_run: false,
         confirm_environment: Some("usmf-sandbox".into()),
+        reviewed_digest: h.digest_of("RUN-VND-PROD"),
     };
     let confirmed = reviewer.decide(&request, &no_progress(), &Cancel::new()).await.unwrap();
     assert!(matches!(confirmed, Outcome::Executed { .. }), "{confirmed:?}");
@@ -140,6 +141,7 @@ async fn a_cancelled_decision_sends_nothing() {
         reason: "Checked".into(),
         dry_run: false,
         confirm_environment: None,
+        reviewed_digest: h.digest_of("RUN-VND-CANCEL"),
     };
 
     let outcome = h.reviewer(APPROVER).decide(&request, &no_progress(), &cancel).await.unwrap();
@@ -171,4 +173,38 @@ async fn progress_reports_each_step_in_order() {
     for kind in ["lease.acquired", "decision.revalidated", "approval.recorded", "exchange.recorded", "lease.released"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
     }
+}
+
+#[tokio::test]
+async fn a_decision_that_names_no_reviewed_run_or_another_one_is_refused_before_anything_is_read() {
+    let h = Harness::start().await;
+    propose_vendor_us104(&h, "RUN-VND-SHOWN", 1);
+    propose_vendor_us104(&h, "RUN-VND-OTHER", 1);
+    h.sim.clear_requests();
+    let request = |digest: String| DecisionRequest {
+        run_id: RunId::from("RUN-VND-SHOWN"),
+        kind: DecisionKind::Approve,
+        reason: "Vendor letter verified by call-back".into(),
+        dry_run: false,
+        confirm_environment: None,
+        reviewed_digest: digest,
+    };
+    let reviewer = h.reviewer(APPROVER);
+
+    let unseen = reviewer.decide(&request(String::new()), &no_progress(), &Cancel::new()).await.unwrap();
+    let Outcome::Refused { reason, .. } = &unseen else { panic!("{unseen:?}") };
+    assert!(reason.contains("digest of the run that was reviewed"), "{reason}");
+    let other = h.digest_of("RUN-VND-OTHER");
+    assert_ne!(other, h.digest_of("RUN-VND-SHOWN"));
+    let mismatched = reviewer.decide(&request(other), &no_progress(), &Cancel::new()).await.unwrap();
+    let Outcome::Refused { reason, .. } = &mismatched else { panic!("{mismatched:?}") };
+    assert!(reason.contains("not the run that was reviewed"), "{reason}");
+    assert_eq!(mismatched.exit_code(), exit::REFUSED);
+    // Judged by F&O's log and the store: nothing was read or written, the run still waits.
+    assert!(h.data_requests().is_empty(), "{:?}", h.data_requests());
+    assert_eq!(h.status("RUN-VND-SHOWN"), "pending");
+
+    let shown = reviewer.decide(&request(h.digest_of("RUN-VND-SHOWN")), &no_progress(), &Cancel::new()).await;
+    assert!(matches!(shown.unwrap(), Outcome::Executed { .. }));
+    assert_eq!(h.writes().len(), 1);
 }

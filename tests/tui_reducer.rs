@@ -147,7 +147,7 @@ fn approving_needs_a_reason_and_tab_to_the_approve_button_and_emits_one_decision
     assert_eq!(decisions[0].kind, DecisionKind::Approve);
     assert_eq!(decisions[0].reason.as_deref(), Some("matched to receipt PR-4471"));
     assert_eq!(decisions[0].run_id.as_str(), "run-inv-usmf-apinv-000124");
-    assert!(decisions[0].reviewed_digest.is_some(), "the reviewed payload digest travels with the decision");
+    assert!(!decisions[0].reviewed_digest.is_empty(), "the reviewed payload digest travels with the decision");
     assert_eq!(h.state.run_view().unwrap().summary.status, RunStatus::Executed);
     assert!(h.state.flash.as_ref().is_some_and(|f| f.text.contains("executed")));
 }
@@ -386,7 +386,7 @@ fn confirming_a_rollback_needs_a_reason_and_sends_one_rollback_decision() {
     assert_eq!(decisions[0].kind, DecisionKind::Rollback);
     assert_eq!(decisions[0].run_id.as_str(), "run-jnl-usmf-00461");
     assert_eq!(decisions[0].reason.as_deref(), Some("accrual posted to the wrong period"));
-    assert!(decisions[0].reviewed_digest.is_some(), "the reviewed payload digest travels with the decision");
+    assert!(!decisions[0].reviewed_digest.is_empty(), "the reviewed payload digest travels with the decision");
     assert_eq!(h.state.run_view().unwrap().summary.status, RunStatus::RolledBack);
     assert_eq!(
         h.state.queue.all.iter().find(|s| s.id.as_str() == "run-jnl-usmf-00461").unwrap().status,

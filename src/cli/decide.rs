@@ -34,6 +34,10 @@ pub struct ApproveArgs {
     /// The environment name, typed to confirm a live decision in production.
     #[arg(long, value_name = "NAME")]
     pub confirm_environment: Option<String>,
+    /// The payload digest you reviewed (`runs show` prints it); the decision is refused if the stored
+    /// run is not that run. Without it, the run as stored now is decided.
+    #[arg(long, value_name = "DIGEST")]
+    pub reviewed: Option<String>,
     /// Approve every pending run matching FILTER (`action=journal,company=usmf`): one action, all
     /// verdicts passing, each re-validated and audited on its own.
     #[arg(long, value_name = "FILTER", conflicts_with_all = ["id", "dry_run"])]
@@ -55,6 +59,10 @@ pub struct RejectArgs {
     pub dry_run: bool,
     #[arg(long, value_name = "NAME")]
     pub confirm_environment: Option<String>,
+    /// The payload digest you reviewed (`runs show` prints it); the decision is refused if the stored
+    /// run is not that run. Without it, the run as stored now is decided.
+    #[arg(long, value_name = "DIGEST")]
+    pub reviewed: Option<String>,
 }
 
 /// `signoff rollback`.
@@ -69,6 +77,10 @@ pub struct RollbackArgs {
     pub dry_run: bool,
     #[arg(long, value_name = "NAME")]
     pub confirm_environment: Option<String>,
+    /// The payload digest you reviewed (`runs show` prints it); the decision is refused if the stored
+    /// run is not that run. Without it, the run as stored now is decided.
+    #[arg(long, value_name = "DIGEST")]
+    pub reviewed: Option<String>,
 }
 
 /// `signoff reconcile`.
@@ -169,13 +181,15 @@ pub fn approve(globals: &Globals, args: ApproveArgs) -> anyhow::Result<u8> {
         }
         return Ok(report.exit_code());
     }
-    let id = args.id.clone().context("give a run id or --all-matching FILTER")?;
+    let id = RunId(args.id.clone().context("give a run id or --all-matching FILTER")?);
+    let reviewed = reviewed_digest(&reviewer, &id, args.reviewed.clone())?;
     let request = DecisionRequest {
-        run_id: RunId(id),
+        run_id: id,
         kind: DecisionKind::Approve,
         reason: args.reason,
         dry_run: args.dry_run,
         confirm_environment: args.confirm_environment,
+        reviewed_digest: reviewed,
     };
     decide(globals, &rt, &reviewer, &request)
 }
@@ -183,12 +197,15 @@ pub fn approve(globals: &Globals, args: ApproveArgs) -> anyhow::Result<u8> {
 pub fn reject(globals: &Globals, args: RejectArgs) -> anyhow::Result<u8> {
     let ctx = Context::load(globals)?;
     let reviewer = reviewer(&ctx)?;
+    let id = RunId(args.id);
+    let reviewed = reviewed_digest(&reviewer, &id, args.reviewed.clone())?;
     let request = DecisionRequest {
-        run_id: RunId(args.id),
+        run_id: id,
         kind: DecisionKind::Reject,
         reason: args.reason,
         dry_run: args.dry_run,
         confirm_environment: args.confirm_environment,
+        reviewed_digest: reviewed,
     };
     decide(globals, &runtime()?, &reviewer, &request)
 }
@@ -196,12 +213,15 @@ pub fn reject(globals: &Globals, args: RejectArgs) -> anyhow::Result<u8> {
 pub fn rollback(globals: &Globals, args: RollbackArgs) -> anyhow::Result<u8> {
     let ctx = Context::load(globals)?;
     let reviewer = reviewer(&ctx)?;
+    let id = RunId(args.id);
+    let reviewed = reviewed_digest(&reviewer, &id, args.reviewed.clone())?;
     let request = DecisionRequest {
-        run_id: RunId(args.id),
+        run_id: id,
         kind: DecisionKind::Rollback,
         reason: args.reason,
         dry_run: args.dry_run,
         confirm_environment: args.confirm_environment,
+        reviewed_digest: reviewed,
     };
     decide(globals, &runtime()?, &reviewer, &request)
 }
@@ -342,5 +362,13 @@ pub fn reconcile_at_start(globals: &Globals) {
             ids.len(),
             visible(&format!("{e:#}"))
         ),
+    }
+}
+
+/// The digest a CLI decision is bound to: the one given with `--reviewed`, else the run as stored now.
+fn reviewed_digest(reviewer: &crate::review::Reviewer, id: &RunId, given: Option<String>) -> anyhow::Result<String> {
+    match given {
+        Some(digest) => Ok(digest.trim().to_ascii_lowercase()),
+        None => Ok(reviewer.stored_digest(id)?),
     }
 }

@@ -140,7 +140,9 @@ fn list(ctx: &Context, args: &ListArgs) -> anyhow::Result<u8> {
         Err(e) => return Ok(store_failure(&e)),
     };
     let filter = RunFilter { status: args.status, action: args.action, company: args.company.clone() };
-    let summaries = match store.summaries(&filter) {
+    // Judged offline, as `runs show` judges: the same one count of approvals the TUI shows.
+    let judged = crate::review::queue::queue_rows(&store, &filter, &ctx.loaded.config, &ctx.actor(), |_| None);
+    let summaries = match judged {
         Ok(s) => s,
         Err(e) => return Ok(store_failure(&e)),
     };
@@ -167,7 +169,7 @@ fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
     let config = &ctx.loaded.config;
     // The identity the decision pipeline will judge (SoD, prior approvals), so the preview matches it.
     let approver = ctx.actor();
-    let judgement = match judgement::judge(&store, &stored, config, &approver, None, None) {
+    let judgement = match judgement::judge_for_viewer(&store, &stored, config, &approver, None, None) {
         Ok(judgement) => judgement,
         Err(e) => return Ok(store_failure(&e)),
     };

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::model::{Action, GovernedRun, RunId, RunStatus, Snapshot};
-use crate::policy::{self, Level};
-use crate::review::preview::{Assessment, Judgement, assess_open_runs, judge};
+use crate::review::preview::{Judgement, judge_for_viewer, required_approvals};
 use crate::review::{self, Cancel, DriftScope, Outcome, ProgressSink, Reviewer, Step};
-use crate::store::{RunFilter, Store, StoredRun};
+use crate::store::{Store, StoredRun};
 use crate::text::visible;
 use crate::tui::sections;
 use crate::tui::source::{
@@ -39,17 +38,12 @@ impl PipelineSource {
         Store::open(&self.store_path).map_err(|e| e.to_string())
     }
 
-    /// The judgement both `runs show` and the TUI show (`review::preview`). A run that needs no more
-    /// decisions is judged as if this approver had not yet approved it, so the pane explains the run instead
-    /// of flagging the approval that executed it.
+    /// The judgement both `runs show` and the TUI show (`review::preview::judge_for_viewer`).
     fn judge(&self, store: &Store, stored: &StoredRun, live: Option<&Snapshot>) -> Result<Judgement, String> {
-        let mut stored = stored.clone();
-        if stored.status.is_final() {
-            stored.approvals.retain(|a| a.approver != self.reviewer.approver());
-        }
         // One query, like the decision's own re-read; the run view is opened by a person who can wait 5 s.
         let accounts = self.live_accounts(&[&stored.run], Duration::from_secs(5));
-        judge(store, &stored, &self.config, self.reviewer.approver(), live, accounts).map_err(|e| e.to_string())
+        judge_for_viewer(store, stored, &self.config, self.reviewer.approver(), live, accounts)
+            .map_err(|e| e.to_string())
     }
 
     /// Which main accounts of these journals exist, read live from F&O, waiting at most `wait`. On an
@@ -105,7 +99,9 @@ impl PipelineSource {
                 })
                 .collect(),
         };
-        Ok(sections::render(&diff, &evaluation, &plan).into_detail(run, stored.status, approvals, audit))
+        let given = u32::try_from(stored.approvals.len()).unwrap_or(u32::MAX);
+        let required = required_approvals(stored.status, given, Some(&evaluation), run.route.required_approvals);
+        Ok(sections::render(&diff, &evaluation, &plan).into_detail(run, stored.status, approvals, required, audit))
     }
 
     /// The three-way state after a stale outcome: the reviewed snapshot with the live values put in.
@@ -136,19 +132,17 @@ impl ReviewSource for PipelineSource {
         let store = self.store()?;
         // Runs past their expiry become `expired` (a recorded transition), so the queue never offers them.
         review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
-        let mut summaries = store.summaries(&RunFilter::default()).map_err(|e| e.to_string())?;
-        // Only runs still open are judged, so `Self::judge`'s adjustment for final runs never applies here.
         // Open journals' main accounts are read live in a few queries, so the policy column agrees with the
         // run view; the queue waits at most 3 s for F&O (the first frame is already on screen).
         let accounts = |runs: &[&GovernedRun]| self.live_accounts(runs, Duration::from_secs(3));
-        let mut judged =
-            assess_open_runs(&store, &self.config, self.reviewer.approver(), accounts).map_err(|e| e.to_string())?;
-        for summary in summaries.iter_mut().filter(|s| !s.status.is_final()) {
-            let Some(Assessment { evaluation, rollback: plan }) = judged.remove(&summary.id) else { continue };
-            summary.policy = Some(queue_policy(&evaluation));
-            summary.rollback = Some(format!("{} {}", plan.readiness.symbol(), plan.readiness.label()));
-        }
-        Ok(summaries)
+        review::queue::queue_rows(
+            &store,
+            &crate::store::RunFilter::default(),
+            &self.config,
+            self.reviewer.approver(),
+            accounts,
+        )
+        .map_err(|e| e.to_string())
     }
 
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
@@ -181,11 +175,6 @@ impl ReviewSource for PipelineSource {
         };
         let store = self.store()?;
         let before = store.get(&request.run_id).map_err(|e| e.to_string())?;
-        if let Some(digest) = &request.reviewed_digest
-            && before.as_ref().is_some_and(|s| s.run.payload_digest() != *digest)
-        {
-            return Err(format!("run {} changed since you opened it; reopen it and review again", request.run_id));
-        }
         let status_before = before.map(|s| s.status);
         let reason = request.reason.clone().unwrap_or_else(|| match request.kind {
             DecisionKind::DryRun => "dry run from the TUI".to_string(),
@@ -196,8 +185,9 @@ impl ReviewSource for PipelineSource {
             kind,
             reason,
             dry_run,
-            // The TUI's dialog only confirms in production once the approver typed the environment name.
-            confirm_environment: Some(self.config.environment.name.clone()),
+            // What the approver typed in the dialog; `review` checks it in production.
+            confirm_environment: request.confirm_environment.clone(),
+            reviewed_digest: request.reviewed_digest.clone(),
         };
         let outcome = self
             .runtime
@@ -265,18 +255,6 @@ fn decision_outcome(
         message: outcome.headline(),
         detail: Some(Box::new(detail)),
     }
-}
-
-/// The most severe verdict level and its count, short enough for a queue column (`✗ 2 hard`).
-fn queue_policy(evaluation: &policy::Evaluation) -> String {
-    for level in [Level::Hard, Level::Soft, Level::Advisory] {
-        let n = evaluation.at(level).count();
-        if n > 0 {
-            let word = if level == Level::Advisory { "adv" } else { level.as_str() };
-            return format!("{} {n} {word}", level.symbol());
-        }
-    }
-    format!("{} clear", Level::Pass.symbol())
 }
 
 /// A recorded request as HTTP: `METHOD url`, one `Name: value` line per header (secrets already masked by

@@ -3,6 +3,7 @@
 mod action;
 mod encoding;
 mod ids;
+mod judged;
 pub mod locate;
 pub mod parse;
 mod run;
@@ -13,6 +14,7 @@ mod value;
 
 pub use action::Action;
 pub use ids::{ActorId, DataAreaId, ETag, RunId};
+pub use judged::{Level, QueueJudgement, Readiness};
 pub use parse::{Problem, RunFileError, parse_run, parse_run_bytes};
 pub use run::{
     Evidence, GovernedRun, LineSnapshot, Proposed, ProposedLine, RUN_FORMAT, Requester, RequesterKind, Route,

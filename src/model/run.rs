@@ -274,6 +274,15 @@ impl RunStatus {
         matches!(self, RunStatus::Executed | RunStatus::PartlyExecuted | RunStatus::RollbackPartial)
     }
 
+    /// The approvals were met and the decision went to F&O (whatever became of it): the approval that
+    /// completed the count is the one that executed it.
+    pub fn reached_execution(self) -> bool {
+        !matches!(
+            self,
+            RunStatus::Pending | RunStatus::Approved | RunStatus::Rejected | RunStatus::Expired | RunStatus::Stale
+        )
+    }
+
     /// The outcome of a write is not known yet: reconciliation (reading F&O) must settle it.
     pub fn awaits_reconciliation(self) -> bool {
         matches!(self, RunStatus::Executing | RunStatus::Unknown)

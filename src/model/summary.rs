@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Action, GovernedRun, RunId, RunStatus};
+use super::{Action, GovernedRun, QueueJudgement, RunId, RunStatus};
 
 /// What the queue needs of a run, small enough to hold 100,000 of them in memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,17 +21,16 @@ pub struct RunSummary {
     pub requester: String,
     pub requested_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    /// Approvals counted so far, and the number required.
+    /// Approvals counted so far, and the number required: the route's count as stored, replaced by the
+    /// review layer's one count (route, amount quorum, +1 for a soft verdict) wherever a run is judged.
     pub approvals: u32,
     pub required_approvals: u32,
     /// The approver holding an unexpired lease, if any.
     pub lease_holder: Option<String>,
-    /// The policy verdicts in a few characters (`✗ 2 hard`, `✓ clear`), filled by the review layer.
+    /// The worst verdict, its count and the rollback readiness, filled by the review layer for runs
+    /// that still need a decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
-    /// The rollback readiness in a few characters (`↺ ready`), filled by the review layer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollback: Option<String>,
+    pub judged: Option<QueueJudgement>,
 }
 
 impl RunSummary {
@@ -55,8 +54,7 @@ impl RunSummary {
             approvals: 0,
             required_approvals: run.route.required_approvals,
             lease_holder: None,
-            policy: None,
-            rollback: None,
+            judged: None,
         }
     }
 }

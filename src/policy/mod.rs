@@ -26,41 +26,7 @@ pub fn money_text(amount: rust_decimal::Decimal) -> String {
     values::money(amount)
 }
 
-/// How much a verdict weighs, from harmless to blocking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// The rule was checked and holds.
-    Pass,
-    /// Worth the approver's attention; does not change what is required.
-    Advisory,
-    /// Overriding needs a reason and one more distinct approver.
-    Soft,
-    /// Blocks the approval.
-    Hard,
-}
-
-impl Level {
-    /// A short label for tables (`pass`, `advisory`, `soft`, `hard`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Pass => "pass",
-            Level::Advisory => "advisory",
-            Level::Soft => "soft",
-            Level::Hard => "hard",
-        }
-    }
-
-    /// A marker that carries the meaning without colour.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Level::Pass => "✓",
-            Level::Advisory => "i",
-            Level::Soft => "!",
-            Level::Hard => "✗",
-        }
-    }
-}
+pub use crate::model::Level;
 
 /// One rule's judgement on one run (or one field of it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

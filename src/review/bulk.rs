@@ -72,7 +72,7 @@ pub(super) async fn approve_all(
     let ids = eligible(r, filter).await?;
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    for (index, id) in ids.iter().enumerate() {
+    for (index, (id, digest)) in ids.iter().enumerate() {
         let (r, permits, progress) = (Arc::clone(r), Arc::clone(&permits), Arc::clone(progress));
         let request = DecisionRequest {
             run_id: id.clone(),
@@ -80,6 +80,7 @@ pub(super) async fn approve_all(
             reason: reason.to_string(),
             dry_run: false,
             confirm_environment: None,
+            reviewed_digest: digest.clone(),
         };
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
@@ -95,7 +96,7 @@ pub(super) async fn approve_all(
 }
 
 /// The pending runs the filter matches, if they are of one action and every verdict passes.
-async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkError> {
+async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<(RunId, String)>, BulkError> {
     let (runs, known) = {
         let store = Store::open(r.store_path())?;
         let mut filter = filter.clone();
@@ -143,5 +144,6 @@ async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<RunId>, BulkEr
     if !refused.is_empty() {
         return Err(BulkError::NotAllPass(refused));
     }
-    Ok(runs.into_iter().map(|(s, _)| s.run.id).collect())
+    // Each approval is bound to the run exactly as judged here.
+    Ok(runs.into_iter().map(|(s, _)| (s.run.id, s.digest)).collect())
 }

@@ -23,6 +23,7 @@ pub mod outcome;
 mod pipeline;
 pub mod preview;
 pub mod progress;
+pub mod queue;
 pub mod reconcile;
 mod record;
 pub mod revalidate;
@@ -113,6 +114,9 @@ pub struct DecisionRequest {
     pub dry_run: bool,
     /// The environment name the approver typed (required for live production decisions).
     pub confirm_environment: Option<String>,
+    /// The payload digest of the run as the approver was shown it (`runs show`, the TUI's dialog). A
+    /// decision whose digest is not the stored run's is refused before anything is read or sent.
+    pub reviewed_digest: String,
 }
 
 /// The decision service. Cheap to share (`Arc`): each decision opens its own store handle and its own
@@ -195,6 +199,13 @@ impl Reviewer {
     /// Who decides.
     pub fn approver(&self) -> &str {
         &self.approver
+    }
+
+    /// The payload digest of run `id` as stored now: what a CLI decision without `--reviewed` is bound to.
+    pub fn stored_digest(&self, id: &RunId) -> Result<String, ReviewError> {
+        let store = crate::store::Store::open(&self.store_path)?;
+        let stored = store.get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
+        Ok(stored.digest)
     }
 
     /// The store file.

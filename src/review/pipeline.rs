@@ -45,6 +45,23 @@ pub(super) async fn decide(
     let Some(payload_digest) = store.db().get(id)?.map(|s| s.digest) else {
         return Err(StoreError::UnknownRun { id: id.clone() }.into());
     };
+    // Only what was shown is decided: a run changed (re-imported) since, or a decision that names no
+    // reviewed run at all, is refused before anything else.
+    if req.reviewed_digest != payload_digest {
+        let actor = if r.approver.trim().is_empty() { "unproven" } else { r.approver.as_str() };
+        let reason = if req.reviewed_digest.trim().is_empty() {
+            "the decision does not name the digest of the run that was reviewed; open the run and decide from \
+             what it shows"
+                .to_string()
+        } else {
+            format!(
+                "run {id} is not the run that was reviewed (reviewed digest {}, stored {}); review it again",
+                short(&req.reviewed_digest),
+                short(&payload_digest)
+            )
+        };
+        return refuse(&store.db(), actor, id, req.kind.as_str(), reason);
+    }
     // Who decides is proven first: a refusal here has read nothing from F&O and claimed nothing.
     let decision =
         identity::Decision { run_id: id, kind: req.kind.as_str(), reason: &req.reason, digest: &payload_digest };
@@ -95,6 +112,11 @@ pub(super) async fn decide(
         tracing::warn!(run = %id, error = %e, "could not sign a checkpoint after the decision");
     }
     result
+}
+
+/// The first characters of a digest, enough to tell two apart in a message.
+fn short(digest: &str) -> String {
+    crate::text::visible(digest.get(..12).unwrap_or(digest)).into_owned()
 }
 
 /// What a decision knows once the run is claimed and checked.

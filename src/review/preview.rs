@@ -55,6 +55,40 @@ pub fn judge(
     Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })
 }
 
+/// Judge `stored` as `viewer` looks at it. A run still open is judged for the viewer. A run whose
+/// decision went to F&O is judged from the side of the approval that completed it (the others as
+/// prior approvals), so its pane explains the decision that was taken instead of judging the viewer's
+/// own, already counted, approval.
+pub fn judge_for_viewer(
+    store: &Store,
+    stored: &StoredRun,
+    config: &Config,
+    viewer: &str,
+    live: Option<&Snapshot>,
+    accounts: Option<std::collections::BTreeSet<String>>,
+) -> Result<Judgement, StoreError> {
+    if stored.status.reached_execution()
+        && let Some((deciding, prior)) = stored.approvals.split_last()
+    {
+        let mut as_decided = stored.clone();
+        as_decided.approvals = prior.to_vec();
+        return judge(store, &as_decided, config, &deciding.approver, live, accounts);
+    }
+    judge(store, stored, config, viewer, live, accounts)
+}
+
+/// The one count of distinct approvers a run needs, shown alike in every view. A run whose decision went
+/// to F&O needed exactly the approvals it had: the pipeline executes when the count is met. Any other run
+/// needs what policy says (route, amount quorum, one more to override a soft verdict), or, unjudged, its
+/// route's count.
+pub fn required_approvals(status: RunStatus, given: u32, evaluation: Option<&Evaluation>, route: u32) -> u32 {
+    match evaluation {
+        _ if status.reached_execution() && given > 0 => given,
+        Some(e) => e.required_approvals.max(route),
+        None => route,
+    }
+}
+
 /// A [`Judgement`] without its diff: what the queue's policy and rollback columns show.
 #[derive(Debug, Clone)]
 pub struct Assessment {

@@ -24,22 +24,23 @@ pub enum Readiness {
 }
 
 impl Readiness {
+    /// The readiness without its reason, as the queue and the dialogs show it.
+    pub fn kind(&self) -> crate::model::Readiness {
+        match self {
+            Readiness::Ready => crate::model::Readiness::Ready,
+            Readiness::Conditional(_) => crate::model::Readiness::Conditional,
+            Readiness::NotReady(_) => crate::model::Readiness::NotReady,
+        }
+    }
+
     /// A short label for a queue column (`ready`, `conditional`, `not ready`).
     pub fn label(&self) -> &'static str {
-        match self {
-            Readiness::Ready => "ready",
-            Readiness::Conditional(_) => "conditional",
-            Readiness::NotReady(_) => "not ready",
-        }
+        self.kind().label()
     }
 
     /// A marker that carries the meaning without colour.
     pub fn symbol(&self) -> &'static str {
-        match self {
-            Readiness::Ready => "↺",
-            Readiness::Conditional(_) => "?",
-            Readiness::NotReady(_) => "✗",
-        }
+        self.kind().symbol()
     }
 }
 

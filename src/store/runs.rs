@@ -317,8 +317,7 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RunSummary, StoreError> {
         approvals: row.get(10)?,
         required_approvals: row.get(11)?,
         lease_holder: row.get(12)?,
-        policy: None,
-        rollback: None,
+        judged: None,
     })
 }
 

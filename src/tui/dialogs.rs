@@ -18,7 +18,11 @@ use crate::text::visible;
 const DIALOG_PAGE: usize = 5;
 
 /// Open the approve or reject dialog for the current run, unless read-only or the run cannot take one.
+/// The dialog only ever shows a run's loaded judgement: from the queue (or before the judgement has
+/// loaded) the run opens on its Diff tab and the dialog follows once its verdicts are on screen. The
+/// decision carries the digest of the run the dialog showed; `review` refuses it if the run changed.
 pub fn open_decision(state: &mut State, kind: DecisionKind, reason: Option<String>, fx: &mut Vec<Effect>) {
+    state.pending_decision = None;
     if state.settings.read_only {
         let verb = if kind == DecisionKind::Reject { "reject" } else { "approve" };
         return flash(state, format!("read-only session: cannot {verb} (started with --read-only)"), true, fx);
@@ -32,27 +36,72 @@ pub fn open_decision(state: &mut State, kind: DecisionKind, reason: Option<Strin
     if state.deciding.is_some() {
         return flash(state, "a decision is still in progress; wait for its outcome".into(), true, fx);
     }
-    let detail = state.run_view().filter(|v| v.id == summary.id).and_then(|v| v.detail.as_ref());
-    let verdicts = detail
-        .and_then(|d| d.verdict_summary.clone())
-        .unwrap_or_else(|| if detail.is_some() { "—".into() } else { "— (open the run to see verdicts)".into() });
-    let rollback = detail.and_then(|d| d.rollback).map(|r| r.label().to_string()).unwrap_or_else(|| "—".into());
+    if matches!(state.screen, Screen::Queue) {
+        open_selected(state, fx);
+        if let Screen::Run(view) = &mut state.screen {
+            view.tab = Tab::Diff;
+        }
+    }
+    let Screen::Run(view) = &state.screen else { return };
+    let id = visible(summary.id.as_str()).into_owned();
+    let Some(detail) = view.detail.as_deref() else {
+        if let Some(e) = &view.error {
+            return flash(state, format!("cannot show the judgement of {id}: {}", visible(e)), true, fx);
+        }
+        state.pending_decision = Some((summary.id.clone(), kind));
+        return flash(state, format!("loading the judgement of {id}…"), false, fx);
+    };
+    if let Some(why) = no_decision(state, summary.id.as_str(), detail.status) {
+        return flash(state, why, true, fx);
+    }
     let mut lines = vec![
-        SummaryLine::new("Run", format!("{}  {}", visible(summary.id.as_str()), summary.action.short())),
+        SummaryLine::new("Run", format!("{id}  {}", summary.action.short())),
         SummaryLine::new("Target", visible(&summary.target)),
         SummaryLine::new("Amount", format_amount(&summary)),
-        SummaryLine::new("Verdicts", verdicts),
-        SummaryLine::new("Rollback", rollback),
-        SummaryLine::new("Approvals", format!("{} of {}", summary.approvals, summary.required_approvals)),
+        SummaryLine::new("Changes", changes(&detail.run)),
+        SummaryLine::new(
+            "Approvals",
+            format!("{} of {} given (distinct approvers)", detail.approvals.len(), detail.required_approvals),
+        ),
     ];
+    let shown: Vec<&crate::policy::Verdict> =
+        detail.verdicts.iter().filter(|v| v.level != crate::model::Level::Pass).collect();
+    if shown.is_empty() {
+        lines.push(SummaryLine::toned("Verdicts", "✓ every rule holds", Tone::PolicyPass));
+    }
+    for (i, v) in shown.iter().enumerate() {
+        let label = if i == 0 { "Verdicts" } else { "" };
+        let text = format!("{} {} {}: {}", v.level.symbol(), v.level.as_str(), v.rule, visible(&v.message));
+        lines.push(SummaryLine::toned(label, text, tone_of(v.level)));
+    }
+    let rollback = detail.rollback.map(|r| format!("{} {}", r.symbol(), r.label())).unwrap_or_else(|| "—".into());
+    lines.push(SummaryLine::new("Rollback", rollback));
     if state.settings.production {
         lines.push(SummaryLine::new("Environment", format!("{} (PRODUCTION)", visible(&state.settings.environment))));
     }
     let dialog_kind = if kind == DecisionKind::Reject { DialogKind::Reject } else { DialogKind::Approve };
     // Both decisions carry a reason into the audit log; for an approval it is also the override reason a
     // soft verdict asks for.
-    let digest = detail.map(|d| d.run.payload_digest());
-    open_confirm(state, dialog_kind, summary.id.clone(), lines, reason, digest);
+    let digest = detail.run.payload_digest();
+    open_confirm(state, dialog_kind, summary.id.clone(), lines, reason, Some(digest));
+}
+
+/// What the run writes, in a line: the header fields it changes and how many lines.
+fn changes(run: &crate::model::GovernedRun) -> String {
+    let mut parts: Vec<String> = run.proposed.fields.keys().map(|k| visible(k).into_owned()).collect();
+    if !run.proposed.lines.is_empty() {
+        parts.push(format!("{} line(s)", run.proposed.lines.len()));
+    }
+    if parts.is_empty() { "none: the decision itself (see the Diff tab)".into() } else { parts.join(", ") }
+}
+
+fn tone_of(level: crate::model::Level) -> Tone {
+    match level {
+        crate::model::Level::Hard => Tone::PolicyHard,
+        crate::model::Level::Soft => Tone::PolicySoft,
+        crate::model::Level::Advisory => Tone::PolicyAdvisory,
+        crate::model::Level::Pass => Tone::PolicyPass,
+    }
 }
 
 /// Why no approval or rejection can be taken on a run in `status`, saying what to do instead.
@@ -89,7 +138,7 @@ fn rollback_key(state: &State) -> String {
 /// a reason, Cancel focused. From the queue (or before the detail has loaded) the run opens on its
 /// Rollback tab and the dialog follows once the plan is there.
 pub fn open_rollback(state: &mut State, reason: Option<String>, fx: &mut Vec<Effect>) {
-    state.pending_rollback = None;
+    state.pending_decision = None;
     if state.settings.read_only {
         return flash(state, "read-only session: cannot roll back (started with --read-only)".into(), true, fx);
     }
@@ -124,7 +173,7 @@ pub fn open_rollback(state: &mut State, reason: Option<String>, fx: &mut Vec<Eff
             let text = format!("cannot show the rollback plan of {id}: {}", visible(e));
             return flash(state, text, true, fx);
         }
-        state.pending_rollback = Some(summary.id.clone());
+        state.pending_decision = Some((summary.id.clone(), DecisionKind::Rollback));
         return flash(state, format!("loading the rollback plan of {id}…"), false, fx);
     };
     let plan = &detail.rollback_plan;
@@ -294,11 +343,17 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
         DialogKind::Rollback => (DecisionKind::Rollback, "rolling back"),
         _ => (DecisionKind::Approve, "approving"),
     };
+    let Some(reviewed_digest) = dialog.reviewed_digest.clone() else {
+        dialog.error = Some("this dialog did not show the run's judgement; close it and open the run".into());
+        return;
+    };
     let request = DecisionRequest {
         run_id: dialog.run_id.clone(),
         kind,
         reason: reason.filter(|r| !r.is_empty()),
-        reviewed_digest: dialog.reviewed_digest.clone(),
+        reviewed_digest,
+        // What the approver typed, checked again by `review`; never filled in here.
+        confirm_environment: dialog.typed_name.as_ref().map(|t| t.text.trim().to_string()),
     };
     let text = format!("{verb} {}: re-validating against F&O…", visible(request.run_id.as_str()));
     state.overlay = None;

@@ -50,17 +50,32 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 let loaded = result.is_ok();
                 match result {
                     Ok(detail) => {
+                        // The one count of approvals, as review computed it, everywhere the run is listed.
+                        let (given, required) = (detail.approvals.len() as u32, detail.required_approvals);
+                        view.summary.status = detail.status;
+                        view.summary.approvals = given;
+                        view.summary.required_approvals = required;
+                        if let Some(row) = state.queue.all.iter_mut().find(|s| s.id == id) {
+                            row.status = detail.status;
+                            row.approvals = given;
+                            row.required_approvals = required;
+                        }
                         view.detail = Some(detail);
                         view.error = None;
                     }
                     Err(e) => view.error = Some(e),
                 }
-                // A rollback asked for before the plan was there: the dialog (or why not) follows now.
-                if state.pending_rollback.as_ref() == Some(&id) {
-                    state.pending_rollback = None;
-                    if loaded && state.overlay.is_none() && state.prompt.is_none() {
-                        state.flash = None;
-                        dialogs::open_rollback(state, None, &mut fx);
+                // A decision asked for before the judgement was there: the dialog (or why not) follows now.
+                if let Some((_, kind)) = state.pending_decision.take_if(|(pending, _)| *pending == id)
+                    && loaded
+                    && state.overlay.is_none()
+                    && state.prompt.is_none()
+                {
+                    state.flash = None;
+                    match kind {
+                        DecisionKind::Rollback => dialogs::open_rollback(state, None, &mut fx),
+                        DecisionKind::DryRun => dry_run(state, &mut fx),
+                        kind => dialogs::open_decision(state, kind, None, &mut fx),
                     }
                 }
             }
@@ -379,7 +394,7 @@ pub fn open_selected(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 fn back(state: &mut State) {
-    state.pending_rollback = None;
+    state.pending_decision = None;
     match state.screen {
         Screen::Run(_) => state.screen = Screen::Queue,
         Screen::Queue if !state.queue.filter_text.is_empty() => {
@@ -400,10 +415,26 @@ fn copy_id(state: &mut State, fx: &mut Vec<Effect>) {
     flash(state, format!("copied {} (OSC 52){note}", crate::text::visible(&id)), false, fx);
 }
 
-fn dry_run(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(summary) = current_summary(state) else { return };
-    let request =
-        DecisionRequest { run_id: summary.id.clone(), kind: DecisionKind::DryRun, reason: None, reviewed_digest: None };
+/// A dry run of the run on screen, bound to its judgement like any decision: from the queue the run
+/// opens first and the dry run follows once its judgement is loaded.
+pub fn dry_run(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(summary) = current_summary(state).cloned() else { return };
+    if matches!(state.screen, Screen::Queue) {
+        open_selected(state, fx);
+    }
+    let Screen::Run(view) = &state.screen else { return };
+    let Some(detail) = view.detail.as_deref() else {
+        state.pending_decision = Some((summary.id.clone(), DecisionKind::DryRun));
+        let text = format!("loading the judgement of {}…", crate::text::visible(summary.id.as_str()));
+        return flash(state, text, false, fx);
+    };
+    let request = DecisionRequest {
+        run_id: summary.id.clone(),
+        kind: DecisionKind::DryRun,
+        reason: None,
+        reviewed_digest: detail.run.payload_digest(),
+        confirm_environment: None,
+    };
     let text = format!("dry run of {}…", crate::text::visible(summary.id.as_str()));
     state.busy += 1;
     fx.push(Effect::Decide(request));

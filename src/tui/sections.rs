@@ -16,6 +16,8 @@ pub struct JudgementSections {
     pub policy: Section,
     pub rollback: Section,
     pub verdict_summary: String,
+    /// Every verdict, most severe first, for the decision dialog.
+    pub verdicts: Vec<policy::Verdict>,
     pub readiness: Readiness,
     pub plan: rollback::RollbackPlan,
 }
@@ -27,19 +29,26 @@ impl JudgementSections {
         run: &crate::model::GovernedRun,
         status: crate::model::RunStatus,
         approvals: Vec<super::source::ApprovalView>,
+        required_approvals: u32,
         audit: Section,
     ) -> super::source::RunDetail {
+        let mut policy = self.policy;
+        let given = approvals.len();
+        let title = format!("{} · {given} of {required_approvals} distinct approver(s) given", self.verdict_summary);
+        policy.lines.insert(0, vec![(Tone::Title, title)]);
         super::source::RunDetail {
             run: run.clone(),
             status,
             approvals,
+            required_approvals,
+            verdicts: self.verdicts,
             verdict_summary: Some(self.verdict_summary),
             rollback: Some(self.readiness),
             rollback_plan: self.plan,
             diff: self.diff,
             diff_unified: self.diff_unified,
             lines: self.lines,
-            policy: self.policy,
+            policy,
             rollback_section: self.rollback,
             audit,
         }
@@ -61,17 +70,14 @@ pub fn render(diff: &RunDiff, evaluation: &policy::Evaluation, plan: &rollback::
                 .collect(),
         },
         verdict_summary: evaluation.summary(),
+        verdicts: evaluation.verdicts.clone(),
         readiness: readiness(&plan.readiness),
         plan: plan.clone(),
     }
 }
 
 pub fn readiness(r: &rollback::Readiness) -> Readiness {
-    match r {
-        rollback::Readiness::Ready => Readiness::Ready,
-        rollback::Readiness::Conditional(_) => Readiness::Conditional,
-        rollback::Readiness::NotReady(_) => Readiness::NotReady,
-    }
+    r.kind()
 }
 
 fn tone_of_readiness(r: &rollback::Readiness, line: &str) -> Tone {
@@ -85,11 +91,9 @@ fn tone_of_readiness(r: &rollback::Readiness, line: &str) -> Tone {
     }
 }
 
+/// The verdicts, one per line; `into_detail` puts the title with the one count of approvals above them.
 fn policy_section(evaluation: &policy::Evaluation) -> Section {
-    let mut lines = vec![vec![(
-        Tone::Title,
-        format!("{} · needs {} distinct approver(s)", evaluation.summary(), evaluation.required_approvals),
-    )]];
+    let mut lines = Vec::new();
     for v in &evaluation.verdicts {
         let tone = match v.level {
             Level::Pass => Tone::PolicyPass,

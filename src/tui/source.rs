@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 /// Where a running decision reports its steps (`re-reading the live record from F&O…`).
 pub type Progress = Arc<dyn Fn(String) + Send + Sync>;
 
+pub use crate::model::Readiness;
 use crate::model::{GovernedRun, RunId, RunStatus, RunSummary};
 
 /// The review pipeline as the TUI sees it.
@@ -31,12 +32,36 @@ pub trait ReviewSource: Send + Sync {
     ) -> Result<DecisionOutcome, String>;
 }
 
+/// A borrowed source is a source (tests drive one TUI state over a source they keep using).
+impl<T: ReviewSource + ?Sized> ReviewSource for &T {
+    fn summaries(&self) -> Result<Vec<RunSummary>, String> {
+        (**self).summaries()
+    }
+
+    fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
+        (**self).detail(id)
+    }
+
+    fn decide(
+        &self,
+        request: DecisionRequest,
+        progress: Progress,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<DecisionOutcome, String> {
+        (**self).decide(request, progress, cancel)
+    }
+}
+
 /// The run view's model: the run, where it stands, and pre-rendered sections filled by the judgement modules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunDetail {
     pub run: GovernedRun,
     pub status: RunStatus,
     pub approvals: Vec<ApprovalView>,
+    /// Distinct approvers the run needs, counted once by `review::preview::required_approvals`.
+    pub required_approvals: u32,
+    /// Every verdict, most severe first.
+    pub verdicts: Vec<crate::policy::Verdict>,
     /// One-line verdict summary for the queue and the confirm dialog (`! 1 soft: amount moved`).
     pub verdict_summary: Option<String>,
     /// Rollback readiness for the confirm dialog.
@@ -60,25 +85,6 @@ pub struct ApprovalView {
     pub approver: String,
     pub at: String,
     pub note: Option<String>,
-}
-
-/// How ready a run's rollback recipe is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readiness {
-    Ready,
-    Conditional,
-    NotReady,
-}
-
-impl Readiness {
-    /// A text label that carries the meaning without colour.
-    pub fn label(self) -> &'static str {
-        match self {
-            Readiness::Ready => "ready",
-            Readiness::Conditional => "conditional",
-            Readiness::NotReady => "not ready",
-        }
-    }
 }
 
 /// Pre-rendered content: lines of spans, each span tagged with the meaning the theme colours.
@@ -134,8 +140,10 @@ pub struct DecisionRequest {
     pub run_id: RunId,
     pub kind: DecisionKind,
     pub reason: Option<String>,
-    /// The payload digest the approver reviewed, so a changed run cannot be approved unseen.
-    pub reviewed_digest: Option<String>,
+    /// The payload digest of the run the dialog showed; `review` refuses the decision if the run changed.
+    pub reviewed_digest: String,
+    /// In production: the environment name exactly as the approver typed it (never filled in by the TUI).
+    pub confirm_environment: Option<String>,
 }
 
 /// How a decision ended, as far as the record goes: whether the approver must look again.
@@ -164,6 +172,9 @@ pub struct DecisionOutcome {
     /// Updated detail to show in place, when the pipeline has it.
     pub detail: Option<Box<RunDetail>>,
 }
+
+/// Who looks at the in-memory source's runs.
+const FIXED_APPROVER: &str = "nina.patel@contoso.com";
 
 /// An in-memory source for tests and benches, fed by parsed runs.
 pub struct Fixed {
@@ -238,26 +249,56 @@ pub fn judged_detail(
     facts.catalog = known.and_then(|k| k.catalog.as_deref());
     let evaluation = crate::policy::evaluate(run, &facts, config);
     let plan = crate::rollback::plan(run, config, &facts);
+    let required =
+        crate::review::preview::required_approvals(status, 0, Some(&evaluation), run.route.required_approvals);
     super::sections::render(&crate::diff::diff_run(run, live), &evaluation, &plan).into_detail(
         run,
         status,
         Vec::new(),
+        required,
         Section::default(),
     )
 }
 
 impl ReviewSource for Fixed {
+    /// Each open run judged by the real judgement, as `review::queue` fills the queue.
     fn summaries(&self) -> Result<Vec<RunSummary>, String> {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
-        Ok(runs.values().map(|(_, s)| s.clone()).collect())
+        Ok(runs
+            .values()
+            .map(|(run, summary)| {
+                let mut summary = summary.clone();
+                let live = self.live.get(&run.id);
+                let d = judged_detail(
+                    run,
+                    summary.status,
+                    &self.config,
+                    self.now,
+                    FIXED_APPROVER,
+                    live,
+                    self.known.as_ref(),
+                );
+                summary.required_approvals = d.required_approvals;
+                if !summary.status.is_final() {
+                    let worst = d.verdicts.iter().map(|v| v.level).max().unwrap_or(crate::model::Level::Pass);
+                    let count =
+                        d.verdicts.iter().filter(|v| v.level == worst && worst != crate::model::Level::Pass).count();
+                    summary.judged = Some(crate::model::QueueJudgement {
+                        worst,
+                        count: count as u32,
+                        readiness: d.rollback.unwrap_or(Readiness::NotReady),
+                    });
+                }
+                summary
+            })
+            .collect())
     }
 
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
         let live = self.live.get(id);
-        let approver = "nina.patel@contoso.com";
-        Ok(judged_detail(run, summary.status, &self.config, self.now, approver, live, self.known.as_ref()))
+        Ok(judged_detail(run, summary.status, &self.config, self.now, FIXED_APPROVER, live, self.known.as_ref()))
     }
 
     fn decide(

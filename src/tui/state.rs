@@ -311,7 +311,8 @@ pub struct State {
     /// A decision is in flight for this run.
     pub deciding: Option<RunId>,
     /// The rollback dialog opens for this run once its detail (the plan) has loaded.
-    pub pending_rollback: Option<RunId>,
+    /// A decision asked for before its run's judgement was on screen: the dialog follows once it is.
+    pub pending_decision: Option<(RunId, super::source::DecisionKind)>,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -338,7 +339,7 @@ impl State {
             busy: 0,
             spinner: 0,
             deciding: None,
-            pending_rollback: None,
+            pending_decision: None,
             dirty: true,
             quit: false,
             layout_flipped: false,

@@ -59,12 +59,6 @@ pub fn fixture_pairs() -> Vec<(GovernedRun, RunSummary)> {
             if id.contains("000123") {
                 summary.lease_holder = Some("dana.whitley@contoso.com".into());
             }
-            // The judgement columns as the review layer fills them (symbol first, so narrow columns keep it).
-            (summary.policy, summary.rollback) = match run.action.short() {
-                "journal" => (Some("✗ 1 hard".into()), Some("? conditional".into())),
-                "vendor" => (Some("! 1 soft".into()), Some("↺ ready".into())),
-                _ => (Some("i 1 adv".into()), Some("? conditional".into())),
-            };
             (run, summary)
         })
         .collect()
@@ -129,11 +123,11 @@ pub fn options(color: ColorMode) -> TuiOptions {
     }
 }
 
-/// A harness: state, theme and the in-memory source, with effects run inline.
-pub struct Harness {
+/// A harness: state, theme and a source (the in-memory one unless given), with effects run inline.
+pub struct Harness<S: ReviewSource = Fixed> {
     pub state: State,
     pub theme: Theme,
-    pub source: Fixed,
+    pub source: S,
     /// Effects that were not run inline (terminal writes, flash timers, quit).
     pub effects: Vec<Effect>,
 }
@@ -149,6 +143,13 @@ impl Harness {
 
     /// A harness over `source` instead of the pending fixtures.
     pub fn with_source(width: u16, height: u16, opts: TuiOptions, source: Fixed) -> Harness {
+        Harness::over(width, height, opts, source)
+    }
+}
+
+impl<S: ReviewSource> Harness<S> {
+    /// A harness over any source (the pipeline-backed one included).
+    pub fn over(width: u16, height: u16, opts: TuiOptions, source: S) -> Harness<S> {
         let (state, theme) = initial_state(&opts, width, height, now()).expect("options are valid");
         let mut h = Harness { state, theme, source, effects: Vec::new() };
         let summaries = h.source.summaries();

@@ -113,6 +113,16 @@ pub fn client_for(config: &Config, options: &SimOptions) -> FnoClient {
 }
 
 impl Harness {
+    /// The payload digest of run `id` as stored: what an approver who opened it was shown.
+    pub fn digest_of(&self, id: &str) -> String {
+        signoff::store::Store::open(&self.store_path)
+            .unwrap()
+            .get(&RunId::from(id))
+            .unwrap()
+            .map(|s| s.digest)
+            .unwrap_or_default()
+    }
+
     pub async fn start() -> Harness {
         Harness::start_with(SimOptions::default(), |_| {}).await
     }
@@ -205,6 +215,7 @@ impl Harness {
             reason: format!("{} after checking the supporting documents", kind.as_str()),
             dry_run: false,
             confirm_environment: None,
+            reviewed_digest: self.digest_of(id),
         };
         let reviewer = self.signed_reviewer(approver, signer);
         reviewer.decide(&request, &no_progress(), &Cancel::new()).await.unwrap()
@@ -318,6 +329,7 @@ impl Harness {
             reason: format!("{} after checking the supporting documents", kind.as_str()),
             dry_run,
             confirm_environment: None,
+            reviewed_digest: self.digest_of(id),
         };
         self.reviewer(approver).decide(&request, &progress, &Cancel::new()).await.unwrap()
     }

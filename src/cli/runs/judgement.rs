@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::diff::RunDiff;
 use crate::model::{GovernedRun, RunStatus};
 use crate::policy::Evaluation;
-pub use crate::review::preview::{Judgement, judge};
+pub use crate::review::preview::{Judgement, judge_for_viewer};
 use crate::rollback::RollbackPlan;
 use crate::store::{Approval, Lease, StoredRun};
 
@@ -18,6 +18,8 @@ pub struct ShowEnvelope<'a> {
     pub run: &'a GovernedRun,
     pub status: RunStatus,
     pub approvals: &'a [Approval],
+    /// Distinct approvers the run needs: the one count every view shows.
+    pub required_approvals: u32,
     pub lease: Option<&'a Lease>,
     pub diff: &'a RunDiff,
     pub evaluation: &'a Evaluation,
@@ -31,12 +33,24 @@ impl<'a> ShowEnvelope<'a> {
             run: &stored.run,
             status: stored.status,
             approvals: &stored.approvals,
+            required_approvals: required_of(stored, judgement),
             lease: stored.lease.as_ref(),
             diff: &judgement.diff,
             evaluation: &judgement.evaluation,
             rollback: &judgement.rollback,
         }
     }
+}
+
+/// The one count of approvals a stored run needs, given its judgement.
+pub fn required_of(stored: &StoredRun, judgement: &Judgement) -> u32 {
+    let given = u32::try_from(stored.approvals.len()).unwrap_or(u32::MAX);
+    crate::review::preview::required_approvals(
+        stored.status,
+        given,
+        Some(&judgement.evaluation),
+        stored.run.route.required_approvals,
+    )
 }
 
 /// JSON text with every raw DEL, C1, bidi and zero-width character written as a `\uXXXX` escape, so the

@@ -8,26 +8,27 @@ use std::fmt::Write as _;
 
 use super::judgement::{Judgement, OFFLINE_NOTE};
 use crate::model::RequesterKind;
-use crate::policy::{Evaluation, Outcome};
+use crate::policy::Outcome;
 use crate::store::StoredRun;
 use crate::text::visible;
 
 /// The whole view in `width` columns: header, diff, verdicts, approvals and outcome, rollback.
 pub fn render_run(stored: &StoredRun, judgement: &Judgement, width: usize) -> String {
-    let mut out = render_header(stored);
+    let mut out = render_header(stored, super::judgement::required_of(stored, judgement));
     let _ = writeln!(out, "\n{OFFLINE_NOTE}\n");
     out.push_str(&crate::diff::render_text(&judgement.diff, width));
     out.push('\n');
     out.push_str(&judgement.evaluation.render_text());
-    out.push_str(&render_outcome(stored, &judgement.evaluation));
+    out.push_str(&render_outcome(stored, judgement));
     out.push('\n');
     out.push_str(&judgement.rollback.render_text());
     out
 }
 
 /// The approvals still needed and what the verdicts add up to, in words.
-fn render_outcome(stored: &StoredRun, evaluation: &Evaluation) -> String {
-    let required = evaluation.required_approvals;
+fn render_outcome(stored: &StoredRun, judgement: &Judgement) -> String {
+    let evaluation = &judgement.evaluation;
+    let required = super::judgement::required_of(stored, judgement);
     let recorded = stored.approvals.len();
     let meaning = match evaluation.outcome {
         Outcome::Clear => "approvable with the required approvals",
@@ -46,7 +47,7 @@ fn v(s: &str) -> String {
     visible(s).into_owned()
 }
 
-fn render_header(stored: &StoredRun) -> String {
+fn render_header(stored: &StoredRun, required: u32) -> String {
     let run = &stored.run;
     let mut rows: Vec<(&str, String)> = vec![
         ("run", v(run.id.as_str())),
@@ -87,7 +88,7 @@ fn render_header(stored: &StoredRun) -> String {
             if groups.is_empty() { "anyone eligible".to_string() } else { groups.join(", ") }
         ),
     ));
-    rows.push(("approvals", format!("{} of {}", stored.approvals.len(), run.route.required_approvals)));
+    rows.push(("approvals", format!("{} of {}", stored.approvals.len(), required)));
     for a in &stored.approvals {
         rows.push(("", format!("{} at {}: {}", v(&a.approver), a.approved_at.to_rfc3339(), v(&a.reason))));
     }

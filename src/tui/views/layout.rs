@@ -63,10 +63,8 @@ pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone
         Tab::Rollback if d.rollback_section.is_empty() => empty("rollback readiness is not available yet"),
         Tab::Rollback => Cow::Borrowed(&d.rollback_section.lines),
         Tab::Audit => {
-            let mut out = vec![vec![(
-                Tone::Title,
-                format!("Approvals ({} of {})", d.approvals.len(), d.run.route.required_approvals),
-            )]];
+            let mut out =
+                vec![vec![(Tone::Title, format!("Approvals ({} of {})", d.approvals.len(), d.required_approvals))]];
             if d.approvals.is_empty() {
                 out.push(vec![(Tone::Muted, "  none yet".to_string())]);
             }

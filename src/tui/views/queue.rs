@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::{format_amount, layout, short_duration};
-use crate::model::{RunStatus, RunSummary};
+use crate::model::{Level, Readiness, RunStatus, RunSummary};
 use crate::text::visible;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -97,9 +97,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let amounts: Vec<String> = window.iter().map(|(_, s)| format_amount(s)).collect();
     let amount_w = amounts.iter().map(|a| a.chars().count()).max().unwrap_or(6).max(6) as u16;
     let wide = state.wide();
-    let widths: [u16; 9] =
-        if wide { [11, 12, 5, amount_w, 14, 9, 9, 13, 12] } else { [8, 7, 4, amount_w, 8, 7, 3, 2, 5] };
-    let [w_status, w_action, w_co, w_amount, w_req, w_age, w_pol, w_rb, w_lease] = widths;
+    let widths: [u16; 10] =
+        if wide { [11, 12, 5, amount_w, 14, 8, 4, 9, 13, 10] } else { [8, 7, 4, amount_w, 8, 7, 4, 3, 2, 5] };
+    let [w_status, w_action, w_co, w_amount, w_req, w_age, w_appr, w_pol, w_rb, w_lease] = widths;
     let constraints = [
         Constraint::Length(w_status),
         Constraint::Length(w_action),
@@ -108,6 +108,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(w_amount),
         Constraint::Length(w_req),
         Constraint::Length(w_age),
+        Constraint::Length(w_appr),
         Constraint::Length(w_pol),
         Constraint::Length(w_rb),
         Constraint::Length(w_lease),
@@ -118,7 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .into_iter()
             .map(Cell::from)
             .chain([Cell::from(Line::from("AMOUNT").right_aligned())])
-            .chain(["REQUESTER", "AGE/EXP", pol, rb, "LEASE"].into_iter().map(Cell::from)),
+            .chain(["REQUESTER", "AGE/EXP", "APPR", pol, rb, "LEASE"].into_iter().map(Cell::from)),
     )
     .style(theme.style("header"));
     let rows = window.iter().zip(amounts).map(|((pos, s), amount)| {
@@ -131,8 +132,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Cell::from(Line::from(amount).right_aligned()),
             Cell::from(visible(&s.requester).into_owned()),
             Cell::from(age_expiry(s, state)),
-            judgement_cell(s.policy.as_deref(), policy_token(s.policy.as_deref()), theme),
-            judgement_cell(s.rollback.as_deref(), rollback_token(s.rollback.as_deref()), theme),
+            Cell::from(format!("{}/{}", s.approvals, s.required_approvals)),
+            judgement_cell(s.judged.map(|j| (j.policy_text(), policy_token(j.worst))), theme),
+            judgement_cell(s.judged.map(|j| (j.rollback_text(), rollback_token(j.readiness))), theme),
             Cell::from(s.lease_holder.as_deref().map(visible).unwrap_or_default()),
         ];
         let row = Row::new(cells).style(theme.style("text"));
@@ -143,27 +145,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 /// A policy or rollback cell: the judgement text (its symbol leads, so a narrow column still carries the
-/// meaning without colour), or a muted dash while it is not known.
-fn judgement_cell<'a>(text: Option<&str>, token: &str, theme: &Theme) -> Cell<'a> {
-    match text {
-        Some(t) => Cell::from(Span::styled(visible(t).into_owned(), theme.style(token))),
+/// meaning without colour) in its meaning's colour, or a muted dash for a run that needs no decision.
+fn judgement_cell<'a>(judged: Option<(String, &'static str)>, theme: &Theme) -> Cell<'a> {
+    match judged {
+        Some((text, token)) => Cell::from(Span::styled(text, theme.style(token))),
         None => Cell::from(Span::styled("—", theme.style("muted"))),
     }
 }
 
-fn policy_token(text: Option<&str>) -> &'static str {
-    match text.unwrap_or_default() {
-        t if t.contains("hard") => "policy.hard",
-        t if t.contains("soft") => "policy.soft",
-        t if t.contains("advisory") => "policy.advisory",
-        _ => "policy.pass",
+pub fn policy_token(level: Level) -> &'static str {
+    match level {
+        Level::Hard => "policy.hard",
+        Level::Soft => "policy.soft",
+        Level::Advisory => "policy.advisory",
+        Level::Pass => "policy.pass",
     }
 }
 
-fn rollback_token(text: Option<&str>) -> &'static str {
-    match text.unwrap_or_default() {
-        t if t.contains("not ready") => "rollback.not_ready",
-        t if t.contains("conditional") => "rollback.conditional",
-        _ => "rollback.ready",
+fn rollback_token(readiness: Readiness) -> &'static str {
+    match readiness {
+        Readiness::NotReady => "rollback.not_ready",
+        Readiness::Conditional => "rollback.conditional",
+        Readiness::Ready => "rollback.ready",
     }
 }

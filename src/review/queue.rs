@@ -1,0 +1,43 @@
+//! The queue as an approver sees it: every stored run's summary, with each run that still needs a
+//! decision judged (worst verdict and count, rollback readiness) and every run's approvals counted the one
+//! way `preview::required_approvals` counts them. The TUI's queue and `runs list` both show this.
+
+use std::collections::BTreeSet;
+
+use crate::config::Config;
+use crate::model::{GovernedRun, Level, QueueJudgement, RunSummary};
+use crate::review::preview::{Assessment, assess_open_runs, required_approvals};
+use crate::store::{RunFilter, Store, StoreError};
+
+/// Every run in the store that `filter` keeps, in the store's order, judged for `approver`. `accounts` is
+/// asked once which main accounts of the open journals exist (a live read; `None` = unknown, and the
+/// account rule stays fail-closed).
+pub fn queue_rows(
+    store: &Store,
+    filter: &RunFilter,
+    config: &Config,
+    approver: &str,
+    accounts: impl FnOnce(&[&GovernedRun]) -> Option<BTreeSet<String>>,
+) -> Result<Vec<RunSummary>, StoreError> {
+    let mut summaries = store.summaries(filter)?;
+    let mut judged = assess_open_runs(store, config, approver, accounts)?;
+    for summary in &mut summaries {
+        let assessment = judged.remove(&summary.id);
+        let evaluation = assessment.as_ref().map(|a| &a.evaluation);
+        summary.required_approvals =
+            required_approvals(summary.status, summary.approvals, evaluation, summary.required_approvals);
+        summary.judged = assessment.map(|a| judgement(&a));
+    }
+    Ok(summaries)
+}
+
+/// The few words a queue row carries of an assessment.
+pub fn judgement(assessment: &Assessment) -> QueueJudgement {
+    let worst = assessment.evaluation.worst();
+    let count = if worst == Level::Pass { 0 } else { assessment.evaluation.at(worst).count() };
+    QueueJudgement {
+        worst,
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        readiness: assessment.rollback.readiness.kind(),
+    }
+}
