@@ -14,7 +14,10 @@ use signoff::model::{GovernedRun, RunStatus, RunSummary, parse_run};
 use signoff::tui::action::{Action, Effect};
 use signoff::tui::keymap::Key;
 use signoff::tui::reducer::update;
-use signoff::tui::source::{Fixed, ReviewSource};
+use signoff::tui::source::ReviewSource;
+
+pub mod fixed;
+pub use fixed::Fixed;
 use signoff::tui::state::State;
 use signoff::tui::theme::Theme;
 use signoff::tui::{TuiOptions, initial_state, views};
