@@ -11,6 +11,8 @@ use signoff::cli::tui_source::PipelineSource;
 use signoff::model::Level;
 use signoff::model::{RunId, RunStatus};
 use signoff::tui::source::{DecisionKind, DecisionRequest, OutcomeKind, Progress, ReviewSource};
+use signoff::tui::state::Tab;
+use signoff::tui::views::layout;
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -206,11 +208,24 @@ fn a_demo_approval_is_signed_by_the_demo_approvers_throwaway_key() {
     assert_eq!(recorded.payload["signature"], signature);
     // The run view's audit tab shows the signed identity and its key.
     let detail = outcome.detail.expect("the outcome carries the run's detail");
-    let lines: Vec<String> =
-        detail.audit.lines.iter().map(|l| l.iter().map(|(_, t)| t.as_str()).collect::<String>()).collect();
+    let lines: Vec<String> = signoff::tui::sections::audit_lines(&detail.history)
+        .iter()
+        .map(|l| l.iter().map(|(_, t)| t.as_str()).collect::<String>())
+        .collect();
     let shown = lines.iter().find(|l| l.contains("approval.recorded")).expect("the approval event is listed");
     assert!(shown.contains(signoff::cli::demo::DEMO_APPROVER), "{shown}");
     assert!(shown.contains(&format!("signed {}", verified.fingerprint)), "{shown}");
+    // What was sent stays visible: every exchange the store recorded is opened under its event, with the
+    // method, the URL and F&O's status; the status changes say from → to.
+    let exchanges = store.exchanges(&RunId::from(id)).unwrap();
+    assert!(!exchanges.is_empty());
+    for x in &exchanges {
+        let recorded: serde_json::Value = serde_json::from_str(&x.json).unwrap();
+        let request = format!("{} {}", recorded["method"].as_str().unwrap(), recorded["url"].as_str().unwrap());
+        let line = lines.iter().find(|l| l.contains(&request)).unwrap_or_else(|| panic!("{request}: {lines:#?}"));
+        assert!(line.contains(&format!("→ {}", recorded["status"])), "{line}");
+    }
+    assert!(lines.iter().any(|l| l.contains("run.status") && l.contains("executing → executed")), "{lines:#?}");
     drop(w.runtime);
 }
 
@@ -281,6 +296,32 @@ fn the_bank_change_a_soft_user_run_and_a_10000_journal_show_one_count_everywhere
         let text: String = detail.policy.lines.iter().flatten().map(|(_, t)| t.as_str()).collect();
         assert!(text.contains("already approved"), "{id}: {text}");
         assert!(!text.contains("is not among"), "{id}: {text}");
+    }
+    drop(w.runtime);
+}
+
+#[test]
+fn a_run_f_and_o_refused_says_why_at_the_top_of_every_tab_when_reopened() {
+    let w = world();
+    let id = "run-inv-usmf-apinv-000123";
+    let message = "Invoice APINV-000123 is on hold for a price variance.";
+    w.env.sim.inject(signoff::sim::Fault::Refuse {
+        path_contains: "signoffApprove".into(),
+        message: message.into(),
+        times: 1,
+    });
+    let outcome =
+        w.source.decide(approve(&w, id, "matched to receipt"), Arc::new(|_| {}), Arc::new(AtomicBool::new(false)));
+    let outcome = outcome.unwrap();
+    assert_eq!((outcome.status, outcome.kind), (RunStatus::Failed, OutcomeKind::Failed), "{}", outcome.message);
+    // Reopened later, as another approver would: the reason leads every tab.
+    let detail = w.source.detail(&RunId::from(id)).unwrap();
+    let why = detail.why.clone().expect("a failed run says why");
+    assert!(why.starts_with("failed since") && why.contains(message), "{why}");
+    for tab in [Tab::Diff, Tab::Lines, Tab::Policy, Tab::Rollback, Tab::Audit] {
+        let content = layout::tab_content(&detail, tab, false);
+        let first: String = content[0].iter().map(|(_, t)| t.as_str()).collect();
+        assert!(first.contains(message), "{tab:?}: {first}");
     }
     drop(w.runtime);
 }

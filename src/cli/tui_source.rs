@@ -17,7 +17,7 @@ use crate::text::visible;
 use crate::tui::sections;
 use crate::tui::source::{
     ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress as TuiProgress, ReviewSource,
-    RunDetail, Section, Tone,
+    RunDetail, Tone,
 };
 
 /// The store and pipeline as the TUI sees them.
@@ -70,7 +70,7 @@ impl PipelineSource {
     fn detail_of(&self, store: &Store, stored: &StoredRun, live: Option<&Snapshot>) -> Result<RunDetail, String> {
         let run = &stored.run;
         let Judgement { diff, evaluation, rollback: plan } = self.judge(store, stored, live)?;
-        let audit = store.audit_events(&run.id).map_err(|e| e.to_string())?;
+        let history = review::history::history(store, &run.id).map_err(|e| e.to_string())?;
         let approvals = stored
             .approvals
             .iter()
@@ -80,28 +80,16 @@ impl PipelineSource {
                 note: Some(a.reason.clone()),
             })
             .collect();
-        let audit = Section {
-            lines: audit
-                .iter()
-                .map(|e| {
-                    let mut line = vec![
-                        (Tone::Muted, format!("#{:<5} {} ", e.seq, e.at.format("%Y-%m-%d %H:%M:%S"))),
-                        (Tone::Text, format!("{:<22} ", e.kind)),
-                        (Tone::Muted, visible(&e.actor).into_owned()),
-                    ];
-                    // A decision signed by its approver says so, with the key (the actor is the proven name).
-                    let signature =
-                        e.payload["signature"].as_str().or_else(|| e.payload["detail"]["signature"].as_str());
-                    if let Some(key) = signature.and_then(crate::sign::signer_fingerprint) {
-                        line.push((Tone::Text, format!("  signed {key}")));
-                    }
-                    line
-                })
-                .collect(),
-        };
         let given = u32::try_from(stored.approvals.len()).unwrap_or(u32::MAX);
         let required = required_approvals(stored.status, given, Some(&evaluation), run.route.required_approvals);
-        Ok(sections::render(&diff, &evaluation, &plan).into_detail(run, stored.status, approvals, required, audit))
+        Ok(sections::render(&diff, &evaluation, &plan).into_detail(
+            run,
+            stored.status,
+            approvals,
+            required,
+            history,
+            review::history::why(stored),
+        ))
     }
 
     /// The three-way state after a stale outcome: the reviewed snapshot with the live values put in.

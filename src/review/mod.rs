@@ -17,6 +17,7 @@ pub mod evidence_check;
 pub mod execute;
 pub mod expire;
 pub mod facts;
+pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod outcome;

@@ -30,7 +30,8 @@ impl JudgementSections {
         status: crate::model::RunStatus,
         approvals: Vec<super::source::ApprovalView>,
         required_approvals: u32,
-        audit: Section,
+        history: Vec<crate::review::history::AuditEntry>,
+        why: Option<String>,
     ) -> super::source::RunDetail {
         let mut policy = self.policy;
         let given = approvals.len();
@@ -50,7 +51,8 @@ impl JudgementSections {
             lines: self.lines,
             policy,
             rollback_section: self.rollback,
-            audit,
+            history,
+            why,
         }
     }
 }
@@ -306,6 +308,48 @@ fn lines_section(diff: &RunDiff) -> Section {
         out.push(vec![(Tone::Title, total)]);
     }
     Section { lines: out }
+}
+
+/// The Audit tab's events: time, kind, actor, from → to, reason, the signing key, and under an
+/// `exchange.recorded` event the request and F&O's answer as recorded (secrets already masked).
+pub fn audit_lines(history: &[crate::review::history::AuditEntry]) -> Vec<Vec<(Tone, String)>> {
+    let v = |s: &str| crate::text::visible(s).into_owned();
+    let mut out = Vec::new();
+    for e in history {
+        let mut line = vec![
+            (Tone::Muted, format!("#{:<5} {} ", e.seq, e.at.format("%Y-%m-%d %H:%M:%S"))),
+            (Tone::Text, format!("{:<20} ", e.kind)),
+            (Tone::Muted, v(&e.actor)),
+        ];
+        if let Some((from, to)) = &e.transition {
+            line.push((Tone::Title, format!("  {} → {}", v(from), v(to))));
+        }
+        if let Some(key) = &e.signed_by {
+            line.push((Tone::Text, format!("  signed {key}")));
+        }
+        out.push(line);
+        if let Some(reason) = &e.reason {
+            out.push(vec![(Tone::Text, format!("        {}", v(reason)))]);
+        }
+        if let Some(x) = &e.exchange {
+            let answer = match x.status {
+                Some(status) => format!("→ {status}"),
+                None if x.dry_run => "→ not sent (dry run)".to_string(),
+                None => "→ no answer".to_string(),
+            };
+            out.push(vec![(Tone::Title, format!("        {} {}  {answer}", v(&x.method), v(&x.url)))]);
+            for (name, value) in &x.request_headers {
+                out.push(vec![(Tone::Muted, format!("          {}: {}", v(name), v(value)))]);
+            }
+            if let Some(body) = x.request_body.as_deref().filter(|b| !b.is_empty()) {
+                out.push(vec![(Tone::Text, format!("          sent: {}", v(body)))]);
+            }
+            if let Some(body) = x.response_body.as_deref().filter(|b| !b.is_empty()) {
+                out.push(vec![(Tone::Text, format!("          F&O answered: {}", v(body)))]);
+            }
+        }
+    }
+    out
 }
 
 /// Field and value column widths: the three-way view (reviewed · proposed · live) fits the run view's

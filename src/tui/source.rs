@@ -3,9 +3,8 @@
 //! Calls are synchronous (SQLite and the review pipeline are); the app runs them on tokio's blocking pool
 //! and reports the results back as [`super::action::Action`]s.
 
-
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Where a running decision reports its steps (`re-reading the live record from F&O…`).
 pub type Progress = Arc<dyn Fn(String) + Send + Sync>;
@@ -74,7 +73,10 @@ pub struct RunDetail {
     pub lines: Section,
     pub policy: Section,
     pub rollback_section: Section,
-    pub audit: Section,
+    /// Every audit event of the run, with its recorded exchanges (`review::history`).
+    pub history: Vec<crate::review::history::AuditEntry>,
+    /// For a run that needs attention: why it stands where it does, shown at the top of every tab.
+    pub why: Option<String>,
 }
 
 /// An approval already counted on a run.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use signoff::model::{GovernedRun, RunId, RunStatus, RunSummary};
 use signoff::tui::source::{
-    DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress, Readiness, ReviewSource, RunDetail, Section,
+    DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress, Readiness, ReviewSource, RunDetail,
 };
 
 /// Who looks at the in-memory source's runs.
@@ -95,7 +95,8 @@ pub fn judged_detail(
         status,
         Vec::new(),
         required,
-        Section::default(),
+        Vec::new(),
+        None,
     )
 }
 

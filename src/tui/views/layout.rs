@@ -51,6 +51,19 @@ pub fn section_len(view: &RunView, unified: bool) -> usize {
 /// The content of a tab, theme-free. The audit tab is assembled from approvals, evidence and the
 /// pre-rendered audit section.
 pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
+    let content = tab_body(d, tab, unified);
+    match &d.why {
+        // A run that needs attention says why above whatever tab is open.
+        Some(why) => {
+            let mut out = vec![vec![(Tone::PolicyHard, format!("[!] {why}"))], vec![(Tone::Muted, String::new())]];
+            out.extend(content.iter().cloned());
+            Cow::Owned(out)
+        }
+        None => content,
+    }
+}
+
+fn tab_body(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
     let empty = |what: &str| Cow::Owned(vec![vec![(Tone::Muted, format!("— {what}"))]]);
     match tab {
         Tab::Diff if d.diff.is_empty() => empty("no changes"),
@@ -76,14 +89,14 @@ pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone
             for e in &d.run.evidence {
                 out.push(vec![
                     (Tone::Text, format!("  {}  ", e.name)),
-                    (Tone::Muted, format!("sha256 {}  {}", e.sha256, e.uri)),
+                    (Tone::Muted, format!("sha256 {}  {}", e.sha256, crate::text::visible(&e.uri))),
                 ]);
             }
-            out.push(vec![(Tone::Title, "Audit".to_string())]);
-            if d.audit.is_empty() {
+            out.push(vec![(Tone::Title, format!("Audit ({} events)", d.history.len()))]);
+            if d.history.is_empty() {
                 out.push(vec![(Tone::Muted, "  no audit entries yet".to_string())]);
             }
-            out.extend(d.audit.lines.iter().cloned());
+            out.extend(crate::tui::sections::audit_lines(&d.history));
             Cow::Owned(out)
         }
     }
