@@ -12,6 +12,7 @@ use crate::fno::metadata::Catalog;
 use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
 use crate::text::visible;
 
+use super::output::{self, say};
 use super::{Context, Globals, exit};
 
 #[derive(Debug, Subcommand)]
@@ -168,14 +169,14 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
     let client = match client_for(config) {
         Ok(c) => c,
         Err(fix) => {
-            eprintln!("error: {fix}");
+            output::warn(&format!("error: {fix}"));
             return Ok(exit::FAILURE);
         }
     };
     let mut catalog = match fetch_catalog(&client).await {
         Ok(c) => c,
         Err(message) => {
-            eprintln!("error: {message}");
+            output::warn(&format!("error: {message}"));
             return Ok(exit::FAILURE);
         }
     };
@@ -218,14 +219,14 @@ fn init(globals: &Globals, force: bool) -> anyhow::Result<u8> {
     let paths = resolve(globals.config.as_deref());
     let path = &paths.config_file;
     if path.exists() && !force {
-        eprintln!("error: {} already exists; pass --force to overwrite it", path.display());
+        output::warn(&format!("error: {} already exists; pass --force to overwrite it", path.display()));
         return Ok(exit::FAILURE);
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     write_owner_only(path, crate::config::template())?;
-    println!("wrote {}; edit it, then run `signoff connector validate`", path.display());
+    say!("wrote {}; edit it, then run `signoff connector validate`", path.display())?;
     Ok(exit::OK)
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::sim::{BlockingSimulator, Dialect, SimOptions};
 
 use super::Globals;
+use super::output;
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
@@ -48,7 +49,7 @@ pub fn run(globals: &Globals, args: SimArgs) -> anyhow::Result<u8> {
     out.flush()?;
     drop(out);
     sim.wait_for_ctrl_c()?;
-    eprintln!("signoff sim: stopped");
+    output::warn("signoff sim: stopped");
     Ok(super::exit::OK)
 }
 

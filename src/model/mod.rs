@@ -2,6 +2,7 @@
 
 mod action;
 mod encoding;
+pub mod filter;
 mod ids;
 pub mod locate;
 pub mod parse;
