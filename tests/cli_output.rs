@@ -82,7 +82,11 @@ impl Env {
         assert_eq!(keys, ["code", "exit", "message", "problems"], "{json}");
         assert_eq!(error["exit"], exit, "{json}");
         assert!(error["problems"].is_array(), "{json}");
-        assert!(out.stderr.is_empty(), "with --json the error is on stdout only: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "with --json the error is on stdout only: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         error.clone()
     }
 }
@@ -108,7 +112,9 @@ fn hostile_invoice(id: &str, n: u32, hostile: &str) -> GovernedRun {
     let reference = format!("{hostile}APINV-{n:06}");
     run.target.keys.insert("HeaderReference".into(), FieldValue::Text(reference.clone()));
     // Lines belong to their header: they carry the same key.
-    for keys in run.before.lines.iter_mut().map(|l| &mut l.keys).chain(run.proposed.lines.iter_mut().map(|l| &mut l.keys)) {
+    for keys in
+        run.before.lines.iter_mut().map(|l| &mut l.keys).chain(run.proposed.lines.iter_mut().map(|l| &mut l.keys))
+    {
         keys.insert("HeaderReference".into(), FieldValue::Text(reference.clone()));
     }
     run.justification = format!("Supplier confirmed{hostile} by phone");
@@ -117,8 +123,19 @@ fn hostile_invoice(id: &str, n: u32, hostile: &str) -> GovernedRun {
 
 /// The characters issue 11 added to the escape set, then the invisible look-alikes escaped before it.
 const ADDED: &[char] = &[
-    '\u{e0000}', '\u{e0041}', '\u{e007f}', '\u{fe00}', '\u{fe0f}', '\u{e0100}', '\u{e01ef}', '\u{2028}', '\u{2029}',
-    '\u{115f}', '\u{1160}', '\u{3164}', '\u{ffa0}',
+    '\u{e0000}',
+    '\u{e0041}',
+    '\u{e007f}',
+    '\u{fe00}',
+    '\u{fe0f}',
+    '\u{e0100}',
+    '\u{e01ef}',
+    '\u{2028}',
+    '\u{2029}',
+    '\u{115f}',
+    '\u{1160}',
+    '\u{3164}',
+    '\u{ffa0}',
 ];
 const EARLIER: &[char] = &[
     '\u{180e}', '\u{2060}', '\u{2064}', '\u{feff}', '\u{00ad}', '\u{034f}', '\u{061c}', '\u{200b}', '\u{200f}',

@@ -1,6 +1,6 @@
 //! `signoff connector validate|sync-metadata|init`: onboarding checks for the F&O connection.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
 use clap::Subcommand;
 use serde::Serialize;
@@ -141,11 +141,10 @@ async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMu
 }
 
 fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(checks)?)?;
-        return Ok(());
+        return output::json(checks);
     }
+    let mut out = String::new();
     writeln!(out, "{:<10} {:<6} DETAIL / FIX", "CHECK", "RESULT")?;
     for c in checks {
         let outcome = match c.outcome {
@@ -155,7 +154,7 @@ fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
         };
         writeln!(out, "{:<10} {:<6} {}", c.check, outcome, visible(&c.detail))?;
     }
-    Ok(())
+    output::text(&out)
 }
 
 #[derive(Debug, Serialize)]
@@ -191,10 +190,10 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
     let synced_at = ctx.open_store()?.save_catalog(&crate::fno::metadata::catalog_to_json(&catalog)?, &ctx.actor())?;
     tracing::info!(%synced_at, "metadata catalog stored");
     let report = SyncReport { summary: catalog.summary(), mismatches };
-    let mut out = std::io::stdout().lock();
     if ctx.globals.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        output::json(&report)?;
     } else {
+        let mut out = String::new();
         writeln!(out, "catalog: {}", report.summary)?;
         writeln!(out, "stored in {} at {}", ctx.store_path().display(), synced_at.to_rfc3339())?;
         let (objects, operations) = (config.managed_objects.len(), config.operations.len());
@@ -206,6 +205,7 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
                 writeln!(out, "  - {}", visible(&m.to_string()))?;
             }
         }
+        output::text(&out)?;
     }
     Ok(if report.mismatches.is_empty() { exit::OK } else { exit::FAILURE })
 }
@@ -240,5 +240,5 @@ fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())
+    std::io::Write::write_all(&mut file, text.as_bytes())
 }
