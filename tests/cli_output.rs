@@ -290,6 +290,13 @@ fn a_hostile_run_id_argument_is_echoed_escaped() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(raw_invisibles(&stdout), Vec::<String>::new(), "{stdout}");
     assert!(stdout.contains("RUN-\\u202e-1"), "{stdout}");
+
+    // clap's own usage errors quote the argument too (clap drops escape sequences itself).
+    let out = env.run(&["runs", "list", "--status", "pend\u{202e}ing\u{1b}]52;c;ZXZpbA==\u{7}"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(raw_invisibles(&stderr), Vec::<String>::new(), "{stderr:?}");
+    assert!(stderr.contains("invalid value 'pend⟨U+202E⟩ing"), "{stderr:?}");
 }
 
 #[test]

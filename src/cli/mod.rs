@@ -104,9 +104,14 @@ pub fn main() -> ExitCode {
             failure.report(true);
             return ExitCode::from(failure.exit);
         }
+        // clap quotes the offending argument: made visible like every other echo of the command line.
+        Err(e) if e.use_stderr() => {
+            output::warn(&e.render().to_string());
+            return ExitCode::from(exit::USAGE);
+        }
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(exit::OK);
         }
     };
     let json = cli.globals.json;
