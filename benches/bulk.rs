@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use signoff::model::Action;
+use signoff::model::filter::Filter;
 use signoff::review::no_progress;
 use signoff::sim::SimOptions;
-use signoff::store::RunFilter;
 
 const RUNS: u32 = 100;
 
@@ -60,7 +59,7 @@ fn bulk(c: &mut Criterion) {
                     client,
                     review_support::APPROVER,
                 ));
-                let filter = RunFilter { action: Some(Action::UpdateVendor), ..Default::default() };
+                let filter = Filter::parse("action:vendor").unwrap();
                 let start = Instant::now();
                 let report =
                     rt.block_on(reviewer.approve_all(&filter, "Payment terms harmonised", 4, &no_progress())).unwrap();

@@ -183,6 +183,8 @@ fn show_prints_before_and_proposed_side_by_side_with_hostile_text_escaped() {
 #[test]
 fn showing_an_unknown_id_fails_clearly() {
     let env = Env::new();
+    write_runs(&env.path("runs"), &mixed_runs("KNOWN", 1));
+    env.ok(&["runs", "import", arg(&env.path("runs"))]);
     let out = env.run(&["runs", "show", "RUN-NOPE-000001"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no run RUN-NOPE-000001"));
@@ -220,6 +222,8 @@ fn two_import_processes_started_together_both_complete_and_the_chain_verifies() 
 #[test]
 fn audit_verify_passes_on_a_fresh_store_and_fails_naming_an_altered_event() {
     let env = Env::new();
+    // audit verify never creates a store (tests/cli_output.rs); an empty one verifies.
+    drop(signoff::store::Store::open(&env.store()).unwrap());
     assert!(env.ok(&["audit", "verify"]).contains("audit chain verified: 0 events"));
     write_runs(&env.path("runs"), &mixed_runs("AV", 5));
     env.ok(&["runs", "import", arg(&env.path("runs"))]);
@@ -273,9 +277,11 @@ fn audit_verify_names_a_run_whose_row_was_edited_outside_signoff() {
 fn six_processes_creating_a_brand_new_store_at_once_all_succeed() {
     for _round in 0..3 {
         let env = Env::new();
+        // Importing creates the store (the read-only verbs never do); the same run six times is one import.
+        let files = write_runs(&env.path("runs"), &mixed_runs("SIX", 1));
         let children: Vec<_> = (0..6)
             .map(|_| {
-                let mut cmd = env.command(&["audit", "verify"]);
+                let mut cmd = env.command(&["runs", "import", arg(&files[0])]);
                 cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
                 cmd.spawn().unwrap()
             })
@@ -284,6 +290,7 @@ fn six_processes_creating_a_brand_new_store_at_once_all_succeed() {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
+        assert!(env.ok(&["audit", "verify"]).contains("audit chain verified: 1 events"));
     }
 }
 

@@ -139,7 +139,7 @@ fn synced_catalog() -> Catalog {
     catalog
 }
 
-/// The verdict lines of a text view (`  ! soft     hostile.invisible v1: …`).
+/// The verdict lines of a text view (`  ! soft     hostile.invisible v2: …`).
 fn verdict_lines<'a>(text: &'a str, level: &str, rule: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(&format!(" {level:<8} {rule} v"))).collect()
 }

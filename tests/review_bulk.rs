@@ -5,9 +5,9 @@ mod review_support;
 use std::sync::Arc;
 
 use serde_json::json;
-use signoff::model::{Action, RunId};
+use signoff::model::RunId;
+use signoff::model::filter::Filter;
 use signoff::review::{BulkError, Outcome, no_progress};
-use signoff::store::RunFilter;
 
 use review_support::{APPROVER, Harness};
 
@@ -31,7 +31,7 @@ async fn every_matching_run_is_revalidated_and_executed_on_its_own() {
         propose_terms_change(&h, id, vendor);
     }
     let reviewer = Arc::new(h.reviewer(APPROVER));
-    let filter = RunFilter { action: Some(Action::UpdateVendor), ..Default::default() };
+    let filter = Filter::parse("action:vendor").unwrap();
 
     let report = reviewer
         .approve_all(&filter, "Terms harmonised per procurement memo 2026-11", 2, &no_progress())
@@ -59,7 +59,7 @@ async fn runs_of_several_actions_are_refused_as_a_whole() {
     review_support::propose_journal_00123(&h, "RUN-BULK-JNL");
     let reviewer = Arc::new(h.reviewer(APPROVER));
 
-    let err = reviewer.approve_all(&RunFilter::default(), "Month end", 4, &no_progress()).await.unwrap_err();
+    let err = reviewer.approve_all(&Filter::default(), "Month end", 4, &no_progress()).await.unwrap_err();
 
     assert!(matches!(err, BulkError::MixedActions(2)), "{err}");
     assert!(h.writes().is_empty());
@@ -81,7 +81,7 @@ async fn a_run_with_a_soft_verdict_refuses_the_bulk_and_nothing_is_decided() {
         1,
     );
     let reviewer = Arc::new(h.reviewer(APPROVER));
-    let filter = RunFilter { action: Some(Action::UpdateVendor), ..Default::default() };
+    let filter = Filter::parse("action:vendor").unwrap();
 
     let err = reviewer.approve_all(&filter, "Month end", 4, &no_progress()).await.unwrap_err();
 

@@ -256,3 +256,42 @@ async fn audit_verify_names_an_event_appended_behind_a_signed_decision_and_a_cha
     assert_eq!(cut.status.code(), Some(1), "{}", text(&cut));
     assert!(text(&cut).contains("CUT SHORT"), "{}", text(&cut));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_bulk_approval_names_each_run_on_its_own_line_and_json_item() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    // Bank account changes are high risk: a soft verdict each, so the bulk is refused as a whole.
+    for (id, vendor, bank) in [("RUN-CLI-BANK-1", "US-104", "SW-CHASE"), ("RUN-CLI-BANK-2", "US-111", "WF-CHK-441")] {
+        h.propose(
+            id,
+            "dynamicsfinance.update-vendor",
+            "VendorsV2",
+            json!({"dataAreaId": "usmf", "VendorAccountNumber": vendor}),
+            json!({"BankAccountId": bank}),
+            vec![],
+            1,
+        );
+    }
+    let args = ["approve", "--all-matching", "action:vendor company:usmf", "--reason", "Month end"];
+
+    let out = signoff(&h, &config, APPROVER, &args);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("^J"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("warning:")).collect();
+    assert!(lines[0].starts_with("error: refused, nothing was decided: bulk approval takes only runs"), "{stderr}");
+    assert!(lines[1].starts_with("  RUN-CLI-BANK-1: "), "{stderr}");
+    assert!(lines[2].starts_with("  RUN-CLI-BANK-2: "), "{stderr}");
+
+    let json_args: Vec<&str> = std::iter::once("--json").chain(args).collect();
+    let out = signoff(&h, &config, APPROVER, &json_args);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"]["code"], "refused");
+    assert_eq!(json["error"]["exit"], 4);
+    let problems: Vec<&str> = json["error"]["problems"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert_eq!(problems.len(), 2, "{json}");
+    assert!(problems[0].starts_with("RUN-CLI-BANK-1: ") && problems[1].starts_with("RUN-CLI-BANK-2: "), "{json}");
+    assert!(h.writes().is_empty());
+}

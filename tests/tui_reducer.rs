@@ -502,3 +502,15 @@ fn help_lists_the_rollback_key() {
     let rows: Vec<_> = entries.iter().flat_map(|(_, rows)| rows.iter()).collect();
     assert!(rows.iter().any(|(keys, desc)| keys == "R" && desc.starts_with("roll back")), "{rows:?}");
 }
+
+#[test]
+fn the_filter_prompt_shows_the_shared_parser_message_that_runs_list_prints() {
+    // `runs list --filter` prints exactly this message (tests/cli_output.rs); both use model::filter.
+    for text in ["colour:red", "amount~5", "status:sleepy"] {
+        let mut h = Harness::new(120, 24);
+        h.press("/");
+        h.type_text(text);
+        let expected = signoff::model::filter::Filter::parse(text).unwrap_err();
+        assert_eq!(h.state.prompt.as_ref().and_then(|p| p.error.clone()), Some(expected), "{text}");
+    }
+}

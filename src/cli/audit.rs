@@ -3,6 +3,7 @@
 use clap::Subcommand;
 use serde_json::json;
 
+use super::output::{self, say};
 use super::{Context, Globals, exit};
 use crate::store::StoreError;
 use crate::text::visible;
@@ -50,15 +51,17 @@ pub fn run(globals: &Globals, cmd: AuditCommand) -> anyhow::Result<u8> {
 }
 
 fn verify(ctx: &Context) -> anyhow::Result<u8> {
+    // Read-only: a path without a store is reported, not created (and then called "verified").
+    drop(ctx.open_existing_store()?);
     // A chain cut short or forked against the checkpoint this account remembers is the first finding: the
     // checks below would only describe what is left.
     if ctx.loaded.config.approver.allowed_signers.is_some() {
         let memory = crate::review::checkpoint::Memory::in_state_dir(&ctx.paths.state_dir);
         if let Err(why) = ctx.open_store().map_err(|e| e.to_string()).and_then(|store| memory.check(&store)) {
             if ctx.globals.json {
-                println!("{}", json!({ "verified": false, "reason": why }));
+                output::json(&json!({ "verified": false, "reason": why }))?;
             } else {
-                println!("signed checkpoints BROKEN: {}", visible(&why));
+                say!("signed checkpoints BROKEN: {}", visible(&why))?;
             }
             return Ok(exit::FAILURE);
         }
@@ -70,27 +73,27 @@ fn verify(ctx: &Context) -> anyhow::Result<u8> {
                 Ok(signed) => signed,
                 Err(why) => {
                     if ctx.globals.json {
-                        println!("{}", json!({ "verified": false, "events": verified.events, "reason": why }));
+                        output::json(&json!({ "verified": false, "events": verified.events, "reason": why }))?;
                     } else {
-                        println!("signed checkpoints BROKEN: {}", visible(&why));
+                        say!("signed checkpoints BROKEN: {}", visible(&why))?;
                     }
                     return Ok(exit::FAILURE);
                 }
             };
             let uncovered = signed.as_ref().map_or(0, |c| c.uncovered.len());
             if ctx.globals.json {
-                println!("{}", json!({ "verified": uncovered == 0, "events": verified.events, "checkpoints": signed }));
+                output::json(&json!({ "verified": uncovered == 0, "events": verified.events, "checkpoints": signed }))?;
             } else {
-                println!("audit chain verified: {} events", verified.events);
+                say!("audit chain verified: {} events", verified.events)?;
                 if let Some(c) = &signed {
                     let newest = c.newest.as_ref().map_or("none".to_string(), |p| format!("#{}", p.seq));
-                    println!("signed checkpoints verified: {} (newest covers event {newest})", c.checkpoints);
+                    say!("signed checkpoints verified: {} (newest covers event {newest})", c.checkpoints)?;
                     for (seq, kind, run) in &c.uncovered {
-                        println!(
+                        say!(
                             "event #{seq} ({kind} of run {}) is NOT covered by a signed checkpoint: written outside \
                              a signed decision",
                             visible(run)
-                        );
+                        )?;
                     }
                 }
             }
@@ -98,22 +101,22 @@ fn verify(ctx: &Context) -> anyhow::Result<u8> {
         }
         Err(StoreError::AuditBroken { seq, reason }) => {
             if ctx.globals.json {
-                println!("{}", json!({ "verified": false, "seq": seq, "reason": reason }));
+                output::json(&json!({ "verified": false, "seq": seq, "reason": reason }))?;
             } else {
-                println!("audit chain BROKEN at event #{seq}: {}", visible(&reason));
+                say!("audit chain BROKEN at event #{seq}: {}", visible(&reason))?;
             }
             Ok(exit::FAILURE)
         }
         Err(StoreError::StateMismatch { run, what }) => {
             if ctx.globals.json {
-                println!("{}", json!({ "verified": false, "run": run, "reason": what }));
+                output::json(&json!({ "verified": false, "run": run, "reason": what }))?;
             } else {
-                println!("store state BROKEN for run {run}: {}", visible(&what));
+                say!("store state BROKEN for run {run}: {}", visible(&what))?;
             }
             Ok(exit::FAILURE)
         }
         Err(e) => {
-            eprintln!("error: {}", visible(&e.to_string()));
+            output::warn(&format!("error: {}", visible(&e.to_string())));
             Ok(exit::FAILURE)
         }
     }
@@ -145,11 +148,11 @@ fn acknowledge(ctx: &Context) -> anyhow::Result<u8> {
         json!({ "remembered": previous, "head": head.as_ref().map(|(seq, hash)| json!({"seq": seq, "hash": hash})) }),
     )?;
     match previous {
-        Some(p) => println!(
+        Some(p) => say!(
             "acknowledged: this account no longer expects event #{} as it saw it; the chain is accepted as it is now",
             p.seq
-        ),
-        None => println!("nothing to acknowledge: this account remembered no checkpoint of this store"),
+        )?,
+        None => say!("nothing to acknowledge: this account remembered no checkpoint of this store")?,
     }
     Ok(exit::OK)
 }

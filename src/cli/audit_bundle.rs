@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use super::output::{self, say};
 use super::{Context, Globals, exit};
 use crate::model::RunId;
 use crate::review::checkpoint_sign::{CheckpointPayload, checkpoint_as};
@@ -20,13 +21,13 @@ pub fn export(globals: &Globals, id: &str, out: &Path) -> anyhow::Result<u8> {
     let actor = super::decide::approver_id(&ctx.loaded.config)?;
     let manifest = record_export(&store, &RunId::from(id), out, &actor)?;
     if globals.json {
-        println!("{}", serde_json::to_string_pretty(&manifest)?);
+        output::json(&manifest)?;
     } else {
-        println!("evidence bundle for {id} written to {}", visible(&out.display().to_string()));
+        say!("evidence bundle for {id} written to {}", visible(&out.display().to_string()))?;
         for f in &manifest.files {
-            println!("  {}  {}  {} bytes", f.sha256, f.name, f.bytes);
+            say!("  {}  {}  {} bytes", f.sha256, f.name, f.bytes)?;
         }
-        println!("bundle sha256 {}", manifest.bundle_sha256);
+        say!("bundle sha256 {}", manifest.bundle_sha256)?;
     }
     Ok(exit::OK)
 }
@@ -52,7 +53,7 @@ pub fn verify(globals: &Globals, dir: &Path, allowed: Option<&Path>) -> anyhow::
         Ok(verified) => {
             let (manifest, proof) = (&verified.manifest, &verified.proof);
             if globals.json {
-                println!(
+                say!(
                     "{}",
                     json!({
                         "verified": true, "run_id": manifest.run_id, "files": manifest.files.len(),
@@ -60,9 +61,9 @@ pub fn verify(globals: &Globals, dir: &Path, allowed: Option<&Path>) -> anyhow::
                         "checkpoint": { "seq": proof.last, "signs": proof.signed_seq, "signed_by": proof.signed_by,
                                         "key": proof.key },
                     })
-                );
+                )?;
             } else {
-                println!(
+                say!(
                     "evidence bundle verified: run {}, {} files, chain events #{}..#{} closed by checkpoint #{} \
                      signed by {} ({})",
                     visible(&manifest.run_id),
@@ -72,15 +73,15 @@ pub fn verify(globals: &Globals, dir: &Path, allowed: Option<&Path>) -> anyhow::
                     proof.last,
                     visible(&proof.signed_by),
                     proof.key
-                );
+                )?;
             }
             Ok(exit::OK)
         }
         Err(e) => {
             if globals.json {
-                println!("{}", json!({ "verified": false, "reason": e.to_string() }));
+                output::json(&json!({ "verified": false, "reason": e.to_string() }))?;
             } else {
-                println!("evidence bundle does NOT verify: {}", visible(&e.to_string()));
+                say!("evidence bundle does NOT verify: {}", visible(&e.to_string()))?;
             }
             Ok(exit::FAILURE)
         }
@@ -100,12 +101,9 @@ pub fn checkpoint(globals: &Globals) -> anyhow::Result<u8> {
         _ => event.seq - 1,
     };
     if globals.json {
-        println!(
-            "{}",
-            json!({ "checkpoint": event.seq, "signs": signs, "signed_by": event.actor, "hash": event.hash })
-        );
+        say!("{}", json!({ "checkpoint": event.seq, "signs": signs, "signed_by": event.actor, "hash": event.hash }))?;
     } else {
-        println!("checkpoint #{} signed by {}: the audit chain up to event #{signs}", event.seq, visible(&event.actor));
+        say!("checkpoint #{} signed by {}: the audit chain up to event #{signs}", event.seq, visible(&event.actor))?;
     }
     Ok(exit::OK)
 }

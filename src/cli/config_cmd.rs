@@ -10,6 +10,7 @@ use crate::config::load::{self, Problem};
 use crate::config::paths::{Paths, resolve_with_origin};
 use crate::config::secret::{self, SecretSource};
 
+use super::output::{self, say};
 use super::{Globals, exit};
 
 #[derive(Debug, Subcommand)]
@@ -47,17 +48,17 @@ fn path(globals: &Globals) -> anyhow::Result<u8> {
             "store": shown(&store),
             "log_file": shown(&paths.log_file),
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        output::json(&value)?;
         return Ok(exit::OK);
     }
     let state = if exists { "exists" } else { "not found: defaults apply" };
-    println!("config file  {} ({state}; from {})", shown(&paths.config_file), origin.label());
-    println!("data dir     {}", shown(&paths.data_dir));
-    println!("state dir    {}", shown(&paths.state_dir));
-    println!("store        {}", shown(&store));
-    println!("log file     {}", shown(&paths.log_file));
+    say!("config file  {} ({state}; from {})", shown(&paths.config_file), origin.label())?;
+    say!("data dir     {}", shown(&paths.data_dir))?;
+    say!("state dir    {}", shown(&paths.state_dir))?;
+    say!("store        {}", shown(&store))?;
+    say!("log file     {}", shown(&paths.log_file))?;
     if config_error.is_some() {
-        println!("(the config has problems: run `signoff config check`)");
+        say!("(the config has problems: run `signoff config check`)")?;
     }
     Ok(exit::OK)
 }
@@ -163,22 +164,22 @@ fn report(
         let value = json!({
             "ok": ok, "path": shown(file), "problems": problems, "secrets_resolved": secrets, "warnings": warnings
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        output::json(&value)?;
         return Ok(if ok { exit::OK } else { exit::FAILURE });
     }
     // Warnings do not fail the check: the config works, but who may approve is not in safe hands.
     for w in warnings {
-        eprintln!("warning: {}", crate::text::visible(w));
+        output::warn(&format!("warning: {}", crate::text::visible(w)));
     }
     if ok {
-        println!("config OK: {}", shown(file));
+        say!("config OK: {}", shown(file))?;
         for r in resolved {
-            println!("  {}: from {} (resolved, not shown)", r.name, r.source);
+            say!("  {}: from {} (resolved, not shown)", r.name, r.source)?;
         }
     } else {
         let error = load::ConfigError::Invalid { path: file.to_path_buf(), problems: problems.to_vec() };
-        eprintln!("{error}");
-        eprintln!("{} problem(s) found", problems.len());
+        output::warn(&error.to_string());
+        output::warn(&format!("{} problem(s) found", problems.len()));
     }
     Ok(if ok { exit::OK } else { exit::FAILURE })
 }

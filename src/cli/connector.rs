@@ -1,6 +1,6 @@
 //! `signoff connector validate|sync-metadata|init`: onboarding checks for the F&O connection.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
 use clap::Subcommand;
 use serde::Serialize;
@@ -12,6 +12,7 @@ use crate::fno::metadata::Catalog;
 use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
 use crate::text::visible;
 
+use super::output::{self, say};
 use super::{Context, Globals, exit};
 
 #[derive(Debug, Subcommand)]
@@ -140,11 +141,10 @@ async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMu
 }
 
 fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(checks)?)?;
-        return Ok(());
+        return output::json(checks);
     }
+    let mut out = String::new();
     writeln!(out, "{:<10} {:<6} DETAIL / FIX", "CHECK", "RESULT")?;
     for c in checks {
         let outcome = match c.outcome {
@@ -154,7 +154,7 @@ fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
         };
         writeln!(out, "{:<10} {:<6} {}", c.check, outcome, visible(&c.detail))?;
     }
-    Ok(())
+    output::text(&out)
 }
 
 #[derive(Debug, Serialize)]
@@ -168,14 +168,14 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
     let client = match client_for(config) {
         Ok(c) => c,
         Err(fix) => {
-            eprintln!("error: {fix}");
+            output::warn(&format!("error: {fix}"));
             return Ok(exit::FAILURE);
         }
     };
     let mut catalog = match fetch_catalog(&client).await {
         Ok(c) => c,
         Err(message) => {
-            eprintln!("error: {message}");
+            output::warn(&format!("error: {message}"));
             return Ok(exit::FAILURE);
         }
     };
@@ -190,10 +190,10 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
     let synced_at = ctx.open_store()?.save_catalog(&crate::fno::metadata::catalog_to_json(&catalog)?, &ctx.actor())?;
     tracing::info!(%synced_at, "metadata catalog stored");
     let report = SyncReport { summary: catalog.summary(), mismatches };
-    let mut out = std::io::stdout().lock();
     if ctx.globals.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        output::json(&report)?;
     } else {
+        let mut out = String::new();
         writeln!(out, "catalog: {}", report.summary)?;
         writeln!(out, "stored in {} at {}", ctx.store_path().display(), synced_at.to_rfc3339())?;
         let (objects, operations) = (config.managed_objects.len(), config.operations.len());
@@ -205,6 +205,7 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
                 writeln!(out, "  - {}", visible(&m.to_string()))?;
             }
         }
+        output::text(&out)?;
     }
     Ok(if report.mismatches.is_empty() { exit::OK } else { exit::FAILURE })
 }
@@ -218,14 +219,14 @@ fn init(globals: &Globals, force: bool) -> anyhow::Result<u8> {
     let paths = resolve(globals.config.as_deref());
     let path = &paths.config_file;
     if path.exists() && !force {
-        eprintln!("error: {} already exists; pass --force to overwrite it", path.display());
+        output::warn(&format!("error: {} already exists; pass --force to overwrite it", path.display()));
         return Ok(exit::FAILURE);
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     write_owner_only(path, crate::config::template())?;
-    println!("wrote {}; edit it, then run `signoff connector validate`", path.display());
+    say!("wrote {}; edit it, then run `signoff connector validate`", path.display())?;
     Ok(exit::OK)
 }
 
@@ -239,5 +240,5 @@ fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())
+    std::io::Write::write_all(&mut file, text.as_bytes())
 }

@@ -6,7 +6,8 @@ use crate::config::load::{LoadedConfig, load};
 use crate::config::paths::{Paths, resolve};
 use crate::store::{Store, StoreError};
 
-use super::Globals;
+use super::failure::{ErrorCode, Failure};
+use super::{Globals, output};
 
 /// Resolved paths, the loaded config and the global options.
 #[derive(Debug, Clone)]
@@ -38,11 +39,24 @@ impl Context {
         Store::open_with(&self.store_path(), &self.loaded.config.store.access())
     }
 
+    /// Open the store for a read-only verb (`runs list`, `runs show`, `audit verify`): a path that holds
+    /// no store is an error, never a new empty store that would make a mistyped `--store` look empty.
+    pub fn open_existing_store(&self) -> Result<Store, Failure> {
+        let path = self.store_path();
+        if !path.exists() {
+            return Err(Failure::new(
+                ErrorCode::NoStore,
+                &format!("no store at {}; run `signoff runs import` first or pass --store", path.display()),
+            ));
+        }
+        self.open_store().map_err(|e| Failure::new(ErrorCode::Failed, &e.to_string()))
+    }
+
     /// Warn on standard error when the store exists and is readable or writable beyond its owner (or
     /// its configured group). Call before the TUI takes the screen: a warning there would be lost.
     pub fn warn_if_store_exposed(&self) {
         for finding in crate::store::exposure(&self.store_path(), &self.loaded.config.store.access()) {
-            eprintln!("warning: {}", crate::text::visible(&finding));
+            output::warn(&format!("warning: {finding}"));
         }
     }
 

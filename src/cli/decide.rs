@@ -9,14 +9,16 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use super::failure::{ErrorCode, Failure};
+use super::output::{self, say};
 use super::{Context, Globals};
 use crate::config::Config;
-use crate::model::{Action, RunId, RunStatus};
+use crate::model::filter::Filter;
+use crate::model::{RunId, RunStatus};
 use crate::review::sweep::Swept;
 use crate::review::{
     Cancel, DecisionKind, DecisionRequest, Identity, Outcome, Progress, ProgressSink, Reviewer, no_progress,
 };
-use crate::store::RunFilter;
 use crate::text::visible;
 
 /// `signoff approve`.
@@ -38,8 +40,9 @@ pub struct ApproveArgs {
     /// run is not that run. Without it, the run as stored now is decided.
     #[arg(long, value_name = "DIGEST")]
     pub reviewed: Option<String>,
-    /// Approve every pending run matching FILTER (`action=journal,company=usmf`): one action, all
-    /// verdicts passing, each re-validated and audited on its own.
+    /// Approve every pending run matching FILTER, the TUI's `/` syntax (`action:journal company:usmf`;
+    /// `action=journal,company=usmf` too): one action, all verdicts passing, each re-validated and
+    /// audited on its own.
     #[arg(long, value_name = "FILTER", conflicts_with_all = ["id", "dry_run"])]
     pub all_matching: Option<String>,
     /// Runs decided at once in bulk.
@@ -139,7 +142,7 @@ pub fn reviewer(ctx: &Context) -> anyhow::Result<Arc<Reviewer>> {
     static WARNED: std::sync::Once = std::sync::Once::new();
     WARNED.call_once(|| {
         for warning in crate::review::identity::allowed_signers_warnings(&config) {
-            eprintln!("warning: {}", visible(&warning));
+            output::warn(&format!("warning: {warning}"));
         }
     });
     let approver = approver_id(&config)?;
@@ -154,29 +157,29 @@ fn progress_sink(verbose: bool) -> ProgressSink {
     if !verbose {
         return no_progress();
     }
-    Arc::new(|p: Progress| eprintln!("{}: {:?}: {}", p.run_id, p.step, p.detail))
+    Arc::new(|p: Progress| output::warn(&format!("{}: {:?}: {}", p.run_id, p.step, p.detail)))
 }
 
 pub fn approve(globals: &Globals, args: ApproveArgs) -> anyhow::Result<u8> {
+    // The filter is checked before anything else, with the TUI's message for the same text.
+    let filter = match &args.all_matching {
+        Some(text) => Some(Filter::parse(text).map_err(|e| Failure::new(ErrorCode::InvalidFilter, &e))?),
+        None => None,
+    };
     let ctx = Context::load(globals)?;
     let reviewer = reviewer(&ctx)?;
     let rt = runtime()?;
-    if let Some(filter) = &args.all_matching {
-        let filter = parse_filter(filter)?;
+    if let Some(filter) = &filter {
         let progress = progress_sink(globals.verbose);
-        let report = rt.block_on(reviewer.approve_all(&filter, &args.reason, args.concurrency.into(), &progress));
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("refused, nothing was decided: {}", visible(&e.to_string()));
-                return Ok(crate::review::exit::REFUSED);
-            }
-        };
+        let report = rt.block_on(reviewer.approve_all(filter, &args.reason, args.concurrency.into(), &progress));
+        // Each offending run of a refused bulk is a problem line of its own.
+        let report =
+            report.map_err(|e| Failure::new(ErrorCode::Refused, &format!("refused, nothing was decided: {e}")))?;
         if globals.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            output::json(&report)?;
         } else {
             for outcome in &report.outcomes {
-                println!("{}", outcome.headline());
+                say!("{}", outcome.headline())?;
             }
         }
         return Ok(report.exit_code());
@@ -235,9 +238,9 @@ fn decide(
     let progress = progress_sink(globals.verbose);
     let outcome = rt.block_on(reviewer.decide(request, &progress, &Cancel::new()))?;
     if globals.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        output::json(&outcome)?;
     } else {
-        print!("{}", render(&outcome));
+        output::text(&render(&outcome))?;
     }
     Ok(outcome.exit_code())
 }
@@ -277,23 +280,6 @@ pub fn render(outcome: &Outcome) -> String {
     out
 }
 
-/// `action=journal,company=usmf,status=pending` → a run filter (status defaults to pending).
-pub fn parse_filter(text: &str) -> anyhow::Result<RunFilter> {
-    let mut filter = RunFilter::default();
-    for part in text.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
-        let (key, value) = part
-            .split_once('=')
-            .with_context(|| format!("filter part '{}' is not key=value (action, company, status)", visible(part)))?;
-        match key.trim() {
-            "action" => filter.action = Some(value.trim().parse::<Action>().map_err(anyhow::Error::msg)?),
-            "company" => filter.company = Some(value.trim().to_ascii_lowercase()),
-            "status" => filter.status = Some(value.trim().parse::<RunStatus>().map_err(anyhow::Error::msg)?),
-            other => anyhow::bail!("unknown filter key '{}'; use action, company or status", visible(other)),
-        }
-    }
-    Ok(filter)
-}
-
 /// `signoff reconcile [--since 1y]`: settle every run `unknown` or left `executing`, reporting each.
 /// Exit 0 when every one is settled, 6 when any is still unknown or in flight.
 pub fn reconcile(globals: &Globals, args: ReconcileArgs) -> anyhow::Result<u8> {
@@ -301,17 +287,16 @@ pub fn reconcile(globals: &Globals, args: ReconcileArgs) -> anyhow::Result<u8> {
     let reviewer = reviewer(&ctx)?;
     let swept = runtime()?.block_on(reviewer.reconcile(args.since))?;
     if globals.json {
-        println!("{}", serde_json::to_string_pretty(&swept)?);
+        output::json(&swept)?;
     } else if swept.is_empty() {
-        println!("nothing to reconcile: no run is unknown or executing");
+        say!("nothing to reconcile: no run is unknown or executing")?;
     } else {
         for s in &swept {
             match s {
-                Swept::Settled { outcome } => println!("{}", outcome.headline()),
-                Swept::InFlight { run_id, holder } => println!(
-                    "{run_id}: being decided right now by {}; left alone (its request may still be in flight)",
-                    visible(holder)
-                ),
+                Swept::Settled { outcome } => say!("{}", outcome.headline())?,
+                Swept::InFlight { run_id, holder } => say!(
+                    "{run_id}: being decided right now by {holder}; left alone (its request may still be in flight)"
+                )?,
             }
         }
     }
@@ -347,21 +332,22 @@ pub fn reconcile_at_start(globals: &Globals) {
         Ok(swept) => {
             for s in swept {
                 match s {
-                    Swept::Settled { outcome } => {
-                        eprintln!("reconciled a decision whose answer was lost, by reading F&O: {}", outcome.headline())
-                    }
+                    Swept::Settled { outcome } => output::warn(&format!(
+                        "reconciled a decision whose answer was lost, by reading F&O: {}",
+                        outcome.headline()
+                    )),
                     Swept::InFlight { run_id, holder } => {
-                        eprintln!("{run_id}: being decided right now by {}; not reconciled", visible(&holder))
+                        output::warn(&format!("{run_id}: being decided right now by {holder}; not reconciled"))
                     }
                 }
             }
         }
-        Err(e) => eprintln!(
+        Err(e) => output::warn(&format!(
             "warning: {} run(s) wait for reconciliation (their decision's answer was lost) and could not be \
              reconciled yet ({}); run `signoff reconcile` once F&O can be reached",
             ids.len(),
             visible(&format!("{e:#}"))
-        ),
+        )),
     }
 }
 

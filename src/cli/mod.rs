@@ -7,7 +7,9 @@ mod connector;
 mod context;
 mod decide;
 pub mod demo;
+pub mod failure;
 pub mod open;
+pub mod output;
 mod runs;
 mod sim;
 pub mod tui_source;
@@ -18,8 +20,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use context::Context;
+pub use failure::{ErrorCode, Failure};
 
-/// Exit codes (documented in README.md).
+/// Exit codes (documented in README.md); the deciding verbs add `review::exit`'s, and a closed standard
+/// output ends with [`output::CLOSED_PIPE_EXIT`].
 pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILURE: u8 = 1;
@@ -88,29 +92,48 @@ pub enum Command {
     Reconcile(decide::ReconcileArgs),
 }
 
-/// Parse the command line, run the verb, and turn any error into a message and an exit code.
+/// Parse the command line, run the verb, and turn any error into a message (JSON with `--json`) and an
+/// exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() && std::env::args_os().skip(1).any(|a| a == "--json") => {
+            let text = e.render().to_string();
+            let message = text.lines().next().unwrap_or_default();
+            let failure = Failure::new(ErrorCode::Usage, message.strip_prefix("error: ").unwrap_or(message));
+            failure.report(true);
+            return ExitCode::from(failure.exit);
+        }
+        // clap quotes the offending argument: made visible like every other echo of the command line.
+        Err(e) if e.use_stderr() => {
+            output::warn(&e.render().to_string());
+            return ExitCode::from(exit::USAGE);
+        }
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(exit::OK);
         }
     };
+    let json = cli.globals.json;
     // Every verb logs to the file; a log that cannot be opened must not stop an approver working.
     let paths = crate::config::paths::resolve(cli.globals.config.as_deref());
     let _log = crate::logging::init(&paths, cli.globals.verbose)
-        .inspect_err(|e| eprintln!("warning: {e}; continuing without a log file"));
+        .inspect_err(|e| output::warn(&format!("warning: {e}; continuing without a log file")));
     tracing::info!(args = ?std::env::args().skip(1).collect::<Vec<_>>(), "signoff started");
     match run(cli) {
         Ok(code) => {
             tracing::info!(exit = code, "signoff finished");
             ExitCode::from(code)
         }
+        Err(e) if e.is::<output::StdoutClosed>() => {
+            tracing::info!(exit = output::CLOSED_PIPE_EXIT, "standard output closed; stopped quietly");
+            ExitCode::from(output::CLOSED_PIPE_EXIT)
+        }
         Err(e) => {
-            tracing::error!(exit = exit::FAILURE, "{e:#}");
-            eprintln!("error: {e:#}");
-            ExitCode::from(exit::FAILURE)
+            let failure = Failure::of(&e);
+            tracing::error!(exit = failure.exit, "{e:#}");
+            failure.report(json);
+            ExitCode::from(failure.exit)
         }
     }
 }

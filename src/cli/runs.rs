@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use super::failure::{ErrorCode, Failure};
+use super::output::{self, say};
 use super::{Context, Globals, exit};
+use crate::model::filter::Filter;
 use crate::model::{Action, GovernedRun, RunId, RunStatus};
 use crate::run_file::read_run_file;
 use crate::store::{RunFilter, StoreError};
-use crate::text::visible;
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
@@ -42,6 +44,10 @@ pub struct ListArgs {
     /// Only runs in this legal entity (dataAreaId, any case).
     #[arg(long, value_name = "C")]
     pub company: Option<String>,
+    /// Only runs matching FILTER, the TUI's `/` syntax: words and terms like
+    /// `company:usmf amount>10000 status:pending requester:april` (README: Filters).
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
 }
 
 pub fn run(globals: &Globals, cmd: RunsCommand) -> anyhow::Result<u8> {
@@ -53,14 +59,9 @@ pub fn run(globals: &Globals, cmd: RunsCommand) -> anyhow::Result<u8> {
     }
 }
 
-/// Print a failure (made visible: it may quote hostile data) and return the failure exit code.
-fn fail(message: &str) -> u8 {
-    eprintln!("error: {}", visible(message));
-    exit::FAILURE
-}
-
-fn store_failure(err: &StoreError) -> u8 {
-    fail(&err.to_string())
+fn store_failure(err: StoreError) -> Failure {
+    let code = if matches!(err, StoreError::UnknownRun { .. }) { ErrorCode::NotFound } else { ErrorCode::Failed };
+    Failure::new(code, &err.to_string())
 }
 
 /// The files an argument stands for: itself, or a directory's `*.json` files in name order.
@@ -107,77 +108,69 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         }
     }
     if !errors.is_empty() {
-        // One problem a line: each line is made visible on its own, so the newlines between them stay.
-        for line in errors.iter().flat_map(|e| e.lines()) {
-            eprintln!("{}", visible(line));
-        }
-        return Ok(fail(&format!(
-            "nothing imported: {bad_files} of {files} file(s) have problems (listed above); fix them and import again"
-        )));
+        // One problem a line, each made visible on its own by the output.
+        let message =
+            format!("nothing imported: {bad_files} of {files} file(s) have problems; fix them and import again");
+        return Err(Failure::new(ErrorCode::InvalidRun, &message).with_problems(&errors).into());
     }
     if runs.is_empty() {
-        return Ok(fail("nothing imported: no run files found (a directory is searched for *.json files)"));
+        let message = "nothing imported: no run files found (a directory is searched for *.json files)";
+        return Err(Failure::new(ErrorCode::InvalidRun, message).into());
     }
-    let store = match ctx.open_store() {
-        Ok(store) => store,
-        Err(e) => return Ok(store_failure(&e)),
-    };
-    let report = match store.import(&runs, &ctx.actor()) {
-        Ok(report) => report,
-        Err(e) => return Ok(fail(&format!("nothing imported: {e}"))),
-    };
+    let store = ctx.open_store().map_err(store_failure)?;
+    let report = store
+        .import(&runs, &ctx.actor())
+        .map_err(|e| Failure::new(ErrorCode::Failed, &format!("nothing imported: {e}")))?;
     if ctx.globals.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        output::json(&report)?;
     } else {
-        println!("imported {} run(s), {} unchanged", report.imported.len(), report.unchanged.len());
+        say!("imported {} run(s), {} unchanged", report.imported.len(), report.unchanged.len())?;
     }
     Ok(exit::OK)
 }
 
+/// `runs list`: read-only, so a run past its expiry is shown `expired` here (and matches `status:expired`)
+/// without recording the transition; a deciding verb or the TUI records it.
 fn list(ctx: &Context, args: &ListArgs) -> anyhow::Result<u8> {
-    let store = match ctx.open_store() {
-        Ok(store) => store,
-        Err(e) => return Ok(store_failure(&e)),
+    let filter = match &args.filter {
+        Some(text) => Filter::parse(text).map_err(|e| Failure::new(ErrorCode::InvalidFilter, &e))?,
+        None => Filter::default(),
     };
-    let filter = RunFilter { status: args.status, action: args.action, company: args.company.clone() };
+    let store = ctx.open_existing_store()?;
+    let stored = RunFilter { status: None, action: args.action, company: args.company.clone() };
     // Judged offline, as `runs show` judges: the same one count of approvals the TUI shows.
-    let judged = crate::review::queue::queue_rows(&store, &filter, &ctx.loaded.config, &ctx.actor(), |_| None);
-    let summaries = match judged {
-        Ok(s) => s,
-        Err(e) => return Ok(store_failure(&e)),
-    };
+    let judged = crate::review::queue::queue_rows(&store, &stored, &ctx.loaded.config, &ctx.actor(), |_| None);
+    let mut summaries = judged.map_err(store_failure)?;
+    let now = chrono::Utc::now();
+    for summary in &mut summaries {
+        summary.status = summary.status_at(now);
+    }
+    summaries.retain(|s| args.status.is_none_or(|status| s.status == status) && filter.matches(s));
     if ctx.globals.json {
-        println!("{}", serde_json::to_string_pretty(&summaries)?);
+        output::json(&summaries)?;
     } else if summaries.is_empty() {
-        println!("no runs match");
+        say!("no runs match")?;
     } else {
-        print!("{}", table::render_summaries(&summaries));
+        output::text(&table::render_summaries(&summaries))?;
     }
     Ok(exit::OK)
 }
 
 fn show(ctx: &Context, id: &RunId) -> anyhow::Result<u8> {
-    let store = match ctx.open_store() {
-        Ok(store) => store,
-        Err(e) => return Ok(store_failure(&e)),
-    };
-    let stored = match store.get(id) {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return Ok(store_failure(&StoreError::UnknownRun { id: id.clone() })),
-        Err(e) => return Ok(store_failure(&e)),
-    };
+    let store = ctx.open_existing_store()?;
+    let stored = store
+        .get(id)
+        .map_err(store_failure)?
+        .ok_or_else(|| store_failure(StoreError::UnknownRun { id: id.clone() }))?;
     let config = &ctx.loaded.config;
     // The identity the decision pipeline will judge (SoD, prior approvals), so the preview matches it.
     let approver = ctx.actor();
-    let judgement = match judgement::judge_for_viewer(&store, &stored, config, &approver, None, None) {
-        Ok(judgement) => judgement,
-        Err(e) => return Ok(store_failure(&e)),
-    };
+    let judgement =
+        judgement::judge_for_viewer(&store, &stored, config, &approver, None, None).map_err(store_failure)?;
     if ctx.globals.json {
-        let json = serde_json::to_string_pretty(&judgement::ShowEnvelope::new(&stored, &judgement))?;
-        println!("{}", judgement::terminal_safe_json(&json));
+        output::json(&judgement::ShowEnvelope::new(&stored, &judgement))?;
     } else {
-        print!("{}", show::render_run(&stored, &judgement, output_width()));
+        output::text(&show::render_run(&stored, &judgement, output_width()))?;
     }
     Ok(exit::OK)
 }

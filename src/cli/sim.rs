@@ -1,11 +1,11 @@
 //! `signoff sim`: the simulator in the foreground, until Ctrl-C.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use crate::sim::{BlockingSimulator, Dialect, SimOptions};
 
 use super::Globals;
+use super::output;
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
@@ -34,21 +34,19 @@ pub fn run(globals: &Globals, args: SimArgs) -> anyhow::Result<u8> {
     let sim = BlockingSimulator::start(options)?;
     let s = sim.sim();
     let o = s.options();
-    let mut out = std::io::stdout().lock();
+    // One line of JSON (a script reads the base URL from it), flushed at once so a script reading from a
+    // pipe sees it before Ctrl-C.
     if globals.json {
         let info = serde_json::json!({
             "base_url": s.base_url(), "dialect": o.dialect.name(), "tenant": o.tenant, "tenant_id": o.tenant_id, "client_id": o.client_id,
             "client_secret_env": "SIGNOFF_SIM_SECRET", "client_secret": o.client_secret,
         });
-        writeln!(out, "{info}")?;
+        output::line(&crate::text::terminal_safe_json(&info.to_string()))?;
     } else {
-        writeln!(out, "{}", banner(&s.base_url(), o))?;
+        output::line(&banner(&s.base_url(), o))?;
     }
-    // Flushed at once so a script reading the base URL from a pipe sees it before Ctrl-C.
-    out.flush()?;
-    drop(out);
     sim.wait_for_ctrl_c()?;
-    eprintln!("signoff sim: stopped");
+    output::warn("signoff sim: stopped");
     Ok(super::exit::OK)
 }
 

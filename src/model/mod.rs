@@ -2,6 +2,7 @@
 
 mod action;
 mod encoding;
+pub mod filter;
 mod ids;
 mod judged;
 pub mod locate;

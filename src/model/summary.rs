@@ -34,6 +34,15 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The status to show at `now`: a run still open for approval (`pending`, or `approved` short of its
+    /// quorum) whose expiry has passed is `expired`, whether or not the transition is recorded yet.
+    pub fn status_at(&self, now: DateTime<Utc>) -> RunStatus {
+        match self.status {
+            RunStatus::Pending | RunStatus::Approved if self.expires_at <= now => RunStatus::Expired,
+            status => status,
+        }
+    }
+
     /// The summary of a freshly imported run (no approvals, no lease).
     pub fn of(run: &GovernedRun, status: RunStatus) -> Self {
         let (amount, currency) = match run.headline_amount() {

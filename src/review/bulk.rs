@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::judge::Facts;
+use crate::model::filter::Filter;
 use crate::model::{Action, ActorId, RunId, RunStatus};
 use crate::policy::{self, Outcome as PolicyOutcome};
 use crate::store::{RunFilter, Store, StoreError};
@@ -52,7 +53,7 @@ pub enum BulkError {
     #[error("no pending run matches the filter; `signoff runs list` shows the queue")]
     NothingMatches,
     #[error(
-        "the filter matches runs of {0} different actions; bulk approval takes one action at a time (add --action)"
+        "the filter matches runs of {0} different actions; bulk approval takes one action at a time (add action:NAME to the filter)"
     )]
     MixedActions(usize),
     #[error("bulk approval takes only runs whose verdicts all pass; these do not, so nothing was decided:\n{}",
@@ -64,7 +65,7 @@ pub enum BulkError {
 
 pub(super) async fn approve_all(
     r: &Arc<Reviewer>,
-    filter: &RunFilter,
+    filter: &Filter,
     reason: &str,
     concurrency: usize,
     progress: &ProgressSink,
@@ -96,13 +97,12 @@ pub(super) async fn approve_all(
 }
 
 /// The pending runs the filter matches, if they are of one action and every verdict passes.
-async fn eligible(r: &Reviewer, filter: &RunFilter) -> Result<Vec<(RunId, String)>, BulkError> {
+async fn eligible(r: &Reviewer, filter: &Filter) -> Result<Vec<(RunId, String)>, BulkError> {
     let (runs, known) = {
         let store = Store::open(r.store_path())?;
-        let mut filter = filter.clone();
-        filter.status = Some(filter.status.unwrap_or(RunStatus::Pending));
+        let filter = filter.clone().or_status(RunStatus::Pending);
         let mut runs = Vec::new();
-        for summary in store.summaries(&filter)? {
+        for summary in store.summaries(&RunFilter::default())?.iter().filter(|s| filter.matches(s)) {
             if let Some(stored) = store.get(&summary.id)? {
                 let others = facts::other_invoices(&store, &stored.run)?;
                 runs.push((stored, others));

@@ -247,7 +247,7 @@ impl Reviewer {
     /// on its own, at most `concurrency` at a time.
     pub async fn approve_all(
         self: &Arc<Self>,
-        filter: &crate::store::RunFilter,
+        filter: &crate::model::filter::Filter,
         reason: &str,
         concurrency: usize,
         progress: &ProgressSink,

@@ -3,10 +3,10 @@
 
 use super::action::Effect;
 use super::dialogs::{open_decision, open_rollback};
-use super::filter::Filter;
 use super::reducer::{apply_saved, quit, set_filter};
 use super::source::DecisionKind;
 use super::state::{Overlay, Screen, State};
+use crate::model::filter::Filter;
 
 /// Run a command line; an unknown or malformed command stays in the prompt with an error.
 pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {

@@ -9,7 +9,6 @@ pub mod app;
 pub mod clipboard;
 pub mod commands;
 pub mod dialogs;
-pub mod filter;
 pub mod input;
 pub mod keymap;
 pub mod reducer;

@@ -5,7 +5,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Effect};
 use super::dialogs;
-use super::filter::Filter;
 use super::input::TextInput;
 use super::keymap::{Command, Context, Key};
 use super::source::{DecisionKind, DecisionRequest};
@@ -13,6 +12,7 @@ use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, SortColumn, Sta
 use super::views::layout;
 use crate::config::ClipboardMode;
 use crate::model::RunSummary;
+use crate::model::filter::Filter;
 
 /// Apply one action to the state; returns the effects to run.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {

@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::filter::Filter;
 use super::input::TextInput;
 use super::keymap::{Context, Keymap};
 use super::source::{RunDetail, Tone};
 use crate::config::ClipboardMode;
+use crate::model::filter::Filter;
 use crate::model::{RunId, RunStatus, RunSummary};
 
 /// Settings fixed for the session.

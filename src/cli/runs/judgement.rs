@@ -1,4 +1,4 @@
-//! What `runs show --json` prints around the judgement (`review::preview`), and terminal-safe JSON.
+//! What `runs show --json` prints around the judgement (`review::preview`).
 
 use serde::Serialize;
 
@@ -51,36 +51,4 @@ pub fn required_of(stored: &StoredRun, judgement: &Judgement) -> u32 {
         Some(&judgement.evaluation),
         stored.run.route.required_approvals,
     )
-}
-
-/// JSON text with every raw DEL, C1, bidi and zero-width character written as a `\uXXXX` escape, so the
-/// stored run (which keeps its values exactly) cannot reorder or hide text on the terminal. Lossless: inside
-/// a JSON string the escape and the raw character are the same value, and JSON's structure is plain ASCII.
-/// serde_json already escapes the C0 controls (ESC, BEL).
-pub fn terminal_safe_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        if c >= '\u{7f}' && crate::text::classify(c).is_some() {
-            for unit in c.encode_utf16(&mut [0u16; 2]) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hostile_characters_in_json_become_escapes_that_parse_back_to_the_same_value() {
-        let value = serde_json::json!({"InvoiceNumber": "INV-\u{202e}0001-FDP", "VendorName": "Tailspin\u{1b}[2J\u{7f}\u{200b}"});
-        let text = terminal_safe_json(&serde_json::to_string_pretty(&value).unwrap());
-        assert!(!text.chars().any(|c| c != '\n' && crate::text::classify(c).is_some()), "{text}");
-        assert!(text.contains("INV-\\u202e0001-FDP"), "{text}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
-    }
 }

@@ -12,7 +12,8 @@ pub enum Align {
     Right,
 }
 
-/// Cells wider than this are cut with `…` in the queue (the full value is in `runs show`).
+/// Cells wider than this are cut with `…` in the queue (the full value is in `runs show`). Never the id:
+/// the ID column is as wide as the longest id, so every id can be copied into `runs show` or `approve`.
 const MAX_CELL: usize = 36;
 
 /// `s` made visible and cut to `max` columns.
@@ -84,7 +85,7 @@ pub fn render_summaries(summaries: &[RunSummary]) -> String {
                 status.push_str(&format!(" ({})", cell(holder, 20)));
             }
             vec![
-                cell(s.id.as_str(), MAX_CELL),
+                visible(s.id.as_str()).into_owned(),
                 status,
                 s.action.short().to_string(),
                 cell(s.company.as_deref().unwrap_or("-"), 8),
@@ -109,6 +110,29 @@ mod tests {
         let cut = cell(&"x".repeat(100), 10);
         assert_eq!(cut.width(), 10);
         assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn ids_are_never_cut() {
+        let id = format!("RUN-{}-000001", "CONTOSO-ENTERTAINMENT-SYSTEMS-USMF".repeat(2));
+        let summary = RunSummary {
+            id: crate::model::RunId(id.clone()),
+            action: crate::model::Action::PostJournal,
+            status: crate::model::RunStatus::Pending,
+            company: Some("usmf".into()),
+            target: "00461".into(),
+            amount: None,
+            currency: None,
+            requester: "tony.krijnen@contoso.com".into(),
+            requested_at: chrono::DateTime::UNIX_EPOCH,
+            expires_at: chrono::DateTime::UNIX_EPOCH,
+            approvals: 0,
+            required_approvals: 1,
+            lease_holder: None,
+            judged: None,
+        };
+        let table = render_summaries(&[summary]);
+        assert!(table.lines().nth(1).unwrap().starts_with(&format!("{id}  pending")), "{table}");
     }
 
     #[test]
