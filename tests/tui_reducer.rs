@@ -514,3 +514,53 @@ fn the_filter_prompt_shows_the_shared_parser_message_that_runs_list_prints() {
         assert_eq!(h.state.prompt.as_ref().and_then(|p| p.error.clone()), Some(expected), "{text}");
     }
 }
+
+/// The text of the open run's current tab, as the run view lays it out.
+fn tab_text(h: &Harness) -> Vec<String> {
+    let Screen::Run(view) = &h.state.screen else { panic!("no run open") };
+    let detail = view.detail.as_deref().expect("the run's judgement is loaded");
+    let unified = h.state.diff_unified();
+    signoff::tui::views::layout::tab_content(detail, view.tab, unified, h.state.unfolded)
+        .iter()
+        .map(|l| l.iter().map(|(_, t)| t.as_str()).collect())
+        .collect()
+}
+
+#[test]
+fn the_lines_tab_of_a_large_journal_shows_every_line_whole_and_z_unfolds_every_field() {
+    let mut h = Harness::new(120, 40);
+    h.select("run-jnl-usmf-00478");
+    h.press("enter");
+    while !matches!(&h.state.screen, Screen::Run(v) if v.tab == Tab::Lines) {
+        h.press("tab");
+    }
+    let run = common::fixture_runs().into_iter().find(|r| r.id.as_str() == "run-jnl-usmf-00478").unwrap();
+    assert!(run.before.lines.len() >= 10);
+    let folded = tab_text(&h);
+    for line in &run.before.lines {
+        let field = |name: &str| line.fields.get(name).and_then(|v| v.as_text()).map(str::to_string);
+        let account = field("AccountDisplayValue").expect("a journal line names its account");
+        let heading = folded
+            .iter()
+            .find(|l| l.contains(&account) && l.contains(" line "))
+            .unwrap_or_else(|| panic!("no heading names {account}: {folded:#?}"));
+        for name in ["CurrencyCode", "Text", "DefaultDimensionDisplayValue"] {
+            if let Some(value) = field(name).filter(|v| !v.is_empty()) {
+                assert!(heading.contains(&value), "{name} {value} missing from {heading}");
+            }
+        }
+        let amount = line.fields.get("DebitAmount").or(line.fields.get("CreditAmount")).unwrap().to_string();
+        assert!(heading.contains(amount.trim_matches('"')), "{amount} missing from {heading}");
+    }
+    assert!(folded.iter().any(|l| l.contains("voucher")), "per-voucher totals: {folded:#?}");
+    // Unchanged fields are folded until `z`; then every field of every line is listed.
+    h.press("z");
+    let unfolded = tab_text(&h);
+    assert!(unfolded.len() > folded.len() + run.before.lines.len(), "{} vs {}", unfolded.len(), folded.len());
+    let first = &run.before.lines[0];
+    for name in first.fields.keys() {
+        assert!(unfolded.iter().any(|l| l.contains(name.as_str())), "{name} not unfolded");
+    }
+    h.press("z");
+    assert_eq!(tab_text(&h), folded);
+}

@@ -319,7 +319,7 @@ fn a_run_f_and_o_refused_says_why_at_the_top_of_every_tab_when_reopened() {
     let why = detail.why.clone().expect("a failed run says why");
     assert!(why.starts_with("failed since") && why.contains(message), "{why}");
     for tab in [Tab::Diff, Tab::Lines, Tab::Policy, Tab::Rollback, Tab::Audit] {
-        let content = layout::tab_content(&detail, tab, false);
+        let content = layout::tab_content(&detail, tab, false, false);
         let first: String = content[0].iter().map(|(_, t)| t.as_str()).collect();
         assert!(first.contains(message), "{tab:?}: {first}");
     }

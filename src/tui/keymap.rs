@@ -57,11 +57,12 @@ pub enum Command {
     Sort,
     Reverse,
     ToggleLayout,
+    Unfold,
     Confirm,
 }
 
 impl Command {
-    pub const ALL: [Command; 27] = [
+    pub const ALL: [Command; 28] = [
         Command::Down,
         Command::Up,
         Command::Top,
@@ -88,6 +89,7 @@ impl Command {
         Command::Sort,
         Command::Reverse,
         Command::ToggleLayout,
+        Command::Unfold,
         Command::Confirm,
     ];
 
@@ -120,6 +122,7 @@ impl Command {
             Command::Sort => "sort",
             Command::Reverse => "reverse",
             Command::ToggleLayout => "toggle_layout",
+            Command::Unfold => "unfold",
             Command::Confirm => "confirm",
         }
     }
@@ -153,6 +156,7 @@ impl Command {
             Command::Sort => "sort by the next column",
             Command::Reverse => "reverse the sort order",
             Command::ToggleLayout => "diff side by side / unified",
+            Command::Unfold => "show / fold unchanged fields",
             Command::Confirm => "press the focused button",
         }
     }
@@ -322,6 +326,7 @@ const DEFAULTS: &[(Context, Command, &[&str])] = &[
     (Context::Run, Command::DryRun, &["d"]),
     (Context::Run, Command::Rollback, &["R"]),
     (Context::Run, Command::ToggleLayout, &["u"]),
+    (Context::Run, Command::Unfold, &["z"]),
     (Context::Dialog, Command::NextPane, &["tab"]),
     (Context::Dialog, Command::PrevPane, &["shift-tab"]),
     (Context::Dialog, Command::Confirm, &["enter"]),

@@ -179,6 +179,11 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             state.queue.reverse = !state.queue.reverse;
             refresh_view(state);
         }
+        Command::Unfold => {
+            state.unfolded = !state.unfolded;
+            let what = if state.unfolded { "every field shown" } else { "unchanged fields folded" };
+            flash(state, format!("{what} (z toggles)"), false, fx);
+        }
         Command::ToggleLayout => {
             state.layout_flipped = !state.layout_flipped;
             let layout = if state.diff_unified() { "unified" } else { "side by side" };
@@ -352,7 +357,7 @@ fn move_by(state: &mut State, command: Command) {
     let page = page.max(1);
     let unified = state.diff_unified();
     let (cur, len) = match &state.screen {
-        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view, unified)),
+        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view, unified, state.unfolded)),
         Screen::Queue => (state.queue.selected, state.queue.view.len()),
     };
     let last = if in_run { len.saturating_sub(page) } else { len.saturating_sub(1) };

@@ -8,11 +8,21 @@ use crate::rollback;
 
 use super::source::{Readiness, Section, Tone};
 
+/// The diff and lines sections with nothing folded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unfolded {
+    pub diff: Section,
+    pub diff_unified: Section,
+    pub lines: Section,
+}
+
 /// The run view's judgement sections: diff (side by side and stacked), lines, policy, rollback.
 pub struct JudgementSections {
     pub diff: Section,
     pub diff_unified: Section,
     pub lines: Section,
+    /// The same three with every unchanged field unfolded (`z`).
+    pub unfolded: Unfolded,
     pub policy: Section,
     pub rollback: Section,
     pub verdict_summary: String,
@@ -49,6 +59,7 @@ impl JudgementSections {
             diff: self.diff,
             diff_unified: self.diff_unified,
             lines: self.lines,
+            unfolded: self.unfolded,
             policy,
             rollback_section: self.rollback,
             history,
@@ -60,9 +71,14 @@ impl JudgementSections {
 /// Render a run's diff, evaluation and rollback plan.
 pub fn render(diff: &RunDiff, evaluation: &policy::Evaluation, plan: &rollback::RollbackPlan) -> JudgementSections {
     JudgementSections {
-        diff: header_section(diff),
-        diff_unified: unified_section(diff),
-        lines: lines_section(diff),
+        diff: header_section(diff, false),
+        diff_unified: unified_section(diff, false),
+        lines: lines_section(diff, false),
+        unfolded: Unfolded {
+            diff: header_section(diff, true),
+            diff_unified: unified_section(diff, true),
+            lines: lines_section(diff, true),
+        },
         policy: policy_section(evaluation),
         rollback: Section {
             lines: plan
@@ -146,7 +162,7 @@ pub(crate) fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
 }
 
 /// Side-by-side field rows: `marker field │ before │ proposed [│ live]`; unchanged rows fold into a count.
-fn header_section(diff: &RunDiff) -> Section {
+fn header_section(diff: &RunDiff, all: bool) -> Section {
     let mut lines = Vec::new();
     if diff.drift {
         lines.push(vec![(
@@ -162,7 +178,7 @@ fn header_section(diff: &RunDiff) -> Section {
     }
     lines.push(head);
     // With nothing proposed (an approval as is), every field is what the approver judges: fold nothing.
-    let unfold = diff.header.changed == 0;
+    let unfold = all || diff.header.changed == 0;
     lines.extend(rows_lines(&diff.header.rows, diff.three_way, unfold));
     if diff.header.folded > 0 && !unfold {
         lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
@@ -172,7 +188,7 @@ fn header_section(diff: &RunDiff) -> Section {
 
 /// The header rows stacked for narrow panes: a changed field shows `- before`, `+ proposed` and, when
 /// stale, `! live` on their own lines, so nothing is cut off at 80 columns.
-fn unified_section(diff: &RunDiff) -> Section {
+fn unified_section(diff: &RunDiff, all: bool) -> Section {
     let mut lines = Vec::new();
     if diff.drift {
         lines.push(vec![(
@@ -180,7 +196,7 @@ fn unified_section(diff: &RunDiff) -> Section {
             "! STALE: the live record changed since review. Nothing was written.".into(),
         )]);
     }
-    let unfold = diff.header.changed == 0;
+    let unfold = all || diff.header.changed == 0;
     for row in diff.header.rows.iter().filter(|r| unfold || !r.folds()) {
         let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
         if row.kind == ChangeKind::Unchanged && !row.drift {
@@ -226,6 +242,11 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
         let proposed = wrap(&cell(&row.proposed), vw);
         let live = if three_way { wrap(&cell(&row.live), vw) } else { Vec::new() };
         let height = before.len().max(proposed.len()).max(live.len()).min(6);
+        // A field name wider than its column gets a line of its own rather than being cut.
+        if row.field.chars().count() > fw {
+            out.push(vec![(tone, format!("{} {}", row.kind.marker(), row.field))]);
+        }
+        let long_name = row.field.chars().count() > fw;
         for i in 0..height {
             let marker = if i > 0 {
                 "  ".to_string()
@@ -237,7 +258,8 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
             } else {
                 format!("{} ", row.kind.marker())
             };
-            let field = if i == 0 { row.field.clone() } else { String::new() };
+            let field = if i == 0 && !long_name { row.field.clone() } else { String::new() };
+            let marker = if long_name && i == 0 { "  ".to_string() } else { marker };
             let mut line = vec![
                 (
                     if row.drift {
@@ -271,7 +293,7 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
     out
 }
 
-fn lines_section(diff: &RunDiff) -> Section {
+fn lines_section(diff: &RunDiff, all: bool) -> Section {
     let Some(lines_diff) = &diff.lines else {
         return Section::plain(["this action has no lines"]);
     };
@@ -295,8 +317,10 @@ fn lines_section(diff: &RunDiff) -> Section {
             ChangeKind::Removed => Tone::DiffRemoved,
         };
         let group = entry.group.as_deref().map(|g| format!("  [{g}]")).unwrap_or_default();
-        out.push(vec![(tone, format!("{marker} line {}{group}", entry.key))]);
-        out.extend(rows_lines(&entry.fields.rows, diff.three_way, false).into_iter().map(|mut l| {
+        let mut head = vec![(tone, format!("{marker} line {}{group}", entry.key))];
+        head.extend(line_summary(&entry.fields.rows));
+        out.push(head);
+        out.extend(rows_lines(&entry.fields.rows, diff.three_way, all).into_iter().map(|mut l| {
             if let Some(first) = l.first_mut() {
                 first.1.insert_str(0, "  ");
             }
@@ -348,6 +372,47 @@ pub fn audit_lines(history: &[crate::review::history::AuditEntry]) -> Vec<Vec<(T
                 out.push(vec![(Tone::Text, format!("          F&O answered: {}", v(body)))]);
             }
         }
+    }
+    out
+}
+
+/// The fields that say what a line is, in the order an accountant reads them, with the word shown before
+/// each value (journal and invoice lines alike; a field the line does not have is skipped).
+const LINE_SUMMARY: &[(&str, &str)] = &[
+    ("AccountType", ""),
+    ("AccountDisplayValue", ""),
+    ("MainAccountDisplayValue", "account "),
+    ("ItemNumber", "item "),
+    ("ProcurementCategoryName", ""),
+    ("DebitAmount", "debit "),
+    ("CreditAmount", "credit "),
+    ("NetAmount", "net "),
+    ("CurrencyCode", ""),
+    ("Currency", ""),
+    ("OffsetAccountDisplayValue", "offset "),
+    ("DefaultDimensionDisplayValue", "dims "),
+    ("DimensionDisplayValue", "dims "),
+    ("TransDate", ""),
+    ("Text", ""),
+    ("LineDescription", ""),
+];
+
+/// A line's account, amounts, currency, dimensions, date and text on its heading, as proposed (or as
+/// reviewed where the proposal leaves the field alone); zero amounts and empty fields are left out.
+fn line_summary(rows: &[diff::Row]) -> Vec<(Tone, String)> {
+    let mut out = Vec::new();
+    for (field, word) in LINE_SUMMARY {
+        let Some(row) = rows.iter().find(|r| r.field == *field) else { continue };
+        let Some(cell) = row.proposed.as_ref().or(row.before.as_ref()) else { continue };
+        let text = cell.text.trim();
+        let zero = text.parse::<rust_decimal::Decimal>().is_ok_and(|d| d.is_zero());
+        if text.is_empty() || (zero && field.ends_with("Amount")) {
+            continue;
+        }
+        let text = if field.ends_with("Date") { text.get(..10).unwrap_or(text) } else { text };
+        let shown =
+            if *field == "Text" || *field == "LineDescription" { format!("\"{text}\"") } else { text.to_string() };
+        out.push((Tone::Text, format!("  {word}{shown}")));
     }
     out
 }

@@ -71,6 +71,8 @@ pub struct RunDetail {
     /// The same rows stacked (`- before` / `+ proposed`), for panes narrower than `split_min_width`.
     pub diff_unified: Section,
     pub lines: Section,
+    /// Diff and lines with every unchanged field shown (`z` unfolds).
+    pub unfolded: super::sections::Unfolded,
     pub policy: Section,
     pub rollback_section: Section,
     /// Every audit event of the run, with its recorded exchanges (`review::history`).

@@ -318,6 +318,8 @@ pub struct State {
     pub quit: bool,
     /// The approver flipped the diff layout away from what the width chooses (`u`).
     pub layout_flipped: bool,
+    /// Unchanged fields are shown in the diff and on every line (`z`).
+    pub unfolded: bool,
 }
 
 impl State {
@@ -343,6 +345,7 @@ impl State {
             dirty: true,
             quit: false,
             layout_flipped: false,
+            unfolded: false,
         }
     }
 

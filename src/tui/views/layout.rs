@@ -44,14 +44,14 @@ pub fn run_rows(h: u16, _wide: bool) -> usize {
 }
 
 /// Lines in the run view's current tab.
-pub fn section_len(view: &RunView, unified: bool) -> usize {
-    view.detail.as_ref().map(|d| tab_content(d, view.tab, unified).len()).unwrap_or(1)
+pub fn section_len(view: &RunView, unified: bool, unfolded: bool) -> usize {
+    view.detail.as_ref().map(|d| tab_content(d, view.tab, unified, unfolded).len()).unwrap_or(1)
 }
 
 /// The content of a tab, theme-free. The audit tab is assembled from approvals, evidence and the
 /// pre-rendered audit section.
-pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
-    let content = tab_body(d, tab, unified);
+pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
+    let content = tab_body(d, tab, unified, unfolded);
     match &d.why {
         // A run that needs attention says why above whatever tab is open.
         Some(why) => {
@@ -63,9 +63,13 @@ pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone
     }
 }
 
-fn tab_body(d: &RunDetail, tab: Tab, unified: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
+fn tab_body(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
     let empty = |what: &str| Cow::Owned(vec![vec![(Tone::Muted, format!("— {what}"))]]);
+    let all = &d.unfolded;
     match tab {
+        Tab::Diff if unfolded && unified && !all.diff_unified.is_empty() => Cow::Borrowed(&all.diff_unified.lines),
+        Tab::Diff if unfolded && !all.diff.is_empty() => Cow::Borrowed(&all.diff.lines),
+        Tab::Lines if unfolded && !all.lines.is_empty() => Cow::Borrowed(&all.lines.lines),
         Tab::Diff if d.diff.is_empty() => empty("no changes"),
         Tab::Diff if unified && !d.diff_unified.is_empty() => Cow::Borrowed(&d.diff_unified.lines),
         Tab::Diff => Cow::Borrowed(&d.diff.lines),

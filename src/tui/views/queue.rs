@@ -98,7 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let amount_w = amounts.iter().map(|a| a.chars().count()).max().unwrap_or(6).max(6) as u16;
     let wide = state.wide();
     let widths: [u16; 10] =
-        if wide { [11, 12, 5, amount_w, 14, 8, 4, 9, 13, 10] } else { [8, 7, 4, amount_w, 8, 7, 4, 3, 2, 5] };
+        if wide { [11, 12, 5, amount_w, 14, 8, 4, 9, 13, 8] } else { [8, 7, 4, amount_w, 8, 7, 4, 3, 2, 5] };
     let [w_status, w_action, w_co, w_amount, w_req, w_age, w_appr, w_pol, w_rb, w_lease] = widths;
     let constraints = [
         Constraint::Length(w_status),

@@ -22,10 +22,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &RunView, theme:
     let height = layout::run_rows(state.height, state.wide()).min(body.height as usize);
     if state.wide() {
         let [main, side] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
-        draw_body(frame, main, view, height, state.diff_unified(), theme);
+        draw_body(frame, main, view, height, (state.diff_unified(), state.unfolded), theme);
         draw_side(frame, side, view, theme);
     } else {
-        draw_body(frame, body, view, height, state.diff_unified(), theme);
+        draw_body(frame, body, view, height, (state.diff_unified(), state.unfolded), theme);
     }
 }
 
@@ -111,11 +111,18 @@ fn draw_tabs(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
 }
 
 /// Only the visible slice of the section is turned into lines.
-fn draw_body(frame: &mut Frame, area: Rect, view: &RunView, height: usize, unified: bool, theme: &Theme) {
+fn draw_body(
+    frame: &mut Frame,
+    area: Rect,
+    view: &RunView,
+    height: usize,
+    (unified, unfolded): (bool, bool),
+    theme: &Theme,
+) {
     let Some(d) = view.detail.as_deref() else {
         return frame.render_widget(Paragraph::new(Span::styled("loading…", theme.style("muted"))), area);
     };
-    let content = tab_content(d, view.tab, unified);
+    let content = tab_content(d, view.tab, unified, unfolded);
     let scroll = view.scroll[view.tab.index()].min(content.len().saturating_sub(1));
     let lines: Vec<Line> = content.iter().skip(scroll).take(height).map(|l| section_line(l, theme)).collect();
     frame.render_widget(Paragraph::new(lines), area);
@@ -131,7 +138,7 @@ fn draw_side(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
             .title(Span::styled(format!(" {} ", tab.label()), theme.style("title")));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let content = view.detail.as_deref().map(|d| tab_content(d, tab, false));
+        let content = view.detail.as_deref().map(|d| tab_content(d, tab, false, false));
         let lines: Vec<Line> = match &content {
             Some(c) => c.iter().take(inner.height as usize).map(|l| section_line(l, theme)).collect(),
             None => vec![Line::styled("loading…", theme.style("muted"))],
