@@ -564,3 +564,24 @@ fn the_lines_tab_of_a_large_journal_shows_every_line_whole_and_z_unfolds_every_f
     h.press("z");
     assert_eq!(tab_text(&h), folded);
 }
+
+#[test]
+fn every_flash_stays_in_the_message_log_after_it_clears_newest_first() {
+    let mut h = Harness::new(80, 24);
+    h.press("s");
+    h.press("s");
+    let sorted: Vec<String> = h.state.messages.iter().map(|m| m.text.clone()).collect();
+    assert_eq!(sorted.len(), 2, "{sorted:?}");
+    let generation = h.state.flash.as_ref().unwrap().generation;
+    h.dispatch(Action::ClearFlash(generation));
+    assert!(h.state.flash.is_none());
+    h.press(":");
+    h.type_text("messages");
+    h.press("enter");
+    assert!(matches!(h.state.overlay, Some(Overlay::Messages { .. })), "{:?}", h.state.overlay);
+    let screen = h.screen();
+    let (newest, oldest) = (screen.find(&sorted[1]).unwrap(), screen.find(&sorted[0]).unwrap());
+    assert!(newest < oldest, "newest first:\n{screen}");
+    h.press("esc");
+    assert!(h.state.overlay.is_none());
+}

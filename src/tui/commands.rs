@@ -1,5 +1,5 @@
-//! The `:` command line: `approve`, `reject [reason]`, `rollback [reason]`, `filter NAME|EXPR`, `help`,
-//! `quit`/`q`.
+//! The `:` command line: `approve`, `reject [reason]`, `rollback [reason]`, `filter NAME|EXPR`,
+//! `messages`, `help`, `quit`/`q`.
 
 use super::action::Effect;
 use super::dialogs::{open_decision, open_rollback};
@@ -22,6 +22,10 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             state.overlay = Some(Overlay::Help { scroll: 0 });
             Ok(())
         }
+        "messages" | "mes" => {
+            state.overlay = Some(Overlay::Messages { scroll: 0 });
+            Ok(())
+        }
         "approve" | "a" => {
             state.prompt = None;
             return open_decision(state, DecisionKind::Approve, None, fx);
@@ -38,7 +42,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         }
         "filter" | "f" => filter(state, rest, fx),
         other => Err(format!(
-            "unknown command '{}'; commands: approve, reject [reason], rollback [reason], filter NAME|EXPR, help, quit",
+            "unknown command '{}'; commands: approve, reject [reason], rollback [reason], filter NAME|EXPR, messages, help, quit",
             crate::text::visible(other)
         )),
     };

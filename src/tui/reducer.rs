@@ -128,9 +128,10 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     }
     let context = state.context();
     let Some(command) = state.keymap.lookup(context, Key::from_event(&key)) else { return };
-    if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+    if let Some(Overlay::Help { scroll } | Overlay::Messages { scroll }) = &mut state.overlay {
         match command {
-            Command::Down => *scroll += 1,
+            // The views clamp the scroll to what overflows; this bound keeps Up from lagging far behind.
+            Command::Down => *scroll = (*scroll + 1).min(super::state::MESSAGES_KEPT * 4),
             Command::Up => *scroll = scroll.saturating_sub(1),
             Command::Back | Command::Help => state.overlay = None,
             Command::Quit => quit(state, fx),
@@ -201,6 +202,10 @@ pub fn quit(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Show a flash message and schedule its removal.
 pub fn flash(state: &mut State, text: String, error: bool, fx: &mut Vec<Effect>) {
+    if state.messages.len() >= super::state::MESSAGES_KEPT {
+        state.messages.remove(0);
+    }
+    state.messages.push(super::state::Message { at: state.now, text: text.clone(), error });
     state.flash_generation += 1;
     state.flash = Some(super::state::Flash { text, error, generation: state.flash_generation });
     fx.push(Effect::ClearFlashLater(state.flash_generation));

@@ -259,7 +259,13 @@ impl Dialog {
 /// What covers the screen.
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// Every flash message of the session (`:messages`), newest last.
+    Messages {
+        scroll: usize,
+    },
     Dialog(Box<Dialog>),
 }
 
@@ -287,6 +293,17 @@ pub struct Flash {
     pub generation: u64,
 }
 
+/// A flash message kept for `:messages` after it left the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub at: DateTime<Utc>,
+    pub text: String,
+    pub error: bool,
+}
+
+/// How many messages `:messages` keeps (the oldest go first).
+pub const MESSAGES_KEPT: usize = 1000;
+
 /// The whole UI state.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -303,6 +320,8 @@ pub struct State {
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
     pub flash: Option<Flash>,
+    /// Every flash of the session, newest last, at most [`MESSAGES_KEPT`].
+    pub messages: Vec<Message>,
     pub flash_generation: u64,
     /// Background jobs in flight; the tick runs only while this is non-zero.
     pub busy: u32,
@@ -337,6 +356,7 @@ impl State {
             overlay: None,
             prompt: None,
             flash: None,
+            messages: Vec::new(),
             flash_generation: 0,
             busy: 0,
             spinner: 0,
@@ -353,7 +373,7 @@ impl State {
     pub fn context(&self) -> Context {
         match (&self.overlay, &self.screen) {
             (Some(Overlay::Dialog(_)), _) => Context::Dialog,
-            (Some(Overlay::Help { .. }), _) => Context::Help,
+            (Some(Overlay::Help { .. } | Overlay::Messages { .. }), _) => Context::Help,
             (None, Screen::Run(_)) => Context::Run,
             (None, Screen::Queue) => Context::Queue,
         }

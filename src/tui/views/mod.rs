@@ -4,6 +4,7 @@
 pub mod dialog;
 pub mod help;
 pub mod layout;
+pub mod messages;
 pub mod queue;
 pub mod run;
 pub mod status_bar;
@@ -48,6 +49,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     status_bar::draw_hints(frame, rows.hints, state, theme);
     match &state.overlay {
         Some(Overlay::Help { scroll }) => help::draw(frame, area, state, *scroll, theme),
+        Some(Overlay::Messages { scroll }) => messages::draw(frame, area, state, *scroll, theme),
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d, theme),
         None => {}
     }
