@@ -1,4 +1,4 @@
-//! TUI speed and bandwidth: a keystroke to its frame with 10,000 runs queued, filtering 100,000 runs,
+//! TUI speed and bandwidth: a keystroke to its frame with 100,000 runs queued, filtering 100,000 runs,
 //! and the bytes a navigation keystroke writes at 120×40 through a real crossterm backend.
 
 use std::hint::black_box;
@@ -81,10 +81,10 @@ impl Write for Counting {
 }
 
 fn keystroke_to_frame(c: &mut Criterion) {
-    let (mut state, theme) = state(10_000, 120, 40);
+    let (mut state, theme) = state(100_000, 120, 40);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
     let mut down = true;
-    c.bench_function("keystroke_to_frame_10k_runs_120x40", |b| {
+    c.bench_function("keystroke_to_frame_100k_runs_120x40", |b| {
         b.iter(|| {
             // Alternate j/k so the selection stays in range for any iteration count.
             update(&mut state, key(if down { 'j' } else { 'k' }));
@@ -112,7 +112,7 @@ fn filtering(c: &mut Criterion) {
 }
 
 fn bytes_per_keystroke(c: &mut Criterion) {
-    let (mut state, theme) = state(10_000, 120, 40);
+    let (mut state, theme) = state(100_000, 120, 40);
     let counter = Counting::default();
     let backend = CrosstermBackend::new(counter.clone());
     let mut terminal = Terminal::with_options(
