@@ -337,3 +337,17 @@ fn fixture_line_text(fixture: &str, n: u64) -> String {
     let line = run["before"]["lines"].as_array().unwrap().iter().find(|l| l["keys"]["LineNumber"] == n).unwrap();
     line["fields"]["Text"].as_str().unwrap().to_string()
 }
+
+#[test]
+fn show_marks_the_changed_part_of_a_value_without_colour() {
+    let env = Env::new();
+    let text = env.show("run-vnd-usmf-us-104");
+    let changed: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("changed:")).collect();
+    let bank = changed.iter().find(|l| l.contains("[-") && l.contains("{+")).unwrap_or_else(|| panic!("{text}"));
+    // The marks wrap only the differing characters: unmarked, each side is the whole value.
+    let (before, after) = bank.trim_start().trim_start_matches("changed: ").split_once(" → ").unwrap();
+    let strip = |s: &str| s.replace("[-", "").replace("-]", "").replace("{+", "").replace("+}", "");
+    let shown = serde_json::to_string(&env.show_json("run-vnd-usmf-us-104")["run"]).unwrap();
+    assert!(shown.contains(&strip(before)) && shown.contains(&strip(after)), "{bank}");
+    assert_ne!(strip(before), strip(after));
+}

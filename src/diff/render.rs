@@ -100,7 +100,33 @@ impl Layout {
         cells.push(wrap(&proposed, self.value));
         let right = [row.numeric; 3];
         self.emit(out, &marker, &format!("{indent}{}", row.field), &cells, &right);
+        // The inline emphasis, readable without colour: what went is [-…-], what comes is {+…+}.
+        if let (Some(before), Some(after)) = (&row.before, &row.proposed)
+            && (!before.emphasis.is_empty() || !after.emphasis.is_empty())
+        {
+            let text = format!("{} → {}", marked(before, "[-", "-]"), marked(after, "{+", "+}"));
+            push_wrapped(out, &format!("   {indent}  changed: {text}"), self.width);
+        }
     }
+}
+
+/// A cell's text with its emphasised spans between `open` and `close` (spans are byte ranges on char
+/// boundaries of the visible-escaped text; a span that is not is left unmarked rather than split).
+pub fn marked(cell: &Cell, open: &str, close: &str) -> String {
+    let mut out = String::with_capacity(cell.text.len() + 8);
+    let mut at = 0;
+    for span in &cell.emphasis {
+        let (Some(before), Some(part)) = (cell.text.get(at..span.start), cell.text.get(span.start..span.end)) else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(open);
+        out.push_str(part);
+        out.push_str(close);
+        at = span.end;
+    }
+    out.push_str(cell.text.get(at..).unwrap_or_default());
+    out
 }
 
 /// The second marker column: `!` drift (wins), `*` hostile characters.
