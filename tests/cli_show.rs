@@ -263,7 +263,7 @@ fn show_json_is_one_envelope_with_exact_amounts_and_the_judgement() {
     let shown: Value = serde_json::from_str(&raw).unwrap();
     let keys: Vec<&str> = shown.as_object().unwrap().keys().map(String::as_str).collect();
     let mut expected =
-        vec!["approvals", "diff", "evaluation", "lease", "required_approvals", "rollback", "run", "status"];
+        vec!["approvals", "diff", "digest", "evaluation", "lease", "required_approvals", "rollback", "run", "status"];
     expected.sort_unstable();
     let mut keys = keys;
     keys.sort_unstable();

@@ -295,3 +295,22 @@ async fn a_refused_bulk_approval_names_each_run_on_its_own_line_and_json_item() 
     assert!(problems[0].starts_with("RUN-CLI-BANK-1: ") && problems[1].starts_with("RUN-CLI-BANK-2: "), "{json}");
     assert!(h.writes().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_with_reviewed_binds_to_the_digest_runs_show_printed() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    propose_vendor_us104(&h, "RUN-CLI-SHOWN", 1);
+    let shown = signoff(&h, &config, APPROVER, &["--json", "runs", "show", "RUN-CLI-SHOWN"]);
+    let digest =
+        serde_json::from_slice::<serde_json::Value>(&shown.stdout).unwrap()["digest"].as_str().unwrap().to_string();
+    let stale_digest = "0".repeat(64);
+    let wrong =
+        signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-SHOWN", "--reason", "ok", "--reviewed", &stale_digest]);
+    assert_eq!(wrong.status.code(), Some(4), "{}", text(&wrong));
+    assert!(text(&wrong).contains("not the run that was reviewed"), "{}", text(&wrong));
+    assert!(h.writes().is_empty(), "nothing sent");
+    let right = signoff(&h, &config, APPROVER, &["approve", "RUN-CLI-SHOWN", "--reason", "ok", "--reviewed", &digest]);
+    assert_eq!(right.status.code(), Some(0), "{}", text(&right));
+    assert_eq!(h.writes().len(), 1);
+}

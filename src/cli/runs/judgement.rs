@@ -16,6 +16,8 @@ pub const OFFLINE_NOTE: &str = "reviewed against the before snapshot; re-validat
 #[derive(Debug, Serialize)]
 pub struct ShowEnvelope<'a> {
     pub run: &'a GovernedRun,
+    /// The payload digest a decision binds to (`approve --reviewed DIGEST`).
+    pub digest: &'a str,
     pub status: RunStatus,
     pub approvals: &'a [Approval],
     /// Distinct approvers the run needs: the one count every view shows.
@@ -31,6 +33,7 @@ impl<'a> ShowEnvelope<'a> {
     pub fn new(stored: &'a StoredRun, judgement: &'a Judgement) -> Self {
         ShowEnvelope {
             run: &stored.run,
+            digest: &stored.digest,
             status: stored.status,
             approvals: &stored.approvals,
             required_approvals: required_of(stored, judgement),

@@ -53,6 +53,7 @@ fn render_header(stored: &StoredRun, required: u32) -> String {
         ("run", v(run.id.as_str())),
         ("action", run.action.as_str().to_string()),
         ("status", stored.status.to_string()),
+        ("digest", format!("{} (approve --reviewed binds to it)", v(&stored.digest))),
         ("environment", v(&run.environment)),
     ];
     let requester = match (run.requester.kind, &run.requester.sponsor) {
