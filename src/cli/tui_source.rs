@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::model::{Action, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::review::preview::{Judgement, judge_for_viewer, required_approvals};
-use crate::review::{self, Cancel, DriftScope, Outcome, ProgressSink, Reviewer, Step};
+use crate::review::{self, Cancel, Outcome, ProgressSink, Reviewer, Step};
 use crate::store::{Store, StoredRun};
 use crate::text::visible;
 use crate::tui::sections;
@@ -91,28 +91,6 @@ impl PipelineSource {
             review::history::why(stored),
         ))
     }
-
-    /// The three-way state after a stale outcome: the reviewed snapshot with the live values put in.
-    fn live_from_drift(stored: &StoredRun, drift: &review::DriftReport) -> Snapshot {
-        let mut live = stored.run.before.clone();
-        for d in &drift.drifts {
-            match &d.scope {
-                DriftScope::Header => {
-                    live.fields.insert(d.field.clone(), d.live.clone());
-                }
-                DriftScope::Line { key } => {
-                    if let Some(line) = live.lines.iter_mut().find(|l| review::digest::line_key_text(&l.keys) == *key) {
-                        line.fields.insert(d.field.clone(), d.live.clone());
-                    }
-                }
-                DriftScope::LineRemoved { key } => {
-                    live.lines.retain(|l| review::digest::line_key_text(&l.keys) != *key);
-                }
-                DriftScope::LineAdded { .. } => {}
-            }
-        }
-        live
-    }
 }
 
 impl ReviewSource for PipelineSource {
@@ -138,14 +116,7 @@ impl ReviewSource for PipelineSource {
         let stored =
             store.get(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("run {id} is not in the store"))?;
         // A stale run shows its three-way view (reviewed · live · proposed) from when it went stale.
-        let live = stored
-            .history
-            .iter()
-            .rev()
-            .find(|h| h.to == RunStatus::Stale)
-            .and_then(|h| serde_json::from_value::<review::DriftReport>(h.detail.get("drift")?.clone()).ok())
-            .filter(|_| stored.status == RunStatus::Stale)
-            .map(|drift| Self::live_from_drift(&stored, &drift));
+        let live = review::history::stale_live(&stored);
         self.detail_of(&store, &stored, live.as_ref())
     }
 
@@ -183,7 +154,7 @@ impl ReviewSource for PipelineSource {
             .map_err(|e| e.to_string())?;
         let stored = store.get(&request.run_id).map_err(|e| e.to_string())?.ok_or("the run vanished")?;
         let live = match &outcome {
-            Outcome::Stale { drift, .. } => Some(Self::live_from_drift(&stored, drift)),
+            Outcome::Stale { drift, .. } => Some(drift.live_of(&stored.run)),
             _ => None,
         };
         let mut detail = self.detail_of(&store, &stored, live.as_ref())?;

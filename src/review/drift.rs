@@ -96,6 +96,29 @@ pub struct DriftReport {
 }
 
 impl DriftReport {
+    /// The live record this report was read from, rebuilt on `run`'s reviewed snapshot: the three-way
+    /// view (reviewed · live · proposed) of a stale run.
+    pub fn live_of(&self, run: &crate::model::GovernedRun) -> crate::model::Snapshot {
+        let mut live = run.before.clone();
+        for d in &self.drifts {
+            match &d.scope {
+                DriftScope::Header => {
+                    live.fields.insert(d.field.clone(), d.live.clone());
+                }
+                DriftScope::Line { key } => {
+                    if let Some(line) = live.lines.iter_mut().find(|l| super::digest::line_key_text(&l.keys) == *key) {
+                        line.fields.insert(d.field.clone(), d.live.clone());
+                    }
+                }
+                DriftScope::LineRemoved { key } => {
+                    live.lines.retain(|l| super::digest::line_key_text(&l.keys) != *key);
+                }
+                DriftScope::LineAdded { .. } => {}
+            }
+        }
+        live
+    }
+
     pub fn is_empty(&self) -> bool {
         self.drifts.is_empty()
     }

@@ -90,6 +90,17 @@ pub fn why(stored: &StoredRun) -> Option<String> {
     Some(format!("{} since {}: {reason}", stored.status, change.at.format("%Y-%m-%d %H:%M UTC")))
 }
 
+/// The live record a stale run drifted to, as its newest `stale` status change recorded it; `None` for a
+/// run that is not stale.
+pub fn stale_live(stored: &StoredRun) -> Option<crate::model::Snapshot> {
+    if stored.status != RunStatus::Stale {
+        return None;
+    }
+    let change = stored.history.iter().rev().find(|h| h.to == RunStatus::Stale)?;
+    let drift: super::DriftReport = serde_json::from_value(change.detail.get("drift")?.clone()).ok()?;
+    Some(drift.live_of(&stored.run))
+}
+
 /// The words an event's payload gives for itself: its reason, error, F&O's Infolog, what was written.
 fn reason_of(payload: &Value) -> Option<String> {
     let detail = payload.get("detail").filter(|d| d.is_object()).unwrap_or(payload);
