@@ -441,7 +441,7 @@ fn rollback_is_refused_in_a_read_only_session() {
 #[test]
 fn rollback_is_refused_with_the_reason_when_the_plan_is_not_ready() {
     // Without a synced catalog the recall operation cannot be verified, so the plan is not ready.
-    let mut h = Harness::new(80, 24);
+    let mut h = Harness::with_source(80, 24, options(ColorMode::Ansi16), common::unsynced_source());
     h.select("run-inv-usmf-apinv-000098");
     h.press("R");
     assert!(h.state.overlay.is_none(), "no dialog for a plan that cannot be sent");
@@ -584,4 +584,27 @@ fn every_flash_stays_in_the_message_log_after_it_clears_newest_first() {
     assert!(newest < oldest, "newest first:\n{screen}");
     h.press("esc");
     assert!(h.state.overlay.is_none());
+}
+
+#[test]
+fn the_policy_column_takes_its_colour_from_the_verdict_level_not_from_its_text() {
+    let h = Harness::new(200, 50);
+    let terminal = h.render();
+    let buf = terminal.backend().buffer();
+    let screen = h.screen();
+    // Every open run's policy cell, found by the typed judgement the queue holds.
+    let mut seen = std::collections::BTreeSet::new();
+    for (row, s) in h.state.queue.view.iter().filter_map(|i| h.state.queue.all.get(*i as usize)).enumerate() {
+        let Some(j) = s.judged else { continue };
+        let y = u16::try_from(row + 2).unwrap();
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        let x = line.find(&j.policy_text()).unwrap_or_else(|| panic!("{} not on row {y}:\n{screen}", j.policy_text()));
+        let x = u16::try_from(line[..x].chars().count()).unwrap();
+        let expected = h.theme.style(signoff::tui::views::queue::policy_token(j.worst));
+        assert_eq!(buf[(x, y)].fg, expected.fg.unwrap_or_default(), "{} on row {y}", j.policy_text());
+        seen.insert(j.worst);
+    }
+    assert!(seen.len() >= 2, "the fixtures judge to more than one level: {seen:?}");
+    let advisory = h.theme.style("policy.advisory").fg;
+    assert_ne!(advisory, h.theme.style("policy.pass").fg, "advisory and pass are told apart by colour too");
 }

@@ -32,9 +32,15 @@ pub struct Fixed {
 impl Fixed {
     /// A source holding `runs`, each with its summary (status, approvals, lease).
     pub fn new(runs: impl IntoIterator<Item = (GovernedRun, RunSummary)>) -> Self {
-        let runs = runs.into_iter().map(|(r, s)| (r.id.clone(), (r, s))).collect();
+        let runs: BTreeMap<RunId, (GovernedRun, RunSummary)> =
+            runs.into_iter().map(|(r, s)| (r.id.clone(), (r, s))).collect();
         // The template always parses (a test in config pins it); an empty config would only fail closed.
-        let config = toml::from_str(signoff::config::template()).unwrap_or_default();
+        let mut config: signoff::config::Config = toml::from_str(signoff::config::template()).unwrap_or_default();
+        // The approver sits in every group the runs name, as the demo approver does: the eligible-group
+        // rule then judges the person, not the fixture set.
+        let groups: std::collections::BTreeSet<String> =
+            runs.values().flat_map(|(r, _)| r.route.eligible_groups.iter().cloned()).collect();
+        config.approver.groups = groups.into_iter().collect();
         Fixed {
             runs: Mutex::new(runs),
             now: Utc::now(),
@@ -82,6 +88,7 @@ pub fn judged_detail(
     known: Option<&signoff::review::facts::KnownFacts>,
 ) -> RunDetail {
     let mut facts = signoff::judge::Facts::new(now, signoff::model::ActorId(approver.to_string()));
+    facts.approver_groups = config.approver.groups.clone();
     facts.live = live;
     facts.known_operations = known.and_then(|k| k.operations.as_ref());
     facts.known_entity_fields = known.and_then(|k| k.entity_fields.as_ref());

@@ -75,7 +75,14 @@ pub fn source() -> Fixed {
     live.fields.insert("IsOnHold".into(), "Yes".into());
     live.fields.insert("DueDate".into(), "2027-01-15T12:00:00Z".into());
     live.etag = signoff::model::ETag("W/\"JzIsNTYzNzE0NDU4OCc=\"".into());
-    Fixed::new(fixture_pairs()).at(now()).with_live(stale.id.clone(), live)
+    // Judged as after `connector sync-metadata`, as an approver meets them; `unsynced_source` shows the
+    // fail-closed state of a store that never synced.
+    Fixed::new(fixture_pairs()).at(now()).with_live(stale.id.clone(), live).with_catalog(synced_catalog())
+}
+
+/// The pending fixtures in a store whose metadata was never synced: every catalog rule fails closed.
+pub fn unsynced_source() -> Fixed {
+    Fixed::new(fixture_pairs()).at(now())
 }
 
 /// What `signoff connector sync-metadata` stores against the simulator: its `$metadata` (pinned in
