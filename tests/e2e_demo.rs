@@ -160,9 +160,9 @@ fn demo_approves_an_invoice_shows_it_executed_and_restores_the_terminal() {
     assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
 }
 
-/// Roll back the open run with a reason: `R`, wait for the plan, Shift-Tab to the reason, Tab Tab, Enter.
+/// Roll back the open run with a reason: `U`, wait for the plan, Shift-Tab to the reason, Tab Tab, Enter.
 fn roll_back(s: &mut Session, run_id: &str, reason: &str) {
-    s.keys("R");
+    s.keys("U");
     s.wait_for(&[&format!("Roll back {run_id}?"), "sent in this order", "Reason"]);
     s.keys(BACKTAB);
     s.type_text(reason);

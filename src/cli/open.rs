@@ -66,6 +66,16 @@ pub fn launch(
         approver: reviewer.approver().to_string(),
     };
     let source = Arc::new(PipelineSource::new(reviewer, config, runtime.handle().clone()));
-    runtime.block_on(tui::app::run_async(source, options))?;
-    Ok(super::exit::OK)
+    // The terminal is restored when `run_async` returns, so these lines land on the normal screen.
+    let exit = runtime.block_on(tui::app::run_async(source, options))?;
+    for line in &exit.concluded {
+        eprintln!("{line}");
+    }
+    Ok(match exit.signal {
+        Some(signo) => {
+            eprintln!("signoff: stopped by signal {signo}; the terminal was restored");
+            super::exit::signalled(signo)
+        }
+        None => super::exit::OK,
+    })
 }

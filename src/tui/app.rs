@@ -1,6 +1,7 @@
-//! The run loop: crossterm events, background results and a slow tick (only while work is in
-//! progress) become Actions; the reducer applies them; a frame is drawn only when state changed, after
-//! every ready input has been applied (coalescing), inside one synchronized update.
+//! The run loop: crossterm events, background results, a once-a-second look at whether the store changed,
+//! termination signals and a slow tick (only while work is in progress) become Actions; the reducer
+//! applies them; a frame is drawn only when state changed, after every ready input has been applied
+//! (coalescing), inside one synchronized update.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -14,11 +15,13 @@ use crossterm::{execute, queue};
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::action::{Action, Effect};
-use super::reducer::update;
-use super::source::{Progress, ReviewSource};
+use super::inflight::InFlight;
+use super::reducer::{flash, update};
+use super::source::ReviewSource;
 use super::state::State;
 use super::theme::Theme;
 use super::{TuiError, TuiOptions, initial_state, terminal, views};
@@ -27,6 +30,43 @@ use super::{TuiError, TuiOptions, initial_state, terminal, views};
 const FLASH_FOR: Duration = Duration::from_secs(4);
 /// The spinner tick: at most 4 Hz, and only while something is in progress.
 const TICK: Duration = Duration::from_millis(250);
+/// How often the store is asked whether anything changed: one `PRAGMA data_version`, a few microseconds,
+/// so other approvers' decisions show within about a second at no noticeable cost while nothing happens.
+const WATCH: Duration = Duration::from_secs(1);
+
+/// How the session ended, for the caller to report once the terminal is restored.
+#[derive(Debug, Default)]
+pub struct Exit {
+    /// The signal that ended it (SIGTERM, SIGHUP, SIGINT, SIGQUIT), if one did.
+    pub signal: Option<i32>,
+    /// One line per decision that was still in flight at the end, saying how it concluded.
+    pub concluded: Vec<String>,
+}
+
+/// The signals that end the TUI cleanly, like a confirmed quit: terminal restored, decisions concluded.
+struct Signals(Vec<(i32, Signal)>);
+
+impl Signals {
+    fn install() -> io::Result<Signals> {
+        let kinds = [
+            (libc::SIGTERM, SignalKind::terminate()),
+            (libc::SIGHUP, SignalKind::hangup()),
+            (libc::SIGINT, SignalKind::interrupt()),
+            (libc::SIGQUIT, SignalKind::quit()),
+        ];
+        kinds.into_iter().map(|(n, k)| Ok((n, signal(k)?))).collect::<io::Result<_>>().map(Signals)
+    }
+
+    /// The number of the next signal delivered.
+    async fn next(&mut self) -> i32 {
+        let waits = self.0.iter_mut().map(|(n, s)| Box::pin(async move { s.recv().await.map(|_| *n) }));
+        match futures_util::future::select_all(waits).await.0 {
+            Some(n) => n,
+            // A stream that ended cannot deliver again; wait on the rest forever rather than spin.
+            None => std::future::pending().await,
+        }
+    }
+}
 
 /// Draw one frame of `state` as one synchronized update.
 pub fn draw_frame<W: Write>(
@@ -49,9 +89,11 @@ pub fn event_action(event: Event) -> Option<Action> {
     }
 }
 
-/// Run the TUI until the user quits. The terminal is restored on every way out.
-pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<(), TuiError> {
+/// Run the TUI until the user quits or a termination signal arrives. The terminal is restored on every
+/// way out, and never while a decision is still being sent: those are waited for first.
+pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<Exit, TuiError> {
     let (mut state, theme) = initial_state(&options, 80, 24, Utc::now())?;
+    let mut signals = Signals::install().map_err(TuiError::Terminal)?;
     let _guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(TuiError::Terminal)?;
     let size = term.size().map_err(TuiError::Terminal)?;
@@ -62,12 +104,15 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
 
     let (tx, mut rx) = unbounded_channel::<Action>();
     state.busy += 1;
-    // The running decision's cancel flag (one decision at a time).
-    let mut cancel: Option<Arc<AtomicBool>> = None;
-    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut cancel)?;
+    let mut decisions = InFlight::default();
+    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut decisions)?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut watch = tokio::time::interval(WATCH);
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Set while a look at the store is out, so a slow one (a writer holding the file) never piles up.
+    let looking = Arc::new(AtomicBool::new(false));
 
     loop {
         let first = tokio::select! {
@@ -78,6 +123,15 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
             },
             Some(action) = rx.recv() => Some(action),
             _ = tick.tick(), if state.busy > 0 => Some(Action::Tick(Utc::now())),
+            _ = watch.tick(), if !state.reloading && !looking.load(Ordering::SeqCst) => {
+                look_for_changes(&source, &tx, &looking);
+                None
+            }
+            signo = signals.next() => {
+                tracing::info!(signal = signo, "signal received: leaving the TUI");
+                let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
+                return Ok(Exit { signal: Some(signo), concluded });
+            }
         };
         let mut batch: Vec<Action> = first.into_iter().collect();
         // Coalesce: apply everything already waiting before drawing once.
@@ -94,15 +148,20 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
         let mut resized = false;
         for action in batch {
             resized |= matches!(action, Action::Resize(..));
+            if let Action::Decided(id, _) = &action {
+                decisions.seen(id);
+            }
             for effect in update(&mut state, action) {
                 if effect == Effect::Quit {
-                    return Ok(());
+                    state.quit = true;
+                    break;
                 }
-                run_effect(effect, &source, &tx, &mut term, &mut cancel)?;
+                run_effect(effect, &source, &tx, &mut term, &mut decisions)?;
             }
-        }
-        if state.quit {
-            return Ok(());
+            if state.quit {
+                let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
+                return Ok(Exit { signal: None, concluded });
+            }
         }
         if resized {
             // `autoresize` clears the screen and resets the back buffer, so the next frame is drawn whole.
@@ -115,7 +174,39 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
             state.dirty = false;
         }
     }
-    Ok(())
+    Ok(Exit::default())
+}
+
+/// Before leaving: wait for every decision still in flight, saying so on screen while it takes.
+async fn conclude<W: Write>(
+    decisions: &mut InFlight,
+    state: &mut State,
+    term: &mut Terminal<CrosstermBackend<W>>,
+    theme: &Theme,
+) -> Vec<String> {
+    if decisions.is_empty() {
+        return Vec::new();
+    }
+    let ids: Vec<String> = decisions.ids().iter().map(|id| crate::text::visible(id.as_str()).into_owned()).collect();
+    let text = format!("waiting for the decision on {} to conclude before quitting…", ids.join(", "));
+    flash(state, text, false, &mut Vec::new());
+    // A frame that cannot be drawn does not stop the wait: the decision matters more than the screen.
+    let _ = draw_frame(term, state, theme);
+    decisions.wait_all().await
+}
+
+/// Ask the source, on the blocking pool, whether the store changed; say so with [`Action::StoreChanged`].
+fn look_for_changes(source: &Arc<dyn ReviewSource>, tx: &UnboundedSender<Action>, looking: &Arc<AtomicBool>) {
+    looking.store(true, Ordering::SeqCst);
+    let (source, tx, looking) = (Arc::clone(source), tx.clone(), Arc::clone(looking));
+    tokio::task::spawn_blocking(move || {
+        match source.changed() {
+            Ok(true) => drop(tx.send(Action::StoreChanged)),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("cannot tell whether the store changed: {e}"),
+        }
+        looking.store(false, Ordering::SeqCst);
+    });
 }
 
 fn run_effect<W: Write>(
@@ -123,7 +214,7 @@ fn run_effect<W: Write>(
     source: &Arc<dyn ReviewSource>,
     tx: &UnboundedSender<Action>,
     term: &mut Terminal<CrosstermBackend<W>>,
-    cancel: &mut Option<Arc<AtomicBool>>,
+    decisions: &mut InFlight,
 ) -> Result<(), TuiError> {
     let source = Arc::clone(source);
     let tx = tx.clone();
@@ -139,22 +230,8 @@ fn run_effect<W: Write>(
                 let _ = tx.send(Action::DetailLoaded(id, result));
             });
         }
-        Effect::Decide(request) => {
-            let flag = Arc::new(AtomicBool::new(false));
-            *cancel = Some(Arc::clone(&flag));
-            tokio::task::spawn_blocking(move || {
-                let id = request.run_id.clone();
-                let (progress_tx, progress_id) = (tx.clone(), id.clone());
-                let progress: Progress =
-                    Arc::new(move |step| drop(progress_tx.send(Action::DecisionProgress(progress_id.clone(), step))));
-                let _ = tx.send(Action::Decided(id, source.decide(request, progress, flag)));
-            });
-        }
-        Effect::CancelDecision => {
-            if let Some(flag) = cancel.take() {
-                flag.store(true, Ordering::SeqCst);
-            }
-        }
+        Effect::Decide(request) => decisions.start(source, request, tx),
+        Effect::CancelDecision => decisions.cancel_latest(),
         Effect::ClearFlashLater(generation) => {
             tokio::spawn(async move {
                 tokio::time::sleep(FLASH_FOR).await;

@@ -10,7 +10,15 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 /// Where a running decision reports its steps (`re-reading the live record from F&O…`).
-pub type Progress = Arc<dyn Fn(String) + Send + Sync>;
+pub type Progress = Arc<dyn Fn(DecisionStep) + Send + Sync>;
+
+/// One step of a running decision, as the approver reads it, and whether Esc can still stop it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionStep {
+    pub text: String,
+    /// The write is on its way to F&O: cancelling no longer has any effect.
+    pub sending: bool,
+}
 
 use crate::model::{GovernedRun, RunId, RunStatus, RunSummary};
 
@@ -29,6 +37,9 @@ pub trait ReviewSource: Send + Sync {
         progress: Progress,
         cancel: Arc<AtomicBool>,
     ) -> Result<DecisionOutcome, String>;
+    /// Whether anything in the store changed since the last call (another approver's lease, approval or
+    /// decision, a reconciliation). Called about once a second while the TUI is open, so it must be cheap.
+    fn changed(&self) -> Result<bool, String>;
 }
 
 /// The run view's model: the run, where it stands, and pre-rendered sections filled by the judgement modules.
@@ -177,6 +188,8 @@ pub struct Fixed {
     /// What a metadata sync would have stored; `None` = never synced, so catalog rules fail closed.
     known: Option<crate::review::facts::KnownFacts>,
     decisions: Mutex<Vec<DecisionRequest>>,
+    /// Set when a run changed behind the TUI's back ([`Fixed::decided_elsewhere`]).
+    changed: AtomicBool,
 }
 
 impl Fixed {
@@ -192,6 +205,7 @@ impl Fixed {
             live: BTreeMap::new(),
             known: None,
             decisions: Mutex::new(Vec::new()),
+            changed: AtomicBool::new(false),
         }
     }
 
@@ -211,6 +225,18 @@ impl Fixed {
     pub fn with_catalog(mut self, catalog: std::sync::Arc<crate::fno::Catalog>) -> Self {
         self.known = Some(crate::review::facts::known_from(&catalog));
         self
+    }
+
+    /// Another approver moved run `id` to `status` with `approvals` counted: the next
+    /// [`ReviewSource::changed`] says so, as the store's watcher would.
+    pub fn decided_elsewhere(&self, id: &RunId, status: RunStatus, approvals: u32) {
+        if let Ok(mut runs) = self.runs.lock()
+            && let Some((_, summary)) = runs.get_mut(id)
+        {
+            summary.status = status;
+            summary.approvals = approvals;
+            self.changed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     /// Every decision received so far, in order.
@@ -285,5 +311,9 @@ impl ReviewSource for Fixed {
             d.push(request);
         }
         Ok(DecisionOutcome { run_id, status, kind: OutcomeKind::Done, message, detail: None })
+    }
+
+    fn changed(&self) -> Result<bool, String> {
+        Ok(self.changed.swap(false, std::sync::atomic::Ordering::SeqCst))
     }
 }

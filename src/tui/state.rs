@@ -310,6 +310,10 @@ pub struct State {
     pub spinner: u8,
     /// A decision is in flight for this run.
     pub deciding: Option<RunId>,
+    /// The decision in flight has reached the Sending step: Esc can no longer stop it.
+    pub decision_sending: bool,
+    /// The queue is being reloaded because the store changed (or `R`); no new poll until it is done.
+    pub reloading: bool,
     /// The rollback dialog opens for this run once its detail (the plan) has loaded.
     pub pending_rollback: Option<RunId>,
     /// Something changed since the last frame.
@@ -338,6 +342,8 @@ impl State {
             busy: 0,
             spinner: 0,
             deciding: None,
+            decision_sending: false,
+            reloading: false,
             pending_rollback: None,
             dirty: true,
             quit: false,
