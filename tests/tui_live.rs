@@ -7,7 +7,7 @@ mod common;
 use common::Harness;
 use signoff::model::{RunId, RunStatus};
 use signoff::tui::action::{Action, Effect};
-use signoff::tui::source::DecisionStep;
+use signoff::tui::source::{DecisionStep, ReviewSource};
 use signoff::tui::state::{DialogKind, Overlay, Screen};
 
 const OPEN: &str = "run-inv-usmf-apinv-000123";
@@ -155,4 +155,33 @@ fn q_while_a_decision_is_in_flight_asks_and_quits_only_when_confirmed() {
     assert!(h.state.overlay.is_none() && !h.state.quit, "Cancel is focused: Enter keeps signoff open");
     h.press("ctrl-c tab enter");
     assert!(h.state.quit && h.effects.contains(&Effect::Quit), "confirmed: the app quits once the decision concludes");
+}
+
+#[test]
+fn the_quit_question_goes_away_when_its_decision_concludes() {
+    let mut h = deciding("sending to F&O… (no longer cancellable)", true);
+    h.press("q");
+    assert!(matches!(&h.state.overlay, Some(Overlay::Dialog(d)) if d.kind == DialogKind::Quit));
+    let id = RunId::from(OPEN);
+    h.dispatch(Action::Decided(id, Err("F&O did not answer".into())));
+    assert!(h.state.overlay.is_none(), "nothing is in flight any more: nothing to ask about");
+    h.press("q");
+    assert!(h.state.quit, "q now quits at once");
+}
+
+#[test]
+fn a_change_during_a_reload_is_not_lost_one_more_reload_follows() {
+    let mut h = Harness::new(120, 40);
+    // The first change's reload is still out (the app has not answered LoadSummaries yet)…
+    let fx = signoff::tui::reducer::update(&mut h.state, Action::StoreChanged);
+    assert_eq!(fx, vec![Effect::LoadSummaries]);
+    // …when the store changes again: no second load at once, but one is owed.
+    assert!(signoff::tui::reducer::update(&mut h.state, Action::StoreChanged).is_empty());
+    h.source.decided_elsewhere(&RunId::from(OTHER), RunStatus::Rejected, 0);
+    let stale = h.state.queue.all.clone();
+    let fx = signoff::tui::reducer::update(&mut h.state, Action::SummariesLoaded(Ok(stale)));
+    assert!(fx.contains(&Effect::LoadSummaries), "the owed reload is asked for: {fx:?}");
+    h.dispatch(Action::SummariesLoaded(h.source.summaries()));
+    assert_eq!(status_in_queue(&h, OTHER), RunStatus::Rejected);
+    assert!(!h.state.reloading && !h.state.reload_again);
 }

@@ -73,9 +73,20 @@ pub fn launch(
     }
     Ok(match exit.signal {
         Some(signo) => {
-            eprintln!("signoff: stopped by signal {signo}; the terminal was restored");
+            eprintln!("signoff: stopped by {}; the terminal was restored", signal_name(signo));
             super::exit::signalled(signo)
         }
         None => super::exit::OK,
     })
+}
+
+/// The name a person knows the signal by (`SIGTERM`), for the line printed on the way out.
+fn signal_name(signo: i32) -> String {
+    match signo {
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGQUIT => "SIGQUIT".into(),
+        other => format!("signal {other}"),
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -109,10 +108,7 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut watch = tokio::time::interval(WATCH);
-    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    // Set while a look at the store is out, so a slow one (a writer holding the file) never piles up.
-    let looking = Arc::new(AtomicBool::new(false));
+    let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
 
     loop {
         let first = tokio::select! {
@@ -123,10 +119,6 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
             },
             Some(action) = rx.recv() => Some(action),
             _ = tick.tick(), if state.busy > 0 => Some(Action::Tick(Utc::now())),
-            _ = watch.tick(), if !state.reloading && !looking.load(Ordering::SeqCst) => {
-                look_for_changes(&source, &tx, &looking);
-                None
-            }
             signo = signals.next() => {
                 tracing::info!(signal = signo, "signal received: leaving the TUI");
                 let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
@@ -195,18 +187,36 @@ async fn conclude<W: Write>(
     decisions.wait_all().await
 }
 
-/// Ask the source, on the blocking pool, whether the store changed; say so with [`Action::StoreChanged`].
-fn look_for_changes(source: &Arc<dyn ReviewSource>, tx: &UnboundedSender<Action>, looking: &Arc<AtomicBool>) {
-    looking.store(true, Ordering::SeqCst);
-    let (source, tx, looking) = (Arc::clone(source), tx.clone(), Arc::clone(looking));
-    tokio::task::spawn_blocking(move || {
-        match source.changed() {
-            Ok(true) => drop(tx.send(Action::StoreChanged)),
-            Ok(false) => {}
-            Err(e) => tracing::warn!("cannot tell whether the store changed: {e}"),
+/// Ask the source once a second whether the store changed, and say so with [`Action::StoreChanged`].
+/// Its own task, not a branch of the loop's `select!`: a branch disabled while a look is out would not be
+/// re-enabled until some other event woke the loop, and an idle TUI would stop following the store. One
+/// look at a time, on the blocking pool, so a look that waits on a writer never piles up.
+async fn watch_store(source: Arc<dyn ReviewSource>, tx: UnboundedSender<Action>) {
+    let mut every = tokio::time::interval(WATCH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        let source = Arc::clone(&source);
+        match tokio::task::spawn_blocking(move || source.changed()).await {
+            Ok(Ok(true)) => {
+                if tx.send(Action::StoreChanged).is_err() {
+                    return;
+                }
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot tell whether the store changed: {e}"),
+            Err(e) => tracing::warn!("the look at the store did not return: {e}"),
         }
-        looking.store(false, Ordering::SeqCst);
-    });
+    }
+}
+
+/// Stops the store watcher when the loop ends, however it ends.
+struct Watching(tokio::task::JoinHandle<()>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn run_effect<W: Write>(

@@ -343,6 +343,14 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// A decision's outcome: flash it, update the queue, refresh the open run.
 pub fn on_decided(state: &mut State, id: RunId, result: Result<DecisionOutcome, String>, fx: &mut Vec<Effect>) {
+    // The quit question was about this decision being in flight; it has concluded, so `q` quits now.
+    if let Some(Overlay::Dialog(d)) = &state.overlay
+        && d.kind == DialogKind::Quit
+        && d.interrupted.is_none()
+        && d.run_id == id
+    {
+        state.overlay = None;
+    }
     match result {
         Ok(outcome) => {
             let approvals = outcome.detail.as_ref().map(|d| d.approvals.len() as u32);

@@ -12,7 +12,9 @@ use crate::text::visible;
 /// Reload the queue; the open run follows only if its summary changed (see [`after_reload`]), so a
 /// change elsewhere does not wipe what the run view shows (a dry run's requests) for nothing.
 pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
+    // One reload at a time; a change it may have missed is picked up by one more when it is in.
     if state.reloading {
+        state.reload_again = true;
         return;
     }
     state.reloading = true;
@@ -34,6 +36,9 @@ pub fn refresh_now(state: &mut State, fx: &mut Vec<Effect>) {
 /// someone else moved it, and close a decision dialog the run can no longer take.
 pub fn after_reload(state: &mut State, fx: &mut Vec<Effect>) {
     state.reloading = false;
+    if std::mem::take(&mut state.reload_again) {
+        store_changed(state, fx);
+    }
     if let Screen::Run(view) = &mut state.screen
         && let Some(now) = state.queue.all.iter().find(|s| s.id == view.id)
     {

@@ -42,6 +42,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
                 Err(e) => {
                     state.reloading = false;
+                    state.reload_again = false;
                     state.load_error = Some(e);
                 }
             }

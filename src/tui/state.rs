@@ -312,8 +312,10 @@ pub struct State {
     pub deciding: Option<RunId>,
     /// The decision in flight has reached the Sending step: Esc can no longer stop it.
     pub decision_sending: bool,
-    /// The queue is being reloaded because the store changed (or `R`); no new poll until it is done.
+    /// The queue is being reloaded because the store changed (or `R`).
     pub reloading: bool,
+    /// The store changed again while it was being reloaded: reload once more when that load is in.
+    pub reload_again: bool,
     /// The rollback dialog opens for this run once its detail (the plan) has loaded.
     pub pending_rollback: Option<RunId>,
     /// Something changed since the last frame.
@@ -344,6 +346,7 @@ impl State {
             deciding: None,
             decision_sending: false,
             reloading: false,
+            reload_again: false,
             pending_rollback: None,
             dirty: true,
             quit: false,
