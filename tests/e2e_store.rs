@@ -108,15 +108,12 @@ async fn an_approval_by_another_approver_shows_in_both_open_tuis_within_two_seco
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quitting_while_a_throttled_post_waits_concludes_it_truthfully_and_exits_zero() {
-    let h = Harness::start().await;
-    let config = write_config(&h);
-    let keys = propose_journal_00123(&h, "RUN-QUIT-JNL");
-    // F&O throttles the post once: signoff waits out Retry-After, then sends it again.
+/// The TUI approving journal 00123 while F&O throttles its post (429, Retry-After 5 s): returned once
+/// the throttled attempt is in the simulator's log, so the decision is waiting out the Retry-After.
+fn approve_into_a_throttled_post(h: &Harness, config: &Path) -> (Session, serde_json::Value) {
+    let keys = propose_journal_00123(h, "RUN-QUIT-JNL");
     h.sim.inject(Fault::Throttle { path_contains: "signoffPost".into(), retry_after_secs: 5, times: 1 });
-
-    let mut s = tui(&h, &config, APPROVER);
+    let mut s = tui(h, config, APPROVER);
     s.wait_for(&["00123", "1/1 shown"]);
     s.keys("\r");
     s.wait_for(&["RUN-QUIT-JNL", "Evidence"]);
@@ -126,26 +123,49 @@ async fn quitting_while_a_throttled_post_waits_concludes_it_truthfully_and_exits
         assert!(throttled.elapsed() < Duration::from_secs(30), "the post was never sent:\n{}", s.screen());
         std::thread::sleep(Duration::from_millis(20));
     }
+    (s, keys)
+}
 
+/// The record agrees with F&O after the TUI is gone: posted once, executed, and the line printed after
+/// the terminal was restored says so.
+fn assert_concluded_truthfully(h: &Harness, s: &Session, keys: &serde_json::Value) {
+    let output = String::from_utf8_lossy(&s.output()).into_owned();
+    assert!(!output.contains("panicked") && !output.contains("being shutdown"), "{output}");
+    assert_eq!(h.sim.record("LedgerJournalHeaders", keys).unwrap()["IsPosted"], "Yes");
+    assert_eq!(h.status("RUN-QUIT-JNL"), "executed");
+    let posts: Vec<u16> =
+        h.sim.requests().iter().filter(|r| r.target.contains("signoffPost")).map(|r| r.status).collect();
+    assert_eq!(posts.iter().filter(|s| **s < 300).count(), 1, "exactly one post applied: {posts:?}");
+    assert_eq!(posts.len(), 2, "the throttled attempt and the one that applied: {posts:?}");
+    let restored = output.rfind("\x1b[?1049l").expect("the alternate screen was left");
+    let after = &output[restored..];
+    assert!(after.contains("the decision in flight concluded") && after.contains("executed"), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_while_a_throttled_post_waits_concludes_it_truthfully_and_exits_zero() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    let (mut s, keys) = approve_into_a_throttled_post(&h, &config);
     // Quit while signoff waits out the 429: it asks, then waits for the decision to conclude.
     s.keys("q");
     s.wait_for(&["Quit signoff?", "A decision on RUN-QUIT-JNL is being sent to F&O. Quit"]);
     s.keys("\t");
     s.keys("\r");
     let status = s.wait_exit();
-    let output = String::from_utf8_lossy(&s.output()).into_owned();
-    assert!(status.success(), "exit {status:?}:\n{output}");
-    assert!(!output.contains("panicked") && !output.contains("being shutdown"), "{output}");
+    assert!(status.success(), "exit {status:?}:\n{}", String::from_utf8_lossy(&s.output()));
+    assert_concluded_truthfully(&h, &s, &keys);
+}
 
-    // The record agrees with F&O: posted once, executed.
-    assert_eq!(h.sim.record("LedgerJournalHeaders", &keys).unwrap()["IsPosted"], "Yes");
-    assert_eq!(h.status("RUN-QUIT-JNL"), "executed");
-    let posts: Vec<u16> =
-        h.sim.requests().iter().filter(|r| r.target.contains("signoffPost")).map(|r| r.status).collect();
-    assert_eq!(posts.iter().filter(|s| **s < 300).count(), 1, "exactly one post applied: {posts:?}");
-    assert_eq!(posts.len(), 2, "the throttled attempt and the one that applied: {posts:?}");
-    // The line printed after the terminal was restored says what became of it.
-    let restored = output.rfind("\x1b[?1049l").expect("the alternate screen was left");
-    let after = &output[restored..];
-    assert!(after.contains("the decision in flight concluded") && after.contains("executed"), "{after:?}");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_a_throttled_post_waits_concludes_it_first_and_exits_143() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    let (mut s, keys) = approve_into_a_throttled_post(&h, &config);
+    // A signal is a confirmed quit: no question, but the decision in flight still concludes first.
+    s.signal(libc::SIGTERM);
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 128 + libc::SIGTERM as u32, "{}", String::from_utf8_lossy(&s.output()));
+    assert_concluded_truthfully(&h, &s, &keys);
+    assert!(String::from_utf8_lossy(&s.output()).contains("stopped by SIGTERM"));
 }

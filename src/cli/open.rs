@@ -1,5 +1,6 @@
 //! Opening the TUI: `signoff` on the configured environment, and `signoff demo` on its own sandbox.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::config::{ColorMode, Config, EnvironmentKind};
@@ -68,12 +69,15 @@ pub fn launch(
     let source = Arc::new(PipelineSource::new(reviewer, config, runtime.handle().clone()));
     // The terminal is restored when `run_async` returns, so these lines land on the normal screen.
     let exit = runtime.block_on(tui::app::run_async(source, options))?;
+    // Not `eprintln!`: after SIGHUP the terminal may be gone, and a failed write must not become a panic.
+    let mut stderr = std::io::stderr();
     for line in &exit.concluded {
-        eprintln!("{line}");
+        tracing::info!("{line}");
+        let _ = writeln!(stderr, "{line}");
     }
     Ok(match exit.signal {
         Some(signo) => {
-            eprintln!("signoff: stopped by {}; the terminal was restored", signal_name(signo));
+            let _ = writeln!(stderr, "signoff: stopped by {}; the terminal was restored", signal_name(signo));
             super::exit::signalled(signo)
         }
         None => super::exit::OK,

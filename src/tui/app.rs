@@ -93,7 +93,7 @@ pub fn event_action(event: Event) -> Option<Action> {
 pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<Exit, TuiError> {
     let (mut state, theme) = initial_state(&options, 80, 24, Utc::now())?;
     let mut signals = Signals::install().map_err(TuiError::Terminal)?;
-    let _guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
+    let guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(TuiError::Terminal)?;
     let size = term.size().map_err(TuiError::Terminal)?;
     update(&mut state, Action::Resize(size.width, size.height));
@@ -110,63 +110,78 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
 
-    loop {
-        let first = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => event_action(ev),
-                Some(Err(e)) => return Err(TuiError::Terminal(e)),
-                None => break,
-            },
-            Some(action) = rx.recv() => Some(action),
-            _ = tick.tick(), if state.busy > 0 => Some(Action::Tick(Utc::now())),
-            signo = signals.next() => {
-                tracing::info!(signal = signo, "signal received: leaving the TUI");
-                let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
-                return Ok(Exit { signal: Some(signo), concluded });
-            }
-        };
-        let mut batch: Vec<Action> = first.into_iter().collect();
-        // Coalesce: apply everything already waiting before drawing once.
-        while let Ok(a) = rx.try_recv() {
-            batch.push(a);
-        }
-        // Drain keys already typed, polling with this task's own waker: a no-op waker (`now_or_never`)
-        // would be the one crossterm keeps, and the next key would never wake the loop.
-        while let std::task::Poll::Ready(Some(Ok(ev))) =
-            std::future::poll_fn(|cx| std::task::Poll::Ready(events.poll_next_unpin(cx))).await
-        {
-            batch.extend(event_action(ev));
-        }
-        let mut resized = false;
-        for action in batch {
-            resized |= matches!(action, Action::Resize(..));
-            if let Action::Decided(id, _) = &action {
-                decisions.seen(id);
-            }
-            for effect in update(&mut state, action) {
-                if effect == Effect::Quit {
-                    state.quit = true;
-                    break;
+    // The loop ends by quitting, by a signal (its number) or by a terminal error; every way out first
+    // waits for the decisions still in flight: the runtime must not shut down under a write to F&O.
+    let ended: Result<Option<i32>, TuiError> = async {
+        loop {
+            let first = tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(ev)) => event_action(ev),
+                    Some(Err(e)) => return Err(TuiError::Terminal(e)),
+                    None => return Ok(None),
+                },
+                Some(action) = rx.recv() => Some(action),
+                _ = tick.tick(), if state.busy > 0 => Some(Action::Tick(Utc::now())),
+                signo = signals.next() => {
+                    tracing::info!(signal = signo, "signal received: leaving the TUI");
+                    return Ok(Some(signo));
                 }
-                run_effect(effect, &source, &tx, &mut term, &mut decisions)?;
+            };
+            let mut batch: Vec<Action> = first.into_iter().collect();
+            // Coalesce: apply everything already waiting before drawing once.
+            while let Ok(a) = rx.try_recv() {
+                batch.push(a);
             }
-            if state.quit {
-                let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
-                return Ok(Exit { signal: None, concluded });
+            // Drain keys already typed, polling with this task's own waker: a no-op waker (`now_or_never`)
+            // would be the one crossterm keeps, and the next key would never wake the loop.
+            while let std::task::Poll::Ready(Some(Ok(ev))) =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(events.poll_next_unpin(cx))).await
+            {
+                batch.extend(event_action(ev));
             }
-        }
-        if resized {
-            // `autoresize` clears the screen and resets the back buffer, so the next frame is drawn whole.
-            // Not `Terminal::clear`: it queries the cursor position (ESC [6n), and the reply would race
-            // the event stream for stdin and fail the whole TUI after a timeout.
-            term.autoresize().map_err(TuiError::Terminal)?;
-        }
-        if state.dirty {
-            draw_frame(&mut term, &state, &theme).map_err(TuiError::Terminal)?;
-            state.dirty = false;
+            let mut resized = false;
+            for action in batch {
+                resized |= matches!(action, Action::Resize(..));
+                if let Action::Decided(id, _) = &action {
+                    decisions.seen(id);
+                }
+                for effect in update(&mut state, action) {
+                    if effect == Effect::Quit {
+                        state.quit = true;
+                        break;
+                    }
+                    run_effect(effect, &source, &tx, &mut term, &mut decisions)?;
+                }
+                if state.quit {
+                    return Ok(None);
+                }
+            }
+            if resized {
+                // `autoresize` clears the screen and resets the back buffer, so the next frame is drawn whole.
+                // Not `Terminal::clear`: it queries the cursor position (ESC [6n), and the reply would race
+                // the event stream for stdin and fail the whole TUI after a timeout.
+                term.autoresize().map_err(TuiError::Terminal)?;
+            }
+            if state.dirty {
+                draw_frame(&mut term, &state, &theme).map_err(TuiError::Terminal)?;
+                state.dirty = false;
+            }
         }
     }
-    Ok(Exit::default())
+    .await;
+    let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
+    match ended {
+        Ok(signal) => Ok(Exit { signal, concluded }),
+        Err(e) => {
+            // Restored first, so the lines land on the normal screen.
+            drop(guard);
+            for line in &concluded {
+                tracing::info!("{line}");
+                let _ = writeln!(io::stderr(), "{line}");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Before leaving: wait for every decision still in flight, saying so on screen while it takes.

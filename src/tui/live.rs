@@ -25,11 +25,15 @@ pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
 /// `R`: reload the queue and the open run now, whatever the watcher says.
 pub fn refresh_now(state: &mut State, fx: &mut Vec<Effect>) {
     store_changed(state, fx);
-    if let Screen::Run(view) = &state.screen {
-        state.busy += 1;
-        fx.push(Effect::LoadDetail(view.id.clone()));
-    }
-    flash(state, "refreshing the queue and the open run…".into(), false, fx);
+    let text = match &state.screen {
+        Screen::Run(view) => {
+            fx.push(Effect::LoadDetail(view.id.clone()));
+            state.busy += 1;
+            format!("refreshing the queue and {}…", visible(view.id.as_str()))
+        }
+        Screen::Queue => "refreshing the queue…".to_string(),
+    };
+    flash(state, text, false, fx);
 }
 
 /// After the summaries were (re)loaded: bring the open run's header up to date and reload its detail if
