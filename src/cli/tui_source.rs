@@ -43,6 +43,15 @@ impl PipelineSource {
         Store::open(&self.store_path).map_err(|e| e.to_string())
     }
 
+    /// Start watching the store, if not yet: commits from now on count as changes.
+    fn watch_from(&self, store: &Store) -> Result<(), String> {
+        let mut watcher = self.watcher.lock().map_err(|_| "the store watcher is unavailable".to_string())?;
+        if watcher.is_none() {
+            *watcher = Some(store.watch().map_err(|e| e.to_string())?);
+        }
+        Ok(())
+    }
+
     /// The judgement both `runs show` and the TUI show (`review::preview`). A run that needs no more
     /// decisions is judged as if this approver had not yet approved it, so the pane explains the run instead
     /// of flagging the approval that executed it.
@@ -241,17 +250,6 @@ impl ReviewSource for PipelineSource {
             // Not loaded yet: the first load reads everything anyway.
             None => Ok(false),
         }
-    }
-}
-
-impl PipelineSource {
-    /// Start watching the store, if not yet: commits from now on count as changes.
-    fn watch_from(&self, store: &Store) -> Result<(), String> {
-        let mut watcher = self.watcher.lock().map_err(|_| "the store watcher is unavailable".to_string())?;
-        if watcher.is_none() {
-            *watcher = Some(store.watch().map_err(|e| e.to_string())?);
-        }
-        Ok(())
     }
 }
 
