@@ -354,7 +354,7 @@ fn flash_text(h: &Harness) -> String {
 fn rollback_key_on_an_executed_journal_opens_its_plan_with_the_reversal_date_and_cancel_focused() {
     let mut h = decided(80, 24);
     h.select("run-jnl-usmf-00461");
-    h.press("R");
+    h.press("U");
     let view = h.state.run_view().expect("the run opens under the dialog");
     assert_eq!(view.tab, Tab::Rollback, "the whole plan is on the tab behind the dialog");
     let d = dialog(&h);
@@ -374,7 +374,7 @@ fn rollback_key_on_an_executed_journal_opens_its_plan_with_the_reversal_date_and
 fn confirming_a_rollback_needs_a_reason_and_sends_one_rollback_decision() {
     let mut h = decided(80, 24);
     h.select("run-jnl-usmf-00461");
-    h.press("enter R tab enter");
+    h.press("enter U tab enter");
     assert!(h.source.decisions().is_empty(), "a rollback without a reason is not sent");
     let d = dialog(&h);
     assert_eq!(d.focus, Focus::Reason);
@@ -421,7 +421,7 @@ fn the_rollback_command_takes_the_reason_and_production_asks_for_the_environment
 fn rollback_is_refused_on_a_pending_run_because_nothing_was_written() {
     let mut h = Harness::new(80, 24);
     h.select("run-inv-usmf-apinv-000124");
-    h.press("R");
+    h.press("U");
     assert!(h.state.overlay.is_none());
     let text = flash_text(&h);
     assert!(text.contains("is pending: nothing of it is in F&O to roll back"), "{text}");
@@ -433,7 +433,7 @@ fn rollback_is_refused_in_a_read_only_session() {
     opts.read_only = true;
     let mut h = Harness::with_source(80, 24, opts, common::decided_source());
     h.select("run-jnl-usmf-00461");
-    h.press("R");
+    h.press("U");
     assert!(h.state.overlay.is_none());
     assert!(flash_text(&h).contains("read-only session: cannot roll back"));
 }
@@ -443,7 +443,7 @@ fn rollback_is_refused_with_the_reason_when_the_plan_is_not_ready() {
     // Without a synced catalog the recall operation cannot be verified, so the plan is not ready.
     let mut h = Harness::with_source(80, 24, options(ColorMode::Ansi16), common::unsynced_source());
     h.select("run-inv-usmf-apinv-000098");
-    h.press("R");
+    h.press("U");
     assert!(h.state.overlay.is_none(), "no dialog for a plan that cannot be sent");
     let text = flash_text(&h);
     assert!(text.contains("the rollback of run-inv-usmf-apinv-000098 is not ready"), "{text}");
@@ -456,7 +456,7 @@ fn rollback_is_refused_with_the_reason_when_the_plan_is_not_ready() {
 fn an_unknown_outcome_is_neither_approved_nor_rolled_back_and_says_to_reconcile() {
     let mut h = decided(80, 24);
     h.select("run-inv-usmf-apinv-000140");
-    for key in ["a", "r", "R"] {
+    for key in ["a", "r", "U"] {
         h.press(key);
         assert!(h.state.overlay.is_none(), "{key} opened a dialog on an unknown outcome");
         let text = flash_text(&h);
@@ -471,8 +471,8 @@ fn a_partly_executed_run_cannot_be_approved_and_points_to_the_rollback_key() {
     h.press("a");
     assert!(h.state.overlay.is_none());
     let text = flash_text(&h);
-    assert!(text.contains("roll it back (R) to restore the before-values"), "{text}");
-    h.press("R");
+    assert!(text.contains("roll it back (U) to restore the before-values"), "{text}");
+    h.press("U");
     assert_eq!(dialog(&h).kind, DialogKind::Rollback, "a partly-executed run can be rolled back");
 }
 
@@ -500,7 +500,7 @@ fn a_refused_rollback_is_flashed_as_a_warning_not_as_done() {
 fn help_lists_the_rollback_key() {
     let entries = signoff::tui::views::help::help_entries(&signoff::tui::keymap::Keymap::default());
     let rows: Vec<_> = entries.iter().flat_map(|(_, rows)| rows.iter()).collect();
-    assert!(rows.iter().any(|(keys, desc)| keys == "R" && desc.starts_with("roll back")), "{rows:?}");
+    assert!(rows.iter().any(|(keys, desc)| keys == "U" && desc.starts_with("roll back")), "{rows:?}");
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn the_queue_carries_policy_and_rollback_for_every_open_run_and_expired_runs_sho
 #[test]
 fn an_approval_reports_each_step_and_executes_in_fno() {
     let w = world();
-    let steps = Arc::new(Mutex::new(Vec::<String>::new()));
+    let steps = Arc::new(Mutex::new(Vec::<signoff::tui::source::DecisionStep>::new()));
     let sink = Arc::clone(&steps);
     let progress: Progress = Arc::new(move |s| sink.lock().unwrap().push(s));
     let outcome = w
@@ -80,7 +80,12 @@ fn an_approval_reports_each_step_and_executes_in_fno() {
         )
         .unwrap();
     assert_eq!(outcome.status, RunStatus::Executed, "{}", outcome.message);
-    let steps = steps.lock().unwrap().clone();
+    let reported = steps.lock().unwrap().clone();
+    // Esc can stop the decision until the write is on its way, and the steps say exactly when that is.
+    let first_send = reported.iter().position(|s| s.sending).expect("a step marked as sending");
+    assert!(reported[first_send].text.contains("sending"), "{reported:?}");
+    assert!(reported[..first_send].iter().all(|s| !s.text.contains("sending")), "{reported:?}");
+    let steps: Vec<String> = reported.into_iter().map(|s| s.text).collect();
     let order = ["re-reading", "comparing", "re-evaluating", "sending", "recording"];
     let positions: Vec<usize> = order
         .iter()

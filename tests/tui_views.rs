@@ -204,7 +204,7 @@ fn rollback_dialog_shows_the_judged_plan_with_the_reversal_date_and_cancel_focus
     for (w, ht) in [(80, 24), (120, 40)] {
         let mut h = Harness::with_source(w, ht, options(ColorMode::Ansi16), common::decided_source());
         h.select("run-jnl-usmf-00461");
-        h.press("R");
+        h.press("U");
         snap("rollback_dialog", &h);
         let screen = h.screen();
         assert!(screen.contains("Roll back run-jnl-usmf-00461?") && screen.contains("> Cancel <"), "{screen}");
@@ -216,7 +216,7 @@ fn rollback_dialog_shows_the_judged_plan_with_the_reversal_date_and_cancel_focus
 fn without_colour_the_rollback_dialog_of_a_partly_executed_vendor_carries_its_meaning_in_text() {
     let mut h = Harness::with_source(80, 24, options(ColorMode::None), common::decided_source());
     h.select("run-vnd-usmf-us-104");
-    h.press("R");
+    h.press("U");
     snap("rollback_dialog_no_color", &h);
     assert_no_colour(&h);
     let screen = h.screen();
@@ -251,7 +251,7 @@ fn queue_marks_unknown_partly_executed_and_rollback_partial_runs() {
 fn a_rollback_plan_taller_than_the_screen_scrolls_and_keeps_the_buttons_in_view() {
     let mut h = Harness::with_source(80, 24, options(ColorMode::Ansi16), common::decided_source());
     h.select("run-inv-usmf-apinv-000124");
-    h.press("R");
+    h.press("U");
     snap("rollback_dialog_two_steps", &h);
     let screen = h.screen();
     assert!(screen.contains("PgDn / PgUp scroll") && screen.contains("> Cancel <"), "{screen}");

@@ -28,6 +28,11 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
+
+    /// The shell's convention for a process ended by signal `signo`: 128 + its number (143 for SIGTERM).
+    pub fn signalled(signo: i32) -> u8 {
+        u8::try_from(128 + signo).unwrap_or(FAILURE)
+    }
 }
 
 #[derive(Debug, Parser)]

@@ -1,5 +1,6 @@
 //! Opening the TUI: `signoff` on the configured environment, and `signoff demo` on its own sandbox.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::config::{ColorMode, Config, EnvironmentKind};
@@ -66,6 +67,30 @@ pub fn launch(
         approver: reviewer.approver().to_string(),
     };
     let source = Arc::new(PipelineSource::new(reviewer, config, runtime.handle().clone()));
-    runtime.block_on(tui::app::run_async(source, options))?;
-    Ok(super::exit::OK)
+    // The terminal is restored when `run_async` returns, so these lines land on the normal screen.
+    let exit = runtime.block_on(tui::app::run_async(source, options))?;
+    // Not `eprintln!`: after SIGHUP the terminal may be gone, and a failed write must not become a panic.
+    let mut stderr = std::io::stderr();
+    for line in &exit.concluded {
+        tracing::info!("{line}");
+        let _ = writeln!(stderr, "{line}");
+    }
+    Ok(match exit.signal {
+        Some(signo) => {
+            let _ = writeln!(stderr, "signoff: stopped by {}; the terminal was restored", signal_name(signo));
+            super::exit::signalled(signo)
+        }
+        None => super::exit::OK,
+    })
+}
+
+/// The name a person knows the signal by (`SIGTERM`), for the line printed on the way out.
+fn signal_name(signo: i32) -> String {
+    match signo {
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGQUIT => "SIGQUIT".into(),
+        other => format!("signal {other}"),
+    }
 }

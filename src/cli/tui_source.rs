@@ -4,20 +4,20 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::Config;
 use crate::model::{Action, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::review::preview::{Judgement, judge_for_viewer, required_approvals};
 use crate::review::{self, Cancel, Outcome, ProgressSink, Reviewer, Step};
-use crate::store::{Store, StoredRun};
+use crate::store::{Store, StoreWatcher, StoredRun};
 use crate::text::visible;
 use crate::tui::sections;
 use crate::tui::source::{
-    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress as TuiProgress, ReviewSource,
-    RunDetail, Tone,
+    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, DecisionStep, OutcomeKind, Progress as TuiProgress,
+    ReviewSource, RunDetail, Tone,
 };
 
 /// The store and pipeline as the TUI sees them.
@@ -26,16 +26,29 @@ pub struct PipelineSource {
     store_path: PathBuf,
     config: Arc<Config>,
     runtime: tokio::runtime::Handle,
+    /// The store's commit counter, on a connection of its own that never writes; made by the first load,
+    /// so a change between that load and the first poll is not missed.
+    watcher: Mutex<Option<StoreWatcher>>,
 }
 
 impl PipelineSource {
     /// `runtime` runs decisions (the TUI calls the source from its blocking pool).
     pub fn new(reviewer: Arc<Reviewer>, config: Arc<Config>, runtime: tokio::runtime::Handle) -> Self {
-        PipelineSource { store_path: reviewer.store_path().to_path_buf(), reviewer, config, runtime }
+        let store_path = reviewer.store_path().to_path_buf();
+        PipelineSource { store_path, reviewer, config, runtime, watcher: Mutex::new(None) }
     }
 
     fn store(&self) -> Result<Store, String> {
         Store::open(&self.store_path).map_err(|e| e.to_string())
+    }
+
+    /// Start watching the store, if not yet: commits from now on count as changes.
+    fn watch_from(&self, store: &Store) -> Result<(), String> {
+        let mut watcher = self.watcher.lock().map_err(|_| "the store watcher is unavailable".to_string())?;
+        if watcher.is_none() {
+            *watcher = Some(store.watch().map_err(|e| e.to_string())?);
+        }
+        Ok(())
     }
 
     /// The judgement both `runs show` and the TUI show (`review::preview::judge_for_viewer`).
@@ -96,6 +109,7 @@ impl PipelineSource {
 impl ReviewSource for PipelineSource {
     fn summaries(&self) -> Result<Vec<crate::model::RunSummary>, String> {
         let store = self.store()?;
+        self.watch_from(&store)?;
         // Runs past their expiry become `expired` (a recorded transition), so the queue never offers them.
         review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
         // Open journals' main accounts are read live in a few queries, so the policy column agrees with the
@@ -177,6 +191,15 @@ impl ReviewSource for PipelineSource {
         }
         Ok(decision_outcome(&outcome, status_before, stored.status, detail))
     }
+
+    fn changed(&self) -> Result<bool, String> {
+        let mut watcher = self.watcher.lock().map_err(|_| "the store watcher is unavailable".to_string())?;
+        match watcher.as_mut() {
+            Some(w) => w.changed().map_err(|e| e.to_string()),
+            // Not loaded yet: the first load reads everything anyway.
+            None => Ok(false),
+        }
+    }
 }
 
 /// The one place a pipeline [`Outcome`] becomes what the TUI shows: the headline, the recorded status,
@@ -248,6 +271,6 @@ fn progress_sink(progress: TuiProgress) -> ProgressSink {
             Step::Reconciling => "reading F&O to learn the outcome…",
             Step::Recorded => "recording the outcome…",
         };
-        progress(step.to_string());
+        progress(DecisionStep { text: step.to_string(), sending: matches!(p.step, Step::Sending | Step::Reconciling) });
     })
 }

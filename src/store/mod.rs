@@ -15,6 +15,7 @@ mod many;
 mod runs;
 mod schema;
 mod verify;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,6 +31,7 @@ pub use leases::{Approval, Lease, NewApproval};
 pub use many::RunToJudge;
 pub use runs::{ImportReport, RunFilter, StatusChange, StoredRun};
 pub use schema::SCHEMA_VERSION;
+pub use watch::StoreWatcher;
 
 /// How long a writer waits for another process's write transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

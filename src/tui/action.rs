@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
-use super::source::{DecisionOutcome, DecisionRequest, RunDetail};
+use super::source::{DecisionOutcome, DecisionRequest, DecisionStep, RunDetail};
 use crate::model::{RunId, RunSummary};
 
 /// Everything that can happen to the UI: input, time, and background results.
@@ -18,8 +18,10 @@ pub enum Action {
     SummariesLoaded(Result<Vec<RunSummary>, String>),
     DetailLoaded(RunId, Result<Box<RunDetail>, String>),
     /// A step of the running decision (re-reading, comparing, sending, …).
-    DecisionProgress(RunId, String),
+    DecisionProgress(RunId, DecisionStep),
     Decided(RunId, Result<DecisionOutcome, String>),
+    /// The store changed (another approver, a reconciliation, a decision of ours): reload what is shown.
+    StoreChanged,
     /// Clear the flash message with this generation, if it is still showing.
     ClearFlash(u64),
 }

@@ -1,10 +1,10 @@
-//! The run loop: crossterm events, background results and a slow tick (only while work is in
-//! progress) become Actions; the reducer applies them; a frame is drawn only when state changed, after
-//! every ready input has been applied (coalescing), inside one synchronized update.
+//! The run loop: crossterm events, background results, a once-a-second look at whether the store changed,
+//! termination signals and a slow tick (only while work is in progress) become Actions; the reducer
+//! applies them; a frame is drawn only when state changed, after every ready input has been applied
+//! (coalescing), inside one synchronized update.
 
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -14,11 +14,13 @@ use crossterm::{execute, queue};
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::action::{Action, Effect};
-use super::reducer::update;
-use super::source::{Progress, ReviewSource};
+use super::inflight::InFlight;
+use super::reducer::{flash, update};
+use super::source::ReviewSource;
 use super::state::State;
 use super::theme::Theme;
 use super::{TuiError, TuiOptions, initial_state, terminal, views};
@@ -27,6 +29,43 @@ use super::{TuiError, TuiOptions, initial_state, terminal, views};
 const FLASH_FOR: Duration = Duration::from_secs(4);
 /// The spinner tick: at most 4 Hz, and only while something is in progress.
 const TICK: Duration = Duration::from_millis(250);
+/// How often the store is asked whether anything changed: one `PRAGMA data_version`, a few microseconds,
+/// so other approvers' decisions show within about a second at no noticeable cost while nothing happens.
+const WATCH: Duration = Duration::from_secs(1);
+
+/// How the session ended, for the caller to report once the terminal is restored.
+#[derive(Debug, Default)]
+pub struct Exit {
+    /// The signal that ended it (SIGTERM, SIGHUP, SIGINT, SIGQUIT), if one did.
+    pub signal: Option<i32>,
+    /// One line per decision that was still in flight at the end, saying how it concluded.
+    pub concluded: Vec<String>,
+}
+
+/// The signals that end the TUI cleanly, like a confirmed quit: terminal restored, decisions concluded.
+struct Signals(Vec<(i32, Signal)>);
+
+impl Signals {
+    fn install() -> io::Result<Signals> {
+        let kinds = [
+            (libc::SIGTERM, SignalKind::terminate()),
+            (libc::SIGHUP, SignalKind::hangup()),
+            (libc::SIGINT, SignalKind::interrupt()),
+            (libc::SIGQUIT, SignalKind::quit()),
+        ];
+        kinds.into_iter().map(|(n, k)| Ok((n, signal(k)?))).collect::<io::Result<_>>().map(Signals)
+    }
+
+    /// The number of the next signal delivered.
+    async fn next(&mut self) -> i32 {
+        let waits = self.0.iter_mut().map(|(n, s)| Box::pin(async move { s.recv().await.map(|_| *n) }));
+        match futures_util::future::select_all(waits).await.0 {
+            Some(n) => n,
+            // A stream that ended cannot deliver again; wait on the rest forever rather than spin.
+            None => std::future::pending().await,
+        }
+    }
+}
 
 /// Draw one frame of `state` as one synchronized update.
 pub fn draw_frame<W: Write>(
@@ -49,10 +88,12 @@ pub fn event_action(event: Event) -> Option<Action> {
     }
 }
 
-/// Run the TUI until the user quits. The terminal is restored on every way out.
-pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<(), TuiError> {
+/// Run the TUI until the user quits or a termination signal arrives. The terminal is restored on every
+/// way out, and never while a decision is still being sent: those are waited for first.
+pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<Exit, TuiError> {
     let (mut state, theme) = initial_state(&options, 80, 24, Utc::now())?;
-    let _guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
+    let mut signals = Signals::install().map_err(TuiError::Terminal)?;
+    let guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(TuiError::Terminal)?;
     let size = term.size().map_err(TuiError::Terminal)?;
     update(&mut state, Action::Resize(size.width, size.height));
@@ -62,60 +103,135 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
 
     let (tx, mut rx) = unbounded_channel::<Action>();
     state.busy += 1;
-    // The running decision's cancel flag (one decision at a time).
-    let mut cancel: Option<Arc<AtomicBool>> = None;
-    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut cancel)?;
+    let mut decisions = InFlight::default();
+    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut decisions)?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
 
-    loop {
-        let first = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => event_action(ev),
-                Some(Err(e)) => return Err(TuiError::Terminal(e)),
-                None => break,
-            },
-            Some(action) = rx.recv() => Some(action),
-            _ = tick.tick(), if state.busy > 0 => Some(Action::Tick(Utc::now())),
-        };
-        let mut batch: Vec<Action> = first.into_iter().collect();
-        // Coalesce: apply everything already waiting before drawing once.
-        while let Ok(a) = rx.try_recv() {
-            batch.push(a);
-        }
-        // Drain keys already typed, polling with this task's own waker: a no-op waker (`now_or_never`)
-        // would be the one crossterm keeps, and the next key would never wake the loop.
-        while let std::task::Poll::Ready(Some(Ok(ev))) =
-            std::future::poll_fn(|cx| std::task::Poll::Ready(events.poll_next_unpin(cx))).await
-        {
-            batch.extend(event_action(ev));
-        }
-        let mut resized = false;
-        for action in batch {
-            resized |= matches!(action, Action::Resize(..));
-            for effect in update(&mut state, action) {
-                if effect == Effect::Quit {
-                    return Ok(());
+    // The loop ends by quitting, by a signal (its number) or by a terminal error; every way out first
+    // waits for the decisions still in flight: the runtime must not shut down under a write to F&O.
+    let ended: Result<Option<i32>, TuiError> = async {
+        loop {
+            let first = tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(ev)) => event_action(ev),
+                    Some(Err(e)) => return Err(TuiError::Terminal(e)),
+                    None => return Ok(None),
+                },
+                Some(action) = rx.recv() => Some(action),
+                _ = tick.tick(), if state.busy > 0 => Some(Action::Tick(Utc::now())),
+                signo = signals.next() => {
+                    tracing::info!(signal = signo, "signal received: leaving the TUI");
+                    return Ok(Some(signo));
                 }
-                run_effect(effect, &source, &tx, &mut term, &mut cancel)?;
+            };
+            let mut batch: Vec<Action> = first.into_iter().collect();
+            // Coalesce: apply everything already waiting before drawing once.
+            while let Ok(a) = rx.try_recv() {
+                batch.push(a);
+            }
+            // Drain keys already typed, polling with this task's own waker: a no-op waker (`now_or_never`)
+            // would be the one crossterm keeps, and the next key would never wake the loop.
+            while let std::task::Poll::Ready(Some(Ok(ev))) =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(events.poll_next_unpin(cx))).await
+            {
+                batch.extend(event_action(ev));
+            }
+            let mut resized = false;
+            for action in batch {
+                resized |= matches!(action, Action::Resize(..));
+                if let Action::Decided(id, _) = &action {
+                    decisions.seen(id);
+                }
+                for effect in update(&mut state, action) {
+                    if effect == Effect::Quit {
+                        state.quit = true;
+                        break;
+                    }
+                    run_effect(effect, &source, &tx, &mut term, &mut decisions)?;
+                }
+                if state.quit {
+                    return Ok(None);
+                }
+            }
+            if resized {
+                // `autoresize` clears the screen and resets the back buffer, so the next frame is drawn whole.
+                // Not `Terminal::clear`: it queries the cursor position (ESC [6n), and the reply would race
+                // the event stream for stdin and fail the whole TUI after a timeout.
+                term.autoresize().map_err(TuiError::Terminal)?;
+            }
+            if state.dirty {
+                draw_frame(&mut term, &state, &theme).map_err(TuiError::Terminal)?;
+                state.dirty = false;
             }
         }
-        if state.quit {
-            return Ok(());
-        }
-        if resized {
-            // `autoresize` clears the screen and resets the back buffer, so the next frame is drawn whole.
-            // Not `Terminal::clear`: it queries the cursor position (ESC [6n), and the reply would race
-            // the event stream for stdin and fail the whole TUI after a timeout.
-            term.autoresize().map_err(TuiError::Terminal)?;
-        }
-        if state.dirty {
-            draw_frame(&mut term, &state, &theme).map_err(TuiError::Terminal)?;
-            state.dirty = false;
+    }
+    .await;
+    let concluded = conclude(&mut decisions, &mut state, &mut term, &theme).await;
+    match ended {
+        Ok(signal) => Ok(Exit { signal, concluded }),
+        Err(e) => {
+            // Restored first, so the lines land on the normal screen.
+            drop(guard);
+            for line in &concluded {
+                tracing::info!("{line}");
+                let _ = writeln!(io::stderr(), "{line}");
+            }
+            Err(e)
         }
     }
-    Ok(())
+}
+
+/// Before leaving: wait for every decision still in flight, saying so on screen while it takes.
+async fn conclude<W: Write>(
+    decisions: &mut InFlight,
+    state: &mut State,
+    term: &mut Terminal<CrosstermBackend<W>>,
+    theme: &Theme,
+) -> Vec<String> {
+    if decisions.is_empty() {
+        return Vec::new();
+    }
+    let ids: Vec<String> = decisions.ids().iter().map(|id| crate::text::visible(id.as_str()).into_owned()).collect();
+    let text = format!("waiting for the decision on {} to conclude before quitting…", ids.join(", "));
+    flash(state, text, false, &mut Vec::new());
+    // A frame that cannot be drawn does not stop the wait: the decision matters more than the screen.
+    let _ = draw_frame(term, state, theme);
+    decisions.wait_all().await
+}
+
+/// Ask the source once a second whether the store changed, and say so with [`Action::StoreChanged`].
+/// Its own task, not a branch of the loop's `select!`: a branch disabled while a look is out would not be
+/// re-enabled until some other event woke the loop, and an idle TUI would stop following the store. One
+/// look at a time, on the blocking pool, so a look that waits on a writer never piles up.
+async fn watch_store(source: Arc<dyn ReviewSource>, tx: UnboundedSender<Action>) {
+    let mut every = tokio::time::interval(WATCH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        let source = Arc::clone(&source);
+        match tokio::task::spawn_blocking(move || source.changed()).await {
+            Ok(Ok(true)) => {
+                if tx.send(Action::StoreChanged).is_err() {
+                    return;
+                }
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot tell whether the store changed: {e}"),
+            Err(e) => tracing::warn!("the look at the store did not return: {e}"),
+        }
+    }
+}
+
+/// Stops the store watcher when the loop ends, however it ends.
+struct Watching(tokio::task::JoinHandle<()>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn run_effect<W: Write>(
@@ -123,7 +239,7 @@ fn run_effect<W: Write>(
     source: &Arc<dyn ReviewSource>,
     tx: &UnboundedSender<Action>,
     term: &mut Terminal<CrosstermBackend<W>>,
-    cancel: &mut Option<Arc<AtomicBool>>,
+    decisions: &mut InFlight,
 ) -> Result<(), TuiError> {
     let source = Arc::clone(source);
     let tx = tx.clone();
@@ -139,22 +255,8 @@ fn run_effect<W: Write>(
                 let _ = tx.send(Action::DetailLoaded(id, result));
             });
         }
-        Effect::Decide(request) => {
-            let flag = Arc::new(AtomicBool::new(false));
-            *cancel = Some(Arc::clone(&flag));
-            tokio::task::spawn_blocking(move || {
-                let id = request.run_id.clone();
-                let (progress_tx, progress_id) = (tx.clone(), id.clone());
-                let progress: Progress =
-                    Arc::new(move |step| drop(progress_tx.send(Action::DecisionProgress(progress_id.clone(), step))));
-                let _ = tx.send(Action::Decided(id, source.decide(request, progress, flag)));
-            });
-        }
-        Effect::CancelDecision => {
-            if let Some(flag) = cancel.take() {
-                flag.store(true, Ordering::SeqCst);
-            }
-        }
+        Effect::Decide(request) => decisions.start(source, request, tx),
+        Effect::CancelDecision => decisions.cancel_latest(),
         Effect::ClearFlashLater(generation) => {
             tokio::spawn(async move {
                 tokio::time::sleep(FLASH_FOR).await;

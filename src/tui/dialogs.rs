@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::action::Effect;
 use super::input::TextInput;
 use super::keymap::{Command, Context, Key};
-use super::reducer::{current_summary, flash, open_selected, quit, refresh_view};
+use super::reducer::{current_summary, flash, open_selected, quit, quit_now, refresh_view};
 use super::source::{DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Tone};
 use super::state::{Dialog, DialogKind, Focus, Overlay, Screen, State, SummaryLine, Tab};
 use super::views::format_amount;
@@ -104,7 +104,13 @@ fn tone_of(level: crate::model::Level) -> Tone {
     }
 }
 
+/// Whether a run in `status` can still be approved or rejected.
+pub fn decision_allowed(status: RunStatus) -> bool {
+    matches!(status, RunStatus::Pending | RunStatus::Approved)
+}
+
 /// Why no approval or rejection can be taken on a run in `status`, saying what to do instead.
+/// (`None` exactly when [`decision_allowed`].)
 fn no_decision(state: &State, id: &str, status: RunStatus) -> Option<String> {
     let id = visible(id);
     let rollback = rollback_key(state);
@@ -295,7 +301,10 @@ fn cancel(state: &mut State) {
 
 fn ask_or_quit(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(Overlay::Dialog(dialog)) = state.overlay.take() else { return };
-    if dialog.kind == DialogKind::Quit || !dialog.holds_input() {
+    if dialog.kind == DialogKind::Quit {
+        return quit_now(state, fx);
+    }
+    if !dialog.holds_input() {
         return quit(state, fx);
     }
     let question = Dialog {
@@ -313,10 +322,33 @@ fn ask_or_quit(state: &mut State, fx: &mut Vec<Effect>) {
     state.overlay = Some(Overlay::Dialog(Box::new(question)));
 }
 
+/// `q` while a decision is in flight: ask, because quitting cannot stop a write already sent; on yes the
+/// app waits for the decision to conclude before it exits.
+pub fn ask_quit_in_flight(state: &mut State, run_id: RunId) {
+    let text = format!(
+        "A decision on {} is being sent to F&O. Quit anyway? signoff waits for it to conclude; if it cannot, \
+         the run is left for `signoff reconcile`",
+        visible(run_id.as_str())
+    );
+    let question = Dialog {
+        kind: DialogKind::Quit,
+        run_id,
+        summary: vec![SummaryLine::new("", text)],
+        scroll: 0,
+        reason: None,
+        typed_name: None,
+        focus: Focus::Cancel,
+        error: None,
+        reviewed_digest: None,
+        interrupted: None,
+    };
+    state.overlay = Some(Overlay::Dialog(Box::new(question)));
+}
+
 fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(Overlay::Dialog(dialog)) = &mut state.overlay else { return };
     if dialog.kind == DialogKind::Quit {
-        return quit(state, fx);
+        return quit_now(state, fx);
     }
     let reason = dialog.reason.as_ref().map(|r| r.text.trim().to_string());
     if reason.as_deref().is_none_or(str::is_empty) {
@@ -358,6 +390,7 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
     let text = format!("{verb} {}: re-validating against F&O…", visible(request.run_id.as_str()));
     state.overlay = None;
     state.deciding = Some(request.run_id.clone());
+    state.decision_sending = false;
     state.busy += 1;
     fx.push(Effect::Decide(request));
     flash(state, text, false, fx);
@@ -365,6 +398,14 @@ fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// A decision's outcome: flash it, update the queue, refresh the open run.
 pub fn on_decided(state: &mut State, id: RunId, result: Result<DecisionOutcome, String>, fx: &mut Vec<Effect>) {
+    // The quit question was about this decision being in flight; it has concluded, so `q` quits now.
+    if let Some(Overlay::Dialog(d)) = &state.overlay
+        && d.kind == DialogKind::Quit
+        && d.interrupted.is_none()
+        && d.run_id == id
+    {
+        state.overlay = None;
+    }
     match result {
         Ok(outcome) => {
             let approvals = outcome.detail.as_ref().map(|d| d.approvals.len() as u32);

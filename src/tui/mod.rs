@@ -9,8 +9,10 @@ pub mod app;
 pub mod clipboard;
 pub mod commands;
 pub mod dialogs;
+pub mod inflight;
 pub mod input;
 pub mod keymap;
+pub mod live;
 pub mod reducer;
 pub mod sections;
 pub mod source;
@@ -93,5 +95,5 @@ pub fn run(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<(), Tui
         .enable_all()
         .build()
         .map_err(TuiError::Runtime)?;
-    runtime.block_on(app::run_async(source, options))
+    runtime.block_on(app::run_async(source, options)).map(drop)
 }

@@ -38,10 +38,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     state.load_error = None;
                     state.queue.all = all;
                     refresh_view(state);
+                    super::live::after_reload(state, &mut fx);
                 }
-                Err(e) => state.load_error = Some(e),
+                Err(e) => {
+                    state.reloading = false;
+                    state.reload_again = false;
+                    state.load_error = Some(e);
+                }
             }
         }
+        Action::StoreChanged => super::live::store_changed(state, &mut fx),
         Action::DetailLoaded(id, result) => {
             state.busy = state.busy.saturating_sub(1);
             if let Screen::Run(view) = &mut state.screen
@@ -82,14 +88,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::DecisionProgress(id, step) => {
             if state.deciding.as_ref() == Some(&id) {
-                let text =
-                    format!("{}: {step} (Esc cancels until the write is sent)", crate::text::visible(id.as_str()));
+                state.decision_sending |= step.sending;
+                let text = format!("{}: {}", crate::text::visible(id.as_str()), step.text);
                 flash(state, text, false, &mut fx);
             }
         }
         Action::Decided(id, result) => {
             state.busy = state.busy.saturating_sub(1);
             state.deciding = None;
+            state.decision_sending = false;
             dialogs::on_decided(state, id, result, &mut fx);
         }
         Action::ClearFlash(generation) => {
@@ -152,10 +159,7 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::Down | Command::Up | Command::Top | Command::Bottom => move_by(state, command),
         Command::PageDown | Command::PageUp | Command::HalfPageDown | Command::HalfPageUp => move_by(state, command),
         Command::Open => open_selected(state, fx),
-        Command::Back if state.deciding.is_some() => {
-            fx.push(Effect::CancelDecision);
-            flash(state, "cancelling: nothing is sent if the write has not started".into(), false, fx);
-        }
+        Command::Back if state.deciding.is_some() => cancel_decision(state, fx),
         Command::Back => back(state),
         Command::NextFilter => cycle_saved(state, true, fx),
         Command::PrevFilter => cycle_saved(state, false, fx),
@@ -171,6 +175,7 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::Reject => dialogs::open_decision(state, DecisionKind::Reject, None, fx),
         Command::DryRun => dry_run(state, fx),
         Command::Rollback => dialogs::open_rollback(state, None, fx),
+        Command::Refresh => super::live::refresh_now(state, fx),
         Command::Sort => {
             state.queue.sort = state.queue.sort.next();
             refresh_view(state);
@@ -194,10 +199,32 @@ pub fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Quit now; the dialog path asks first when input would be lost.
+/// Quit; asks first while a decision is in flight (the dialog path also asks when input would be lost).
 pub fn quit(state: &mut State, fx: &mut Vec<Effect>) {
+    match state.deciding.clone() {
+        Some(id) => dialogs::ask_quit_in_flight(state, id),
+        None => quit_now(state, fx),
+    }
+}
+
+/// Quit without asking. The app waits for a decision still in flight before it exits.
+pub fn quit_now(state: &mut State, fx: &mut Vec<Effect>) {
     state.quit = true;
     fx.push(Effect::Quit);
+}
+
+/// Esc while a decision runs: stop it if it has not reached the write; once it has, say so — it runs to
+/// its recorded outcome either way, and that outcome follows as a flash.
+fn cancel_decision(state: &mut State, fx: &mut Vec<Effect>) {
+    let id = state.deciding.as_ref().map(|id| crate::text::visible(id.as_str()).into_owned()).unwrap_or_default();
+    if state.decision_sending {
+        let text = format!(
+            "{id}: the write is already on its way to F&O and can no longer be cancelled; it runs to its recorded outcome"
+        );
+        return flash(state, text, true, fx);
+    }
+    fx.push(Effect::CancelDecision);
+    flash(state, format!("{id}: cancelled: nothing was sent; the decision stops before its write"), false, fx);
 }
 
 /// Show a flash message and schedule its removal.

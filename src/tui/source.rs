@@ -7,7 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// Where a running decision reports its steps (`re-reading the live record from F&O…`).
-pub type Progress = Arc<dyn Fn(String) + Send + Sync>;
+pub type Progress = Arc<dyn Fn(DecisionStep) + Send + Sync>;
+
+/// One step of a running decision, as the approver reads it, and whether Esc can still stop it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionStep {
+    pub text: String,
+    /// The write is on its way to F&O: cancelling no longer has any effect.
+    pub sending: bool,
+}
 
 pub use crate::model::Readiness;
 use crate::model::{GovernedRun, RunId, RunStatus, RunSummary};
@@ -27,6 +35,9 @@ pub trait ReviewSource: Send + Sync {
         progress: Progress,
         cancel: Arc<AtomicBool>,
     ) -> Result<DecisionOutcome, String>;
+    /// Whether anything in the store changed since the last call (another approver's lease, approval or
+    /// decision, a reconciliation). Called about once a second while the TUI is open, so it must be cheap.
+    fn changed(&self) -> Result<bool, String>;
 }
 
 /// A borrowed source is a source (tests drive one TUI state over a source they keep using).
@@ -46,6 +57,10 @@ impl<T: ReviewSource + ?Sized> ReviewSource for &T {
         cancel: Arc<AtomicBool>,
     ) -> Result<DecisionOutcome, String> {
         (**self).decide(request, progress, cancel)
+    }
+
+    fn changed(&self) -> Result<bool, String> {
+        (**self).changed()
     }
 }
 

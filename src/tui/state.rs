@@ -329,6 +329,12 @@ pub struct State {
     pub spinner: u8,
     /// A decision is in flight for this run.
     pub deciding: Option<RunId>,
+    /// The decision in flight has reached the Sending step: Esc can no longer stop it.
+    pub decision_sending: bool,
+    /// The queue is being reloaded because the store changed (or `R`).
+    pub reloading: bool,
+    /// The store changed again while it was being reloaded: reload once more when that load is in.
+    pub reload_again: bool,
     /// The rollback dialog opens for this run once its detail (the plan) has loaded.
     /// A decision asked for before its run's judgement was on screen: the dialog follows once it is.
     pub pending_decision: Option<(RunId, super::source::DecisionKind)>,
@@ -362,6 +368,9 @@ impl State {
             spinner: 0,
             deciding: None,
             pending_decision: None,
+            decision_sending: false,
+            reloading: false,
+            reload_again: false,
             dirty: true,
             quit: false,
             layout_flipped: false,

@@ -2,7 +2,8 @@
 //! alternate screen, mouse capture, bracketed paste, cursor) on exit, on error and on panic.
 
 use std::io::{self, Write};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
+use std::thread::ThreadId;
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
@@ -32,6 +33,7 @@ impl Drop for TerminalGuard {
 
 /// Enter raw mode and the alternate screen, with bracketed paste on and mouse capture only if asked.
 pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+    let _ = TUI_THREAD.set(std::thread::current().id());
     install_panic_hook();
     enable_raw_mode()?;
     let guard = TerminalGuard;
@@ -44,12 +46,19 @@ pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
 }
 
 static HOOK: Once = Once::new();
+/// The thread that owns the screen. A panic anywhere else (a decision's worker on tokio's blocking pool)
+/// is caught by its task and reported in the TUI, which must then still have its terminal.
+static TUI_THREAD: OnceLock<ThreadId> = OnceLock::new();
 
 /// On panic: restore the terminal, log the panic (with its location) and print one short line;
 /// the user never sees a stack trace drawn over a raw-mode screen.
 fn install_panic_hook() {
     HOOK.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
+            if TUI_THREAD.get() != Some(&std::thread::current().id()) {
+                tracing::error!(panic = %info, backtrace = %std::backtrace::Backtrace::force_capture(), "a worker panicked");
+                return;
+            }
             restore();
             tracing::error!(panic = %info, backtrace = %std::backtrace::Backtrace::force_capture(), "the TUI panicked");
             let _ = writeln!(

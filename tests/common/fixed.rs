@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use signoff::model::{GovernedRun, RunId, RunStatus, RunSummary};
 use signoff::tui::source::{
-    DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress, Readiness, ReviewSource, RunDetail,
+    ApprovalView, DecisionKind, DecisionOutcome, DecisionRequest, OutcomeKind, Progress, Readiness, ReviewSource,
+    RunDetail,
 };
 
 /// Who looks at the in-memory source's runs.
@@ -27,6 +28,8 @@ pub struct Fixed {
     /// What a metadata sync would have stored; `None` = never synced, so catalog rules fail closed.
     known: Option<signoff::review::facts::KnownFacts>,
     decisions: Mutex<Vec<DecisionRequest>>,
+    /// Set when a run changed behind the TUI's back ([`Fixed::decided_elsewhere`]).
+    changed: AtomicBool,
 }
 
 impl Fixed {
@@ -48,6 +51,7 @@ impl Fixed {
             live: BTreeMap::new(),
             known: None,
             decisions: Mutex::new(Vec::new()),
+            changed: AtomicBool::new(false),
         }
     }
 
@@ -69,6 +73,18 @@ impl Fixed {
         self
     }
 
+    /// Another approver moved run `id` to `status` with `approvals` counted: the next
+    /// [`ReviewSource::changed`] says so, as the store's watcher would.
+    pub fn decided_elsewhere(&self, id: &RunId, status: RunStatus, approvals: u32) {
+        if let Ok(mut runs) = self.runs.lock()
+            && let Some((_, summary)) = runs.get_mut(id)
+        {
+            summary.status = status;
+            summary.approvals = approvals;
+            self.changed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     /// Every decision received so far, in order.
     pub fn decisions(&self) -> Vec<DecisionRequest> {
         self.decisions.lock().map(|d| d.clone()).unwrap_or_default()
@@ -80,15 +96,24 @@ impl Fixed {
 /// pipeline-backed source renders it.
 pub fn judged_detail(
     run: &GovernedRun,
-    status: RunStatus,
+    (status, given): (RunStatus, u32),
     config: &signoff::config::Config,
     now: DateTime<Utc>,
     approver: &str,
     live: Option<&signoff::model::Snapshot>,
     known: Option<&signoff::review::facts::KnownFacts>,
 ) -> RunDetail {
+    // The approvals the summary counts, by other approvers (their names do not matter to the views).
+    let approvals: Vec<ApprovalView> = (1..=given)
+        .map(|i| ApprovalView {
+            approver: format!("approver{i}@contoso.com"),
+            at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+            note: None,
+        })
+        .collect();
     let mut facts = signoff::judge::Facts::new(now, signoff::model::ActorId(approver.to_string()));
     facts.approver_groups = config.approver.groups.clone();
+    facts.prior_approvers = approvals.iter().map(|a| signoff::model::ActorId(a.approver.clone())).collect();
     facts.live = live;
     facts.known_operations = known.and_then(|k| k.operations.as_ref());
     facts.known_entity_fields = known.and_then(|k| k.entity_fields.as_ref());
@@ -96,11 +121,11 @@ pub fn judged_detail(
     let evaluation = signoff::policy::evaluate(run, &facts, config);
     let plan = signoff::rollback::plan(run, config, &facts);
     let required =
-        signoff::review::preview::required_approvals(status, 0, Some(&evaluation), run.route.required_approvals);
+        signoff::review::preview::required_approvals(status, given, Some(&evaluation), run.route.required_approvals);
     signoff::tui::sections::render(&signoff::diff::diff_run(run, live), &evaluation, &plan).into_detail(
         run,
         status,
-        Vec::new(),
+        approvals,
         required,
         Vec::new(),
         None,
@@ -118,7 +143,7 @@ impl ReviewSource for Fixed {
                 let live = self.live.get(&run.id);
                 let d = judged_detail(
                     run,
-                    summary.status,
+                    (summary.status, summary.approvals),
                     &self.config,
                     self.now,
                     FIXED_APPROVER,
@@ -145,7 +170,15 @@ impl ReviewSource for Fixed {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
         let live = self.live.get(id);
-        Ok(judged_detail(run, summary.status, &self.config, self.now, FIXED_APPROVER, live, self.known.as_ref()))
+        Ok(judged_detail(
+            run,
+            (summary.status, summary.approvals),
+            &self.config,
+            self.now,
+            FIXED_APPROVER,
+            live,
+            self.known.as_ref(),
+        ))
     }
 
     fn decide(
@@ -173,5 +206,9 @@ impl ReviewSource for Fixed {
             d.push(request);
         }
         Ok(DecisionOutcome { run_id, status, kind: OutcomeKind::Done, message, detail: None })
+    }
+
+    fn changed(&self) -> Result<bool, String> {
+        Ok(self.changed.swap(false, std::sync::atomic::Ordering::SeqCst))
     }
 }

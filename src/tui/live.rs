@@ -1,0 +1,83 @@
+//! Keeping the screen current while the store changes underneath it: another approver's lease, approval
+//! or decision, a reconciliation. The app polls [`super::source::ReviewSource::changed`] about once a
+//! second and sends [`super::action::Action::StoreChanged`]; this module turns that (and `R`, refresh
+//! now) into reloads, and makes sure a dialog never offers a decision the store no longer allows.
+
+use super::action::Effect;
+use super::dialogs::decision_allowed;
+use super::reducer::flash;
+use super::state::{DialogKind, Overlay, Screen, State};
+use crate::text::visible;
+
+/// Reload the queue; the open run follows only if its summary changed (see [`after_reload`]), so a
+/// change elsewhere does not wipe what the run view shows (a dry run's requests) for nothing.
+pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
+    // One reload at a time; a change it may have missed is picked up by one more when it is in.
+    if state.reloading {
+        state.reload_again = true;
+        return;
+    }
+    state.reloading = true;
+    state.busy += 1;
+    fx.push(Effect::LoadSummaries);
+}
+
+/// `R`: reload the queue and the open run now, whatever the watcher says.
+pub fn refresh_now(state: &mut State, fx: &mut Vec<Effect>) {
+    store_changed(state, fx);
+    let text = match &state.screen {
+        Screen::Run(view) => {
+            fx.push(Effect::LoadDetail(view.id.clone()));
+            state.busy += 1;
+            format!("refreshing the queue and {}…", visible(view.id.as_str()))
+        }
+        Screen::Queue => "refreshing the queue…".to_string(),
+    };
+    flash(state, text, false, fx);
+}
+
+/// After the summaries were (re)loaded: bring the open run's header up to date and reload its detail if
+/// someone else moved it, and close a decision dialog the run can no longer take.
+pub fn after_reload(state: &mut State, fx: &mut Vec<Effect>) {
+    state.reloading = false;
+    if std::mem::take(&mut state.reload_again) {
+        store_changed(state, fx);
+    }
+    if let Screen::Run(view) = &mut state.screen
+        && let Some(now) = state.queue.all.iter().find(|s| s.id == view.id)
+    {
+        let moved = (now.status, now.approvals, &now.lease_holder)
+            != (view.summary.status, view.summary.approvals, &view.summary.lease_holder);
+        if moved {
+            view.summary = now.clone();
+            state.busy += 1;
+            fx.push(Effect::LoadDetail(view.id.clone()));
+        }
+    }
+    close_overtaken_dialog(state, fx);
+}
+
+/// A decision dialog on a run decided elsewhere meanwhile is closed with a message saying so. Nothing was
+/// sent: the dialog had not been confirmed (a confirmed dialog closes at once and becomes a decision).
+fn close_overtaken_dialog(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(Overlay::Dialog(top)) = &state.overlay else { return };
+    // A quit question may sit over the decision dialog it interrupted.
+    let dialog = if top.kind == DialogKind::Quit { top.interrupted.as_deref() } else { Some(&**top) };
+    let Some(dialog) = dialog else { return };
+    let Some(summary) = state.queue.all.iter().find(|s| s.id == dialog.run_id) else { return };
+    let still = match dialog.kind {
+        DialogKind::Approve | DialogKind::Reject => decision_allowed(summary.status),
+        DialogKind::Rollback => summary.status.can_roll_back(),
+        DialogKind::Quit => true,
+    };
+    if still {
+        return;
+    }
+    let text = format!(
+        "{} is now {}: it was decided elsewhere meanwhile (another approver or process); nothing was sent",
+        visible(summary.id.as_str()),
+        summary.status
+    );
+    state.overlay = None;
+    flash(state, text, true, fx);
+}
