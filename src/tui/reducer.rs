@@ -214,7 +214,9 @@ pub fn quit_now(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 /// Esc while a decision runs: stop it if it has not reached the write; once it has, say so — it runs to
-/// its recorded outcome either way, and that outcome follows as a flash.
+/// its recorded outcome either way, and that outcome follows as a flash. "Cancelled" is only ever said by
+/// that outcome (`review` stops before its write and reports it), never here: the write may start
+/// between this key and the worker seeing the flag.
 fn cancel_decision(state: &mut State, fx: &mut Vec<Effect>) {
     let id = state.deciding.as_ref().map(|id| crate::text::visible(id.as_str()).into_owned()).unwrap_or_default();
     if state.decision_sending {
@@ -224,7 +226,8 @@ fn cancel_decision(state: &mut State, fx: &mut Vec<Effect>) {
         return flash(state, text, true, fx);
     }
     fx.push(Effect::CancelDecision);
-    flash(state, format!("{id}: cancelled: nothing was sent; the decision stops before its write"), false, fx);
+    let text = format!("{id}: cancelling: the decision stops before its write unless that has begun; its outcome follows");
+    flash(state, text, false, fx);
 }
 
 /// Show a flash message and schedule its removal.
