@@ -1,5 +1,6 @@
 //! The diff model and its text rendering on the run fixtures.
 
+#[path = "judgement_common/mod.rs"]
 mod judgement_common;
 
 use judgement_common::*;

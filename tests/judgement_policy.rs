@@ -1,5 +1,6 @@
 //! Policy rules on the run fixtures: each rule passes on a clean run and fails on a realistic bad one.
 
+#[path = "judgement_common/mod.rs"]
 mod judgement_common;
 
 use chrono::Duration;

@@ -1,5 +1,6 @@
 //! Rollback readiness and recipes on the run fixtures.
 
+#[path = "judgement_common/mod.rs"]
 mod judgement_common;
 
 use judgement_common::*;

@@ -1,5 +1,6 @@
 //! Reducer behaviour: keys in, state out.
 
+#[path = "common/mod.rs"]
 mod common;
 
 use common::{Harness, options};

@@ -4,6 +4,7 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+#[path = "common/mod.rs"]
 mod common;
 
 use signoff::cli::demo::DemoEnv;

@@ -1,0 +1,31 @@
+//! Integration tests of the F&O connector and the simulator: one test binary for the layer (each module is one file of
+//! tests/), so two cores link a few binaries instead of fifty.
+
+#[path = "fno_cli.rs"]
+mod fno_cli;
+#[path = "fno_client.rs"]
+mod fno_client;
+#[path = "fno_metadata.rs"]
+mod fno_metadata;
+#[path = "fno_secrets.rs"]
+mod fno_secrets;
+#[path = "fno_sim.rs"]
+mod fno_sim;
+#[path = "sim_batch.rs"]
+mod sim_batch;
+#[path = "sim_dialects.rs"]
+mod sim_dialects;
+#[path = "sim_entra.rs"]
+mod sim_entra;
+#[path = "sim_faults.rs"]
+mod sim_faults;
+#[path = "sim_fixtures.rs"]
+mod sim_fixtures;
+#[path = "sim_lifecycle.rs"]
+mod sim_lifecycle;
+#[path = "sim_odata.rs"]
+mod sim_odata;
+#[path = "sim_operations.rs"]
+mod sim_operations;
+#[path = "sim_types.rs"]
+mod sim_types;
