@@ -226,7 +226,8 @@ fn cancel_decision(state: &mut State, fx: &mut Vec<Effect>) {
         return flash(state, text, true, fx);
     }
     fx.push(Effect::CancelDecision);
-    let text = format!("{id}: cancelling: the decision stops before its write unless that has begun; its outcome follows");
+    let text =
+        format!("{id}: cancelling: the decision stops before its write unless that has begun; its outcome follows");
     flash(state, text, false, fx);
 }
 
