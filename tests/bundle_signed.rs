@@ -3,8 +3,7 @@
 //! edits a file and recomputes the manifest (the manifest is unkeyed: anyone can) is caught, naming the
 //! file and what disagrees.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,13 @@
-//! Integration tests of the binary: CLI verbs and end-to-end runs in a pseudo-terminal: one test binary for the layer (each module is one file of
-//! tests/), so two cores link a few binaries instead of fifty.
+//! Integration tests of the binary: CLI verbs and end-to-end runs in a pseudo-terminal.
+//! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
+
+// Support code shared by the modules below, declared once for the binary.
+#[path = "store_common/mod.rs"]
+mod common;
+#[path = "pty_support/mod.rs"]
+mod pty_support;
+#[path = "review_support/mod.rs"]
+mod review_support;
 
 #[path = "cli_output.rs"]
 mod cli_output;

@@ -2,8 +2,7 @@
 //! TUI's filter language, errors have one shape (text or `--json`), read-only verbs never create or change
 //! a store, and a closed pipe ends the listing quietly.
 
-#[path = "store_common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,6 @@
 //! The real `signoff` binary: import, list, show and audit verify on real store files.
 
-#[path = "store_common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

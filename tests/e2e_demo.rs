@@ -1,8 +1,7 @@
 //! End to end: the real `signoff demo` binary in a pseudo-terminal (portable-pty + vt100), keys in,
 //! screen out. The demo runs its own simulator on 127.0.0.1 and stops it when it exits.
 
-#[path = "pty_support/mod.rs"]
-mod pty_support;
+use crate::pty_support;
 
 use pty_support::{BACKTAB, Session, approve};
 

@@ -1,8 +1,7 @@
 //! End to end: termination signals delivered to the real `signoff demo` in a pseudo-terminal leave the
 //! terminal as it was, exit with 128 + the signal's number, and let the demo delete its files.
 
-#[path = "pty_support/mod.rs"]
-mod pty_support;
+use crate::pty_support;
 
 use pty_support::Session;
 

@@ -2,10 +2,8 @@
 //! loopback, as approvers on a jump host run it. Another approver's decision shows in every open TUI
 //! within seconds, and quitting while a decision waits on F&O ends with the truth, not a panic.
 
-#[path = "pty_support/mod.rs"]
-mod pty_support;
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::pty_support;
+use crate::review_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

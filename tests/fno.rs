@@ -1,5 +1,11 @@
-//! Integration tests of the F&O connector and the simulator: one test binary for the layer (each module is one file of
-//! tests/), so two cores link a few binaries instead of fifty.
+//! Integration tests of the F&O connector and the simulator.
+//! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
+
+// Support code shared by the modules below, declared once for the binary.
+#[path = "fno_support/mod.rs"]
+mod fno_support;
+#[path = "sim_support/mod.rs"]
+mod sim_support;
 
 #[path = "fno_cli.rs"]
 mod fno_cli;

@@ -1,7 +1,6 @@
 //! The F&O client against a loopback F&O over real HTTP: reads, writes, operations, faults.
 
-#[path = "fno_support/mod.rs"]
-mod fno_support;
+use crate::fno_support;
 
 use std::time::Duration;
 

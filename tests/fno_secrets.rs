@@ -1,7 +1,6 @@
 //! No secret or bearer token reaches a log event, an error (Display or Debug) or the exchange log.
 
-#[path = "fno_support/mod.rs"]
-mod fno_support;
+use crate::fno_support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

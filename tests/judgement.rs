@@ -1,5 +1,9 @@
-//! Integration tests of the judgement: diff, policy, queue, rollback: one test binary for the layer (each module is one file of
-//! tests/), so two cores link a few binaries instead of fifty.
+//! Integration tests of the judgement: diff, policy, queue, rollback.
+//! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
+
+// Support code shared by the modules below, declared once for the binary.
+#[path = "judgement_common/mod.rs"]
+mod judgement_common;
 
 #[path = "judgement_diff.rs"]
 mod judgement_diff;

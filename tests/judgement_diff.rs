@@ -1,7 +1,6 @@
 //! The diff model and its text rendering on the run fixtures.
 
-#[path = "judgement_common/mod.rs"]
-mod judgement_common;
+use crate::judgement_common;
 
 use judgement_common::*;
 use signoff::diff::{ChangeKind, LineTotals, RunDiff, Span, diff_run, render_text};

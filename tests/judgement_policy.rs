@@ -1,7 +1,6 @@
 //! Policy rules on the run fixtures: each rule passes on a clean run and fails on a realistic bad one.
 
-#[path = "judgement_common/mod.rs"]
-mod judgement_common;
+use crate::judgement_common;
 
 use chrono::Duration;
 use judgement_common::*;

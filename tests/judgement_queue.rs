@@ -3,8 +3,7 @@
 //! view use) gives it, on the fixture runs in a real store: approvals recorded, final runs present,
 //! duplicate invoices live and dead, with and without a synced catalog.
 
-#[path = "judgement_common/mod.rs"]
-mod judgement_common;
+use crate::judgement_common;
 
 use std::collections::BTreeSet;
 

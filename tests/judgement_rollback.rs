@@ -1,7 +1,6 @@
 //! Rollback readiness and recipes on the run fixtures.
 
-#[path = "judgement_common/mod.rs"]
-mod judgement_common;
+use crate::judgement_common;
 
 use judgement_common::*;
 use signoff::config::ClosedPeriod;

@@ -1,5 +1,9 @@
-//! Integration tests of the decision pipeline and its evidence: one test binary for the layer (each module is one file of
-//! tests/), so two cores link a few binaries instead of fifty.
+//! Integration tests of the decision pipeline and its evidence.
+//! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
+
+// Support code shared by the modules below, declared once for the binary.
+#[path = "review_support/mod.rs"]
+mod review_support;
 
 #[path = "bundle_signed.rs"]
 mod bundle_signed;

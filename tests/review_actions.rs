@@ -1,7 +1,6 @@
 //! The decision pipeline against the real simulator: the happy path and the reject of every action.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use serde_json::json;
 use signoff::review::{DecisionKind, Outcome};

@@ -1,7 +1,6 @@
 //! Bulk approval: one action, every verdict passing, each run re-validated and audited on its own.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::sync::Arc;
 

@@ -3,8 +3,7 @@
 //! extended behind a signed decision's back — all of which verify as a chain on their own — is caught.
 //! Real ssh-agent, real SQLite file, the simulator on loopback.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use serde_json::json;
 use signoff::model::{RunId, RunStatus};

@@ -1,8 +1,7 @@
 //! The decision verbs through the real binary: exit codes, dry run output, evidence export and verify,
 //! and a killed process reconciled at the next start of any command.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

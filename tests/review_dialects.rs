@@ -2,8 +2,7 @@
 //! config file (`fixtures/config/sim/<dialect>.toml`). Judged by the simulator's state and request log,
 //! not by what signoff says it did.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::time::{Duration, Instant};
 

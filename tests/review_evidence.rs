@@ -1,8 +1,7 @@
 //! Dry runs, evidence bundles (signed, through a real ssh-agent) and round trips, all counted on the
 //! simulator's request log.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use serde_json::json;
 use signoff::model::RunId;

@@ -1,8 +1,7 @@
 //! Faults: drift, a 412 race, throttling, expired tokens, F&O refusals, and unknown outcomes reconciled
 //! by reading F&O, never by sending twice.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::sync::Arc;
 

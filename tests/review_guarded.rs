@@ -2,8 +2,7 @@
 //! a 503 on a write, rollback in reverse order with a step that fails, and the requests a decision costs.
 //! Judged by the simulator's state and request log, in both dialects where the operation differs.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::sync::Arc;
 use std::time::Duration;

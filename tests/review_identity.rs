@@ -1,8 +1,7 @@
 //! Who decides is proven, not claimed: decisions are signed by the approver's own key through a real
 //! ssh-agent started by each test, and verified against an allowed-signers file in git's format.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::sync::Arc;
 

@@ -1,8 +1,7 @@
 //! Evidence of a write is never lost: F&O answered, the store stayed busy past its timeout, so the
 //! exchanges and the outcome went to the local journal, and the next start folded them in.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! Who may approve: a quorum of distinct people, segregation of duties, leases and the production guard.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::sync::Arc;
 

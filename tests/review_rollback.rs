@@ -1,7 +1,6 @@
 //! Rollback: the compensation recipe, after checking the record is still as the executed run left it.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use serde_json::json;
 use signoff::review::{DecisionKind, Outcome};

@@ -2,8 +2,7 @@
 //! claimed, before F&O is read: the refusal names the run and what disagrees, it is audited
 //! (`decision.refused`), and the simulator sees no request at all.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use std::path::Path;
 use std::time::Duration;

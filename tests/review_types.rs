@@ -2,8 +2,7 @@
 //! anyone approves, and show F&O's own words when a custom service fails. The real simulator on
 //! loopback, a real SQLite store.
 
-#[path = "review_support/mod.rs"]
-mod review_support;
+use crate::review_support;
 
 use review_support::*;
 use serde_json::json;

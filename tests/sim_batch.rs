@@ -1,7 +1,6 @@
 //! `$batch` with atomic changesets, answered in F&O's multipart shape.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use serde_json::json;
 use sim_support::*;

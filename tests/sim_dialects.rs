@@ -1,8 +1,7 @@
 //! The simulator's dialects on the wire: each names its decision operations, parameters and paging its own
 //! way, with the same effects; bound actions honour If-Match; faults that outlive the client or refuse.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

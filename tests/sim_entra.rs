@@ -1,7 +1,6 @@
 //! The simulator's Entra token endpoints and F&O's bearer checks, over loopback.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use base64::Engine as _;
 use serde_json::Value;

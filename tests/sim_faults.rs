@@ -1,7 +1,6 @@
 //! Injected faults and the request log.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use std::time::{Duration, Instant};
 

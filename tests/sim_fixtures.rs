@@ -1,7 +1,6 @@
 //! A freshly seeded simulator matches every governed-run fixture's before snapshot exactly.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use std::path::Path;
 

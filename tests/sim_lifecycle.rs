@@ -1,7 +1,6 @@
 //! Starting and stopping: loopback only, stops when dropped, `--seed`, and the `signoff sim` command.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

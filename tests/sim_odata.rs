@@ -1,7 +1,6 @@
 //! The simulator's OData endpoint: reads, paging, company scope, query options, writes and ETags.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use serde_json::{Value, json};
 use signoff::sim::{SimOptions, etag_for};

@@ -1,7 +1,6 @@
 //! The decision operations have real effects: invoice approve/reject/recall, journal post/reject/reverse.
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use serde_json::{Value, json};
 use signoff::sim::{SimOptions, Simulator};

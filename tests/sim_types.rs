@@ -1,7 +1,6 @@
 //! The simulator's writes are checked against its `$metadata` as F&O checks them (FNO.md §2, §3).
 
-#[path = "sim_support/mod.rs"]
-mod sim_support;
+use crate::sim_support;
 
 use std::path::Path;
 

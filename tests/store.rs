@@ -1,5 +1,9 @@
-//! Integration tests of the store, the run format and the config: one test binary for the layer (each module is one file of
-//! tests/), so two cores link a few binaries instead of fifty.
+//! Integration tests of the store, the run format and the config.
+//! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
+
+// Support code shared by the modules below, declared once for the binary.
+#[path = "store_common/mod.rs"]
+mod common;
 
 #[path = "config.rs"]
 mod config;

@@ -1,7 +1,6 @@
 //! The audit chain verifies when intact and names the first event that was altered or removed.
 
-#[path = "store_common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

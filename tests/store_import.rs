@@ -1,7 +1,6 @@
 //! The store keeps runs exactly, imports all or nothing, and refuses to change an imported run.
 
-#[path = "store_common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::{dec, invoice, journal, mixed_runs, user_disable};
 use signoff::model::{Action, RunId, RunStatus};

@@ -1,7 +1,6 @@
 //! Leases, approvals and status transitions are compare-and-set: two approvers cannot both win.
 
-#[path = "store_common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

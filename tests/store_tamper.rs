@@ -3,8 +3,7 @@
 //! payload or event whose bytes are not their canonical form is reported as altered even when it parses
 //! to the same value.
 
-#[path = "store_common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

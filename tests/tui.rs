@@ -1,5 +1,9 @@
-//! Integration tests of the terminal UI: reducer, views, sources: one test binary for the layer (each module is one file of
-//! tests/), so two cores link a few binaries instead of fifty.
+//! Integration tests of the terminal UI: reducer, views, sources.
+//! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
+
+// Support code shared by the modules below, declared once for the binary.
+#[path = "common/mod.rs"]
+mod common;
 
 #[path = "tui_hostile.rs"]
 mod tui_hostile;

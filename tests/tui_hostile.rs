@@ -1,8 +1,7 @@
 //! Hostile data: control, bidi and zero-width characters in runs are drawn visibly, and no raw ESC,
 //! bidi or zero-width character ever reaches the screen buffer.
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::Harness;
 use signoff::text::classify;

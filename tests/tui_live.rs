@@ -2,8 +2,7 @@
 //! and says so, `R` refreshes now, Esc tells the truth about what can still be cancelled, and `q` asks
 //! before leaving a decision in flight.
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::Harness;
 use signoff::model::{RunId, RunStatus};

@@ -1,7 +1,6 @@
 //! Reducer behaviour: keys in, state out.
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::{Harness, options};
 use signoff::config::ColorMode;

@@ -4,8 +4,7 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 use signoff::cli::demo::DemoEnv;
 use signoff::cli::tui_source::PipelineSource;

@@ -1,7 +1,6 @@
 //! Snapshots of every view and dialog at 80×24, 120×40 and 200×50, and without colour.
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::{Harness, options};
 use ratatui::style::{Color, Modifier};

@@ -95,6 +95,9 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     let mut signals = Signals::install().map_err(TuiError::Terminal)?;
     let guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(TuiError::Terminal)?;
+    // Listen before the size is read: a resize (SIGWINCH) after this point arrives as an event, one before
+    // it is in the size read next. Created after the first frame, a resize in between was lost.
+    let mut events = EventStream::new();
     let size = term.size().map_err(TuiError::Terminal)?;
     update(&mut state, Action::Resize(size.width, size.height));
     // The first frame goes out before any I/O: the queue says "loading…".
@@ -105,7 +108,6 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     state.busy += 1;
     let mut decisions = InFlight::default();
     run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut decisions)?;
-    let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
