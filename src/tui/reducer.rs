@@ -333,13 +333,15 @@ fn clamp_queue(state: &mut State) {
 
 fn move_by(state: &mut State, command: Command) {
     let in_run = matches!(state.screen, Screen::Run(_));
-    let page = if in_run { layout::run_rows(state.height, state.wide()) } else { layout::queue_rows(state.height) };
-    let page = page.max(1);
-    let unified = state.diff_unified();
-    let (cur, len) = match &state.screen {
-        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view, unified)),
-        Screen::Queue => (state.queue.selected, state.queue.view.len()),
+    // In the run view, rows are screen rows: the tab's lines as wrapped to its pane's real width.
+    let (cur, len, page) = match &state.screen {
+        Screen::Run(view) => {
+            let (len, page) = layout::run_scroll(state, view);
+            (view.scroll[view.tab.index()], len, page)
+        }
+        Screen::Queue => (state.queue.selected, state.queue.view.len(), layout::queue_rows(state.height)),
     };
+    let page = page.max(1);
     let last = if in_run { len.saturating_sub(page) } else { len.saturating_sub(1) };
     let next = match command {
         Command::Down => cur + 1,

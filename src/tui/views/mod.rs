@@ -2,12 +2,14 @@
 //! [`crate::text::visible`] so no control, bidi or zero-width character reaches the terminal raw.
 
 pub mod dialog;
+pub mod flow;
 pub mod help;
 pub mod layout;
 pub mod queue;
 pub mod run;
 pub mod status_bar;
 pub mod too_small;
+pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -42,7 +44,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     status_bar::draw_title(frame, rows.title, state, theme);
     match &state.screen {
         Screen::Queue => queue::draw(frame, rows.body, state, theme),
-        Screen::Run(view) => run::draw(frame, rows.body, state, view, theme),
+        Screen::Run(view) => run::draw(frame, state, view, theme),
     }
     status_bar::draw_status(frame, rows.status, state, theme);
     status_bar::draw_hints(frame, rows.hints, state, theme);
@@ -73,12 +75,12 @@ pub fn tone_token(tone: Tone) -> &'static str {
     }
 }
 
-/// One pre-rendered line, escaped and styled.
-pub fn section_line<'a>(spans: &'a [(Tone, String)], theme: &Theme) -> Line<'a> {
+/// One laid-out screen row (already visible-escaped), styled.
+pub fn screen_line<'a>(spans: &'a [(Tone, String)], theme: &Theme) -> Line<'a> {
     Line::from(
         spans
             .iter()
-            .map(|(tone, text)| Span::styled(visible(text), theme.style(tone_token(*tone))))
+            .map(|(tone, text)| Span::styled(text.as_str(), theme.style(tone_token(*tone))))
             .collect::<Vec<_>>(),
     )
 }
