@@ -9,7 +9,7 @@ use super::filter::Filter;
 use super::input::TextInput;
 use super::keymap::{Command, Context, Key};
 use super::source::{DecisionKind, DecisionRequest};
-use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, SortColumn, State, Tab};
+use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, State, Tab};
 use super::views::layout;
 use crate::config::ClipboardMode;
 use crate::model::RunSummary;
@@ -113,10 +113,18 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     }
     let context = state.context();
     let Some(command) = state.keymap.lookup(context, Key::from_event(&key)) else { return };
-    if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+    if matches!(state.overlay, Some(Overlay::Help { .. })) {
+        let (last, page) = super::views::help::scroll_limits(state);
+        let Some(Overlay::Help { scroll }) = &mut state.overlay else { return };
         match command {
-            Command::Down => *scroll += 1,
+            Command::Down => *scroll = (*scroll + 1).min(last),
             Command::Up => *scroll = scroll.saturating_sub(1),
+            Command::Top => *scroll = 0,
+            Command::Bottom => *scroll = last,
+            Command::PageDown => *scroll = (*scroll + page).min(last),
+            Command::PageUp => *scroll = scroll.saturating_sub(page),
+            Command::HalfPageDown => *scroll = (*scroll + page / 2).min(last),
+            Command::HalfPageUp => *scroll = scroll.saturating_sub(page / 2),
             Command::Back | Command::Help => state.overlay = None,
             Command::Quit => quit(state, fx),
             _ => {}
@@ -297,19 +305,7 @@ pub fn refresh_view(state: &mut State) {
     let mut view = q.filter.apply(&q.all);
     let all = &q.all;
     let sort = q.sort;
-    view.sort_by(|a, b| {
-        let (x, y) = (&all[*a as usize], &all[*b as usize]);
-        let o = match sort {
-            SortColumn::Age => x.requested_at.cmp(&y.requested_at),
-            SortColumn::Expiry => x.expires_at.cmp(&y.expires_at),
-            SortColumn::Amount => y.amount.cmp(&x.amount),
-            SortColumn::Status => x.status.cmp(&y.status),
-            SortColumn::Action => x.action.cmp(&y.action),
-            SortColumn::Company => x.company.cmp(&y.company),
-            SortColumn::Requester => x.requester.cmp(&y.requester),
-        };
-        o.then_with(|| x.id.cmp(&y.id))
-    });
+    super::sort::order(sort, all, &mut view);
     if q.reverse {
         view.reverse();
     }

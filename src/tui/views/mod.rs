@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&State` and `&Theme`. Every data string passes through
 //! [`crate::text::visible`] so no control, bidi or zero-width character reaches the terminal raw.
 
+pub mod columns;
 pub mod dialog;
 pub mod flow;
 pub mod help;
@@ -20,7 +21,6 @@ use super::source::Tone;
 use super::state::{Overlay, Screen, State};
 use super::theme::Theme;
 use crate::model::RunSummary;
-use crate::text::visible;
 
 /// Borders in plain ASCII, so chrome survives any font, locale and terminal.
 pub const ASCII_BORDER: border::Set<'static> = border::Set {
@@ -85,13 +85,9 @@ pub fn screen_line<'a>(spans: &'a [(Tone, String)], theme: &Theme) -> Line<'a> {
     )
 }
 
-/// The amount exactly as stored, with its currency (`12500.00 USD`), or `—`.
+/// The amount exactly as stored, grouped, with its currency (`12,500.00 USD`), or `—`.
 pub fn format_amount(s: &RunSummary) -> String {
-    match (&s.amount, &s.currency) {
-        (Some(a), Some(c)) => format!("{a} {}", visible(c)),
-        (Some(a), None) => a.to_string(),
-        (None, _) => "—".to_string(),
-    }
+    crate::tui::format::amount(s)
 }
 
 /// A rectangle of `w`×`h` centred in `area` (clamped to it).
