@@ -53,7 +53,7 @@ pub fn event_action(event: Event) -> Option<Action> {
 pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Result<(), TuiError> {
     let (mut state, theme) = initial_state(&options, 80, 24, Utc::now())?;
     let _guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(TuiError::Terminal)?;
+    let mut term = Terminal::new(super::sgr16::backend(io::stdout(), theme.depth)).map_err(TuiError::Terminal)?;
     let size = term.size().map_err(TuiError::Terminal)?;
     update(&mut state, Action::Resize(size.width, size.height));
     // The first frame goes out before any I/O: the queue says "loading…".

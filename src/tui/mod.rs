@@ -15,6 +15,7 @@ pub mod input;
 pub mod keymap;
 pub mod reducer;
 pub mod sections;
+pub mod sgr16;
 pub mod sort;
 pub mod source;
 pub mod state;
