@@ -78,7 +78,7 @@ mod tests {
             status: RunStatus::Pending,
             company: Some("usmf".into()),
             target: id.into(),
-            amount: amount.map(|a| Decimal::new(a, 2)),
+            amount: amount.map(|a| Decimal::new(a, 0)),
             currency: Some(currency.into()),
             requester: "april.meyer@contoso.com".into(),
             requested_at: at,
@@ -100,11 +100,11 @@ mod tests {
     #[test]
     fn amounts_sort_within_their_currency_the_currency_with_the_largest_amount_first() {
         let runs = vec![
-            run("usd-small", Some(1_000_00), "USD", "✓ clear"),
-            run("eur-big", Some(9_000_000_00), "EUR", "✓ clear"),
-            run("usd-big", Some(125_000_000), "USD", "✓ clear"),
+            run("usd-small", Some(1_000), "USD", "✓ clear"),
+            run("eur-big", Some(9_000_000), "EUR", "✓ clear"),
+            run("usd-big", Some(1_250_000), "USD", "✓ clear"),
             run("none", None, "USD", "✓ clear"),
-            run("eur-small", Some(3_260_00), "EUR", "✓ clear"),
+            run("eur-small", Some(3_260), "EUR", "✓ clear"),
         ];
         assert_eq!(sorted(SortColumn::Amount, runs), ["eur-big", "eur-small", "usd-big", "usd-small", "none"]);
     }

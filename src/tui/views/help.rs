@@ -143,7 +143,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: 
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::tui::filter::Filter;
 
     #[test]
