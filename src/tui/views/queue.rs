@@ -135,7 +135,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 const COLUMNS: usize = 10;
 
 /// Each column at the width of its widest value in the window (header included); when that is wider
-/// than the terminal, requester, lease, action (to its short labels) and target give up room, in that
+/// than the terminal, action (to its short labels), lease, requester and target give up room, in that
 /// order.
 /// The amount never shrinks.
 fn column_widths(window: &[(usize, &RunSummary)], amounts: &[String], total: u16, wide: bool) -> [u16; COLUMNS] {
@@ -163,9 +163,10 @@ fn column_widths(window: &[(usize, &RunSummary)], amounts: &[String], total: u16
         col(rb, rb),
         col(lease, 4),
     ];
-    // The target names the record, so it keeps up to 12 columns until requester and lease are narrow.
+    // The action first gives up its `-user`; the target names the record, so it keeps up to 12 columns
+    // until requester and lease are narrow.
     const SHRINK: [(usize, u16); 11] =
-        [(5, 16), (9, 8), (1, 0), (3, 12), (5, 10), (9, 4), (0, 10), (5, 8), (3, 8), (0, 8), (2, 2)];
+        [(1, 0), (9, 8), (5, 16), (3, 12), (5, 10), (9, 4), (0, 10), (5, 8), (3, 8), (0, 8), (2, 2)];
     let widths = fit_columns(&columns, &SHRINK, total, 1);
     std::array::from_fn(|i| widths[i])
 }
