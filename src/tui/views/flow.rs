@@ -58,11 +58,9 @@ impl Columns {
         for (_, cells, w) in &mut columns {
             if cells.len() > height {
                 cells.truncate(height);
+                // The last row shown ends in `…` (fit cuts it further if the mark does not fit).
                 if let Some(last) = cells.last_mut() {
                     *last = fit(&format!("{last}…"), *w);
-                    if !last.ends_with('…') {
-                        *last = fit(&format!("{last}  "), *w);
-                    }
                 }
             }
         }
