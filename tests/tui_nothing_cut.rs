@@ -144,3 +144,28 @@ fn every_word_the_approver_judges_by_is_on_screen_or_visibly_cut_at_every_size()
         }
     }
 }
+
+/// The screen columns of the `│` separators in a row of [`Harness::screen`], which writes one symbol
+/// per cell (a CJK character, then the blank cell it also covers).
+fn bars(row: &str) -> Vec<usize> {
+    row.chars().enumerate().filter(|(_, c)| *c == '│').map(|(i, _)| i).collect()
+}
+
+#[test]
+fn cjk_values_keep_the_side_by_side_columns_aligned() {
+    for (w, ht) in SIZES {
+        let mut h = Harness::new(w, ht);
+        h.select("run-hostile-cjk-vendor-name");
+        h.press("enter");
+        if h.state.diff_unified() {
+            h.press("u");
+        }
+        let screens = screens_of_tab(&mut h);
+        let all = screens.join("\n");
+        let joined = all.replace(' ', "");
+        assert!(joined.contains("深圳华强电子有限公司") && joined.contains("电子元件"), "{all}");
+        let rows: Vec<Vec<usize>> = all.lines().map(bars).filter(|b| !b.is_empty()).collect();
+        assert!(rows.len() > 5, "{all}");
+        assert!(rows.iter().all(|b| b == &rows[0]), "the │ columns move at {w}x{ht}:\n{all}");
+    }
+}
