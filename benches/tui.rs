@@ -1,5 +1,5 @@
 //! TUI speed and bandwidth: a keystroke to its frame with 100,000 runs queued, filtering 100,000 runs,
-//! and the bytes a navigation keystroke writes at 120×40 through a real crossterm backend.
+//! and the bytes a navigation keystroke writes at 120×40 through the TUI's real crossterm backend.
 
 use std::hint::black_box;
 use std::io::{self, Write};
@@ -10,7 +10,7 @@ use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
 use signoff::config::ColorMode;
 use signoff::model::filter::Filter;
@@ -114,7 +114,7 @@ fn filtering(c: &mut Criterion) {
 fn bytes_per_keystroke(c: &mut Criterion) {
     let (mut state, theme) = state(100_000, 120, 40);
     let counter = Counting::default();
-    let backend = CrosstermBackend::new(counter.clone());
+    let backend = signoff::tui::sgr16::backend(counter.clone(), theme.depth);
     let mut terminal = Terminal::with_options(
         backend,
         ratatui::TerminalOptions { viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 120, 40)) },

@@ -5,10 +5,16 @@
 #[path = "common/mod.rs"]
 mod common;
 
+#[path = "tui_color16.rs"]
+mod tui_color16;
 #[path = "tui_hostile.rs"]
 mod tui_hostile;
+#[path = "tui_layout.rs"]
+mod tui_layout;
 #[path = "tui_live.rs"]
 mod tui_live;
+#[path = "tui_nothing_cut.rs"]
+mod tui_nothing_cut;
 #[path = "tui_reducer.rs"]
 mod tui_reducer;
 #[path = "tui_source.rs"]

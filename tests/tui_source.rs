@@ -298,7 +298,7 @@ fn the_bank_change_a_soft_user_run_and_a_10000_journal_show_one_count_everywhere
         assert!(after.iter().all(|(_, c)| c == "1 of 2"), "{id}: {after:#?}");
         // The approver's own approval reads as counted, never as "not among" the approvers.
         let detail = w.source.detail(&RunId::from(id)).unwrap();
-        let text: String = detail.policy.lines.iter().flatten().map(|(_, t)| t.as_str()).collect();
+        let text: String = detail.policy.lines.iter().flat_map(|l| l.spans.iter()).map(|(_, t)| t.as_str()).collect();
         assert!(text.contains("already approved"), "{id}: {text}");
         assert!(!text.contains("is not among"), "{id}: {text}");
     }

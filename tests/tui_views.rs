@@ -13,6 +13,36 @@ fn snap(name: &str, h: &Harness) {
     insta::assert_snapshot!(format!("{name}_{}x{}", h.state.width, h.state.height), terminal.backend());
 }
 
+/// A no-colour snapshot: no cell carries a colour, and the snapshot pins the attributes that carry the
+/// meaning instead (reverse for the selection, bold, underline, dim), which a text-only snapshot of the
+/// same screen in colour cannot show.
+fn snap_no_colour(name: &str, h: &Harness) {
+    assert_no_colour(h);
+    let terminal = h.render();
+    let buf = terminal.backend().buffer();
+    let mut attributes = String::from("attributes (R reverse, B bold, U underline, D dim, I italic, . none):\n");
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let m = buf[(x, y)].modifier;
+            let mark = [
+                (Modifier::REVERSED, 'R'),
+                (Modifier::BOLD, 'B'),
+                (Modifier::UNDERLINED, 'U'),
+                (Modifier::DIM, 'D'),
+                (Modifier::ITALIC, 'I'),
+            ]
+            .into_iter()
+            .find(|(flag, _)| m.contains(*flag))
+            .map(|(_, c)| c)
+            .unwrap_or('.');
+            attributes.push(mark);
+        }
+        attributes.push('\n');
+    }
+    let text = terminal.backend().to_string();
+    insta::assert_snapshot!(format!("{name}_{}x{}", h.state.width, h.state.height), format!("{text}\n{attributes}"));
+}
+
 #[test]
 fn queue_lists_runs_with_counts_at_every_size() {
     for (w, ht) in SIZES {
@@ -52,7 +82,7 @@ fn a_stale_run_shows_the_reviewed_proposed_and_live_values_at_every_size() {
     let mut h = Harness::with_options(80, 24, options(ColorMode::None));
     h.select("run-inv-usmf-apinv-000131");
     h.press("enter");
-    snap("run_view_stale_no_color", &h);
+    snap_no_colour("run_view_stale_no_color", &h);
 }
 
 #[test]
@@ -148,7 +178,7 @@ fn too_small_screen_names_the_needed_and_actual_size() {
 #[test]
 fn without_colour_views_carry_no_colour_and_the_selection_is_reversed() {
     let mut h = Harness::with_options(80, 24, options(ColorMode::None));
-    snap("queue_no_color", &h);
+    snap_no_colour("queue_no_color", &h);
     let terminal = h.render();
     let buf = terminal.backend().buffer();
     for cell in buf.content() {
@@ -161,9 +191,9 @@ fn without_colour_views_carry_no_colour_and_the_selection_is_reversed() {
     assert!(buf[(0, 2)].modifier.contains(Modifier::REVERSED), "selection is not reversed");
     h.select("run-inv-usmf-apinv-000123");
     h.press("enter");
-    snap("run_view_no_color", &h);
+    snap_no_colour("run_view_no_color", &h);
     h.press("r");
-    snap("reject_dialog_no_color", &h);
+    snap_no_colour("reject_dialog_no_color", &h);
     assert_no_colour(&h);
 }
 
@@ -171,24 +201,24 @@ fn without_colour_views_carry_no_colour_and_the_selection_is_reversed() {
 fn without_colour_every_other_view_and_dialog_carries_its_meaning_in_text() {
     let mut h = Harness::with_options(80, 24, options(ColorMode::None));
     h.press("?");
-    snap("help_no_color", &h);
+    snap_no_colour("help_no_color", &h);
     assert_no_colour(&h);
     h.press("esc");
     h.select("run-vnd-usmf-us-104");
     h.press("enter");
-    snap("run_view_bank_change_no_color", &h);
+    snap_no_colour("run_view_bank_change_no_color", &h);
     assert_no_colour(&h);
     for tab in ["lines", "policy", "rollback", "audit"] {
         h.press("tab");
-        snap(&format!("run_view_{tab}_no_color"), &h);
+        snap_no_colour(&format!("run_view_{tab}_no_color"), &h);
         assert_no_colour(&h);
     }
     h.press("a");
-    snap("approve_dialog_no_color", &h);
+    snap_no_colour("approve_dialog_no_color", &h);
     assert_no_colour(&h);
     h.press("esc esc /");
     h.type_text("company:demf");
-    snap("filter_prompt_no_color", &h);
+    snap_no_colour("filter_prompt_no_color", &h);
     assert_no_colour(&h);
 }
 
@@ -217,7 +247,7 @@ fn without_colour_the_rollback_dialog_of_a_partly_executed_vendor_carries_its_me
     let mut h = Harness::with_source(80, 24, options(ColorMode::None), common::decided_source());
     h.select("run-vnd-usmf-us-104");
     h.press("U");
-    snap("rollback_dialog_no_color", &h);
+    snap_no_colour("rollback_dialog_no_color", &h);
     assert_no_colour(&h);
     let screen = h.screen();
     assert!(screen.contains("[!]partly-executed") && screen.contains("↺ ready"), "{screen}");
@@ -239,7 +269,7 @@ fn queue_marks_unknown_partly_executed_and_rollback_partial_runs() {
         assert_eq!(buf[(0, y as u16)].fg, h.theme.style(token).fg.unwrap(), "{marked} is not coloured as {token}");
     }
     let h = Harness::with_source(80, 24, options(ColorMode::None), common::decided_source());
-    snap("queue_decided_no_color", &h);
+    snap_no_colour("queue_decided_no_color", &h);
     assert_no_colour(&h);
     let screen = h.screen();
     for marked in ["[!]unkno", "[!]partl", "[!]rb-pa"] {

@@ -186,8 +186,8 @@ impl ReviewSource for PipelineSource {
                 }
             }
             shown.push(vec![(Tone::Muted, String::new())]);
-            detail.diff.lines.splice(0..0, shown.clone());
-            detail.diff_unified.lines.splice(0..0, shown);
+            detail.diff.lines.splice(0..0, shown.iter().cloned().map(Into::into));
+            detail.diff_unified.lines.splice(0..0, shown.into_iter().map(Into::into));
         }
         Ok(decision_outcome(&outcome, status_before, stored.status, detail))
     }

@@ -94,7 +94,7 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     let (mut state, theme) = initial_state(&options, 80, 24, Utc::now())?;
     let mut signals = Signals::install().map_err(TuiError::Terminal)?;
     let guard = terminal::enter(options.ui.mouse).map_err(TuiError::Terminal)?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(TuiError::Terminal)?;
+    let mut term = Terminal::new(super::sgr16::backend(io::stdout(), theme.depth)).map_err(TuiError::Terminal)?;
     // Listen before the size is read: a resize (SIGWINCH) after this point arrives as an event, one before
     // it is in the size read next. Created after the first frame, a resize in between was lost.
     let mut events = EventStream::new();

@@ -8,6 +8,17 @@ use super::source::DecisionKind;
 use super::state::{Overlay, Screen, State};
 use crate::model::filter::Filter;
 
+/// Every command with what it does, for the help screen and the "unknown command" message.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("approve, a", "approve the run (opens the confirm dialog)"),
+    ("reject [reason], r", "reject the run; the reason fills the dialog's field"),
+    ("rollback [reason]", "roll back an executed run (shows the plan)"),
+    ("filter NAME|EXPR, f", "apply a saved filter by name, or a filter expression"),
+    ("messages, mes", "every message of the session, newest first"),
+    ("help, h", "show this help"),
+    ("quit, q", "quit (asks first if a dialog holds input)"),
+];
+
 /// Run a command line; an unknown or malformed command stays in the prompt with an error.
 pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
     let line = line.trim();
@@ -42,8 +53,9 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         }
         "filter" | "f" => filter(state, rest, fx),
         other => Err(format!(
-            "unknown command '{}'; commands: approve, reject [reason], rollback [reason], filter NAME|EXPR, messages, help, quit",
-            crate::text::visible(other)
+            "unknown command '{}'; commands: {}",
+            crate::text::visible(other),
+            COMMANDS.iter().map(|(c, _)| c.split(',').next().unwrap_or(c)).collect::<Vec<_>>().join(", ")
         )),
     };
     match result {

@@ -341,6 +341,12 @@ const DEFAULTS: &[(Context, Command, &[&str])] = &[
     (Context::Dialog, Command::PageUp, &["pgup"]),
     (Context::Help, Command::Down, &["j", "down"]),
     (Context::Help, Command::Up, &["k", "up"]),
+    (Context::Help, Command::Top, &["g", "home"]),
+    (Context::Help, Command::Bottom, &["G", "end"]),
+    (Context::Help, Command::PageDown, &["pgdown"]),
+    (Context::Help, Command::PageUp, &["pgup"]),
+    (Context::Help, Command::HalfPageDown, &["ctrl-d"]),
+    (Context::Help, Command::HalfPageUp, &["ctrl-u"]),
     (Context::Help, Command::Back, &["esc"]),
 ];
 
@@ -415,10 +421,12 @@ impl Keymap {
         self.bindings.iter().filter(move |b| b.context == context)
     }
 
-    /// `key desc` pairs for the hint bar of `context`: its bindings with a hint, then the global ones.
+    /// `key desc` pairs for the hint bar of `context`: its bindings with a hint, then the global ones
+    /// where they apply (as in [`Keymap::lookup`], not in dialogs, where keys type into fields).
     pub fn hints(&self, context: Context) -> Vec<(String, &'static str)> {
         let mut out: Vec<(String, &'static str)> = Vec::new();
-        for b in self.in_context(context).chain(self.in_context(Context::Global)) {
+        let global = if context == Context::Dialog { None } else { Some(Context::Global) };
+        for b in self.in_context(context).chain(global.into_iter().flat_map(|g| self.in_context(g))) {
             let hint = b.command.hint();
             if hint.is_empty() || out.iter().any(|(_, h)| *h == hint) {
                 continue;

@@ -8,7 +8,7 @@ use super::dialogs;
 use super::input::TextInput;
 use super::keymap::{Command, Context, Key};
 use super::source::{DecisionKind, DecisionRequest};
-use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, SortColumn, State, Tab};
+use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, State, Tab};
 use super::views::layout;
 use crate::config::ClipboardMode;
 use crate::model::RunSummary;
@@ -135,11 +135,21 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     }
     let context = state.context();
     let Some(command) = state.keymap.lookup(context, Key::from_event(&key)) else { return };
-    if let Some(Overlay::Help { scroll } | Overlay::Messages { scroll }) = &mut state.overlay {
+    if matches!(state.overlay, Some(Overlay::Help { .. } | Overlay::Messages { .. })) {
+        let (last, page) = match state.overlay {
+            Some(Overlay::Help { .. }) => super::views::help::scroll_limits(state),
+            _ => super::views::messages::scroll_limits(state),
+        };
+        let Some(Overlay::Help { scroll } | Overlay::Messages { scroll }) = &mut state.overlay else { return };
         match command {
-            // The views clamp the scroll to what overflows; this bound keeps Up from lagging far behind.
-            Command::Down => *scroll = (*scroll + 1).min(super::state::MESSAGES_KEPT * 4),
+            Command::Down => *scroll = (*scroll + 1).min(last),
             Command::Up => *scroll = scroll.saturating_sub(1),
+            Command::Top => *scroll = 0,
+            Command::Bottom => *scroll = last,
+            Command::PageDown => *scroll = (*scroll + page).min(last),
+            Command::PageUp => *scroll = scroll.saturating_sub(page),
+            Command::HalfPageDown => *scroll = (*scroll + page / 2).min(last),
+            Command::HalfPageUp => *scroll = scroll.saturating_sub(page / 2),
             Command::Back | Command::Help => state.overlay = None,
             Command::Quit => quit(state, fx),
             _ => {}
@@ -353,19 +363,7 @@ pub fn refresh_view(state: &mut State) {
     let mut view = q.filter.apply(&q.all);
     let all = &q.all;
     let sort = q.sort;
-    view.sort_by(|a, b| {
-        let (x, y) = (&all[*a as usize], &all[*b as usize]);
-        let o = match sort {
-            SortColumn::Age => x.requested_at.cmp(&y.requested_at),
-            SortColumn::Expiry => x.expires_at.cmp(&y.expires_at),
-            SortColumn::Amount => y.amount.cmp(&x.amount),
-            SortColumn::Status => x.status.cmp(&y.status),
-            SortColumn::Action => x.action.cmp(&y.action),
-            SortColumn::Company => x.company.cmp(&y.company),
-            SortColumn::Requester => x.requester.cmp(&y.requester),
-        };
-        o.then_with(|| x.id.cmp(&y.id))
-    });
+    super::sort::order(sort, all, &mut view);
     if q.reverse {
         view.reverse();
     }
@@ -389,13 +387,15 @@ fn clamp_queue(state: &mut State) {
 
 fn move_by(state: &mut State, command: Command) {
     let in_run = matches!(state.screen, Screen::Run(_));
-    let page = if in_run { layout::run_rows(state.height, state.wide()) } else { layout::queue_rows(state.height) };
-    let page = page.max(1);
-    let unified = state.diff_unified();
-    let (cur, len) = match &state.screen {
-        Screen::Run(view) => (view.scroll[view.tab.index()], layout::section_len(view, unified, state.unfolded)),
-        Screen::Queue => (state.queue.selected, state.queue.view.len()),
+    // In the run view, rows are screen rows: the tab's lines as wrapped to its pane's real width.
+    let (cur, len, page) = match &state.screen {
+        Screen::Run(view) => {
+            let (len, page) = layout::run_scroll(state, view);
+            (view.scroll[view.tab.index()], len, page)
+        }
+        Screen::Queue => (state.queue.selected, state.queue.view.len(), layout::queue_rows(state.height)),
     };
+    let page = page.max(1);
     let last = if in_run { len.saturating_sub(page) } else { len.saturating_sub(1) };
     let next = match command {
         Command::Down => cur + 1,

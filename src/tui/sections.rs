@@ -1,12 +1,13 @@
-//! Turning the judgement models (diff, policy, rollback) into the run view's sections: lines of spans,
-//! each tagged with its meaning. Pure: the pipeline-backed source and the in-memory source share it, so
-//! snapshot tests show exactly what approvers see. Every string in the models is already visible-escaped.
+//! Turning the judgement models (diff, policy, rollback) into the run view's sections: logical lines of
+//! spans, each tagged with its meaning, wrapped by the view at draw time to the pane's real width. Pure:
+//! the pipeline-backed source and the in-memory source share it, so snapshot tests show exactly what
+//! approvers see. Every string in the models is already visible-escaped.
 
 use crate::diff::{self, ChangeKind, RunDiff};
 use crate::policy::{self, Level};
 use crate::rollback;
 
-use super::source::{Readiness, Section, Tone};
+use super::source::{Readiness, Section, SectionLine, Tone};
 
 /// The diff and lines sections with nothing folded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,7 +47,7 @@ impl JudgementSections {
         let mut policy = self.policy;
         let given = approvals.len();
         let title = format!("{} · {given} of {required_approvals} distinct approver(s) given", self.verdict_summary);
-        policy.lines.insert(0, vec![(Tone::Title, title)]);
+        policy.lines.insert(0, vec![(Tone::Title, title)].into());
         super::source::RunDetail {
             run: run.clone(),
             status,
@@ -84,7 +85,7 @@ pub fn render(diff: &RunDiff, evaluation: &policy::Evaluation, plan: &rollback::
             lines: plan
                 .render_text()
                 .lines()
-                .map(|l| vec![(tone_of_readiness(&plan.readiness, l), l.to_string())])
+                .map(|l| vec![(tone_of_readiness(&plan.readiness, l), l.to_string())].into())
                 .collect(),
         },
         verdict_summary: evaluation.summary(),
@@ -111,7 +112,7 @@ fn tone_of_readiness(r: &rollback::Readiness, line: &str) -> Tone {
 
 /// The verdicts, one per line; `into_detail` puts the title with the one count of approvals above them.
 fn policy_section(evaluation: &policy::Evaluation) -> Section {
-    let mut lines = Vec::new();
+    let mut lines: Vec<SectionLine> = Vec::new();
     for v in &evaluation.verdicts {
         let tone = match v.level {
             Level::Pass => Tone::PolicyPass,
@@ -121,99 +122,70 @@ fn policy_section(evaluation: &policy::Evaluation) -> Section {
         };
         let lead = format!("{} {:<8} ", v.level.symbol(), v.level.as_str());
         let rule = format!("{} v{}  ", v.rule, v.version);
-        // The reason is what the approver judges by: wrap it at 80 columns instead of letting a pane cut it.
-        let first = POLICY_WIDTH.saturating_sub(lead.chars().count() + rule.chars().count()).max(20);
-        let mut chunks = wrap_words(&v.message, first, POLICY_WIDTH - POLICY_INDENT.len()).into_iter();
-        lines.push(vec![(tone, lead), (Tone::Muted, rule), (Tone::Text, chunks.next().unwrap_or_default())]);
-        lines.extend(chunks.map(|c| vec![(Tone::Text, format!("{POLICY_INDENT}{c}"))]));
+        // The reason is what the approver judges by: the view wraps it to the pane, under the rule.
+        let indent = lead.chars().count() as u16;
+        lines.push(SectionLine::text(vec![(tone, lead), (Tone::Muted, rule), (Tone::Text, v.message.clone())], indent));
     }
     Section { lines }
 }
 
-const POLICY_WIDTH: usize = 78;
-const POLICY_INDENT: &str = "           ";
-
-/// Split `text` at spaces into lines of at most `first` characters, then `rest` (a word longer than the
-/// line is cut, never dropped).
-pub(crate) fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let width = if out.is_empty() { first } else { rest };
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        while line.chars().count() > if out.is_empty() { first } else { rest } {
-            let cut = if out.is_empty() { first } else { rest };
-            let head: String = line.chars().take(cut).collect();
-            line = line.chars().skip(cut).collect();
-            out.push(head);
-        }
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
-}
-
 /// Side-by-side field rows: `marker field │ before │ proposed [│ live]`; unchanged rows fold into a count.
+/// The view sizes the columns to the pane and wraps each value inside its column.
 fn header_section(diff: &RunDiff, all: bool) -> Section {
-    let mut lines = Vec::new();
+    let mut lines: Vec<SectionLine> = Vec::new();
     if diff.drift {
-        lines.push(vec![(
-            Tone::PolicyHard,
-            "! STALE: the live record changed since review (rows marked !). Nothing was written.".to_string(),
-        )]);
+        lines.push(
+            vec![(
+                Tone::PolicyHard,
+                "! STALE: the live record changed since review (rows marked !). Nothing was written.".to_string(),
+            )]
+            .into(),
+        );
     }
-    let (fw, vw) = widths(diff.three_way);
-    let mut head =
-        vec![(Tone::Title, format!("  {:<fw$} │ {:<vw$} │ {:<vw$}", "field", "before (reviewed)", "proposed"))];
+    let mut head = vec![
+        (Tone::Title, "  ".to_string()),
+        (Tone::Title, "field".to_string()),
+        (Tone::Title, "before (reviewed)".to_string()),
+        (Tone::Title, "proposed".to_string()),
+    ];
     if diff.three_way {
-        head.push((Tone::Title, format!(" │ {:<vw$}", "live")));
+        head.push((Tone::Title, "live".to_string()));
     }
-    lines.push(head);
+    lines.push(SectionLine::row(head));
     // With nothing proposed (an approval as is), every field is what the approver judges: fold nothing.
     let unfold = all || diff.header.changed == 0;
-    lines.extend(rows_lines(&diff.header.rows, diff.three_way, unfold));
+    lines.extend(rows_lines(&diff.header.rows, diff.three_way, unfold, ""));
     if diff.header.folded > 0 && !unfold {
-        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
+        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))].into());
     }
     Section { lines }
 }
 
 /// The header rows stacked for narrow panes: a changed field shows `- before`, `+ proposed` and, when
-/// stale, `! live` on their own lines, so nothing is cut off at 80 columns.
+/// stale, `! live` on their own lines, each wrapped to the pane, so nothing is cut off at 80 columns.
 fn unified_section(diff: &RunDiff, all: bool) -> Section {
-    let mut lines = Vec::new();
+    let mut lines: Vec<SectionLine> = Vec::new();
     if diff.drift {
-        lines.push(vec![(
-            Tone::PolicyHard,
-            "! STALE: the live record changed since review. Nothing was written.".into(),
-        )]);
+        lines.push(
+            vec![(Tone::PolicyHard, "! STALE: the live record changed since review. Nothing was written.".into())]
+                .into(),
+        );
     }
     let unfold = all || diff.header.changed == 0;
     for row in diff.header.rows.iter().filter(|r| unfold || !r.folds()) {
-        let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
         if row.kind == ChangeKind::Unchanged && !row.drift {
             let (tone, marker) = if row.hostile { (Tone::PolicySoft, "* ") } else { (Tone::Text, "  ") };
-            lines.push(vec![(tone, marker.to_string()), (Tone::Text, format!("{}: {}", row.field, cell(&row.before)))]);
+            let value = format!("{}: {}", row.field, cell(&row.before));
+            lines.push(SectionLine::text(vec![(tone, marker.to_string()), (Tone::Text, value)], 4));
             continue;
         }
         let marker = if row.drift { '!' } else { row.kind.marker() };
-        lines.push(vec![(
-            if row.drift { Tone::PolicyHard } else { Tone::DiffChanged },
-            format!("{marker} {}", row.field),
-        )]);
+        lines.push(
+            vec![(if row.drift { Tone::PolicyHard } else { Tone::DiffChanged }, format!("{marker} {}", row.field))]
+                .into(),
+        );
         let mut side = |sign: &str, tone: Tone, text: String| {
-            for (i, chunk) in wrap(&text, 68).into_iter().enumerate() {
-                let lead = if i == 0 { sign } else { " " };
-                lines.push(vec![(tone, format!("    {lead} {chunk}"))]);
-            }
+            lines.push(SectionLine::text(vec![(tone, format!("    {sign} ")), (tone, text)], 6));
         };
         side("-", Tone::DiffRemoved, cell(&row.before));
         side("+", Tone::DiffAdded, cell(&row.proposed));
@@ -222,12 +194,17 @@ fn unified_section(diff: &RunDiff, all: bool) -> Section {
         }
     }
     if diff.header.folded > 0 && !unfold {
-        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))]);
+        lines.push(vec![(Tone::Muted, format!("  … {} unchanged field(s) folded", diff.header.folded))].into());
     }
     Section { lines }
 }
 
-fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Tone, String)>> {
+fn cell(c: &Option<diff::Cell>) -> String {
+    c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into())
+}
+
+/// One table row per shown field; `lead` goes before the marker (line rows sit under their line).
+fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool, lead: &str) -> Vec<SectionLine> {
     let mut out = Vec::new();
     for row in rows.iter().filter(|r| unfold || !r.folds()) {
         let tone = match row.kind {
@@ -236,59 +213,36 @@ fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool) -> Vec<Vec<(Ton
             ChangeKind::Added => Tone::DiffAdded,
             ChangeKind::Removed => Tone::DiffRemoved,
         };
-        let cell = |c: &Option<diff::Cell>| c.as_ref().map(|c| c.text.clone()).unwrap_or_else(|| "(absent)".into());
-        let (fw, vw) = widths(three_way);
-        let before = wrap(&cell(&row.before), vw);
-        let proposed = wrap(&cell(&row.proposed), vw);
-        let live = if three_way { wrap(&cell(&row.live), vw) } else { Vec::new() };
-        let height = before.len().max(proposed.len()).max(live.len()).min(6);
-        // A field name wider than its column gets a line of its own rather than being cut.
-        if row.field.chars().count() > fw {
-            out.push(vec![(tone, format!("{} {}", row.kind.marker(), row.field))]);
+        let marker = if row.drift {
+            "!".to_string()
+        } else if row.hostile && row.kind == ChangeKind::Unchanged {
+            // Invisible or control characters, shown escaped: marked so the eye stops on the row.
+            "*".to_string()
+        } else {
+            row.kind.marker().to_string()
+        };
+        let marker_tone = if row.drift {
+            Tone::PolicyHard
+        } else if row.hostile {
+            Tone::PolicySoft
+        } else {
+            tone
+        };
+        let (old, new) = if row.kind == ChangeKind::Unchanged {
+            (Tone::Text, Tone::Text)
+        } else {
+            (Tone::DiffRemoved, Tone::DiffAdded)
+        };
+        let mut line = vec![
+            (marker_tone, format!("{lead}{marker} ")),
+            (Tone::Text, row.field.clone()),
+            (old, cell(&row.before)),
+            (new, cell(&row.proposed)),
+        ];
+        if three_way {
+            line.push((if row.drift { Tone::PolicyHard } else { Tone::Text }, cell(&row.live)));
         }
-        let long_name = row.field.chars().count() > fw;
-        for i in 0..height {
-            let marker = if i > 0 {
-                "  ".to_string()
-            } else if row.drift {
-                "! ".to_string()
-            } else if row.hostile && row.kind == ChangeKind::Unchanged {
-                // Invisible or control characters, shown escaped: marked so the eye stops on the row.
-                "* ".to_string()
-            } else {
-                format!("{} ", row.kind.marker())
-            };
-            let field = if i == 0 && !long_name { row.field.clone() } else { String::new() };
-            let marker = if long_name && i == 0 { "  ".to_string() } else { marker };
-            let mut line = vec![
-                (
-                    if row.drift {
-                        Tone::PolicyHard
-                    } else if row.hostile {
-                        Tone::PolicySoft
-                    } else {
-                        tone
-                    },
-                    marker,
-                ),
-                (Tone::Text, format!("{field:<fw$.fw$} │ ")),
-                (
-                    if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffRemoved },
-                    format!("{:<vw$} │ ", before.get(i).map(String::as_str).unwrap_or("")),
-                ),
-                (
-                    if row.kind == ChangeKind::Unchanged { Tone::Text } else { Tone::DiffAdded },
-                    format!("{:<vw$}", proposed.get(i).map(String::as_str).unwrap_or("")),
-                ),
-            ];
-            if three_way {
-                line.push((
-                    if row.drift { Tone::PolicyHard } else { Tone::Text },
-                    format!(" │ {}", live.get(i).map(String::as_str).unwrap_or("")),
-                ));
-            }
-            out.push(line);
-        }
+        out.push(SectionLine::row(line));
     }
     out
 }
@@ -297,17 +251,20 @@ fn lines_section(diff: &RunDiff, all: bool) -> Section {
     let Some(lines_diff) = &diff.lines else {
         return Section::plain(["this action has no lines"]);
     };
-    let mut out = vec![vec![(
-        Tone::Title,
-        format!(
-            "{} line(s) of {} matched by {} · {} changed · {} folded",
-            lines_diff.lines.len(),
-            lines_diff.entity_set,
-            lines_diff.key_field,
-            lines_diff.changed,
-            lines_diff.folded
-        ),
-    )]];
+    let mut out: Vec<SectionLine> = vec![
+        vec![(
+            Tone::Title,
+            format!(
+                "{} line(s) of {} matched by {} · {} changed · {} folded",
+                lines_diff.lines.len(),
+                lines_diff.entity_set,
+                lines_diff.key_field,
+                lines_diff.changed,
+                lines_diff.folded
+            ),
+        )]
+        .into(),
+    ];
     for entry in &lines_diff.lines {
         let marker = if entry.drift { '!' } else { entry.kind.marker() };
         let tone = match entry.kind {
@@ -319,24 +276,19 @@ fn lines_section(diff: &RunDiff, all: bool) -> Section {
         let group = entry.group.as_deref().map(|g| format!("  [{g}]")).unwrap_or_default();
         let mut head = vec![(tone, format!("{marker} line {}{group}", entry.key))];
         head.extend(line_summary(&entry.fields.rows));
-        out.push(head);
-        out.extend(rows_lines(&entry.fields.rows, diff.three_way, all).into_iter().map(|mut l| {
-            if let Some(first) = l.first_mut() {
-                first.1.insert_str(0, "  ");
-            }
-            l
-        }));
+        out.push(head.into());
+        out.extend(rows_lines(&entry.fields.rows, diff.three_way, all, "  "));
     }
-    out.push(vec![(Tone::Muted, String::new())]);
+    out.push(vec![(Tone::Muted, String::new())].into());
     for total in lines_diff.totals.describe() {
-        out.push(vec![(Tone::Title, total)]);
+        out.push(vec![(Tone::Title, total)].into());
     }
     Section { lines: out }
 }
 
 /// The Audit tab's events: time, kind, actor, from → to, reason, the signing key, and under an
 /// `exchange.recorded` event the request and F&O's answer as recorded (secrets already masked).
-pub fn audit_lines(history: &[crate::review::history::AuditEntry]) -> Vec<Vec<(Tone, String)>> {
+pub fn audit_lines(history: &[crate::review::history::AuditEntry]) -> Vec<SectionLine> {
     let v = |s: &str| crate::text::visible(s).into_owned();
     let mut out = Vec::new();
     for e in history {
@@ -351,9 +303,9 @@ pub fn audit_lines(history: &[crate::review::history::AuditEntry]) -> Vec<Vec<(T
         if let Some(key) = &e.signed_by {
             line.push((Tone::Text, format!("  signed {key}")));
         }
-        out.push(line);
+        out.push(line.into());
         if let Some(reason) = &e.reason {
-            out.push(vec![(Tone::Text, format!("        {}", v(reason)))]);
+            out.push(vec![(Tone::Text, format!("        {}", v(reason)))].into());
         }
         if let Some(x) = &e.exchange {
             let answer = match x.status {
@@ -361,15 +313,15 @@ pub fn audit_lines(history: &[crate::review::history::AuditEntry]) -> Vec<Vec<(T
                 None if x.dry_run => "→ not sent (dry run)".to_string(),
                 None => "→ no answer".to_string(),
             };
-            out.push(vec![(Tone::Title, format!("        {} {}  {answer}", v(&x.method), v(&x.url)))]);
+            out.push(vec![(Tone::Title, format!("        {} {}  {answer}", v(&x.method), v(&x.url)))].into());
             for (name, value) in &x.request_headers {
-                out.push(vec![(Tone::Muted, format!("          {}: {}", v(name), v(value)))]);
+                out.push(vec![(Tone::Muted, format!("          {}: {}", v(name), v(value)))].into());
             }
             if let Some(body) = x.request_body.as_deref().filter(|b| !b.is_empty()) {
-                out.push(vec![(Tone::Text, format!("          sent: {}", v(body)))]);
+                out.push(vec![(Tone::Text, format!("          sent: {}", v(body)))].into());
             }
             if let Some(body) = x.response_body.as_deref().filter(|b| !b.is_empty()) {
-                out.push(vec![(Tone::Text, format!("          F&O answered: {}", v(body)))]);
+                out.push(vec![(Tone::Text, format!("          F&O answered: {}", v(body)))].into());
             }
         }
     }
@@ -417,31 +369,33 @@ fn line_summary(rows: &[diff::Row]) -> Vec<(Tone, String)> {
     out
 }
 
-/// Field and value column widths: the three-way view (reviewed · proposed · live) fits the run view's
-/// main pane from 160 columns, the two-way view from 100.
-fn widths(three_way: bool) -> (usize, usize) {
-    if three_way { (22, 22) } else { (26, 30) }
-}
-
 /// Wrap text into chunks of at most `width` characters (values are already visible-escaped).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.is_empty() {
-        return vec![String::new()];
+    let width = width.max(2);
+    let mut out = vec![String::new()];
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width {
+            out.push(String::new());
+            used = 0;
+        }
+        out.last_mut().expect("never empty").push(c);
+        used += w;
     }
-    chars.chunks(width).map(|c| c.iter().collect()).collect()
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::wrap_words;
+    use super::wrap;
 
     #[test]
-    fn reasons_wrap_at_word_boundaries_and_keep_every_character() {
-        let text = "high-risk field BankAccountId changes from 'BOA-9921' to 'WF-CHK-441': a second approver";
-        let lines = wrap_words(text, 30, 40);
-        assert!(lines[0].chars().count() <= 30 && lines.iter().skip(1).all(|l| l.chars().count() <= 40), "{lines:?}");
-        assert_eq!(lines.join(" "), text);
-        assert_eq!(wrap_words(&"x".repeat(50), 20, 20), vec!["x".repeat(20), "x".repeat(20), "x".repeat(10)]);
+    fn request_lines_are_cut_by_display_width_and_keep_every_character() {
+        let url = "PATCH /data/VendorsV2(dataAreaId='usmf',VendorAccountNumber='US-104')";
+        let chunks = wrap(url, 20);
+        assert!(chunks.iter().all(|c| unicode_width::UnicodeWidthStr::width(c.as_str()) <= 20), "{chunks:?}");
+        assert_eq!(chunks.concat(), url);
+        assert_eq!(wrap("深圳华强电子", 5), vec!["深圳", "华强", "电子"]);
     }
 }

@@ -104,16 +104,61 @@ pub struct ApprovalView {
     pub note: Option<String>,
 }
 
-/// Pre-rendered content: lines of spans, each span tagged with the meaning the theme colours.
+/// Content of a run view tab: logical (unwrapped) lines of spans, each span tagged with the meaning the
+/// theme colours. The view lays them out at draw time, in the pane's real width.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
-    pub lines: Vec<Vec<(Tone, String)>>,
+    pub lines: Vec<SectionLine>,
+}
+
+/// One logical line: prose wrapped at draw time, or a table row laid out in columns at draw time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionLine {
+    pub spans: Vec<(Tone, String)>,
+    pub kind: LineKind,
+}
+
+/// How a logical line is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// Prose, wrapped at word boundaries; continuation lines start `indent` columns in.
+    Text { indent: u16 },
+    /// A diff row: the first span is the marker, the second the field, each further span one value.
+    /// Every cell wraps inside its own column.
+    Row,
+}
+
+impl SectionLine {
+    /// Prose whose continuation lines start `indent` columns in.
+    pub fn text(spans: Vec<(Tone, String)>, indent: u16) -> SectionLine {
+        SectionLine { spans, kind: LineKind::Text { indent } }
+    }
+
+    /// A diff row: `[marker, field, value…]`.
+    pub fn row(spans: Vec<(Tone, String)>) -> SectionLine {
+        SectionLine { spans, kind: LineKind::Row }
+    }
+}
+
+/// Prose whose continuation lines are indented two columns past the line's own leading spaces.
+impl From<Vec<(Tone, String)>> for SectionLine {
+    fn from(spans: Vec<(Tone, String)>) -> SectionLine {
+        let lead = spans.first().map(|(_, t)| t.len() - t.trim_start_matches(' ').len()).unwrap_or(0);
+        SectionLine::text(spans, (lead + 2).min(u16::MAX as usize) as u16)
+    }
+}
+
+impl std::ops::Deref for SectionLine {
+    type Target = [(Tone, String)];
+    fn deref(&self) -> &Self::Target {
+        &self.spans
+    }
 }
 
 impl Section {
     /// A section of plain lines.
     pub fn plain<I: IntoIterator<Item = S>, S: Into<String>>(lines: I) -> Self {
-        Section { lines: lines.into_iter().map(|l| vec![(Tone::Text, l.into())]).collect() }
+        Section { lines: lines.into_iter().map(|l| vec![(Tone::Text, l.into())].into()).collect() }
     }
 
     pub fn is_empty(&self) -> bool {

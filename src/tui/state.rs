@@ -46,6 +46,8 @@ pub enum SortColumn {
     Age,
     Expiry,
     Amount,
+    /// The worst policy verdict first.
+    Severity,
     Status,
     Action,
     Company,
@@ -57,7 +59,8 @@ impl SortColumn {
         match self {
             SortColumn::Age => SortColumn::Expiry,
             SortColumn::Expiry => SortColumn::Amount,
-            SortColumn::Amount => SortColumn::Status,
+            SortColumn::Amount => SortColumn::Severity,
+            SortColumn::Severity => SortColumn::Status,
             SortColumn::Status => SortColumn::Action,
             SortColumn::Action => SortColumn::Company,
             SortColumn::Company => SortColumn::Requester,
@@ -70,6 +73,7 @@ impl SortColumn {
             SortColumn::Age => "age",
             SortColumn::Expiry => "expiry",
             SortColumn::Amount => "amount",
+            SortColumn::Severity => "severity",
             SortColumn::Status => "status",
             SortColumn::Action => "action",
             SortColumn::Company => "company",

@@ -139,6 +139,9 @@ struct TokenSpec {
     reversed: bool,
     #[serde(default)]
     dim: bool,
+    /// Dim at 16 colours only, where a muted palette colour could equal the terminal's background.
+    #[serde(default)]
+    dim16: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -206,11 +209,6 @@ impl Theme {
     pub fn style(&self, token: &str) -> Style {
         self.styles.get(token).or_else(|| self.styles.get("text")).copied().unwrap_or_default()
     }
-
-    /// Whether `token` is defined (for the every-token test).
-    pub fn resolves(&self, token: &str) -> bool {
-        self.styles.contains_key(token)
-    }
 }
 
 /// `policy.hard` → `policy` → `text`.
@@ -237,6 +235,7 @@ fn resolve(spec: &TokenSpec, depth: Depth) -> Result<Style, String> {
         (spec.underline, Modifier::UNDERLINED),
         (spec.reversed, Modifier::REVERSED),
         (spec.dim, Modifier::DIM),
+        (spec.dim16 && depth == Depth::Ansi16, Modifier::DIM),
     ] {
         if on {
             modifiers |= m;
@@ -418,13 +417,74 @@ mod tests {
     }
 
     #[test]
-    fn every_token_resolves_in_every_theme_at_every_depth() {
-        for (name, _) in BUILTIN {
+    fn every_shipped_theme_file_defines_every_token_itself() {
+        // A token missing from a file would silently take the default theme's style (or its parent's):
+        // each shipped theme says what every meaning looks like.
+        for (name, text) in BUILTIN {
+            let file: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let tokens = file.get("tokens").and_then(|t| t.as_table()).unwrap_or_else(|| panic!("{name}: [tokens]"));
+            for token in TOKENS {
+                assert!(tokens.contains_key(*token), "themes/{name}.toml does not define '{token}'");
+            }
             for depth in [Depth::TrueColor, Depth::Ansi256, Depth::Ansi16, Depth::None] {
-                let theme = Theme::load(name, depth).unwrap_or_else(|e| panic!("{e}"));
-                for token in TOKENS {
-                    assert!(theme.resolves(token), "{name} at {depth:?} lacks {token}");
+                Theme::load(name, depth).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_token_a_view_asks_for_is_a_known_token() {
+        // `style("diff.add")` would quietly fall back to `text`; catch the typo here.
+        let sources = [
+            include_str!("views/mod.rs"),
+            include_str!("views/queue.rs"),
+            include_str!("views/run.rs"),
+            include_str!("views/dialog.rs"),
+            include_str!("views/help.rs"),
+            include_str!("views/status_bar.rs"),
+            include_str!("views/too_small.rs"),
+        ];
+        let token_like = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+        let mut asked = Vec::new();
+        for source in sources {
+            for (i, _) in source.match_indices("style(\"") {
+                let rest = &source[i + 7..];
+                asked.extend(rest.split('"').next().filter(|t| token_like(t)));
+            }
+            // Tokens chosen by a function (`status_token`, `tone_token`) are dotted or plain literals.
+            for literal in source.split('"').skip(1).step_by(2) {
+                if token_like(literal) && literal.contains('.') {
+                    asked.push(literal);
                 }
+            }
+        }
+        assert!(asked.len() > 20, "the scan found the views' tokens: {asked:?}");
+        for token in asked {
+            assert!(TOKENS.contains(&token), "a view asks for '{token}', which no theme can define");
+        }
+    }
+
+    #[test]
+    fn muted_text_is_the_terminals_own_foreground_at_16_colours_so_no_palette_hides_it() {
+        // "dark-gray" (bright black) is the background of some palettes; a 16-colour muted colour must
+        // not be a palette colour at all.
+        for (name, _) in BUILTIN {
+            let theme = Theme::load(name, Depth::Ansi16).unwrap();
+            for token in ["muted", "border", "status.rejected", "status.expired"] {
+                let style = theme.style(token);
+                assert!(
+                    matches!(style.fg, None | Some(Color::Reset)),
+                    "{name} {token} is {:?} at 16 colours",
+                    style.fg
+                );
+                assert!(style.bg.is_none(), "{name} {token}");
+            }
+            for token in TOKENS {
+                let style = theme.style(token);
+                assert!(
+                    style.fg != Some(Color::DarkGray) || style.bg.is_some(),
+                    "{name} {token}: bright black on the terminal's background can vanish"
+                );
             }
         }
     }

@@ -7,10 +7,10 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::wrap::wrap_text;
 use super::{ASCII_BORDER, centered, tone_token};
 use crate::text::visible;
 use crate::tui::input::TextInput;
-use crate::tui::sections::wrap_words;
 use crate::tui::state::{Dialog, DialogKind, Focus, State};
 use crate::tui::theme::Theme;
 
@@ -29,13 +29,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog, theme
     let value_w = (width as usize).saturating_sub(2 + LABEL_W).max(20);
     let mut summary: Vec<Line> = Vec::new();
     for row in &dialog.summary {
-        let value = visible(&row.value);
-        let chunks = if value.chars().count() <= value_w {
-            vec![value.into_owned()]
-        } else {
-            wrap_words(&value, value_w, value_w)
-        };
-        for (i, chunk) in chunks.into_iter().enumerate() {
+        // Wrapped by display width to the dialog's real width; continuation rows sit under the value.
+        for (i, chunk) in wrap_text(&visible(&row.value), value_w).into_iter().enumerate() {
             let label = if i == 0 { row.label.as_str() } else { "" };
             summary.push(Line::from(vec![
                 Span::styled(format!(" {label:<width$}", width = LABEL_W - 1), theme.style("muted")),

@@ -1,17 +1,18 @@
 //! Layout arithmetic shared by the reducer (page sizes, scroll limits) and the views.
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 
 use std::borrow::Cow;
 
-use crate::tui::source::{RunDetail, Tone};
-use crate::tui::state::{RunView, Tab};
+use super::flow::flow;
+use super::wrap::{fit, wrap_text};
+use crate::text::visible;
+use crate::tui::source::{RunDetail, SectionLine, Tone};
+use crate::tui::state::{RunView, State, Tab};
 
 /// Rows of chrome around the queue body: title, column header, status line, key hints.
 const QUEUE_CHROME: u16 = 4;
-/// Rows around the run view body: title, six header rows, tab bar, status line, key hints.
-const RUN_CHROME: u16 = 10;
-/// Header rows in the run view.
+/// Header rows in the run view with a one-row justification.
 pub const RUN_HEADER_ROWS: u16 = 6;
 
 /// The screen's fixed bands.
@@ -38,24 +39,70 @@ pub fn queue_rows(h: u16) -> usize {
     h.saturating_sub(QUEUE_CHROME) as usize
 }
 
-/// Run view body rows visible at terminal height `h`.
-pub fn run_rows(h: u16, _wide: bool) -> usize {
-    h.saturating_sub(RUN_CHROME) as usize
+/// Most rows the justification takes in the run view's header; a longer one ends in `…` there and reads
+/// whole at the top of the Audit tab.
+const WHY_ROWS: usize = 3;
+/// Columns of the header's labels (`Requester  `).
+pub const LABEL_COLUMNS: u16 = 11;
+
+/// Where the run view's parts go, at the terminal's size, for this run.
+pub struct RunPanes {
+    pub header: Rect,
+    pub tabs: Rect,
+    /// The current tab.
+    pub main: Rect,
+    /// Policy and rollback beside the tab, on wide terminals.
+    pub side: Option<Rect>,
 }
 
-/// Lines in the run view's current tab.
-pub fn section_len(view: &RunView, unified: bool, unfolded: bool) -> usize {
-    view.detail.as_ref().map(|d| tab_content(d, view.tab, unified, unfolded).len()).unwrap_or(1)
+pub fn run_panes(state: &State, view: &RunView) -> RunPanes {
+    let body = frame_rows(Rect::new(0, 0, state.width, state.height)).body;
+    let header_rows = match view.detail.as_deref() {
+        Some(d) => RUN_HEADER_ROWS - 1 + justification_lines(d, body.width).len() as u16,
+        None => RUN_HEADER_ROWS,
+    };
+    let [header, tabs, rest] =
+        Layout::vertical([Constraint::Length(header_rows), Constraint::Length(1), Constraint::Min(1)]).areas(body);
+    if state.wide() {
+        let [main, side] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(rest);
+        RunPanes { header, tabs, main, side: Some(side) }
+    } else {
+        RunPanes { header, tabs, main: rest, side: None }
+    }
 }
 
-/// The content of a tab, theme-free. The audit tab is assembled from approvals, evidence and the
-/// pre-rendered audit section.
-pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
+/// The justification wrapped beside its label, at most [`WHY_ROWS`] rows, the last ending in `…` if cut.
+pub fn justification_lines(d: &RunDetail, width: u16) -> Vec<String> {
+    let room = width.saturating_sub(LABEL_COLUMNS) as usize;
+    let mut lines = wrap_text(&visible(&d.run.justification), room);
+    if lines.len() > WHY_ROWS {
+        lines.truncate(WHY_ROWS);
+        if let Some(last) = lines.last_mut() {
+            *last = fit(&format!("{last} …"), room);
+        }
+    }
+    lines
+}
+
+/// The screen rows of the run view's current tab, and how many fit in its pane.
+pub fn run_scroll(state: &State, view: &RunView) -> (usize, usize) {
+    let main = run_panes(state, view).main;
+    let len = view
+        .detail
+        .as_deref()
+        .map(|d| flow(&tab_content(d, view.tab, state.diff_unified(), state.unfolded), main.width as usize).len())
+        .unwrap_or(1);
+    (len, main.height as usize)
+}
+
+/// The content of a tab, theme-free. A run that needs attention says why above whatever tab is open.
+/// The audit tab is assembled from the justification, approvals, evidence and the typed history.
+pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [SectionLine]> {
     let content = tab_body(d, tab, unified, unfolded);
     match &d.why {
-        // A run that needs attention says why above whatever tab is open.
         Some(why) => {
-            let mut out = vec![vec![(Tone::PolicyHard, format!("[!] {why}"))], vec![(Tone::Muted, String::new())]];
+            let mut out: Vec<SectionLine> =
+                vec![vec![(Tone::PolicyHard, format!("[!] {why}"))].into(), vec![(Tone::Muted, String::new())].into()];
             out.extend(content.iter().cloned());
             Cow::Owned(out)
         }
@@ -63,8 +110,8 @@ pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Co
     }
 }
 
-fn tab_body(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [Vec<(Tone, String)>]> {
-    let empty = |what: &str| Cow::Owned(vec![vec![(Tone::Muted, format!("— {what}"))]]);
+fn tab_body(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [SectionLine]> {
+    let empty = |what: &str| Cow::Owned(vec![vec![(Tone::Muted, format!("— {what}"))].into()]);
     let all = &d.unfolded;
     match tab {
         Tab::Diff if unfolded && unified && !all.diff_unified.is_empty() => Cow::Borrowed(&all.diff_unified.lines),
@@ -80,25 +127,31 @@ fn tab_body(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [
         Tab::Rollback if d.rollback_section.is_empty() => empty("rollback readiness is not available yet"),
         Tab::Rollback => Cow::Borrowed(&d.rollback_section.lines),
         Tab::Audit => {
-            let mut out =
-                vec![vec![(Tone::Title, format!("Approvals ({} of {})", d.approvals.len(), d.required_approvals))]];
+            let mut out: Vec<SectionLine> = vec![
+                vec![(Tone::Title, "Justification".to_string())].into(),
+                vec![(Tone::Text, format!("  {}", d.run.justification))].into(),
+                vec![(Tone::Title, format!("Approvals ({} of {})", d.approvals.len(), d.required_approvals))].into(),
+            ];
             if d.approvals.is_empty() {
-                out.push(vec![(Tone::Muted, "  none yet".to_string())]);
+                out.push(vec![(Tone::Muted, "  none yet".to_string())].into());
             }
             for a in &d.approvals {
                 let note = a.note.as_deref().map(|n| format!("  \"{n}\"")).unwrap_or_default();
-                out.push(vec![(Tone::Text, format!("  {}  {}{note}", a.approver, a.at))]);
+                out.push(vec![(Tone::Text, format!("  {}  {}{note}", a.approver, a.at))].into());
             }
-            out.push(vec![(Tone::Title, format!("Evidence ({})", d.run.evidence.len()))]);
+            out.push(vec![(Tone::Title, format!("Evidence ({})", d.run.evidence.len()))].into());
             for e in &d.run.evidence {
-                out.push(vec![
-                    (Tone::Text, format!("  {}  ", e.name)),
-                    (Tone::Muted, format!("sha256 {}  {}", e.sha256, crate::text::visible(&e.uri))),
-                ]);
+                out.push(
+                    vec![
+                        (Tone::Text, format!("  {}  ", e.name)),
+                        (Tone::Muted, format!("sha256 {}  {}", e.sha256, e.uri)),
+                    ]
+                    .into(),
+                );
             }
-            out.push(vec![(Tone::Title, format!("Audit ({} events)", d.history.len()))]);
+            out.push(vec![(Tone::Title, format!("Audit ({} events)", d.history.len()))].into());
             if d.history.is_empty() {
-                out.push(vec![(Tone::Muted, "  no audit entries yet".to_string())]);
+                out.push(vec![(Tone::Muted, "  no audit entries yet".to_string())].into());
             }
             out.extend(crate::tui::sections::audit_lines(&d.history));
             Cow::Owned(out)

@@ -10,8 +10,25 @@ use super::{ASCII_BORDER, centered};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
-    let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
+fn rect(area: Rect) -> Rect {
+    centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4))
+}
+
+/// The scroll that brings the oldest message's last row to the bottom, and a page, for the reducer.
+pub fn scroll_limits(state: &State) -> (usize, usize) {
+    let inner = rect(Rect::new(0, 0, state.width, state.height));
+    let (w, h) = (usize::from(inner.width.saturating_sub(2)).max(1), usize::from(inner.height.saturating_sub(2)));
+    // Each message is its time (9 columns), its marker (4) and its text, wrapped.
+    let rows: usize = state
+        .messages
+        .iter()
+        .map(|m| (13 + unicode_width::UnicodeWidthStr::width(crate::text::visible(&m.text).as_ref())).div_ceil(w))
+        .sum::<usize>()
+        .max(1);
+    (rows.saturating_sub(h), h.max(1))
+}
+
+fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
     if state.messages.is_empty() {
         lines.push(Line::styled("no messages yet", theme.style("muted")));
@@ -23,6 +40,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: 
             Span::styled(format!("{marker}{}", crate::text::visible(&m.text)), theme.style(token)),
         ]));
     }
+    lines
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
+    let rect = rect(area);
+    let lines = lines(state, theme);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_set(ASCII_BORDER)

@@ -1,7 +1,9 @@
 //! Drawing: pure functions of `&State` and `&Theme`. Every data string passes through
 //! [`crate::text::visible`] so no control, bidi or zero-width character reaches the terminal raw.
 
+pub mod columns;
 pub mod dialog;
+pub mod flow;
 pub mod help;
 pub mod layout;
 pub mod messages;
@@ -9,6 +11,7 @@ pub mod queue;
 pub mod run;
 pub mod status_bar;
 pub mod too_small;
+pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,7 +22,6 @@ use super::source::Tone;
 use super::state::{Overlay, Screen, State};
 use super::theme::Theme;
 use crate::model::RunSummary;
-use crate::text::visible;
 
 /// Borders in plain ASCII, so chrome survives any font, locale and terminal.
 pub const ASCII_BORDER: border::Set<'static> = border::Set {
@@ -43,7 +45,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     status_bar::draw_title(frame, rows.title, state, theme);
     match &state.screen {
         Screen::Queue => queue::draw(frame, rows.body, state, theme),
-        Screen::Run(view) => run::draw(frame, rows.body, state, view, theme),
+        Screen::Run(view) => run::draw(frame, state, view, theme),
     }
     status_bar::draw_status(frame, rows.status, state, theme);
     status_bar::draw_hints(frame, rows.hints, state, theme);
@@ -75,23 +77,19 @@ pub fn tone_token(tone: Tone) -> &'static str {
     }
 }
 
-/// One pre-rendered line, escaped and styled.
-pub fn section_line<'a>(spans: &'a [(Tone, String)], theme: &Theme) -> Line<'a> {
+/// One laid-out screen row (already visible-escaped), styled.
+pub fn screen_line<'a>(spans: &'a [(Tone, String)], theme: &Theme) -> Line<'a> {
     Line::from(
         spans
             .iter()
-            .map(|(tone, text)| Span::styled(visible(text), theme.style(tone_token(*tone))))
+            .map(|(tone, text)| Span::styled(text.as_str(), theme.style(tone_token(*tone))))
             .collect::<Vec<_>>(),
     )
 }
 
-/// The amount exactly as stored, with its currency (`12500.00 USD`), or `—`.
+/// The amount exactly as stored, grouped, with its currency (`12,500.00 USD`), or `—`.
 pub fn format_amount(s: &RunSummary) -> String {
-    match (&s.amount, &s.currency) {
-        (Some(a), Some(c)) => format!("{a} {}", visible(c)),
-        (Some(a), None) => a.to_string(),
-        (None, _) => "—".to_string(),
-    }
+    crate::tui::format::amount(s)
 }
 
 /// A rectangle of `w`×`h` centred in `area` (clamped to it).

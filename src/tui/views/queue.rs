@@ -1,13 +1,16 @@
-//! The queue: a virtualized table (only the visible window of rows is built), with columns that widen
-//! on wide terminals. Amounts are exact and never truncated: the amount column takes its widest value.
+//! The queue: a virtualized table (only the visible window of rows is built), with columns sized to
+//! their content and the terminal's width. Amounts are exact, grouped and never truncated: the amount
+//! column takes its widest value. A cut requester, target or lease ends in `…`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+use super::columns::{Column, fit as fit_columns};
+use super::wrap::{fit, width};
 use super::{format_amount, layout, short_duration};
-use crate::model::{Level, Readiness, RunStatus, RunSummary};
+use crate::model::{Action, Level, Readiness, RunStatus, RunSummary};
 use crate::text::visible;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -95,53 +98,101 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filter_map(|(pos, i)| q.all.get(*i as usize).map(|s| (pos, s)))
         .collect();
     let amounts: Vec<String> = window.iter().map(|(_, s)| format_amount(s)).collect();
-    let amount_w = amounts.iter().map(|a| a.chars().count()).max().unwrap_or(6).max(6) as u16;
     let wide = state.wide();
-    let widths: [u16; 10] =
-        if wide { [11, 12, 5, amount_w, 14, 8, 4, 9, 13, 8] } else { [8, 7, 4, amount_w, 8, 7, 4, 3, 2, 5] };
-    let [w_status, w_action, w_co, w_amount, w_req, w_age, w_appr, w_pol, w_rb, w_lease] = widths;
-    let constraints = [
-        Constraint::Length(w_status),
-        Constraint::Length(w_action),
-        Constraint::Length(w_co),
-        Constraint::Min(8),
-        Constraint::Length(w_amount),
-        Constraint::Length(w_req),
-        Constraint::Length(w_age),
-        Constraint::Length(w_appr),
-        Constraint::Length(w_pol),
-        Constraint::Length(w_rb),
-        Constraint::Length(w_lease),
-    ];
+    let widths = column_widths(&window, &amounts, area.width, wide);
+    let [_, w_action, w_co, w_target, _, w_req, _, _, _, _, w_lease] = widths;
+    let compact = w_action < natural(&window, "ACTION", |s| s.action.short().to_string());
+    let constraints = widths.map(Constraint::Length);
     let (pol, rb) = if wide { ("POLICY", "ROLLBACK") } else { ("POL", "RB") };
-    let header = Row::new(
-        ["STATUS", "ACTION", "CO", "TARGET"]
-            .into_iter()
-            .map(Cell::from)
-            .chain([Cell::from(Line::from("AMOUNT").right_aligned())])
-            .chain(["REQUESTER", "AGE/EXP", "APPR", pol, rb, "LEASE"].into_iter().map(Cell::from)),
-    )
+    let titles = ["STATUS", "ACTION", "CO", "TARGET", "AMOUNT", "REQUESTER", "AGE/EXP", "APPR", pol, rb, "LEASE"];
+    let header = Row::new(titles.iter().zip(widths).map(|(title, w)| {
+        let shown = fit(title, w as usize);
+        if *title == "AMOUNT" { Cell::from(Line::from(shown).right_aligned()) } else { Cell::from(shown) }
+    }))
     .style(theme.style("header"));
     let rows = window.iter().zip(amounts).map(|((pos, s), amount)| {
         let selected = *pos == q.selected;
         let cells = vec![
             Cell::from(Span::styled(status_cell(s.status), theme.style(status_token(s.status)))),
-            Cell::from(s.action.short()),
-            Cell::from(s.company.as_deref().map(visible).unwrap_or_default()),
-            Cell::from(target_text(s)),
+            Cell::from(action_label(s.action, compact)),
+            Cell::from(fit(&s.company.as_deref().map(visible).unwrap_or_default(), w_co as usize)),
+            Cell::from(fit(&target_text(s), w_target as usize)),
             Cell::from(Line::from(amount).right_aligned()),
-            Cell::from(visible(&s.requester).into_owned()),
+            Cell::from(fit(&visible(&s.requester), w_req as usize)),
             Cell::from(age_expiry(s, state)),
-            Cell::from(format!("{}/{}", s.approvals, s.required_approvals)),
+            Cell::from(approvals_text(s)),
             judgement_cell(s.judged.map(|j| (j.policy_text(), policy_token(j.worst))), theme),
             judgement_cell(s.judged.map(|j| (j.rollback_text(), rollback_token(j.readiness))), theme),
-            Cell::from(s.lease_holder.as_deref().map(visible).unwrap_or_default()),
+            Cell::from(fit(&s.lease_holder.as_deref().map(visible).unwrap_or_default(), w_lease as usize)),
         ];
         let row = Row::new(cells).style(theme.style("text"));
         if selected { row.style(theme.style("selection")) } else { row }
     });
     let table = Table::new(rows, constraints).header(header).column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// The queue's columns, in order: STATUS ACTION CO TARGET AMOUNT REQUESTER AGE/EXP APPR POLICY ROLLBACK
+/// LEASE.
+const COLUMNS: usize = 11;
+
+/// The approvals given of required (`1/2`): the one count every view shows.
+fn approvals_text(s: &RunSummary) -> String {
+    format!("{}/{}", s.approvals, s.required_approvals)
+}
+
+/// Each column at the width of its widest value in the window (header included); when that is wider
+/// than the terminal, action (to its short labels), lease, requester and target give up room, in that
+/// order.
+/// The amount never shrinks.
+fn column_widths(window: &[(usize, &RunSummary)], amounts: &[String], total: u16, wide: bool) -> [u16; COLUMNS] {
+    let status = natural(window, "STATUS", |s| status_cell(s.status));
+    let action = natural(window, "ACTION", |s| s.action.short().to_string());
+    let compact_action = natural(window, "ACTION", |s| action_label(s.action, true).to_string());
+    let company = natural(window, "CO", |s| s.company.as_deref().map(visible).unwrap_or_default().into_owned());
+    let target = natural(window, "TARGET", target_text);
+    let amount = amounts.iter().map(|a| width(a) as u16).max().unwrap_or(0).max(6);
+    let requester = natural(window, "REQUESTER", |s| visible(&s.requester).into_owned());
+    let age = 7;
+    let approvals = natural(window, "APPR", approvals_text);
+    let lease = natural(window, "LEASE", |s| s.lease_holder.as_deref().map(visible).unwrap_or_default().into_owned());
+    // The judgement columns keep their fixed widths: their symbol leads, so a narrow column keeps it.
+    let (pol, rb) = if wide { (9, 13) } else { (3, 2) };
+    let col = |natural: u16, floor: u16| Column { natural, floor: floor.min(natural) };
+    let columns = [
+        col(status, 8),
+        col(action, compact_action),
+        col(company, 2),
+        col(target, 8),
+        col(amount, amount),
+        col(requester, 8),
+        col(age, age),
+        col(approvals, 3),
+        col(pol, pol),
+        col(rb, rb),
+        col(lease, 4),
+    ];
+    // The action first gives up its `-user`; the target names the record, so it keeps up to 12 columns
+    // until requester and lease are narrow.
+    const SHRINK: [(usize, u16); 11] =
+        [(1, 0), (10, 8), (5, 16), (3, 12), (5, 10), (10, 4), (0, 10), (5, 8), (3, 8), (0, 8), (2, 2)];
+    let widths = fit_columns(&columns, &SHRINK, total, 1);
+    std::array::from_fn(|i| widths[i])
+}
+
+/// The widest of `header` and `text` over the window's rows, in display columns.
+fn natural(window: &[(usize, &RunSummary)], header: &str, text: impl Fn(&RunSummary) -> String) -> u16 {
+    window.iter().map(|(_, s)| width(&text(s))).chain([width(header)]).max().unwrap_or(0) as u16
+}
+
+/// The action as the ACTION column shows it: the short name, or where that does not fit, a label that
+/// still says which way a user changes (`enable`, `disable`) rather than a cut `enable-`.
+fn action_label(action: Action, compact: bool) -> &'static str {
+    match (action, compact) {
+        (Action::EnableUser, true) => "enable",
+        (Action::DisableUser, true) => "disable",
+        (a, _) => a.short(),
+    }
 }
 
 /// A policy or rollback cell: the judgement text (its symbol leads, so a narrow column still carries the

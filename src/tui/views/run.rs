@@ -1,36 +1,39 @@
 //! The run view: a header (action, target, requester and sponsor, justification, evidence), tabs over
-//! the pre-rendered sections, and on wide terminals a side pane with policy and rollback.
+//! the judgement's sections laid out in the pane's real width, and on wide terminals a side pane with
+//! policy and rollback.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::layout::{self, RUN_HEADER_ROWS, tab_content};
+use super::flow::flow;
+use super::layout::{self, tab_content};
 use super::queue::{status_text, status_token};
-use super::{ASCII_BORDER, format_amount, section_line};
+use super::wrap::fit;
+use super::{ASCII_BORDER, format_amount, screen_line};
 use crate::model::RequesterKind;
 use crate::text::visible;
 use crate::tui::state::{RunView, State, Tab};
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &RunView, theme: &Theme) {
-    let [header, tabs, body] =
-        Layout::vertical([Constraint::Length(RUN_HEADER_ROWS), Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    draw_header(frame, header, view, theme);
-    draw_tabs(frame, tabs, view, theme);
-    let height = layout::run_rows(state.height, state.wide()).min(body.height as usize);
-    if state.wide() {
-        let [main, side] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
-        draw_body(frame, main, view, height, (state.diff_unified(), state.unfolded), theme);
+pub fn draw(frame: &mut Frame, state: &State, view: &RunView, theme: &Theme) {
+    let panes = layout::run_panes(state, view);
+    draw_header(frame, panes.header, view, theme);
+    draw_tabs(frame, panes.tabs, view, theme);
+    draw_body(frame, panes.main, view, (state.diff_unified(), state.unfolded), theme);
+    if let Some(side) = panes.side {
         draw_side(frame, side, view, theme);
-    } else {
-        draw_body(frame, body, view, height, (state.diff_unified(), state.unfolded), theme);
     }
 }
 
 fn label<'a>(text: &'a str, theme: &Theme) -> Span<'a> {
     Span::styled(format!("{text:<11}"), theme.style("muted"))
+}
+
+/// A header value in the room beside its label: whole, or cut with `…` (the Audit tab has it all).
+fn value(text: String, area: Rect) -> Span<'static> {
+    Span::raw(fit(&text, area.width.saturating_sub(layout::LABEL_COLUMNS) as usize))
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
@@ -50,7 +53,7 @@ fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
             let run = &d.run;
             lines.push(Line::from(vec![
                 label("Target", theme),
-                Span::raw(format!("{}  {}", visible(&run.target.entity_set), visible(&run.target.label()))),
+                value(format!("{}  {}", visible(&run.target.entity_set), visible(&run.target.label())), area),
             ]));
             let who = match (&run.requester.kind, &run.requester.sponsor) {
                 (RequesterKind::Automation, Some(sponsor)) => {
@@ -70,9 +73,11 @@ fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
                 run.requested_at.format("%Y-%m-%d %H:%M UTC"),
                 run.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
-            lines.push(Line::from(vec![label("Requester", theme), Span::raw(who)]));
-            lines.push(Line::from(vec![label("When", theme), Span::raw(when)]));
-            lines.push(Line::from(vec![label("Why", theme), Span::raw(visible(&run.justification).into_owned())]));
+            lines.push(Line::from(vec![label("Requester", theme), value(who, area)]));
+            lines.push(Line::from(vec![label("When", theme), value(when, area)]));
+            for (i, text) in layout::justification_lines(d, area.width).into_iter().enumerate() {
+                lines.push(Line::from(vec![label(if i == 0 { "Why" } else { "" }, theme), Span::raw(text)]));
+            }
             let evidence = match run.evidence.as_slice() {
                 [] => "none".to_string(),
                 [one] => {
@@ -80,7 +85,7 @@ fn draw_header(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
                 }
                 [first, rest @ ..] => format!("{} and {} more (Audit tab)", visible(&first.name), rest.len()),
             };
-            lines.push(Line::from(vec![label("Evidence", theme), Span::raw(evidence)]));
+            lines.push(Line::from(vec![label("Evidence", theme), value(evidence, area)]));
         }
         None => {
             lines.push(Line::from(vec![label("Target", theme), Span::raw(visible(&s.target).into_owned())]));
@@ -110,24 +115,19 @@ fn draw_tabs(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.style("border")), area);
 }
 
-/// Only the visible slice of the section is turned into lines.
-fn draw_body(
-    frame: &mut Frame,
-    area: Rect,
-    view: &RunView,
-    height: usize,
-    (unified, unfolded): (bool, bool),
-    theme: &Theme,
-) {
+/// The tab's lines, wrapped to the pane's real width, from the scroll offset down.
+fn draw_body(frame: &mut Frame, area: Rect, view: &RunView, (unified, unfolded): (bool, bool), theme: &Theme) {
     let Some(d) = view.detail.as_deref() else {
         return frame.render_widget(Paragraph::new(Span::styled("loading…", theme.style("muted"))), area);
     };
-    let content = tab_content(d, view.tab, unified, unfolded);
-    let scroll = view.scroll[view.tab.index()].min(content.len().saturating_sub(1));
-    let lines: Vec<Line> = content.iter().skip(scroll).take(height).map(|l| section_line(l, theme)).collect();
+    let rows = flow(&tab_content(d, view.tab, unified, unfolded), area.width as usize);
+    let scroll = view.scroll[view.tab.index()].min(rows.len().saturating_sub(1));
+    let lines: Vec<Line> = rows.iter().skip(scroll).take(area.height as usize).map(|l| screen_line(l, theme)).collect();
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// Policy above rollback, each wrapped to the pane; what does not fit ends in a note naming the tab
+/// that shows it all.
 fn draw_side(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
     let [top, bottom] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
     for (rect, tab) in [(top, Tab::Policy), (bottom, Tab::Rollback)] {
@@ -138,11 +138,18 @@ fn draw_side(frame: &mut Frame, area: Rect, view: &RunView, theme: &Theme) {
             .title(Span::styled(format!(" {} ", tab.label()), theme.style("title")));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let content = view.detail.as_deref().map(|d| tab_content(d, tab, false, false));
-        let lines: Vec<Line> = match &content {
-            Some(c) => c.iter().take(inner.height as usize).map(|l| section_line(l, theme)).collect(),
-            None => vec![Line::styled("loading…", theme.style("muted"))],
+        let Some(d) = view.detail.as_deref() else {
+            frame.render_widget(Paragraph::new(Line::styled("loading…", theme.style("muted"))), inner);
+            continue;
         };
+        let rows = flow(&tab_content(d, tab, false, false), inner.width as usize);
+        let room = inner.height as usize;
+        let mut lines: Vec<Line> = rows.iter().take(room).map(|l| screen_line(l, theme)).collect();
+        if rows.len() > room && room > 0 {
+            lines.truncate(room - 1);
+            let note = format!("… {} more row(s): the {} tab shows all", rows.len() + 1 - room, tab.label());
+            lines.push(Line::styled(fit(&note, inner.width as usize), theme.style("muted")));
+        }
         frame.render_widget(Paragraph::new(lines), inner);
     }
 }

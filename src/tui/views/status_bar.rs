@@ -2,11 +2,12 @@
 //! and the key-hint line generated from the keymap.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::wrap::{fit, width};
 use crate::model::RunStatus;
 use crate::text::visible;
 use crate::tui::state::{PromptKind, State};
@@ -67,33 +68,50 @@ pub fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) 
             if q.reverse { " (rev)" } else { "" }
         )
     };
+    // The counter keeps its own area at the right; the filter gets the room left of it and ends in `…`
+    // when it does not fit, so the two never run into each other.
+    let counts_w = width(&counts) as u16;
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(counts_w + 1)]).areas(area);
     let mut left: Vec<Span> = Vec::new();
     if let Some(f) = &state.flash {
         let (token, mark) = if f.error { ("flash.error", "[!] ") } else { ("flash.info", "") };
         left.push(Span::styled(format!(" {mark}{}", visible(&f.text)), theme.style(token)));
+        // A flash needs the whole line more than the counter does.
+        if width(&f.text) + mark.len() + 1 > left_area.width as usize {
+            return frame.render_widget(Paragraph::new(Line::from(left)), area);
+        }
     } else if !q.filter_text.is_empty() {
+        let room = (left_area.width as usize).saturating_sub(" filter ".len() + 1);
         left.push(Span::styled(" filter ", theme.style("muted")));
-        left.push(Span::styled(visible(&q.filter_text).into_owned(), theme.style("text")));
+        left.push(Span::styled(fit(&visible(&q.filter_text), room), theme.style("text")));
     }
-    let used: usize = left.iter().map(|s| s.width()).sum();
-    let room = (area.width as usize).saturating_sub(used + 1);
-    if counts.len() <= room {
-        left.push(Span::raw(" ".repeat(room - counts.len())));
-        left.push(Span::styled(counts, theme.style("muted")));
-    }
-    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    frame.render_widget(Paragraph::new(Line::from(left)), left_area);
+    frame.render_widget(Paragraph::new(Span::styled(counts, theme.style("muted"))).right_aligned(), right_area);
 }
 
+/// The hints of the current context that fit, in keymap order. `? help` and `q quit` are kept at any
+/// width: lower-priority hints are dropped first, from the end.
 pub fn draw_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut spans = Vec::new();
-    let mut width = 0usize;
     let disabled = |hint: &str| state.settings.read_only && (hint == "approve" || hint == "reject");
-    for (key, hint) in state.keymap.hints(state.context()).into_iter().filter(|(_, h)| !disabled(h)) {
-        let w = key.len() + hint.len() + 3;
-        if width + w > area.width as usize {
-            break;
+    let hints: Vec<(String, &str)> =
+        state.keymap.hints(state.context()).into_iter().filter(|(_, h)| !disabled(h)).collect();
+    let kept = |h: &str| h == "help" || h == "quit";
+    let cost = |(key, hint): &(String, &str)| width(key) + width(hint) + 3;
+    let mut room = (area.width as usize).saturating_sub(hints.iter().filter(|(_, h)| kept(h)).map(cost).sum());
+    let mut shown = vec![false; hints.len()];
+    for (i, hint) in hints.iter().enumerate() {
+        if kept(hint.1) {
+            shown[i] = true;
+        } else if cost(hint) <= room {
+            room -= cost(hint);
+            shown[i] = true;
+        } else {
+            room = 0;
         }
-        width += w;
+    }
+    let mut spans = Vec::new();
+    for ((key, hint), _) in hints.iter().zip(&shown).filter(|(_, s)| **s) {
         spans.push(Span::styled(format!(" {key}"), theme.style("key")));
         spans.push(Span::styled(format!(" {hint} "), theme.style("muted")));
     }
