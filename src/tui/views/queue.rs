@@ -2,6 +2,8 @@
 //! their content and the terminal's width. Amounts are exact, grouped and never truncated: the amount
 //! column takes its widest value. A cut requester, target or lease ends in `…`.
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
@@ -101,7 +103,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let wide = state.wide();
     let widths = column_widths(&window, &amounts, area.width, wide);
     let [_, w_action, w_co, w_target, _, w_req, _, _, _, _, w_lease] = widths;
-    let compact = w_action < natural(&window, "ACTION", |s| s.action.short().to_string());
+    let compact = w_action < natural(&window, "ACTION", |s| s.action.short().into());
     let constraints = widths.map(Constraint::Length);
     let (pol, rb) = if wide { ("POLICY", "ROLLBACK") } else { ("POL", "RB") };
     let titles = ["STATUS", "ACTION", "CO", "TARGET", "AMOUNT", "REQUESTER", "AGE/EXP", "APPR", pol, rb, "LEASE"];
@@ -146,16 +148,16 @@ fn approvals_text(s: &RunSummary) -> String {
 /// order.
 /// The amount never shrinks.
 fn column_widths(window: &[(usize, &RunSummary)], amounts: &[String], total: u16, wide: bool) -> [u16; COLUMNS] {
-    let status = natural(window, "STATUS", |s| status_cell(s.status));
-    let action = natural(window, "ACTION", |s| s.action.short().to_string());
-    let compact_action = natural(window, "ACTION", |s| action_label(s.action, true).to_string());
-    let company = natural(window, "CO", |s| s.company.as_deref().map(visible).unwrap_or_default().into_owned());
-    let target = natural(window, "TARGET", target_text);
+    let status = natural(window, "STATUS", |s| status_cell(s.status).into());
+    let action = natural(window, "ACTION", |s| s.action.short().into());
+    let compact_action = natural(window, "ACTION", |s| action_label(s.action, true).into());
+    let company = natural(window, "CO", |s| s.company.as_deref().map(visible).unwrap_or_default());
+    let target = natural(window, "TARGET", |s| target_text(s).into());
     let amount = amounts.iter().map(|a| width(a) as u16).max().unwrap_or(0).max(6);
-    let requester = natural(window, "REQUESTER", |s| visible(&s.requester).into_owned());
+    let requester = natural(window, "REQUESTER", |s| visible(&s.requester));
     let age = 7;
-    let approvals = natural(window, "APPR", approvals_text);
-    let lease = natural(window, "LEASE", |s| s.lease_holder.as_deref().map(visible).unwrap_or_default().into_owned());
+    let approvals = natural(window, "APPR", |s| approvals_text(s).into());
+    let lease = natural(window, "LEASE", |s| s.lease_holder.as_deref().map(visible).unwrap_or_default());
     // The judgement columns keep their fixed widths: their symbol leads, so a narrow column keeps it.
     let (pol, rb) = if wide { (9, 13) } else { (3, 2) };
     let col = |natural: u16, floor: u16| Column { natural, floor: floor.min(natural) };
@@ -181,7 +183,7 @@ fn column_widths(window: &[(usize, &RunSummary)], amounts: &[String], total: u16
 }
 
 /// The widest of `header` and `text` over the window's rows, in display columns.
-fn natural(window: &[(usize, &RunSummary)], header: &str, text: impl Fn(&RunSummary) -> String) -> u16 {
+fn natural<'a>(window: &[(usize, &'a RunSummary)], header: &str, text: impl Fn(&'a RunSummary) -> Cow<'a, str>) -> u16 {
     window.iter().map(|(_, s)| width(&text(s))).chain([width(header)]).max().unwrap_or(0) as u16
 }
 

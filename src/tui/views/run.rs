@@ -31,7 +31,8 @@ fn label<'a>(text: &'a str, theme: &Theme) -> Span<'a> {
     Span::styled(format!("{text:<11}"), theme.style("muted"))
 }
 
-/// A header value in the room beside its label: whole, or cut with `…` (the Audit tab has it all).
+/// A header value in the room beside its label: whole, or cut with a visible `…` (the evidence reads
+/// whole in the Audit tab).
 fn value(text: String, area: Rect) -> Span<'static> {
     Span::raw(fit(&text, area.width.saturating_sub(layout::LABEL_COLUMNS) as usize))
 }
