@@ -6,10 +6,11 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use common::{Harness, fixture_runs, now};
+use common::{Harness, fixture_runs};
 use signoff::diff::{self, Row};
-use signoff::model::{ActorId, GovernedRun};
+use signoff::model::GovernedRun;
 use signoff::text::visible;
+use signoff::tui::source::ReviewSource;
 use signoff::tui::state::Screen;
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
@@ -27,10 +28,9 @@ struct Expected {
     line_values: Vec<String>,
 }
 
-fn expected(run: &GovernedRun) -> Expected {
-    let config = toml::from_str(signoff::config::template()).expect("the config template parses");
-    let facts = signoff::judge::Facts::new(now(), ActorId("nina.patel@contoso.com".into()));
-    let evaluation = signoff::policy::evaluate(run, &facts, &config);
+/// What the run's judgement holds, from the same source the screen is drawn from.
+fn expected(run: &GovernedRun, source: &impl ReviewSource) -> Expected {
+    let detail = source.detail(&run.id).expect("the fixture's judgement");
     let d = diff::diff_run(run, None);
     let unfold = d.header.changed == 0;
     let values = |rows: &[Row], unfold: bool| -> Vec<String> {
@@ -44,7 +44,7 @@ fn expected(run: &GovernedRun) -> Expected {
     let line_values = d.lines.as_ref().map(|l| l.lines.iter().flat_map(|e| values(&e.fields.rows, false)).collect());
     Expected {
         justification: visible(&run.justification).into_owned(),
-        verdicts: evaluation.verdicts.iter().map(|v| visible(&v.message).into_owned()).collect(),
+        verdicts: detail.verdicts.iter().map(|v| visible(&v.message).into_owned()).collect(),
         header_values: values(&d.header.rows, unfold),
         line_values: line_values.unwrap_or_default(),
     }
@@ -114,9 +114,9 @@ fn every_word_the_approver_judges_by_is_on_screen_or_visibly_cut_at_every_size()
     let runs = fixture_runs();
     for id in RUNS {
         let run = runs.iter().find(|r| r.id.as_str() == id).unwrap_or_else(|| panic!("fixture {id}"));
-        let want = expected(run);
         for (w, ht) in SIZES {
             let mut h = Harness::new(w, ht);
+            let want = expected(run, &h.source);
             h.select(id);
             h.press("enter");
             let mut by_tab: BTreeMap<&str, Vec<String>> = BTreeMap::new();
