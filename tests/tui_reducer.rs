@@ -608,3 +608,25 @@ fn the_policy_column_takes_its_colour_from_the_verdict_level_not_from_its_text()
     let advisory = h.theme.style("policy.advisory").fg;
     assert_ne!(advisory, h.theme.style("policy.pass").fg, "advisory and pass are told apart by colour too");
 }
+
+#[test]
+fn the_changed_part_of_a_value_is_emphasised_and_stays_marked_without_colour() {
+    for color in [ColorMode::Ansi16, ColorMode::None] {
+        let mut h = Harness::with_options(80, 24, options(color));
+        h.select("run-vnd-usmf-us-104");
+        h.press("enter");
+        let terminal = h.render();
+        let buf = terminal.backend().buffer();
+        let screen = h.screen();
+        let y = screen.lines().position(|l| l.contains("+ WF-CHK-441")).unwrap_or_else(|| panic!("{screen}"));
+        let line = screen.lines().nth(y).unwrap();
+        let x = line.find("WF-CHK-441").unwrap();
+        let x = u16::try_from(line[..x].chars().count()).unwrap();
+        let y = u16::try_from(y).unwrap();
+        let emph = buf[(x, y)].modifier;
+        let plain = buf[(x + 9, y)].modifier;
+        // `WF-CHK-44` replaced `BOA-992`; the final `1` is the same on both sides.
+        assert!(emph.contains(ratatui::style::Modifier::UNDERLINED), "{color:?}: {emph:?}");
+        assert!(!plain.contains(ratatui::style::Modifier::UNDERLINED), "{color:?}: {plain:?}");
+    }
+}

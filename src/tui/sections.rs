@@ -184,13 +184,16 @@ fn unified_section(diff: &RunDiff, all: bool) -> Section {
             vec![(if row.drift { Tone::PolicyHard } else { Tone::DiffChanged }, format!("{marker} {}", row.field))]
                 .into(),
         );
-        let mut side = |sign: &str, tone: Tone, text: String| {
-            lines.push(SectionLine::text(vec![(tone, format!("    {sign} ")), (tone, text)], 6));
+        let mut side = |sign: &str, tone: Tone, value: Vec<(Tone, String)>| {
+            let mut spans = vec![(tone, format!("    {sign} "))];
+            spans.extend(value);
+            lines.push(SectionLine::text(spans, 6));
         };
-        side("-", Tone::DiffRemoved, cell(&row.before));
-        side("+", Tone::DiffAdded, cell(&row.proposed));
+        side("-", Tone::DiffRemoved, emphasised(&row.before, Tone::DiffRemoved));
+        side("+", Tone::DiffAdded, emphasised(&row.proposed, Tone::DiffAdded));
         if diff.three_way {
-            side("!", if row.drift { Tone::PolicyHard } else { Tone::Muted }, format!("live: {}", cell(&row.live)));
+            let tone = if row.drift { Tone::PolicyHard } else { Tone::Muted };
+            side("!", tone, vec![(tone, format!("live: {}", cell(&row.live)))]);
         }
     }
     if diff.header.folded > 0 && !unfold {
@@ -204,6 +207,29 @@ fn cell(c: &Option<diff::Cell>) -> String {
 }
 
 /// One table row per shown field; `lead` goes before the marker (line rows sit under their line).
+/// A value as spans: the parts the inline diff marks as changed in the emphasis tone (bold and underlined
+/// in every theme, so they stand out without colour too), the rest in `tone`.
+fn emphasised(value: &Option<diff::Cell>, tone: Tone) -> Vec<(Tone, String)> {
+    let Some(c) = value else { return vec![(tone, "(absent)".into())] };
+    let mut out = Vec::new();
+    let mut at = 0;
+    for span in &c.emphasis {
+        let (Some(before), Some(part)) = (c.text.get(at..span.start), c.text.get(span.start..span.end)) else {
+            continue;
+        };
+        if !before.is_empty() {
+            out.push((tone, before.to_string()));
+        }
+        out.push((Tone::DiffEmph, part.to_string()));
+        at = span.end;
+    }
+    let rest = c.text.get(at..).unwrap_or_default();
+    if !rest.is_empty() || out.is_empty() {
+        out.push((tone, rest.to_string()));
+    }
+    out
+}
+
 fn rows_lines(rows: &[diff::Row], three_way: bool, unfold: bool, lead: &str) -> Vec<SectionLine> {
     let mut out = Vec::new();
     for row in rows.iter().filter(|r| unfold || !r.folds()) {
