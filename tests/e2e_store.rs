@@ -169,3 +169,46 @@ async fn sigterm_while_a_throttled_post_waits_concludes_it_first_and_exits_143()
     assert_concluded_truthfully(&h, &s, &keys);
     assert!(String::from_utf8_lossy(&s.output()).contains("stopped by SIGTERM"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_in_one_tui_shows_in_the_other_tuis_run_view_and_queue_within_two_seconds() {
+    let h = Harness::start().await;
+    let config = write_config(&h);
+    propose_vendor_us104(&h, "RUN-TWO-VND", 1);
+    propose_journal_00123(&h, "RUN-TWO-JNL");
+    let open = |s: &mut Session| {
+        s.wait_for(&["US-104", "2/2 shown"]);
+        s.keys("/");
+        s.type_text("US-104");
+        s.keys("\r");
+        s.wait_for(&["1/2 shown"]);
+        s.keys("\r");
+        s.wait_for(&["RUN-TWO-VND", "Evidence", "approvals 0 of 1"]);
+    };
+    // Two approvers on one store, each with the run open.
+    let mut first = tui(&h, &config, APPROVER);
+    let mut second = tui(&h, &config, SECOND);
+    open(&mut first);
+    open(&mut second);
+
+    approve(&mut first, "RUN-TWO-VND", "terms agreed with the vendor");
+    first.wait_for(&["RUN-TWO-VND: executed"]);
+    assert_eq!(h.status("RUN-TWO-VND"), "executed");
+    let limit = Duration::from_secs(2);
+    let took = within(&second, limit, "the executed run in the other approver's run view", |s| {
+        s.lines().nth(1).is_some_and(|l| l.contains("executed")) && s.contains("approvals 1 of 1")
+    });
+    eprintln!("the other TUI's run view showed the approval after {took:?}");
+    // The other approver cannot approve it again, and their queue says executed too.
+    second.keys("a");
+    second.wait_for(&["RUN-TWO-VND is executed; no further decision can be taken"]);
+    second.keys("\x1b");
+    within(&second, limit, "the executed row in the other approver's queue", |s| {
+        s.lines().any(|l| l.contains("US-104") && l.contains("executed") && l.contains("1/1"))
+    });
+    assert_eq!(h.sim.requests().iter().filter(|r| r.method == "PATCH").count(), 1, "one write, by the first TUI");
+    for mut s in [first, second] {
+        s.keys("q");
+        assert!(s.wait_exit().success());
+    }
+}
