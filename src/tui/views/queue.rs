@@ -102,7 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let amounts: Vec<String> = window.iter().map(|(_, s)| format_amount(s)).collect();
     let wide = state.wide();
     let widths = column_widths(&window, &amounts, area.width, wide);
-    let [_, w_action, w_co, w_target, _, w_req, _, _, _, _, w_lease] = widths;
+    let [w_status, w_action, w_co, w_target, _, w_req, _, _, _, _, w_lease] = widths;
     let compact = w_action < natural(&window, "ACTION", |s| s.action.short().into());
     let constraints = widths.map(Constraint::Length);
     let (pol, rb) = if wide { ("POLICY", "ROLLBACK") } else { ("POL", "RB") };
@@ -115,7 +115,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = window.iter().zip(amounts).map(|((pos, s), amount)| {
         let selected = *pos == q.selected;
         let cells = vec![
-            Cell::from(Span::styled(status_cell(s.status), theme.style(status_token(s.status)))),
+            Cell::from(Span::styled(
+                fit(&status_cell(s.status), w_status as usize),
+                theme.style(status_token(s.status)),
+            )),
             Cell::from(action_label(s.action, compact)),
             Cell::from(fit(&s.company.as_deref().map(visible).unwrap_or_default(), w_co as usize)),
             Cell::from(fit(&target_text(s), w_target as usize)),
