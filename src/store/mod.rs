@@ -10,6 +10,7 @@ mod binding;
 pub mod canonical;
 mod catalog;
 mod error;
+mod invoice_key;
 mod leases;
 mod many;
 mod runs;

@@ -224,10 +224,12 @@ fn insert_run(
     actor: &str,
 ) -> Result<(), StoreError> {
     let summary = RunSummary::of(run, RunStatus::Pending);
+    let (invoice_vendor, invoice_number) = super::invoice_key::key_columns(run);
     conn.prepare_cached(
         "INSERT INTO runs (id, action, status, environment, company, target, amount, currency, requester,
-                           requested_at, expires_at, required_approvals, digest, imported_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                           requested_at, expires_at, required_approvals, digest, imported_at, updated_at,
+                           invoice_vendor, invoice_number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
     )?
     .execute(params![
         run.id.as_str(),
@@ -243,7 +245,9 @@ fn insert_run(
         ts(run.expires_at),
         run.route.required_approvals,
         digest,
-        now
+        now,
+        invoice_vendor,
+        invoice_number
     ])?;
     conn.prepare_cached("INSERT INTO run_payloads (run_id, payload) VALUES (?1, ?2)")?
         .execute(params![run.id.as_str(), payload])?;
