@@ -3,7 +3,8 @@
 //! company from 40 vendors) and are written once per invocation; the import is measured once, not
 //! sampled: one run takes seconds, and peak memory is a maximum, not an average.
 //!
-//! `cargo bench --bench import_memory`; `IMPORT_RUNS=10000` for a smaller store.
+//! `cargo bench --bench import_memory`; `IMPORT_RUNS=10000` for a smaller store; `IMPORT_FILES=DIR` keeps
+//! the generated files in DIR (for `/usr/bin/time -v target/release/signoff runs import DIR`).
 
 #[path = "../tests/store_common/mod.rs"]
 mod common;
@@ -14,7 +15,7 @@ use std::time::Instant;
 fn main() {
     let count: u32 = std::env::var("IMPORT_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let files = dir.path().join("runs");
+    let files = std::env::var_os("IMPORT_FILES").map_or_else(|| dir.path().join("runs"), Into::into);
     let started = Instant::now();
     let mut bytes = 0u64;
     for first in (0..count).step_by(10_000) {
