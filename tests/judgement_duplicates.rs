@@ -163,3 +163,25 @@ fn an_edited_invoice_key_that_would_hide_a_duplicate_is_named_by_audit_verify() 
     let err = store.verify_run(&RunId("RUN-2026-ORIGINAL".into())).unwrap_err().to_string();
     assert!(err.contains("runs.invoice_number is 'inv-hidden' but its payload says 'inv-9000001'"), "{err}");
 }
+
+#[test]
+fn a_stale_run_shown_against_its_live_record_is_looked_up_by_the_live_invoice_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.db")).unwrap();
+    let mut other = original();
+    other.id = RunId("RUN-2026-RENUMBERED".into());
+    other.before.fields.insert("InvoiceNumber".into(), FieldValue::from("INV-9000002"));
+    store.import(&[history(100), vec![original(), other]].concat(), "svc").unwrap();
+    // In F&O the invoice was renumbered to the original's number after it was captured.
+    let stored = store.get(&RunId("RUN-2026-RENUMBERED".into())).unwrap().unwrap();
+    let mut live = stored.run.before.clone();
+    live.fields.insert("InvoiceNumber".into(), FieldValue::from("INV-9000001"));
+    let config = judgement_common::config();
+    let judgement = judge(&store, &stored, &config, APPROVER, Some(&live), None).unwrap();
+    let v = judgement.evaluation.verdicts.iter().find(|v| v.rule == "invoice.duplicate").unwrap();
+    assert_eq!(v.level, Level::Hard, "{}", v.message);
+    assert!(v.message.contains("RUN-2026-ORIGINAL"), "{}", v.message);
+    // Against its reviewed snapshot it has no twin.
+    let (level, message) = shown_verdict(&store, "RUN-2026-RENUMBERED");
+    assert_eq!(level, Level::Pass, "{message}");
+}
