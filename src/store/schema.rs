@@ -13,8 +13,11 @@ use super::StoreError;
 /// a backfill in Rust, in the same transaction, so a store is never seen half-migrated.
 struct Migration {
     sql: &'static str,
-    backfill: Option<fn(&Transaction<'_>) -> Result<(), StoreError>>,
+    backfill: Option<Backfill>,
 }
+
+/// Fills new columns from what the store already holds, inside the migration's transaction.
+type Backfill = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 const fn sql(sql: &'static str) -> Migration {
     Migration { sql, backfill: None }
