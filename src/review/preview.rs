@@ -51,7 +51,9 @@ pub fn judge(
     known.accounts = known.accounts.or(accounts);
     let others = facts::other_invoices_judged_on(store, run, live)?;
     // A stale run is judged on the live record it drifted to, as a re-validation would judge it.
-    let Assessment { evaluation, rollback } = assess(run, &stored.approvals, config, approver, &known, &others, live);
+    let version = policy::policy_version(config);
+    let Assessment { evaluation, rollback } =
+        assess(run, &stored.approvals, config, approver, &known, &others, live, &version);
     Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })
 }
 
@@ -122,6 +124,8 @@ pub fn assess_open_runs(
         })
         .collect();
     let mut known = facts::load(store)?;
+    // Once for the whole queue: the config is the same for every run.
+    let version = policy::policy_version(config);
     if known.accounts.is_none() {
         let open_runs: Vec<&GovernedRun> = runs.iter().map(|r| &r.run).collect();
         known.accounts = accounts(&open_runs);
@@ -130,14 +134,15 @@ pub fn assess_open_runs(
         .into_iter()
         .map(|r| {
             let others = InvoiceKey::of(&r.run).and_then(|k| invoices.get(&k)).map(Vec::as_slice).unwrap_or(&[]);
-            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None);
+            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None, &version);
             (r.run.id, assessment)
         })
         .collect())
 }
 
-/// The policy evaluation and the rollback plan of `run`, given its facts: the one place both are computed
-/// for a preview.
+/// The policy evaluation and the rollback plan of `run`, given its facts and the config's policy version:
+/// the one place both are computed for a preview.
+#[allow(clippy::too_many_arguments)]
 fn assess(
     run: &GovernedRun,
     approvals: &[Approval],
@@ -146,6 +151,7 @@ fn assess(
     known: &KnownFacts,
     others: &[OtherInvoice],
     live: Option<&Snapshot>,
+    version: &str,
 ) -> Assessment {
     let mut f = Facts::new(Utc::now(), ActorId(approver.to_string()));
     f.approver_groups = config.approver.groups.clone();
@@ -158,7 +164,7 @@ fn assess(
     f.other_runs = others;
     f.live = live;
 
-    let mut evaluation = policy::evaluate(run, &f, config);
+    let mut evaluation = policy::evaluate_versioned(run, &f, config, version.to_string());
     if f.known_accounts.is_none() {
         explain_live_only(&mut evaluation);
     }
