@@ -141,6 +141,45 @@ fn a_directory_with_one_invalid_file_imports_nothing_and_names_the_file() {
 }
 
 #[test]
+fn an_import_that_meets_a_conflict_still_lists_every_invalid_file_after_it_and_writes_nothing() {
+    let env = Env::new();
+    write_runs(&env.path("first"), &[invoice("RUN-X-000001", 1, "usmf", "12.50")]);
+    env.ok(&["runs", "import", arg(&env.path("first"))]);
+    // Imported in name order: two new runs are written, then the conflict, then two broken files.
+    let dir = env.path("batch");
+    write_runs(
+        &dir,
+        &[
+            journal("RUN-X-000000", 2, "usmf", "310.00"),
+            invoice("RUN-X-000001", 1, "usmf", "12500.00"),
+            user_disable("RUN-X-000002", 3),
+            user_disable("RUN-X-000003", 4),
+        ],
+    );
+    std::fs::write(dir.join("RUN-X-000002.json"), "{ \"version\": ").unwrap();
+    std::fs::write(dir.join("RUN-X-000003.json"), "[]").unwrap();
+    let out = env.run(&["runs", "import", arg(&dir)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nothing imported: 2 of 4 file(s) have problems"), "{stderr}");
+    assert!(stderr.contains("RUN-X-000002.json:") && stderr.contains("RUN-X-000003.json:"), "{stderr}");
+    assert_eq!(env.list_json().len(), 1, "the journal written before the conflict was rolled back");
+    assert!(env.ok(&["audit", "verify"]).contains("verified: 1 events"));
+}
+
+#[test]
+fn an_import_of_invalid_files_only_leaves_no_store_behind() {
+    let env = Env::new();
+    let dir = env.path("batch");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("RUN-X-000001.json"), "{}").unwrap();
+    let out = env.run(&["runs", "import", arg(&dir)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing imported"));
+    assert!(!env.store().exists(), "no store was created for an import that wrote nothing");
+}
+
+#[test]
 fn amounts_round_trip_exactly_through_import_and_show_json() {
     let env = Env::new();
     let amounts = ["98765432109876543.21", "12.50", "0.0000001"];

@@ -12,9 +12,9 @@ use super::failure::{ErrorCode, Failure};
 use super::output::{self, say};
 use super::{Context, Globals, exit};
 use crate::model::filter::Filter;
-use crate::model::{Action, GovernedRun, RunId, RunStatus};
+use crate::model::{Action, RunId, RunStatus};
 use crate::run_file::read_run_file;
-use crate::store::{RunFilter, StoreError};
+use crate::store::{Importer, RunFilter, Store, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
@@ -82,11 +82,18 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
+/// Validate and write the run files in one pass and one transaction, holding one parsed run at a time.
+/// All or nothing: after the first problem nothing more is written, every remaining file is still
+/// validated so that every problem is listed, and the transaction is rolled back. The store is opened at
+/// the first valid file, so an import of invalid files alone leaves no store behind.
 fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     let mut errors: Vec<String> = Vec::new();
-    let mut runs: Vec<GovernedRun> = Vec::new();
     let mut files = 0usize;
     let mut bad_files = 0usize;
+    // Set once, then only borrowed: the importer borrows the store for the whole loop.
+    let store: std::cell::OnceCell<Store> = std::cell::OnceCell::new();
+    let mut importer: Option<Importer<'_>> = None;
+    let mut refused: Option<StoreError> = None;
     for path in paths {
         let expanded = match expand(path) {
             Ok(files) => files,
@@ -98,12 +105,28 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         for file in expanded {
             files += 1;
             let origin = file.display().to_string();
-            match read_run_file(&file, &origin, ctx.loaded.config.runs.max_file_bytes) {
-                Ok(run) => runs.push(run),
+            let run = match read_run_file(&file, &origin, ctx.loaded.config.runs.max_file_bytes) {
+                Ok(run) => run,
                 Err(e) => {
                     bad_files += 1;
                     errors.push(e.to_string());
+                    continue;
                 }
+            };
+            if !errors.is_empty() || refused.is_some() {
+                continue;
+            }
+            if importer.is_none() {
+                if store.get().is_none() {
+                    let _ = store.set(ctx.open_store().map_err(store_failure)?);
+                }
+                let opened = store.get().expect("set just above");
+                importer = Some(opened.importer(&ctx.actor()).map_err(nothing_imported)?);
+            }
+            if let Some(writing) = importer.as_mut()
+                && let Err(e) = writing.add(&run)
+            {
+                refused = Some(e);
             }
         }
     }
@@ -113,20 +136,24 @@ fn import(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
             format!("nothing imported: {bad_files} of {files} file(s) have problems; fix them and import again");
         return Err(Failure::new(ErrorCode::InvalidRun, &message).with_problems(&errors).into());
     }
-    if runs.is_empty() {
+    if let Some(e) = refused {
+        return Err(nothing_imported(e).into());
+    }
+    let Some(importer) = importer else {
         let message = "nothing imported: no run files found (a directory is searched for *.json files)";
         return Err(Failure::new(ErrorCode::InvalidRun, message).into());
-    }
-    let store = ctx.open_store().map_err(store_failure)?;
-    let report = store
-        .import(&runs, &ctx.actor())
-        .map_err(|e| Failure::new(ErrorCode::Failed, &format!("nothing imported: {e}")))?;
+    };
+    let report = importer.commit().map_err(nothing_imported)?;
     if ctx.globals.json {
         output::json(&report)?;
     } else {
         say!("imported {} run(s), {} unchanged", report.imported.len(), report.unchanged.len())?;
     }
     Ok(exit::OK)
+}
+
+fn nothing_imported(err: StoreError) -> Failure {
+    Failure::new(ErrorCode::Failed, &format!("nothing imported: {err}"))
 }
 
 /// `runs list`: read-only, so a run past its expiry is shown `expired` here (and matches `status:expired`)

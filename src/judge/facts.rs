@@ -76,6 +76,12 @@ pub struct OtherInvoice {
 impl OtherInvoice {
     /// The invoice identity of a vendor-invoice run (proposed values win over the snapshot), if it has one.
     pub fn of(run: &GovernedRun) -> Option<OtherInvoice> {
+        OtherInvoice::judged_on(run, &run.before)
+    }
+
+    /// The invoice identity of `run` as judged on `state` (its before snapshot, or the live record it
+    /// drifted to), proposed values winning: the values the duplicate rule reads.
+    pub fn judged_on(run: &GovernedRun, state: &RecordState) -> Option<OtherInvoice> {
         if run.action != Action::ApproveVendorInvoice {
             return None;
         }
@@ -83,7 +89,7 @@ impl OtherInvoice {
             run.proposed
                 .fields
                 .get(name)
-                .or_else(|| run.before.fields.get(name))
+                .or_else(|| state.fields.get(name))
                 .and_then(FieldValue::as_text)
                 .map(str::to_string)
         };
@@ -93,5 +99,63 @@ impl OtherInvoice {
             vendor: field("InvoiceAccount").or_else(|| field("VendorAccount"))?,
             invoice_number: field("InvoiceNumber")?,
         })
+    }
+
+    /// The key the duplicate rule matches this invoice on.
+    pub fn key(&self) -> InvoiceKey {
+        InvoiceKey::new(self.company.clone(), &self.vendor, &self.invoice_number)
+    }
+}
+
+/// A vendor invoice's identity exactly as the duplicate-invoice rule compares two of them: the same
+/// lowercase `dataAreaId` (or both none), and vendor and invoice number equal once trimmed and
+/// ASCII-lowercased (`same_actor` and the rule's own comparison). Two invoices are duplicates of each
+/// other exactly when their keys are equal, so the store can index the key and answer by lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InvoiceKey {
+    pub company: Option<String>,
+    pub vendor: String,
+    pub number: String,
+}
+
+impl InvoiceKey {
+    /// The key of an invoice, normalised.
+    pub fn new(company: Option<String>, vendor: &str, number: &str) -> InvoiceKey {
+        InvoiceKey { company, vendor: normalised(vendor), number: normalised(number) }
+    }
+
+    /// The key of a vendor-invoice run, judged on its before snapshot; `None` for any other run or an
+    /// invoice without a vendor or number (the rule then blocks on its own).
+    pub fn of(run: &GovernedRun) -> Option<InvoiceKey> {
+        OtherInvoice::of(run).map(|o| o.key())
+    }
+}
+
+/// Trimmed, ASCII-lowercased: `a.trim().eq_ignore_ascii_case(b.trim())` holds exactly when
+/// `normalised(a) == normalised(b)`.
+fn normalised(text: &str) -> String {
+    text.trim().to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_equal_exactly_when_the_duplicate_rule_compares_equal() {
+        let pairs = [
+            ("US-101", " us-101 ", true),
+            ("US-101\t", "US-101", true),
+            ("US-101", "US-1010", false),
+            ("ÄB-1", "äb-1", false),    // the rule folds ASCII case only
+            ("AP\u{2003}", "ap", true), // Unicode whitespace is trimmed alike
+        ];
+        for (a, b, same) in pairs {
+            let rule = a.trim().eq_ignore_ascii_case(b.trim());
+            assert_eq!(rule, same, "{a:?} vs {b:?}");
+            assert_eq!(InvoiceKey::new(None, a, "1") == InvoiceKey::new(None, b, "1"), same, "{a:?} vs {b:?}");
+            assert_eq!(InvoiceKey::new(None, "v", a) == InvoiceKey::new(None, "v", b), same, "{a:?} vs {b:?}");
+        }
+        assert_ne!(InvoiceKey::new(Some("usmf".into()), "v", "1"), InvoiceKey::new(None, "v", "1"));
     }
 }

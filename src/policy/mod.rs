@@ -119,6 +119,12 @@ fn short_version(version: &str) -> &str {
 
 /// Evaluate every rule that applies to the run's action.
 pub fn evaluate(run: &GovernedRun, facts: &Facts<'_>, config: &Config) -> Evaluation {
+    evaluate_versioned(run, facts, config, policy_version(config))
+}
+
+/// [`evaluate`] with `version`, the caller's [`policy_version`] of this `config`, computed once: it hashes
+/// the serialized config, which was half the work of judging a queue when done once per run.
+pub fn evaluate_versioned(run: &GovernedRun, facts: &Facts<'_>, config: &Config, version: String) -> Evaluation {
     let state = facts.state(run);
     let key_field = merge::key_field(run.action);
     let record = merge::apply(state, &run.proposed, key_field);
@@ -141,12 +147,7 @@ pub fn evaluate(run: &GovernedRun, facts: &Facts<'_>, config: &Config) -> Evalua
     } else {
         Outcome::Clear
     };
-    Evaluation {
-        required_approvals: required_approvals(quorum, &verdicts),
-        verdicts,
-        policy_version: policy_version(config),
-        outcome,
-    }
+    Evaluation { required_approvals: required_approvals(quorum, &verdicts), verdicts, policy_version: version, outcome }
 }
 
 /// max(route, quorum); one more when a soft verdict is overridden; at least two when a high-risk field

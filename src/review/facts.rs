@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::fno::keys::string_literal;
 use crate::fno::{Catalog, FnoClient, FnoError, Query};
-use crate::judge::OtherInvoice;
-use crate::model::{Action, FieldValue, GovernedRun, RunStatus};
-use crate::store::{RunFilter, Store, StoreError};
+use crate::judge::{InvoiceKey, OtherInvoice};
+use crate::model::{Action, FieldValue, GovernedRun, RunStatus, Snapshot};
+use crate::store::{Store, StoreError};
 
 /// The catalog facts in the shapes `judge::Facts` borrows.
 #[derive(Debug, Clone, Default)]
@@ -94,31 +94,39 @@ pub async fn read_accounts_of(client: &FnoClient, runs: &[&GovernedRun]) -> Resu
     Ok(found)
 }
 
-/// Whether an invoice run in `status` can make another run a duplicate: it is, or may still become, a
+/// The statuses in which an invoice run can make another run a duplicate: it is, or may still become, a
 /// real invoice approval.
+pub const COUNTING_STATUSES: [RunStatus; 4] =
+    [RunStatus::Pending, RunStatus::Approved, RunStatus::Executing, RunStatus::Executed];
+
+/// Whether an invoice run in `status` can make another run a duplicate (one of [`COUNTING_STATUSES`]).
 pub fn counts_as_other_invoice(status: RunStatus) -> bool {
-    matches!(status, RunStatus::Pending | RunStatus::Approved | RunStatus::Executing | RunStatus::Executed)
+    COUNTING_STATUSES.contains(&status)
 }
 
-/// For a vendor-invoice run: the invoices of the other live runs in the same company, so the
-/// duplicate-invoice rule sees them (rejected, expired, stale, failed and rolled-back runs do not count).
+/// For a vendor-invoice run: the other live runs of the same company carrying its vendor and invoice
+/// number, so the duplicate-invoice rule sees them (rejected, expired, stale, failed and rolled-back runs
+/// do not count). One index probe (`Store::invoices_with_key`), whatever the store holds.
 pub fn other_invoices(store: &Store, run: &GovernedRun) -> Result<Vec<OtherInvoice>, StoreError> {
-    if run.action != Action::ApproveVendorInvoice {
-        return Ok(Vec::new());
+    other_invoices_judged_on(store, run, None)
+}
+
+/// [`other_invoices`] for `run` judged on `live` (the record a stale run drifted to) as well as on its
+/// before snapshot: the rule reads the identity from the record it judges, which may differ.
+pub fn other_invoices_judged_on(
+    store: &Store,
+    run: &GovernedRun,
+    live: Option<&Snapshot>,
+) -> Result<Vec<OtherInvoice>, StoreError> {
+    let mut keys: Vec<InvoiceKey> = OtherInvoice::of(run).map(|o| o.key()).into_iter().collect();
+    if let Some(key) = live.and_then(|l| OtherInvoice::judged_on(run, l)).map(|o| o.key())
+        && !keys.contains(&key)
+    {
+        keys.push(key);
     }
-    let filter = RunFilter {
-        action: Some(Action::ApproveVendorInvoice),
-        company: run.company().map(|c| c.to_string()),
-        status: None,
-    };
     let mut out = Vec::new();
-    for summary in store.summaries(&filter)? {
-        if summary.id == run.id || !counts_as_other_invoice(summary.status) {
-            continue;
-        }
-        if let Some(other) = store.get(&summary.id)?.and_then(|s| OtherInvoice::of(&s.run)) {
-            out.push(other);
-        }
+    for key in &keys {
+        out.extend(store.invoices_with_key(key, &COUNTING_STATUSES, &run.id)?);
     }
     Ok(out)
 }

@@ -13,8 +13,8 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::diff::{self, RunDiff};
-use crate::judge::{Facts, OtherInvoice};
-use crate::model::{Action, ActorId, GovernedRun, RunId, RunStatus, Snapshot};
+use crate::judge::{Facts, InvoiceKey, OtherInvoice};
+use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::policy::{self, Evaluation, Level};
 use crate::review::facts::{self, KnownFacts};
 use crate::rollback::{self, RollbackPlan};
@@ -49,9 +49,11 @@ pub fn judge(
     let mut known = facts::load(store)?;
     // Main accounts come from a live read (`facts::read_accounts`) when the caller could make one.
     known.accounts = known.accounts.or(accounts);
-    let others = facts::other_invoices(store, run)?;
+    let others = facts::other_invoices_judged_on(store, run, live)?;
     // A stale run is judged on the live record it drifted to, as a re-validation would judge it.
-    let Assessment { evaluation, rollback } = assess(run, &stored.approvals, config, approver, &known, &others, live);
+    let version = policy::policy_version(config);
+    let Assessment { evaluation, rollback } =
+        assess(run, &stored.approvals, config, approver, &known, &others, live, &version);
     Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })
 }
 
@@ -108,15 +110,22 @@ pub fn assess_open_runs(
 ) -> Result<HashMap<RunId, Assessment>, StoreError> {
     let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
     let runs = store.runs_to_judge(&open, None)?;
-    // The duplicate-invoice facts, once per company: the same live runs `facts::other_invoices` lists.
-    let executed = store.runs_to_judge(&[RunStatus::Executed], Some(Action::ApproveVendorInvoice))?;
-    let mut invoices: HashMap<Option<String>, Vec<OtherInvoice>> = HashMap::new();
-    for r in runs.iter().chain(&executed).filter(|r| facts::counts_as_other_invoice(r.status)) {
-        if let Some(other) = OtherInvoice::of(&r.run) {
-            invoices.entry(other.company.clone()).or_default().push(other);
-        }
-    }
+    // The duplicate-invoice facts: only invoices that share their key with another open or counting run
+    // (one pass over the key index), never every invoice of a company. A run's key bucket holds the run
+    // itself, which the duplicate rule skips by id, and exactly the runs the rule would match.
+    let mut among = open.clone();
+    among.extend(facts::COUNTING_STATUSES.into_iter().filter(|s| !open.contains(s)));
+    let invoices: HashMap<InvoiceKey, Vec<OtherInvoice>> = store
+        .invoice_twins(&among)?
+        .into_iter()
+        .map(|(key, runs)| {
+            let counting = runs.into_iter().filter(|(_, s)| facts::counts_as_other_invoice(*s)).map(|(o, _)| o);
+            (key, counting.collect())
+        })
+        .collect();
     let mut known = facts::load(store)?;
+    // Once for the whole queue: the config is the same for every run.
+    let version = policy::policy_version(config);
     if known.accounts.is_none() {
         let open_runs: Vec<&GovernedRun> = runs.iter().map(|r| &r.run).collect();
         known.accounts = accounts(&open_runs);
@@ -124,23 +133,16 @@ pub fn assess_open_runs(
     Ok(runs
         .into_iter()
         .map(|r| {
-            // The run's own company bucket: it holds the run itself, which the duplicate rule skips by id,
-            // and only runs of that company, the only ones the rule ever matches (a run without a company
-            // matches only runs without one).
-            let others = match r.run.action {
-                Action::ApproveVendorInvoice => {
-                    invoices.get(&r.run.company().map(|c| c.to_string())).map(Vec::as_slice).unwrap_or(&[])
-                }
-                _ => &[],
-            };
-            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None);
+            let others = InvoiceKey::of(&r.run).and_then(|k| invoices.get(&k)).map(Vec::as_slice).unwrap_or(&[]);
+            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None, &version);
             (r.run.id, assessment)
         })
         .collect())
 }
 
-/// The policy evaluation and the rollback plan of `run`, given its facts: the one place both are computed
-/// for a preview.
+/// The policy evaluation and the rollback plan of `run`, given its facts and the config's policy version:
+/// the one place both are computed for a preview.
+#[allow(clippy::too_many_arguments)]
 fn assess(
     run: &GovernedRun,
     approvals: &[Approval],
@@ -149,6 +151,7 @@ fn assess(
     known: &KnownFacts,
     others: &[OtherInvoice],
     live: Option<&Snapshot>,
+    version: &str,
 ) -> Assessment {
     let mut f = Facts::new(Utc::now(), ActorId(approver.to_string()));
     f.approver_groups = config.approver.groups.clone();
@@ -161,7 +164,7 @@ fn assess(
     f.other_runs = others;
     f.live = live;
 
-    let mut evaluation = policy::evaluate(run, &f, config);
+    let mut evaluation = policy::evaluate_versioned(run, &f, config, version.to_string());
     if f.known_accounts.is_none() {
         explain_live_only(&mut evaluation);
     }

@@ -153,10 +153,12 @@ pub(crate) struct RunRow {
 
 /// The `runs` columns a row is read with (`r` is runs, `p` is run_payloads).
 pub(crate) const RUN_ROW_SQL: &str = "r.id, r.action, r.environment, r.company, r.target, r.amount, r.currency, \
-     r.requester, r.requested_at, r.expires_at, r.required_approvals, r.status, r.digest, r.imported_at, r.updated_at, \
-     p.payload";
+     r.requester, r.requested_at, r.expires_at, r.required_approvals, r.invoice_vendor, r.invoice_number, \
+     r.status, r.digest, r.imported_at, r.updated_at, p.payload";
 
-const DERIVED: [&str; 10] = [
+/// Checked against the payload, not bound by an event: the invoice key columns are a pure function of it
+/// (see `store::invoice_key`), so checking them here is what keeps the duplicate rule's index honest.
+const DERIVED: [&str; 12] = [
     "action",
     "environment",
     "company",
@@ -167,6 +169,8 @@ const DERIVED: [&str; 10] = [
     "requested_at",
     "expires_at",
     "required_approvals",
+    "invoice_vendor",
+    "invoice_number",
 ];
 
 impl RunRow {
@@ -183,18 +187,19 @@ impl RunRow {
         Ok(RunRow {
             id: row.get(0)?,
             columns,
-            status: row.get(11)?,
-            digest: row.get(12)?,
-            imported_at: row.get(13)?,
-            updated_at: row.get(14)?,
-            payload: row.get(15)?,
+            status: row.get(DERIVED.len() + 1)?,
+            digest: row.get(DERIVED.len() + 2)?,
+            imported_at: row.get(DERIVED.len() + 3)?,
+            updated_at: row.get(DERIVED.len() + 4)?,
+            payload: row.get(DERIVED.len() + 5)?,
         })
     }
 }
 
 /// The columns of `runs` that the payload and status determine, as [`insert_run`](super::runs) writes them.
-fn derived_columns(run: &GovernedRun) -> [Option<String>; 10] {
+fn derived_columns(run: &GovernedRun) -> [Option<String>; 12] {
     let s = RunSummary::of(run, RunStatus::Pending);
+    let (invoice_vendor, invoice_number) = super::invoice_key::key_columns(run);
     [
         Some(run.action.as_str().to_string()),
         Some(run.environment.clone()),
@@ -206,6 +211,8 @@ fn derived_columns(run: &GovernedRun) -> [Option<String>; 10] {
         Some(ts(run.requested_at)),
         Some(ts(run.expires_at)),
         Some(run.route.required_approvals.to_string()),
+        invoice_vendor,
+        invoice_number,
     ]
 }
 

@@ -58,46 +58,6 @@ pub struct StoredRun {
 }
 
 impl Store {
-    /// Import runs all or nothing, in one transaction. An identical re-import is a no-op; a different
-    /// run under an existing id refuses the whole import, naming the id.
-    pub fn import(&self, runs: &[GovernedRun], actor: &str) -> Result<ImportReport, StoreError> {
-        let tx = self.write_tx()?;
-        let now = Utc::now();
-        let now_text = ts(now);
-        let mut report = ImportReport::default();
-        for run in runs {
-            let payload = run.canonical_json();
-            let digest = run.payload_digest();
-            let stored: Option<String> = tx
-                .prepare_cached("SELECT digest FROM runs WHERE id = ?1")?
-                .query_row([run.id.as_str()], |row| row.get(0))
-                .optional()?;
-            match stored {
-                Some(stored) if stored == digest => {
-                    report.unchanged.push(run.id.clone());
-                    continue;
-                }
-                Some(stored_digest) => {
-                    // Dropping `tx` rolls back everything this import wrote so far.
-                    return Err(StoreError::Conflict { id: run.id.clone(), stored_digest, new_digest: digest });
-                }
-                None => {}
-            }
-            insert_run(&tx, run, &payload, &digest, &now_text, actor)?;
-            audit::append_at(
-                &tx,
-                now,
-                actor,
-                Some(&run.id),
-                "run.imported",
-                json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment }),
-            )?;
-            report.imported.push(run.id.clone());
-        }
-        tx.commit()?;
-        Ok(report)
-    }
-
     /// The queue: one summary per matching run, oldest request first, with approvals counted and the
     /// holder of an unexpired lease, all in one query.
     pub fn summaries(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
@@ -215,7 +175,7 @@ impl Store {
     }
 }
 
-fn insert_run(
+pub(super) fn insert_run(
     conn: &Connection,
     run: &GovernedRun,
     payload: &str,
@@ -224,10 +184,12 @@ fn insert_run(
     actor: &str,
 ) -> Result<(), StoreError> {
     let summary = RunSummary::of(run, RunStatus::Pending);
+    let (invoice_vendor, invoice_number) = super::invoice_key::key_columns(run);
     conn.prepare_cached(
         "INSERT INTO runs (id, action, status, environment, company, target, amount, currency, requester,
-                           requested_at, expires_at, required_approvals, digest, imported_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                           requested_at, expires_at, required_approvals, digest, imported_at, updated_at,
+                           invoice_vendor, invoice_number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
     )?
     .execute(params![
         run.id.as_str(),
@@ -243,7 +205,9 @@ fn insert_run(
         ts(run.expires_at),
         run.route.required_approvals,
         digest,
-        now
+        now,
+        invoice_vendor,
+        invoice_number
     ])?;
     conn.prepare_cached("INSERT INTO run_payloads (run_id, payload) VALUES (?1, ?2)")?
         .execute(params![run.id.as_str(), payload])?;

@@ -9,10 +9,24 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::StoreError;
 
+/// One step of the schema: SQL, then (when the new columns are a function of what is already stored)
+/// a backfill in Rust, in the same transaction, so a store is never seen half-migrated.
+struct Migration {
+    sql: &'static str,
+    backfill: Option<Backfill>,
+}
+
+/// Fills new columns from what the store already holds, inside the migration's transaction.
+type Backfill = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
+const fn sql(sql: &'static str) -> Migration {
+    Migration { sql, backfill: None }
+}
+
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: runs, history, approvals, leases, the audit chain, the metadata catalog, evidence exchanges.
-    r#"
+    sql(r#"
     CREATE TABLE runs (
         id                 TEXT PRIMARY KEY NOT NULL,
         action             TEXT NOT NULL,
@@ -98,12 +112,25 @@ const MIGRATIONS: &[&str] = &[
         json   TEXT NOT NULL
     ) STRICT;
     CREATE INDEX exchanges_by_run ON exchanges(run_id, id);
-    "#,
+    "#),
     // 2: the approver's SSH signature (armored SSHSIG) over the approval; NULL for approvals recorded
     // without a proven identity.
-    r#"
+    sql(r#"
     ALTER TABLE approvals ADD COLUMN signature TEXT;
+    "#),
+    // 3: a vendor invoice's identity, normalised as the duplicate-invoice rule compares it, so that rule's
+    // question ("other runs with this company, vendor and invoice number") is one index probe instead of
+    // a scan of every invoice of the company. NULL for runs that carry no invoice identity.
+    Migration {
+        sql: r#"
+    ALTER TABLE runs ADD COLUMN invoice_vendor TEXT;
+    ALTER TABLE runs ADD COLUMN invoice_number TEXT;
+    -- Status last: the duplicate question filters on it, and the queue's pass reads the index alone.
+    CREATE INDEX runs_by_invoice ON runs(invoice_number, invoice_vendor, company, status)
+        WHERE invoice_number IS NOT NULL;
     "#,
+        backfill: Some(super::invoice_key::backfill),
+    },
 ];
 
 /// The schema version this build writes.
@@ -128,7 +155,11 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         let current = user_version(&tx)?;
         if current == found {
             let index = usize::try_from(current).map_err(|_| StoreError::corrupt("user_version", current))?;
-            tx.execute_batch(MIGRATIONS[index])?;
+            let migration = &MIGRATIONS[index];
+            tx.execute_batch(migration.sql)?;
+            if let Some(backfill) = migration.backfill {
+                backfill(&tx)?;
+            }
             tx.pragma_update(None, "user_version", current + 1)?;
         }
         tx.commit()?;

@@ -1,0 +1,86 @@
+//! Import, all or nothing, streamed: runs are written one at a time into one write transaction, so an
+//! import of 100,000 run files holds one parsed run at a time, not all of them, and still commits whole
+//! or not at all.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction};
+use serde_json::json;
+
+use super::runs::{ImportReport, insert_run};
+use super::{Store, StoreError, audit, ts};
+use crate::model::GovernedRun;
+
+/// An import under way. [`Importer::commit`] makes it visible; dropping it (after an error, or because a
+/// later file turned out invalid) rolls back everything it wrote.
+pub struct Importer<'s> {
+    tx: Transaction<'s>,
+    now: DateTime<Utc>,
+    now_text: String,
+    actor: String,
+    report: ImportReport,
+}
+
+impl Store {
+    /// Import runs all or nothing, in one transaction. An identical re-import is a no-op; a different
+    /// run under an existing id refuses the whole import, naming the id.
+    pub fn import(&self, runs: &[GovernedRun], actor: &str) -> Result<ImportReport, StoreError> {
+        let mut importer = self.importer(actor)?;
+        for run in runs {
+            importer.add(run)?;
+        }
+        importer.commit()
+    }
+
+    /// Start a streamed import by `actor`: the write lock is taken now and held until commit or drop.
+    pub fn importer(&self, actor: &str) -> Result<Importer<'_>, StoreError> {
+        let now = Utc::now();
+        Ok(Importer {
+            tx: self.write_tx()?,
+            now,
+            now_text: ts(now),
+            actor: actor.to_string(),
+            report: ImportReport::default(),
+        })
+    }
+}
+
+impl Importer<'_> {
+    /// Write one run. A run already stored with the same digest is counted unchanged; one stored with a
+    /// different digest is a conflict, after which the import can only be dropped.
+    pub fn add(&mut self, run: &GovernedRun) -> Result<(), StoreError> {
+        let payload = run.canonical_json();
+        let digest = run.payload_digest();
+        let stored: Option<String> = self
+            .tx
+            .prepare_cached("SELECT digest FROM runs WHERE id = ?1")?
+            .query_row([run.id.as_str()], |row| row.get(0))
+            .optional()?;
+        match stored {
+            Some(stored) if stored == digest => {
+                self.report.unchanged.push(run.id.clone());
+                return Ok(());
+            }
+            Some(stored_digest) => {
+                return Err(StoreError::Conflict { id: run.id.clone(), stored_digest, new_digest: digest });
+            }
+            None => {}
+        }
+        insert_run(&self.tx, run, &payload, &digest, &self.now_text, &self.actor)?;
+        audit::append_at(
+            &self.tx,
+            self.now,
+            &self.actor,
+            Some(&run.id),
+            "run.imported",
+            json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment }),
+        )?;
+        self.report.imported.push(run.id.clone());
+        Ok(())
+    }
+
+    /// Commit every run added, and say what the import did.
+    pub fn commit(self) -> Result<ImportReport, StoreError> {
+        self.tx.commit()?;
+        Ok(self.report)
+    }
+}
