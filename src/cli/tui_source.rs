@@ -94,7 +94,8 @@ impl PipelineSource {
             })
             .collect();
         let given = u32::try_from(stored.approvals.len()).unwrap_or(u32::MAX);
-        let required = required_approvals(stored.status, given, Some(&evaluation), run.route.required_approvals);
+        let required =
+            required_approvals(stored.status, given, Some(evaluation.required_approvals), run.route.required_approvals);
         Ok(sections::render(&diff, &evaluation, &plan).into_detail(
             run,
             stored.status,

@@ -83,10 +83,11 @@ pub fn judge_for_viewer(
 /// to F&O needed exactly the approvals it had: the pipeline executes when the count is met. Any other run
 /// needs what policy says (route, amount quorum, one more to override a soft verdict), or, unjudged, its
 /// route's count.
-pub fn required_approvals(status: RunStatus, given: u32, evaluation: Option<&Evaluation>, route: u32) -> u32 {
-    match evaluation {
+/// `policy` is the evaluation's own count (`Evaluation::required_approvals`) where the run was judged.
+pub fn required_approvals(status: RunStatus, given: u32, policy: Option<u32>, route: u32) -> u32 {
+    match policy {
         _ if status.reached_execution() && given > 0 => given,
-        Some(e) => e.required_approvals.max(route),
+        Some(count) => count.max(route),
         None => route,
     }
 }
@@ -108,8 +109,20 @@ pub fn assess_open_runs(
     approver: &str,
     accounts: impl FnOnce(&[&GovernedRun]) -> Option<std::collections::BTreeSet<String>>,
 ) -> Result<HashMap<RunId, Assessment>, StoreError> {
+    assess_open_runs_with(store, config, approver, accounts, |_, assessment| assessment)
+}
+
+/// [`assess_open_runs`], keeping of each run only what `keep` makes of its assessment. The runs are read
+/// and judged one at a time, so memory holds what `keep` returns (a queue row's few bytes), never every
+/// open run's payload and full assessment at once.
+pub fn assess_open_runs_with<T>(
+    store: &Store,
+    config: &Config,
+    approver: &str,
+    accounts: impl FnOnce(&[&GovernedRun]) -> Option<std::collections::BTreeSet<String>>,
+    mut keep: impl FnMut(&crate::store::RunToJudge, Assessment) -> T,
+) -> Result<HashMap<RunId, T>, StoreError> {
     let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
-    let runs = store.runs_to_judge(&open, None)?;
     // The duplicate-invoice facts: only invoices that share their key with another open or counting run
     // (one pass over the key index), never every invoice of a company. A run's key bucket holds the run
     // itself, which the duplicate rule skips by id, and exactly the runs the rule would match.
@@ -127,17 +140,19 @@ pub fn assess_open_runs(
     // Once for the whole queue: the config is the same for every run.
     let version = policy::policy_version(config);
     if known.accounts.is_none() {
-        let open_runs: Vec<&GovernedRun> = runs.iter().map(|r| &r.run).collect();
-        known.accounts = accounts(&open_runs);
+        // Only journals name main accounts: they alone are read for the live account question.
+        let journals = store.runs_to_judge(&open, Some(crate::model::Action::PostJournal))?;
+        let open_journals: Vec<&GovernedRun> = journals.iter().map(|r| &r.run).collect();
+        known.accounts = accounts(&open_journals);
     }
-    Ok(runs
-        .into_iter()
-        .map(|r| {
-            let others = InvoiceKey::of(&r.run).and_then(|k| invoices.get(&k)).map(Vec::as_slice).unwrap_or(&[]);
-            let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None, &version);
-            (r.run.id, assessment)
-        })
-        .collect())
+    let mut out = HashMap::new();
+    store.each_run_to_judge(&open, None, |r| {
+        let others = InvoiceKey::of(&r.run).and_then(|k| invoices.get(&k)).map(Vec::as_slice).unwrap_or(&[]);
+        let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None, &version);
+        out.insert(r.run.id.clone(), keep(&r, assessment));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// The policy evaluation and the rollback plan of `run`, given its facts and the config's policy version:

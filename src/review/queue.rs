@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::model::{GovernedRun, Level, QueueJudgement, RunSummary};
-use crate::review::preview::{Assessment, assess_open_runs, required_approvals};
+use crate::review::preview::{Assessment, assess_open_runs_with, required_approvals};
 use crate::store::{RunFilter, Store, StoreError};
 
 /// Every run in the store that `filter` keeps, in the store's order, judged for `approver`. `accounts` is
@@ -20,13 +20,16 @@ pub fn queue_rows(
     accounts: impl FnOnce(&[&GovernedRun]) -> Option<BTreeSet<String>>,
 ) -> Result<Vec<RunSummary>, StoreError> {
     let mut summaries = store.summaries(filter)?;
-    let mut judged = assess_open_runs(store, config, approver, accounts)?;
+    // Kept per run: the few words of its row and the policy's count, never its whole assessment.
+    let mut judged = assess_open_runs_with(store, config, approver, accounts, |_, a| {
+        (judgement(&a), a.evaluation.required_approvals)
+    })?;
     for summary in &mut summaries {
-        let assessment = judged.remove(&summary.id);
-        let evaluation = assessment.as_ref().map(|a| &a.evaluation);
+        let judged = judged.remove(&summary.id);
+        let policy = judged.as_ref().map(|(_, count)| *count);
         summary.required_approvals =
-            required_approvals(summary.status, summary.approvals, evaluation, summary.required_approvals);
-        summary.judged = assessment.map(|a| judgement(&a));
+            required_approvals(summary.status, summary.approvals, policy, summary.required_approvals);
+        summary.judged = judged.map(|(j, _)| j);
     }
     Ok(summaries)
 }

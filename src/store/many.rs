@@ -23,6 +23,22 @@ impl Store {
     /// Every run whose status is one of `statuses` (and whose action is `action`, when given), with its
     /// approvals. In no particular order.
     pub fn runs_to_judge(&self, statuses: &[RunStatus], action: Option<Action>) -> Result<Vec<RunToJudge>, StoreError> {
+        let mut out = Vec::new();
+        self.each_run_to_judge(statuses, action, |run| {
+            out.push(run);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Store::runs_to_judge`] one run at a time: `each` gets every run as it is read, so a caller that
+    /// keeps a few bytes per run never holds 100,000 payloads at once.
+    pub fn each_run_to_judge(
+        &self,
+        statuses: &[RunStatus],
+        action: Option<Action>,
+        mut each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         // The statuses travel as one JSON array parameter (`json_each`), so the SQL text stays fixed and cached.
         let statuses = serde_json::Value::from(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()).to_string();
         let action = action.map(Action::as_str);
@@ -32,19 +48,18 @@ impl Store {
              WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)",
         )?;
         let mut rows = stmt.query(params![statuses, action])?;
-        let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
             let payload = row.get_ref(2)?.as_str().map_err(|e| StoreError::corrupt(format!("run {id}"), e))?;
             let run: GovernedRun = serde_json::from_str(payload)
                 .map_err(|e| StoreError::corrupt(format!("run {id}"), format!("stored payload does not parse: {e}")))?;
-            out.push(RunToJudge {
+            each(RunToJudge {
                 status: parse_status(row.get_ref(1)?.as_str().map_err(|e| StoreError::corrupt("run status", e))?)?,
                 approvals: approvals.remove(&id).unwrap_or_default(),
                 run,
-            });
+            })?;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn approvals_by_run(

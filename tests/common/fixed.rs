@@ -120,8 +120,12 @@ pub fn judged_detail(
     facts.catalog = known.and_then(|k| k.catalog.as_deref());
     let evaluation = signoff::policy::evaluate(run, &facts, config);
     let plan = signoff::rollback::plan(run, config, &facts);
-    let required =
-        signoff::review::preview::required_approvals(status, given, Some(&evaluation), run.route.required_approvals);
+    let required = signoff::review::preview::required_approvals(
+        status,
+        given,
+        Some(evaluation.required_approvals),
+        run.route.required_approvals,
+    );
     signoff::tui::sections::render(&signoff::diff::diff_run(run, live), &evaluation, &plan).into_detail(
         run,
         status,

@@ -51,7 +51,7 @@ pub fn required_of(stored: &StoredRun, judgement: &Judgement) -> u32 {
     crate::review::preview::required_approvals(
         stored.status,
         given,
-        Some(&judgement.evaluation),
+        Some(judgement.evaluation.required_approvals),
         stored.run.route.required_approvals,
     )
 }
