@@ -11,7 +11,7 @@ use serde_json::json;
 use signoff::fno::metadata::{ActionDef, Catalog, EntityType, Property, catalog_to_json};
 use signoff::model::{FieldValue, GovernedRun, RunId, RunStatus};
 use signoff::policy::Level;
-use signoff::review::preview::{assess_open_runs, judge};
+use signoff::review::preview::{assess_open_runs, assess_some_open_runs, judge};
 use signoff::store::Store;
 
 use judgement_common::{all_runs, config, run};
@@ -106,6 +106,17 @@ fn assert_batch_matches_per_run(store: &Store) -> usize {
         let together = &batch[id];
         assert_eq!(together.evaluation, alone.evaluation, "verdicts of {id}");
         assert_eq!(together.rollback, alone.rollback, "rollback plan of {id}");
+    }
+    // The TUI judges the rows on screen first, then the rest in batches: a few runs at a time, each
+    // batch's duplicates looked up in the key index, must judge every run exactly as the whole queue does.
+    let ids: Vec<RunId> = open.iter().cloned().collect();
+    for few in ids.chunks(3) {
+        let some = assess_some_open_runs(store, &config, APPROVER, Some(few), |_| None, |_, a| a).unwrap();
+        assert_eq!(some.keys().cloned().collect::<BTreeSet<_>>(), few.iter().cloned().collect(), "{few:?}");
+        for id in few {
+            assert_eq!(some[id].evaluation, batch[id].evaluation, "verdicts of {id}, judged a few at a time");
+            assert_eq!(some[id].rollback, batch[id].rollback, "rollback plan of {id}, judged a few at a time");
+        }
     }
     open.len()
 }

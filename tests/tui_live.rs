@@ -187,3 +187,58 @@ fn a_change_during_a_reload_is_not_lost_one_more_reload_follows() {
     assert_eq!(status_in_queue(&h, OTHER), RunStatus::Rejected);
     assert!(!h.state.reloading && !h.state.reload_again);
 }
+
+#[test]
+fn the_rows_on_screen_are_judged_first_and_each_batch_shows_as_it_arrives() {
+    let mut h = Harness::new(120, 24);
+    let unjudged: Vec<_> = h
+        .state
+        .queue
+        .all
+        .iter()
+        .cloned()
+        .map(|mut s| {
+            s.judged = None;
+            s
+        })
+        .collect();
+    let judged: std::collections::HashMap<_, _> =
+        h.state.queue.all.iter().map(|s| (s.id.clone(), (s.judged, s.required_approvals))).collect();
+    // A first load: nothing judged before to carry over.
+    h.state.queue.all.clear();
+    let fx = signoff::tui::reducer::update(&mut h.state, Action::SummariesLoaded(Ok(unjudged)));
+    let Some(Effect::JudgeRows { generation, first, rest }) = fx.iter().find(|e| matches!(e, Effect::JudgeRows { .. }))
+    else {
+        panic!("no judging asked for: {fx:?}")
+    };
+    // The first batch is exactly the open rows on screen, in screen order.
+    let visible: Vec<_> = h
+        .state
+        .queue
+        .view
+        .iter()
+        .skip(h.state.queue.offset)
+        .take(signoff::tui::views::layout::queue_rows(24))
+        .map(|i| &h.state.queue.all[*i as usize])
+        .filter(|s| !s.status.is_final())
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(first, &visible);
+    assert!(!rest.iter().any(|id| first.contains(id)), "no run is judged twice");
+    assert!(h.screen().contains("…"), "rows still being judged say so:\n{}", h.screen());
+    // A batch for an older load is dropped; the current one fills its rows in.
+    let row = |id: &signoff::model::RunId| (id.clone(), judged[id].0, judged[id].1);
+    let old = Action::RowsJudged { generation: generation - 1, rows: Ok(first.iter().map(row).collect()), done: true };
+    signoff::tui::reducer::update(&mut h.state, old);
+    assert!(h.state.queue.all.iter().all(|s| s.judged.is_none()));
+    let batch = Action::RowsJudged { generation: *generation, rows: Ok(first.iter().map(row).collect()), done: false };
+    signoff::tui::reducer::update(&mut h.state, batch);
+    for id in first {
+        assert_eq!(h.state.queue.all.iter().find(|s| &s.id == id).unwrap().judged, judged[id].0, "{id}");
+    }
+    assert_eq!(h.state.queue.judging, Some(*generation), "more batches to come");
+    let last = Action::RowsJudged { generation: *generation, rows: Ok(rest.iter().map(row).collect()), done: true };
+    signoff::tui::reducer::update(&mut h.state, last);
+    assert_eq!(h.state.queue.judging, None);
+    assert!(h.state.queue.all.iter().all(|s| s.judged == judged[&s.id].0));
+}

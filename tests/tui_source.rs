@@ -50,7 +50,12 @@ fn writes(env: &DemoEnv) -> usize {
 #[test]
 fn the_queue_carries_policy_and_rollback_for_every_open_run_and_expired_runs_show_as_expired() {
     let w = world();
-    let summaries = w.source.summaries().unwrap();
+    // The rows come at once, unjudged; their judgement follows in batches, as the TUI asks for it.
+    let unjudged = w.source.summaries().unwrap();
+    assert!(unjudged.iter().all(|s| s.judged.is_none()));
+    let tui = common::Harness::over(120, 40, common::options(signoff::config::ColorMode::None), &w.source);
+    assert_eq!(tui.state.queue.judging, None, "every batch arrived");
+    let summaries = tui.state.queue.all.clone();
     assert_eq!(summaries.len(), 22);
     for s in summaries.iter().filter(|s| !s.status.is_final()) {
         assert!(s.judged.is_some(), "{} has no judgement columns", s.id);

@@ -113,17 +113,17 @@ impl ReviewSource for PipelineSource {
         self.watch_from(&store)?;
         // Runs past their expiry become `expired` (a recorded transition), so the queue never offers them.
         review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
-        // Open journals' main accounts are read live in a few queries, so the policy column agrees with the
-        // run view; the queue waits at most 3 s for F&O (the first frame is already on screen).
+        // The rows at once; their judgement follows in batches (`judge_rows`), the rows on screen first.
+        review::queue::unjudged_rows(&store, &crate::store::RunFilter::default()).map_err(|e| e.to_string())
+    }
+
+    fn judge_rows(&self, ids: &[RunId]) -> Result<Vec<review::queue::RowJudgement>, String> {
+        let store = self.store()?;
+        // The journals among them have their main accounts read live, so the policy column agrees with the
+        // run view; a batch waits at most 3 s for F&O (the rows are already on screen).
         let accounts = |runs: &[&GovernedRun]| self.live_accounts(runs, Duration::from_secs(3));
-        review::queue::queue_rows(
-            &store,
-            &crate::store::RunFilter::default(),
-            &self.config,
-            self.reviewer.approver(),
-            accounts,
-        )
-        .map_err(|e| e.to_string())
+        review::queue::judge_rows(&store, ids, &self.config, self.reviewer.approver(), accounts)
+            .map_err(|e| e.to_string())
     }
 
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {

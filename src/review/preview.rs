@@ -120,38 +120,74 @@ pub fn assess_open_runs_with<T>(
     config: &Config,
     approver: &str,
     accounts: impl FnOnce(&[&GovernedRun]) -> Option<std::collections::BTreeSet<String>>,
+    keep: impl FnMut(&crate::store::RunToJudge, Assessment) -> T,
+) -> Result<HashMap<RunId, T>, StoreError> {
+    assess_some_open_runs(store, config, approver, None, accounts, keep)
+}
+
+/// [`assess_open_runs_with`] for the open runs among `only` (all open runs when `None`): the queue judges
+/// the rows on screen first, then the rest in batches.
+pub fn assess_some_open_runs<T>(
+    store: &Store,
+    config: &Config,
+    approver: &str,
+    only: Option<&[RunId]>,
+    accounts: impl FnOnce(&[&GovernedRun]) -> Option<std::collections::BTreeSet<String>>,
     mut keep: impl FnMut(&crate::store::RunToJudge, Assessment) -> T,
 ) -> Result<HashMap<RunId, T>, StoreError> {
     let open: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| !s.is_final()).collect();
-    // The duplicate-invoice facts: only invoices that share their key with another open or counting run
-    // (one pass over the key index), never every invoice of a company. A run's key bucket holds the run
-    // itself, which the duplicate rule skips by id, and exactly the runs the rule would match.
-    let mut among = open.clone();
-    among.extend(facts::COUNTING_STATUSES.into_iter().filter(|s| !open.contains(s)));
-    let invoices: HashMap<InvoiceKey, Vec<OtherInvoice>> = store
-        .invoice_twins(&among)?
-        .into_iter()
-        .map(|(key, runs)| {
-            let counting = runs.into_iter().filter(|(_, s)| facts::counts_as_other_invoice(*s)).map(|(o, _)| o);
-            (key, counting.collect())
-        })
-        .collect();
     let mut known = facts::load(store)?;
     // Once for the whole queue: the config is the same for every run.
     let version = policy::policy_version(config);
-    if known.accounts.is_none() {
-        // Only journals name main accounts: they alone are read for the live account question.
-        let journals = store.runs_to_judge(&open, Some(crate::model::Action::PostJournal))?;
-        let open_journals: Vec<&GovernedRun> = journals.iter().map(|r| &r.run).collect();
-        known.accounts = accounts(&open_journals);
-    }
     let mut out = HashMap::new();
-    store.each_run_to_judge(&open, None, |r| {
-        let others = InvoiceKey::of(&r.run).and_then(|k| invoices.get(&k)).map(Vec::as_slice).unwrap_or(&[]);
-        let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None, &version);
-        out.insert(r.run.id.clone(), keep(&r, assessment));
-        Ok(())
-    })?;
+    match only {
+        // A few rows: read them, ask about their journals' accounts, and look each one's duplicates up in
+        // the key index as a decision does (`facts::other_invoices`).
+        Some(ids) => {
+            let mut runs = Vec::new();
+            store.each_run_to_judge_of(ids, &open, |r| {
+                runs.push(r);
+                Ok(())
+            })?;
+            if known.accounts.is_none() {
+                let journals: Vec<&GovernedRun> =
+                    runs.iter().map(|r| &r.run).filter(|r| r.action == crate::model::Action::PostJournal).collect();
+                known.accounts = accounts(&journals);
+            }
+            for r in runs {
+                let others = facts::other_invoices(store, &r.run)?;
+                let assessment = assess(&r.run, &r.approvals, config, approver, &known, &others, None, &version);
+                out.insert(r.run.id.clone(), keep(&r, assessment));
+            }
+        }
+        None => {
+            // The duplicate-invoice facts: only invoices that share their key with another open or counting
+            // run (one pass over the key index), never every invoice of a company. A run's key bucket holds
+            // the run itself, which the duplicate rule skips by id, and exactly the runs the rule would match.
+            let mut among = open.clone();
+            among.extend(facts::COUNTING_STATUSES.into_iter().filter(|s| !open.contains(s)));
+            let invoices: HashMap<InvoiceKey, Vec<OtherInvoice>> = store
+                .invoice_twins(&among)?
+                .into_iter()
+                .map(|(key, runs)| {
+                    let counting = runs.into_iter().filter(|(_, s)| facts::counts_as_other_invoice(*s)).map(|(o, _)| o);
+                    (key, counting.collect())
+                })
+                .collect();
+            if known.accounts.is_none() {
+                // Only journals name main accounts: they alone are read for the live account question.
+                let journals = store.runs_to_judge(&open, Some(crate::model::Action::PostJournal))?;
+                let open_journals: Vec<&GovernedRun> = journals.iter().map(|r| &r.run).collect();
+                known.accounts = accounts(&open_journals);
+            }
+            store.each_run_to_judge(&open, None, |r| {
+                let others = InvoiceKey::of(&r.run).and_then(|k| invoices.get(&k)).map(Vec::as_slice).unwrap_or(&[]);
+                let assessment = assess(&r.run, &r.approvals, config, approver, &known, others, None, &version);
+                out.insert(r.run.id.clone(), keep(&r, assessment));
+                Ok(())
+            })?;
+        }
+    }
     Ok(out)
 }
 

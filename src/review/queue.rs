@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::config::Config;
-use crate::model::{GovernedRun, Level, QueueJudgement, RunSummary};
-use crate::review::preview::{Assessment, assess_open_runs_with, required_approvals};
+use crate::model::{GovernedRun, Level, QueueJudgement, RunId, RunSummary};
+use crate::review::preview::{Assessment, assess_open_runs_with, assess_some_open_runs, required_approvals};
 use crate::store::{RunFilter, Store, StoreError};
 
 /// Every run in the store that `filter` keeps, in the store's order, judged for `approver`. `accounts` is
@@ -32,6 +32,32 @@ pub fn queue_rows(
         summary.judged = judged.map(|(j, _)| j);
     }
     Ok(summaries)
+}
+
+/// How a queue row is judged: its few words and its count of required approvals.
+pub type RowJudgement = (RunId, Option<QueueJudgement>, u32);
+
+/// The runs of the store as summaries, not yet judged: what the queue shows at once. Their required
+/// approvals are the route's until [`judge_rows`] gives the one count.
+pub fn unjudged_rows(store: &Store, filter: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
+    store.summaries(filter)
+}
+
+/// The judgement of the open runs among `ids`, each with the one count of approvals it needs (runs that
+/// are not open come back unjudged, with the count [`required_approvals`] gives them).
+pub fn judge_rows(
+    store: &Store,
+    ids: &[RunId],
+    config: &Config,
+    approver: &str,
+    accounts: impl FnOnce(&[&GovernedRun]) -> Option<BTreeSet<String>>,
+) -> Result<Vec<RowJudgement>, StoreError> {
+    let judged = assess_some_open_runs(store, config, approver, Some(ids), accounts, |r, a| {
+        let policy = a.evaluation.required_approvals;
+        let given = u32::try_from(r.approvals.len()).unwrap_or(u32::MAX);
+        (judgement(&a), required_approvals(r.status, given, Some(policy), r.run.route.required_approvals))
+    })?;
+    Ok(judged.into_iter().map(|(id, (j, required))| (id, Some(j), required)).collect())
 }
 
 /// The few words a queue row carries of an assessment.

@@ -31,6 +31,57 @@ impl Store {
         Ok(out)
     }
 
+    /// The runs with these ids that are in one of `statuses`, one at a time, as [`Store::each_run_to_judge`]
+    /// gives them: what the queue judges first, the rows on screen.
+    pub fn each_run_to_judge_of(
+        &self,
+        ids: &[RunId],
+        statuses: &[RunStatus],
+        mut each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let ids_json = serde_json::Value::from(ids.iter().map(|i| i.as_str()).collect::<Vec<_>>()).to_string();
+        let statuses = serde_json::Value::from(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()).to_string();
+        let mut approvals: HashMap<String, Vec<Approval>> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
+                 FROM approvals a WHERE a.run_id IN (SELECT value FROM json_each(?1))
+                 ORDER BY a.run_id, a.approved_at, a.approver",
+            )?;
+            let mut rows = stmt.query(params![ids_json])?;
+            while let Some(row) = rows.next()? {
+                let run_id: String = row.get(0)?;
+                let approval = Approval {
+                    run_id: RunId(run_id.clone()),
+                    approver: row.get(1)?,
+                    approved_at: parse_ts("approval time", &row.get::<_, String>(2)?)?,
+                    reason: row.get(3)?,
+                    digest: row.get(4)?,
+                    policy_version: row.get(5)?,
+                    signature: row.get(6)?,
+                };
+                approvals.entry(run_id).or_default().push(approval);
+            }
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
+             WHERE r.id IN (SELECT value FROM json_each(?1)) AND r.status IN (SELECT value FROM json_each(?2))",
+        )?;
+        let mut rows = stmt.query(params![ids_json, statuses])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let payload = row.get_ref(2)?.as_str().map_err(|e| StoreError::corrupt(format!("run {id}"), e))?;
+            let run: GovernedRun = serde_json::from_str(payload)
+                .map_err(|e| StoreError::corrupt(format!("run {id}"), format!("stored payload does not parse: {e}")))?;
+            each(RunToJudge {
+                status: parse_status(row.get_ref(1)?.as_str().map_err(|e| StoreError::corrupt("run status", e))?)?,
+                approvals: approvals.remove(&id).unwrap_or_default(),
+                run,
+            })?;
+        }
+        Ok(())
+    }
+
     /// [`Store::runs_to_judge`] one run at a time: `each` gets every run as it is read, so a caller that
     /// keeps a few bytes per run never holds 100,000 payloads at once.
     pub fn each_run_to_judge(

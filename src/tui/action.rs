@@ -16,6 +16,12 @@ pub enum Action {
     /// The slow tick (only while work is in progress), carrying the current time.
     Tick(DateTime<Utc>),
     SummariesLoaded(Result<Vec<RunSummary>, String>),
+    /// A batch of queue rows judged for load `generation`; `done` on the last batch.
+    RowsJudged {
+        generation: u64,
+        rows: Result<Vec<crate::review::queue::RowJudgement>, String>,
+        done: bool,
+    },
     DetailLoaded(RunId, Result<Box<RunDetail>, String>),
     /// A step of the running decision (re-reading, comparing, sending, …).
     DecisionProgress(RunId, DecisionStep),
@@ -30,6 +36,12 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadSummaries,
+    /// Judge these open runs (the rows on screen first, then the rest in batches) for load `generation`.
+    JudgeRows {
+        generation: u64,
+        first: Vec<RunId>,
+        rest: Vec<RunId>,
+    },
     LoadDetail(RunId),
     Decide(DecisionRequest),
     /// Stop the running decision before it sends anything.

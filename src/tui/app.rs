@@ -27,6 +27,10 @@ use super::{TuiError, TuiOptions, initial_state, terminal, views};
 
 /// How long a flash message stays.
 const FLASH_FOR: Duration = Duration::from_secs(4);
+/// Open runs judged per batch after the rows on screen: small enough that a batch shows within a few
+/// hundred milliseconds, large enough that the store is not asked 100 times.
+const JUDGE_BATCH: usize = 2_000;
+
 /// The spinner tick: at most 4 Hz, and only while something is in progress.
 const TICK: Duration = Duration::from_millis(250);
 /// How often the store is asked whether anything changed: one `PRAGMA data_version`, a few microseconds,
@@ -249,6 +253,22 @@ fn run_effect<W: Write>(
         Effect::LoadSummaries => {
             tokio::task::spawn_blocking(move || {
                 let _ = tx.send(Action::SummariesLoaded(source.summaries()));
+            });
+        }
+        Effect::JudgeRows { generation, first, rest } => {
+            tokio::task::spawn_blocking(move || {
+                // The rows on screen, then the rest in batches: each batch shows as soon as it is judged.
+                let batches = std::iter::once(first.as_slice()).chain(rest.chunks(JUDGE_BATCH));
+                let count = 1 + rest.len().div_ceil(JUDGE_BATCH);
+                for (i, ids) in batches.enumerate() {
+                    let done = i + 1 == count;
+                    let rows = source.judge_rows(ids);
+                    let failed = rows.is_err();
+                    // A closed channel means the TUI is gone; stop judging for it.
+                    if tx.send(Action::RowsJudged { generation, rows, done: done || failed }).is_err() || failed {
+                        return;
+                    }
+                }
             });
         }
         Effect::LoadDetail(id) => {

@@ -36,8 +36,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             match result {
                 Ok(all) => {
                     state.load_error = None;
+                    let previous = std::mem::take(&mut state.queue.all);
                     state.queue.all = all;
+                    carry_judgements(&mut state.queue.all, previous);
                     refresh_view(state);
+                    judge_queue(state, &mut fx);
                     super::live::after_reload(state, &mut fx);
                 }
                 Err(e) => {
@@ -48,6 +51,32 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::StoreChanged => super::live::store_changed(state, &mut fx),
+        Action::RowsJudged { generation, rows, done } => {
+            if state.queue.judging == Some(generation) {
+                match rows {
+                    Ok(rows) => {
+                        let at: std::collections::HashMap<&str, usize> =
+                            state.queue.all.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+                        let found: Vec<(usize, Option<crate::model::QueueJudgement>, u32)> = rows
+                            .into_iter()
+                            .filter_map(|(id, judged, required)| at.get(id.as_str()).map(|i| (*i, judged, required)))
+                            .collect();
+                        for (i, judged, required) in found {
+                            state.queue.all[i].judged = judged;
+                            state.queue.all[i].required_approvals = required;
+                        }
+                        refresh_view(state);
+                    }
+                    Err(e) => {
+                        flash(state, format!("cannot judge the queue: {}", crate::text::visible(&e)), true, &mut fx)
+                    }
+                }
+                if done {
+                    state.queue.judging = None;
+                }
+                state.dirty = true;
+            }
+        }
         Action::DetailLoaded(id, result) => {
             state.busy = state.busy.saturating_sub(1);
             if let Screen::Run(view) = &mut state.screen
@@ -485,4 +514,55 @@ pub fn dry_run(state: &mut State, fx: &mut Vec<Effect>) {
 /// The context the help overlay lists first.
 pub fn help_contexts() -> [Context; 5] {
     [Context::Queue, Context::Run, Context::Dialog, Context::Help, Context::Global]
+}
+
+/// Rows reloaded unchanged (same status and approvals) keep their judgement while they are judged again,
+/// so a reload never blanks the policy column.
+fn carry_judgements(all: &mut [RunSummary], previous: Vec<RunSummary>) {
+    let previous: std::collections::HashMap<crate::model::RunId, RunSummary> =
+        previous.into_iter().map(|s| (s.id.clone(), s)).collect();
+    for row in all.iter_mut().filter(|r| r.judged.is_none()) {
+        if let Some(old) = previous.get(&row.id)
+            && old.status == row.status
+            && old.approvals == row.approvals
+        {
+            row.judged = old.judged;
+            row.required_approvals = old.required_approvals;
+        }
+    }
+}
+
+/// Ask for the open runs to be judged: the rows on screen first, so the first judged frame does not wait
+/// for the whole store, then every other open run in the view's order.
+fn judge_queue(state: &mut State, fx: &mut Vec<Effect>) {
+    let q = &mut state.queue;
+    q.generation += 1;
+    let rows = super::views::layout::queue_rows(state.height);
+    let order: Vec<&RunSummary> = q
+        .view
+        .iter()
+        .filter_map(|i| q.all.get(*i as usize))
+        .chain(q.all.iter())
+        .filter(|s| !s.status.is_final())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<crate::model::RunId> =
+        order.into_iter().filter(|s| seen.insert(s.id.as_str())).map(|s| s.id.clone()).collect();
+    if ids.is_empty() {
+        q.judging = None;
+        return;
+    }
+    let first: Vec<crate::model::RunId> = q
+        .view
+        .iter()
+        .skip(q.offset)
+        .take(rows)
+        .filter_map(|i| q.all.get(*i as usize))
+        .filter(|s| !s.status.is_final())
+        .map(|s| s.id.clone())
+        .collect();
+    let shown: std::collections::HashSet<&crate::model::RunId> = first.iter().collect();
+    let rest: Vec<crate::model::RunId> = ids.iter().filter(|id| !shown.contains(id)).cloned().collect();
+    q.judging = Some(q.generation);
+    fx.push(Effect::JudgeRows { generation: q.generation, first, rest });
 }

@@ -38,6 +38,13 @@ pub trait ReviewSource: Send + Sync {
     /// Whether anything in the store changed since the last call (another approver's lease, approval or
     /// decision, a reconciliation). Called about once a second while the TUI is open, so it must be cheap.
     fn changed(&self) -> Result<bool, String>;
+    /// The judgement of the open runs among `ids` (worst verdict, readiness, the one count of approvals),
+    /// for queue rows that [`ReviewSource::summaries`] gave unjudged. A source whose summaries come judged
+    /// has nothing to add.
+    fn judge_rows(&self, ids: &[RunId]) -> Result<Vec<crate::review::queue::RowJudgement>, String> {
+        let _ = ids;
+        Ok(Vec::new())
+    }
 }
 
 /// A borrowed source is a source (tests drive one TUI state over a source they keep using).
@@ -61,6 +68,10 @@ impl<T: ReviewSource + ?Sized> ReviewSource for &T {
 
     fn changed(&self) -> Result<bool, String> {
         (**self).changed()
+    }
+
+    fn judge_rows(&self, ids: &[RunId]) -> Result<Vec<crate::review::queue::RowJudgement>, String> {
+        (**self).judge_rows(ids)
     }
 }
 

@@ -97,6 +97,10 @@ pub struct Queue {
     pub filter: Filter,
     /// Which saved filter is applied, if one is.
     pub saved: Option<usize>,
+    /// The load whose rows are still being judged (their policy and rollback cells show `…`).
+    pub judging: Option<u64>,
+    /// Counts the loads, so a batch judged for an older one is dropped.
+    pub generation: u64,
 }
 
 impl Default for Queue {
@@ -110,6 +114,8 @@ impl Default for Queue {
             reverse: false,
             filter_text: String::new(),
             filter: Filter::default(),
+            judging: None,
+            generation: 0,
             saved: None,
         }
     }

@@ -184,6 +184,11 @@ impl<S: ReviewSource> Harness<S> {
                         queue.push(Action::Decided(id, self.source.decide(req, progress, cancel)));
                     }
                     Effect::LoadSummaries => queue.push(Action::SummariesLoaded(self.source.summaries())),
+                    Effect::JudgeRows { generation, first, rest } => {
+                        let ids: Vec<_> = first.into_iter().chain(rest).collect();
+                        let rows = self.source.judge_rows(&ids);
+                        queue.push(Action::RowsJudged { generation, rows, done: true });
+                    }
                     other => self.effects.push(other),
                 }
             }

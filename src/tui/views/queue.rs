@@ -112,6 +112,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         if *title == "AMOUNT" { Cell::from(Line::from(shown).right_aligned()) } else { Cell::from(shown) }
     }))
     .style(theme.style("header"));
+    // An open run without its judgement yet, while the queue is being judged.
+    let judging = |s: &RunSummary| q.judging.is_some() && s.judged.is_none() && !s.status.is_final();
     let rows = window.iter().zip(amounts).map(|((pos, s), amount)| {
         let selected = *pos == q.selected;
         let cells = vec![
@@ -126,8 +128,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Cell::from(fit(&visible(&s.requester), w_req as usize)),
             Cell::from(age_expiry(s, state)),
             Cell::from(approvals_text(s)),
-            judgement_cell(s.judged.map(|j| (j.policy_text(), policy_token(j.worst))), theme),
-            judgement_cell(s.judged.map(|j| (j.rollback_text(), rollback_token(j.readiness))), theme),
+            judgement_cell(s.judged.map(|j| (j.policy_text(), policy_token(j.worst))), judging(s), theme),
+            judgement_cell(s.judged.map(|j| (j.rollback_text(), rollback_token(j.readiness))), judging(s), theme),
             Cell::from(fit(&s.lease_holder.as_deref().map(visible).unwrap_or_default(), w_lease as usize)),
         ];
         let row = Row::new(cells).style(theme.style("text"));
@@ -201,10 +203,12 @@ fn action_label(action: Action, compact: bool) -> &'static str {
 }
 
 /// A policy or rollback cell: the judgement text (its symbol leads, so a narrow column still carries the
-/// meaning without colour) in its meaning's colour, or a muted dash for a run that needs no decision.
-fn judgement_cell<'a>(judged: Option<(String, &'static str)>, theme: &Theme) -> Cell<'a> {
+/// meaning without colour) in its meaning's colour; a muted `…` while an open run is still being judged;
+/// a muted dash for a run that needs no decision.
+fn judgement_cell<'a>(judged: Option<(String, &'static str)>, pending: bool, theme: &Theme) -> Cell<'a> {
     match judged {
         Some((text, token)) => Cell::from(Span::styled(text, theme.style(token))),
+        None if pending => Cell::from(Span::styled("…", theme.style("muted"))),
         None => Cell::from(Span::styled("—", theme.style("muted"))),
     }
 }
