@@ -36,7 +36,10 @@ pub const MARKERS: &[(&str, &str)] = &[
     ("✗  !  i  ✓", "policy: hard (blocks approval), soft, advisory, pass"),
     ("↺  ?  ✗", "rollback: ready, conditional, not ready"),
     ("[!]", "a status that needs a look: stale, failed, unknown, partly-executed, rollback-partial"),
-    ("…", "more than shown: folded fields, a cut value (u shows the diff stacked, whole), more rows"),
+    (
+        "…",
+        "more than shown: folded fields, a cut value (u shows the diff stacked, whole), more rows; in POLICY and ROLLBACK: still being judged",
+    ),
     ("→", "from reviewed to proposed (line totals)"),
     ("—", "no amount, or not known yet"),
     ("> Cancel <", "the focused button in a dialog; Cancel has focus first"),
