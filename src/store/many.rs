@@ -37,49 +37,23 @@ impl Store {
         &self,
         ids: &[RunId],
         statuses: &[RunStatus],
-        mut each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
+        each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let ids_json = serde_json::Value::from(ids.iter().map(|i| i.as_str()).collect::<Vec<_>>()).to_string();
-        let statuses = serde_json::Value::from(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()).to_string();
-        let mut approvals: HashMap<String, Vec<Approval>> = HashMap::new();
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
-                 FROM approvals a WHERE a.run_id IN (SELECT value FROM json_each(?1))
-                 ORDER BY a.run_id, a.approved_at, a.approver",
-            )?;
-            let mut rows = stmt.query(params![ids_json])?;
-            while let Some(row) = rows.next()? {
-                let run_id: String = row.get(0)?;
-                let approval = Approval {
-                    run_id: RunId(run_id.clone()),
-                    approver: row.get(1)?,
-                    approved_at: parse_ts("approval time", &row.get::<_, String>(2)?)?,
-                    reason: row.get(3)?,
-                    digest: row.get(4)?,
-                    policy_version: row.get(5)?,
-                    signature: row.get(6)?,
-                };
-                approvals.entry(run_id).or_default().push(approval);
-            }
-        }
-        let mut stmt = self.conn.prepare_cached(
+        let ids = json_list(ids.iter().map(RunId::as_str));
+        let statuses = json_list(statuses.iter().map(|s| s.as_str()));
+        let approvals = self.grouped_approvals(
+            "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
+             FROM approvals a WHERE a.run_id IN (SELECT value FROM json_each(?1))
+             ORDER BY a.run_id, a.approved_at, a.approver",
+            params![ids],
+        )?;
+        self.stream_runs(
             "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
              WHERE r.id IN (SELECT value FROM json_each(?1)) AND r.status IN (SELECT value FROM json_each(?2))",
-        )?;
-        let mut rows = stmt.query(params![ids_json, statuses])?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let payload = row.get_ref(2)?.as_str().map_err(|e| StoreError::corrupt(format!("run {id}"), e))?;
-            let run: GovernedRun = serde_json::from_str(payload)
-                .map_err(|e| StoreError::corrupt(format!("run {id}"), format!("stored payload does not parse: {e}")))?;
-            each(RunToJudge {
-                status: parse_status(row.get_ref(1)?.as_str().map_err(|e| StoreError::corrupt("run status", e))?)?,
-                approvals: approvals.remove(&id).unwrap_or_default(),
-                run,
-            })?;
-        }
-        Ok(())
+            params![ids, statuses],
+            approvals,
+            each,
+        )
     }
 
     /// [`Store::runs_to_judge`] one run at a time: `each` gets every run as it is read, so a caller that
@@ -88,43 +62,36 @@ impl Store {
         &self,
         statuses: &[RunStatus],
         action: Option<Action>,
-        mut each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
+        each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         // The statuses travel as one JSON array parameter (`json_each`), so the SQL text stays fixed and cached.
-        let statuses = serde_json::Value::from(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()).to_string();
+        let statuses = json_list(statuses.iter().map(|s| s.as_str()));
         let action = action.map(Action::as_str);
-        let mut approvals = self.approvals_by_run(&statuses, action)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
-             WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)",
-        )?;
-        let mut rows = stmt.query(params![statuses, action])?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let payload = row.get_ref(2)?.as_str().map_err(|e| StoreError::corrupt(format!("run {id}"), e))?;
-            let run: GovernedRun = serde_json::from_str(payload)
-                .map_err(|e| StoreError::corrupt(format!("run {id}"), format!("stored payload does not parse: {e}")))?;
-            each(RunToJudge {
-                status: parse_status(row.get_ref(1)?.as_str().map_err(|e| StoreError::corrupt("run status", e))?)?,
-                approvals: approvals.remove(&id).unwrap_or_default(),
-                run,
-            })?;
-        }
-        Ok(())
-    }
-
-    fn approvals_by_run(
-        &self,
-        statuses: &str,
-        action: Option<&str>,
-    ) -> Result<HashMap<String, Vec<Approval>>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let approvals = self.grouped_approvals(
             "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
              FROM approvals a JOIN runs r ON r.id = a.run_id
              WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)
              ORDER BY a.run_id, a.approved_at, a.approver",
+            params![statuses, action],
         )?;
-        let mut rows = stmt.query(params![statuses, action])?;
+        self.stream_runs(
+            "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
+             WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)",
+            params![statuses, action],
+            approvals,
+            each,
+        )
+    }
+
+    /// The approvals `sql` selects (`run_id, approver, approved_at, reason, digest, policy_version,
+    /// signature`, in order), grouped by run.
+    fn grouped_approvals(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<HashMap<String, Vec<Approval>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params)?;
         let mut out: HashMap<String, Vec<Approval>> = HashMap::new();
         while let Some(row) = rows.next()? {
             let run_id: String = row.get(0)?;
@@ -141,4 +108,33 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Each run `sql` selects (`id, status, payload`), parsed, with its approvals, handed to `each`.
+    fn stream_runs(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        mut approvals: HashMap<String, Vec<Approval>>,
+        mut each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params)?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let payload = row.get_ref(2)?.as_str().map_err(|e| StoreError::corrupt(format!("run {id}"), e))?;
+            let run: GovernedRun = serde_json::from_str(payload)
+                .map_err(|e| StoreError::corrupt(format!("run {id}"), format!("stored payload does not parse: {e}")))?;
+            each(RunToJudge {
+                status: parse_status(row.get_ref(1)?.as_str().map_err(|e| StoreError::corrupt("run status", e))?)?,
+                approvals: approvals.remove(&id).unwrap_or_default(),
+                run,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A JSON array of strings: one SQL parameter that `json_each` unpacks, so the SQL text stays fixed.
+fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    serde_json::Value::from(items.collect::<Vec<_>>()).to_string()
 }
