@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -111,7 +112,9 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     let (tx, mut rx) = unbounded_channel::<Action>();
     state.busy += 1;
     let mut decisions = InFlight::default();
-    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, &mut decisions)?;
+    // The load whose rows are being judged: a judging job for an older load stops at its next batch.
+    let judging = Arc::new(AtomicU64::new(0));
+    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, (&mut decisions, &judging))?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
@@ -156,7 +159,7 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
                         state.quit = true;
                         break;
                     }
-                    run_effect(effect, &source, &tx, &mut term, &mut decisions)?;
+                    run_effect(effect, &source, &tx, &mut term, (&mut decisions, &judging))?;
                 }
                 if state.quit {
                     return Ok(None);
@@ -245,7 +248,7 @@ fn run_effect<W: Write>(
     source: &Arc<dyn ReviewSource>,
     tx: &UnboundedSender<Action>,
     term: &mut Terminal<CrosstermBackend<W>>,
-    decisions: &mut InFlight,
+    (decisions, judging): (&mut InFlight, &Arc<AtomicU64>),
 ) -> Result<(), TuiError> {
     let source = Arc::clone(source);
     let tx = tx.clone();
@@ -256,11 +259,17 @@ fn run_effect<W: Write>(
             });
         }
         Effect::JudgeRows { generation, first, rest } => {
+            judging.store(generation, Ordering::SeqCst);
+            let latest = Arc::clone(judging);
             tokio::task::spawn_blocking(move || {
                 // The rows on screen, then the rest in batches: each batch shows as soon as it is judged.
                 let batches = std::iter::once(first.as_slice()).chain(rest.chunks(JUDGE_BATCH));
                 let count = 1 + rest.len().div_ceil(JUDGE_BATCH);
                 for (i, ids) in batches.enumerate() {
+                    // A newer load is being judged: these rows were replaced, judging them is wasted.
+                    if latest.load(Ordering::SeqCst) != generation {
+                        return;
+                    }
                     let done = i + 1 == count;
                     let rows = source.judge_rows(ids);
                     let failed = rows.is_err();
