@@ -307,19 +307,25 @@ fn ask_or_quit(state: &mut State, fx: &mut Vec<Effect>) {
     if !dialog.holds_input() {
         return quit(state, fx);
     }
-    let question = Dialog {
+    let run_id = dialog.run_id.clone();
+    let question = quit_question(run_id, "Quit and discard what you typed in this dialog?".into(), Some(dialog));
+    state.overlay = Some(Overlay::Dialog(Box::new(question)));
+}
+
+/// The quit question, Cancel focused; `interrupted` is the dialog that Cancel returns to.
+fn quit_question(run_id: RunId, text: String, interrupted: Option<Box<Dialog>>) -> Dialog {
+    Dialog {
         kind: DialogKind::Quit,
-        run_id: dialog.run_id.clone(),
-        summary: vec![SummaryLine::new("", "Quit and discard what you typed in this dialog?")],
+        run_id,
+        summary: vec![SummaryLine::new("", text)],
         scroll: 0,
         reason: None,
         typed_name: None,
         focus: Focus::Cancel,
         error: None,
         reviewed_digest: None,
-        interrupted: Some(dialog),
-    };
-    state.overlay = Some(Overlay::Dialog(Box::new(question)));
+        interrupted,
+    }
 }
 
 /// `q` while a decision is in flight: ask, because quitting cannot stop a write already sent; on yes the
@@ -330,19 +336,7 @@ pub fn ask_quit_in_flight(state: &mut State, run_id: RunId) {
          the run is left for `signoff reconcile`",
         visible(run_id.as_str())
     );
-    let question = Dialog {
-        kind: DialogKind::Quit,
-        run_id,
-        summary: vec![SummaryLine::new("", text)],
-        scroll: 0,
-        reason: None,
-        typed_name: None,
-        focus: Focus::Cancel,
-        error: None,
-        reviewed_digest: None,
-        interrupted: None,
-    };
-    state.overlay = Some(Overlay::Dialog(Box::new(question)));
+    state.overlay = Some(Overlay::Dialog(Box::new(quit_question(run_id, text, None))));
 }
 
 fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
