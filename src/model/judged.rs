@@ -80,6 +80,13 @@ pub struct QueueJudgement {
 }
 
 impl QueueJudgement {
+    /// The worst of the verdicts' `levels` and how many sit at it (0 when every rule holds).
+    pub fn of(levels: impl IntoIterator<Item = Level> + Clone, readiness: Readiness) -> Self {
+        let worst = levels.clone().into_iter().max().unwrap_or(Level::Pass);
+        let count = if worst == Level::Pass { 0 } else { levels.into_iter().filter(|l| *l == worst).count() };
+        QueueJudgement { worst, count: u32::try_from(count).unwrap_or(u32::MAX), readiness }
+    }
+
     /// The policy cell: `✗ 2 hard`, `! 1 soft`, `i 1 adv`, `✓ clear`.
     pub fn policy_text(&self) -> String {
         match self.worst {

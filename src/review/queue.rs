@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::Config;
-use crate::model::{GovernedRun, Level, QueueJudgement, RunId, RunSummary};
+use crate::model::{GovernedRun, QueueJudgement, RunId, RunSummary};
 use crate::review::preview::{Assessment, assess_open_runs_with, assess_some_open_runs, required_approvals};
 use crate::store::{RunFilter, Store, StoreError};
 
@@ -62,11 +62,6 @@ pub fn judge_rows(
 
 /// The few words a queue row carries of an assessment.
 pub fn judgement(assessment: &Assessment) -> QueueJudgement {
-    let worst = assessment.evaluation.worst();
-    let count = if worst == Level::Pass { 0 } else { assessment.evaluation.at(worst).count() };
-    QueueJudgement {
-        worst,
-        count: u32::try_from(count).unwrap_or(u32::MAX),
-        readiness: assessment.rollback.readiness.kind(),
-    }
+    let levels = assessment.evaluation.verdicts.iter().map(|v| v.level);
+    QueueJudgement::of(levels, assessment.rollback.readiness.kind())
 }

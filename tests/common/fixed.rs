@@ -85,6 +85,13 @@ impl Fixed {
         }
     }
 
+    /// The run view of `run` as it stands in `summary`, judged at this source's clock for its approver.
+    fn judged(&self, run: &GovernedRun, summary: &RunSummary) -> RunDetail {
+        let live = self.live.get(&run.id);
+        let state = (summary.status, summary.approvals);
+        judged_detail(run, state, &self.config, self.now, FIXED_APPROVER, live, self.known.as_ref())
+    }
+
     /// Every decision received so far, in order.
     pub fn decisions(&self) -> Vec<DecisionRequest> {
         self.decisions.lock().map(|d| d.clone()).unwrap_or_default()
@@ -143,27 +150,13 @@ impl ReviewSource for Fixed {
         Ok(runs
             .values()
             .map(|(run, summary)| {
+                let d = self.judged(run, summary);
                 let mut summary = summary.clone();
-                let live = self.live.get(&run.id);
-                let d = judged_detail(
-                    run,
-                    (summary.status, summary.approvals),
-                    &self.config,
-                    self.now,
-                    FIXED_APPROVER,
-                    live,
-                    self.known.as_ref(),
-                );
                 summary.required_approvals = d.required_approvals;
                 if !summary.status.is_final() {
-                    let worst = d.verdicts.iter().map(|v| v.level).max().unwrap_or(signoff::model::Level::Pass);
-                    let count =
-                        d.verdicts.iter().filter(|v| v.level == worst && worst != signoff::model::Level::Pass).count();
-                    summary.judged = Some(signoff::model::QueueJudgement {
-                        worst,
-                        count: count as u32,
-                        readiness: d.rollback.unwrap_or(Readiness::NotReady),
-                    });
+                    let levels = d.verdicts.iter().map(|v| v.level);
+                    let readiness = d.rollback.unwrap_or(Readiness::NotReady);
+                    summary.judged = Some(signoff::model::QueueJudgement::of(levels, readiness));
                 }
                 summary
             })
@@ -173,16 +166,7 @@ impl ReviewSource for Fixed {
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {
         let runs = self.runs.lock().map_err(|_| "the in-memory run list is unavailable".to_string())?;
         let (run, summary) = runs.get(id).ok_or_else(|| format!("run {id} is not in the store"))?;
-        let live = self.live.get(id);
-        Ok(judged_detail(
-            run,
-            (summary.status, summary.approvals),
-            &self.config,
-            self.now,
-            FIXED_APPROVER,
-            live,
-            self.known.as_ref(),
-        ))
+        Ok(self.judged(run, summary))
     }
 
     fn decide(
