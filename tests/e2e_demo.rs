@@ -3,7 +3,7 @@
 
 use crate::pty_support;
 
-use pty_support::{BACKTAB, Session, approve};
+use pty_support::{Session, approve, confirm};
 
 /// Filter the queue down to one run and open it.
 fn open_run(s: &mut Session, filter: &str, run_id: &str) {
@@ -38,14 +38,7 @@ fn demo_approves_an_invoice_shows_it_executed_and_restores_the_terminal() {
 
 /// Roll back the open run with a reason: `U`, wait for the plan, Shift-Tab to the reason, Tab Tab, Enter.
 fn roll_back(s: &mut Session, run_id: &str, reason: &str) {
-    s.keys("U");
-    s.wait_for(&[&format!("Roll back {run_id}?"), "sent in this order", "Reason"]);
-    s.keys(BACKTAB);
-    s.type_text(reason);
-    s.wait_for(&[reason]);
-    s.keys("\t");
-    s.keys("\t");
-    s.keys("\r");
+    confirm(s, "U", &[&format!("Roll back {run_id}?"), "sent in this order", "Reason"], reason);
 }
 
 #[test]

@@ -17,11 +17,7 @@ const SECRET_VAR: &str = "SIGNOFF_E2E_STORE_SECRET";
 
 /// Write the harness config as TOML, the secret named by an environment variable.
 fn write_config(h: &Harness) -> PathBuf {
-    let mut config = (*h.config).clone();
-    config.auth.client_secret_env = Some(SECRET_VAR.into());
-    let path = h.dir.path().join("config.toml");
-    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
-    path
+    h.write_config(SECRET_VAR)
 }
 
 /// `signoff` (the TUI) on the harness's store and simulator, as `approver`.

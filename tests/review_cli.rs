@@ -18,11 +18,7 @@ const SECRET_VAR: &str = "SIGNOFF_REVIEW_TEST_SECRET";
 
 /// Write the harness config as TOML, the secret named by an environment variable.
 fn write_config(h: &Harness) -> PathBuf {
-    let mut config = (*h.config).clone();
-    config.auth.client_secret_env = Some(SECRET_VAR.into());
-    let path = h.dir.path().join("config.toml");
-    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
-    path
+    h.write_config(SECRET_VAR)
 }
 
 fn signoff(h: &Harness, config: &Path, approver: &str, args: &[&str]) -> Output {

@@ -155,8 +155,14 @@ impl Drop for Session {
 
 /// Approve the open run with a reason: `a`, Shift-Tab to the reason, type it, Tab Tab to Approve, Enter.
 pub fn approve(s: &mut Session, run_id: &str, reason: &str) {
-    s.keys("a");
-    s.wait_for(&[&format!("Approve {run_id}?"), "Reason"]);
+    confirm(s, "a", &[&format!("Approve {run_id}?"), "Reason"], reason);
+}
+
+/// Open a decision dialog with `key`, wait for it to show `shown`, type `reason` into its Reason field
+/// (Shift-Tab from the focused Cancel), then Tab Tab to the confirm button and Enter.
+pub fn confirm(s: &mut Session, key: &str, shown: &[&str], reason: &str) {
+    s.keys(key);
+    s.wait_for(shown);
     s.keys(BACKTAB);
     s.type_text(reason);
     s.wait_for(&[reason]);

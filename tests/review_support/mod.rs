@@ -113,6 +113,16 @@ pub fn client_for(config: &Config, options: &SimOptions) -> FnoClient {
 }
 
 impl Harness {
+    /// The harness config written as a TOML file a `signoff` process can load, its secret read from the
+    /// environment variable `secret_var` (the test sets it on the process).
+    pub fn write_config(&self, secret_var: &str) -> PathBuf {
+        let mut config = (*self.config).clone();
+        config.auth.client_secret_env = Some(secret_var.into());
+        let path = self.dir.path().join("config.toml");
+        std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+        path
+    }
+
     /// The payload digest of run `id` as stored: what an approver who opened it was shown.
     pub fn digest_of(&self, id: &str) -> String {
         signoff::store::Store::open(&self.store_path)
