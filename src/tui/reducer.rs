@@ -55,15 +55,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if state.queue.judging == Some(generation) {
                 match rows {
                     Ok(rows) => {
-                        let at: std::collections::HashMap<&str, usize> =
-                            state.queue.all.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
-                        let found: Vec<(usize, Option<crate::model::QueueJudgement>, u32)> = rows
-                            .into_iter()
-                            .filter_map(|(id, judged, required)| at.get(id.as_str()).map(|i| (*i, judged, required)))
-                            .collect();
-                        for (i, judged, required) in found {
-                            state.queue.all[i].judged = judged;
-                            state.queue.all[i].required_approvals = required;
+                        // Indexed by the batch (a few thousand runs), not by the whole queue.
+                        let batch: std::collections::HashMap<crate::model::RunId, _> =
+                            rows.into_iter().map(|(id, judged, required)| (id, (judged, required))).collect();
+                        for row in &mut state.queue.all {
+                            if let Some((judged, required)) = batch.get(&row.id) {
+                                row.judged = *judged;
+                                row.required_approvals = *required;
+                            }
                         }
                         refresh_view(state);
                     }
