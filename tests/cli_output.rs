@@ -5,7 +5,7 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use chrono::{Duration, Utc};
 use common::{invoice, mixed_runs, write_runs};
@@ -14,48 +14,19 @@ use signoff::model::filter::Filter;
 use signoff::model::{FieldValue, GovernedRun, RunId, RunSummary};
 use signoff::text::classify;
 
-/// A temp home for one test: its own store path and a config path that does not exist (defaults apply).
-struct Env {
-    dir: tempfile::TempDir,
+/// A temp home for one test (`common::CliHome`), with this file's own helpers.
+struct Env(common::CliHome);
+
+impl std::ops::Deref for Env {
+    type Target = common::CliHome;
+    fn deref(&self) -> &common::CliHome {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn store(&self) -> PathBuf {
-        self.dir.path().join("data/store.db")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signoff"));
-        cmd.arg("--store")
-            .arg(self.store())
-            .arg("--config")
-            .arg(self.path("config.toml"))
-            .args(args)
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env("XDG_DATA_HOME", self.path("share"))
-            .env("USER", "ben.miller")
-            .env_remove("SIGNOFF_STORE")
-            .env_remove("SIGNOFF_CONFIG")
-            .env_remove("SIGNOFF_APPROVER");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "signoff {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        Env(common::CliHome::new("ben.miller"))
     }
 
     fn import(&self, runs: &[GovernedRun]) {

@@ -3,57 +3,24 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use common::{dec, invoice, journal, mixed_runs, user_disable, write_runs};
 use serde_json::Value;
 
-/// A temp home for one test: its own store and a config path that does not exist until a test writes
-/// it (defaults apply).
-struct Env {
-    dir: tempfile::TempDir,
+/// A temp home for one test (`common::CliHome`), with this file's own helpers.
+struct Env(common::CliHome);
+
+impl std::ops::Deref for Env {
+    type Target = common::CliHome;
+    fn deref(&self) -> &common::CliHome {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn store(&self) -> PathBuf {
-        self.dir.path().join("data/store.db")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn config(&self) -> PathBuf {
-        self.path("config.toml")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signoff"));
-        cmd.arg("--store")
-            .arg(self.store())
-            .arg("--config")
-            .arg(self.config())
-            .args(args)
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env("XDG_DATA_HOME", self.path("share"))
-            .env("USER", "april.meyer")
-            .env_remove("SIGNOFF_STORE")
-            .env_remove("SIGNOFF_CONFIG");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "signoff {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        Env(common::CliHome::new("april.meyer"))
     }
 
     fn list_json(&self) -> Vec<Value> {

@@ -202,3 +202,56 @@ pub fn write_runs(dir: &Path, runs: &[GovernedRun]) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// A temp home for one CLI test: its own store and a config path that does not exist until a test
+/// writes it (defaults apply), the `signoff` binary run inside it as the OS user `user`.
+pub struct CliHome {
+    pub dir: tempfile::TempDir,
+    user: &'static str,
+}
+
+impl CliHome {
+    pub fn new(user: &'static str) -> Self {
+        CliHome { dir: tempfile::tempdir().unwrap(), user }
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.dir.path().join("data/store.db")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path("config.toml")
+    }
+
+    /// The binary on this home's store and config; nothing from the caller's environment leaks in.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_signoff"));
+        cmd.arg("--store")
+            .arg(self.store())
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env("XDG_STATE_HOME", self.path("state"))
+            .env("XDG_DATA_HOME", self.path("share"))
+            .env("USER", self.user)
+            .env_remove("SIGNOFF_STORE")
+            .env_remove("SIGNOFF_CONFIG")
+            .env_remove("SIGNOFF_APPROVER");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Standard output of a command that must succeed.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "signoff {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
