@@ -30,3 +30,30 @@ fn an_overdue_run_is_expired_with_an_audit_event_and_an_open_one_is_left_alone()
     assert!(expire_overdue(&store, now).unwrap().is_empty(), "a second pass changes nothing");
     assert_eq!(store.status(&RunId::from("run-inv-usmf-apinv-000098")).unwrap(), Some(RunStatus::Expired));
 }
+
+#[test]
+fn partly_approved_runs_expire_too_and_decided_runs_never_do_whatever_their_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.db")).unwrap();
+    let at = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 9, 0, 0).single().unwrap();
+    let mut runs = Vec::new();
+    for (n, status) in
+        [(1, RunStatus::Pending), (2, RunStatus::Approved), (3, RunStatus::Executed), (4, RunStatus::Rejected)]
+    {
+        let mut run = fixture("inv-usmf-apinv-000123.json");
+        run.id = RunId::from(format!("run-expiry-{n}").as_str());
+        run.expires_at = at(20 + n);
+        store.import(std::slice::from_ref(&run), "april.meyer@contoso.com").unwrap();
+        if status != RunStatus::Pending {
+            store.transition(&run.id, &[RunStatus::Pending], status, "test", serde_json::json!({})).unwrap();
+        }
+        runs.push(run);
+    }
+    // At the second run's expiry, to the nanosecond: that run is overdue (at or before), the first too.
+    assert_eq!(expire_overdue(&store, at(22)).unwrap(), vec![runs[0].id.clone(), runs[1].id.clone()]);
+    // Long after every expiry, the executed and the rejected run keep their status.
+    assert!(expire_overdue(&store, at(30)).unwrap().is_empty());
+    let statuses: Vec<_> = runs.iter().map(|r| store.status(&r.id).unwrap().unwrap()).collect();
+    assert_eq!(statuses, [RunStatus::Expired, RunStatus::Expired, RunStatus::Executed, RunStatus::Rejected]);
+    store.verify_audit().unwrap();
+}

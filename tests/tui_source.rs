@@ -10,6 +10,7 @@ use signoff::cli::demo::DemoEnv;
 use signoff::cli::tui_source::PipelineSource;
 use signoff::model::Level;
 use signoff::model::{RunId, RunStatus};
+use signoff::tui::action::{Action, Effect};
 use signoff::tui::source::{DecisionKind, DecisionRequest, OutcomeKind, Progress, ReviewSource};
 use signoff::tui::state::Tab;
 use signoff::tui::views::layout;
@@ -334,4 +335,56 @@ fn a_run_f_and_o_refused_says_why_at_the_top_of_every_tab_when_reopened() {
         assert!(first.contains(message), "{tab:?}: {first}");
     }
     drop(w.runtime);
+}
+
+/// Opening the queue: the first rows come first, in the queue's order, judged on screen before the rest
+/// loads; no count is shown until every row is in; the whole queue then replaces them with their
+/// judgement kept, so the policy column never blanks.
+#[test]
+fn the_first_screen_of_the_queue_shows_judged_before_the_rest_loads_and_the_whole_queue_keeps_it() {
+    let w = world();
+    let rows = layout::queue_rows(24);
+    let all = w.source.summaries().unwrap();
+    assert!(all.len() > rows, "the queue is longer than a screen, so the first rows are a strict part of it");
+    let first = w.source.first_summaries(rows).unwrap();
+    let ids = |s: &[signoff::model::RunSummary]| s.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ids(&all[..rows]), "the first rows are the queue's first rows, in its order");
+
+    let mut h = common::Harness::opening(120, 24, common::options(signoff::config::ColorMode::None), &w.source);
+    h.dispatch(Action::FirstSummariesLoaded(first));
+    assert!(h.state.partial && !h.state.loading);
+    let screen = h.screen();
+    assert!(screen.contains("loading the rest…") && !screen.contains(" pending "), "no counts yet:\n{screen}");
+    // Every open row on screen was judged in that same dispatch (the harness runs the judging effect).
+    let open_shown: Vec<_> = h.state.queue.all.iter().filter(|s| !s.status.is_final()).collect();
+    assert!(!open_shown.is_empty());
+    assert!(open_shown.iter().all(|s| s.judged.is_some()), "{open_shown:#?}");
+
+    // The whole queue, unjudged as the source gives it: the first rows keep their judgement meanwhile.
+    let kept: Vec<_> = open_shown.iter().map(|s| (s.id.clone(), s.judged)).collect();
+    let fx = signoff::tui::reducer::update(&mut h.state, Action::SummariesLoaded(w.source.summaries()));
+    assert!(!h.state.partial && h.state.queue.all.len() == all.len());
+    for (id, judged) in &kept {
+        assert_eq!(h.state.queue.all.iter().find(|s| &s.id == id).unwrap().judged, *judged, "{id}");
+    }
+    assert!(fx.iter().any(|e| matches!(e, Effect::JudgeRows { .. })), "the rest is judged: {fx:?}");
+    assert!(h.screen().contains(&format!("/{} shown", all.len())), "{}", h.screen());
+}
+
+#[test]
+fn the_first_rows_are_not_shown_in_another_order_and_a_failed_full_load_is_not_hidden_behind_them() {
+    let w = world();
+    let first = w.source.first_summaries(5).unwrap();
+    // A sort chosen before the first rows arrived: five rows could not be the first of that order.
+    let mut h = common::Harness::opening(120, 24, common::options(signoff::config::ColorMode::None), &w.source);
+    h.press("s");
+    h.dispatch(Action::FirstSummariesLoaded(first.clone()));
+    assert!(h.state.loading && h.state.queue.all.is_empty(), "the first rows were not shown in another order");
+
+    let mut h = common::Harness::opening(120, 24, common::options(signoff::config::ColorMode::None), &w.source);
+    h.dispatch(Action::FirstSummariesLoaded(first));
+    h.dispatch(Action::SummariesLoaded(Err("database is locked".into())));
+    let screen = h.screen();
+    assert!(h.state.queue.all.is_empty() && !h.state.partial);
+    assert!(screen.contains("could not load runs: database is locked"), "{screen}");
 }

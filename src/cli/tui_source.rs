@@ -117,6 +117,14 @@ impl ReviewSource for PipelineSource {
         review::queue::unjudged_rows(&store, &crate::store::RunFilter::default()).map_err(|e| e.to_string())
     }
 
+    fn first_summaries(&self, limit: usize) -> Result<Vec<crate::model::RunSummary>, String> {
+        let store = self.store()?;
+        self.watch_from(&store)?;
+        // Expired first, as for every load, so the first screen never offers an overdue run.
+        review::expire::expire_overdue(&store, chrono::Utc::now()).map_err(|e| e.to_string())?;
+        review::queue::first_unjudged_rows(&store, limit).map_err(|e| e.to_string())
+    }
+
     fn judge_rows(&self, ids: &[RunId]) -> Result<Vec<review::queue::RowJudgement>, String> {
         let store = self.store()?;
         // The journals among them have their main accounts read live, so the policy column agrees with the

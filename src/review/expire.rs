@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::model::{RunId, RunStatus};
-use crate::store::{RunFilter, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Who the store records for expiries: no person decided them.
 pub const EXPIRY_ACTOR: &str = "signoff (expiry)";
@@ -14,21 +14,18 @@ pub const EXPIRY_ACTOR: &str = "signoff (expiry)";
 /// Returns the runs it expired. A run another process moved on meanwhile is left as that process left it.
 pub fn expire_overdue(store: &Store, now: DateTime<Utc>) -> Result<Vec<RunId>, StoreError> {
     let mut expired = Vec::new();
-    for status in [RunStatus::Pending, RunStatus::Approved] {
-        let filter = RunFilter { status: Some(status), ..RunFilter::default() };
-        for summary in store.summaries(&filter)?.into_iter().filter(|s| s.expires_at <= now) {
-            let detail = json!({ "reason": format!("expired at {}", summary.expires_at.to_rfc3339()) });
-            match store.transition(
-                &summary.id,
-                &[RunStatus::Pending, RunStatus::Approved],
-                RunStatus::Expired,
-                EXPIRY_ACTOR,
-                detail,
-            ) {
-                Ok(_) => expired.push(summary.id),
-                Err(StoreError::StatusConflict { .. }) => {}
-                Err(e) => return Err(e),
-            }
+    for (id, expires_at) in store.overdue(now)? {
+        let detail = json!({ "reason": format!("expired at {}", expires_at.to_rfc3339()) });
+        match store.transition(
+            &id,
+            &[RunStatus::Pending, RunStatus::Approved],
+            RunStatus::Expired,
+            EXPIRY_ACTOR,
+            detail,
+        ) {
+            Ok(_) => expired.push(id),
+            Err(StoreError::StatusConflict { .. }) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(expired)

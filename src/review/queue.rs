@@ -43,6 +43,12 @@ pub fn unjudged_rows(store: &Store, filter: &RunFilter) -> Result<Vec<RunSummary
     store.summaries(filter)
 }
 
+/// The first `limit` of [`unjudged_rows`] (no filter), in the queue's default order (oldest request
+/// first), read through an index: what the TUI shows while the rest loads.
+pub fn first_unjudged_rows(store: &Store, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+    store.first_summaries(limit)
+}
+
 /// The judgement of the open runs among `ids`, each with the one count of approvals it needs (runs that
 /// are not open come back unjudged, with the count [`required_approvals`] gives them).
 pub fn judge_rows(

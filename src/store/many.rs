@@ -19,6 +19,11 @@ pub struct RunToJudge {
     pub approvals: Vec<Approval>,
 }
 
+/// The runs with these ids (`?1`, a JSON array) in these statuses (`?2`), found by id: the `+` keeps SQLite
+/// from walking the status index instead, which would visit every open run of the store.
+const RUNS_BY_ID: &str = "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
+     WHERE r.id IN (SELECT value FROM json_each(?1)) AND +r.status IN (SELECT value FROM json_each(?2))";
+
 impl Store {
     /// Every run whose status is one of `statuses` (and whose action is `action`, when given), with its
     /// approvals. In no particular order.
@@ -47,13 +52,7 @@ impl Store {
              ORDER BY a.run_id, a.approved_at, a.approver",
             params![ids],
         )?;
-        self.stream_runs(
-            "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
-             WHERE r.id IN (SELECT value FROM json_each(?1)) AND r.status IN (SELECT value FROM json_each(?2))",
-            params![ids, statuses],
-            approvals,
-            each,
-        )
+        self.stream_runs(RUNS_BY_ID, params![ids, statuses], approvals, each)
     }
 
     /// [`Store::runs_to_judge`] one run at a time: `each` gets every run as it is read, so a caller that
@@ -137,4 +136,28 @@ impl Store {
 /// A JSON array of strings: one SQL parameter that `json_each` unpacks, so the SQL text stays fixed.
 fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
     serde_json::Value::from(items.collect::<Vec<_>>()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_asked_for_by_id_are_found_by_id_not_by_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.db")).unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {RUNS_BY_ID}"))
+            .unwrap()
+            .query_map(params!["[\"a\"]", "[\"pending\"]"], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains("SEARCH r USING INDEX sqlite_autoindex_runs_1 (id=?)")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|step| step.contains("runs_by_status") || step.starts_with("SCAN r")), "{plan:?}");
+    }
 }

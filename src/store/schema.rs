@@ -131,6 +131,12 @@ const MIGRATIONS: &[Migration] = &[
     "#,
         backfill: Some(super::invoice_key::backfill),
     },
+    // 4: what every start of signoff asks first, answered by an index whatever the history: which open
+    // runs are overdue (the open runs by expiry), and the queue's first screen (the oldest requests).
+    sql(r#"
+    CREATE INDEX runs_open_by_expiry ON runs(expires_at) WHERE status IN ('pending', 'approved');
+    CREATE INDEX runs_by_age ON runs(requested_at, id);
+    "#),
 ];
 
 /// The schema version this build writes.

@@ -15,6 +15,8 @@ pub enum Action {
     Resize(u16, u16),
     /// The slow tick (only while work is in progress), carrying the current time.
     Tick(DateTime<Utc>),
+    /// The first screenful of the queue (or a little more), in the default order, while the rest loads.
+    FirstSummariesLoaded(Vec<RunSummary>),
     SummariesLoaded(Result<Vec<RunSummary>, String>),
     /// A batch of queue rows judged for load `generation`; `done` on the last batch.
     RowsJudged {
@@ -36,6 +38,10 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadSummaries,
+    /// The first load: the first `first` rows if the source has them sooner, then every row.
+    OpenQueue {
+        first: usize,
+    },
     /// Judge these open runs (the rows on screen first, then the rest in batches) for load `generation`.
     JudgeRows {
         generation: u64,

@@ -114,7 +114,10 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     let mut decisions = InFlight::default();
     // The load whose rows are being judged: a judging job for an older load stops at its next batch.
     let judging = Arc::new(AtomicU64::new(0));
-    run_effect(Effect::LoadSummaries, &source, &tx, &mut term, (&mut decisions, &judging))?;
+    // The first screen's rows (and two more screens for a quick page down) before the rest: at 100,000
+    // runs the whole queue takes a few hundred milliseconds to read, its first rows a few.
+    let first = 3 * super::views::layout::queue_rows(state.height);
+    run_effect(Effect::OpenQueue { first }, &source, &tx, &mut term, (&mut decisions, &judging))?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
@@ -255,6 +258,19 @@ fn run_effect<W: Write>(
     match effect {
         Effect::LoadSummaries => {
             tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Action::SummariesLoaded(source.summaries()));
+            });
+        }
+        Effect::OpenQueue { first } => {
+            tokio::task::spawn_blocking(move || {
+                // An error here is the full load's to report, a moment later.
+                match source.first_summaries(first) {
+                    Ok(rows) if !rows.is_empty() => {
+                        let _ = tx.send(Action::FirstSummariesLoaded(rows));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("the queue's first rows could not be read: {e}"),
+                }
                 let _ = tx.send(Action::SummariesLoaded(source.summaries()));
             });
         }

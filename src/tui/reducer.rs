@@ -8,7 +8,7 @@ use super::dialogs;
 use super::input::TextInput;
 use super::keymap::{Command, Context, Key};
 use super::source::{DecisionKind, DecisionRequest};
-use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, State, Tab};
+use super::state::{Overlay, Prompt, PromptKind, RunView, Screen, SortColumn, State, Tab};
 use super::views::layout;
 use crate::config::ClipboardMode;
 use crate::model::RunSummary;
@@ -30,9 +30,27 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
         }
+        Action::FirstSummariesLoaded(rows) => {
+            // Only in the order the source gives them (the default sort, no filter typed yet): any other
+            // view of a few rows would show rows that are not the first of the whole queue.
+            let q = &state.queue;
+            if state.loading && q.sort == SortColumn::Age && !q.reverse && q.filter_text.is_empty() {
+                state.loading = false;
+                state.partial = true;
+                state.queue.all = rows;
+                refresh_view(state);
+                judge_queue(state, &mut fx);
+                state.dirty = true;
+            }
+        }
         Action::SummariesLoaded(result) => {
             state.busy = state.busy.saturating_sub(1);
             state.loading = false;
+            if std::mem::take(&mut state.partial) && result.is_err() {
+                // The first rows alone would pass for the whole queue: show the error instead.
+                state.queue.all.clear();
+                refresh_view(state);
+            }
             match result {
                 Ok(all) => {
                     state.load_error = None;

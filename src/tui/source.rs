@@ -24,6 +24,13 @@ use crate::model::{GovernedRun, RunId, RunStatus, RunSummary};
 pub trait ReviewSource: Send + Sync {
     /// Every run the queue lists.
     fn summaries(&self) -> Result<Vec<RunSummary>, String>;
+    /// The first `limit` runs of [`ReviewSource::summaries`] in its order, if the source can give them
+    /// sooner than all of them: the TUI shows these while the rest loads. None (the default) means the
+    /// source has no quicker answer.
+    fn first_summaries(&self, limit: usize) -> Result<Vec<RunSummary>, String> {
+        let _ = limit;
+        Ok(Vec::new())
+    }
     /// Everything the run view shows about one run.
     fn detail(&self, id: &RunId) -> Result<RunDetail, String>;
     /// Take a decision (or a dry run), reporting each step through `progress`. Setting `cancel` stops it
@@ -51,6 +58,10 @@ pub trait ReviewSource: Send + Sync {
 impl<T: ReviewSource + ?Sized> ReviewSource for &T {
     fn summaries(&self) -> Result<Vec<RunSummary>, String> {
         (**self).summaries()
+    }
+
+    fn first_summaries(&self, limit: usize) -> Result<Vec<RunSummary>, String> {
+        (**self).first_summaries(limit)
     }
 
     fn detail(&self, id: &RunId) -> Result<RunDetail, String> {

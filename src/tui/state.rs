@@ -324,6 +324,8 @@ pub struct State {
     pub now: DateTime<Utc>,
     /// Summaries are loading (the first frame shows "loading…").
     pub loading: bool,
+    /// The queue holds only its first rows (`FirstSummariesLoaded`); every row is still loading.
+    pub partial: bool,
     pub load_error: Option<String>,
     pub queue: Queue,
     pub screen: Screen,
@@ -366,6 +368,7 @@ impl State {
             height,
             now,
             loading: true,
+            partial: false,
             load_error: None,
             queue: Queue::default(),
             screen: Screen::Queue,

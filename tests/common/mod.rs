@@ -160,11 +160,16 @@ impl Harness {
 impl<S: ReviewSource> Harness<S> {
     /// A harness over any source (the pipeline-backed one included).
     pub fn over(width: u16, height: u16, opts: TuiOptions, source: S) -> Harness<S> {
-        let (state, theme) = initial_state(&opts, width, height, now()).expect("options are valid");
-        let mut h = Harness { state, theme, source, effects: Vec::new() };
+        let mut h = Harness::opening(width, height, opts, source);
         let summaries = h.source.summaries();
         h.dispatch(Action::SummariesLoaded(summaries));
         h
+    }
+
+    /// A harness whose queue has not loaded yet: the TUI's first frame, before any I/O.
+    pub fn opening(width: u16, height: u16, opts: TuiOptions, source: S) -> Harness<S> {
+        let (state, theme) = initial_state(&opts, width, height, now()).expect("options are valid");
+        Harness { state, theme, source, effects: Vec::new() }
     }
 
     /// Apply an action and run the resulting effects synchronously.

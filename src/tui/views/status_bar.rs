@@ -57,6 +57,9 @@ pub fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) 
     let q = &state.queue;
     let counts = if state.loading {
         "loading…".to_string()
+    } else if state.partial {
+        // No counts until every row is in: counts of the first rows would contradict the queue's own.
+        format!("first {} shown  loading the rest…", q.view.len())
     } else {
         format!(
             "{}/{} shown  {} pending  {} stale  sort {}{}",
