@@ -63,7 +63,7 @@ impl PipelineSource {
     /// error or a timeout the answer is unknown (`None`): the account rule stays fail-closed and says it is
     /// judged at decision time. Runs that are not journals need no read.
     fn live_accounts(&self, runs: &[&GovernedRun], wait: Duration) -> Option<BTreeSet<String>> {
-        if !runs.iter().any(|r| r.action == Action::PostJournal) {
+        if !runs.iter().any(|r| r.document_action() == Action::PostJournal) {
             return None;
         }
         let read = review::facts::read_accounts_of(self.reviewer.client(), runs);

@@ -8,7 +8,7 @@ use crate::model::{Fields, GovernedRun, LineSnapshot, Snapshot};
 
 /// The line entity set and the line-number key field for the run, if its action has lines.
 pub fn line_set(run: &GovernedRun, config: &Config) -> Option<(String, &'static str)> {
-    let (default_set, key_field) = run.action.lines()?;
+    let (default_set, key_field) = run.document_action().lines()?;
     let set = config
         .managed_objects
         .get(&run.target.managed_object)
@@ -30,7 +30,7 @@ pub fn line_key(keys: &Fields) -> Result<EntityKey, FnoError> {
 
 /// Whether the run concerns lines at all (captured or proposed).
 pub fn has_lines(run: &GovernedRun) -> bool {
-    run.action.lines().is_some() && (!run.before.lines.is_empty() || !run.proposed.lines.is_empty())
+    run.document_action().lines().is_some() && (!run.before.lines.is_empty() || !run.proposed.lines.is_empty())
 }
 
 /// Read the live header alone (one GET), with its ETag.
