@@ -71,6 +71,8 @@ pub struct WorkItemFields {
     pub document: String,
     /// The document entity's field holding its RecId.
     pub document_rec_id: String,
+    /// How a completed item was decided (read back when complete's answer was lost).
+    pub outcome: String,
 }
 
 /// Parameter names of the validate and complete actions.
@@ -132,6 +134,7 @@ impl Default for WorkItemFields {
             originator: "Originator".into(),
             document: "RefRecId".into(),
             document_rec_id: "RecId".into(),
+            outcome: "Outcome".into(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl WorkflowIntake {
             ("originator", &f.originator),
             ("document", &f.document),
             ("document_rec_id", &f.document_rec_id),
+            ("outcome", &f.outcome),
         ] {
             name(out, &format!("fields.{field}"), value, false);
         }
