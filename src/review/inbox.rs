@@ -95,7 +95,9 @@ pub async fn sync(r: &Reviewer) -> Result<SyncReport, InboxError> {
         }
         match capture(client, config, &user, item).await {
             Ok(Ok(run)) => runs.push(run),
-            Ok(Err(reason)) => report.skipped.push(Skipped { work_item: crate::text::visible(&id).into_owned(), reason }),
+            Ok(Err(reason)) => {
+                report.skipped.push(Skipped { work_item: crate::text::visible(&id).into_owned(), reason })
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -165,7 +167,8 @@ async fn capture(
         element_id: Some(text(&f.element_id)).filter(|s| !s.is_empty()),
         menu_item: Some(menu_item.clone()),
     };
-    let subject = if work_item.subject.trim().is_empty() { "(no subject)".to_string() } else { work_item.subject.clone() };
+    let subject =
+        if work_item.subject.trim().is_empty() { "(no subject)".to_string() } else { work_item.subject.clone() };
     let mut run = GovernedRun {
         format: RUN_FORMAT.to_string(),
         id: run_id(&id),

@@ -162,7 +162,10 @@ pub fn finding(config: &Config, kind: DecisionKind, row: Option<&Fields>) -> Fin
             detail: format!("the work item is {status} but F&O does not show its outcome; see its history in F&O"),
         },
         o if o == sent => Finding::Applied {
-            answer: FnoAnswer { messages: vec![format!("the work item is {status} with outcome {o}")], ..Default::default() },
+            answer: FnoAnswer {
+                messages: vec![format!("the work item is {status} with outcome {o}")],
+                ..Default::default()
+            },
         },
         other => Finding::NotApplied {
             detail: format!("the work item was completed in F&O with outcome {other}, not {sent}"),

@@ -52,7 +52,8 @@ pub fn collection_action(data: &mut Data, ctx: &Ctx, action: &str, req: &Req) ->
     } else if outcome == names.reject {
         false
     } else {
-        let detail = format!("'{outcome}' is not an outcome of this work item (expected {} or {})", names.approve, names.reject);
+        let detail =
+            format!("'{outcome}' is not an outcome of this work item (expected {} or {})", names.approve, names.reject);
         return Reply::action_failed(action, "WorkflowWorkItem", &detail);
     };
     let user = if user.is_empty() { ctx.user.clone() } else { user };
@@ -73,7 +74,9 @@ fn parse(names: &WorkItemNames, action: &str, body: &[u8]) -> Result<Map<String,
     if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(Reply::odata_error(
             400,
-            &format!("The parameter '{k}' in the request payload is not a valid parameter for the operation '{action}'."),
+            &format!(
+                "The parameter '{k}' in the request payload is not a valid parameter for the operation '{action}'."
+            ),
         ));
     }
     Ok(obj)
