@@ -193,6 +193,30 @@ impl ReviewSource for PipelineSource {
         Ok(decision_outcome(&outcome, status_before, stored.status, detail))
     }
 
+    fn sync_intake(&self) -> Result<Option<String>, String> {
+        if !self.config.intake.workflow.enabled {
+            return Ok(None);
+        }
+        let report = self.runtime.block_on(self.reviewer.sync_inbox()).map_err(|e| e.to_string())?;
+        if report.added.is_empty() && report.stale.is_empty() && report.skipped.is_empty() {
+            return Ok(None);
+        }
+        let mut text = format!(
+            "F&O workflow inbox: {} new work item(s), {} decided in F&O meanwhile (stale)",
+            report.added.len(),
+            report.stale.len()
+        );
+        if let Some(first) = report.skipped.first() {
+            text.push_str(&format!(
+                "; {} skipped ({}: {})",
+                report.skipped.len(),
+                visible(&first.work_item),
+                visible(&first.reason)
+            ));
+        }
+        Ok(Some(text))
+    }
+
     fn changed(&self) -> Result<bool, String> {
         let mut watcher = self.watcher.lock().map_err(|_| "the store watcher is unavailable".to_string())?;
         match watcher.as_mut() {

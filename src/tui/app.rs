@@ -115,6 +115,9 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     // The load whose rows are being judged: a judging job for an older load stops at its next batch.
     let judging = Arc::new(AtomicU64::new(0));
     run_effect(Effect::LoadSummaries, &source, &tx, &mut term, (&mut decisions, &judging))?;
+    // The F&O workflow inbox is read once at start (and on `R`); the queue reloads when it is in.
+    state.busy += 1;
+    run_effect(Effect::SyncIntake, &source, &tx, &mut term, (&mut decisions, &judging))?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
@@ -256,6 +259,11 @@ fn run_effect<W: Write>(
         Effect::LoadSummaries => {
             tokio::task::spawn_blocking(move || {
                 let _ = tx.send(Action::SummariesLoaded(source.summaries()));
+            });
+        }
+        Effect::SyncIntake => {
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Action::IntakeSynced(source.sync_intake()));
             });
         }
         Effect::JudgeRows { generation, first, rest } => {
