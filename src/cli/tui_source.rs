@@ -201,20 +201,22 @@ impl ReviewSource for PipelineSource {
         if report.added.is_empty() && report.stale.is_empty() && report.skipped.is_empty() {
             return Ok(None);
         }
-        let mut text = format!(
-            "F&O workflow inbox: {} new work item(s), {} decided in F&O meanwhile (stale)",
-            report.added.len(),
-            report.stale.len()
-        );
+        let mut parts = Vec::new();
+        if !report.added.is_empty() {
+            parts.push(format!("{} new work item(s) in the queue", report.added.len()));
+        }
+        if !report.stale.is_empty() {
+            parts.push(format!("{} decided in F&O meanwhile, now stale", report.stale.len()));
+        }
         if let Some(first) = report.skipped.first() {
-            text.push_str(&format!(
-                "; {} skipped ({}: {})",
+            parts.push(format!(
+                "{} skipped ({}: {})",
                 report.skipped.len(),
                 visible(&first.work_item),
                 visible(&first.reason)
             ));
         }
-        Ok(Some(text))
+        Ok(Some(format!("F&O workflow inbox: {}", parts.join("; "))))
     }
 
     fn changed(&self) -> Result<bool, String> {

@@ -45,7 +45,10 @@ pub fn intake_synced(state: &mut State, result: Result<Option<String>, String>, 
     match result {
         Ok(None) => {}
         Ok(Some(text)) => {
-            flash(state, text, false, fx);
+            // A decision's outcome (or any message showing) is not overwritten by the inbox's news.
+            if state.flash.is_none() {
+                flash(state, text, false, fx);
+            }
             store_changed(state, fx);
         }
         Err(e) => flash(state, format!("cannot read the F&O workflow inbox: {}", visible(&e)), true, fx),
