@@ -100,7 +100,7 @@ pub async fn validate(client: &FnoClient, config: &Config, item: &WorkItem) -> R
 }
 
 /// The outcome name complete takes for a decision.
-fn outcome<'w>(w: &'w WorkflowIntake, kind: DecisionKind) -> &'w str {
+fn outcome(w: &WorkflowIntake, kind: DecisionKind) -> &str {
     match kind {
         DecisionKind::Reject => &w.outcomes.reject,
         _ => &w.outcomes.approve,
