@@ -99,3 +99,32 @@ async fn r_reads_the_inbox_again_and_an_item_decided_in_fno_meanwhile_turns_stal
     s.keys("q");
     assert!(s.wait_exit().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_sync_from_the_command_line_adds_the_items_once_and_a_second_run_adds_nothing() {
+    let h = Harness::start_dialect(Dialect::Contoso).await;
+    let config = write_config(&h);
+    let sync = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_signoff"))
+            .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
+            .args(["inbox", "sync", "--json"])
+            .env(SECRET_VAR, &h.sim.options().client_secret)
+            .env("SIGNOFF_APPROVER", APPROVER)
+            .env("XDG_STATE_HOME", h.dir.path().join("state"))
+            .env_remove("SIGNOFF_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+
+    let first = sync();
+    let second = sync();
+
+    assert_eq!(first["user"], "demoapprover");
+    assert_eq!(first["added"], json!(["wf-WI-000101", "wf-WI-000102"]));
+    assert_eq!(second["added"], json!([]));
+    assert_eq!(second["unchanged"], json!(["wf-WI-000101", "wf-WI-000102"]));
+    assert_eq!(h.store().count_runs().unwrap(), 2);
+    assert!(item_actions(&h).is_empty(), "a sync never validates or completes");
+}
