@@ -323,6 +323,11 @@ fn docs_config_md_documents_every_key_the_schema_accepts() {
         "[[policy.quorum]]\nzz_probe = 1\n",
         "[[policy.closed_periods]]\nzz_probe = 1\n",
         "[ui]\nzz_probe = 1\n",
+        "[intake]\nzz_probe = 1\n",
+        "[intake.workflow]\nzz_probe = 1\n",
+        "[intake.workflow.fields]\nzz_probe = 1\n",
+        "[intake.workflow.parameters]\nzz_probe = 1\n",
+        "[intake.workflow.outcomes]\nzz_probe = 1\n",
     ];
     let mut keys = 0;
     for text in tables {

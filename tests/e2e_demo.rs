@@ -7,11 +7,11 @@ use pty_support::{Session, approve, confirm};
 
 /// Filter the queue down to one run and open it.
 fn open_run(s: &mut Session, filter: &str, run_id: &str) {
-    s.wait_for(&["APINV-000123", "22/22 shown"]);
+    s.wait_for(&["APINV-000123", "24/24 shown"]);
     s.keys("/");
     s.type_text(filter);
     s.keys("\r");
-    s.wait_for(&["1/22 shown"]);
+    s.wait_for(&["1/24 shown"]);
     s.keys("\r");
     s.wait_for(&[run_id, "Evidence", "Policy"]);
 }
@@ -39,6 +39,19 @@ fn demo_approves_an_invoice_shows_it_executed_and_restores_the_terminal() {
 /// Roll back the open run with a reason: `U`, wait for the plan, Shift-Tab to the reason, Tab Tab, Enter.
 fn roll_back(s: &mut Session, run_id: &str, reason: &str) {
     confirm(s, "U", &[&format!("Roll back {run_id}?"), "sent in this order", "Reason"], reason);
+}
+
+#[test]
+fn demo_lists_the_fno_workflow_inbox_and_approves_an_invoice_work_item_through_it() {
+    let mut s = Session::start(&["demo"], 40, 140);
+    // The demo approver's two pending work items join the 22 demo runs when the TUI reads the inbox.
+    open_run(&mut s, "APINV-000170", "wf-WI-000101");
+    s.wait_for(&["F&O workflow work item WI-000101"]);
+    approve(&mut s, "wf-WI-000101", "chairs within the facilities budget");
+    let screen = s.wait_for(&["wf-WI-000101: executed", "approvals 1 of 1"]);
+    assert!(screen.lines().nth(1).is_some_and(|l| l.contains("executed")), "{screen}");
+    s.keys("q");
+    assert!(s.wait_exit().success());
 }
 
 #[test]
@@ -79,10 +92,10 @@ fn a_terminal_too_small_says_so_and_a_resize_brings_the_queue_back() {
     let mut s = Session::start(&["demo"], 20, 70);
     s.wait_for(&["terminal too small (need 80×24, have 70×20)"]);
     s.resize(30, 100);
-    s.wait_for(&["APINV-000123", "22/22 shown"]);
+    s.wait_for(&["APINV-000123", "24/24 shown"]);
     s.resize(26, 90);
     s.keys("j");
-    s.wait_for(&["APINV-000123", "22/22 shown"]);
+    s.wait_for(&["APINV-000123", "24/24 shown"]);
     s.keys("q");
     let status = s.wait_exit();
     assert!(status.success(), "signoff demo exited with {status:?} after resizes:\n{}", s.screen());

@@ -27,6 +27,8 @@ mod review_faults;
 mod review_guarded;
 #[path = "review_identity.rs"]
 mod review_identity;
+#[path = "review_inbox.rs"]
+mod review_inbox;
 #[path = "review_journal.rs"]
 mod review_journal;
 #[path = "review_quorum.rs"]

@@ -58,8 +58,10 @@ async fn each_dialects_metadata_lists_exactly_its_own_bound_actions() {
             ("VendorInvoiceHeader", "approveInvoiceWF"),
             ("VendorInvoiceHeader", "rejectInvoiceWF"),
             ("VendorInvoiceHeader", "recallInvoiceWF"),
+            ("WorkflowWorkItem", "validateWorkItem"),
+            ("WorkflowWorkItem", "completeWorkItem"),
         ]),
-        "Contoso posts journals through its custom service only"
+        "Contoso posts journals through its custom service only; its work item actions are its own"
     );
 
     let sim = start().await;
@@ -73,6 +75,8 @@ async fn each_dialects_metadata_lists_exactly_its_own_bound_actions() {
             ("LedgerJournalHeader", "signoffPost"),
             ("LedgerJournalHeader", "signoffReject"),
             ("LedgerJournalHeader", "signoffReverse"),
+            ("WorkflowWorkItem", "validate"),
+            ("WorkflowWorkItem", "complete"),
         ])
     );
 }

@@ -8,6 +8,7 @@ mod context;
 mod decide;
 pub mod demo;
 pub mod failure;
+mod inbox;
 pub mod open;
 pub mod output;
 mod runs;
@@ -82,6 +83,9 @@ pub enum Command {
     /// Show where config, data and logs resolve, and check the config.
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Your F&O workflow inbox: `inbox sync` reads your pending work items into the queue.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
     /// Check the F&O connection and sync its metadata.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
@@ -169,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Audit(cmd)) => audit::run(&globals, cmd),
         Some(Command::Config(cmd)) => config_cmd::run(&globals, cmd),
         Some(Command::Connector(cmd)) => connector::run(&globals, cmd),
+        Some(Command::Inbox(cmd)) => inbox::run(&globals, cmd),
         Some(Command::Sim(args)) => sim::run(&globals, args),
         Some(Command::Approve(args)) => decide::approve(&globals, args),
         Some(Command::Reject(args)) => decide::reject(&globals, args),

@@ -63,7 +63,7 @@ impl PipelineSource {
     /// error or a timeout the answer is unknown (`None`): the account rule stays fail-closed and says it is
     /// judged at decision time. Runs that are not journals need no read.
     fn live_accounts(&self, runs: &[&GovernedRun], wait: Duration) -> Option<BTreeSet<String>> {
-        if !runs.iter().any(|r| r.action == Action::PostJournal) {
+        if !runs.iter().any(|r| r.document_action() == Action::PostJournal) {
             return None;
         }
         let read = review::facts::read_accounts_of(self.reviewer.client(), runs);
@@ -199,6 +199,32 @@ impl ReviewSource for PipelineSource {
             detail.diff_unified.lines.splice(0..0, shown.into_iter().map(Into::into));
         }
         Ok(decision_outcome(&outcome, status_before, stored.status, detail))
+    }
+
+    fn sync_intake(&self) -> Result<Option<String>, String> {
+        if !self.config.intake.workflow.enabled {
+            return Ok(None);
+        }
+        let report = self.runtime.block_on(self.reviewer.sync_inbox()).map_err(|e| e.to_string())?;
+        if report.added.is_empty() && report.stale.is_empty() && report.skipped.is_empty() {
+            return Ok(None);
+        }
+        let mut parts = Vec::new();
+        if !report.added.is_empty() {
+            parts.push(format!("{} new work item(s) in the queue", report.added.len()));
+        }
+        if !report.stale.is_empty() {
+            parts.push(format!("{} decided in F&O meanwhile, now stale", report.stale.len()));
+        }
+        if let Some(first) = report.skipped.first() {
+            parts.push(format!(
+                "{} skipped ({}: {})",
+                report.skipped.len(),
+                visible(&first.work_item),
+                visible(&first.reason)
+            ));
+        }
+        Ok(Some(format!("F&O workflow inbox: {}", parts.join("; "))))
     }
 
     fn changed(&self) -> Result<bool, String> {

@@ -2,6 +2,7 @@
 //!
 //! Every struct denies unknown keys so that a typo is an error naming the key and its line.
 
+mod intake;
 pub mod load;
 mod normalise;
 pub mod paths;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use intake::{IntakeConfig, WorkItemFields, WorkflowIntake, WorkflowOutcomes, WorkflowParameters};
 pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
 
 /// A commented config template that loads as is: `signoff connector init` writes it out.
@@ -39,6 +41,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub ui: UiConfig,
     pub runs: RunsConfig,
+    /// Where runs come from besides run files: F&O's own workflow inbox (`[intake.workflow]`).
+    pub intake: IntakeConfig,
 }
 
 /// Who is approving, and how that is proven.

@@ -34,6 +34,7 @@ impl Config {
             check_operation(name, op, &mut out);
         }
         check_policy(&self.policy, &mut out);
+        self.intake.workflow.check(&mut out);
         out
     }
 
@@ -290,7 +291,7 @@ fn check_policy(p: &PolicyConfig, out: &mut Vec<Problem>) {
     }
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(super) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -44,7 +44,7 @@ pub fn diff_run(run: &GovernedRun, live: Option<&Snapshot>) -> RunDiff {
     let mut after = run.before.fields.clone();
     after.extend(run.proposed.fields.iter().map(|(n, v)| (n.clone(), v.clone())));
     let header = Section::new(rows::rows(Some(&run.before.fields), Some(&after), live.map(|l| Some(&l.fields)), None));
-    let lines = lines::diff_lines(run.action, &run.before, &run.proposed, &after, live);
+    let lines = lines::diff_lines(run.document_action(), &run.before, &run.proposed, &after, live);
     let drift = header.drifted > 0 || lines.as_ref().is_some_and(|l| l.drifted > 0);
     RunDiff {
         run_id: visible(run.id.as_str()).into_owned(),

@@ -55,6 +55,35 @@ impl FnoClient {
         Ok(Sent::Done(Some(action_value(&reply.body, action)?)))
     }
 
+    /// Call a collection-bound action: `POST /data/<Set>/Microsoft.Dynamics.DataEntities.<Action>` (F&O's
+    /// static methods, e.g. the `WorkflowWorkItems` validate and complete actions, which take the
+    /// instance as a parameter). `read_only` says the action changes nothing (validate), so a dry run
+    /// sends it and a lost answer may be asked again; otherwise it is never retried after sending.
+    /// Returns the action's `value` (or whole JSON answer); None for 204.
+    pub async fn collection_action(
+        &self,
+        set: &str,
+        action: &str,
+        parameters: &Value,
+        read_only: bool,
+    ) -> Result<Sent<Option<Value>>, FnoError> {
+        let idempotency = if read_only { Idempotency::Safe } else { Idempotency::NonIdempotent };
+        let req = Req {
+            method: Method::POST,
+            url: self.url(&format!("data/{}/{NAMESPACE}.{}", encode_path(set), encode_path(action)))?,
+            body: Some((JSON_MINIMAL.to_string(), parameters.to_string())),
+            if_match: None,
+            accept: JSON_MINIMAL,
+            idempotency,
+            what: format!("{set} action {action}"),
+        };
+        let Some(reply) = self.execute(req).await? else { return Ok(Sent::DryRun) };
+        if reply.body.trim().is_empty() {
+            return Ok(Sent::Done(None));
+        }
+        Ok(Sent::Done(Some(action_value(&reply.body, action)?)))
+    }
+
     /// Describe a JSON custom service operation (`<Group>/<Service>/<Operation>`) with a GET.
     pub async fn describe_service(&self, service: &str) -> Result<ServiceDescription, FnoError> {
         let req = self.service_req(Method::GET, service, None, Idempotency::Safe)?;

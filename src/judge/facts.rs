@@ -82,7 +82,7 @@ impl OtherInvoice {
     /// The invoice identity of `run` as judged on `state` (its before snapshot, or the live record it
     /// drifted to), proposed values winning: the values the duplicate rule reads.
     pub fn judged_on(run: &GovernedRun, state: &RecordState) -> Option<OtherInvoice> {
-        if run.action != Action::ApproveVendorInvoice {
+        if run.document_action() != Action::ApproveVendorInvoice {
             return None;
         }
         let field = |name: &str| {

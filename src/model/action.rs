@@ -1,4 +1,4 @@
-//! The five governed actions and what each one targets.
+//! The six governed actions and what each one targets.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,15 +18,20 @@ pub enum Action {
     EnableUser,
     #[serde(rename = "dynamicsfinance.disable-user")]
     DisableUser,
+    /// Decide an F&O workflow work item (approve or reject it through `WorkflowWorkItems`): the target is
+    /// the item's document (a vendor invoice or a journal), the run's `work_item` the item itself.
+    #[serde(rename = "dynamicsfinance.approve-workflow-item")]
+    ApproveWorkflowItem,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::ApproveVendorInvoice,
         Action::PostJournal,
         Action::UpdateVendor,
         Action::EnableUser,
         Action::DisableUser,
+        Action::ApproveWorkflowItem,
     ];
 
     /// The wire name used in run files (`dynamicsfinance.post-journal`).
@@ -37,10 +42,12 @@ impl Action {
             Action::UpdateVendor => "dynamicsfinance.update-vendor",
             Action::EnableUser => "dynamicsfinance.enable-user",
             Action::DisableUser => "dynamicsfinance.disable-user",
+            Action::ApproveWorkflowItem => "dynamicsfinance.approve-workflow-item",
         }
     }
 
-    /// A short label for tables (`invoice`, `journal`, `vendor`, `enable-user`, `disable-user`).
+    /// A short label for tables (`invoice`, `journal`, `vendor`, `enable-user`, `disable-user`,
+    /// `workflow-item`).
     pub fn short(self) -> &'static str {
         match self {
             Action::ApproveVendorInvoice => "invoice",
@@ -48,23 +55,25 @@ impl Action {
             Action::UpdateVendor => "vendor",
             Action::EnableUser => "enable-user",
             Action::DisableUser => "disable-user",
+            Action::ApproveWorkflowItem => "workflow-item",
         }
     }
 
-    /// The managed object (config section) this action writes through.
+    /// The managed object (config section) this action writes through. A workflow item's is its
+    /// document's: see [`Action::for_document`].
     pub fn managed_object(self) -> &'static str {
         match self {
-            Action::ApproveVendorInvoice => "vendor_invoice",
+            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => "vendor_invoice",
             Action::PostJournal => "ledger_journal",
             Action::UpdateVendor => "vendor",
             Action::EnableUser | Action::DisableUser => "user",
         }
     }
 
-    /// The default header entity set.
+    /// The default header entity set (a workflow item's document decides its own).
     pub fn entity_set(self) -> &'static str {
         match self {
-            Action::ApproveVendorInvoice => "VendorInvoiceHeaders",
+            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => "VendorInvoiceHeaders",
             Action::PostJournal => "LedgerJournalHeaders",
             Action::UpdateVendor => "VendorsV2",
             Action::EnableUser | Action::DisableUser => "SystemUsers",
@@ -74,7 +83,9 @@ impl Action {
     /// The default line entity set and the line-number key, for actions that have lines.
     pub fn lines(self) -> Option<(&'static str, &'static str)> {
         match self {
-            Action::ApproveVendorInvoice => Some(("VendorInvoiceLines", "InvoiceLineNumber")),
+            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => {
+                Some(("VendorInvoiceLines", "InvoiceLineNumber"))
+            }
             Action::PostJournal => Some(("LedgerJournalLines", "LineNumber")),
             _ => None,
         }
@@ -83,6 +94,12 @@ impl Action {
     /// Whether the target is company-scoped, so its keys must include `dataAreaId`.
     pub fn company_scoped(self) -> bool {
         !matches!(self, Action::EnableUser | Action::DisableUser)
+    }
+
+    /// The documents a workflow work item can be about: the action whose record (header, lines, rules)
+    /// the item's document is, found by its managed object (`vendor_invoice`, `ledger_journal`).
+    pub fn for_document(managed_object: &str) -> Option<Action> {
+        [Action::ApproveVendorInvoice, Action::PostJournal].into_iter().find(|a| a.managed_object() == managed_object)
     }
 }
 

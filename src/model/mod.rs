@@ -19,7 +19,7 @@ pub use judged::{Level, QueueJudgement, Readiness};
 pub use parse::{Problem, RunFileError, parse_run, parse_run_bytes};
 pub use run::{
     Evidence, GovernedRun, LineSnapshot, Proposed, ProposedLine, RUN_FORMAT, Requester, RequesterKind, Route,
-    RunStatus, Snapshot, Target,
+    RunStatus, Snapshot, Target, WorkItem,
 };
 pub use summary::RunSummary;
 pub use validate::{MONEY_FIELDS, record_key};

@@ -35,6 +35,34 @@ pub struct GovernedRun {
     pub route: Route,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_hint: Option<String>,
+    /// For `approve-workflow-item` only (and required there): the F&O workflow work item decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_item: Option<WorkItem>,
+}
+
+/// The F&O workflow work item an `approve-workflow-item` run decides, as F&O listed it: the context
+/// shown to the approver, and what the validate and complete actions are called with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkItem {
+    /// The work item's id (the instance id validate and complete take).
+    pub id: String,
+    /// The F&O user the item awaits: the approver's F&O user when it was read.
+    pub user_id: String,
+    /// The item's subject, as F&O shows it in the user's work items.
+    pub subject: String,
+    /// The workflow step's instructions to the approver, when F&O gave any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// When the step is due, when F&O set a due date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// The workflow element (approval step) the item belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element_id: Option<String>,
+    /// The menu item F&O opens the document with (it tells an invoice from a journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub menu_item: Option<String>,
 }
 
 /// Who asked for the run: a person, or an automation with the person who sponsors it.
@@ -157,6 +185,17 @@ impl GovernedRun {
         self.target.company()
     }
 
+    /// The action whose record the target is: a workflow item's document (an invoice or a journal, by
+    /// its managed object); every other action's own. Lines, drift and the document rules follow it.
+    pub fn document_action(&self) -> Action {
+        match self.action {
+            Action::ApproveWorkflowItem => {
+                Action::for_document(&self.target.managed_object).unwrap_or(Action::ApproveVendorInvoice)
+            }
+            action => action,
+        }
+    }
+
     /// The canonical JSON of the run: field order fixed by the type, maps sorted, numbers exact.
     pub fn canonical_json(&self) -> String {
         serde_json::to_string(self).expect("a governed run always serializes")
@@ -174,7 +213,7 @@ impl GovernedRun {
         let fields = &self.before.fields;
         let currency =
             |keys: &[&str]| keys.iter().find_map(|k| fields.get(*k).and_then(FieldValue::as_text)).map(str::to_string);
-        match self.action {
+        match self.document_action() {
             Action::ApproveVendorInvoice => {
                 let amount = fields
                     .get("ImportedAmount")

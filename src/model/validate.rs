@@ -24,10 +24,11 @@ pub const MONEY_FIELDS: [&str; 13] = [
     "AmountCurCredit",
 ];
 
-/// The key field that names the target record, besides `dataAreaId`.
+/// The key field that names the target record, besides `dataAreaId` (a workflow item's document: an
+/// invoice's, unless the run says a journal; see [`GovernedRun::document_action`]).
 pub fn record_key(action: Action) -> &'static str {
     match action {
-        Action::ApproveVendorInvoice => "HeaderReference",
+        Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => "HeaderReference",
         Action::PostJournal => "JournalBatchNumber",
         Action::UpdateVendor => "VendorAccountNumber",
         Action::EnableUser | Action::DisableUser => "UserID",
@@ -43,6 +44,36 @@ pub(crate) fn check(run: &GovernedRun, report: &mut Report) {
     check_money(run, report);
     check_proposal(run, report);
     check_route_and_evidence(run, report);
+    check_work_item(run, report);
+}
+
+/// A workflow item run carries its work item and proposes nothing: F&O's workflow decides the document
+/// as it is. No other action carries a work item.
+fn check_work_item(run: &GovernedRun, report: &mut Report) {
+    let Some(item) = &run.work_item else {
+        if run.action == Action::ApproveWorkflowItem {
+            report.value(
+                "work_item",
+                "missing: an approve-workflow-item run needs `work_item` (its `id`, `user_id` and `subject`)",
+            );
+        }
+        return;
+    };
+    if run.action != Action::ApproveWorkflowItem {
+        report.value("work_item", format!("{} has no work item; remove `work_item`", run.action));
+        return;
+    }
+    for (name, value) in [("id", &item.id), ("user_id", &item.user_id)] {
+        if value.trim().is_empty() {
+            report.value(&child("work_item", name), format!("the work item's `{name}` is empty"));
+        }
+    }
+    if !run.proposed.fields.is_empty() || !run.proposed.lines.is_empty() {
+        report.value(
+            "proposed",
+            "a workflow item is approved or rejected as F&O holds it: `proposed` must have no fields and no lines",
+        );
+    }
 }
 
 fn check_identity(run: &GovernedRun, report: &mut Report) {
@@ -115,8 +146,19 @@ fn check_times(run: &GovernedRun, report: &mut Report) {
 }
 
 fn check_target(run: &GovernedRun, report: &mut Report) {
-    let action = run.action;
     let target = &run.target;
+    if run.action == Action::ApproveWorkflowItem && Action::for_document(&target.managed_object).is_none() {
+        report.value(
+            "target.managed_object",
+            format!(
+                "a workflow item's document is a vendor invoice (\"vendor_invoice\") or a journal \
+                 (\"ledger_journal\"), found \"{}\"",
+                target.managed_object
+            ),
+        );
+    }
+    // A workflow item's document is checked as that document's action would check it.
+    let action = run.document_action();
     if target.entity_set != action.entity_set() {
         report.value(
             "target.entity_set",
@@ -194,7 +236,7 @@ fn check_company(action: Action, keys: &Fields, path: &str, report: &mut Report)
 }
 
 fn check_lines(run: &GovernedRun, report: &mut Report) {
-    let Some((line_set, number_key)) = run.action.lines() else {
+    let Some((line_set, number_key)) = run.document_action().lines() else {
         if !run.before.lines.is_empty() {
             report.value("before.lines", format!("{} has no lines; remove `lines`", run.action));
         }
@@ -307,7 +349,7 @@ fn check_proposal(run: &GovernedRun, report: &mut Report) {
             }
             return;
         }
-        Action::ApproveVendorInvoice | Action::PostJournal => return,
+        Action::ApproveVendorInvoice | Action::PostJournal | Action::ApproveWorkflowItem => return,
     };
     match fields.get("Enabled") {
         Some(FieldValue::Bool(b)) if *b == wanted => {}

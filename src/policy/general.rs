@@ -114,7 +114,7 @@ fn allowlist(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
             ));
         }
     }
-    let key = key_field(ctx.run.action);
+    let key = key_field(ctx.run.document_action());
     for line in &ctx.run.proposed.lines {
         let label = line_label(key, &line_key(&line.keys, key));
         for name in line.fields.keys() {
@@ -169,7 +169,7 @@ fn metadata_fields(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     };
     check_set(header_set, &mut ctx.run.proposed.fields.keys().map(|k| (k, vis(k))));
     if !ctx.run.proposed.lines.is_empty() {
-        let key = key_field(ctx.run.action);
+        let key = key_field(ctx.run.document_action());
         let line_set = line_entity_set(ctx);
         let mut line_fields = ctx.run.proposed.lines.iter().flat_map(|l| {
             let label = line_label(key, &line_key(&l.keys, key));
@@ -207,7 +207,7 @@ fn metadata_facets(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
         check(header_set, name, value, vis(name));
     }
     if !ctx.run.proposed.lines.is_empty() {
-        let key = key_field(ctx.run.action);
+        let key = key_field(ctx.run.document_action());
         let line_set = line_entity_set(ctx);
         for line in ctx.run.proposed.lines.iter().filter(|l| !l.remove) {
             let label = line_label(key, &line_key(&line.keys, key));
@@ -227,7 +227,7 @@ pub fn line_entity_set(ctx: &Ctx<'_>) -> String {
         .managed_objects
         .get(&ctx.run.target.managed_object)
         .and_then(|o| o.line_entity_set.clone())
-        .or_else(|| ctx.run.action.lines().map(|(set, _)| set.to_string()))
+        .or_else(|| ctx.run.document_action().lines().map(|(set, _)| set.to_string()))
         .unwrap_or_default()
 }
 
@@ -249,7 +249,7 @@ fn operation(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
 }
 
 fn hostile(run: &GovernedRun, out: &mut Vec<super::Verdict>) {
-    let key = key_field(run.action);
+    let key = key_field(run.document_action());
     let mut flag = |label: String, text: &str| {
         let kinds = invisibles(text);
         if kinds.is_empty() {

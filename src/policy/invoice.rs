@@ -7,7 +7,7 @@ use crate::judge::date;
 use crate::model::Action;
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
-    if ctx.run.action != Action::ApproveVendorInvoice {
+    if ctx.run.document_action() != Action::ApproveVendorInvoice {
         return;
     }
     let fields = &ctx.record.fields;

@@ -13,7 +13,7 @@ use crate::judge::{NOT_SYNCED, date, period_closed, period_of};
 use crate::model::Action;
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
-    if ctx.run.action != Action::PostJournal {
+    if ctx.run.document_action() != Action::PostJournal {
         return;
     }
     let lines = &ctx.record.lines;

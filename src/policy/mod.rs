@@ -126,7 +126,7 @@ pub fn evaluate(run: &GovernedRun, facts: &Facts<'_>, config: &Config) -> Evalua
 /// the serialized config, which was half the work of judging a queue when done once per run.
 pub fn evaluate_versioned(run: &GovernedRun, facts: &Facts<'_>, config: &Config, version: String) -> Evaluation {
     let state = facts.state(run);
-    let key_field = merge::key_field(run.action);
+    let key_field = merge::key_field(run.document_action());
     let record = merge::apply(state, &run.proposed, key_field);
     let ctx = rules::Ctx { run, facts, config, state, record: &record };
 

@@ -69,8 +69,8 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
 /// The amount the quorum is sized by: the larger of the reviewed and the proposed amount, so a proposal
 /// cannot slip under a threshold by changing the amount.
 pub fn quorum_amount(ctx: &Ctx<'_>) -> Option<Decimal> {
-    let reviewed = amount_of(ctx.run.action, &ctx.state.fields, ctx.state.lines.iter().map(|l| &l.fields));
-    let proposed = amount_of(ctx.run.action, &ctx.record.fields, ctx.record.lines.iter().map(|l| &l.fields));
+    let reviewed = amount_of(ctx.run.document_action(), &ctx.state.fields, ctx.state.lines.iter().map(|l| &l.fields));
+    let proposed = amount_of(ctx.run.document_action(), &ctx.record.fields, ctx.record.lines.iter().map(|l| &l.fields));
     match (reviewed, proposed) {
         (Some(a), Some(b)) => Some(a.abs().max(b.abs())),
         (a, b) => a.or(b).map(|x| x.abs()),
@@ -102,6 +102,13 @@ fn amount_of<'f>(
 /// Push the quorum verdict and return max(route, matching quorum rules).
 pub fn quorum(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) -> u32 {
     let route = ctx.run.route.required_approvals.max(1);
+    if ctx.run.action == Action::ApproveWorkflowItem {
+        // F&O's workflow routes its own items: each one awaits one user, whose decision completes it.
+        // Counting more signoff approvers than the route asks for could never be met by that one user.
+        let message = format!("needs {route} {} (the F&O workflow routes this item)", plural_of(route));
+        out.push(QUORUM.verdict(if route > 1 { Level::Advisory } else { Level::Pass }, message, None));
+        return route;
+    }
     let amount = quorum_amount(ctx);
     let action = ctx.run.action;
     let rule = amount.and_then(|amount| {
@@ -114,7 +121,7 @@ pub fn quorum(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) -> u32 {
             .max_by_key(|q| q.approvals)
     });
     let required = route.max(rule.map_or(0, |q| q.approvals));
-    let plural = |n: u32| if n == 1 { "approver" } else { "distinct approvers" };
+    let plural = plural_of;
     let message = match (amount, rule) {
         (Some(a), Some(q)) if q.approvals >= route => {
             format!("needs {required} {} (amount {} ≥ {})", plural(required), money(a), money(q.min_amount))
@@ -124,4 +131,8 @@ pub fn quorum(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) -> u32 {
     };
     out.push(QUORUM.verdict(if required > 1 { Level::Advisory } else { Level::Pass }, message, None));
     required
+}
+
+fn plural_of(n: u32) -> &'static str {
+    if n == 1 { "approver" } else { "distinct approvers" }
 }

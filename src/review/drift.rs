@@ -14,10 +14,11 @@ use crate::model::{Action, FieldValue, Fields, GovernedRun, Snapshot};
 
 use super::digest::line_key_text;
 
-/// Header fields the policy rules read, per action, beyond the snapshot and the proposal.
+/// Header fields the policy rules read, per action (a workflow item's: its document's), beyond the
+/// snapshot and the proposal.
 fn policy_header_fields(action: Action) -> &'static [&'static str] {
     match action {
-        Action::ApproveVendorInvoice => &[
+        Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => &[
             "IsOnHold",
             "MatchStatus",
             "DueDate",
@@ -45,7 +46,9 @@ pub fn derived_from_lines(action: Action) -> &'static [&'static str] {
 /// Line fields the policy rules read, per action.
 fn policy_line_fields(action: Action) -> &'static [&'static str] {
     match action {
-        Action::ApproveVendorInvoice => &["NetAmount", "MainAccountDisplayValue", "DimensionDisplayValue"],
+        Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => {
+            &["NetAmount", "MainAccountDisplayValue", "DimensionDisplayValue"]
+        }
         Action::PostJournal => &[
             "AccountDisplayValue",
             "OffsetAccountDisplayValue",
@@ -177,7 +180,7 @@ pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
     names.extend(run.proposed.fields.keys().map(String::as_str));
     // Policy fields count only where there is something to compare: present on either side.
     names.extend(
-        policy_header_fields(run.action)
+        policy_header_fields(run.document_action())
             .iter()
             .filter(|f| run.before.fields.contains_key(**f) || live.fields.contains_key(**f)),
     );
@@ -210,7 +213,7 @@ pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
             line.fields.keys().filter(|f| live_fields.contains_key(*f)).map(String::as_str).collect();
         names.extend(proposed.into_iter().flat_map(|p| p.keys().map(String::as_str)));
         names.extend(
-            policy_line_fields(run.action)
+            policy_line_fields(run.document_action())
                 .iter()
                 .filter(|f| line.fields.contains_key(**f) || live_fields.contains_key(**f)),
         );

@@ -46,6 +46,8 @@ pub enum PlanError {
     MissingOperation { name: OperationName },
     #[error("the operation `{name}` is misconfigured: {reason}")]
     BadOperation { name: OperationName, reason: String },
+    #[error("{0}")]
+    Workflow(String),
 }
 
 /// The configured operation a decision on an action calls, if the action has one.
@@ -63,6 +65,10 @@ pub fn operation_name(action: Action, kind: DecisionKind) -> Option<OperationNam
 
 /// Check, before anything is sent, that the operation this decision needs is configured.
 pub fn check_operation(config: &Config, action: Action, kind: DecisionKind) -> Result<(), PlanError> {
+    if action == Action::ApproveWorkflowItem {
+        // Decided through [intake.workflow]'s validate and complete actions, which must be on.
+        return super::workflow::settings(config).map(|_| ()).map_err(|e| PlanError::Workflow(e.to_string()));
+    }
     let Some(name) = operation_name(action, kind) else { return Ok(()) };
     let op = config.operation(name).ok_or(PlanError::MissingOperation { name })?;
     let bad = |reason: &str| PlanError::BadOperation { name, reason: reason.into() };
@@ -73,9 +79,10 @@ pub fn check_operation(config: &Config, action: Action, kind: DecisionKind) -> R
     }
 }
 
-/// Whether F&O is written at all for this decision on this action (a rejected vendor update is not).
+/// Whether F&O is written at all for this decision on this action (a rejected vendor update is not; a
+/// rejected workflow item is: F&O's work item is completed with the reject outcome).
 pub fn writes_to_fno(action: Action, kind: DecisionKind) -> bool {
-    kind != DecisionKind::Reject || operation_name(action, kind).is_some()
+    kind != DecisionKind::Reject || operation_name(action, kind).is_some() || action == Action::ApproveWorkflowItem
 }
 
 /// What one execution needs to know.
@@ -97,6 +104,10 @@ pub struct Execution<'a> {
 
 /// Execute the decision.
 pub async fn execute(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
+    if x.run.action == Action::ApproveWorkflowItem {
+        // Approve and reject alike complete the F&O work item (the pipeline validated it just before).
+        return super::workflow::execute(x).await;
+    }
     match x.kind {
         DecisionKind::Approve => approve(x).await,
         DecisionKind::Reject => {

@@ -61,7 +61,7 @@ pub fn known_from(catalog: &Arc<Catalog>) -> KnownFacts {
 
 /// For a journal, read which of its main accounts exist (one query); other actions need none.
 pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Option<BTreeSet<String>>, FnoError> {
-    if run.action != Action::PostJournal {
+    if run.document_action() != Action::PostJournal {
         return Ok(None);
     }
     read_accounts_of(client, &[run]).await.map(Some)
@@ -71,7 +71,7 @@ pub async fn read_accounts(client: &FnoClient, run: &GovernedRun) -> Result<Opti
 /// judges every open journal), at most 40 accounts per `$filter` to keep URLs short.
 pub async fn read_accounts_of(client: &FnoClient, runs: &[&GovernedRun]) -> Result<BTreeSet<String>, FnoError> {
     let mut wanted = BTreeSet::new();
-    for run in runs.iter().filter(|r| r.action == Action::PostJournal) {
+    for run in runs.iter().filter(|r| r.document_action() == Action::PostJournal) {
         let lines = run.before.lines.iter().map(|l| &l.fields).chain(run.proposed.lines.iter().map(|l| &l.fields));
         for fields in lines {
             for (_, account) in crate::policy::journal::ledger_accounts(fields) {

@@ -19,6 +19,7 @@ pub mod expire;
 pub mod facts;
 pub mod history;
 pub mod identity;
+pub mod inbox;
 pub mod journal;
 pub mod outcome;
 mod pipeline;
@@ -30,6 +31,7 @@ mod record;
 pub mod revalidate;
 pub mod segment;
 pub mod sweep;
+pub mod workflow;
 
 #[cfg(test)]
 mod testdata;
@@ -241,6 +243,11 @@ impl Reviewer {
                 sweep::Swept::InFlight { .. } => None,
             })
             .collect())
+    }
+
+    /// Read the approver's F&O workflow inbox into the store (see [`inbox::sync`]).
+    pub async fn sync_inbox(&self) -> Result<inbox::SyncReport, inbox::InboxError> {
+        inbox::sync(self).await
     }
 
     /// Approve every run matching `filter` (one action, all verdicts pass), each re-validated and audited

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::fno::{FnoClient, FnoError};
 use crate::judge::Facts;
-use crate::model::{ActorId, GovernedRun, RunId, RunStatus, Snapshot};
+use crate::model::{Action, ActorId, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::policy::{self, Level};
 use crate::rollback;
 use crate::store::{NewApproval, StoreError, StoredRun};
@@ -27,6 +27,7 @@ use super::progress::{Cancel, Progress, ProgressSink, Step};
 use super::reconcile;
 use super::record::{keep_exchanges, refuse, refuse_if_altered, request_json};
 use super::revalidate::{read_header, read_live};
+use super::workflow;
 use super::{DecisionRequest, ReviewError, Reviewer};
 
 fn report(progress: &ProgressSink, run_id: &RunId, step: Step, detail: impl Into<String>) {
@@ -226,6 +227,9 @@ async fn decide_claimed(
     let known = facts::load(&store.db())?;
     let client = r.client.fork(req.dry_run).with_catalog(known.catalog.clone());
     let ctx = Ctx { r, store, req, client, stored, progress, claim, proof, known };
+    if let Some(done) = workflow_decider(&ctx).await? {
+        return Ok(done);
+    }
     if req.kind == DecisionKind::Reject && !execute::writes_to_fno(ctx.run().action, DecisionKind::Reject) {
         return reject_locally(&ctx);
     }
@@ -292,6 +296,48 @@ async fn decide_claimed(
         return dry_run(&ctx, &live, digest.as_deref(), plan.as_ref()).await;
     }
     send(&ctx, &live, digest.unwrap_or_default(), plan.as_ref()).await
+}
+
+/// A workflow item is decided by the F&O user it awaits: the approver must be that user (by
+/// `[intake.workflow.users]` or their alias in F&O), or the decision is refused before anything else.
+async fn workflow_decider(ctx: &Ctx<'_>) -> Result<Option<Outcome>, ReviewError> {
+    let Some(item) = ctx.run().work_item.as_ref().filter(|_| ctx.run().action == Action::ApproveWorkflowItem) else {
+        return Ok(None);
+    };
+    let refused = |reason: String| refuse(&ctx.store.db(), ctx.actor(), ctx.id(), ctx.req.kind.as_str(), reason);
+    match workflow::fno_user(&ctx.client, &ctx.r.config, ctx.actor()).await {
+        Ok(user) if user.eq_ignore_ascii_case(&item.user_id) => Ok(None),
+        Ok(user) => refused(format!(
+            "work item {} awaits F&O user {}, and {} is F&O user {user}; only the user it awaits can decide it",
+            item.id,
+            item.user_id,
+            ctx.actor()
+        ))
+        .map(Some),
+        Err(workflow::WorkflowError::Fno(e)) => ctx.read_failed(&e).map(Some),
+        Err(e) => refused(e.to_string()).map(Some),
+    }
+}
+
+/// Right before a workflow item's complete (or the dry run of it): ask F&O whether the item still
+/// awaits its user. No → the run is stale and nothing is sent.
+async fn validate_item(ctx: &Ctx<'_>) -> Result<Option<Outcome>, ReviewError> {
+    let Some(item) = ctx.run().work_item.as_ref().filter(|_| ctx.run().action == Action::ApproveWorkflowItem) else {
+        return Ok(None);
+    };
+    ctx.note(Step::Rereading, format!("validating work item {} for F&O user {}", item.id, item.user_id));
+    match workflow::validate(&ctx.client, &ctx.r.config, item).await {
+        Ok(true) => Ok(None),
+        Ok(false) => {
+            let reason = format!(
+                "F&O says work item {} no longer awaits {} (decided, delegated or recalled in F&O); nothing was \
+                 sent",
+                item.id, item.user_id
+            );
+            stale_with(ctx, DriftReport::default(), reason).map(Some)
+        }
+        Err(e) => ctx.read_failed(&e).map(Some),
+    }
 }
 
 fn cancelled(ctx: &Ctx<'_>) -> Result<Outcome, ReviewError> {
@@ -506,6 +552,9 @@ async fn dry_run(
     digest: Option<&str>,
     plan: Option<&rollback::RollbackPlan>,
 ) -> Result<Outcome, ReviewError> {
+    if let Some(stale) = validate_item(ctx).await? {
+        return Ok(stale);
+    }
     ctx.note(Step::Sending, "dry run: recording the requests, sending nothing");
     let note = |d: String| report(ctx.progress, ctx.id(), Step::Sending, d);
     let result = execute::execute(&ctx.execution(live, plan, &note)).await;
@@ -557,6 +606,10 @@ async fn send(
         DecisionKind::Approve => &[RunStatus::Approved],
         kind => kind.allowed_from(),
     };
+    // Validate right before complete: only store writes lie between them.
+    if let Some(stale) = validate_item(ctx).await? {
+        return Ok(stale);
+    }
     let mut detail = json!({
         "decision": ctx.req.kind.as_str(),
         "digest": digest,

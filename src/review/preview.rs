@@ -150,8 +150,11 @@ pub fn assess_some_open_runs<T>(
                 Ok(())
             })?;
             if known.accounts.is_none() {
-                let journals: Vec<&GovernedRun> =
-                    runs.iter().map(|r| &r.run).filter(|r| r.action == crate::model::Action::PostJournal).collect();
+                let journals: Vec<&GovernedRun> = runs
+                    .iter()
+                    .map(|r| &r.run)
+                    .filter(|r| r.document_action() == crate::model::Action::PostJournal)
+                    .collect();
                 known.accounts = accounts(&journals);
             }
             for r in runs {

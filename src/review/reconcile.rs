@@ -81,6 +81,12 @@ pub async fn reconcile(
     run: &GovernedRun,
     kind: DecisionKind,
 ) -> Result<Finding, FnoError> {
+    if run.action == Action::ApproveWorkflowItem {
+        // The work item itself shows whether complete landed, and with which outcome.
+        let item = super::workflow::item(run)?;
+        let row = super::workflow::read_item(client, config, item).await?;
+        return Ok(super::workflow::finding(config, kind, row.as_ref()));
+    }
     let live = read_live(client, run, config).await?;
     Ok(match (run.action, kind) {
         (Action::UpdateVendor | Action::EnableUser | Action::DisableUser, DecisionKind::Approve) => {

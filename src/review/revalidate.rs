@@ -8,7 +8,7 @@ use crate::model::{Fields, GovernedRun, LineSnapshot, Snapshot};
 
 /// The line entity set and the line-number key field for the run, if its action has lines.
 pub fn line_set(run: &GovernedRun, config: &Config) -> Option<(String, &'static str)> {
-    let (default_set, key_field) = run.action.lines()?;
+    let (default_set, key_field) = run.document_action().lines()?;
     let set = config
         .managed_objects
         .get(&run.target.managed_object)
@@ -30,7 +30,7 @@ pub fn line_key(keys: &Fields) -> Result<EntityKey, FnoError> {
 
 /// Whether the run concerns lines at all (captured or proposed).
 pub fn has_lines(run: &GovernedRun) -> bool {
-    run.action.lines().is_some() && (!run.before.lines.is_empty() || !run.proposed.lines.is_empty())
+    run.document_action().lines().is_some() && (!run.before.lines.is_empty() || !run.proposed.lines.is_empty())
 }
 
 /// Read the live header alone (one GET), with its ETag.
@@ -47,8 +47,19 @@ pub async fn read_header(client: &FnoClient, run: &GovernedRun) -> Result<Snapsh
 
 /// Read the live header (one GET) and, when the run concerns lines, the lines (one query, all pages).
 pub async fn read_live(client: &FnoClient, run: &GovernedRun, config: &Config) -> Result<Snapshot, FnoError> {
+    read_record(client, run, config, has_lines(run)).await
+}
+
+/// Read the run's target header (one GET) and, when `with_lines` and its document has lines, every line
+/// (one query, all pages): what a capture takes as the before snapshot (e.g. a workflow item's document).
+pub async fn read_record(
+    client: &FnoClient,
+    run: &GovernedRun,
+    config: &Config,
+    with_lines: bool,
+) -> Result<Snapshot, FnoError> {
     let mut live = read_header(client, run).await?;
-    if let (true, Some((set, line_field))) = (has_lines(run), line_set(run, config)) {
+    if let (true, Some((set, line_field))) = (with_lines, line_set(run, config)) {
         live.lines = read_lines(client, run, &set, line_field).await?;
     }
     Ok(live)

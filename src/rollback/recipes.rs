@@ -20,6 +20,23 @@ pub fn recipe(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> Rollback
         Action::EnableUser | Action::DisableUser => {
             restore(run, facts, "sets Enabled back to its before-value with the inverse PATCH")
         }
+        Action::ApproveWorkflowItem => workflow_item(),
+    }
+}
+
+/// A completed workflow step is F&O's own record: nothing outside F&O can reopen it.
+fn workflow_item() -> RollbackPlan {
+    RollbackPlan {
+        readiness: Readiness::NotReady(
+            "a completed workflow step cannot be undone from outside F&O; recall or resubmit the document's \
+             workflow in F&O"
+                .into(),
+        ),
+        recipe: Vec::new(),
+        explanation: "approving or rejecting completes the F&O work item; F&O's workflow then moves the document \
+                      on, and only F&O (recall, resubmit) can take it back"
+            .into(),
+        reversal_date: None,
     }
 }
 

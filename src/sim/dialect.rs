@@ -137,8 +137,25 @@ pub enum NextLink {
     Skip,
 }
 
+/// How a dialect names the `WorkflowWorkItems` collection-bound actions, their parameters and the
+/// outcomes complete takes (FNO.md §7: Microsoft documents the route, not every name).
+#[derive(Debug)]
+pub struct WorkItemNames {
+    pub validate: &'static str,
+    pub complete: &'static str,
+    /// The work item instance id (both actions).
+    pub work_item: &'static str,
+    /// The F&O user acting (both actions).
+    pub user: &'static str,
+    pub outcome: &'static str,
+    pub comment: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+}
+
 struct Table {
     name: &'static str,
+    work_items: WorkItemNames,
     bound_actions: &'static [BoundAction],
     services: &'static [Service],
     page_size: usize,
@@ -158,6 +175,17 @@ const JOURNALS: &str = "LedgerJournalHeaders";
 
 const SIGNOFF: Table = Table {
     name: "signoff",
+    // The documented names, signoff's defaults (docs/config.md).
+    work_items: WorkItemNames {
+        validate: "validate",
+        complete: "complete",
+        work_item: "_workItemInstanceId",
+        user: "_userId",
+        outcome: "_outcome",
+        comment: "_comment",
+        approve: "Approve",
+        reject: "Reject",
+    },
     bound_actions: &[
         BoundAction {
             set: INVOICES,
@@ -236,6 +264,16 @@ const SIGNOFF: Table = Table {
 
 const CONTOSO: Table = Table {
     name: "contoso",
+    work_items: WorkItemNames {
+        validate: "validateWorkItem",
+        complete: "completeWorkItem",
+        work_item: "_instanceId",
+        user: "_user",
+        outcome: "_workflowOutcome",
+        comment: "_note",
+        approve: "Approved",
+        reject: "Rejected",
+    },
     bound_actions: &[
         BoundAction {
             set: INVOICES,
@@ -313,6 +351,23 @@ impl Dialect {
     /// The bound action `name` on entity set `set`, if this dialect has one.
     pub fn bound_action(self, set: &str, name: &str) -> Option<&'static BoundAction> {
         self.bound_actions().iter().find(|a| a.set == set && a.name == name)
+    }
+
+    /// How this dialect names the work item actions.
+    pub fn work_items(self) -> &'static WorkItemNames {
+        &self.table().work_items
+    }
+
+    /// The `[intake.workflow]` TOML a customer of this dialect writes (enabled; the field names are
+    /// the documented defaults in every dialect).
+    pub fn intake_toml(self) -> String {
+        let w = self.work_items();
+        format!(
+            "[intake.workflow]\nenabled = true\nvalidate_action = \"{}\"\ncomplete_action = \"{}\"\n\
+             parameters = {{ work_item = \"{}\", user = \"{}\", outcome = \"{}\", comment = \"{}\" }}\n\
+             outcomes = {{ approve = \"{}\", reject = \"{}\" }}",
+            w.validate, w.complete, w.work_item, w.user, w.outcome, w.comment, w.approve, w.reject
+        )
     }
 
     /// The decision services under `/api/services` (the user-session service is always there too).

@@ -54,6 +54,21 @@ pub fn csdl(dialect: Dialect) -> String {
             x.push_str(r#"<ReturnType Type="Edm.String"/></Action>"#);
         }
     }
+    // The work item actions are bound to the collection: the instance id is a parameter (FNO.md §7).
+    let w = dialect.work_items();
+    for (name, params, returns) in [
+        (w.validate, vec![w.work_item, w.user], "Edm.Boolean"),
+        (w.complete, vec![w.work_item, w.user, w.outcome, w.comment], "Edm.String"),
+    ] {
+        let _ = write!(
+            x,
+            r#"<Action Name="{name}" IsBound="true"><Parameter Name="_bindingParameter" Type="Collection({NAMESPACE}.WorkflowWorkItem)"/>"#
+        );
+        for p in params {
+            let _ = write!(x, r#"<Parameter Name="{p}" Type="Edm.String"/>"#);
+        }
+        let _ = write!(x, r#"<ReturnType Type="{returns}"/></Action>"#);
+    }
     x.push_str(r#"<EntityContainer Name="Resources">"#);
     for e in ENTITIES {
         let _ = write!(x, r#"<EntitySet Name="{}" EntityType="{}"/>"#, e.set, e.qualified());

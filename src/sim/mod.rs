@@ -20,6 +20,7 @@ pub mod seed;
 mod server;
 mod services;
 mod state;
+pub mod workflow;
 mod writes;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -311,6 +312,17 @@ impl Simulator {
     pub fn edit_record(&self, entity_set: &str, keys: &Value, fields: Value) -> Result<String, SimError> {
         let reply = self.internal(entity_set, "PATCH", Some(keys), &fields)?;
         Ok(reply.header("etag").unwrap_or_default().to_string())
+    }
+
+    /// A decision taken inside F&O by `user` (approve or reject) on a pending work item: the item is
+    /// completed and its document moves on, exactly as the complete action does, without a request.
+    pub fn complete_work_item(&self, id: &str, user: &str, approve: bool, comment: &str) -> Result<(), SimError> {
+        let names = self.options.dialect.work_items();
+        let outcome = if approve { names.approve } else { names.reject }.to_string();
+        let completion =
+            workflow::Completion { user: user.to_string(), approve, outcome, comment: comment.to_string() };
+        workflow::complete(&mut lock(&self.shared.data), id, &completion)
+            .map_err(|message| SimError::Refused { entity_set: workflow::SET.into(), message })
     }
 
     /// Insert a record as F&O would on `POST` (numbering, defaults, validation); returns it as served.

@@ -67,6 +67,15 @@ pub fn handle(data: &mut Data, ctx: &Ctx, req: &Req) -> Reply {
         (None, None, "GET") => read_collection(data, ctx, def, req),
         (None, Some("$count"), "GET") => count(data, ctx, def, req),
         (None, None, "POST") => writes::create(data, ctx, def, req),
+        (None, Some(action), "POST") if def.set == super::workflow::SET => {
+            let names = ctx.dialect.work_items();
+            match action.strip_prefix(&format!("{NAMESPACE}.")) {
+                Some(name) if name == names.validate || name == names.complete => {
+                    super::workflow::collection_action(data, ctx, name, req)
+                }
+                _ => Reply::not_found(action),
+            }
+        }
         (Some(k), None, "GET") => read_single(data, ctx, def, &k, req),
         (Some(k), None, "PATCH" | "PUT" | "MERGE") => writes::update(data, ctx, def, &k, req),
         (Some(k), None, "DELETE") => writes::delete(data, ctx, def, &k, req),

@@ -132,7 +132,7 @@ fn parse_params(params: &[Param], action: &str, body: &[u8]) -> Result<Map<Strin
     Ok(obj)
 }
 
-fn update_record(data: &mut Data, set: &str, key: &Map<String, Value>, change: impl FnOnce(&mut Record)) {
+pub(super) fn update_record(data: &mut Data, set: &str, key: &Map<String, Value>, change: impl FnOnce(&mut Record)) {
     if let Some(r) = data.table_mut(set).and_then(|t| t.get_mut(key)) {
         change(r);
         r.rec_version = bump_version(r.rec_version);
@@ -148,7 +148,7 @@ fn invoice_status(data: &Data, key: &Map<String, Value>) -> Result<(String, Stri
 }
 
 /// Set the review status of an invoice's lines (each line's ETag changes too).
-fn set_line_status(data: &mut Data, key: &Map<String, Value>, status: &str) {
+pub(super) fn set_line_status(data: &mut Data, key: &Map<String, Value>, status: &str) {
     let (company, reference) =
         (text_field(key, "dataAreaId").to_lowercase(), text_field(key, "HeaderReference").to_lowercase());
     if let Some(t) = data.table_mut("VendorInvoiceLines") {
@@ -163,7 +163,7 @@ fn set_line_status(data: &mut Data, key: &Map<String, Value>, status: &str) {
     }
 }
 
-fn set(r: &mut Record, name: &str, value: &str) {
+pub(super) fn set(r: &mut Record, name: &str, value: &str) {
     r.fields.insert(name.into(), Value::String(value.into()));
 }
 

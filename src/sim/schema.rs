@@ -73,6 +73,7 @@ pub const ENUMS: &[EnumDef] = &[
     },
     EnumDef { name: "DebCredProposal", members: &["None", "Debit", "Credit"] },
     EnumDef { name: "UserAccountType", members: &["ClaimsUser", "ADUser", "ADGroup", "Microsoft Account"] },
+    EnumDef { name: "WorkflowWorkItemStatus", members: &["Pending", "Completed", "Delegated", "Canceled"] },
 ];
 
 /// Look up an enum type by name.
@@ -225,6 +226,20 @@ pub const ENTITIES: &[EntityDef] = &[
         aot_name: "SysAADClientEntity",
         keys: &["AADClientId"],
         props: props! { "AADClientId": Str(40), "UserId": Str(20), "Name": Str(60), "RecId": Int64, },
+    },
+    // FNO.md §7: the documented fields; the key's name is unverified (signoff's default, `InstanceId`).
+    // `Outcome`, `Comment` and `CompletedBy` are where the simulator shows how an item was completed.
+    EntityDef {
+        set: "WorkflowWorkItems",
+        type_name: "WorkflowWorkItem",
+        aot_name: "WorkflowWorkItemEntity",
+        keys: &["InstanceId"],
+        props: props! {
+            "InstanceId": Str(30), "Subject": Str(250), "Instructions": Str(1000), "ElementId": Str(60),
+            "Status": Enum("WorkflowWorkItemStatus"), "UserId": Str(20), "DueDateTime": DateTime,
+            "MenuItemName": Str(60), "Originator": Str(20), "RefRecId": Int64, "Outcome": Str(30),
+            "Comment": Str(1000), "CompletedBy": Str(20), "RecId": Int64,
+        },
     },
 ];
 

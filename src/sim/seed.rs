@@ -18,6 +18,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("fixtures/fno/master.json", include_str!("../../fixtures/fno/master.json")),
     ("fixtures/fno/invoices.json", include_str!("../../fixtures/fno/invoices.json")),
     ("fixtures/fno/journals.json", include_str!("../../fixtures/fno/journals.json")),
+    ("fixtures/fno/workflow.json", include_str!("../../fixtures/fno/workflow.json")),
 ];
 
 /// The embedded seed, loaded.

@@ -32,6 +32,8 @@ pub enum Action {
     StoreChanged,
     /// Clear the flash message with this generation, if it is still showing.
     ClearFlash(u64),
+    /// The workflow inbox was read into the store (what it did, if the source has one), or why not.
+    IntakeSynced(Result<Option<String>, String>),
 }
 
 /// Work the reducer asks for; the app runs it and reports back with an [`Action`].
@@ -42,6 +44,8 @@ pub enum Effect {
     OpenQueue {
         first: usize,
     },
+    /// Read the approver's F&O workflow inbox into the store (`ReviewSource::sync_intake`).
+    SyncIntake,
     /// Judge these open runs (the rows on screen first, then the rest in batches) for load `generation`.
     JudgeRows {
         generation: u64,

@@ -118,6 +118,9 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     // runs the whole queue takes a few hundred milliseconds to read, its first rows a few.
     let first = 3 * super::views::layout::queue_rows(state.height);
     run_effect(Effect::OpenQueue { first }, &source, &tx, &mut term, (&mut decisions, &judging))?;
+    // The F&O workflow inbox is read once at start (and on `R`); the queue reloads when it is in.
+    state.busy += 1;
+    run_effect(Effect::SyncIntake, &source, &tx, &mut term, (&mut decisions, &judging))?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
@@ -272,6 +275,11 @@ fn run_effect<W: Write>(
                     Err(e) => tracing::warn!("the queue's first rows could not be read: {e}"),
                 }
                 let _ = tx.send(Action::SummariesLoaded(source.summaries()));
+            });
+        }
+        Effect::SyncIntake => {
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Action::IntakeSynced(source.sync_intake()));
             });
         }
         Effect::JudgeRows { generation, first, rest } => {

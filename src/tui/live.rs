@@ -22,9 +22,12 @@ pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::LoadSummaries);
 }
 
-/// `R`: reload the queue and the open run now, whatever the watcher says.
+/// `R`: reload the queue and the open run now, whatever the watcher says, and read the F&O workflow
+/// inbox again (its new items reload the queue once more when they are in).
 pub fn refresh_now(state: &mut State, fx: &mut Vec<Effect>) {
     store_changed(state, fx);
+    state.busy += 1;
+    fx.push(Effect::SyncIntake);
     let text = match &state.screen {
         Screen::Run(view) => {
             fx.push(Effect::LoadDetail(view.id.clone()));
@@ -34,6 +37,22 @@ pub fn refresh_now(state: &mut State, fx: &mut Vec<Effect>) {
         Screen::Queue => "refreshing the queue…".to_string(),
     };
     flash(state, text, false, fx);
+}
+
+/// The inbox was read: say what it did (only when it did something, or failed) and reload the queue.
+pub fn intake_synced(state: &mut State, result: Result<Option<String>, String>, fx: &mut Vec<Effect>) {
+    state.busy = state.busy.saturating_sub(1);
+    match result {
+        Ok(None) => {}
+        Ok(Some(text)) => {
+            // A decision's outcome (or any message showing) is not overwritten by the inbox's news.
+            if state.flash.is_none() {
+                flash(state, text, false, fx);
+            }
+            store_changed(state, fx);
+        }
+        Err(e) => flash(state, format!("cannot read the F&O workflow inbox: {}", visible(&e)), true, fx),
+    }
 }
 
 /// After the summaries were (re)loaded: bring the open run's header up to date and reload its detail if

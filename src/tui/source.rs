@@ -52,6 +52,11 @@ pub trait ReviewSource: Send + Sync {
         let _ = ids;
         Ok(Vec::new())
     }
+    /// Bring the runs that come from F&O itself (the approver's workflow inbox) into the store, at start
+    /// and on `R`; what it did, for the status line. `None`: this source has no such intake (or it is off).
+    fn sync_intake(&self) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }
 
 /// A borrowed source is a source (tests drive one TUI state over a source they keep using).
@@ -83,6 +88,10 @@ impl<T: ReviewSource + ?Sized> ReviewSource for &T {
 
     fn judge_rows(&self, ids: &[RunId]) -> Result<Vec<crate::review::queue::RowJudgement>, String> {
         (**self).judge_rows(ids)
+    }
+
+    fn sync_intake(&self) -> Result<Option<String>, String> {
+        (**self).sync_intake()
     }
 }
 

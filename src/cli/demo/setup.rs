@@ -150,6 +150,8 @@ fn config_text(sim: &Simulator, secret: &Path, store: &Path, closed_period: bool
     if closed_period {
         text.push_str("\n[[policy.closed_periods]]\nperiod = \"2026-11\"\ncompany = \"*\"\n");
     }
+    // The demo approver's F&O workflow inbox: their F&O user is found by its alias, their UPN.
+    text.push_str("\n[intake.workflow]\nenabled = true\n");
     text
 }
 

@@ -103,6 +103,16 @@ fn render_header(stored: &StoredRun, required: u32) -> String {
     if let Some(hint) = &run.rollback_hint {
         rows.push(("rollback", v(hint)));
     }
+    if let Some(item) = &run.work_item {
+        rows.push(("work item", format!("{} (F&O user {})", v(&item.id), v(&item.user_id))));
+        rows.push(("subject", v(&item.subject)));
+        if let Some(text) = &item.instructions {
+            rows.push(("instructions", v(text)));
+        }
+        if let Some(due) = item.due_at {
+            rows.push(("due", due.to_rfc3339()));
+        }
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (key, value) in rows {

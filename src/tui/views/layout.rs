@@ -110,6 +110,25 @@ pub fn tab_content(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Co
     }
 }
 
+/// The F&O work item an `approve-workflow-item` run decides: the context F&O gave the approver.
+fn work_item_lines(d: &RunDetail) -> Vec<SectionLine> {
+    let Some(item) = &d.run.work_item else { return Vec::new() };
+    let mut out: Vec<SectionLine> = vec![
+        vec![(Tone::Title, format!("F&O work item {} (awaits {})", item.id, item.user_id))].into(),
+        vec![(Tone::Text, format!("  subject       {}", item.subject))].into(),
+    ];
+    let mut row = |label: &str, value: Option<String>| {
+        if let Some(value) = value {
+            out.push(vec![(Tone::Text, format!("  {label:<13} {value}"))].into());
+        }
+    };
+    row("instructions", item.instructions.clone());
+    row("due", item.due_at.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()));
+    row("step", item.element_id.clone());
+    row("decided by", Some("validate, then complete with the outcome and your reason as its comment".into()));
+    out
+}
+
 fn tab_body(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [SectionLine]> {
     let empty = |what: &str| Cow::Owned(vec![vec![(Tone::Muted, format!("— {what}"))].into()]);
     let all = &d.unfolded;
@@ -130,8 +149,11 @@ fn tab_body(d: &RunDetail, tab: Tab, unified: bool, unfolded: bool) -> Cow<'_, [
             let mut out: Vec<SectionLine> = vec![
                 vec![(Tone::Title, "Justification".to_string())].into(),
                 vec![(Tone::Text, format!("  {}", d.run.justification))].into(),
-                vec![(Tone::Title, format!("Approvals ({} of {})", d.approvals.len(), d.required_approvals))].into(),
             ];
+            out.extend(work_item_lines(d));
+            out.push(
+                vec![(Tone::Title, format!("Approvals ({} of {})", d.approvals.len(), d.required_approvals))].into(),
+            );
             if d.approvals.is_empty() {
                 out.push(vec![(Tone::Muted, "  none yet".to_string())].into());
             }
