@@ -133,19 +133,12 @@ fn store_problems(globals: &Globals, paths: &Paths, store: &StoreConfig, problem
     }
 }
 
-fn client_secret_key(auth: &crate::config::AuthConfig) -> &'static str {
-    match auth.client_secret_source() {
-        Some(SecretSource::Env(_)) => "auth.client_secret_env",
-        Some(SecretSource::File(_)) => "auth.client_secret_file",
-        Some(SecretSource::Command(_)) => "auth.client_secret_command",
-        _ => "auth.client_secret",
-    }
-}
+use crate::fno::settings::client_secret_key;
 
 fn refresh_key(auth: &crate::config::AuthConfig) -> &'static str {
     match auth.refresh_token_source() {
         Some(SecretSource::File(_)) => "auth.refresh_token_file",
-        Some(SecretSource::Command(_)) => "auth.refresh_token_command",
+        Some(SecretSource::Command { .. }) => "auth.refresh_token_command",
         _ => "auth.refresh_token_env",
     }
 }

@@ -258,6 +258,7 @@ impl Simulator {
                 resource: self.base_url(),
             },
             dry_run: false,
+            network: crate::fno::NetworkSettings::default(),
         }
     }
 
