@@ -4,6 +4,8 @@
 // Support code shared by the modules below, declared once for the binary.
 #[path = "fno_support/mod.rs"]
 mod fno_support;
+#[path = "net_support/mod.rs"]
+mod net_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
 
@@ -17,6 +19,8 @@ mod fno_metadata;
 mod fno_secrets;
 #[path = "fno_sim.rs"]
 mod fno_sim;
+#[path = "fno_tls.rs"]
+mod fno_tls;
 #[path = "sim_batch.rs"]
 mod sim_batch;
 #[path = "sim_dialects.rs"]

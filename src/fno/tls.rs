@@ -72,7 +72,8 @@ pub enum TrustError {
 pub struct Handshake {
     /// `TLS 1.3` or `TLS 1.2`; empty until the server proved its key.
     pub version: String,
-    /// Subjects from the server certificate up its chain as sent (`CN=…` first).
+    /// Subjects from the server certificate up its chain as sent (`CN=…` first), then the issuer of the
+    /// last one sent (the root the chain ends at).
     pub chain: Vec<String>,
     /// The server key's pin, base64 (what `pinned_sha256` takes).
     pub spki_pin: String,
@@ -247,10 +248,15 @@ impl ServerCertVerifier for Verifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         let host = server_name.to_str();
         let leaf = CertInfo::from_der(end_entity.as_ref()).ok();
-        let chain: Vec<String> = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| CertInfo::from_der(c.as_ref()).map(|i| i.subject).unwrap_or_else(|_| "(unreadable)".into()))
-            .collect();
+        let sent: Vec<Option<CertInfo>> =
+            std::iter::once(end_entity).chain(intermediates).map(|c| CertInfo::from_der(c.as_ref()).ok()).collect();
+        let mut chain: Vec<String> =
+            sent.iter().map(|c| c.as_ref().map(|i| i.subject.clone()).unwrap_or_else(|| "(unreadable)".into())).collect();
+        if let Some(Some(last)) = sent.last()
+            && last.issuer != last.subject
+        {
+            chain.push(last.issuer.clone());
+        }
         let spki_pin = leaf.as_ref().map(CertInfo::spki_pin).unwrap_or_default();
         let result = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).and_then(
             |verified| {
