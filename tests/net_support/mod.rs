@@ -34,7 +34,6 @@ impl Pki {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        // Most significant first, as CAs issue them; shown in RFC 4514 order (CN=…,O=…).
         ca.distinguished_name.push(DnType::OrganizationName, "Contoso");
         ca.distinguished_name.push(DnType::CommonName, CA_NAME);
         let ca_cert = ca.self_signed(&ca_key).unwrap();
