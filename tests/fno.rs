@@ -13,6 +13,8 @@ mod sim_support;
 mod fno_cli;
 #[path = "fno_client.rs"]
 mod fno_client;
+#[path = "fno_credentials.rs"]
+mod fno_credentials;
 #[path = "fno_metadata.rs"]
 mod fno_metadata;
 #[path = "fno_secrets.rs"]
