@@ -95,9 +95,13 @@ async fn a_configured_proxy_carries_every_request_with_its_credentials_and_valid
     let secret = sim.options().client_secret.clone();
     let config = with_environment(
         &config_at(&url, &sim.options().client_id),
-        &format!("ca_file = {ca:?}\nproxy = \"{}\"\nproxy_credentials_env = \"SIGNOFF_PROXY_CREDENTIALS\"", proxy.url()),
+        &format!(
+            "ca_file = {ca:?}\nproxy = \"{}\"\nproxy_credentials_env = \"SIGNOFF_PROXY_CREDENTIALS\"",
+            proxy.url()
+        ),
     );
-    let vars = [("SIGNOFF_CLIENT_SECRET", secret.as_str()), ("SIGNOFF_PROXY_CREDENTIALS", "svc-signoff:Pr0xy~pass-7781")];
+    let vars =
+        [("SIGNOFF_CLIENT_SECRET", secret.as_str()), ("SIGNOFF_PROXY_CREDENTIALS", "svc-signoff:Pr0xy~pass-7781")];
     let out = run_with(dir.path(), &config, &vars, &["connector", "validate"]).await;
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");

@@ -114,7 +114,8 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
                 &env.proxy_credentials_command,
                 auth.command_timeout(),
             );
-            let sources = sources.into_iter().chain([("proxy credentials", proxy_source, "environment.proxy_credentials")]);
+            let sources =
+                sources.into_iter().chain([("proxy credentials", proxy_source, "environment.proxy_credentials")]);
             for (name, source, key) in sources {
                 let Some(source) = source else { continue };
                 match secret::resolve(&source) {

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use validate_auth::is_metadata_address;
 pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
+pub(crate) use validate_auth::is_metadata_address;
 
 /// A commented config template that loads as is: `signoff connector init` writes it out.
 pub fn template() -> &'static str {

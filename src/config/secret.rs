@@ -275,12 +275,8 @@ fn run_command(command: &str, timeout: Duration) -> Result<Secret, SecretError> 
     let stderr = stderr_rx.recv_timeout(left()).unwrap_or_default();
     let stdout = String::from_utf8(stdout);
     if !status.success() {
-        let first = String::from_utf8_lossy(&stderr)
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let first =
+            String::from_utf8_lossy(&stderr).lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
         // A command may echo its output to stderr as well: scrub it from the line shown.
         let first = match &stdout {
             Ok(out) if !out.trim().is_empty() => redact(&first, &[&Secret::new(out.trim())]),

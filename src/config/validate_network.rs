@@ -28,13 +28,11 @@ pub(crate) fn check_network(config: &Config, out: &mut Vec<Problem>) {
                 "environment.proxy",
                 format!("environment.proxy is not a proxy URL ({reason}); write it like http://proxy.contoso.com:3128"),
             )),
-            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
-                out.push(Problem::at(
-                    "environment.proxy",
-                    "environment.proxy must not contain a user name or password: give them as user:password \
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => out.push(Problem::at(
+                "environment.proxy",
+                "environment.proxy must not contain a user name or password: give them as user:password \
                      through proxy_credentials_env, proxy_credentials_file or proxy_credentials_command",
-                ))
-            }
+            )),
             Ok(_) => {}
         }
     }

@@ -65,8 +65,12 @@ impl ClientCertificate {
         let cert = pem_certificates(pem).map_err(|e| invalid(e.to_string()))?;
         let cert = CertInfo::from_der(cert[0].as_ref()).map_err(|e| invalid(e.to_string()))?;
         let key = match PrivateKeyDer::from_pem_slice(pem) {
-            Ok(PrivateKeyDer::Pkcs8(der)) => RsaPrivateKey::from_pkcs8_der(der.secret_pkcs8_der()).map_err(|e| e.to_string()),
-            Ok(PrivateKeyDer::Pkcs1(der)) => RsaPrivateKey::from_pkcs1_der(der.secret_pkcs1_der()).map_err(|e| e.to_string()),
+            Ok(PrivateKeyDer::Pkcs8(der)) => {
+                RsaPrivateKey::from_pkcs8_der(der.secret_pkcs8_der()).map_err(|e| e.to_string())
+            }
+            Ok(PrivateKeyDer::Pkcs1(der)) => {
+                RsaPrivateKey::from_pkcs1_der(der.secret_pkcs1_der()).map_err(|e| e.to_string())
+            }
             Ok(_) => Err("the private key is not an RSA key (Entra certificate credentials are RSA)".into()),
             Err(_) => Err("it holds no private key".into()),
         }

@@ -7,8 +7,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
 
-pub use super::auth_error::AuthError;
 use super::assertion::{ASSERTION_TYPE, ClientCertificate};
+pub use super::auth_error::AuthError;
 use super::auth_error::{parse_entra_error, parse_identity_error};
 use super::error::FnoError;
 use super::exchange::{Exchange, ExchangeLog, mask_form, mask_json_secrets};
@@ -47,7 +47,9 @@ pub enum Credential {
     /// A client assertion signed with the app's certificate key, fresh for every token request.
     Certificate(Arc<ClientCertificate>),
     /// A token from the VM's managed identity endpoint (no secret at all); the tenant is not used.
-    ManagedIdentity { endpoint: Url },
+    ManagedIdentity {
+        endpoint: Url,
+    },
 }
 
 /// The instance metadata service's token endpoint (Azure VMs).
@@ -203,7 +205,9 @@ impl TokenProvider {
                 exchange.elapsed = started.elapsed();
                 self.log.push(exchange);
                 return Err(match s.credential {
-                    Credential::ManagedIdentity { .. } => AuthError::IdentityUnreachable { url: url.to_string(), reason },
+                    Credential::ManagedIdentity { .. } => {
+                        AuthError::IdentityUnreachable { url: url.to_string(), reason }
+                    }
                     _ => AuthError::Unreachable { url: url.to_string(), reason },
                 });
             }
@@ -348,7 +352,7 @@ fn entra_token_url(settings: &AuthSettings) -> Result<Url, FnoError> {
         TokenEndpoint::V2 => "oauth2/v2.0/token",
         TokenEndpoint::V1 => "oauth2/token",
     };
-    Ok(url_guard::checked_url(&format!("{}/{}/{path}", host.trim_end_matches('/'), tenant))?)
+    url_guard::checked_url(&format!("{}/{}/{path}", host.trim_end_matches('/'), tenant))
 }
 
 /// Read a v1 or v2 token answer (v1 sends numbers as strings).

@@ -125,9 +125,11 @@ pub fn parse_entra_error(status: u16, body: &str, client_id: &str, tenant: &str,
         Some(90002) => AuthError::TenantNotFound { tenant: tenant.into() },
         Some(500011) => AuthError::WrongEnvironmentUrl { resource: resource.into() },
         Some(9001023) => AuthError::TenantNotSpecific { tenant: tenant.into() },
-        Some(700027) => {
-            AuthError::CertificateRejected { client_id: client_id.into(), thumbprint: String::new(), file: String::new() }
-        }
+        Some(700027) => AuthError::CertificateRejected {
+            client_id: client_id.into(),
+            thumbprint: String::new(),
+            file: String::new(),
+        },
         Some(700024) => AuthError::AssertionTime,
         Some(700023) => AuthError::AssertionAudience,
         Some(700021) => AuthError::AssertionClient,

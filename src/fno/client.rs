@@ -15,11 +15,11 @@ use super::encode::Encoder;
 use super::error::{FnoError, parse_service_error};
 use super::exchange::{Exchange, ExchangeLog, masked_headers};
 use super::metadata::Catalog;
+use super::proxy::ProxySettings;
 use super::retry::{
     AfterBusy, AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_busy, after_transport_error,
     retry_after,
 };
-use super::proxy::ProxySettings;
 use super::settings::FnoSettings;
 use super::tls::{self, TlsFault, TlsObserver, TrustSource};
 use super::url_guard;
@@ -93,7 +93,8 @@ impl FnoClient {
         let base = url_guard::environment_url(&settings.base_url)?;
         let network = &settings.network;
         let not_usable = |reason: String| FnoError::InvalidUrl { url: base.url().to_string(), reason };
-        let (tls_config, trust, observer) = tls::client_config(&network.trust).map_err(|e| not_usable(e.to_string()))?;
+        let (tls_config, trust, observer) =
+            tls::client_config(&network.trust).map_err(|e| not_usable(e.to_string()))?;
         let proxy = ProxySettings::new(network.proxy.as_deref(), network.proxy_credentials.clone())
             .map_err(|e| not_usable(e.to_string()))?;
         let mut builder = reqwest::Client::builder()

@@ -83,14 +83,15 @@ impl ProxySettings {
     /// The proxy a request to `target` goes through; `None`: direct.
     pub fn for_target(&self, target: &Url) -> Option<&Url> {
         let (proxy, _) = self.url.as_ref()?;
-        if target.scheme() != "https" || crate::environment_url::is_loopback(target) && self.no_proxy_loopback()
-        {
+        if target.scheme() != "https" || crate::environment_url::is_loopback(target) && self.no_proxy_loopback() {
             return None;
         }
         let host = target.host_str()?.trim_matches(['[', ']']).to_ascii_lowercase();
         let bypass = self.no_proxy.iter().any(|entry| {
             let entry = entry.split(':').next().unwrap_or(entry); // `host:port` entries match the host
-            entry == "*" || host == entry.trim_start_matches('.') || host.ends_with(&format!(".{}", entry.trim_start_matches('.')))
+            entry == "*"
+                || host == entry.trim_start_matches('.')
+                || host.ends_with(&format!(".{}", entry.trim_start_matches('.')))
         });
         (!bypass).then_some(proxy)
     }
@@ -150,7 +151,8 @@ mod tests {
 
     #[test]
     fn the_config_wins_over_https_proxy_and_no_proxy_bypasses_by_domain() {
-        let vars = env(&[("HTTPS_PROXY", "http://env-proxy:8080"), ("NO_PROXY", "login.microsoftonline.com,.internal")]);
+        let vars =
+            env(&[("HTTPS_PROXY", "http://env-proxy:8080"), ("NO_PROXY", "login.microsoftonline.com,.internal")]);
         let p = ProxySettings::with_env(Some("http://proxy.contoso.com:3128"), None, vars).unwrap();
         let fno = url("https://usmf.sandbox.operations.dynamics.com/data/X");
         assert_eq!(p.for_target(&fno).map(Url::as_str), Some("http://proxy.contoso.com:3128/"));

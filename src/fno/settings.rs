@@ -107,7 +107,10 @@ impl FnoSettings {
         };
         let cloud = env.cloud.or(auth.cloud).unwrap_or_default();
         if cloud.login_host().is_none() && auth.authority_host.is_none() {
-            return Err(SettingsError::Invalid { key: "environment.cloud", message: crate::config::GERMANY_CLOSED.into() });
+            return Err(SettingsError::Invalid {
+                key: "environment.cloud",
+                message: crate::config::GERMANY_CLOSED.into(),
+            });
         }
         let mut pins = Vec::new();
         for pin in &env.pinned_sha256 {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
@@ -180,9 +180,7 @@ impl TlsFault {
 }
 
 /// Build the rustls configuration for these settings.
-pub fn client_config(
-    trust: &TrustSettings,
-) -> Result<(rustls::ClientConfig, TrustSource, TlsObserver), TrustError> {
+pub fn client_config(trust: &TrustSettings) -> Result<(rustls::ClientConfig, TrustSource, TlsObserver), TrustError> {
     let (roots, source) = roots(trust)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -250,16 +248,20 @@ impl ServerCertVerifier for Verifier {
         let leaf = CertInfo::from_der(end_entity.as_ref()).ok();
         let sent: Vec<Option<CertInfo>> =
             std::iter::once(end_entity).chain(intermediates).map(|c| CertInfo::from_der(c.as_ref()).ok()).collect();
-        let mut chain: Vec<String> =
-            sent.iter().map(|c| c.as_ref().map(|i| i.subject.clone()).unwrap_or_else(|| "(unreadable)".into())).collect();
+        let mut chain: Vec<String> = sent
+            .iter()
+            .map(|c| c.as_ref().map(|i| i.subject.clone()).unwrap_or_else(|| "(unreadable)".into()))
+            .collect();
         if let Some(Some(last)) = sent.last()
             && last.issuer != last.subject
         {
             chain.push(last.issuer.clone());
         }
         let spki_pin = leaf.as_ref().map(CertInfo::spki_pin).unwrap_or_default();
-        let result = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).and_then(
-            |verified| {
+        let result = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .and_then(|verified| {
                 let matches = leaf.as_ref().is_some_and(|l| self.pins.contains(&l.spki_sha256));
                 if self.pins.is_empty() || matches {
                     Ok(verified)
@@ -268,8 +270,7 @@ impl ServerCertVerifier for Verifier {
                         PinMismatch(spki_pin.clone()),
                     )))))
                 }
-            },
-        );
+            });
         let refused = result.as_ref().err().and_then(TlsFault::of);
         self.observer.update(&host, |h| {
             h.chain = chain;

@@ -79,7 +79,12 @@ pub fn check(jwt: &str, expected: &Expected) -> Result<(), Reply> {
         ));
     }
     if claims["aud"].as_str() != Some(expected.audience) {
-        return Err(error(400, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer."));
+        return Err(error(
+            400,
+            "invalid_client",
+            700023,
+            "Client assertion audience claim does not match Realm issuer.",
+        ));
     }
     let now = chrono::Utc::now().timestamp();
     let (nbf, exp) = (claims["nbf"].as_i64().unwrap_or(0), claims["exp"].as_i64().unwrap_or(0));

@@ -77,7 +77,9 @@ pub async fn tls_simulator(pki: &Pki, mut options: SimOptions) -> (Simulator, St
     let sim = Simulator::start(options).await.unwrap();
     let backend = sim.addr();
     let certs = vec![rustls_pki_types::CertificateDer::from(
-        rustls_pki_types::pem::PemObject::from_pem_slice(pki.server_cert_pem.as_bytes()).map(|c: rustls_pki_types::CertificateDer<'static>| c.to_vec()).unwrap(),
+        rustls_pki_types::pem::PemObject::from_pem_slice(pki.server_cert_pem.as_bytes())
+            .map(|c: rustls_pki_types::CertificateDer<'static>| c.to_vec())
+            .unwrap(),
     )];
     let key: rustls_pki_types::PrivateKeyDer<'static> =
         rustls_pki_types::pem::PemObject::from_pem_slice(pki.server_key_pem.as_bytes()).unwrap();
