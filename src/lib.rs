@@ -10,6 +10,7 @@ pub mod fno;
 pub mod judge;
 pub mod logging;
 pub mod model;
+pub mod net_spelling;
 pub mod policy;
 pub mod review;
 pub mod rollback;

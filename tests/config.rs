@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use signoff::config::load::{ConfigError, load};
-use signoff::config::secret::{SecretError, SecretSource, redact, resolve};
+use signoff::config::secret::{DEFAULT_COMMAND_TIMEOUT, SecretError, SecretSource, redact, resolve};
 use signoff::config::{Config, template};
 
 const SECRET: &str = "Qx8~k2.Zs9_LmN4opR7tUvW1";
@@ -159,23 +159,23 @@ fn a_secret_file_readable_by_others_is_refused_with_its_mode_and_the_fix() {
 
 #[test]
 fn a_secret_command_prints_the_secret_and_a_failing_one_never_leaks_its_stdout() {
-    let ok = resolve(&SecretSource::Command(format!("printf '  {SECRET}\\n'")));
+    let command = |text: String| SecretSource::Command { command: text, timeout: DEFAULT_COMMAND_TIMEOUT };
+    let ok = resolve(&command(format!("printf '  {SECRET}\\n'")));
     assert_eq!(ok.map(|s| s.expose().to_string()).ok().as_deref(), Some(SECRET));
 
     let failing =
         format!("echo {SECRET}; echo 'gpg: decryption failed: No secret key' >&2; echo hint-on-line-two >&2; exit 3");
-    let err = resolve(&SecretSource::Command(failing)).err();
+    let err = resolve(&command(failing)).err();
     let message = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
     assert!(matches!(err, Some(SecretError::CommandFailed { .. })), "{err:?}");
     assert!(message.contains("failed (exit status 3): gpg: decryption failed: No secret key"), "{message}");
     assert!(!message.contains("failed (exit status 3): gpg: decryption failed: No secret key\nhint"), "{message}");
     assert!(message.ends_with("No secret key"), "only the first stderr line: {message}");
-    // The command text is shown, so compare against what the command printed, not its source.
-    let shown_outside_command = message.replace(&format!("echo {SECRET};"), "");
-    assert!(!shown_outside_command.contains(SECRET), "stdout leaked: {message}");
+    // Neither what the command printed nor its text (which may hold a secret) is shown.
+    assert!(!message.contains(SECRET), "stdout or the command leaked: {message}");
 
-    let empty = resolve(&SecretSource::Command("true".into())).err();
-    assert!(matches!(empty, Some(SecretError::CommandEmpty { .. })), "{empty:?}");
+    let empty = resolve(&command("true".into())).err();
+    assert!(matches!(empty, Some(SecretError::CommandEmpty)), "{empty:?}");
 }
 
 #[test]
@@ -368,4 +368,46 @@ fn config_check_warns_when_the_allowed_signers_file_is_writable_by_others() {
     let out = signoff(dir.path(), &[], &["--config", &file.to_string_lossy(), "config", "check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("approver.allowed_signers"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn config_check_holds_the_environment_url_to_the_clouds_fno_domain() {
+    let dir = temp();
+    let home = dir.path();
+    let file = home.join("config.toml");
+    let china = template().replace("cloud = \"global\"", "cloud = \"china\"");
+    write(&file, &china, 0o600);
+    let path = file.to_string_lossy().into_owned();
+    let out = signoff(home, &[("SIGNOFF_CLIENT_SECRET", SECRET)], &["--config", &path, "config", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is not an F&O host of the china cloud (expected *.operations.dynamics.cn)"), "{stderr}");
+    assert!(stderr.contains("set environment.cloud = \"global\""), "{stderr}");
+
+    let fixed =
+        china.replace("contoso-test.sandbox.operations.dynamics.com", "contoso-test.sandbox.operations.dynamics.cn");
+    write(&file, &fixed, 0o600);
+    let out = signoff(home, &[("SIGNOFF_CLIENT_SECRET", SECRET)], &["--config", &path, "config", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let germany = template().replace("cloud = \"global\"", "cloud = \"germany\"");
+    write(&file, &germany, 0o600);
+    let out = signoff(home, &[("SIGNOFF_CLIENT_SECRET", SECRET)], &["--config", &path, "config", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("closed on 2021-10-29"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn config_check_reads_the_ca_file_and_names_it_when_it_holds_no_certificate() {
+    let dir = temp();
+    let home = dir.path();
+    let ca = home.join("company-ca.pem");
+    write(&ca, "not a certificate\n", 0o644);
+    let file = home.join("config.toml");
+    let config = template().replace("kind = \"sandbox\"", &format!("kind = \"sandbox\"\nca_file = {ca:?}"));
+    write(&file, &config, 0o600);
+    let out =
+        signoff(home, &[("SIGNOFF_CLIENT_SECRET", SECRET)], &["--config", &file.to_string_lossy(), "config", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("environment.ca_file") && text(&out.stderr).contains("no PEM certificate"));
 }

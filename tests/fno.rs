@@ -4,6 +4,8 @@
 // Support code shared by the modules below, declared once for the binary.
 #[path = "fno_support/mod.rs"]
 mod fno_support;
+#[path = "net_support/mod.rs"]
+mod net_support;
 #[path = "sim_support/mod.rs"]
 mod sim_support;
 
@@ -11,12 +13,16 @@ mod sim_support;
 mod fno_cli;
 #[path = "fno_client.rs"]
 mod fno_client;
+#[path = "fno_credentials.rs"]
+mod fno_credentials;
 #[path = "fno_metadata.rs"]
 mod fno_metadata;
 #[path = "fno_secrets.rs"]
 mod fno_secrets;
 #[path = "fno_sim.rs"]
 mod fno_sim;
+#[path = "fno_tls.rs"]
+mod fno_tls;
 #[path = "sim_batch.rs"]
 mod sim_batch;
 #[path = "sim_dialects.rs"]

@@ -6,23 +6,44 @@ use std::process::Output;
 use signoff::sim::{SimOptions, Simulator};
 
 /// The template config pointed at the simulator (its operation names are the simulator's).
-fn config_text(sim: &Simulator) -> String {
+pub(crate) fn config_text(sim: &Simulator) -> String {
+    config_at(&sim.base_url(), &sim.options().client_id)
+}
+
+/// The template config with F&O and Entra both at `url`.
+pub(crate) fn config_at(url: &str, client_id: &str) -> String {
     signoff::config::template()
-        .replace("https://contoso-test.sandbox.operations.dynamics.com", &sim.base_url())
-        .replace("00000000-0000-0000-0000-000000000000", &sim.options().client_id)
-        .replace("# authority_host = \"http://127.0.0.1:8443\"", &format!("authority_host = \"{}\"", sim.base_url()))
+        .replace("https://contoso-test.sandbox.operations.dynamics.com", url)
+        .replace("00000000-0000-0000-0000-000000000000", client_id)
+        .replace("# authority_host = \"http://127.0.0.1:8443\"", &format!("authority_host = \"{url}\""))
+}
+
+/// `config` with `lines` added to its `[environment]` table.
+pub(crate) fn with_environment(config: &str, lines: &str) -> String {
+    config.replacen("[environment]\n", &format!("[environment]\n{lines}\n"), 1)
 }
 
 async fn run(dir: &Path, config: &str, secret: &str, args: &[&str]) -> Output {
+    run_with(dir, config, &[("SIGNOFF_CLIENT_SECRET", secret)], args).await
+}
+
+/// Run `signoff --config <dir>/config.toml ARGS` with `vars` set and no proxy variables from the caller.
+pub(crate) async fn run_with(dir: &Path, config: &str, vars: &[(&str, &str)], args: &[&str]) -> Output {
     let path = dir.join("config.toml");
     std::fs::write(&path, config).unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_signoff"));
-    cmd.arg("--config").arg(&path).args(args).env("SIGNOFF_CLIENT_SECRET", secret).env("HOME", dir);
-    cmd.env_remove("SIGNOFF_CONFIG").env("XDG_STATE_HOME", dir).env("XDG_DATA_HOME", dir);
+    cmd.arg("--config").arg(&path).args(args).env("HOME", dir);
+    for k in ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "SIGNOFF_CONFIG"] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.env("XDG_STATE_HOME", dir).env("XDG_DATA_HOME", dir);
     tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 

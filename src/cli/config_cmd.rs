@@ -107,6 +107,15 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
                 problems.push(Problem::at("approver.allowed_signers", format!("approver.allowed_signers: {e}")));
             }
             warnings.extend(crate::review::identity::allowed_signers_warnings(&loaded.config));
+            let env = &loaded.config.environment;
+            let proxy_source = SecretSource::first_of(
+                &env.proxy_credentials_env,
+                &env.proxy_credentials_file,
+                &env.proxy_credentials_command,
+                auth.command_timeout(),
+            );
+            let sources =
+                sources.into_iter().chain([("proxy credentials", proxy_source, "environment.proxy_credentials")]);
             for (name, source, key) in sources {
                 let Some(source) = source else { continue };
                 match secret::resolve(&source) {
@@ -114,9 +123,35 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
                     Err(e) => problems.push(Problem::at(key, format!("{key}: {e}"))),
                 }
             }
+            network_files(&loaded.config, &mut problems, &mut resolved);
         }
     }
     report(globals, &file, &problems, &resolved, &warnings)
+}
+
+/// The certificate credential and the CA bundle are read now, so a bad file shows before a connection.
+fn network_files(config: &crate::config::Config, problems: &mut Vec<Problem>, resolved: &mut Vec<Resolved>) {
+    if let Some(path) = &config.auth.client_certificate_file {
+        match crate::fno::assertion::ClientCertificate::load(path) {
+            Ok(cert) => resolved.push(Resolved {
+                name: "client certificate",
+                source: format!(
+                    "file {} ({}, x5t#S256 {})",
+                    shown(path),
+                    crate::text::visible(&cert.certificate().subject),
+                    cert.certificate().x5t_s256()
+                ),
+            }),
+            Err(e) => problems.push(Problem::at("auth.client_certificate_file", e.to_string())),
+        }
+    }
+    if config.environment.ca_file.is_some() {
+        let trust = crate::fno::tls::TrustSettings { ca_file: config.environment.ca_file.clone(), pins: Vec::new() };
+        match crate::fno::tls::client_config(&trust) {
+            Ok((_, source, _)) => resolved.push(Resolved { name: "trust roots", source: source.to_string() }),
+            Err(e) => problems.push(Problem::at("environment.ca_file", e.to_string())),
+        }
+    }
 }
 
 /// A store readable or writable beyond its owner (or its configured group), and a group that does not
@@ -133,19 +168,12 @@ fn store_problems(globals: &Globals, paths: &Paths, store: &StoreConfig, problem
     }
 }
 
-fn client_secret_key(auth: &crate::config::AuthConfig) -> &'static str {
-    match auth.client_secret_source() {
-        Some(SecretSource::Env(_)) => "auth.client_secret_env",
-        Some(SecretSource::File(_)) => "auth.client_secret_file",
-        Some(SecretSource::Command(_)) => "auth.client_secret_command",
-        _ => "auth.client_secret",
-    }
-}
+use crate::fno::settings::client_secret_key;
 
 fn refresh_key(auth: &crate::config::AuthConfig) -> &'static str {
     match auth.refresh_token_source() {
         Some(SecretSource::File(_)) => "auth.refresh_token_file",
-        Some(SecretSource::Command(_)) => "auth.refresh_token_command",
+        Some(SecretSource::Command { .. }) => "auth.refresh_token_command",
         _ => "auth.refresh_token_env",
     }
 }

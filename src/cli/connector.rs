@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::config::paths::resolve;
-use crate::config::secret::{self, Secret};
 use crate::fno::metadata::Catalog;
 use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
 use crate::text::visible;
@@ -49,13 +48,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Resolve secrets and build the client; any failure is a message saying what to set.
 fn client_for(config: &Config) -> Result<FnoClient, String> {
-    let resolve_source = |source: Option<secret::SecretSource>| -> Result<Option<Secret>, String> {
-        source.map(|s| secret::resolve(&s).map_err(|e| e.to_string())).transpose()
-    };
-    let client_secret = resolve_source(config.auth.client_secret_source())?;
-    let refresh_token = resolve_source(config.auth.refresh_token_source())?;
-    let settings = FnoSettings::from_config(&config.environment, &config.auth, client_secret, refresh_token)
-        .map_err(|e| e.to_string())?;
+    let settings = FnoSettings::resolve(config).map_err(|e| e.to_string())?;
     FnoClient::new(&settings).map_err(|e| e.to_string())
 }
 
@@ -82,17 +75,19 @@ async fn validate(ctx: &Context) -> anyhow::Result<u8> {
     match client_for(config) {
         Err(fix) => {
             push("config", Outcome::Fail, fix);
-            for name in ["token", "instance", "identity"] {
+            for name in ["token", "instance", "identity", "network", "tls"] {
                 push(name, Outcome::Skip, "not run: the config check failed".into());
             }
         }
         Ok(client) => {
             push("config", Outcome::Pass, format!("environment {}", client.base_url()));
             validate_live(&client, config, &mut push).await;
+            report_connection(&client, &mut push);
         }
     }
     print_checks(ctx.globals.json, &checks)?;
-    Ok(if checks.iter().any(|c| c.outcome != Outcome::Pass) { exit::FAILURE } else { exit::OK })
+    // A skipped check either follows a failed one or does not apply (no TLS to the simulator).
+    Ok(if checks.iter().any(|c| c.outcome == Outcome::Fail) { exit::FAILURE } else { exit::OK })
 }
 
 async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMut(&'static str, Outcome, String)) {
@@ -102,7 +97,7 @@ async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMu
         push("identity", Outcome::Skip, "not run: no token".into());
         return;
     }
-    push("token", Outcome::Pass, "Entra ID issued a token for the environment".into());
+    push("token", Outcome::Pass, format!("a token for the environment from {}", client.token_url()));
     let cheap = Query { top: Some(1), select: vec!["UserID".into()], ..Default::default() };
     if let Err(e) = client.query("SystemUsers", &cheap).await {
         push("instance", Outcome::Fail, e.to_string());
@@ -110,7 +105,10 @@ async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMu
         return;
     }
     push("instance", Outcome::Pass, "F&O answered GET /data/SystemUsers?$top=1".into());
-    let client_id = config.auth.client_id.clone().unwrap_or_default();
+    let Some(client_id) = config.auth.client_id.clone() else {
+        push("identity", Outcome::Skip, "no auth.client_id (the VM's system-assigned identity): not checked".into());
+        return;
+    };
     let mapping = Query {
         filter: Some(format!("AADClientId eq {}", keys::string_literal(&client_id))),
         top: Some(1),
@@ -138,6 +136,46 @@ async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMu
         ),
         Err(e) => push("identity", Outcome::Fail, e.to_string()),
     }
+}
+
+/// The proxy and trust used, and what each TLS handshake showed (or why it was refused).
+fn report_connection(client: &FnoClient, push: &mut impl FnMut(&'static str, Outcome, String)) {
+    let connection = client.connection();
+    let fno = client.base_url();
+    let token = client.token_url();
+    let mut route = format!("F&O: {}", connection.proxy.describe(fno));
+    if token.host_str() != fno.host_str() || token.port_or_known_default() != fno.port_or_known_default() {
+        write!(route, "; token endpoint: {}", connection.proxy.describe(token)).ok();
+    }
+    write!(route, "; trust: {}", connection.trust).ok();
+    push("network", Outcome::Pass, route);
+    let handshakes = connection.tls.handshakes();
+    if handshakes.is_empty() {
+        let why = if fno.scheme() == "http" && token.scheme() == "http" {
+            "plain http to loopback (the simulator): no TLS"
+        } else {
+            "no TLS handshake was made"
+        };
+        push("tls", Outcome::Skip, why.into());
+        return;
+    }
+    let mut refused = false;
+    let lines: Vec<String> = handshakes
+        .iter()
+        .map(|(host, h)| match &h.refused {
+            Some(fault) => {
+                refused = true;
+                format!("{host}: refused: {fault} (chain: {})", h.chain.join(" <- "))
+            }
+            None => format!(
+                "{host}: {}, chain: {}; key pin (pinned_sha256) {}",
+                if h.version.is_empty() { "TLS" } else { &h.version },
+                h.chain.join(" <- "),
+                h.spki_pin
+            ),
+        })
+        .collect();
+    push("tls", if refused { Outcome::Fail } else { Outcome::Pass }, lines.join(" | "));
 }
 
 fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ pub mod secret;
 mod spans;
 mod validate;
 mod validate_auth;
+mod validate_network;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use intake::{IntakeConfig, WorkItemFields, WorkflowIntake, WorkflowOutcomes, WorkflowParameters};
 pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
+pub(crate) use validate_auth::is_metadata_address;
 
 /// A commented config template that loads as is: `signoff connector init` writes it out.
 pub fn template() -> &'static str {
@@ -133,6 +135,35 @@ pub struct EnvironmentConfig {
     pub max_retries: u32,
     /// The most time spent waiting on `Retry-After` across one request's retries, seconds.
     pub max_retry_wait_secs: u64,
+    /// The Microsoft cloud: login host and F&O domain (`global`, `usgov`, `china`; `germany` is refused).
+    pub cloud: Option<Cloud>,
+    /// A PEM bundle of extra trust roots (a company's TLS-inspection CA), added to the OS trust store.
+    pub ca_file: Option<PathBuf>,
+    /// SHA-256 of the server certificate's public key (SubjectPublicKeyInfo), base64 or hex; one or a list.
+    #[serde(deserialize_with = "one_or_many")]
+    pub pinned_sha256: Vec<String>,
+    /// An HTTPS proxy (`http://proxy.contoso.com:3128`), without credentials; else `HTTPS_PROXY` is used.
+    pub proxy: Option<String>,
+    /// An environment variable holding the proxy's `user:password`.
+    pub proxy_credentials_env: Option<String>,
+    /// An owner-only file holding the proxy's `user:password`.
+    pub proxy_credentials_file: Option<PathBuf>,
+    /// A command printing the proxy's `user:password`.
+    pub proxy_credentials_command: Option<String>,
+}
+
+/// A string or an array of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -150,7 +181,8 @@ pub struct AuthConfig {
     /// Tenant GUID or domain (never `common` or `consumers`).
     pub tenant: Option<String>,
     pub client_id: Option<String>,
-    pub cloud: Cloud,
+    /// The cloud, as first configured here; `environment.cloud` is its place now (both may not differ).
+    pub cloud: Option<Cloud>,
     /// Overrides the cloud's host, e.g. the simulator's `http://127.0.0.1:PORT`.
     pub authority_host: Option<String>,
     pub endpoint: TokenEndpoint,
@@ -168,6 +200,15 @@ pub struct AuthConfig {
     pub refresh_token_file: Option<PathBuf>,
     /// A command whose standard output is the refresh token.
     pub refresh_token_command: Option<String>,
+    /// A PEM file with the app's certificate and its RSA private key (owner-only): a signed client
+    /// assertion is sent instead of a secret.
+    pub client_certificate_file: Option<PathBuf>,
+    /// Get tokens from the Azure VM's managed identity (instance metadata endpoint) instead of a secret.
+    pub managed_identity: bool,
+    /// The managed identity token endpoint; default the instance metadata service's.
+    pub managed_identity_endpoint: Option<String>,
+    /// How long a `*_command` secret source may run before it is stopped, seconds.
+    pub secret_command_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -177,6 +218,53 @@ pub enum Cloud {
     Global,
     Usgov,
     China,
+    /// Microsoft Cloud Deutschland: closed on 2021-10-29. Named only so it can be refused with the reason.
+    Germany,
+}
+
+impl Cloud {
+    /// The Entra login host (FNO.md §1, "Authority hosts"); Germany has none any more.
+    pub fn login_host(self) -> Option<&'static str> {
+        match self {
+            Cloud::Global => Some("https://login.microsoftonline.com"),
+            Cloud::Usgov => Some("https://login.microsoftonline.us"),
+            Cloud::China => Some("https://login.partner.microsoftonline.cn"),
+            Cloud::Germany => None,
+        }
+    }
+
+    /// Domain suffixes an F&O environment in this cloud lives under. Global and China follow FNO.md §9
+    /// and the 21Vianet documentation; US Government hosts are unverified (FNO.md open question 11), so
+    /// both `dynamics.us` and `dynamics.com` are accepted there.
+    pub fn fno_domains(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &[".dynamics.com"],
+            Cloud::Usgov => &[".dynamics.us", ".dynamics.com"],
+            Cloud::China => &[".operations.dynamics.cn"],
+            Cloud::Germany => &[],
+        }
+    }
+
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::Usgov => "usgov",
+            Cloud::China => "china",
+            Cloud::Germany => "germany",
+        }
+    }
+}
+
+/// Why `cloud = "germany"` is refused.
+pub const GERMANY_CLOSED: &str = "Microsoft Cloud Deutschland closed on 2021-10-29 and has no login host any more; \
+     its tenants moved to the global cloud (the Germany regions are part of it): set cloud = \"global\"";
+
+impl Config {
+    /// The cloud in force: `environment.cloud`, else `auth.cloud`, else global.
+    pub fn cloud(&self) -> Cloud {
+        self.environment.cloud.or(self.auth.cloud).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -419,6 +507,13 @@ impl Default for EnvironmentConfig {
             settle_secs: 120,
             max_retries: 3,
             max_retry_wait_secs: 60,
+            cloud: None,
+            ca_file: None,
+            pinned_sha256: Vec::new(),
+            proxy: None,
+            proxy_credentials_env: None,
+            proxy_credentials_file: None,
+            proxy_credentials_command: None,
         }
     }
 }
@@ -428,7 +523,7 @@ impl Default for AuthConfig {
         AuthConfig {
             tenant: None,
             client_id: None,
-            cloud: Cloud::Global,
+            cloud: None,
             authority_host: None,
             endpoint: TokenEndpoint::V2,
             client_secret_env: None,
@@ -438,6 +533,10 @@ impl Default for AuthConfig {
             refresh_token_env: None,
             refresh_token_file: None,
             refresh_token_command: None,
+            client_certificate_file: None,
+            managed_identity: false,
+            managed_identity_endpoint: None,
+            secret_command_timeout_secs: 30,
         }
     }
 }

@@ -33,6 +33,9 @@ pub(crate) fn normalise(config: &mut Config, config_dir: Option<&Path>) {
         &mut config.store.path,
         &mut config.auth.client_secret_file,
         &mut config.auth.refresh_token_file,
+        &mut config.auth.client_certificate_file,
+        &mut config.environment.ca_file,
+        &mut config.environment.proxy_credentials_file,
         &mut config.approver.allowed_signers,
     ]
     .into_iter()

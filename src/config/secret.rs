@@ -2,8 +2,9 @@
 
 use std::fmt;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::AuthConfig;
 
@@ -97,8 +98,9 @@ pub enum SecretSource {
     Env(String),
     /// A file readable only by its owner.
     File(PathBuf),
-    /// A shell command (`sh -c`) that prints the secret.
-    Command(String),
+    /// A shell command (`sh -c`) that prints the secret, stopped after `timeout`. Its text is never
+    /// shown: it may contain a secret (`echo …`, a token in an argument).
+    Command { command: String, timeout: Duration },
     /// The value written in the config file (permission-checked when loaded).
     Plain(Secret),
 }
@@ -108,26 +110,46 @@ impl fmt::Display for SecretSource {
         match self {
             SecretSource::Env(name) => write!(f, "environment variable {name}"),
             SecretSource::File(path) => write!(f, "file {}", path.display()),
-            SecretSource::Command(cmd) => write!(f, "command `{cmd}`"),
+            SecretSource::Command { .. } => f.write_str("a command (its text is not shown)"),
             SecretSource::Plain(_) => f.write_str("the config file (plain value)"),
         }
     }
 }
 
+/// How long a secret command may run when the config does not say (`auth.secret_command_timeout_secs`).
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl SecretSource {
+    /// The first source set among an environment variable, a file and a command (in that order).
+    pub fn first_of(
+        env: &Option<String>,
+        file: &Option<PathBuf>,
+        command: &Option<String>,
+        timeout: Duration,
+    ) -> Option<SecretSource> {
+        (env.clone().map(SecretSource::Env))
+            .or_else(|| file.clone().map(SecretSource::File))
+            .or_else(|| command.clone().map(|command| SecretSource::Command { command, timeout }))
+    }
+}
+
 impl AuthConfig {
+    /// How long a secret command may run.
+    pub fn command_timeout(&self) -> Duration {
+        Duration::from_secs(self.secret_command_timeout_secs)
+    }
+
     /// Where the client secret comes from, if configured (validation ensures at most one source).
     pub fn client_secret_source(&self) -> Option<SecretSource> {
-        (self.client_secret_env.clone().map(SecretSource::Env))
-            .or_else(|| self.client_secret_file.clone().map(SecretSource::File))
-            .or_else(|| self.client_secret_command.clone().map(SecretSource::Command))
+        let t = self.command_timeout();
+        SecretSource::first_of(&self.client_secret_env, &self.client_secret_file, &self.client_secret_command, t)
             .or_else(|| self.client_secret.clone().map(|s| SecretSource::Plain(Secret::new(s))))
     }
 
     /// Where the refresh token comes from (delegated set-ups only).
     pub fn refresh_token_source(&self) -> Option<SecretSource> {
-        (self.refresh_token_env.clone().map(SecretSource::Env))
-            .or_else(|| self.refresh_token_file.clone().map(SecretSource::File))
-            .or_else(|| self.refresh_token_command.clone().map(SecretSource::Command))
+        let t = self.command_timeout();
+        SecretSource::first_of(&self.refresh_token_env, &self.refresh_token_file, &self.refresh_token_command, t)
     }
 }
 
@@ -148,12 +170,18 @@ pub enum SecretError {
     NotAFile { path: PathBuf },
     #[error("secret file {path} is empty: it should hold the secret")]
     FileEmpty { path: PathBuf },
-    #[error("cannot run secret command `{command}`: {source}")]
-    CommandSpawn { command: String, source: std::io::Error },
-    #[error("secret command `{command}` failed ({status}){}", stderr_suffix(.stderr))]
-    CommandFailed { command: String, status: String, stderr: String },
-    #[error("secret command `{command}` printed nothing: it should print the secret on standard output")]
-    CommandEmpty { command: String },
+    #[error("cannot run the secret command: {source}")]
+    CommandSpawn { source: std::io::Error },
+    #[error("the secret command failed ({status}){}", stderr_suffix(.stderr))]
+    CommandFailed { status: String, stderr: String },
+    #[error("the secret command printed nothing: it should print the secret on standard output")]
+    CommandEmpty,
+    #[error(
+        "the secret command did not finish within {} s and was stopped: check it runs without waiting for input, or \
+         raise auth.secret_command_timeout_secs",
+        .timeout.as_secs()
+    )]
+    CommandTimeout { timeout: Duration },
     #[error("secret from {source_desc} is not valid UTF-8")]
     NotUtf8 { source_desc: String },
 }
@@ -171,12 +199,14 @@ pub fn resolve(source: &SecretSource) -> Result<Secret, SecretError> {
             Ok(v) => Ok(Secret::new(v.trim())),
             Err(_) => Err(SecretError::EnvMissing { name: name.clone() }),
         },
-        SecretSource::File(path) => read_file(path),
-        SecretSource::Command(command) => run_command(command),
+        SecretSource::File(path) => read_owner_only_file(path),
+        SecretSource::Command { command, timeout } => run_command(command, *timeout),
     }
 }
 
-fn read_file(path: &std::path::Path) -> Result<Secret, SecretError> {
+/// A secret file's trimmed text, refused unless only its owner can read it (a client secret, a refresh
+/// token, a certificate's private key).
+pub fn read_owner_only_file(path: &Path) -> Result<Secret, SecretError> {
     let read_err = |source| SecretError::FileRead { path: path.to_path_buf(), source };
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     // Check the handle that is read, not the name (which could be swapped in between).
@@ -203,39 +233,65 @@ fn read_file(path: &std::path::Path) -> Result<Secret, SecretError> {
     Ok(Secret::new(value))
 }
 
-fn run_command(command: &str) -> Result<Secret, SecretError> {
+fn run_command(command: &str, timeout: Duration) -> Result<Secret, SecretError> {
     // stdin stays the terminal's so a password manager can prompt; stdout is captured and never shown.
-    let output = Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
-        .map_err(|source| SecretError::CommandSpawn { command: command.to_string(), source })?;
-    let stdout = String::from_utf8(output.stdout);
-    if !output.status.success() {
-        let first = String::from_utf8_lossy(&output.stderr)
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        .spawn()
+        .map_err(|source| SecretError::CommandSpawn { source })?;
+    // Read both pipes on their own threads: a command that fills one pipe must not block on it.
+    let read_all = |pipe: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            let _ = tx.send(bytes);
+        });
+        rx
+    };
+    let stdout_rx = read_all(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr_rx = read_all(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(SecretError::CommandTimeout { timeout });
+            }
+        }
+    };
+    // A background process the command left behind may hold the pipes open: wait no longer than the deadline.
+    let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+    let stdout = stdout_rx.recv_timeout(left()).map_err(|_| SecretError::CommandTimeout { timeout })?;
+    let stderr = stderr_rx.recv_timeout(left()).unwrap_or_default();
+    let stdout = String::from_utf8(stdout);
+    if !status.success() {
+        let first =
+            String::from_utf8_lossy(&stderr).lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
         // A command may echo its output to stderr as well: scrub it from the line shown.
         let first = match &stdout {
             Ok(out) if !out.trim().is_empty() => redact(&first, &[&Secret::new(out.trim())]),
             _ => first,
         };
-        let status = match output.status.code() {
+        let status = match status.code() {
             Some(code) => format!("exit status {code}"),
             None => "killed by a signal".to_string(),
         };
-        return Err(SecretError::CommandFailed { command: command.to_string(), status, stderr: first });
+        return Err(SecretError::CommandFailed { status, stderr: first });
     }
-    let stdout = stdout.map_err(|_| SecretError::NotUtf8 { source_desc: format!("command `{command}`") })?;
+    let stdout = stdout.map_err(|_| SecretError::NotUtf8 { source_desc: "the secret command".into() })?;
     let value = stdout.trim();
     if value.is_empty() {
-        return Err(SecretError::CommandEmpty { command: command.to_string() });
+        return Err(SecretError::CommandEmpty);
     }
     Ok(Secret::new(value))
 }
@@ -255,6 +311,20 @@ mod tests {
         let s = Secret::new("Qx8~k2.Zs9+LmN4/op");
         let text = "secret Qx8~k2.Zs9+LmN4/op sent as client_secret=Qx8%7Ek2.Zs9%2BLmN4%2Fop&grant_type=x";
         assert_eq!(redact(text, &[&s]), "secret *** sent as client_secret=***&grant_type=x");
+    }
+
+    #[test]
+    fn a_command_that_hangs_is_stopped_at_its_timeout_and_its_text_is_never_shown() {
+        let source = SecretSource::Command {
+            command: "sleep 5; echo hunter2-in-the-command".into(),
+            timeout: Duration::from_millis(300),
+        };
+        let started = Instant::now();
+        let err = resolve(&source).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(matches!(err, SecretError::CommandTimeout { .. }), "{err:?}");
+        let shown = format!("{err} {source}");
+        assert!(shown.contains("auth.secret_command_timeout_secs") && !shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::load::Problem;
 use super::validate_auth::{check_auth, check_url};
+use super::validate_network::check_network;
 use super::{Config, ManagedObject, Operation, OperationKind, OperationName, OperationReturns, PolicyConfig};
 
 /// Managed object names signoff knows how to govern.
@@ -27,6 +28,7 @@ impl Config {
         let mut out = Vec::new();
         self.check_basics(&mut out);
         check_auth(&self.auth, self.environment.url.is_some(), &mut out);
+        check_network(self, &mut out);
         for (name, object) in &self.managed_objects {
             check_managed_object(name, object, &mut out);
         }

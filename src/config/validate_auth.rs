@@ -109,19 +109,51 @@ pub(crate) fn check_auth(auth: &AuthConfig, has_url: bool, out: &mut Vec<Problem
     if let Some(host) = &auth.authority_host {
         check_url("auth.authority_host", host, false, out);
     }
-    let has_secret = secrets.iter().chain(&refresh).any(|(_, on)| *on);
-    let configured = has_secret || auth.tenant.is_some() || auth.client_id.is_some();
+    if let Some(endpoint) = &auth.managed_identity_endpoint {
+        check_identity_endpoint(endpoint, out);
+    }
+    if !(1..=600).contains(&auth.secret_command_timeout_secs) {
+        out.push(Problem::at(
+            "auth.secret_command_timeout_secs",
+            "auth.secret_command_timeout_secs must be between 1 and 600 (default 30)",
+        ));
+    }
+    if auth.client_certificate_file.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+        out.push(Problem::at("auth.client_certificate_file", "auth.client_certificate_file is empty"));
+    }
+    let has_secret = secrets.iter().any(|(_, on)| *on);
+    let has_refresh = refresh.iter().any(|(_, on)| *on);
+    // What proves who signoff is: one of these (a refresh token may come with a client secret).
+    let credentials: Vec<&str> = [
+        ("a client secret", has_secret || has_refresh),
+        ("client_certificate_file", auth.client_certificate_file.is_some()),
+        ("managed_identity", auth.managed_identity),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if credentials.len() > 1 {
+        let key = if auth.managed_identity { "auth.managed_identity" } else { "auth.client_certificate_file" };
+        out.push(Problem::at(
+            key,
+            format!("[auth] sets {} credentials ({}): keep exactly one", credentials.len(), credentials.join(", ")),
+        ));
+    }
+    let configured = !credentials.is_empty() || auth.tenant.is_some() || auth.client_id.is_some();
     if configured {
-        for (key, missing) in [("tenant", auth.tenant.is_none()), ("client_id", auth.client_id.is_none())] {
+        // A managed identity needs no tenant, and no client id for the VM's system-assigned identity.
+        let needed: &[&str] = if auth.managed_identity { &[] } else { &["tenant", "client_id"] };
+        for key in needed {
+            let missing = if *key == "tenant" { auth.tenant.is_none() } else { auth.client_id.is_none() };
             if missing {
                 out.push(Problem::at("auth", format!("[auth] is partly set up but auth.{key} is missing")));
             }
         }
-        if !has_secret {
+        if credentials.is_empty() {
             out.push(Problem::at(
                 "auth",
-                "[auth] has no secret source: set client_secret_env (recommended), client_secret_file or \
-                 client_secret_command",
+                "[auth] has no credential: set client_secret_env (or client_secret_file / client_secret_command), \
+                 client_certificate_file, or managed_identity = true",
             ));
         }
         if !has_url {
@@ -131,6 +163,24 @@ pub(crate) fn check_auth(auth: &AuthConfig, has_url: bool, out: &mut Vec<Problem
             ));
         }
     }
+}
+
+/// The managed identity endpoint: https, or plain http to the instance metadata address or loopback.
+fn check_identity_endpoint(endpoint: &str, out: &mut Vec<Problem>) {
+    let key = "auth.managed_identity_endpoint";
+    match url::Url::parse(endpoint) {
+        Err(e) => out.push(Problem::at(key, format!("{key} is not a valid URL ({e})"))),
+        Ok(url) if crate::environment_url::transport_fault(&url).is_none() || is_metadata_address(&url) => {}
+        Ok(_) => out.push(Problem::at(
+            key,
+            format!("{key} must be https://, or http:// to the instance metadata address 169.254.169.254 or loopback"),
+        )),
+    }
+}
+
+/// The Azure instance metadata service's link-local address, reachable only from the VM itself.
+pub(crate) fn is_metadata_address(url: &url::Url) -> bool {
+    url.scheme() == "http" && url.host_str() == Some("169.254.169.254")
 }
 
 fn is_guid(s: &str) -> bool {

@@ -1,13 +1,15 @@
 //! Entra ID client-credentials tokens (v1 and v2), cached in memory and shared by concurrent callers.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
 
+use super::assertion::{ASSERTION_TYPE, ClientCertificate};
 pub use super::auth_error::AuthError;
-use super::auth_error::parse_entra_error;
+use super::auth_error::{parse_entra_error, parse_identity_error};
 use super::error::FnoError;
 use super::exchange::{Exchange, ExchangeLog, mask_form, mask_json_secrets};
 use super::url_guard;
@@ -42,20 +44,27 @@ pub enum Credential {
         refresh_token: Secret,
         client_secret: Option<Secret>,
     },
+    /// A client assertion signed with the app's certificate key, fresh for every token request.
+    Certificate(Arc<ClientCertificate>),
+    /// A token from the VM's managed identity endpoint (no secret at all); the tenant is not used.
+    ManagedIdentity {
+        endpoint: Url,
+    },
 }
 
-/// The login host for a cloud.
-pub fn cloud_host(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Global => "https://login.microsoftonline.com",
-        Cloud::Usgov => "https://login.microsoftonline.us",
-        Cloud::China => "https://login.partner.microsoftonline.cn",
-    }
+/// The instance metadata service's token endpoint (Azure VMs).
+pub const IMDS_TOKEN_URL: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
+
+/// The login host for a cloud; none for Germany's closed cloud.
+pub fn cloud_host(cloud: Cloud) -> Option<&'static str> {
+    cloud.login_host()
 }
 
 /// Tokens for one app and one environment, fetched at most once at a time.
 pub struct TokenProvider {
     http: reqwest::Client,
+    /// For the managed identity endpoint: never through a proxy (it is link-local to the VM).
+    direct: reqwest::Client,
     token_url: Url,
     /// The checked `settings.resource` in the form Entra compares (lowercase, no trailing slash).
     audience: String,
@@ -80,22 +89,15 @@ struct State {
 impl TokenProvider {
     /// Check the settings (tenant, authority URL, resource) before anything is sent.
     pub fn new(settings: AuthSettings, http: reqwest::Client, log: ExchangeLog) -> Result<Self, FnoError> {
-        let tenant = settings.tenant.trim();
-        if tenant.is_empty() {
-            return Err(AuthError::NotConfigured("auth.tenant is empty".into()).into());
-        }
-        if ["common", "consumers", "organizations"].contains(&tenant.to_ascii_lowercase().as_str()) {
-            return Err(AuthError::TenantNotSpecific { tenant: tenant.into() }.into());
-        }
-        if settings.client_id.trim().is_empty() {
-            return Err(AuthError::NotConfigured("auth.client_id is empty".into()).into());
-        }
-        let host = settings.authority_host.clone().unwrap_or_else(|| cloud_host(settings.cloud).to_string());
-        let path = match settings.endpoint {
-            TokenEndpoint::V2 => "oauth2/v2.0/token",
-            TokenEndpoint::V1 => "oauth2/token",
+        let token_url = match &settings.credential {
+            Credential::ManagedIdentity { endpoint } => endpoint.clone(),
+            _ => entra_token_url(&settings)?,
         };
-        let token_url = url_guard::checked_url(&format!("{}/{}/{path}", host.trim_end_matches('/'), tenant))?;
+        let direct = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| FnoError::InvalidUrl { url: token_url.to_string(), reason: e.to_string() })?;
         let audience = url_guard::environment_url(&settings.resource)?.audience();
         let refresh_token = match &settings.credential {
             Credential::ClientSecret(s) => {
@@ -109,10 +111,12 @@ impl TokenProvider {
                 }
                 Some(refresh_token.clone())
             }
+            Credential::Certificate(_) | Credential::ManagedIdentity { .. } => None,
         };
         let state = Mutex::new(State { cached: None, refresh_token, fetches: 0 });
         Ok(TokenProvider {
             http,
+            direct,
             token_url,
             audience,
             settings,
@@ -184,45 +188,15 @@ impl TokenProvider {
     async fn fetch(&self, refresh: Option<&Secret>) -> Result<(Secret, Duration, Option<Secret>), AuthError> {
         let s = &self.settings;
         let resource = &self.audience;
-        let scope = format!("{resource}/.default");
-        let mut form: Vec<(&str, &str)> = vec![("client_id", s.client_id.as_str())];
-        match (&s.credential, refresh) {
-            (Credential::RefreshToken { client_secret, .. }, Some(refresh)) => {
-                form.push(("grant_type", "refresh_token"));
-                form.push(("refresh_token", refresh.expose()));
-                if let Some(secret) = client_secret {
-                    form.push(("client_secret", secret.expose()));
-                }
-            }
-            (Credential::ClientSecret(secret), _)
-            | (Credential::RefreshToken { client_secret: Some(secret), .. }, None) => {
-                form.push(("grant_type", "client_credentials"));
-                form.push(("client_secret", secret.expose()));
-            }
-            (Credential::RefreshToken { client_secret: None, .. }, None) => {
-                return Err(AuthError::NotConfigured("no refresh token and no client secret".into()));
-            }
-        }
-        match s.endpoint {
-            TokenEndpoint::V2 => form.push(("scope", scope.as_str())),
-            TokenEndpoint::V1 => form.push(("resource", resource.as_str())),
-        }
+        let (request, exchange) = match &s.credential {
+            Credential::ManagedIdentity { endpoint } => self.identity_request(endpoint),
+            _ => self.entra_request(refresh)?,
+        };
         let url = self.token_url.clone();
         let started = Instant::now();
-        tracing::debug!(url = %url, "requesting an Entra ID token");
-        let sent = self.http.post(url.clone()).form(&form).send().await;
-        let mut exchange = Exchange {
-            method: "POST".into(),
-            url: url.to_string(),
-            request_headers: vec![("Content-Type".into(), "application/x-www-form-urlencoded".into())],
-            request_body: Some(mask_form(&form)),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: None,
-            elapsed: Duration::ZERO,
-            dry_run: false,
-            transport_error: None,
-        };
+        tracing::debug!(url = %url, "requesting a token");
+        let sent = request.send().await;
+        let mut exchange = exchange;
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
@@ -230,7 +204,12 @@ impl TokenProvider {
                 exchange.transport_error = Some(reason.clone());
                 exchange.elapsed = started.elapsed();
                 self.log.push(exchange);
-                return Err(AuthError::Unreachable { url: url.to_string(), reason });
+                return Err(match s.credential {
+                    Credential::ManagedIdentity { .. } => {
+                        AuthError::IdentityUnreachable { url: url.to_string(), reason }
+                    }
+                    _ => AuthError::Unreachable { url: url.to_string(), reason },
+                });
             }
         };
         let status = response.status().as_u16();
@@ -249,19 +228,131 @@ impl TokenProvider {
             }
         }
         self.log.push(exchange);
-        tracing::debug!(status, "Entra ID answered");
+        tracing::debug!(status, "the token endpoint answered");
         if status == 429 || status == 503 {
             let retry_after = super::retry::retry_after(&response_headers);
             return Err(AuthError::Busy { status, retry_after, attempts: 1 });
         }
         if status != 200 {
-            return Err(parse_entra_error(status, &body, &s.client_id, &s.tenant, resource));
+            return Err(match &s.credential {
+                Credential::ManagedIdentity { .. } => parse_identity_error(status, &body, resource),
+                Credential::Certificate(cert) => {
+                    match parse_entra_error(status, &body, &s.client_id, &s.tenant, resource) {
+                        AuthError::CertificateRejected { client_id, .. } => AuthError::CertificateRejected {
+                            client_id,
+                            thumbprint: cert.certificate().x5t_s256(),
+                            file: cert.path().display().to_string(),
+                        },
+                        other => other,
+                    }
+                }
+                _ => parse_entra_error(status, &body, &s.client_id, &s.tenant, resource),
+            });
         }
         parsed.ok_or_else(|| AuthError::InvalidResponse {
             url: url.to_string(),
             reason: "no access_token or expires_in in the answer".into(),
         })
     }
+
+    /// The form POST to Entra's token endpoint, and its exchange record with secrets masked.
+    fn entra_request(&self, refresh: Option<&Secret>) -> Result<(reqwest::RequestBuilder, Exchange), AuthError> {
+        let s = &self.settings;
+        let resource = &self.audience;
+        let scope = format!("{resource}/.default");
+        let mut form: Vec<(&str, String)> = vec![("client_id", s.client_id.clone())];
+        match (&s.credential, refresh) {
+            (Credential::RefreshToken { client_secret, .. }, Some(refresh)) => {
+                form.push(("grant_type", "refresh_token".into()));
+                form.push(("refresh_token", refresh.expose().to_string()));
+                if let Some(secret) = client_secret {
+                    form.push(("client_secret", secret.expose().to_string()));
+                }
+            }
+            (Credential::ClientSecret(secret), _)
+            | (Credential::RefreshToken { client_secret: Some(secret), .. }, None) => {
+                form.push(("grant_type", "client_credentials".into()));
+                form.push(("client_secret", secret.expose().to_string()));
+            }
+            (Credential::Certificate(cert), _) => {
+                let assertion = cert.assertion(&s.client_id, self.token_url.as_str());
+                self.log.add_secret(&assertion);
+                form.push(("grant_type", "client_credentials".into()));
+                form.push(("client_assertion_type", ASSERTION_TYPE.into()));
+                form.push(("client_assertion", assertion.expose().to_string()));
+            }
+            (Credential::RefreshToken { client_secret: None, .. }, None) => {
+                return Err(AuthError::NotConfigured("no refresh token and no client secret".into()));
+            }
+            (Credential::ManagedIdentity { .. }, _) => unreachable!("a managed identity is asked with a GET"),
+        }
+        match s.endpoint {
+            TokenEndpoint::V2 => form.push(("scope", scope)),
+            TokenEndpoint::V1 => form.push(("resource", resource.clone())),
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let exchange = Exchange {
+            method: "POST".into(),
+            url: self.token_url.to_string(),
+            request_headers: vec![("Content-Type".into(), "application/x-www-form-urlencoded".into())],
+            request_body: Some(mask_form(&pairs)),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: None,
+            elapsed: Duration::ZERO,
+            dry_run: false,
+            transport_error: None,
+        };
+        Ok((self.http.post(self.token_url.clone()).form(&pairs), exchange))
+    }
+
+    /// The managed identity GET (IMDS: `api-version=2018-02-01`, `resource`, optional `client_id`, and the
+    /// `Metadata: true` header that proves the caller is not a redirected browser request).
+    fn identity_request(&self, endpoint: &Url) -> (reqwest::RequestBuilder, Exchange) {
+        let s = &self.settings;
+        let mut url = endpoint.clone();
+        url.query_pairs_mut().append_pair("api-version", "2018-02-01").append_pair("resource", &self.audience);
+        if !s.client_id.trim().is_empty() {
+            url.query_pairs_mut().append_pair("client_id", &s.client_id);
+        }
+        let exchange = Exchange {
+            method: "GET".into(),
+            url: url.to_string(),
+            request_headers: vec![("Metadata".into(), "true".into())],
+            request_body: None,
+            status: None,
+            response_headers: Vec::new(),
+            response_body: None,
+            elapsed: Duration::ZERO,
+            dry_run: false,
+            transport_error: None,
+        };
+        (self.direct.get(url).header("Metadata", "true"), exchange)
+    }
+}
+
+/// `<login host>/<tenant>/oauth2/v2.0/token` (or v1), checked before anything is sent.
+fn entra_token_url(settings: &AuthSettings) -> Result<Url, FnoError> {
+    let tenant = settings.tenant.trim();
+    if tenant.is_empty() {
+        return Err(AuthError::NotConfigured("auth.tenant is empty".into()).into());
+    }
+    if ["common", "consumers", "organizations"].contains(&tenant.to_ascii_lowercase().as_str()) {
+        return Err(AuthError::TenantNotSpecific { tenant: tenant.into() }.into());
+    }
+    if settings.client_id.trim().is_empty() {
+        return Err(AuthError::NotConfigured("auth.client_id is empty".into()).into());
+    }
+    let host = match (&settings.authority_host, cloud_host(settings.cloud)) {
+        (Some(host), _) => host.clone(),
+        (None, Some(host)) => host.to_string(),
+        (None, None) => return Err(AuthError::NotConfigured(crate::config::GERMANY_CLOSED.into()).into()),
+    };
+    let path = match settings.endpoint {
+        TokenEndpoint::V2 => "oauth2/v2.0/token",
+        TokenEndpoint::V1 => "oauth2/token",
+    };
+    url_guard::checked_url(&format!("{}/{}/{path}", host.trim_end_matches('/'), tenant))
 }
 
 /// Read a v1 or v2 token answer (v1 sends numbers as strings).
@@ -307,7 +398,8 @@ mod tests {
         let p =
             TokenProvider::new(settings("contoso.us", None), reqwest::Client::new(), ExchangeLog::default()).unwrap();
         assert_eq!(p.token_url().as_str(), "https://login.microsoftonline.us/contoso.us/oauth2/v2.0/token");
-        assert_eq!(cloud_host(Cloud::China), "https://login.partner.microsoftonline.cn");
+        assert_eq!(cloud_host(Cloud::China), Some("https://login.partner.microsoftonline.cn"));
+        assert_eq!(cloud_host(Cloud::Germany), None);
     }
 
     #[test]

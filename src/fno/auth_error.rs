@@ -52,6 +52,55 @@ pub enum AuthError {
     InvalidResponse { url: String, reason: String },
     #[error("auth is not configured: {0}")]
     NotConfigured(String),
+    #[error(
+        "Entra ID did not accept the certificate credential (AADSTS700027): the certificate in {file} \
+         (x5t#S256 {thumbprint}) is not registered on app {client_id}, or the key in the file is not its key. Upload \
+         that certificate (its public part, .cer/.pem) under the app registration's Certificates & secrets > \
+         Certificates, or point auth.client_certificate_file at the certificate that is registered"
+    )]
+    CertificateRejected { client_id: String, thumbprint: String, file: String },
+    #[error(
+        "the client assertion is not within its valid time (AADSTS700024): this machine's clock is probably off; \
+         sync it (NTP) and try again"
+    )]
+    AssertionTime,
+    #[error(
+        "the client assertion's audience is not this tenant's token endpoint (AADSTS700023): check auth.tenant, \
+         environment.cloud and auth.authority_host"
+    )]
+    AssertionAudience,
+    #[error(
+        "the client assertion names another app than auth.client_id (AADSTS700021): check auth.client_id is the \
+         app the certificate is registered on"
+    )]
+    AssertionClient,
+    #[error(
+        "cannot reach the managed identity endpoint {url}: {reason}. auth.managed_identity works only on an Azure \
+         VM (or a host with an identity endpoint) that has a managed identity; elsewhere use a client certificate \
+         or secret"
+    )]
+    IdentityUnreachable { url: String, reason: String },
+    #[error(
+        "the managed identity endpoint refused the token request ({status}): {description}. Check the VM has a \
+         managed identity (system-assigned, or user-assigned with its client ID in auth.client_id) and that \
+         environment.url is the F&O base URL"
+    )]
+    IdentityRefused { status: u16, description: String },
+}
+
+/// A managed identity endpoint's error (IMDS: `{"error":…,"error_description":…}`), first line only.
+pub fn parse_identity_error(status: u16, body: &str, _resource: &str) -> AuthError {
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let description = value["error_description"]
+        .as_str()
+        .or(value["error"].as_str())
+        .unwrap_or("no description")
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    AuthError::IdentityRefused { status, description }
 }
 
 fn code_text(code: &Option<u64>) -> String {
@@ -76,6 +125,14 @@ pub fn parse_entra_error(status: u16, body: &str, client_id: &str, tenant: &str,
         Some(90002) => AuthError::TenantNotFound { tenant: tenant.into() },
         Some(500011) => AuthError::WrongEnvironmentUrl { resource: resource.into() },
         Some(9001023) => AuthError::TenantNotSpecific { tenant: tenant.into() },
+        Some(700027) => AuthError::CertificateRejected {
+            client_id: client_id.into(),
+            thumbprint: String::new(),
+            file: String::new(),
+        },
+        Some(700024) => AuthError::AssertionTime,
+        Some(700023) => AuthError::AssertionAudience,
+        Some(700021) => AuthError::AssertionClient,
         _ => AuthError::Rejected { status, error, code, description },
     }
 }

@@ -15,11 +15,13 @@ use super::encode::Encoder;
 use super::error::{FnoError, parse_service_error};
 use super::exchange::{Exchange, ExchangeLog, masked_headers};
 use super::metadata::Catalog;
+use super::proxy::ProxySettings;
 use super::retry::{
     AfterBusy, AfterTransportError, Idempotency, RetryBudget, RetryPolicy, after_busy, after_transport_error,
     retry_after,
 };
 use super::settings::FnoSettings;
+use super::tls::{self, TlsFault, TlsObserver, TrustSource};
 use super::url_guard;
 use crate::config::secret::Secret;
 use crate::environment_url::EnvironmentUrl;
@@ -46,6 +48,16 @@ pub struct FnoClient {
     dry_run: bool,
     /// The synced `$metadata`: when present, every write body is encoded by its property types.
     catalog: Option<Arc<Catalog>>,
+    /// How connections are made (proxy, trust), and what each TLS handshake showed.
+    connection: Arc<Connection>,
+}
+
+/// The proxy and trust a client uses, and the handshakes it made: what `connector validate` reports.
+#[derive(Debug)]
+pub struct Connection {
+    pub proxy: ProxySettings,
+    pub trust: TrustSource,
+    pub tls: TlsObserver,
 }
 
 impl std::fmt::Debug for FnoClient {
@@ -79,16 +91,48 @@ impl FnoClient {
     /// Check every URL (plain http only to loopback) and build the client; nothing is sent yet.
     pub fn new(settings: &FnoSettings) -> Result<Self, FnoError> {
         let base = url_guard::environment_url(&settings.base_url)?;
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
+        let network = &settings.network;
+        let not_usable = |reason: String| FnoError::InvalidUrl { url: base.url().to_string(), reason };
+        let (tls_config, trust, observer) =
+            tls::client_config(&network.trust).map_err(|e| not_usable(e.to_string()))?;
+        let proxy = ProxySettings::new(network.proxy.as_deref(), network.proxy_credentials.clone())
+            .map_err(|e| not_usable(e.to_string()))?;
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| FnoError::InvalidUrl { url: base.url().to_string(), reason: transport_reason(&e) })?;
+            .no_proxy();
+        if let Some(p) = proxy.to_reqwest() {
+            builder = builder.proxy(p);
+        }
+        let http = builder.build().map_err(|e| not_usable(transport_reason(&e)))?;
+        let connection = Arc::new(Connection { proxy, trust, tls: observer });
         let log = ExchangeLog::default();
+        if let Some(creds) = &network.proxy_credentials {
+            log.add_secret(creds);
+        }
         let auth =
             Arc::new(TokenProvider::new(settings.auth.clone(), http.clone(), log.clone())?.with_retry(settings.retry));
-        Ok(FnoClient { http, base, auth, retry: settings.retry, log, dry_run: settings.dry_run, catalog: None })
+        Ok(FnoClient {
+            http,
+            base,
+            auth,
+            retry: settings.retry,
+            log,
+            dry_run: settings.dry_run,
+            catalog: None,
+            connection,
+        })
+    }
+
+    /// The proxy, trust roots and TLS handshakes of this client's connections.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// The token endpoint this client's tokens come from.
+    pub fn token_url(&self) -> &Url {
+        self.auth.token_url()
     }
 
     /// Switch dry-run mode: writes and operations are recorded, not sent. Reads still go out.
@@ -342,8 +386,12 @@ pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers.iter().map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("?").to_string())).collect()
 }
 
-/// A transport error in words, without the URL's query (reqwest adds the URL; we add it ourselves).
+/// A transport error in words, without the URL's query (reqwest adds the URL; we add it ourselves). A
+/// refused certificate is explained with its fix ([`TlsFault`]).
 pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
+    if let Some(fault) = TlsFault::in_chain(e) {
+        return format!("TLS failed: {fault}");
+    }
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -376,6 +424,7 @@ impl FnoClient {
             log: self.log.fork(),
             dry_run,
             catalog: self.catalog.clone(),
+            connection: Arc::clone(&self.connection),
         }
     }
 }

@@ -4,9 +4,11 @@
 //! masked, in the client's exchange log ([`FnoClient::take_exchanges`]); in dry-run mode writes are only
 //! recorded there.
 
+pub mod assertion;
 pub mod auth;
 mod auth_error;
 pub mod batch;
+pub mod certs;
 mod client;
 pub mod encode;
 pub mod error;
@@ -15,8 +17,10 @@ pub mod keys;
 pub mod metadata;
 mod odata;
 mod operations;
+pub mod proxy;
 pub mod retry;
-mod settings;
+pub mod settings;
+pub mod tls;
 pub mod url_guard;
 pub mod verify;
 
@@ -32,5 +36,5 @@ pub use metadata::{Catalog, Property, ServiceDef, parse_csdl};
 pub use odata::{Entity, Query, QueryResult, Row};
 pub use operations::{NAMESPACE, ServiceDescription, action_value};
 pub use retry::RetryPolicy;
-pub use settings::{FnoSettings, SettingsError};
+pub use settings::{FnoSettings, NetworkSettings, SettingsError};
 pub use verify::{Mismatch, describe_services, verify, verify_services};

@@ -182,14 +182,7 @@ impl Reviewer {
     /// (one token) shared by every decision this reviewer takes. For the TUI and the CLI alike.
     pub fn from_config(store_path: &Path, config: Arc<Config>, approver: &str) -> Result<Self, ReviewError> {
         let connect = |e: String| ReviewError::Connect(e);
-        let resolve = |source: Option<crate::config::secret::SecretSource>| {
-            source.map(|s| crate::config::secret::resolve(&s).map_err(|e| connect(e.to_string()))).transpose()
-        };
-        let client_secret = resolve(config.auth.client_secret_source())?;
-        let refresh_token = resolve(config.auth.refresh_token_source())?;
-        let settings =
-            crate::fno::FnoSettings::from_config(&config.environment, &config.auth, client_secret, refresh_token)
-                .map_err(|e| connect(e.to_string()))?;
+        let settings = crate::fno::FnoSettings::resolve(&config).map_err(|e| connect(e.to_string()))?;
         let client = FnoClient::new(&settings).map_err(|e| connect(e.to_string()))?;
         Ok(Reviewer::new(store_path, config, Arc::new(client), approver))
     }

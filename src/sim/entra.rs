@@ -20,6 +20,10 @@ pub struct Directory {
     pub client_secret: String,
     /// The F&O environment URL (lowercase, no trailing slash): the only resource in this tenant.
     pub resource: String,
+    /// The base URL clients reach the token endpoints at (a client assertion's audience starts with it).
+    pub base: String,
+    /// The DER certificate registered on the app as a certificate credential, if any.
+    pub certificate: Option<Vec<u8>>,
 }
 
 /// What an issued access token stands for.
@@ -155,11 +159,28 @@ pub fn token(dir: &Directory, tokens: &mut Tokens, tenant: &str, v2: bool, basic
             ),
         );
     }
-    if field("client_assertion").is_some() {
-        return error(401, "invalid_client", 700027, "Client assertion failed signature validation.");
+    if let Some(assertion) = field("client_assertion") {
+        if field("client_assertion_type") != Some(super::assertion::TYPE) {
+            return error(
+                400,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_assertion_type'.",
+            );
+        }
+        let path = if v2 { "oauth2/v2.0/token" } else { "oauth2/token" };
+        let audience = format!("{}/{tenant}/{path}", dir.base);
+        let expected = super::assertion::Expected {
+            client_id: &client_id,
+            audience: &audience,
+            certificate: dir.certificate.as_deref(),
+        };
+        if let Err(reply) = super::assertion::check(assertion, &expected) {
+            return reply;
+        }
     }
     match (grant, secret) {
-        ("client_credentials", None) => {
+        ("client_credentials", None) if field("client_assertion").is_none() => {
             return error(
                 400,
                 "invalid_request",

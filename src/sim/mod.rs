@@ -4,10 +4,12 @@
 //! `/{tenant}/oauth2/token`) and the F&O environment (`/data/…`, `/api/services/…`). What it serves, the
 //! decision operations, faults and the seed format are described in docs/simulator.md.
 
+mod assertion;
 mod batch;
 pub mod dialect;
 mod entra;
 mod faults;
+mod imds;
 mod keys;
 mod log;
 mod metadata;
@@ -61,6 +63,12 @@ pub struct SimOptions {
     pub closed_periods: Vec<String>,
     /// Latency added to every request (e.g. 50 ms for a bulk benchmark).
     pub latency: Duration,
+    /// A PEM certificate registered on the app as a certificate credential: client assertions signed
+    /// with its key are accepted (and checked: signature, `x5t#S256`, audience, issuer, expiry).
+    pub client_certificate: Option<String>,
+    /// The URL clients reach the simulator at, when it is not `http://127.0.0.1:PORT` (behind a TLS
+    /// terminator or a proxy in tests): the environment URL, the token audience and nextLinks use it.
+    pub public_url: Option<String>,
 }
 
 impl SimOptions {
@@ -84,6 +92,8 @@ impl Default for SimOptions {
             page_size: 1_000,
             closed_periods: Vec::new(),
             latency: Duration::ZERO,
+            client_certificate: None,
+            public_url: None,
         }
     }
 }
@@ -102,6 +112,8 @@ impl std::fmt::Debug for SimOptions {
             .field("page_size", &self.page_size)
             .field("closed_periods", &self.closed_periods)
             .field("latency", &self.latency)
+            .field("client_certificate", &self.client_certificate.is_some())
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -166,6 +178,8 @@ pub enum SimError {
     Seed { origin: String, message: String },
     #[error("cannot start the simulator's runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("the simulator's client_certificate is not usable: {0}")]
+    Certificate(String),
     #[error("the simulator refused the change to {entity_set}: {message}")]
     Refused { entity_set: String, message: String },
 }
@@ -195,7 +209,18 @@ impl Simulator {
             .await
             .map_err(|source| SimError::Bind { port: options.port, source })?;
         let addr = listener.local_addr().map_err(|source| SimError::Bind { port: options.port, source })?;
-        let base = format!("http://{addr}");
+        let base = match &options.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{addr}"),
+        };
+        let certificate = match &options.client_certificate {
+            None => None,
+            Some(pem) => Some(
+                crate::fno::certs::pem_certificates(pem.as_bytes())
+                    .map_err(|e| SimError::Certificate(e.to_string()))?[0]
+                    .to_vec(),
+            ),
+        };
         let mut faults = faults::Faults::default();
         faults.latency = options.latency;
         let shared = Arc::new(Shared {
@@ -209,6 +234,8 @@ impl Simulator {
                 client_id: options.client_id.clone(),
                 client_secret: options.client_secret.clone(),
                 resource: base.to_lowercase(),
+                base: base.clone(),
+                certificate,
             },
             base,
             page_size: options.page_size.max(1),
@@ -259,6 +286,7 @@ impl Simulator {
                 resource: self.base_url(),
             },
             dry_run: false,
+            network: crate::fno::NetworkSettings::default(),
         }
     }
 

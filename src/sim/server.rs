@@ -245,6 +245,9 @@ fn route<'h>(
         [tenant, "oauth2", "token"] if method == "POST" => {
             entra::token(&shared.dir, &mut lock(&shared.tokens), tenant, false, header("authorization"), body)
         }
+        ["metadata", "identity", "oauth2", "token"] if method == "GET" => {
+            super::imds::token(&shared.dir, &mut lock(&shared.tokens), header("metadata"), raw_query)
+        }
         ["data", ..] | ["api", "services", ..] => {
             let ctx = match authorise(shared, header("authorization")) {
                 Ok(ctx) => ctx,

@@ -137,6 +137,7 @@ pub fn settings_for(env_url: &str, authority: &str, secret: &str) -> FnoSettings
             resource: env_url.to_string(),
         },
         dry_run: false,
+        network: Default::default(),
     }
 }
 
