@@ -40,6 +40,7 @@ fn run(action: Action, set: &str, object: &str, before: Snapshot, proposed: Prop
         evidence: Vec::new(),
         route: Route { required_approvals: 1, eligible_groups: Vec::new() },
         rollback_hint: None,
+        supersedes: None,
     }
 }
 

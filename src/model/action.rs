@@ -51,6 +51,18 @@ impl Action {
         }
     }
 
+    /// The verb `signoff propose` takes and `[propose.routes]` is keyed by (`approve-invoice`,
+    /// `post-journal`, `update-vendor`, `enable-user`, `disable-user`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::ApproveVendorInvoice => "approve-invoice",
+            Action::PostJournal => "post-journal",
+            Action::UpdateVendor => "update-vendor",
+            Action::EnableUser => "enable-user",
+            Action::DisableUser => "disable-user",
+        }
+    }
+
     /// The managed object (config section) this action writes through.
     pub fn managed_object(self) -> &'static str {
         match self {
@@ -95,9 +107,9 @@ impl fmt::Display for Action {
 impl FromStr for Action {
     type Err = String;
 
-    /// Accepts the wire name or the short label.
+    /// Accepts the wire name, the short label or the verb (`update-vendor`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s || a.short() == s).ok_or_else(|| {
+        Action::ALL.into_iter().find(|a| a.as_str() == s || a.short() == s || a.verb() == s).ok_or_else(|| {
             let names: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
             format!("unknown action '{s}'; expected one of: {}", names.join(", "))
         })

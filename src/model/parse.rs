@@ -201,7 +201,7 @@ fn char_column(source: &str, line: usize, byte_column: usize) -> usize {
 }
 
 /// The top-level fields in document order, as the format defines them.
-const TOP_LEVEL: [&str; 14] = [
+const TOP_LEVEL: [&str; 15] = [
     "format",
     "id",
     "action",
@@ -216,6 +216,7 @@ const TOP_LEVEL: [&str; 14] = [
     "evidence",
     "route",
     "rollback_hint",
+    "supersedes",
 ];
 
 /// Read every top-level section into its type, reporting each section's first shape error.
@@ -253,6 +254,7 @@ fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
     let evidence = s.optional("evidence").unwrap_or_default();
     let route = s.required("route", "an object with `required_approvals` and `eligible_groups`");
     let rollback_hint = s.optional("rollback_hint");
+    let supersedes = s.optional("supersedes");
     if !s.ok {
         return None;
     }
@@ -271,6 +273,7 @@ fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
         evidence,
         route: route?,
         rollback_hint,
+        supersedes,
     })
 }
 

@@ -35,6 +35,9 @@ pub struct GovernedRun {
     pub route: Route,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_hint: Option<String>,
+    /// The stale or expired run this one re-proposes against the live record (`signoff runs recapture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<RunId>,
 }
 
 /// Who asked for the run: a person, or an automation with the person who sponsors it.

@@ -5,6 +5,7 @@
 //! events → release the lease. See docs/pipeline.md.
 
 pub mod bulk;
+pub mod capture;
 pub mod checkpoint;
 pub mod checkpoint_sign;
 pub mod claim;

@@ -69,6 +69,7 @@ fn base(id: &str, action: Action, n: u32, company: Option<&str>, keys: Fields) -
         evidence: vec![],
         route: Route { required_approvals: 1, eligible_groups: vec!["ap-approvers".into()] },
         rollback_hint: None,
+        supersedes: None,
     }
 }
 
