@@ -323,6 +323,8 @@ fn docs_config_md_documents_every_key_the_schema_accepts() {
         "[[policy.quorum]]\nzz_probe = 1\n",
         "[[policy.closed_periods]]\nzz_probe = 1\n",
         "[ui]\nzz_probe = 1\n",
+        "[propose]\nzz_probe = 1\n",
+        "[propose.routes.update-vendor]\nrequired_approvals = 1\nzz_probe = 1\n",
     ];
     let mut keys = 0;
     for text in tables {

@@ -24,6 +24,7 @@ pub mod journal;
 pub mod outcome;
 mod pipeline;
 pub mod preview;
+pub mod propose;
 pub mod progress;
 pub mod queue;
 pub mod reconcile;
