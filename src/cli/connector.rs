@@ -48,7 +48,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Resolve secrets and build the client; any failure is a message saying what to set.
-fn client_for(config: &Config) -> Result<FnoClient, String> {
+pub(super) fn client_for(config: &Config) -> Result<FnoClient, String> {
     let resolve_source = |source: Option<secret::SecretSource>| -> Result<Option<Secret>, String> {
         source.map(|s| secret::resolve(&s).map_err(|e| e.to_string())).transpose()
     };

@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::text::visible;
 
-pub use patch::{Patch, PatchError, PatchLine};
+pub use patch::{Patch, PatchError, PatchLine, split_assignment};
 pub use values::Refusal;
 
 /// What to propose: the record, the changes and the run's metadata.
