@@ -11,6 +11,8 @@ mod review_support;
 
 #[path = "cli_output.rs"]
 mod cli_output;
+#[path = "cli_propose.rs"]
+mod cli_propose;
 #[path = "cli_runs.rs"]
 mod cli_runs;
 #[path = "cli_show.rs"]

@@ -242,15 +242,17 @@ fn build_and_deliver(
     destination: &Destination,
 ) -> anyhow::Result<u8> {
     let store = open_catalog_store(ctx)?;
-    let catalog = crate::review::facts::load_catalog(&store).map_err(|e| Failure::new(ErrorCode::Failed, &e.to_string()))?;
+    let catalog =
+        crate::review::facts::load_catalog(&store).map_err(|e| Failure::new(ErrorCode::Failed, &e.to_string()))?;
     let client = super::connector::client_for(config).map_err(|e| Failure::new(ErrorCode::Failed, &e))?;
     let runtime = super::decide::runtime()?;
-    let (run, accounts) = runtime.block_on(async {
-        let run = crate::review::propose::propose(config, &client, catalog.as_deref(), request).await?;
-        let accounts = crate::review::facts::read_accounts(&client, &run).await.ok().flatten();
-        Ok::<_, ProposeError>((run, accounts))
-    })
-    .map_err(propose_failure)?;
+    let (run, accounts) = runtime
+        .block_on(async {
+            let run = crate::review::propose::propose(config, &client, catalog.as_deref(), request).await?;
+            let accounts = crate::review::facts::read_accounts(&client, &run).await.ok().flatten();
+            Ok::<_, ProposeError>((run, accounts))
+        })
+        .map_err(propose_failure)?;
     let stored = unsaved(&run);
     // Judged as an eligible approver of its route would see it: the requester's own groups are not the point.
     let mut as_approver = config.clone();
@@ -265,9 +267,12 @@ fn build_and_deliver(
         .map(|v| format!("{} ({}): {}", v.field.as_deref().unwrap_or("(run)"), v.rule, v.message))
         .collect();
     if !refusals.is_empty() {
-        return Err(Failure::new(ErrorCode::Refused, "the proposal breaks the allowlist or $metadata; nothing was saved")
-            .with_problems(refusals)
-            .into());
+        return Err(Failure::new(
+            ErrorCode::Refused,
+            "the proposal breaks the allowlist or $metadata; nothing was saved",
+        )
+        .with_problems(refusals)
+        .into());
     }
     let (saved, file) = save(&store, &run, destination)?;
     if ctx.globals.json {
@@ -276,7 +281,9 @@ fn build_and_deliver(
     }
     output::text(&super::runs::show::render_run(&stored, &judgement, 100))?;
     match (saved, file) {
-        ("written", Some(path)) => say!("\nwrote run {} to {path}; import it with `signoff runs import {path}`", run.id)?,
+        ("written", Some(path)) => {
+            say!("\nwrote run {} to {path}; import it with `signoff runs import {path}`", run.id)?
+        }
         ("imported", _) => say!(
             "\nimported run {}: an approver decides it with `signoff approve {} --reason TEXT` (or in the TUI)",
             run.id,
@@ -303,11 +310,7 @@ fn unsaved(run: &GovernedRun) -> StoredRun {
 }
 
 /// Write or import the run, as asked.
-fn save(
-    store: &Store,
-    run: &GovernedRun,
-    destination: &Destination,
-) -> anyhow::Result<(&'static str, Option<String>)> {
+fn save(store: &Store, run: &GovernedRun, destination: &Destination) -> anyhow::Result<(&'static str, Option<String>)> {
     if let Some(path) = &destination.out {
         write_new(path, run)?;
         return Ok(("written", Some(path.display().to_string())));
@@ -393,15 +396,13 @@ fn parse_route(text: &str) -> Result<Route, String> {
         None if text.trim().chars().all(|c| c.is_ascii_digit()) => (Some(text), ""),
         None => (None, text),
     };
-    let required_approvals = match count {
-        Some(n) => n
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| format!("--route {text}: the number of approvals must be a whole number of at least 1"))?,
-        None => 1,
-    };
+    let required_approvals =
+        match count {
+            Some(n) => n.trim().parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                format!("--route {text}: the number of approvals must be a whole number of at least 1")
+            })?,
+            None => 1,
+        };
     let eligible_groups: Vec<String> =
         groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect();
     Ok(Route { required_approvals, eligible_groups })

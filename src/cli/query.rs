@@ -75,8 +75,7 @@ pub fn query_of(args: &QueryArgs) -> Query {
 
 pub fn run(globals: &Globals, args: QueryArgs) -> anyhow::Result<u8> {
     let ctx = Context::load(globals)?;
-    let client =
-        super::connector::client_for(&ctx.loaded.config).map_err(|e| Failure::new(ErrorCode::Failed, &e))?;
+    let client = super::connector::client_for(&ctx.loaded.config).map_err(|e| Failure::new(ErrorCode::Failed, &e))?;
     let result = read(&client, &args.entity_set, &query_of(&args))?;
     if ctx.globals.json {
         let rows = result
@@ -84,7 +83,12 @@ pub fn run(globals: &Globals, args: QueryArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|r| JsonRow { etag: r.etag.as_ref().map(|e| e.as_str()), fields: &r.fields })
             .collect();
-        output::json(&QueryEnvelope { entity_set: &args.entity_set, count: result.rows.len(), pages: result.pages, rows })?;
+        output::json(&QueryEnvelope {
+            entity_set: &args.entity_set,
+            count: result.rows.len(),
+            pages: result.pages,
+            rows,
+        })?;
     } else if result.rows.is_empty() {
         say!("no {} records match", args.entity_set)?;
     } else {
@@ -129,7 +133,9 @@ fn render(result: &QueryResult, select: &[String]) -> String {
     let rows: Vec<Vec<String>> = result
         .rows
         .iter()
-        .map(|r| columns.iter().map(|c| table::cell(&r.fields.get(c).map(show).unwrap_or_default(), MAX_CELL)).collect())
+        .map(|r| {
+            columns.iter().map(|c| table::cell(&r.fields.get(c).map(show).unwrap_or_default(), MAX_CELL)).collect()
+        })
         .collect();
     table::render(&header, &align, &rows)
 }

@@ -354,13 +354,22 @@ fn check_propose(propose: &super::ProposeConfig, out: &mut Vec<Problem>) {
     for (name, route) in &propose.routes {
         let key = format!("propose.routes.{name}");
         if !verbs.contains(&name.as_str()) {
-            out.push(Problem::at(key.clone(), format!("unknown action '{name}' in [propose.routes]; expected one of: {}", verbs.join(", "))));
+            out.push(Problem::at(
+                key.clone(),
+                format!("unknown action '{name}' in [propose.routes]; expected one of: {}", verbs.join(", ")),
+            ));
         }
         if route.required_approvals == 0 {
-            out.push(Problem::at(format!("{key}.required_approvals"), format!("{key}.required_approvals must be at least 1")));
+            out.push(Problem::at(
+                format!("{key}.required_approvals"),
+                format!("{key}.required_approvals must be at least 1"),
+            ));
         }
         if route.eligible_groups.iter().any(|g| g.trim().is_empty()) {
-            out.push(Problem::at(format!("{key}.eligible_groups"), format!("{key}.eligible_groups contains an empty group name")));
+            out.push(Problem::at(
+                format!("{key}.eligible_groups"),
+                format!("{key}.eligible_groups contains an empty group name"),
+            ));
         }
     }
 }

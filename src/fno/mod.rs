@@ -16,8 +16,8 @@ pub mod metadata;
 mod odata;
 mod operations;
 pub mod retry;
-mod typed;
 mod settings;
+mod typed;
 pub mod url_guard;
 pub mod verify;
 
@@ -33,6 +33,6 @@ pub use metadata::{Catalog, Property, ServiceDef, parse_csdl};
 pub use odata::{Entity, Query, QueryResult, Row};
 pub use operations::{NAMESPACE, ServiceDescription, action_value};
 pub use retry::RetryPolicy;
-pub use typed::typed_value;
 pub use settings::{FnoSettings, SettingsError};
+pub use typed::typed_value;
 pub use verify::{Mismatch, describe_services, verify, verify_services};

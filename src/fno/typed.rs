@@ -78,7 +78,8 @@ mod tests {
 
     fn catalog() -> Catalog {
         let mut c = Catalog::default();
-        let members = ["No", "Yes"].iter().enumerate().map(|(i, n)| EnumMember { name: n.to_string(), value: i as i64 });
+        let members =
+            ["No", "Yes"].iter().enumerate().map(|(i, n)| EnumMember { name: n.to_string(), value: i as i64 });
         c.enum_types.insert("NoYes".into(), EnumType { name: "NoYes".into(), members: members.collect() });
         c
     }
@@ -98,7 +99,8 @@ mod tests {
         assert_eq!(typed_value("DueDate", &text("2026-12-20"), &date, &c).unwrap(), text("2026-12-20T12:00:00Z"));
         let boolean = Property::of_type("Edm.Boolean");
         assert_eq!(typed_value("Enabled", &text("No"), &boolean, &c).unwrap(), FieldValue::Bool(false));
-        let noyes = Property { enum_type: Some("NoYes".into()), ..Property::of_type("Microsoft.Dynamics.DataEntities.NoYes") };
+        let noyes =
+            Property { enum_type: Some("NoYes".into()), ..Property::of_type("Microsoft.Dynamics.DataEntities.NoYes") };
         assert_eq!(typed_value("IsOnHold", &text("yes"), &noyes, &c).unwrap(), text("Yes"));
         let amount = typed_value("DebitAmount", &text("1240.00"), &decimal(32, 6), &c).unwrap();
         assert_eq!(amount.to_string(), "1240.00");
@@ -116,7 +118,8 @@ mod tests {
         assert!(err.to_string().starts_with("DebitAmount is Edm.Decimal: expected a number such as 1240.00"), "{err}");
         let err = typed_value("DebitAmount", &text("1.2345678"), &decimal(32, 6), &c).unwrap_err();
         assert!(err.to_string().contains("allows 6 decimal place(s)"), "{err}");
-        let noyes = Property { enum_type: Some("NoYes".into()), ..Property::of_type("Microsoft.Dynamics.DataEntities.NoYes") };
+        let noyes =
+            Property { enum_type: Some("NoYes".into()), ..Property::of_type("Microsoft.Dynamics.DataEntities.NoYes") };
         let err = typed_value("IsOnHold", &text("Maybe"), &noyes, &c).unwrap_err();
         assert!(err.to_string().contains("not one of its members (No, Yes)"), "{err}");
         let strict = Property { nullable: false, ..Property::of_type("Edm.String") };

@@ -62,7 +62,10 @@ fn check_identity(run: &GovernedRun, report: &mut Report) {
     }
     if let Some(old) = &run.supersedes {
         if old == &run.id {
-            report.value("supersedes", "a run cannot supersede itself; expected the id of the stale or expired run it replaces");
+            report.value(
+                "supersedes",
+                "a run cannot supersede itself; expected the id of the stale or expired run it replaces",
+            );
         } else if old.as_str().is_empty()
             || old.as_str().len() > 128
             || old.as_str().chars().any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))

@@ -32,8 +32,10 @@ impl RecordSource {
     /// The sets `action` reads and writes under `config`.
     pub fn of(config: &Config, action: Action) -> RecordSource {
         let object = config.managed_objects.get(action.managed_object());
-        let header_set =
-            object.map(|m| m.entity_set.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| action.entity_set().into());
+        let header_set = object
+            .map(|m| m.entity_set.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| action.entity_set().into());
         let lines = action.lines().map(|(default_set, key)| {
             let set = object.and_then(|m| m.line_entity_set.clone()).unwrap_or_else(|| default_set.to_string());
             (set, key)

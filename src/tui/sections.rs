@@ -74,12 +74,9 @@ impl JudgementSections {
     pub fn with_replaces(mut self, replaces: Option<&crate::review::preview::Replaces>) -> Self {
         if let Some(r) = replaces {
             let lead = replaces_lines(r);
-            for section in [
-                &mut self.diff,
-                &mut self.diff_unified,
-                &mut self.unfolded.diff,
-                &mut self.unfolded.diff_unified,
-            ] {
+            for section in
+                [&mut self.diff, &mut self.diff_unified, &mut self.unfolded.diff, &mut self.unfolded.diff_unified]
+            {
                 section.lines.splice(0..0, lead.iter().cloned());
             }
         }
@@ -91,15 +88,14 @@ impl JudgementSections {
 /// before (live when re-captured) and the proposal; unchanged fields folded.
 pub fn replaces_lines(r: &crate::review::preview::Replaces) -> Vec<SectionLine> {
     let status = r.status.map(|s| format!(" ({s})")).unwrap_or_default();
-    let mut lines: Vec<SectionLine> =
-        vec![vec![(Tone::PolicySoft, format!("↻ This run replaces run {}{status}, whose record changed.", r.id))].into()];
+    let mut lines: Vec<SectionLine> = vec![
+        vec![(Tone::PolicySoft, format!("↻ This run replaces run {}{status}, whose record changed.", r.id))].into(),
+    ];
     let Some(moved) = &r.moved else {
         lines.push(vec![(Tone::Muted, "  (that run is not in this store)".to_string())].into());
         return lines;
     };
-    lines.push(
-        vec![(Tone::Muted, format!("  What moved since {} was reviewed (rows marked !):", r.id))].into(),
-    );
+    lines.push(vec![(Tone::Muted, format!("  What moved since {} was reviewed (rows marked !):", r.id))].into());
     lines.push(SectionLine::row(vec![
         (Tone::Title, "  ".to_string()),
         (Tone::Title, "field".to_string()),
@@ -109,7 +105,10 @@ pub fn replaces_lines(r: &crate::review::preview::Replaces) -> Vec<SectionLine> 
     ]));
     lines.extend(rows_lines(&moved.header.rows, true, false, ""));
     if let Some(l) = moved.lines.as_ref().filter(|l| l.drifted > 0) {
-        lines.push(vec![(Tone::PolicyHard, format!("! {} line(s) changed too (the Lines tab shows them now)", l.drifted))].into());
+        lines.push(
+            vec![(Tone::PolicyHard, format!("! {} line(s) changed too (the Lines tab shows them now)", l.drifted))]
+                .into(),
+        );
     }
     lines.push(vec![(Tone::Text, String::new())].into());
     lines

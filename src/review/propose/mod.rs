@@ -14,8 +14,8 @@ use super::capture::{self, CaptureError, RecordSource};
 use crate::config::Config;
 use crate::fno::{Catalog, FnoClient};
 use crate::model::{
-    Action, Evidence, FieldValue, Fields, GovernedRun, RUN_FORMAT, Requester, Route, RunFileError, RunId,
-    Target, parse_run, record_key,
+    Action, Evidence, FieldValue, Fields, GovernedRun, RUN_FORMAT, Requester, Route, RunFileError, RunId, Target,
+    parse_run, record_key,
 };
 use crate::text::visible;
 
@@ -124,8 +124,7 @@ fn typed_keys(
     if request.action.company_scoped() && !keys.contains_key("dataAreaId") {
         let company = config.environment.default_company.clone().ok_or_else(|| {
             ProposeError::Usage(
-                "which company? give --company (the dataAreaId, e.g. usmf) or set [environment] default_company"
-                    .into(),
+                "which company? give --company (the dataAreaId, e.g. usmf) or set [environment] default_company".into(),
             )
         })?;
         keys.insert("dataAreaId".into(), FieldValue::Text(company.to_ascii_lowercase()));
@@ -133,7 +132,8 @@ fn typed_keys(
     Ok(keys)
 }
 
-/// `run-update-vendor-usmf-us-104-20261130-203511`: the verb, the record's keys and the request time,
+/// `run-update-vendor-usmf-us-104-20261130-203511-3f9a`: the verb, the record's keys, the request time and
+/// a salt,
 /// lowercase, any run of other characters one `-`, at most 128 characters.
 pub fn run_id(action: Action, keys: &Fields, at: chrono::DateTime<Utc>) -> RunId {
     let mut parts: Vec<String> = vec![action.verb().to_string()];
@@ -152,7 +152,10 @@ pub fn run_id(action: Action, keys: &Fields, at: chrono::DateTime<Utc>) -> RunId
     }
     middle.truncate(100);
     let middle = middle.trim_end_matches('-');
-    RunId(format!("run-{middle}-{}", at.format("%Y%m%d-%H%M%S")))
+    // Four random hex digits: two proposals of one record within a second (a recapture right after the
+    // run it replaces) still get ids of their own.
+    let salt = &uuid::Uuid::new_v4().simple().to_string()[..4];
+    RunId(format!("run-{middle}-{}-{salt}", at.format("%Y%m%d-%H%M%S")))
 }
 
 #[cfg(test)]
@@ -169,7 +172,10 @@ mod tests {
         .into_iter()
         .collect();
         let at = Utc.with_ymd_and_hms(2026, 11, 30, 20, 35, 11).unwrap();
-        assert_eq!(run_id(Action::UpdateVendor, &keys, at).as_str(), "run-update-vendor-usmf-us-104-20261130-203511");
+        let id = run_id(Action::UpdateVendor, &keys, at);
+        assert!(id.as_str().starts_with("run-update-vendor-usmf-us-104-20261130-203511-"), "{id}");
+        assert_eq!(id.as_str().len(), "run-update-vendor-usmf-us-104-20261130-203511-".len() + 4);
+        assert_ne!(id, run_id(Action::UpdateVendor, &keys, at), "two proposals in one second differ");
         let long: Fields = [("UserID".to_string(), FieldValue::Text("x".repeat(300)))].into_iter().collect();
         assert!(run_id(Action::DisableUser, &long, at).as_str().len() <= 128);
     }

@@ -44,8 +44,7 @@ impl Patch {
         let value = if toml {
             let table: toml::Table =
                 toml::from_str(text).map_err(|e| PatchError(format!("{origin}: not valid TOML: {}", e.message())))?;
-            toml_to_json(toml::Value::Table(table), "")
-                .map_err(|e| PatchError(format!("{origin}: {e}")))?
+            toml_to_json(toml::Value::Table(table), "").map_err(|e| PatchError(format!("{origin}: {e}")))?
         } else {
             serde_json::from_str(text).map_err(|e| PatchError(format!("{origin}: not valid JSON: {e}")))?
         };
@@ -80,9 +79,8 @@ impl Patch {
     /// Add `--line N:FIELD=VALUE`: a change to line N (its line number).
     pub fn line(&mut self, change: &str) -> Result<(), PatchError> {
         let usage = "--line N:FIELD=VALUE, N the line number";
-        let (number, assignment) = change
-            .split_once(':')
-            .ok_or_else(|| PatchError(format!("'{}' is not {usage}", visible(change))))?;
+        let (number, assignment) =
+            change.split_once(':').ok_or_else(|| PatchError(format!("'{}' is not {usage}", visible(change))))?;
         let (name, value) = split_assignment(assignment, usage)?;
         let number = FieldValue::Text(number.trim().to_string());
         match self.lines.iter_mut().find(|l| l.line.same_value(&number)) {
@@ -155,7 +153,11 @@ fn toml_to_json(value: toml::Value, at: &str) -> Result<Value, String> {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(items) => Value::Array(
-            items.into_iter().enumerate().map(|(i, v)| toml_to_json(v, &format!("{at}[{i}]"))).collect::<Result<_, _>>()?,
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| toml_to_json(v, &format!("{at}[{i}]")))
+                .collect::<Result<_, _>>()?,
         ),
         toml::Value::Table(table) => {
             let mut map = serde_json::Map::new();

@@ -124,7 +124,8 @@ fn typed(
             format!("'{}' does not exist on {} in the synced metadata", visible(name), visible(set)),
         )
     })?;
-    crate::fno::typed_value(name, value, property, catalog).map_err(|e| refused(label, "metadata.facets", e.to_string()))
+    crate::fno::typed_value(name, value, property, catalog)
+        .map_err(|e| refused(label, "metadata.facets", e.to_string()))
 }
 
 /// One line correction, matched to a captured line by its line number.
