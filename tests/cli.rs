@@ -19,6 +19,8 @@ mod cli_runs;
 mod cli_show;
 #[path = "e2e_demo.rs"]
 mod e2e_demo;
+#[path = "e2e_setup.rs"]
+mod e2e_setup;
 #[path = "e2e_signals.rs"]
 mod e2e_signals;
 #[path = "e2e_store.rs"]
