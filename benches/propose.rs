@@ -30,7 +30,8 @@ fn proposing(c: &mut Criterion) {
         })
         .collect();
     s.insert_records("LedgerJournalLines", lines).expect("lines");
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
     let client = FnoClient::new(&s.client_settings()).expect("a client");
     let catalog = parse_csdl(&runtime.block_on(client.metadata_xml()).expect("$metadata")).expect("a catalog");
     let mut config: Config = toml::from_str(signoff::config::template()).expect("the template loads");
@@ -48,7 +49,11 @@ fn proposing(c: &mut Criterion) {
             remove: false,
         }],
         justification: "Month-end allocation of shared services".into(),
-        requester: Requester { id: ActorId("tony.krijnen@contoso.com".into()), kind: RequesterKind::Person, sponsor: None },
+        requester: Requester {
+            id: ActorId("tony.krijnen@contoso.com".into()),
+            kind: RequesterKind::Person,
+            sponsor: None,
+        },
         expires_in: Duration::days(7),
         route: None,
         id: None,

@@ -13,7 +13,11 @@ fn setup_script() -> String {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let start = readme.find("<!-- setup-path -->").expect("README marks its set-up path");
     let end = readme.find("<!-- /setup-path -->").expect("README ends its set-up path");
-    readme[start..end].lines().filter(|l| !l.starts_with("```") && !l.starts_with("<!--")).collect::<Vec<_>>().join("\n")
+    readme[start..end]
+        .lines()
+        .filter(|l| !l.starts_with("```") && !l.starts_with("<!--"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -52,5 +56,8 @@ fn the_readme_set_up_path_proposes_and_approves_a_run_against_the_simulator() {
     assert!(out.status.success(), "the README set-up path failed:\n{all}");
     assert!(stdout.contains("run-rehearsal-1: executed"), "{all}");
     let record = stdout.lines().find(|l| l.starts_with("APINV-000123")).unwrap_or_else(|| panic!("{all}"));
-    assert!(record.contains("2026-12-20T12:00:00Z") && record.contains("Yes"), "the simulator holds the write: {record}");
+    assert!(
+        record.contains("2026-12-20T12:00:00Z") && record.contains("Yes"),
+        "the simulator holds the write: {record}"
+    );
 }

@@ -309,6 +309,34 @@ fn is_year_month(s: &str) -> bool {
         && matches!(s[5..].parse::<u8>(), Ok(1..=12))
 }
 
+fn check_propose(propose: &super::ProposeConfig, out: &mut Vec<Problem>) {
+    if !(1..=365).contains(&propose.expires_days) {
+        out.push(Problem::at("propose.expires_days", "propose.expires_days must be between 1 and 365 (default 7)"));
+    }
+    let verbs: Vec<&str> = crate::model::Action::ALL.iter().map(|a| a.verb()).collect();
+    for (name, route) in &propose.routes {
+        let key = format!("propose.routes.{name}");
+        if !verbs.contains(&name.as_str()) {
+            out.push(Problem::at(
+                key.clone(),
+                format!("unknown action '{name}' in [propose.routes]; expected one of: {}", verbs.join(", ")),
+            ));
+        }
+        if route.required_approvals == 0 {
+            out.push(Problem::at(
+                format!("{key}.required_approvals"),
+                format!("{key}.required_approvals must be at least 1"),
+            ));
+        }
+        if route.eligible_groups.iter().any(|g| g.trim().is_empty()) {
+            out.push(Problem::at(
+                format!("{key}.eligible_groups"),
+                format!("{key}.eligible_groups contains an empty group name"),
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,33 +371,5 @@ mod tests {
         let mut c = Config::default();
         c.auth.tenant = Some("Common".into());
         assert!(messages(&c).iter().any(|m| m.contains("AADSTS9001023")));
-    }
-}
-
-fn check_propose(propose: &super::ProposeConfig, out: &mut Vec<Problem>) {
-    if !(1..=365).contains(&propose.expires_days) {
-        out.push(Problem::at("propose.expires_days", "propose.expires_days must be between 1 and 365 (default 7)"));
-    }
-    let verbs: Vec<&str> = crate::model::Action::ALL.iter().map(|a| a.verb()).collect();
-    for (name, route) in &propose.routes {
-        let key = format!("propose.routes.{name}");
-        if !verbs.contains(&name.as_str()) {
-            out.push(Problem::at(
-                key.clone(),
-                format!("unknown action '{name}' in [propose.routes]; expected one of: {}", verbs.join(", ")),
-            ));
-        }
-        if route.required_approvals == 0 {
-            out.push(Problem::at(
-                format!("{key}.required_approvals"),
-                format!("{key}.required_approvals must be at least 1"),
-            ));
-        }
-        if route.eligible_groups.iter().any(|g| g.trim().is_empty()) {
-            out.push(Problem::at(
-                format!("{key}.eligible_groups"),
-                format!("{key}.eligible_groups contains an empty group name"),
-            ));
-        }
     }
 }

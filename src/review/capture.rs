@@ -60,7 +60,7 @@ pub enum CaptureError {
     Read {
         what: String,
         #[source]
-        source: FnoError,
+        source: Box<FnoError>,
     },
 }
 
@@ -80,7 +80,9 @@ pub async fn capture(
     check_keys(catalog, &source.header_set, keys)?;
     let lines = source.lines.as_ref().map(|(set, key)| (set.as_str(), *key));
     let what = format!("{}{}", visible(&source.header_set), label(keys));
-    read_record(client, &source.header_set, keys, lines).await.map_err(|source| CaptureError::Read { what, source })
+    read_record(client, &source.header_set, keys, lines)
+        .await
+        .map_err(|e| CaptureError::Read { what, source: Box::new(e) })
 }
 
 /// Every key of the set's entity type is given, and nothing else.

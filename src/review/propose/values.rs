@@ -60,7 +60,7 @@ pub(super) fn proposal(
     })?;
     let mut fields = Fields::new();
     for (name, value) in user_fields(action, &request.fields)? {
-        let allowed = object.fields.iter().any(|f| *f == name);
+        let allowed = object.fields.contains(&name);
         let allowlist = format!("'{}'", action.managed_object());
         let typed = typed(catalog, &source.header_set, &name, &name, &value, allowed, &allowlist)?;
         fields.insert(name, typed);
