@@ -470,3 +470,29 @@ mod tests {
         assert_eq!(wrap("深圳华强电子", 5), vec!["深圳", "华强", "电子"]);
     }
 }
+
+#[cfg(test)]
+mod replaces_tests {
+    use super::*;
+    use crate::model::{FieldValue, RunStatus, parse_run};
+    use crate::review::preview::Replaces;
+
+    #[test]
+    fn a_recaptured_run_shows_what_it_replaces_and_what_moved_above_every_diff_layout() {
+        let old = parse_run(include_str!("../../fixtures/runs/vnd-usmf-us-104.json"), "old").unwrap();
+        let mut live = old.before.clone();
+        live.fields.insert("DefaultPaymentTermsName".into(), FieldValue::Text("Net10".into()));
+        let r = Replaces {
+            id: old.id.to_string(),
+            status: Some(RunStatus::Stale),
+            moved: Some(diff::diff_run(&old, Some(&live))),
+        };
+        let lines = replaces_lines(&r);
+        let text: Vec<String> =
+            lines.iter().map(|l| l.spans.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("|")).collect();
+        assert!(text[0].contains("replaces run run-vnd-usmf-us-104 (stale), whose record changed"), "{text:?}");
+        let moved = text.iter().find(|t| t.contains("DefaultPaymentTermsName")).unwrap();
+        assert!(moved.contains("Net30") && moved.contains("Net10"), "reviewed and live side by side: {moved}");
+        assert!(text.iter().any(|t| t.contains("BankAccountId") && t.contains("WF-CHK-441")), "{text:?}");
+    }
+}
