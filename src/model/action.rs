@@ -110,8 +110,13 @@ impl FromStr for Action {
     /// Accepts the wire name, the short label or the verb (`update-vendor`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Action::ALL.into_iter().find(|a| a.as_str() == s || a.short() == s || a.verb() == s).ok_or_else(|| {
+            let verbs: Vec<_> = Action::ALL.iter().map(|a| a.verb()).collect();
             let names: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
-            format!("unknown action '{s}'; expected one of: {}", names.join(", "))
+            format!(
+                "unknown action '{s}'; expected one of: {} (or the full names: {})",
+                verbs.join(", "),
+                names.join(", ")
+            )
         })
     }
 }
