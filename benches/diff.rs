@@ -41,6 +41,7 @@ fn run(action: Action, set: &str, object: &str, before: Snapshot, proposed: Prop
         route: Route { required_approvals: 1, eligible_groups: Vec::new() },
         rollback_hint: None,
         work_item: None,
+        supersedes: None,
     }
 }
 

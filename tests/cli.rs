@@ -2,15 +2,17 @@
 //! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
 
 // Support code shared by the modules below, declared once for the binary.
+#[path = "store_common/mod.rs"]
+mod common;
 #[path = "pty_support/mod.rs"]
 mod pty_support;
 #[path = "review_support/mod.rs"]
 mod review_support;
-#[path = "store_common/mod.rs"]
-mod common;
 
 #[path = "cli_output.rs"]
 mod cli_output;
+#[path = "cli_propose.rs"]
+mod cli_propose;
 #[path = "cli_runs.rs"]
 mod cli_runs;
 #[path = "cli_show.rs"]
@@ -19,6 +21,8 @@ mod cli_show;
 mod e2e_demo;
 #[path = "e2e_inbox.rs"]
 mod e2e_inbox;
+#[path = "e2e_setup.rs"]
+mod e2e_setup;
 #[path = "e2e_signals.rs"]
 mod e2e_signals;
 #[path = "e2e_store.rs"]

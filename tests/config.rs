@@ -328,6 +328,8 @@ fn docs_config_md_documents_every_key_the_schema_accepts() {
         "[intake.workflow.fields]\nzz_probe = 1\n",
         "[intake.workflow.parameters]\nzz_probe = 1\n",
         "[intake.workflow.outcomes]\nzz_probe = 1\n",
+        "[propose]\nzz_probe = 1\n",
+        "[propose.routes.update-vendor]\nrequired_approvals = 1\nzz_probe = 1\n",
     ];
     let mut keys = 0;
     for text in tables {

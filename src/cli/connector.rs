@@ -47,7 +47,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Resolve secrets and build the client; any failure is a message saying what to set.
-fn client_for(config: &Config) -> Result<FnoClient, String> {
+pub(super) fn client_for(config: &Config) -> Result<FnoClient, String> {
     let settings = FnoSettings::resolve(config).map_err(|e| e.to_string())?;
     FnoClient::new(&settings).map_err(|e| e.to_string())
 }

@@ -11,6 +11,8 @@ pub mod failure;
 mod inbox;
 pub mod open;
 pub mod output;
+mod propose;
+mod query;
 mod runs;
 mod sim;
 pub mod tui_source;
@@ -91,6 +93,11 @@ pub enum Command {
     Connector(connector::ConnectorCommand),
     /// Run the F&O sandbox simulator on loopback.
     Sim(sim::SimArgs),
+    /// Build a run from the live record in F&O: the before snapshot with its ETags, the proposed values
+    /// checked against the allowlist and $metadata; then write it to a file or import it.
+    Propose(propose::ProposeArgs),
+    /// Read records from F&O (read-only): a table, or JSON.
+    Query(query::QueryArgs),
     /// Approve a run (or every matching run): re-validate against F&O, then execute or record.
     Approve(decide::ApproveArgs),
     /// Reject a run, with a mandatory reason.
@@ -175,6 +182,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Connector(cmd)) => connector::run(&globals, cmd),
         Some(Command::Inbox(cmd)) => inbox::run(&globals, cmd),
         Some(Command::Sim(args)) => sim::run(&globals, args),
+        Some(Command::Propose(args)) => propose::run(&globals, args),
+        Some(Command::Query(args)) => query::run(&globals, args),
         Some(Command::Approve(args)) => decide::approve(&globals, args),
         Some(Command::Reject(args)) => decide::reject(&globals, args),
         Some(Command::Rollback(args)) => decide::rollback(&globals, args),

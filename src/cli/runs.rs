@@ -1,8 +1,8 @@
 //! `signoff runs import|list|show`.
 
-mod judgement;
-mod show;
-mod table;
+pub(super) mod judgement;
+pub(super) mod show;
+pub(super) mod table;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,8 @@ pub enum RunsCommand {
         /// The run id, e.g. RUN-2026-000123.
         id: String,
     },
+    /// Propose a stale or expired run again against the live record, as a new run that supersedes it.
+    Recapture(super::propose::RecaptureArgs),
 }
 
 /// Filters for `runs list`.
@@ -56,6 +58,7 @@ pub fn run(globals: &Globals, cmd: RunsCommand) -> anyhow::Result<u8> {
         RunsCommand::Import { paths } => import(&ctx, &paths),
         RunsCommand::List(args) => list(&ctx, &args),
         RunsCommand::Show { id } => show(&ctx, &RunId(id)),
+        RunsCommand::Recapture(args) => super::propose::recapture(&ctx, args),
     }
 }
 

@@ -82,7 +82,7 @@ impl PipelineSource {
 
     fn detail_of(&self, store: &Store, stored: &StoredRun, live: Option<&Snapshot>) -> Result<RunDetail, String> {
         let run = &stored.run;
-        let Judgement { diff, evaluation, rollback: plan } = self.judge(store, stored, live)?;
+        let Judgement { diff, evaluation, rollback: plan, replaces } = self.judge(store, stored, live)?;
         let history = review::history::history(store, &run.id).map_err(|e| e.to_string())?;
         let approvals = stored
             .approvals
@@ -96,13 +96,14 @@ impl PipelineSource {
         let given = u32::try_from(stored.approvals.len()).unwrap_or(u32::MAX);
         let required =
             required_approvals(stored.status, given, Some(evaluation.required_approvals), run.route.required_approvals);
-        Ok(sections::render(&diff, &evaluation, &plan).into_detail(
+        let why = review::history::why(stored).or_else(|| replaces.as_ref().map(review::history::replacing));
+        Ok(sections::render(&diff, &evaluation, &plan).with_replaces(replaces.as_ref()).into_detail(
             run,
             stored.status,
             approvals,
             required,
             history,
-            review::history::why(stored),
+            why,
         ))
     }
 }

@@ -45,6 +45,48 @@ pub struct Config {
     pub runs: RunsConfig,
     /// Where runs come from besides run files: F&O's own workflow inbox (`[intake.workflow]`).
     pub intake: IntakeConfig,
+    /// Defaults for runs `signoff propose` makes.
+    pub propose: ProposeConfig,
+}
+
+/// Defaults for the runs `signoff propose` and `signoff runs recapture` build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProposeConfig {
+    /// A proposed run expires this many days after it is requested (unless `--expires` says otherwise).
+    pub expires_days: u32,
+    /// The approval route per action, keyed by the propose verb (`approve-invoice`, `post-journal`,
+    /// `update-vendor`, `enable-user`, `disable-user`); an action without one needs one approval from
+    /// anyone eligible (policy may still ask for more).
+    pub routes: BTreeMap<String, RouteConfig>,
+}
+
+impl Default for ProposeConfig {
+    fn default() -> Self {
+        ProposeConfig { expires_days: 7, routes: BTreeMap::new() }
+    }
+}
+
+/// Who must approve a proposed run of one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub required_approvals: u32,
+    #[serde(default)]
+    pub eligible_groups: Vec<String>,
+}
+
+impl ProposeConfig {
+    /// The route a proposed run of `action` gets by default.
+    pub fn route(&self, action: crate::model::Action) -> crate::model::Route {
+        match self.routes.get(action.verb()) {
+            Some(r) => crate::model::Route {
+                required_approvals: r.required_approvals,
+                eligible_groups: r.eligible_groups.clone(),
+            },
+            None => crate::model::Route { required_approvals: 1, eligible_groups: Vec::new() },
+        }
+    }
 }
 
 /// Who is approving, and how that is proven.

@@ -37,6 +37,7 @@ impl Config {
         }
         check_policy(&self.policy, &mut out);
         self.intake.workflow.check(&mut out);
+        check_propose(&self.propose, &mut out);
         out
     }
 
@@ -207,7 +208,7 @@ fn check_operation(name: &str, op: &Operation, out: &mut Vec<Problem>) {
         }
         OperationKind::CustomService => {
             match &op.service {
-                None => out.push(Problem::at(&key, format!("{key} is a custom-service and needs 'service'"))),
+                None => out.push(Problem::at(key.clone(), format!("{key} is a custom-service and needs 'service'"))),
                 Some(s) if !(s.split('/').count() == 3 && s.split('/').all(is_identifier)) => out.push(Problem::at(
                     format!("{key}.service"),
                     format!(
@@ -309,6 +310,34 @@ fn is_year_month(s: &str) -> bool {
         && b[4] == b'-'
         && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
         && matches!(s[5..].parse::<u8>(), Ok(1..=12))
+}
+
+fn check_propose(propose: &super::ProposeConfig, out: &mut Vec<Problem>) {
+    if !(1..=365).contains(&propose.expires_days) {
+        out.push(Problem::at("propose.expires_days", "propose.expires_days must be between 1 and 365 (default 7)"));
+    }
+    let verbs: Vec<&str> = crate::model::Action::ALL.iter().map(|a| a.verb()).collect();
+    for (name, route) in &propose.routes {
+        let key = format!("propose.routes.{name}");
+        if !verbs.contains(&name.as_str()) {
+            out.push(Problem::at(
+                key.clone(),
+                format!("unknown action '{name}' in [propose.routes]; expected one of: {}", verbs.join(", ")),
+            ));
+        }
+        if route.required_approvals == 0 {
+            out.push(Problem::at(
+                format!("{key}.required_approvals"),
+                format!("{key}.required_approvals must be at least 1"),
+            ));
+        }
+        if route.eligible_groups.iter().any(|g| g.trim().is_empty()) {
+            out.push(Problem::at(
+                format!("{key}.eligible_groups"),
+                format!("{key}.eligible_groups contains an empty group name"),
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

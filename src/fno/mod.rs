@@ -21,6 +21,7 @@ pub mod proxy;
 pub mod retry;
 pub mod settings;
 pub mod tls;
+mod typed;
 pub mod url_guard;
 pub mod verify;
 
@@ -37,4 +38,5 @@ pub use odata::{Entity, Query, QueryResult, Row};
 pub use operations::{NAMESPACE, ServiceDescription, action_value};
 pub use retry::RetryPolicy;
 pub use settings::{FnoSettings, NetworkSettings, SettingsError};
+pub use typed::typed_value;
 pub use verify::{Mismatch, describe_services, verify, verify_services};

@@ -59,6 +59,19 @@ impl Action {
         }
     }
 
+    /// The verb `signoff propose` takes and `[propose.routes]` is keyed by (`approve-invoice`,
+    /// `post-journal`, `update-vendor`, `enable-user`, `disable-user`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::ApproveVendorInvoice => "approve-invoice",
+            Action::PostJournal => "post-journal",
+            Action::UpdateVendor => "update-vendor",
+            Action::EnableUser => "enable-user",
+            Action::DisableUser => "disable-user",
+            Action::ApproveWorkflowItem => "approve-workflow-item",
+        }
+    }
+
     /// The managed object (config section) this action writes through. A workflow item's is its
     /// document's: see [`Action::for_document`].
     pub fn managed_object(self) -> &'static str {
@@ -112,11 +125,16 @@ impl fmt::Display for Action {
 impl FromStr for Action {
     type Err = String;
 
-    /// Accepts the wire name or the short label.
+    /// Accepts the wire name, the short label or the verb (`update-vendor`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s || a.short() == s).ok_or_else(|| {
+        Action::ALL.into_iter().find(|a| a.as_str() == s || a.short() == s || a.verb() == s).ok_or_else(|| {
+            let verbs: Vec<_> = Action::ALL.iter().map(|a| a.verb()).collect();
             let names: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
-            format!("unknown action '{s}'; expected one of: {}", names.join(", "))
+            format!(
+                "unknown action '{s}'; expected one of: {} (or the full names: {})",
+                verbs.join(", "),
+                names.join(", ")
+            )
         })
     }
 }

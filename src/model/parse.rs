@@ -201,7 +201,7 @@ fn char_column(source: &str, line: usize, byte_column: usize) -> usize {
 }
 
 /// The top-level fields in document order, as the format defines them.
-const TOP_LEVEL: [&str; 15] = [
+const TOP_LEVEL: [&str; 16] = [
     "format",
     "id",
     "action",
@@ -217,6 +217,7 @@ const TOP_LEVEL: [&str; 15] = [
     "route",
     "rollback_hint",
     "work_item",
+    "supersedes",
 ];
 
 /// Read every top-level section into its type, reporting each section's first shape error.
@@ -255,6 +256,7 @@ fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
     let route = s.required("route", "an object with `required_approvals` and `eligible_groups`");
     let rollback_hint = s.optional("rollback_hint");
     let work_item = s.optional("work_item");
+    let supersedes = s.optional("supersedes");
     if !s.ok {
         return None;
     }
@@ -274,6 +276,7 @@ fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
         route: route?,
         rollback_hint,
         work_item,
+        supersedes,
     })
 }
 

@@ -38,6 +38,9 @@ pub struct GovernedRun {
     /// For `approve-workflow-item` only (and required there): the F&O workflow work item decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work_item: Option<WorkItem>,
+    /// The stale or expired run this one re-proposes against the live record (`signoff runs recapture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<RunId>,
 }
 
 /// The F&O workflow work item an `approve-workflow-item` run decides, as F&O listed it: the context

@@ -91,6 +91,19 @@ fn check_identity(run: &GovernedRun, report: &mut Report) {
     } else if id.len() > 128 {
         report.value("id", format!("the run id is {} characters long; at most 128 are allowed", id.len()));
     }
+    if let Some(old) = &run.supersedes {
+        if old == &run.id {
+            report.value(
+                "supersedes",
+                "a run cannot supersede itself; expected the id of the stale or expired run it replaces",
+            );
+        } else if old.as_str().is_empty()
+            || old.as_str().len() > 128
+            || old.as_str().chars().any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
+            report.value("supersedes", "not a run id; expected 1 to 128 letters, digits, '.', '_' or '-'");
+        }
+    }
     if run.environment.trim().is_empty() {
         report.value("environment", "the environment is empty; expected its configured name, e.g. \"usmf-sandbox\"");
     }

@@ -90,6 +90,15 @@ pub fn why(stored: &StoredRun) -> Option<String> {
     Some(format!("{} since {}: {reason}", stored.status, change.at.format("%Y-%m-%d %H:%M UTC")))
 }
 
+/// Why a re-captured run is here: the run it replaces, whose record changed.
+pub fn replacing(replaces: &super::preview::Replaces) -> String {
+    let status = replaces.status.map(|s| format!(", {s}")).unwrap_or_default();
+    format!(
+        "re-captured: replaces run {}{status}, whose record changed after it was reviewed; the Diff tab shows what moved",
+        replaces.id
+    )
+}
+
 /// The live record a stale run drifted to, as its newest `stale` status change recorded it; `None` for a
 /// run that is not stale.
 pub fn stale_live(stored: &StoredRun) -> Option<crate::model::Snapshot> {
@@ -105,6 +114,12 @@ pub fn stale_live(stored: &StoredRun) -> Option<crate::model::Snapshot> {
 fn reason_of(payload: &Value) -> Option<String> {
     let detail = payload.get("detail").filter(|d| d.is_object()).unwrap_or(payload);
     let mut parts: Vec<String> = Vec::new();
+    if let Some(by) = payload["by"].as_str() {
+        parts.push(format!("re-captured as run {by}"));
+    }
+    if let Some(old) = payload["supersedes"].as_str() {
+        parts.push(format!("replaces run {old}"));
+    }
     for key in ["reason", "error"] {
         if let Some(text) = detail[key].as_str().or_else(|| payload[key].as_str()) {
             parts.push(text.to_string());

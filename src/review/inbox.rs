@@ -197,6 +197,7 @@ async fn capture(
         route: Route { required_approvals: 1, eligible_groups: w.eligible_groups.clone() },
         rollback_hint: Some("a completed workflow step is undone only in F&O (recall or resubmit)".into()),
         work_item: Some(work_item),
+        supersedes: None,
     };
     run.before = read_record(client, &run, config, true).await?;
     run.requested_at = run.before.captured_at.max(Utc::now());

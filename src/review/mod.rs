@@ -5,6 +5,7 @@
 //! events → release the lease. See docs/pipeline.md.
 
 pub mod bulk;
+pub mod capture;
 pub mod checkpoint;
 pub mod checkpoint_sign;
 pub mod claim;
@@ -25,6 +26,7 @@ pub mod outcome;
 mod pipeline;
 pub mod preview;
 pub mod progress;
+pub mod propose;
 pub mod queue;
 pub mod reconcile;
 mod record;

@@ -33,6 +33,31 @@ pub struct Judgement {
     pub diff: RunDiff,
     pub evaluation: Evaluation,
     pub rollback: RollbackPlan,
+    /// For a re-captured run: the run it replaces and what moved in the record since that one was reviewed.
+    pub replaces: Option<Replaces>,
+}
+
+/// The run a re-captured run replaces (`supersedes`), and the three-way view of what moved: the old
+/// run's before (reviewed), this run's before (the record as it was re-captured: live), and the proposal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Replaces {
+    pub id: String,
+    /// The replaced run's status, when it is in this store.
+    pub status: Option<RunStatus>,
+    /// `None` when the replaced run is not in this store.
+    pub moved: Option<RunDiff>,
+}
+
+/// What `run` replaces, read from the store: the three-way view of its predecessor against `run`'s own
+/// before snapshot.
+pub fn replaces(store: &Store, run: &GovernedRun) -> Result<Option<Replaces>, StoreError> {
+    let Some(old_id) = &run.supersedes else { return Ok(None) };
+    let old = store.get(old_id)?;
+    Ok(Some(Replaces {
+        id: crate::text::visible(old_id.as_str()).into_owned(),
+        status: old.as_ref().map(|o| o.status),
+        moved: old.map(|o| diff::diff_run(&o.run, Some(&run.before))),
+    }))
 }
 
 /// Judge `stored` for `approver` against its before snapshot (and, for a stale run, the live record it
@@ -54,7 +79,7 @@ pub fn judge(
     let version = policy::policy_version(config);
     let Assessment { evaluation, rollback } =
         assess(run, &stored.approvals, config, approver, &known, &others, live, &version);
-    Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback })
+    Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback, replaces: replaces(store, run)? })
 }
 
 /// Judge `stored` as `viewer` looks at it. A run still open is judged for the viewer. A run whose

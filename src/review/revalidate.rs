@@ -1,10 +1,8 @@
 //! Re-reading the live record and its lines from F&O, with their ETags.
 
-use chrono::Utc;
-
 use crate::config::Config;
-use crate::fno::{EntityKey, FnoClient, FnoError, Query};
-use crate::model::{Fields, GovernedRun, LineSnapshot, Snapshot};
+use crate::fno::{EntityKey, FnoClient, FnoError};
+use crate::model::{Fields, GovernedRun, Snapshot};
 
 /// The line entity set and the line-number key field for the run, if its action has lines.
 pub fn line_set(run: &GovernedRun, config: &Config) -> Option<(String, &'static str)> {
@@ -35,17 +33,11 @@ pub fn has_lines(run: &GovernedRun) -> bool {
 
 /// Read the live header alone (one GET), with its ETag.
 pub async fn read_header(client: &FnoClient, run: &GovernedRun) -> Result<Snapshot, FnoError> {
-    let header = client.get_entity(&run.target.entity_set, &target_key(run)?).await?;
-    Ok(Snapshot {
-        etag: header.etag,
-        captured_at: Utc::now(),
-        created_by: None,
-        fields: header.fields,
-        lines: Vec::new(),
-    })
+    super::capture::read_record(client, &run.target.entity_set, &run.target.keys, None).await
 }
 
-/// Read the live header (one GET) and, when the run concerns lines, the lines (one query, all pages).
+/// Read the live header (one GET) and, when the run concerns lines, the lines (one query, all pages):
+/// the same reader `signoff propose` captures a before snapshot with (`review::capture`).
 pub async fn read_live(client: &FnoClient, run: &GovernedRun, config: &Config) -> Result<Snapshot, FnoError> {
     read_record(client, run, config, has_lines(run)).await
 }
@@ -58,34 +50,7 @@ pub async fn read_record(
     config: &Config,
     with_lines: bool,
 ) -> Result<Snapshot, FnoError> {
-    let mut live = read_header(client, run).await?;
-    if let (true, Some((set, line_field))) = (with_lines, line_set(run, config)) {
-        live.lines = read_lines(client, run, &set, line_field).await?;
-    }
-    Ok(live)
-}
-
-async fn read_lines(
-    client: &FnoClient,
-    run: &GovernedRun,
-    set: &str,
-    line_field: &str,
-) -> Result<Vec<LineSnapshot>, FnoError> {
-    let query = Query { cross_company: run.company().is_some(), ..Query::matching(&run.target.keys) };
-    let result = client.query(set, &query).await?;
-    let mut lines = Vec::with_capacity(result.rows.len());
-    for row in result.rows {
-        let etag = row.etag.ok_or_else(|| FnoError::InvalidResponse {
-            context: set.to_string(),
-            reason: "a line came without an ETag (@odata.etag); its version cannot be checked".into(),
-        })?;
-        let mut keys = Fields::new();
-        for name in run.target.keys.keys().map(String::as_str).chain([line_field]) {
-            if let Some(v) = row.fields.get(name) {
-                keys.insert(name.to_string(), v.clone());
-            }
-        }
-        lines.push(LineSnapshot { keys, etag, fields: row.fields });
-    }
-    Ok(lines)
+    let lines = if with_lines { line_set(run, config) } else { None };
+    let lines = lines.as_ref().map(|(set, field)| (set.as_str(), *field));
+    super::capture::read_record(client, &run.target.entity_set, &run.target.keys, lines).await
 }

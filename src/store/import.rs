@@ -66,14 +66,29 @@ impl Importer<'_> {
             None => {}
         }
         insert_run(&self.tx, run, &payload, &digest, &self.now_text, &self.actor)?;
-        audit::append_at(
-            &self.tx,
-            self.now,
-            &self.actor,
-            Some(&run.id),
-            "run.imported",
-            json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment }),
-        )?;
+        let mut imported = json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment });
+        if let Some(old) = &run.supersedes {
+            imported["supersedes"] = json!(old.as_str());
+        }
+        audit::append_at(&self.tx, self.now, &self.actor, Some(&run.id), "run.imported", imported)?;
+        // The replaced run's own trail names its successor, so either end of the link leads to the other.
+        if let Some(old) = &run.supersedes {
+            let known: Option<String> = self
+                .tx
+                .prepare_cached("SELECT id FROM runs WHERE id = ?1")?
+                .query_row([old.as_str()], |row| row.get(0))
+                .optional()?;
+            if known.is_some() {
+                audit::append_at(
+                    &self.tx,
+                    self.now,
+                    &self.actor,
+                    Some(old),
+                    "run.superseded",
+                    json!({ "by": run.id.as_str(), "digest": digest }),
+                )?;
+            }
+        }
         self.report.imported.push(run.id.clone());
         Ok(())
     }

@@ -69,6 +69,51 @@ impl JudgementSections {
     }
 }
 
+impl JudgementSections {
+    /// For a re-captured run, the run it replaces and what moved, above the diff (every layout of it).
+    pub fn with_replaces(mut self, replaces: Option<&crate::review::preview::Replaces>) -> Self {
+        if let Some(r) = replaces {
+            let lead = replaces_lines(r);
+            for section in
+                [&mut self.diff, &mut self.diff_unified, &mut self.unfolded.diff, &mut self.unfolded.diff_unified]
+            {
+                section.lines.splice(0..0, lead.iter().cloned());
+            }
+        }
+        self
+    }
+}
+
+/// "Replaces run X (stale)…" and the three-way rows of what moved: X's before (reviewed), this run's
+/// before (live when re-captured) and the proposal; unchanged fields folded.
+pub fn replaces_lines(r: &crate::review::preview::Replaces) -> Vec<SectionLine> {
+    let status = r.status.map(|s| format!(" ({s})")).unwrap_or_default();
+    let mut lines: Vec<SectionLine> = vec![
+        vec![(Tone::PolicySoft, format!("↻ This run replaces run {}{status}, whose record changed.", r.id))].into(),
+    ];
+    let Some(moved) = &r.moved else {
+        lines.push(vec![(Tone::Muted, "  (that run is not in this store)".to_string())].into());
+        return lines;
+    };
+    lines.push(vec![(Tone::Muted, format!("  What moved since {} was reviewed (rows marked !):", r.id))].into());
+    lines.push(SectionLine::row(vec![
+        (Tone::Title, "  ".to_string()),
+        (Tone::Title, "field".to_string()),
+        (Tone::Title, format!("before ({})", r.id)),
+        (Tone::Title, "proposed".to_string()),
+        (Tone::Title, "live (this run's before)".to_string()),
+    ]));
+    lines.extend(rows_lines(&moved.header.rows, true, false, ""));
+    if let Some(l) = moved.lines.as_ref().filter(|l| l.drifted > 0) {
+        lines.push(
+            vec![(Tone::PolicyHard, format!("! {} line(s) changed too (the Lines tab shows them now)", l.drifted))]
+                .into(),
+        );
+    }
+    lines.push(vec![(Tone::Text, String::new())].into());
+    lines
+}
+
 /// Render a run's diff, evaluation and rollback plan.
 pub fn render(diff: &RunDiff, evaluation: &policy::Evaluation, plan: &rollback::RollbackPlan) -> JudgementSections {
     JudgementSections {
@@ -423,5 +468,31 @@ mod tests {
         assert!(chunks.iter().all(|c| unicode_width::UnicodeWidthStr::width(c.as_str()) <= 20), "{chunks:?}");
         assert_eq!(chunks.concat(), url);
         assert_eq!(wrap("深圳华强电子", 5), vec!["深圳", "华强", "电子"]);
+    }
+}
+
+#[cfg(test)]
+mod replaces_tests {
+    use super::*;
+    use crate::model::{FieldValue, RunStatus, parse_run};
+    use crate::review::preview::Replaces;
+
+    #[test]
+    fn a_recaptured_run_shows_what_it_replaces_and_what_moved_above_every_diff_layout() {
+        let old = parse_run(include_str!("../../fixtures/runs/vnd-usmf-us-104.json"), "old").unwrap();
+        let mut live = old.before.clone();
+        live.fields.insert("DefaultPaymentTermsName".into(), FieldValue::Text("Net10".into()));
+        let r = Replaces {
+            id: old.id.to_string(),
+            status: Some(RunStatus::Stale),
+            moved: Some(diff::diff_run(&old, Some(&live))),
+        };
+        let lines = replaces_lines(&r);
+        let text: Vec<String> =
+            lines.iter().map(|l| l.spans.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("|")).collect();
+        assert!(text[0].contains("replaces run run-vnd-usmf-us-104 (stale), whose record changed"), "{text:?}");
+        let moved = text.iter().find(|t| t.contains("DefaultPaymentTermsName")).unwrap();
+        assert!(moved.contains("Net30") && moved.contains("Net10"), "reviewed and live side by side: {moved}");
+        assert!(text.iter().any(|t| t.contains("BankAccountId") && t.contains("WF-CHK-441")), "{text:?}");
     }
 }

@@ -70,6 +70,7 @@ fn base(id: &str, action: Action, n: u32, company: Option<&str>, keys: Fields) -
         route: Route { required_approvals: 1, eligible_groups: vec!["ap-approvers".into()] },
         rollback_hint: None,
         work_item: None,
+        supersedes: None,
     }
 }
 

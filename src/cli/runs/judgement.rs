@@ -26,6 +26,9 @@ pub struct ShowEnvelope<'a> {
     pub diff: &'a RunDiff,
     pub evaluation: &'a Evaluation,
     pub rollback: &'a RollbackPlan,
+    /// For a re-captured run: the run it replaces and what moved since that one was reviewed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<&'a crate::review::preview::Replaces>,
 }
 
 impl<'a> ShowEnvelope<'a> {
@@ -41,6 +44,7 @@ impl<'a> ShowEnvelope<'a> {
             diff: &judgement.diff,
             evaluation: &judgement.evaluation,
             rollback: &judgement.rollback,
+            replaces: judgement.replaces.as_ref(),
         }
     }
 }

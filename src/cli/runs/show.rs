@@ -15,6 +15,9 @@ use crate::text::visible;
 /// The whole view in `width` columns: header, diff, verdicts, approvals and outcome, rollback.
 pub fn render_run(stored: &StoredRun, judgement: &Judgement, width: usize) -> String {
     let mut out = render_header(stored, super::judgement::required_of(stored, judgement));
+    if let Some(r) = &judgement.replaces {
+        out.push_str(&render_replaces(r, width));
+    }
     let _ = writeln!(out, "\n{OFFLINE_NOTE}\n");
     out.push_str(&crate::diff::render_text(&judgement.diff, width));
     out.push('\n');
@@ -22,6 +25,25 @@ pub fn render_run(stored: &StoredRun, judgement: &Judgement, width: usize) -> St
     out.push_str(&render_outcome(stored, judgement));
     out.push('\n');
     out.push_str(&judgement.rollback.render_text());
+    out
+}
+
+/// "This replaces run X": the run a re-captured run replaces and the three-way view of what moved
+/// (X's before as reviewed, this run's before as live, the proposal).
+fn render_replaces(r: &crate::review::preview::Replaces, width: usize) -> String {
+    let status = r.status.map(|s| format!(" ({s})")).unwrap_or_default();
+    let mut out = format!("\nThis run replaces run {}{status}, whose record changed after it was reviewed.\n", r.id);
+    match &r.moved {
+        Some(moved) => {
+            let _ = writeln!(
+                out,
+                "What moved (reviewed = {}'s before snapshot, live = this run's before snapshot):\n",
+                r.id
+            );
+            out.push_str(&crate::diff::render_text(moved, width));
+        }
+        None => out.push_str("(that run is not in this store)\n"),
+    }
     out
 }
 
@@ -100,6 +122,9 @@ fn render_header(stored: &StoredRun, required: u32) -> String {
             None => "free".into(),
         },
     ));
+    if let Some(old) = &run.supersedes {
+        rows.push(("supersedes", v(old.as_str())));
+    }
     if let Some(hint) = &run.rollback_hint {
         rows.push(("rollback", v(hint)));
     }

@@ -1,0 +1,210 @@
+//! Capturing a record as it stands in F&O: the *before* snapshot a run is reviewed against.
+//!
+//! One reader for every place signoff looks at a live record: `signoff propose` and `runs recapture`
+//! build a run's before snapshot with [`capture`], and the decision pipeline re-reads the record it is
+//! about to write with [`read_record`] (`review::revalidate`). Both go through the same client and
+//! paging, so a snapshot and its re-validation cannot disagree about what "the record" is.
+//!
+//! A snapshot holds the header as F&O sent it (every field, `RecId` included), its `@odata.etag`, and —
+//! for actions with lines — every line with its own ETag, all pages followed. `captured_at` is when
+//! the header was read; `created_by` is taken from the record's `CreatedBy` where the entity exposes it.
+
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::fno::{Catalog, EntityKey, FnoClient, FnoError, Query};
+use crate::model::{Action, ActorId, FieldValue, Fields, LineSnapshot, Snapshot};
+use crate::text::visible;
+
+/// The field F&O data entities name the creating user with, where they expose it.
+pub const CREATED_BY: &str = "CreatedBy";
+
+/// Where an action's record is read from: the header entity set, and the line entity set with the
+/// line-number key for actions that have lines. The managed object's configured sets win over the
+/// action's defaults, as they do for writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSource {
+    pub header_set: String,
+    pub lines: Option<(String, &'static str)>,
+}
+
+impl RecordSource {
+    /// The sets `action` reads and writes under `config`.
+    pub fn of(config: &Config, action: Action) -> RecordSource {
+        let object = config.managed_objects.get(action.managed_object());
+        let header_set = object
+            .map(|m| m.entity_set.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| action.entity_set().into());
+        let lines = action.lines().map(|(default_set, key)| {
+            let set = object.and_then(|m| m.line_entity_set.clone()).unwrap_or_else(|| default_set.to_string());
+            (set, key)
+        });
+        RecordSource { header_set, lines }
+    }
+}
+
+/// Why a record could not be captured.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error(
+        "{set} is not in the synced metadata, so its keys and types are unknown: run `signoff connector \
+         sync-metadata` first"
+    )]
+    NotSynced { set: String },
+    #[error("the key {missing} of {set} is missing: give it with --key {missing}=VALUE (keys of {set}: {all})")]
+    MissingKey { set: String, missing: String, all: String },
+    #[error("'{name}' is not a key of {set} (its keys: {all}); a record is named by its keys alone")]
+    NotAKey { set: String, name: String, all: String },
+    #[error("reading {what} from F&O failed: {source}")]
+    Read {
+        what: String,
+        #[source]
+        source: Box<FnoError>,
+    },
+}
+
+/// The before snapshot of `action`'s record named by `keys` (every key of the entity, `dataAreaId`
+/// included for company-scoped entities, values typed as `$metadata` declares them): the header with
+/// its ETag and, for invoices and journals, every line with its ETag. `catalog` (the synced `$metadata`)
+/// proves the keys name exactly one record; without one nothing is read.
+pub async fn capture(
+    config: &Config,
+    client: &FnoClient,
+    catalog: Option<&Catalog>,
+    action: Action,
+    keys: &Fields,
+) -> Result<Snapshot, CaptureError> {
+    let source = RecordSource::of(config, action);
+    let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
+    check_keys(catalog, &source.header_set, keys)?;
+    let lines = source.lines.as_ref().map(|(set, key)| (set.as_str(), *key));
+    let what = format!("{}{}", visible(&source.header_set), label(keys));
+    read_record(client, &source.header_set, keys, lines)
+        .await
+        .map_err(|e| CaptureError::Read { what, source: Box::new(e) })
+}
+
+/// Every key of the set's entity type is given, and nothing else.
+pub fn check_keys(catalog: &Catalog, set: &str, keys: &Fields) -> Result<(), CaptureError> {
+    let entity = catalog.entity_type_of(set).ok_or_else(|| CaptureError::NotSynced { set: visible(set).into() })?;
+    let all = entity.keys.join(", ");
+    if let Some(missing) = entity.keys.iter().find(|k| !keys.contains_key(*k)) {
+        return Err(CaptureError::MissingKey { set: set.into(), missing: missing.clone(), all });
+    }
+    if let Some(name) = keys.keys().find(|k| !entity.keys.contains(k)) {
+        return Err(CaptureError::NotAKey { set: set.into(), name: visible(name).into(), all });
+    }
+    Ok(())
+}
+
+/// Read the record `set(keys)` (one GET) with its ETag and, when `lines` names a line entity set and
+/// its line-number key, every line of the record (one query, all pages), each with its ETag.
+pub async fn read_record(
+    client: &FnoClient,
+    set: &str,
+    keys: &Fields,
+    lines: Option<(&str, &str)>,
+) -> Result<Snapshot, FnoError> {
+    let key = EntityKey::from_fields(keys).map_err(|reason| FnoError::InvalidUrl { url: set.to_string(), reason })?;
+    let header = client.get_entity(set, &key).await?;
+    let captured_at = Utc::now();
+    let created_by = header.fields.get(CREATED_BY).and_then(FieldValue::as_text).filter(|s| !s.trim().is_empty());
+    let created_by = created_by.map(|s| ActorId(s.to_string()));
+    let lines = match lines {
+        Some((line_set, line_field)) => read_lines(client, keys, line_set, line_field).await?,
+        None => Vec::new(),
+    };
+    Ok(Snapshot { etag: header.etag, captured_at, created_by, fields: header.fields, lines })
+}
+
+/// Every line of the record named by `keys`, all pages followed; each line's keys are the record's keys
+/// plus its line number, as the run format wants them.
+async fn read_lines(
+    client: &FnoClient,
+    keys: &Fields,
+    set: &str,
+    line_field: &str,
+) -> Result<Vec<LineSnapshot>, FnoError> {
+    let query = Query { cross_company: keys.contains_key("dataAreaId"), ..Query::matching(keys) };
+    let result = client.query(set, &query).await?;
+    let mut lines = Vec::with_capacity(result.rows.len());
+    for row in result.rows {
+        let etag = row.etag.ok_or_else(|| FnoError::InvalidResponse {
+            context: set.to_string(),
+            reason: "a line came without an ETag (@odata.etag); its version cannot be checked".into(),
+        })?;
+        let mut line_keys = Fields::new();
+        for name in keys.keys().map(String::as_str).chain([line_field]) {
+            if let Some(v) = row.fields.get(name) {
+                line_keys.insert(name.to_string(), v.clone());
+            }
+        }
+        lines.push(LineSnapshot { keys: line_keys, etag, fields: row.fields });
+    }
+    Ok(lines)
+}
+
+/// `(dataAreaId='usmf',VendorAccountNumber='US-104')`, made visible, for messages.
+fn label(keys: &Fields) -> String {
+    EntityKey::from_fields(keys).map(|k| visible(&k.odata()).into_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ManagedObject;
+    use crate::fno::metadata::{EntityType, Property};
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::default();
+        let mut t = EntityType {
+            name: "VendorV2".into(),
+            keys: vec!["dataAreaId".into(), "VendorAccountNumber".into()],
+            ..Default::default()
+        };
+        t.properties.insert("dataAreaId".into(), Property::of_type("Edm.String"));
+        c.entity_types.insert("VendorV2".into(), t);
+        c.entity_sets.insert("VendorsV2".into(), "VendorV2".into());
+        c
+    }
+
+    fn keys(pairs: &[(&str, &str)]) -> Fields {
+        pairs.iter().map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string()))).collect()
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_the_option_that_gives_it() {
+        let err = check_keys(&catalog(), "VendorsV2", &keys(&[("dataAreaId", "usmf")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the key VendorAccountNumber of VendorsV2 is missing: give it with --key VendorAccountNumber=VALUE \
+             (keys of VendorsV2: dataAreaId, VendorAccountNumber)"
+        );
+    }
+
+    #[test]
+    fn a_field_that_is_not_a_key_is_refused() {
+        let k = keys(&[("dataAreaId", "usmf"), ("VendorAccountNumber", "US-104"), ("VendorGroupId", "10")]);
+        let err = check_keys(&catalog(), "VendorsV2", &k).unwrap_err();
+        assert!(err.to_string().starts_with("'VendorGroupId' is not a key of VendorsV2"), "{err}");
+        check_keys(&catalog(), "VendorsV2", &keys(&[("dataAreaId", "usmf"), ("VendorAccountNumber", "US-104")]))
+            .unwrap();
+    }
+
+    #[test]
+    fn the_managed_objects_sets_win_over_the_actions_defaults() {
+        let mut config = Config::default();
+        let object = ManagedObject {
+            entity_set: "VendorInvoiceHeadersV2".into(),
+            line_entity_set: Some("VendorInvoiceLinesV2".into()),
+            ..Default::default()
+        };
+        config.managed_objects.insert("vendor_invoice".into(), object);
+        let source = RecordSource::of(&config, Action::ApproveVendorInvoice);
+        assert_eq!(source.header_set, "VendorInvoiceHeadersV2");
+        assert_eq!(source.lines, Some(("VendorInvoiceLinesV2".to_string(), "InvoiceLineNumber")));
+        let users = RecordSource::of(&Config::default(), Action::DisableUser);
+        assert_eq!(users, RecordSource { header_set: "SystemUsers".into(), lines: None });
+    }
+}

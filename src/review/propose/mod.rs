@@ -1,0 +1,183 @@
+//! Building a governed run from the live record: `signoff propose` and `signoff runs recapture`.
+//!
+//! keys typed by `$metadata` → the record and its lines captured with their ETags (`review::capture`)
+//! → every proposed value typed, allowlisted and checked against its facets (`values`) → a run in the
+//! `signoff.run/v1` format, checked by the same parser `runs import` uses. Nothing here writes: the
+//! caller prints, saves or imports the run, and only once it was built without a single refusal.
+
+mod patch;
+mod values;
+
+use chrono::{Duration, Utc};
+
+use super::capture::{self, CaptureError, RecordSource};
+use crate::config::Config;
+use crate::fno::{Catalog, FnoClient};
+use crate::model::{
+    Action, Evidence, FieldValue, Fields, GovernedRun, RUN_FORMAT, Requester, Route, RunFileError, RunId, Target,
+    parse_run, record_key,
+};
+use crate::text::visible;
+
+pub use patch::{Patch, PatchError, PatchLine, split_assignment};
+pub use values::Refusal;
+
+/// What to propose: the record, the changes and the run's metadata.
+#[derive(Debug, Clone)]
+pub struct ProposalRequest {
+    pub action: Action,
+    /// The record's keys, as typed (`--key`, the record argument, `--company`); read by `$metadata` type.
+    pub keys: Vec<(String, FieldValue)>,
+    /// Header values to write (`--set`, the patch file's `fields`).
+    pub fields: Vec<(String, FieldValue)>,
+    /// Line corrections (`--line`, the patch file's `lines`).
+    pub lines: Vec<PatchLine>,
+    pub justification: String,
+    pub requester: Requester,
+    pub expires_in: Duration,
+    /// `None`: the config's route for the action (`[propose.routes]`).
+    pub route: Option<Route>,
+    /// `None`: an id made from the action, the record and the time.
+    pub id: Option<RunId>,
+    /// The stale or expired run this one replaces (`runs recapture`).
+    pub supersedes: Option<RunId>,
+    pub evidence: Vec<Evidence>,
+    pub rollback_hint: Option<String>,
+}
+
+/// Why no run was built. Nothing was written anywhere.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposeError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("{0}")]
+    Usage(String),
+    #[error("the run built does not pass the run format's checks (a signoff bug; nothing was saved): {0}")]
+    Invalid(#[from] RunFileError),
+}
+
+/// Capture the record `request` names from F&O and build the run that proposes its changes.
+pub async fn propose(
+    config: &Config,
+    client: &FnoClient,
+    catalog: Option<&Catalog>,
+    request: &ProposalRequest,
+) -> Result<GovernedRun, ProposeError> {
+    let source = RecordSource::of(config, request.action);
+    let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
+    let keys = typed_keys(config, catalog, request, &source.header_set)?;
+    let before = capture::capture(config, client, Some(catalog), request.action, &keys).await?;
+    let proposed = values::proposal(config, catalog, request, &source, &before)?;
+    let requested_at = Utc::now().max(before.captured_at);
+    let route = request.route.clone().unwrap_or_else(|| config.propose.route(request.action));
+    let id = request.id.clone().unwrap_or_else(|| run_id(request.action, &keys, requested_at));
+    let run = GovernedRun {
+        format: RUN_FORMAT.into(),
+        id,
+        action: request.action,
+        environment: config.environment.name.clone(),
+        requester: request.requester.clone(),
+        requested_at,
+        expires_at: requested_at + request.expires_in,
+        justification: request.justification.clone(),
+        target: Target {
+            entity_set: source.header_set.clone(),
+            managed_object: request.action.managed_object().into(),
+            keys,
+        },
+        before,
+        proposed,
+        evidence: request.evidence.clone(),
+        route,
+        rollback_hint: request.rollback_hint.clone(),
+        work_item: None,
+        supersedes: request.supersedes.clone(),
+    };
+    // The run must be what `runs import` accepts: checked by the same parser, from the same JSON.
+    Ok(parse_run(&run.canonical_json(), run.id.as_str())?)
+}
+
+/// The record's keys, each read as its `$metadata` type; a company-scoped record gets `dataAreaId` from
+/// `--company`, else the config's default company, in lowercase as F&O answers.
+fn typed_keys(
+    config: &Config,
+    catalog: &Catalog,
+    request: &ProposalRequest,
+    set: &str,
+) -> Result<Fields, ProposeError> {
+    let mut keys = Fields::new();
+    for (name, value) in &request.keys {
+        let value = match (name.as_str(), value) {
+            ("dataAreaId", FieldValue::Text(c)) => FieldValue::Text(c.to_ascii_lowercase()),
+            _ => value.clone(),
+        };
+        let typed = match catalog.property(set, name) {
+            Some(property) => crate::fno::typed_value(name, &value, property, catalog)
+                .map_err(|e| ProposeError::Refused(Refusal::new(name, "metadata.facets", e.to_string())))?,
+            None => value,
+        };
+        if keys.insert(name.clone(), typed).is_some() {
+            return Err(ProposeError::Usage(format!("the key {} is given twice", visible(name))));
+        }
+    }
+    if request.action.company_scoped() && !keys.contains_key("dataAreaId") {
+        let company = config.environment.default_company.clone().ok_or_else(|| {
+            ProposeError::Usage(
+                "which company? give --company (the dataAreaId, e.g. usmf) or set [environment] default_company".into(),
+            )
+        })?;
+        keys.insert("dataAreaId".into(), FieldValue::Text(company.to_ascii_lowercase()));
+    }
+    Ok(keys)
+}
+
+/// `run-update-vendor-usmf-us-104-20261130-203511-3f9a`: the verb, the record's keys, the request time and
+/// a salt,
+/// lowercase, any run of other characters one `-`, at most 128 characters.
+pub fn run_id(action: Action, keys: &Fields, at: chrono::DateTime<Utc>) -> RunId {
+    let mut parts: Vec<String> = vec![action.verb().to_string()];
+    if let Some(company) = keys.get("dataAreaId") {
+        parts.push(company.to_string());
+    }
+    if let Some(record) = keys.get(record_key(action)) {
+        parts.push(record.to_string());
+    }
+    let mut middle = String::new();
+    for c in parts.join("-").to_ascii_lowercase().chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') { c } else { '-' };
+        if !(c == '-' && middle.ends_with('-')) {
+            middle.push(c);
+        }
+    }
+    middle.truncate(100);
+    let middle = middle.trim_end_matches('-');
+    // Four random hex digits: two proposals of one record within a second (a recapture right after the
+    // run it replaces) still get ids of their own.
+    let salt = &uuid::Uuid::new_v4().simple().to_string()[..4];
+    RunId(format!("run-{middle}-{}-{salt}", at.format("%Y%m%d-%H%M%S")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_run_id_names_the_verb_the_record_and_the_time_in_allowed_characters() {
+        let keys: Fields = [
+            ("dataAreaId".to_string(), FieldValue::Text("usmf".into())),
+            ("VendorAccountNumber".to_string(), FieldValue::Text("US 104/ü".into())),
+        ]
+        .into_iter()
+        .collect();
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 20, 35, 11).unwrap();
+        let id = run_id(Action::UpdateVendor, &keys, at);
+        assert!(id.as_str().starts_with("run-update-vendor-usmf-us-104-20261130-203511-"), "{id}");
+        assert_eq!(id.as_str().len(), "run-update-vendor-usmf-us-104-20261130-203511-".len() + 4);
+        assert_ne!(id, run_id(Action::UpdateVendor, &keys, at), "two proposals in one second differ");
+        let long: Fields = [("UserID".to_string(), FieldValue::Text("x".repeat(300)))].into_iter().collect();
+        assert!(run_id(Action::DisableUser, &long, at).as_str().len() <= 128);
+    }
+}
