@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 use signoff::sim::{Dialect, SimOptions, Simulator};
 
+use crate::pty_support::Session;
+
 const SEED: &str = include_str!("../fixtures/connect/seed-payload.json");
 const REQUESTER: &str = "april.meyer@contoso.com";
 const APPROVER: &str = "amy.rhodes@contoso.com";
@@ -130,6 +132,16 @@ async fn connect_then_rehearse(dialect: Dialect) {
         let kept = std::fs::read_to_string(&home.config).unwrap();
         assert!(kept.contains("# Contoso's own names") && kept.contains("action = \"approveInvoiceWF\""), "{kept}");
         assert!(home.config.parent().unwrap().join("store.db").exists(), "the config's own store is used");
+    }
+
+    if dialect == Dialect::Signoff {
+        // The TUI, in a terminal, says how far the connector is and what comes next.
+        let data = home.dir.path().join("data");
+        let args = ["--config", home.config.to_str().unwrap(), "--read-only"];
+        let mut tui = Session::start_with(&args, &[("XDG_DATA_HOME", data.to_str().unwrap()), ("SIGNOFF_APPROVER", APPROVER)], 30, 140);
+        tui.wait_for(&["[setup 3/5: next first dry run]"]);
+        tui.keys("q");
+        assert!(tui.wait_exit().success());
     }
 
     // 4: a dry run shows the requests and sends nothing.

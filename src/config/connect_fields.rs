@@ -264,6 +264,23 @@ mod tests {
     }
 
     #[test]
+    fn docs_connect_md_lists_every_built_in_name() {
+        let doc = include_str!("../../docs/connect.md");
+        for (object, fields) in table() {
+            let mut rows = doc.lines().skip_while(|l| !l.contains(&format!("| `{object}` (")));
+            let section: Vec<&str> = rows.by_ref().take(fields.len()).collect();
+            for ((logical, field), row) in fields.iter().zip(&section) {
+                let risk = if object_risk(object, logical) { " ⚠" } else { "" };
+                assert!(row.contains(&format!("| `{logical}`{risk} | `{field}`")), "{object}.{logical} → {field}: {row}");
+            }
+        }
+    }
+
+    fn object_risk(object: &str, logical: &str) -> bool {
+        OBJECTS.iter().find(|o| o.name == object).unwrap().fields.iter().any(|f| f.logical == logical && f.high_risk)
+    }
+
+    #[test]
     fn an_override_replaces_or_adds_a_name_and_keeps_the_risk_of_the_built_in_one() {
         let mut overrides = ConnectConfig::default();
         let vendor: BTreeMap<String, String> =
