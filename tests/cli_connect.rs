@@ -106,7 +106,9 @@ async fn connect_then_rehearse(dialect: Dialect) {
         // Contoso's own config (its operation names, its store) pointing at an old environment: connect
         // updates the connection and the objects and keeps the rest.
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/sim/contoso.toml");
-        let old = std::fs::read_to_string(fixture).unwrap().replace("{{BASE_URL}}", "https://contoso-old.sandbox.operations.dynamics.com");
+        let old = std::fs::read_to_string(fixture)
+            .unwrap()
+            .replace("{{BASE_URL}}", "https://contoso-old.sandbox.operations.dynamics.com");
         std::fs::write(&home.config, old).unwrap();
     }
     let payload = home.write_payload("connect.json", &seed_for(&sim));
@@ -138,7 +140,12 @@ async fn connect_then_rehearse(dialect: Dialect) {
         // The TUI, in a terminal, says how far the connector is and what comes next.
         let data = home.dir.path().join("data");
         let args = ["--config", home.config.to_str().unwrap(), "--read-only"];
-        let mut tui = Session::start_with(&args, &[("XDG_DATA_HOME", data.to_str().unwrap()), ("SIGNOFF_APPROVER", APPROVER)], 30, 140);
+        let mut tui = Session::start_with(
+            &args,
+            &[("XDG_DATA_HOME", data.to_str().unwrap()), ("SIGNOFF_APPROVER", APPROVER)],
+            30,
+            140,
+        );
         tui.wait_for(&["[setup 3/5: next first dry run]"]);
         tui.keys("q");
         assert!(tui.wait_exit().success());
@@ -147,8 +154,20 @@ async fn connect_then_rehearse(dialect: Dialect) {
     // 4: a dry run shows the requests and sends nothing.
     let propose = home.signoff(
         REQUESTER,
-        &["propose", "approve-invoice", "APINV-000123", "--company", "usmf", "--set", "DueDate=2026-12-20", "--justification",
-          "Matched to receipt; due date per the supplier's letter", "--id", "run-rehearsal-1", "--import"],
+        &[
+            "propose",
+            "approve-invoice",
+            "APINV-000123",
+            "--company",
+            "usmf",
+            "--set",
+            "DueDate=2026-12-20",
+            "--justification",
+            "Matched to receipt; due date per the supplier's letter",
+            "--id",
+            "run-rehearsal-1",
+            "--import",
+        ],
     );
     assert_eq!(propose.status.code(), Some(0), "{}", text(&propose));
     assert_eq!(states(&home.status())[3], "pending", "proposing is not a dry run");
@@ -219,15 +238,30 @@ async fn a_bad_payload_names_its_field_and_writes_nothing() {
             "managedObjects[0].allowedFields[0]: unknown logical field 'invoiceAmout' for VendorInvoiceHeaders; did you mean 'invoiceAmount'?",
         ),
         (good.replace("\"clientSecret\"", "\"clientSecert\""), "clientSecert: unknown field `clientSecert`"),
-        (good.replace("\"objectApiName\": \"VendorsV2\"", "\"objectApiName\": \"Vendors\""), "managedObjects[2].objectApiName: unknown object 'Vendors'"),
-        (good.replace("\"apiVersion\": \"4.0\"", "\"apiVersion\": \"v58.0\""), "apiVersion: 'v58.0' is not a version F&O speaks"),
-        (good.replace("\"isSandbox\": true", "\"isSandbox\": \"yes\""), "isSandbox: invalid type: string \"yes\", expected a boolean"),
         (
-            good.replace(&format!("\"instanceUrl\": \"{}\"", sim.base_url()), "\"instanceUrl\": \"http://contoso-test.example.com\""),
+            good.replace("\"objectApiName\": \"VendorsV2\"", "\"objectApiName\": \"Vendors\""),
+            "managedObjects[2].objectApiName: unknown object 'Vendors'",
+        ),
+        (
+            good.replace("\"apiVersion\": \"4.0\"", "\"apiVersion\": \"v58.0\""),
+            "apiVersion: 'v58.0' is not a version F&O speaks",
+        ),
+        (
+            good.replace("\"isSandbox\": true", "\"isSandbox\": \"yes\""),
+            "isSandbox: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            good.replace(
+                &format!("\"instanceUrl\": \"{}\"", sim.base_url()),
+                "\"instanceUrl\": \"http://contoso-test.example.com\"",
+            ),
             "instanceUrl: ",
         ),
         (good.replace(&format!("{}/contoso.onmicrosoft.com", sim.base_url()), &sim.base_url()), "loginUrl: "),
-        (good.replace("\"displayName\": \"Vendors\",", "\"displayName\": \"Vendors\", \"fieldMap\": {},"), "managedObjects[2].fieldMap: unknown field"),
+        (
+            good.replace("\"displayName\": \"Vendors\",", "\"displayName\": \"Vendors\", \"fieldMap\": {},"),
+            "managedObjects[2].fieldMap: unknown field",
+        ),
     ];
     for (payload, expected) in cases {
         let path = home.write_payload("bad.json", &payload);

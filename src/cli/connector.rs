@@ -6,10 +6,10 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::review::activation;
 use crate::config::paths::resolve;
 use crate::fno::metadata::Catalog;
 use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
+use crate::review::activation;
 use crate::text::visible;
 
 use super::output::{self, say};
@@ -112,7 +112,10 @@ pub(super) async fn validate_checks(ctx: &Context) -> Vec<Check> {
 }
 
 /// Record an activation event; a store that cannot be written costs the record, not the check's answer.
-fn record(ctx: &Context, write: impl FnOnce(&crate::store::Store, &str) -> Result<crate::store::AuditEvent, crate::store::StoreError>) {
+fn record(
+    ctx: &Context,
+    write: impl FnOnce(&crate::store::Store, &str) -> Result<crate::store::AuditEvent, crate::store::StoreError>,
+) {
     let result = ctx.open_store().and_then(|store| write(&store, &ctx.actor()));
     if let Err(e) = result {
         output::warn(&format!("warning: could not record this in the store's audit log: {e}"));

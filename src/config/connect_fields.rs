@@ -186,7 +186,12 @@ fn parse_override(value: &str) -> (Scope, &str) {
 
 /// The known name closest to a typo (at most two edits away), if one is.
 fn nearest<'a>(typed: &str, known: &[&'a str]) -> Option<&'a str> {
-    known.iter().map(|k| (edits(&typed.to_lowercase(), &k.to_lowercase()), *k)).filter(|(d, _)| *d <= 2).min().map(|(_, k)| k)
+    known
+        .iter()
+        .map(|k| (edits(&typed.to_lowercase(), &k.to_lowercase()), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// Levenshtein distance.
@@ -212,7 +217,10 @@ pub(super) fn check_overrides(connect: &ConnectConfig, out: &mut Vec<Problem>) {
         let key = format!("connect.field_names.{name}");
         let Some(def) = OBJECTS.iter().find(|o| o.name == name) else {
             let names: Vec<&str> = OBJECTS.iter().map(|o| o.name).collect();
-            out.push(Problem::at(key, format!("unknown managed object '{name}' (expected one of: {})", names.join(", "))));
+            out.push(Problem::at(
+                key,
+                format!("unknown managed object '{name}' (expected one of: {})", names.join(", ")),
+            ));
             continue;
         };
         for (logical, value) in fields {
@@ -224,7 +232,10 @@ pub(super) fn check_overrides(connect: &ConnectConfig, out: &mut Vec<Problem>) {
                     format!("'{value}' is not an F&O field name: write \"FieldName\", or \"line:FieldName\" for a line field"),
                 ));
             } else if scope == Scope::Line && def.line_entity_set.is_none() {
-                out.push(Problem::at(at, format!("{} has no lines: write \"{field}\" without 'line:'", def.entity_set)));
+                out.push(Problem::at(
+                    at,
+                    format!("{} has no lines: write \"{field}\" without 'line:'", def.entity_set),
+                ));
             }
         }
     }
@@ -271,7 +282,10 @@ mod tests {
             let section: Vec<&str> = rows.by_ref().take(fields.len()).collect();
             for ((logical, field), row) in fields.iter().zip(&section) {
                 let risk = if object_risk(object, logical) { " ⚠" } else { "" };
-                assert!(row.contains(&format!("| `{logical}`{risk} | `{field}`")), "{object}.{logical} → {field}: {row}");
+                assert!(
+                    row.contains(&format!("| `{logical}`{risk} | `{field}`")),
+                    "{object}.{logical} → {field}: {row}"
+                );
             }
         }
     }
@@ -283,15 +297,18 @@ mod tests {
     #[test]
     fn an_override_replaces_or_adds_a_name_and_keeps_the_risk_of_the_built_in_one() {
         let mut overrides = ConnectConfig::default();
-        let vendor: BTreeMap<String, String> =
-            [("bankAccountMask", "ContosoBankAccount"), ("iban", "ContosoIban")].map(|(a, b)| (a.into(), b.into())).into();
+        let vendor: BTreeMap<String, String> = [("bankAccountMask", "ContosoBankAccount"), ("iban", "ContosoIban")]
+            .map(|(a, b)| (a.into(), b.into()))
+            .into();
         overrides.field_names.insert("vendor".into(), vendor);
         let def = object("VendorsV2").unwrap();
         let bank = def.resolve("bankAccountMask", &overrides).unwrap();
         assert_eq!((bank.field.as_str(), bank.high_risk), ("ContosoBankAccount", true));
         assert_eq!(def.resolve("iban", &overrides).unwrap().field, "ContosoIban");
         let mut problems = Vec::new();
-        overrides.field_names.insert("vendor_invoice".into(), [("x".to_string(), "line:Net Amount".to_string())].into());
+        overrides
+            .field_names
+            .insert("vendor_invoice".into(), [("x".to_string(), "line:Net Amount".to_string())].into());
         overrides.field_names.insert("vendors".into(), BTreeMap::new());
         check_overrides(&overrides, &mut problems);
         let keys: Vec<_> = problems.iter().filter_map(|p| p.key.clone()).collect();

@@ -196,7 +196,12 @@ pub fn record_validated(
 }
 
 /// Record a metadata sync: the mismatches found (or why none could be looked for).
-pub fn record_synced(store: &Store, actor: &str, config: &Config, outcome: Result<&[String], &str>) -> Result<AuditEvent, StoreError> {
+pub fn record_synced(
+    store: &Store,
+    actor: &str,
+    config: &Config,
+    outcome: Result<&[String], &str>,
+) -> Result<AuditEvent, StoreError> {
     let mut payload = connection(config);
     match outcome {
         Ok(mismatches) => {
@@ -220,7 +225,8 @@ pub fn activation(store: Option<&Store>, config: &Config) -> Result<Activation, 
     }
     let production = config.environment.kind == EnvironmentKind::Production;
     for step in Step::ALL.into_iter().skip(steps.len()) {
-        let state = if step == Step::SandboxWrite && production { StepState::NotApplicable } else { StepState::Pending };
+        let state =
+            if step == Step::SandboxWrite && production { StepState::NotApplicable } else { StepState::Pending };
         let detail = (state == StepState::NotApplicable)
             .then(|| "a production connection: rehearse the write on a sandbox connection first".to_string());
         steps.push(StepView::new(step, state, detail));

@@ -28,10 +28,7 @@ pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 /// The activation steps were read: the header shows the next one while any is left.
-pub fn activation_loaded(
-    state: &mut State,
-    result: Result<Option<crate::review::activation::Activation>, String>,
-) {
+pub fn activation_loaded(state: &mut State, result: Result<Option<crate::review::activation::Activation>, String>) {
     match result {
         Ok(activation) => state.activation = activation,
         // Not worth a flash: the header simply shows no step, and `connector status` says why.

@@ -53,7 +53,8 @@ pub fn apply(doc: &mut DocumentMut, plan: &Plan, files: &CredentialFiles) {
     let objects = table(doc.as_table_mut(), "managed_objects");
     objects.set_implicit(true);
     let keep: Vec<&str> = plan.objects.iter().map(|o| o.name).collect();
-    let gone: Vec<String> = objects.iter().map(|(k, _)| k.to_string()).filter(|k| !keep.contains(&k.as_str())).collect();
+    let gone: Vec<String> =
+        objects.iter().map(|(k, _)| k.to_string()).filter(|k| !keep.contains(&k.as_str())).collect();
     for name in gone {
         objects.remove(&name);
     }

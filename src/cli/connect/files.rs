@@ -33,7 +33,8 @@ fn write_atomic(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e} (check the path and its permissions)", dir.display()))?;
-    let cannot = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e} (check its directory's permissions)", path.display());
+    let cannot =
+        |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e} (check its directory's permissions)", path.display());
     // tempfile creates the file 0600; the final mode is set before any byte is written.
     let mut file = tempfile::Builder::new().prefix(".signoff-").tempfile_in(dir).map_err(cannot)?;
     #[cfg(unix)]

@@ -158,9 +158,8 @@ fn existing_config(path: &Path) -> Result<(String, Config), Failure> {
         let config = parse(&text, path, Some(0o600)).map_err(|e| Failure::new(ErrorCode::Failed, &e.to_string()))?;
         return Ok((text, config));
     }
-    let loaded = load(path).map_err(|e| {
-        Failure::new(ErrorCode::Failed, &format!("fix the config first; nothing was written\n{e}"))
-    })?;
+    let loaded = load(path)
+        .map_err(|e| Failure::new(ErrorCode::Failed, &format!("fix the config first; nothing was written\n{e}")))?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::new(ErrorCode::Failed, &format!("cannot read config {}: {e}", path.display())))?;
     Ok((text, loaded.config))

@@ -176,7 +176,10 @@ mod tests {
         let text = SEED.replace("\"isEnabled\"", "\"isEnabeld\"");
         let problems = parse(&text, "p.json").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains(": isEnabeld: unknown field `isEnabeld`; expected one of: loginUrl"), "{problems:?}");
+        assert!(
+            problems[0].contains(": isEnabeld: unknown field `isEnabeld`; expected one of: loginUrl"),
+            "{problems:?}"
+        );
         let text = SEED.replace("\"isSandbox\": true", "\"isSandbox\": \"sim-secret-do-not-use\"");
         let problems = parse(&text, "p.json").unwrap_err();
         assert!(problems[0].contains("isSandbox: invalid type: string \"***\""), "{problems:?}");

@@ -55,7 +55,9 @@ pub fn plan(payload: &ConnectPayload, source: &Source, existing: &Config) -> Res
     if let Some(v) = payload.api_version.as_deref().filter(|v| !API_VERSIONS.contains(v)) {
         problem(
             "apiVersion",
-            format!("'{v}' is not a version F&O speaks: its /data endpoint is OData 4.0; write \"4.0\" or leave it out"),
+            format!(
+                "'{v}' is not a version F&O speaks: its /data endpoint is OData 4.0; write \"4.0\" or leave it out"
+            ),
         );
     }
     let (login, tenant) = match login(&payload.login_url) {
@@ -147,7 +149,8 @@ fn login(text: &str) -> Result<(Login, String), String> {
         return Err(format!("'{text}' carries a query, fragment or credentials; {expected}"));
     }
     let origin = url.origin().ascii_serialization();
-    let cloud = [Cloud::Global, Cloud::Usgov, Cloud::China].into_iter().find(|c| c.login_host() == Some(origin.as_str()));
+    let cloud =
+        [Cloud::Global, Cloud::Usgov, Cloud::China].into_iter().find(|c| c.login_host() == Some(origin.as_str()));
     Ok((cloud.map_or(Login::Host(origin), Login::Cloud), tenant))
 }
 
@@ -157,7 +160,8 @@ mod tests {
 
     #[test]
     fn login_urls_give_the_cloud_or_the_host_and_the_tenant() {
-        let (login_at, tenant) = login("https://login.partner.microsoftonline.cn/contoso.partner.onmschina.cn").unwrap();
+        let (login_at, tenant) =
+            login("https://login.partner.microsoftonline.cn/contoso.partner.onmschina.cn").unwrap();
         assert_eq!((login_at, tenant.as_str()), (Login::Cloud(Cloud::China), "contoso.partner.onmschina.cn"));
         let (login_at, _) = login("http://127.0.0.1:8443/contoso.onmicrosoft.com/").unwrap();
         assert_eq!(login_at, Login::Host("http://127.0.0.1:8443".into()));
