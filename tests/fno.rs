@@ -23,6 +23,8 @@ mod fno_secrets;
 mod fno_sim;
 #[path = "fno_tls.rs"]
 mod fno_tls;
+#[path = "fno_troubleshoot.rs"]
+mod fno_troubleshoot;
 #[path = "sim_batch.rs"]
 mod sim_batch;
 #[path = "sim_dialects.rs"]

@@ -142,6 +142,12 @@ pub enum Fault {
     DropBeforeProcessing { path_contains: String, times: u32 },
     /// Every token issued so far is expired (the next call gets 401).
     ExpireTokens,
+    /// 403 Forbidden on requests whose path contains `path_contains`, as F&O answers a user whose roles
+    /// lack the entity's privilege for Data services.
+    Forbid { path_contains: String, times: u32 },
+    /// The token endpoints answer with Entra's error for AADSTS `code` (e.g. 7000222, the client secret
+    /// expired) instead of a token, `times` times.
+    EntraError { code: u32, times: u32 },
 }
 
 /// One request as the simulator saw it, secrets masked.
@@ -223,6 +229,7 @@ impl Simulator {
         };
         let mut faults = faults::Faults::default();
         faults.latency = options.latency;
+        faults.client_id = options.client_id.clone();
         let shared = Arc::new(Shared {
             data: Mutex::new(data),
             tokens: Mutex::new(entra::Tokens::default()),
