@@ -34,6 +34,8 @@ pub enum Action {
     ClearFlash(u64),
     /// The workflow inbox was read into the store (what it did, if the source has one), or why not.
     IntakeSynced(Result<Option<String>, String>),
+    /// The sandbox simulator's seed data was put back (what was restored), or why not.
+    SandboxReset(Result<String, String>),
 }
 
 /// Work the reducer asks for; the app runs it and reports back with an [`Action`].
@@ -46,6 +48,8 @@ pub enum Effect {
     },
     /// Read the approver's F&O workflow inbox into the store (`ReviewSource::sync_intake`).
     SyncIntake,
+    /// Put the sandbox simulator's seed data back, all of it or one transaction (`ReviewSource::reset_sandbox`).
+    ResetSandbox(Option<String>),
     /// Judge these open runs (the rows on screen first, then the rest in batches) for load `generation`.
     JudgeRows {
         generation: u64,

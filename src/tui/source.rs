@@ -57,6 +57,12 @@ pub trait ReviewSource: Send + Sync {
     fn sync_intake(&self) -> Result<Option<String>, String> {
         Ok(None)
     }
+    /// Put the sandbox simulator's seed data back (`:reset`), all of it or one transaction; what was
+    /// restored, for the status line. Only a simulator is ever reset: any other environment refuses.
+    fn reset_sandbox(&self, transaction: Option<&str>) -> Result<String, String> {
+        let _ = transaction;
+        Err("there is no sandbox simulator to reset here".into())
+    }
 }
 
 /// A borrowed source is a source (tests drive one TUI state over a source they keep using).
@@ -92,6 +98,10 @@ impl<T: ReviewSource + ?Sized> ReviewSource for &T {
 
     fn sync_intake(&self) -> Result<Option<String>, String> {
         (**self).sync_intake()
+    }
+
+    fn reset_sandbox(&self, transaction: Option<&str>) -> Result<String, String> {
+        (**self).reset_sandbox(transaction)
     }
 }
 
