@@ -4,10 +4,10 @@
 // Support code shared by the modules below, declared once for the binary.
 #[path = "fno_support/mod.rs"]
 mod fno_support;
-#[path = "sim_support/mod.rs"]
-mod sim_support;
 #[path = "net_support/mod.rs"]
 mod net_support;
+#[path = "sim_support/mod.rs"]
+mod sim_support;
 
 #[path = "fno_cli.rs"]
 mod fno_cli;
@@ -23,6 +23,8 @@ mod fno_secrets;
 mod fno_sim;
 #[path = "fno_tls.rs"]
 mod fno_tls;
+#[path = "fno_troubleshoot.rs"]
+mod fno_troubleshoot;
 #[path = "sim_batch.rs"]
 mod sim_batch;
 #[path = "sim_dialects.rs"]

@@ -33,6 +33,8 @@ mod review_inbox;
 mod review_journal;
 #[path = "review_quorum.rs"]
 mod review_quorum;
+#[path = "review_reset.rs"]
+mod review_reset;
 #[path = "review_rollback.rs"]
 mod review_rollback;
 #[path = "review_tamper.rs"]

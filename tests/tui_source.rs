@@ -388,3 +388,39 @@ fn the_first_rows_are_not_shown_in_another_order_and_a_failed_full_load_is_not_h
     assert!(h.state.queue.all.is_empty() && !h.state.partial);
     assert!(screen.contains("could not load runs: database is locked"), "{screen}");
 }
+
+#[test]
+fn reset_in_the_demo_tui_restores_the_invoice_an_approval_changed_through_the_source() {
+    let w = world();
+    let keys = serde_json::json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000123"});
+    let seeded = w.env.sim.record("VendorInvoiceHeaders", &keys).unwrap();
+    let request = approve(&w, "run-inv-usmf-apinv-000123", "matched to receipt");
+    let outcome = w.source.decide(request, Arc::new(|_| {}), Arc::new(AtomicBool::new(false))).unwrap();
+    assert_eq!(outcome.status, RunStatus::Executed, "{}", outcome.message);
+    assert_ne!(w.env.sim.record("VendorInvoiceHeaders", &keys).unwrap(), seeded, "the approval changed F&O");
+
+    let mut tui = common::Harness::over(120, 40, common::options(signoff::config::ColorMode::None), &w.source);
+    tui.press(":");
+    tui.type_text("reset usmf/APINV-000123");
+    tui.press("enter");
+
+    assert_eq!(w.env.sim.record("VendorInvoiceHeaders", &keys).unwrap(), seeded, "the seed's record, ETag included");
+    let asked: Vec<_> = w.env.sim.requests().into_iter().filter(|r| r.target == "/_sim/reset").collect();
+    assert_eq!(asked.len(), 1, "the TUI went through the source to the simulator's endpoint");
+    assert!(asked[0].body.contains("usmf/APINV-000123"), "{}", asked[0].body);
+    let screen = tui.screen();
+    assert!(screen.contains("sandbox reset: VendorInvoiceHeaders:usmf/APINV-000123"), "{screen}");
+}
+
+#[test]
+fn reset_refuses_an_environment_that_is_not_the_simulator() {
+    let w = world();
+    let mut config = w.env.config.clone();
+    config.environment.url = Some("https://contoso-test.sandbox.operations.dynamics.com".into());
+    let reviewer = w.runtime.block_on(w.env.reviewer()).unwrap();
+    let source = PipelineSource::new(reviewer, Arc::new(config), w.runtime.handle().clone());
+    w.env.sim.clear_requests();
+    let refused = source.reset_sandbox(None).unwrap_err();
+    assert!(refused.contains("refusing to reset") && refused.contains("database refresh"), "{refused}");
+    assert!(w.env.sim.requests().is_empty());
+}

@@ -7,12 +7,14 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::config::paths::resolve;
+use crate::fno::diagnosis::{Problem, Scene, diagnose, of_mismatch};
 use crate::fno::metadata::Catalog;
 use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
 use crate::review::activation;
 use crate::text::visible;
 
 use super::output::{self, say};
+use super::troubleshoot::{self, Report};
 use super::{Context, Globals, exit};
 
 #[derive(Debug, Subcommand)]
@@ -21,23 +23,21 @@ pub enum ConnectorCommand {
     Validate,
     /// Fetch $metadata and prove every managed entity set, allowlisted field and decision operation exists.
     SyncMetadata,
-    /// Save, validate and sync a connector in one call from an ActionPlane-style connect payload (JSON).
-    Connect(super::connect::ConnectArgs),
-    /// The five activation steps, each with its state and evidence, from the store's audit log.
-    Status,
     /// Write a commented config template to the config path.
     Init {
         /// Overwrite an existing config file.
         #[arg(long)]
         force: bool,
     },
+    /// Save, validate and sync a connector in one call from an ActionPlane-style connect payload (JSON).
+    Connect(super::connect::ConnectArgs),
+    /// The five activation steps, each with its state and evidence, from the store's audit log.
+    Status,
 }
 
 pub fn run(globals: &Globals, cmd: ConnectorCommand) -> anyhow::Result<u8> {
     match cmd {
         ConnectorCommand::Init { force } => init(globals, force),
-        ConnectorCommand::Connect(args) => super::connect::run(globals, &args),
-        ConnectorCommand::Status => super::connect::status(globals),
         ConnectorCommand::Validate => {
             let ctx = Context::load(globals)?;
             runtime()?.block_on(validate(&ctx))
@@ -46,6 +46,8 @@ pub fn run(globals: &Globals, cmd: ConnectorCommand) -> anyhow::Result<u8> {
             let ctx = Context::load(globals)?;
             runtime()?.block_on(sync_metadata(&ctx))
         }
+        ConnectorCommand::Connect(args) => super::connect::run(globals, &args),
+        ConnectorCommand::Status => super::connect::status(globals),
     }
 }
 
@@ -75,40 +77,77 @@ pub(super) struct Check {
     detail: String,
 }
 
-async fn validate(ctx: &Context) -> anyhow::Result<u8> {
-    let checks = validate_checks(ctx).await;
-    print_checks(ctx.globals.json, &checks)?;
-    Ok(if passed(&checks) { exit::OK } else { exit::FAILURE })
+/// The checks of one `connector validate`, and the troubleshooting rows for the problems they met.
+#[derive(Default)]
+pub(super) struct Validation {
+    checks: Vec<Check>,
+    report: Report,
 }
 
-/// Whether every check passed: a skipped check either follows a failed one or does not apply (no TLS to
-/// the simulator).
-pub(super) fn passed(checks: &[Check]) -> bool {
-    !checks.iter().any(|c| c.outcome == Outcome::Fail)
+impl Validation {
+    /// Whether every check passed: a skipped check either follows a failed one or does not apply (no
+    /// TLS to the simulator).
+    pub(super) fn passed(&self) -> bool {
+        !self.checks.iter().any(|c| c.outcome == Outcome::Fail)
+    }
+
+    fn push(&mut self, check: &'static str, outcome: Outcome, detail: String) {
+        self.checks.push(Check { check, outcome, detail });
+    }
+
+    /// A failed check, and the row for the problem behind it.
+    fn fail(&mut self, check: &'static str, detail: String, problem: &Problem) {
+        self.push(check, Outcome::Fail, detail);
+        self.report.add(check, problem);
+    }
+}
+
+/// What `connector validate --json` prints.
+#[derive(Serialize)]
+struct ValidateJson<'a> {
+    checks: &'a [Check],
+    troubleshooting: &'a [troubleshoot::Row],
+    more_detail: String,
+}
+
+async fn validate(ctx: &Context) -> anyhow::Result<u8> {
+    let v = validation(ctx).await;
+    print_validation(ctx, &v)?;
+    Ok(if v.passed() { exit::OK } else { exit::FAILURE })
 }
 
 /// Run the checks and record them in the audit log (`connector.validated`, an activation step).
-pub(super) async fn validate_checks(ctx: &Context) -> Vec<Check> {
+pub(super) async fn validation(ctx: &Context) -> Validation {
     let config = &ctx.loaded.config;
-    let mut checks = Vec::new();
-    let mut push = |check, outcome, detail: String| checks.push(Check { check, outcome, detail });
+    let mut v = Validation::default();
     match client_for(config) {
         Err(fix) => {
-            push("config", Outcome::Fail, fix);
-            for name in ["token", "instance", "identity", "network", "tls"] {
-                push(name, Outcome::Skip, "not run: the config check failed".into());
+            v.fail("config", fix.clone(), &Problem::Config { message: fix });
+            for name in ["token", "instance", "identity", "company", "network", "tls"] {
+                v.push(name, Outcome::Skip, "not run: the config check failed".into());
             }
         }
         Ok(client) => {
-            push("config", Outcome::Pass, format!("environment {}", client.base_url()));
-            validate_live(&client, config, &mut push).await;
-            report_connection(&client, &mut push);
+            v.push("config", Outcome::Pass, format!("environment {}", client.base_url()));
+            validate_live(&client, config, &mut v).await;
+            report_connection(&client, &mut v);
         }
     }
     let failures: Vec<(&str, &str)> =
-        checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| (c.check, c.detail.as_str())).collect();
+        v.checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| (c.check, c.detail.as_str())).collect();
     record(ctx, |store, actor| activation::record_validated(store, actor, config, &failures));
-    checks
+    v
+}
+
+/// The checks and the troubleshooting rows for what they met, as text or (`--json`) one document.
+pub(super) fn print_validation(ctx: &Context, v: &Validation) -> anyhow::Result<()> {
+    let log_file = ctx.paths.log_file.display().to_string();
+    if ctx.globals.json {
+        let more_detail = troubleshoot::more_detail("connector validate", &log_file);
+        return output::json(&ValidateJson { checks: &v.checks, troubleshooting: v.report.rows(), more_detail });
+    }
+    print_checks(&v.checks)?;
+    output::text(&v.report.text("connector validate", &log_file))
 }
 
 /// Record an activation event; a store that cannot be written costs the record, not the check's answer.
@@ -122,56 +161,155 @@ fn record(
     }
 }
 
-async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMut(&'static str, Outcome, String)) {
+async fn validate_live(client: &FnoClient, config: &Config, v: &mut Validation) {
+    let client_id = config.auth.client_id.as_deref();
+    let scene = |user| Scene { connection: client.connection(), client_id, user };
     if let Err(e) = client.token_check().await {
-        push("token", Outcome::Fail, e.to_string());
-        push("instance", Outcome::Skip, "not run: no token".into());
-        push("identity", Outcome::Skip, "not run: no token".into());
+        v.fail("token", e.to_string(), &diagnose(&e, &scene(None)));
+        for name in ["instance", "identity", "company"] {
+            v.push(name, Outcome::Skip, "not run: no token".into());
+        }
         return;
     }
-    push("token", Outcome::Pass, format!("a token for the environment from {}", client.token_url()));
+    v.push("token", Outcome::Pass, format!("a token for the environment from {}", client.token_url()));
     let cheap = Query { top: Some(1), select: vec!["UserID".into()], ..Default::default() };
     if let Err(e) = client.query("SystemUsers", &cheap).await {
-        push("instance", Outcome::Fail, e.to_string());
-        push("identity", Outcome::Skip, "not run: the instance check failed".into());
+        v.fail("instance", e.to_string(), &diagnose(&e, &scene(None)));
+        for name in ["identity", "company"] {
+            v.push(name, Outcome::Skip, "not run: the instance check failed".into());
+        }
         return;
     }
-    push("instance", Outcome::Pass, "F&O answered GET /data/SystemUsers?$top=1".into());
-    let Some(client_id) = config.auth.client_id.clone() else {
-        push("identity", Outcome::Skip, "no auth.client_id (the VM's system-assigned identity): not checked".into());
-        return;
+    v.push("instance", Outcome::Pass, "F&O answered GET /data/SystemUsers?$top=1".into());
+    let user = check_identity(client, client_id, v).await;
+    check_company(client, config, user.as_deref(), v).await;
+}
+
+/// The F&O user the app is mapped to (Microsoft Entra ID applications), when it can be read.
+async fn check_identity(client: &FnoClient, client_id: Option<&str>, v: &mut Validation) -> Option<String> {
+    let Some(client_id) = client_id else {
+        v.push("identity", Outcome::Skip, "no auth.client_id (the VM's system-assigned identity): not checked".into());
+        return None;
     };
     let mapping = Query {
-        filter: Some(format!("AADClientId eq {}", keys::string_literal(&client_id))),
+        filter: Some(format!("AADClientId eq {}", keys::string_literal(client_id))),
         top: Some(1),
         ..Default::default()
     };
+    let scene = Scene { connection: client.connection(), client_id: Some(client_id), user: None };
     match client.query("SysAADClients", &mapping).await {
         Ok(result) => match result.rows.first() {
             Some(row) => {
                 let user = row.fields.get("UserId").map(ToString::to_string).unwrap_or_else(|| "?".into());
-                push("identity", Outcome::Pass, format!("the app acts as F&O user {}", visible(&user)));
+                v.push("identity", Outcome::Pass, format!("the app acts as F&O user {}", visible(&user)));
+                Some(user)
             }
-            None => push(
-                "identity",
-                Outcome::Fail,
-                format!(
-                    "client id {client_id} is not in Microsoft Entra ID applications: in F&O open System administration > \
-                     Setup > Microsoft Entra ID applications, add it and map it to an enabled user"
-                ),
-            ),
+            None => {
+                let url = client.base_url().to_string();
+                v.fail(
+                    "identity",
+                    format!(
+                        "client id {client_id} is not in Microsoft Entra ID applications: in F&O open System \
+                         administration > Setup > Microsoft Entra ID applications, add it and map it to an enabled user"
+                    ),
+                    &Problem::AppNotMapped { url, client_id: Some(client_id.to_string()) },
+                );
+                None
+            }
         },
-        Err(FnoError::Forbidden { .. } | FnoError::NotFound { .. }) => push(
-            "identity",
-            Outcome::Pass,
-            "SysAADClients is not readable by this user; the working instance call shows the app is mapped".into(),
-        ),
-        Err(e) => push("identity", Outcome::Fail, e.to_string()),
+        Err(FnoError::Forbidden { .. } | FnoError::NotFound { .. }) => {
+            v.push(
+                "identity",
+                Outcome::Pass,
+                "SysAADClients is not readable by this user; the working instance call shows the app is mapped".into(),
+            );
+            None
+        }
+        Err(e) => {
+            v.fail("identity", e.to_string(), &diagnose(&e, &scene));
+            None
+        }
     }
 }
 
+/// Read each managed entity set in the app user's default company: an empty answer while other companies
+/// hold rows is the classic "wrong default company"; a 403 names the entity whose privilege is missing.
+async fn check_company(client: &FnoClient, config: &Config, user: Option<&str>, v: &mut Validation) {
+    let scene = Scene { connection: client.connection(), client_id: config.auth.client_id.as_deref(), user };
+    let company = match user {
+        Some(user) => user_company(client, user).await,
+        None => None,
+    };
+    let mut sets: Vec<&str> = config.managed_objects.values().map(|m| m.entity_set.as_str()).collect();
+    sets.sort_unstable();
+    sets.dedup();
+    let (mut empty, mut found_in, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    let first = Query { top: Some(1), ..Default::default() };
+    for set in &sets {
+        let rows = match client.query(set, &first).await {
+            Ok(r) => r.rows,
+            Err(e) => {
+                failed.push((e.to_string(), diagnose(&e, &scene)));
+                continue;
+            }
+        };
+        if !rows.is_empty() {
+            continue;
+        }
+        let everywhere = Query { top: Some(1), cross_company: true, ..Default::default() };
+        if let Ok(r) = client.query(set, &everywhere).await
+            && let Some(row) = r.rows.first()
+        {
+            empty.push(set.to_string());
+            let other = row.fields.get("dataAreaId").map(ToString::to_string).unwrap_or_else(|| "?".into());
+            if !found_in.contains(&other) {
+                found_in.push(other);
+            }
+        }
+    }
+    let company_text = company.clone().unwrap_or_else(|| "not readable".into());
+    if !empty.is_empty() {
+        let problem = Problem::EmptyReads {
+            user: user.map(str::to_string),
+            company: company_text.clone(),
+            entity_sets: empty.clone(),
+            found_in: found_in.clone(),
+        };
+        let detail = format!(
+            "default company {company_text}: no rows in {} (company {} has some)",
+            empty.join(", "),
+            found_in.join(", ")
+        );
+        v.fail("company", detail, &problem);
+    }
+    for (detail, problem) in &failed {
+        v.fail("company", detail.clone(), problem);
+    }
+    if empty.is_empty() && failed.is_empty() {
+        let mut detail = format!("default company {company_text}; {} managed entity set(s) read", sets.len());
+        if let (Some(configured), Some(actual)) = (&config.environment.default_company, &company)
+            && !configured.eq_ignore_ascii_case(actual)
+        {
+            write!(detail, "; note: [environment] default_company is {configured}").ok();
+        }
+        v.push("company", Outcome::Pass, detail);
+    }
+}
+
+/// The default company (`Company`) of F&O user `user`, if this user may read it.
+async fn user_company(client: &FnoClient, user: &str) -> Option<String> {
+    let query = Query {
+        filter: Some(format!("UserID eq {}", keys::string_literal(user))),
+        select: vec!["UserID".into(), "Company".into()],
+        top: Some(1),
+        ..Default::default()
+    };
+    let rows = client.query("SystemUsers", &query).await.ok()?.rows;
+    rows.first()?.fields.get("Company").map(|c| c.to_string().to_lowercase())
+}
+
 /// The proxy and trust used, and what each TLS handshake showed (or why it was refused).
-fn report_connection(client: &FnoClient, push: &mut impl FnMut(&'static str, Outcome, String)) {
+fn report_connection(client: &FnoClient, v: &mut Validation) {
     let connection = client.connection();
     let fno = client.base_url();
     let token = client.token_url();
@@ -180,7 +318,7 @@ fn report_connection(client: &FnoClient, push: &mut impl FnMut(&'static str, Out
         write!(route, "; token endpoint: {}", connection.proxy.describe(token)).ok();
     }
     write!(route, "; trust: {}", connection.trust).ok();
-    push("network", Outcome::Pass, route);
+    v.push("network", Outcome::Pass, route);
     let handshakes = connection.tls.handshakes();
     if handshakes.is_empty() {
         let why = if fno.scheme() == "http" && token.scheme() == "http" {
@@ -188,15 +326,15 @@ fn report_connection(client: &FnoClient, push: &mut impl FnMut(&'static str, Out
         } else {
             "no TLS handshake was made"
         };
-        push("tls", Outcome::Skip, why.into());
+        v.push("tls", Outcome::Skip, why.into());
         return;
     }
-    let mut refused = false;
+    let mut refused = Vec::new();
     let lines: Vec<String> = handshakes
         .iter()
         .map(|(host, h)| match &h.refused {
             Some(fault) => {
-                refused = true;
+                refused.push(Problem::Tls { host: host.clone(), fault: fault.clone() });
                 format!("{host}: refused: {fault} (chain: {})", h.chain.join(" <- "))
             }
             None => format!(
@@ -207,13 +345,14 @@ fn report_connection(client: &FnoClient, push: &mut impl FnMut(&'static str, Out
             ),
         })
         .collect();
-    push("tls", if refused { Outcome::Fail } else { Outcome::Pass }, lines.join(" | "));
+    let outcome = if refused.is_empty() { Outcome::Pass } else { Outcome::Fail };
+    v.push("tls", outcome, lines.join(" | "));
+    for problem in &refused {
+        v.report.add("tls", problem);
+    }
 }
 
-pub(super) fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
-    if json {
-        return output::json(checks);
-    }
+fn print_checks(checks: &[Check]) -> anyhow::Result<()> {
     let mut out = String::new();
     writeln!(out, "{:<10} {:<6} DETAIL / FIX", "CHECK", "RESULT")?;
     for c in checks {
@@ -227,39 +366,70 @@ pub(super) fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
     output::text(&out)
 }
 
+/// What `connector sync-metadata` found (`--json` prints it as it is).
 #[derive(Debug, Serialize)]
 pub(super) struct SyncReport {
-    summary: String,
+    /// What the catalog holds; none when `$metadata` could not be read.
+    summary: Option<String>,
+    /// Why the sync could not run, if it could not.
+    error: Option<String>,
     mismatches: Vec<Mismatch>,
+    troubleshooting: Vec<troubleshoot::Row>,
+    more_detail: String,
+    /// When the catalog was stored, if it was.
     #[serde(skip)]
-    synced_at: chrono::DateTime<chrono::Utc>,
+    synced_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl SyncReport {
+    /// The catalog was read and stored, and the config matches it.
+    pub(super) fn passed(&self) -> bool {
+        self.error.is_none() && self.mismatches.is_empty()
+    }
 }
 
 async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
-    let report = match sync_report(ctx).await? {
-        Ok(report) => report,
-        Err(message) => {
-            output::warn(&format!("error: {message}"));
-            return Ok(exit::FAILURE);
-        }
-    };
+    let report = sync_report(ctx).await?;
     print_sync(ctx, &report)?;
-    Ok(if report.mismatches.is_empty() { exit::OK } else { exit::FAILURE })
+    Ok(if report.passed() { exit::OK } else { exit::FAILURE })
 }
 
 /// Fetch, store and verify the catalog, and record the sync in the audit log (`metadata.synced`, an
-/// activation step). The inner error is F&O's (or the config's) answer, for the user.
-pub(super) async fn sync_report(ctx: &Context) -> anyhow::Result<Result<SyncReport, String>> {
+/// activation step). F&O's (or the config's) refusal is the report's `error`, with its troubleshooting.
+pub(super) async fn sync_report(ctx: &Context) -> anyhow::Result<SyncReport> {
     let config = &ctx.loaded.config;
-    let fetched = match client_for(config) {
-        Ok(client) => fetch_catalog(&client).await.map(|catalog| (client, catalog)),
-        Err(fix) => Err(fix),
+    let mut report = Report::default();
+    let log_file = ctx.paths.log_file.display().to_string();
+    let more_detail = troubleshoot::more_detail("connector sync-metadata", &log_file);
+    let failed = |message: String, report: Report| -> SyncReport {
+        record(ctx, |store, actor| activation::record_synced(store, actor, config, Err(&message)));
+        SyncReport {
+            summary: None,
+            error: Some(message),
+            mismatches: Vec::new(),
+            troubleshooting: report.rows().to_vec(),
+            more_detail: more_detail.clone(),
+            synced_at: None,
+        }
     };
-    let (client, mut catalog) = match fetched {
-        Ok(pair) => pair,
-        Err(message) => {
-            record(ctx, |store, actor| activation::record_synced(store, actor, config, Err(&message)));
-            return Ok(Err(message));
+    let client = match client_for(config) {
+        Ok(c) => c,
+        Err(fix) => {
+            report.add("config", &Problem::Config { message: fix.clone() });
+            return Ok(failed(fix, report));
+        }
+    };
+    let scene = Scene { connection: client.connection(), client_id: config.auth.client_id.as_deref(), user: None };
+    let mut catalog = match fetch_catalog(&client).await {
+        Ok(c) => c,
+        Err(e) => {
+            let message = e.to_string();
+            if let CatalogError::Fno(e) = &e {
+                report.add("metadata", &diagnose(e, &scene));
+            } else {
+                report.add("metadata", &Problem::FnoFailed { message: message.clone() });
+            }
+            return Ok(failed(message, report));
         }
     };
     let mut mismatches = verify(&catalog, config);
@@ -268,6 +438,9 @@ pub(super) async fn sync_report(ctx: &Context) -> anyhow::Result<Result<SyncRepo
     let (services, service_mismatches) = describe_services(&client, config).await;
     catalog.services = services;
     mismatches.extend(service_mismatches);
+    for m in &mismatches {
+        report.add("metadata", &of_mismatch(m));
+    }
     // The catalog is stored even with mismatches: it is what F&O really has, and policy and rollback
     // readiness read it (a configured operation F&O lacks then shows as "not ready").
     let store = ctx.open_store()?;
@@ -275,38 +448,57 @@ pub(super) async fn sync_report(ctx: &Context) -> anyhow::Result<Result<SyncRepo
     tracing::info!(%synced_at, "metadata catalog stored");
     let found: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
     activation::record_synced(&store, &ctx.actor(), config, Ok(&found))?;
-    Ok(Ok(SyncReport { summary: catalog.summary(), mismatches, synced_at }))
+    Ok(SyncReport {
+        summary: Some(catalog.summary()),
+        error: None,
+        mismatches,
+        troubleshooting: report.rows().to_vec(),
+        more_detail,
+        synced_at: Some(synced_at),
+    })
 }
 
+/// The sync's report as text or (`--json`) one document, F&O's refusal and the troubleshooting rows
+/// included.
 pub(super) fn print_sync(ctx: &Context, report: &SyncReport) -> anyhow::Result<()> {
     if ctx.globals.json {
         return output::json(report);
     }
+    let log_file = ctx.paths.log_file.display().to_string();
     let config = &ctx.loaded.config;
     let mut out = String::new();
-    writeln!(out, "catalog: {}", report.summary)?;
-    writeln!(out, "stored in {} at {}", ctx.store_path().display(), report.synced_at.to_rfc3339())?;
-    let (objects, operations) = (config.managed_objects.len(), config.operations.len());
-    if report.mismatches.is_empty() {
-        writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;
-    } else {
-        writeln!(out, "{} mismatch(es) between the config and F&O:", report.mismatches.len())?;
-        for m in &report.mismatches {
-            writeln!(out, "  - {}", visible(&m.to_string()))?;
+    if let Some(message) = &report.error {
+        output::warn(&format!("error: {message}"));
+    }
+    if let (Some(summary), Some(at)) = (&report.summary, report.synced_at) {
+        writeln!(out, "catalog: {summary}")?;
+        writeln!(out, "stored in {} at {}", ctx.store_path().display(), at.to_rfc3339())?;
+        let (objects, operations) = (config.managed_objects.len(), config.operations.len());
+        if report.mismatches.is_empty() {
+            writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;
+        } else {
+            writeln!(out, "{} mismatch(es) between the config and F&O:", report.mismatches.len())?;
+            for m in &report.mismatches {
+                writeln!(out, "  - {}", visible(&m.to_string()))?;
+            }
         }
     }
+    out.push_str(&Report::of_rows(report.troubleshooting.clone()).text("connector sync-metadata", &log_file));
     output::text(&out)
 }
 
-impl SyncReport {
-    pub(super) fn passed(&self) -> bool {
-        self.mismatches.is_empty()
-    }
+/// Why `$metadata` could not be had: F&O's answer, or a document signoff cannot read.
+#[derive(Debug, thiserror::Error)]
+enum CatalogError {
+    #[error(transparent)]
+    Fno(#[from] FnoError),
+    #[error(transparent)]
+    Csdl(#[from] crate::fno::metadata::CsdlError),
 }
 
-async fn fetch_catalog(client: &FnoClient) -> Result<Catalog, String> {
-    let xml = client.metadata_xml().await.map_err(|e| e.to_string())?;
-    parse_csdl(&xml).map_err(|e| e.to_string())
+async fn fetch_catalog(client: &FnoClient) -> Result<Catalog, CatalogError> {
+    let xml = client.metadata_xml().await?;
+    Ok(parse_csdl(&xml)?)
 }
 
 fn init(globals: &Globals, force: bool) -> anyhow::Result<u8> {

@@ -16,6 +16,7 @@ mod propose;
 mod query;
 mod runs;
 mod sim;
+mod troubleshoot;
 pub mod tui_source;
 
 use std::path::PathBuf;

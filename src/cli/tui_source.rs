@@ -210,6 +210,16 @@ impl ReviewSource for PipelineSource {
         Ok(decision_outcome(&outcome, status_before, stored.status, detail))
     }
 
+    fn reset_sandbox(&self, transaction: Option<&str>) -> Result<String, String> {
+        let url = self.config.environment.url.clone().unwrap_or_default();
+        let done = self.runtime.block_on(crate::sim::admin::reset(&url, transaction)).map_err(|e| e.to_string())?;
+        let what = if done.reset == "all" { "all data".to_string() } else { done.reset };
+        Ok(format!(
+            "sandbox reset: {what}: {} record(s) restored from the seed, {} removed",
+            done.restored, done.removed
+        ))
+    }
+
     fn sync_intake(&self) -> Result<Option<String>, String> {
         if !self.config.intake.workflow.enabled {
             return Ok(None);

@@ -278,6 +278,7 @@ impl FnoClient {
                                 status: reply.status,
                                 attempts: budget.retries + 1,
                                 waited: budget.waited,
+                                retry_after: asked,
                                 message: body.infolog.or(body.message),
                             });
                         }

@@ -46,7 +46,15 @@ pub enum FnoError {
          The service protection limits are reached; try again later or lower the concurrency{}",
         infolog_suffix(.message)
     )]
-    Throttled { url: String, status: u16, attempts: u32, waited: Duration, message: Option<String> },
+    Throttled {
+        url: String,
+        status: u16,
+        attempts: u32,
+        waited: Duration,
+        /// The last `Retry-After` F&O asked for.
+        retry_after: Duration,
+        message: Option<String>,
+    },
     #[error("F&O answered {status} on {method} {url}: {}", .infolog.as_deref().or(.message.as_deref()).unwrap_or("no error message"))]
     Service { method: String, url: String, status: u16, message: Option<String>, infolog: Option<String> },
     #[error(

@@ -10,6 +10,7 @@ mod auth_error;
 pub mod batch;
 pub mod certs;
 mod client;
+pub mod diagnosis;
 pub mod encode;
 pub mod error;
 pub mod exchange;

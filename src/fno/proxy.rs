@@ -133,6 +133,13 @@ impl ProxySettings {
     }
 }
 
+/// True when a transport failure's reason says the proxy refused the tunnel for want of credentials
+/// (407 to CONNECT). hyper-util words it `proxy authorization required`; its error type is not public.
+pub fn refused_credentials(reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    reason.contains("proxy authorization required") || reason.contains("proxy authentication required")
+}
+
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }

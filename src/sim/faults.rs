@@ -16,6 +16,8 @@ pub const THROTTLE_MESSAGE: &str =
 pub struct Faults {
     pending: Vec<(Fault, u32)>,
     pub latency: Duration,
+    /// The app the token endpoints know (Entra names it in some errors).
+    pub client_id: String,
 }
 
 /// What a fault makes the simulator do with one request.
@@ -39,7 +41,9 @@ impl Faults {
             | Fault::SlowThenApply { times, .. }
             | Fault::Refuse { times, .. }
             | Fault::DropAfterProcessing { times, .. }
-            | Fault::DropBeforeProcessing { times, .. } => *times,
+            | Fault::DropBeforeProcessing { times, .. }
+            | Fault::Forbid { times, .. }
+            | Fault::EntraError { times, .. } => *times,
             Fault::ExpireTokens => return,
         };
         if times > 0 {
@@ -66,6 +70,8 @@ impl Faults {
             Fault::Refuse { message, .. } => Effect::Reply(refused(target, message)),
             Fault::DropAfterProcessing { .. } => Effect::DropAfter,
             Fault::DropBeforeProcessing { .. } => Effect::DropBefore,
+            Fault::Forbid { .. } => Effect::Reply(forbidden(target)),
+            Fault::EntraError { code, .. } => Effect::Reply(entra_error(*code, &self.client_id)),
             Fault::ExpireTokens => return None,
         };
         *left -= 1;
@@ -84,7 +90,9 @@ fn filter(fault: &Fault) -> &str {
         | Fault::SlowThenApply { path_contains, .. }
         | Fault::Refuse { path_contains, .. }
         | Fault::DropAfterProcessing { path_contains, .. }
-        | Fault::DropBeforeProcessing { path_contains, .. } => path_contains,
+        | Fault::DropBeforeProcessing { path_contains, .. }
+        | Fault::Forbid { path_contains, .. } => path_contains,
+        Fault::EntraError { .. } => "/oauth2/",
         Fault::ExpireTokens => "\u{0}",
     }
 }
@@ -103,6 +111,37 @@ fn refused(target: &str, message: &str) -> Reply {
         return Reply::action_failed(action, type_name, message);
     }
     Reply::fno_error(500, message, "System.InvalidOperationException")
+}
+
+/// F&O's 403 for an entity the caller's roles do not reach. The body is F&O's OData error shape; its
+/// words are not documented (FNO.md §3 says only "401 or 403"), so they are kept plain.
+fn forbidden(target: &str) -> Reply {
+    let path = target.split('?').next().unwrap_or(target);
+    let set = path.trim_start_matches("/data/").split(['(', '/']).next().unwrap_or("");
+    let message = format!("Access denied: the current user has no permission to access '{set}'.");
+    Reply::fno_error(403, &message, "System.UnauthorizedAccessException")
+}
+
+/// Entra's answer for AADSTS `code`, with the status and `error` it is seen with (FNO.md §1).
+fn entra_error(code: u32, client_id: &str) -> Reply {
+    let (status, error, text) = match code {
+        7_000_222 => (
+            401,
+            "invalid_client",
+            format!(
+                "The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create \
+                 new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for \
+                 added security: https://aka.ms/certCreds."
+            ),
+        ),
+        7_000_215 => (401, "invalid_client", "Invalid client secret provided.".to_string()),
+        700_027 => (401, "invalid_client", "Client assertion failed signature validation.".to_string()),
+        700_016 => (400, "unauthorized_client", format!("Application with identifier '{client_id}' was not found.")),
+        90_002 => (400, "invalid_tenant", "Tenant not found.".to_string()),
+        500_011 => (400, "invalid_resource", "The resource principal was not found in the tenant.".to_string()),
+        _ => (400, "invalid_request", "The request was refused (a simulated Entra ID error).".to_string()),
+    };
+    super::entra::error(status, error, code, &text)
 }
 
 /// F&O's 429: `Retry-After` in seconds and the service-protection message.

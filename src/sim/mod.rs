@@ -4,6 +4,7 @@
 //! `/{tenant}/oauth2/token`) and the F&O environment (`/data/…`, `/api/services/…`). What it serves, the
 //! decision operations, faults and the seed format are described in docs/simulator.md.
 
+pub mod admin;
 mod assertion;
 mod batch;
 pub mod dialect;
@@ -17,6 +18,7 @@ mod odata;
 mod ops;
 mod query;
 mod reply;
+pub mod reset;
 pub mod schema;
 pub mod seed;
 mod server;
@@ -142,6 +144,12 @@ pub enum Fault {
     DropBeforeProcessing { path_contains: String, times: u32 },
     /// Every token issued so far is expired (the next call gets 401).
     ExpireTokens,
+    /// 403 Forbidden on requests whose path contains `path_contains`, as F&O answers a user whose roles
+    /// lack the entity's privilege for Data services.
+    Forbid { path_contains: String, times: u32 },
+    /// The token endpoints answer with Entra's error for AADSTS `code` (e.g. 7000222, the client secret
+    /// expired) instead of a token, `times` times.
+    EntraError { code: u32, times: u32 },
 }
 
 /// One request as the simulator saw it, secrets masked.
@@ -223,7 +231,9 @@ impl Simulator {
         };
         let mut faults = faults::Faults::default();
         faults.latency = options.latency;
+        faults.client_id = options.client_id.clone();
         let shared = Arc::new(Shared {
+            seed: data.clone(),
             data: Mutex::new(data),
             tokens: Mutex::new(entra::Tokens::default()),
             faults: Mutex::new(faults),
@@ -351,6 +361,16 @@ impl Simulator {
             workflow::Completion { user: user.to_string(), approve, outcome, comment: comment.to_string() };
         workflow::complete(&mut lock(&self.shared.data), id, &completion)
             .map_err(|message| SimError::Refused { entity_set: workflow::SET.into(), message })
+    }
+
+    /// Put the seed data back: all of it, or one transaction (see [`reset`] for the key's form).
+    pub fn reset(&self, transaction: Option<&str>) -> Result<reset::Restored, SimError> {
+        let mut data = lock(&self.shared.data);
+        match transaction {
+            None => Ok(reset::reset_all(&mut data, &self.shared.seed)),
+            Some(name) => reset::reset_transaction(&mut data, &self.shared.seed, name)
+                .map_err(|message| SimError::Refused { entity_set: "reset".into(), message }),
+        }
     }
 
     /// Insert a record as F&O would on `POST` (numbering, defaults, validation); returns it as served.

@@ -28,6 +28,8 @@ use super::{LoggedRequest, batch, log, services};
 /// Everything the handlers share (no `Debug`: it holds tokens and the client secret).
 pub struct Shared {
     pub data: Mutex<Data>,
+    /// The data as seeded: what `POST /_sim/reset` restores.
+    pub seed: Data,
     pub tokens: Mutex<Tokens>,
     pub faults: Mutex<Faults>,
     pub log: Mutex<Vec<LoggedRequest>>,
@@ -244,6 +246,9 @@ fn route<'h>(
         }
         [tenant, "oauth2", "token"] if method == "POST" => {
             entra::token(&shared.dir, &mut lock(&shared.tokens), tenant, false, header("authorization"), body)
+        }
+        ["_sim", "reset"] if method == "POST" => {
+            super::reset::handle(&mut lock(&shared.data), &shared.seed, header("host"), header("content-type"), body)
         }
         ["metadata", "identity", "oauth2", "token"] if method == "GET" => {
             super::imds::token(&shared.dir, &mut lock(&shared.tokens), header("metadata"), raw_query)

@@ -36,6 +36,8 @@ pub enum Action {
     IntakeSynced(Result<Option<String>, String>),
     /// The connector's activation steps were read (`ReviewSource::activation`).
     ActivationLoaded(Result<Option<crate::review::activation::Activation>, String>),
+    /// The sandbox simulator's seed data was put back (what was restored), or why not.
+    SandboxReset(Result<String, String>),
 }
 
 /// Work the reducer asks for; the app runs it and reports back with an [`Action`].
@@ -50,6 +52,8 @@ pub enum Effect {
     SyncIntake,
     /// Read the connector's activation steps (`ReviewSource::activation`).
     LoadActivation,
+    /// Put the sandbox simulator's seed data back, all of it or one transaction (`ReviewSource::reset_sandbox`).
+    ResetSandbox(Option<String>),
     /// Judge these open runs (the rows on screen first, then the rest in batches) for load `generation`.
     JudgeRows {
         generation: u64,

@@ -288,6 +288,11 @@ fn run_effect<W: Write>(
                 let _ = tx.send(Action::ActivationLoaded(source.activation()));
             });
         }
+        Effect::ResetSandbox(transaction) => {
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Action::SandboxReset(source.reset_sandbox(transaction.as_deref())));
+            });
+        }
         Effect::JudgeRows { generation, first, rest } => {
             judging.store(generation, Ordering::SeqCst);
             let latest = Arc::clone(judging);

@@ -1,5 +1,5 @@
 //! The `:` command line: `approve`, `reject [reason]`, `rollback [reason]`, `filter NAME|EXPR`,
-//! `messages`, `help`, `quit`/`q`.
+//! `messages`, `reset [KEY]` (the demo's sandbox), `help`, `quit`/`q`.
 
 use super::action::Effect;
 use super::dialogs::{open_decision, open_rollback};
@@ -15,6 +15,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("rollback [reason]", "roll back an executed run (shows the plan)"),
     ("filter NAME|EXPR, f", "apply a saved filter by name, or a filter expression"),
     ("messages, mes", "every message of the session, newest first"),
+    ("reset [KEY]", "sandbox only: restore the simulator's seed data, or one transaction (usmf/APINV-000123)"),
     ("help, h", "show this help"),
     ("quit, q", "quit (asks first if a dialog holds input)"),
 ];
@@ -52,6 +53,11 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             return open_rollback(state, reason, fx);
         }
         "filter" | "f" => filter(state, rest, fx),
+        "reset" => {
+            state.prompt = None;
+            let transaction = (!rest.is_empty()).then(|| rest.to_string());
+            return super::live::reset_sandbox(state, transaction, fx);
+        }
         other => Err(format!(
             "unknown command '{}'; commands: {}",
             crate::text::visible(other),

@@ -69,6 +69,30 @@ pub fn intake_synced(state: &mut State, result: Result<Option<String>, String>, 
     }
 }
 
+/// `:reset [KEY]`: ask the source to put the sandbox's seed data back.
+pub fn reset_sandbox(state: &mut State, transaction: Option<String>, fx: &mut Vec<Effect>) {
+    state.busy += 1;
+    let what = transaction.as_deref().map_or("all of its data".to_string(), |t| visible(t).into_owned());
+    flash(state, format!("resetting the sandbox simulator: {what}…"), false, fx);
+    fx.push(Effect::ResetSandbox(transaction));
+}
+
+/// The sandbox was reset (or refused): say so, and show the open run against the restored record.
+pub fn sandbox_reset(state: &mut State, result: Result<String, String>, fx: &mut Vec<Effect>) {
+    state.busy = state.busy.saturating_sub(1);
+    match result {
+        Ok(text) => {
+            flash(state, visible(&text).into_owned(), false, fx);
+            store_changed(state, fx);
+            if let Screen::Run(view) = &state.screen {
+                fx.push(Effect::LoadDetail(view.id.clone()));
+                state.busy += 1;
+            }
+        }
+        Err(e) => flash(state, format!("sandbox not reset: {}", visible(&e)), true, fx),
+    }
+}
+
 /// After the summaries were (re)loaded: bring the open run's header up to date and reload its detail if
 /// someone else moved it, and close a decision dialog the run can no longer take.
 pub fn after_reload(state: &mut State, fx: &mut Vec<Effect>) {

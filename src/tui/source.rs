@@ -62,6 +62,13 @@ pub trait ReviewSource: Send + Sync {
     fn activation(&self) -> Result<Option<crate::review::activation::Activation>, String> {
         Ok(None)
     }
+
+    /// Put the sandbox simulator's seed data back (`:reset`), all of it or one transaction; what was
+    /// restored, for the status line. Only a simulator is ever reset: any other environment refuses.
+    fn reset_sandbox(&self, transaction: Option<&str>) -> Result<String, String> {
+        let _ = transaction;
+        Err("there is no sandbox simulator to reset here".into())
+    }
 }
 
 /// A borrowed source is a source (tests drive one TUI state over a source they keep using).
@@ -101,6 +108,10 @@ impl<T: ReviewSource + ?Sized> ReviewSource for &T {
 
     fn activation(&self) -> Result<Option<crate::review::activation::Activation>, String> {
         (**self).activation()
+    }
+
+    fn reset_sandbox(&self, transaction: Option<&str>) -> Result<String, String> {
+        (**self).reset_sandbox(transaction)
     }
 }
 

@@ -189,6 +189,9 @@ impl<S: ReviewSource> Harness<S> {
                         queue.push(Action::Decided(id, self.source.decide(req, progress, cancel)));
                     }
                     Effect::LoadSummaries => queue.push(Action::SummariesLoaded(self.source.summaries())),
+                    Effect::ResetSandbox(t) => {
+                        queue.push(Action::SandboxReset(self.source.reset_sandbox(t.as_deref())))
+                    }
                     Effect::JudgeRows { generation, first, rest } => {
                         let ids: Vec<_> = first.into_iter().chain(rest).collect();
                         let rows = self.source.judge_rows(&ids);

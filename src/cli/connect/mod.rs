@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use toml_edit::DocumentMut;
 
-use super::connector::{passed, print_checks, print_sync, runtime, sync_report, validate_checks};
+use super::connector::{print_sync, print_validation, runtime, sync_report, validation};
 use super::failure::{ErrorCode, Failure};
 use super::output;
 use super::{Context, Globals, exit};
@@ -109,25 +109,18 @@ fn follow_up(ctx: &Context, validate: bool, sync: bool) -> anyhow::Result<bool> 
     let rt = runtime()?;
     let mut ok = true;
     if validate {
-        let checks = rt.block_on(validate_checks(ctx));
+        let v = rt.block_on(validation(ctx));
         if !ctx.globals.json {
-            print_checks(false, &checks)?;
+            print_validation(ctx, &v)?;
         }
-        ok = passed(&checks);
+        ok = v.passed();
     }
     if sync && ok {
-        match rt.block_on(sync_report(ctx))? {
-            Ok(report) => {
-                if !ctx.globals.json {
-                    print_sync(ctx, &report)?;
-                }
-                ok = report.passed();
-            }
-            Err(message) => {
-                output::warn(&format!("error: {message}"));
-                ok = false;
-            }
+        let report = rt.block_on(sync_report(ctx))?;
+        if !ctx.globals.json {
+            print_sync(ctx, &report)?;
         }
+        ok = report.passed();
     } else if sync && !ctx.globals.json {
         output::warn("metadata not synced: the validation failed; fix it, then run `signoff connector sync-metadata`");
     }
