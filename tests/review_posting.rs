@@ -143,8 +143,7 @@ async fn a_journal_left_for_batch_is_handed_over_unposted_and_reconciled_to_exec
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approve_only_journal_waits_for_a_person_to_post_it_and_the_batch_leaves_it_alone() {
     for dialect in Dialect::ALL {
-        let (h, config) =
-            harness(dialect, PostingMode::ApproveOnly, &[("WorkflowApprovalStatus", "Approved")]).await;
+        let (h, config) = harness(dialect, PostingMode::ApproveOnly, &[("WorkflowApprovalStatus", "Approved")]).await;
         propose(&h, "RUN-JNL-MANUAL");
 
         let out = signoff(&h, &config, &["--json", "approve", "RUN-JNL-MANUAL", "--reason", "Accrual checked"]);
@@ -213,7 +212,8 @@ async fn a_handed_over_journal_deleted_in_fno_fails_with_the_reads_that_prove_it
     assert!(outcomes[0].contains("no longer exists in F&O"), "{outcomes:?}");
     let exchanges = h.store().exchanges(&RunId::from("RUN-JNL-GONE")).unwrap();
     let read: Vec<Value> = exchanges.iter().map(|e| serde_json::from_str(&e.json).unwrap()).collect();
-    let answered = |status: u64, url: &str| read.iter().any(|e| e["status"] == status && e["url"].as_str().unwrap().contains(url));
+    let answered =
+        |status: u64, url: &str| read.iter().any(|e| e["status"] == status && e["url"].as_str().unwrap().contains(url));
     assert!(answered(404, "LedgerJournalHeaders("), "the keyed read's 404 is kept as evidence: {read:?}");
     assert!(answered(200, "$filter="), "so is the query that found no row: {read:?}");
 }

@@ -270,7 +270,10 @@ pub fn render(outcome: &Outcome) -> String {
                 out.push('\n');
             }
         }
-        Outcome::Executed { answer, .. } | Outcome::RolledBack { answer, .. } | Outcome::Rejected { answer, .. } => {
+        Outcome::Executed { answer, .. }
+        | Outcome::HandedOver { answer, .. }
+        | Outcome::RolledBack { answer, .. }
+        | Outcome::Rejected { answer, .. } => {
             for m in &answer.messages {
                 out.push_str(&format!("  F&O: {}\n", visible(m)));
             }

@@ -107,7 +107,7 @@ pub(super) fn check(name: &str, op: &Operation, out: &mut Vec<Problem>) {
         )),
         (PostingMode::Post, None) => {}
         (_, None) => out.push(Problem::at(
-            format!("{key}.handover_fields"),
+            format!("{key}.mode"),
             format!(
                 "{key}.mode = \"{mode}\" needs handover_fields: the journal header field(s) that hand the journal \
                  over (F&O has no standard one), e.g. handover_fields = {{ PostInBatch = \"Yes\" }} for a \
