@@ -235,3 +235,24 @@ async fn a_dry_run_of_a_hand_over_shows_the_changeset_and_sends_nothing() {
     assert!(h.writes().is_empty());
     assert_eq!(h.status("RUN-JNL-DRY"), "pending");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_over_whose_answer_is_lost_is_settled_by_reading_the_journal_never_by_sending_again() {
+    let h = Harness::start_with(SimOptions::default(), |c| {
+        hand_over(c, PostingMode::LeaveForBatch, &[("PostInBatch", "Yes")])
+    })
+    .await;
+    propose(&h, "RUN-JNL-LOST");
+    h.sim.inject(signoff::sim::Fault::DropAfterProcessing { path_contains: "$batch".into(), times: 1 });
+
+    let outcome = h.decide(APPROVER, "RUN-JNL-LOST", DecisionKind::Approve, false).await;
+
+    assert!(matches!(outcome, Outcome::HandedOver { .. }), "F&O shows the flag and the correction: {outcome:?}");
+    assert_eq!(h.status("RUN-JNL-LOST"), "handed-over");
+    let stored = h.store().get(&RunId::from("RUN-JNL-LOST")).unwrap().unwrap();
+    let path: Vec<String> = stored.history.iter().map(|c| c.to.to_string()).collect();
+    assert!(path.ends_with(&["unknown".to_string(), "handed-over".to_string()]), "the answer was lost: {path:?}");
+    assert_eq!(header(&h)["IsPosted"], "No");
+    let batches = h.writes().iter().filter(|r| r.target.ends_with("/$batch")).count();
+    assert_eq!(batches, 1, "the changeset was sent once");
+}
