@@ -31,6 +31,8 @@ mod review_identity;
 mod review_inbox;
 #[path = "review_journal.rs"]
 mod review_journal;
+#[path = "review_posting.rs"]
+mod review_posting;
 #[path = "review_quorum.rs"]
 mod review_quorum;
 #[path = "review_reset.rs"]

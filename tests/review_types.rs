@@ -137,6 +137,8 @@ async fn journal_service_harness() -> Harness {
                 service: Some("SignoffServices/SignoffJournalService/post".into()),
                 parameters: parameters.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
                 returns: None,
+                mode: None,
+                handover_fields: None,
             },
         );
     })

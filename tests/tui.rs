@@ -7,6 +7,8 @@ mod common;
 
 #[path = "tui_color16.rs"]
 mod tui_color16;
+#[path = "tui_handover.rs"]
+mod tui_handover;
 #[path = "tui_hostile.rs"]
 mod tui_hostile;
 #[path = "tui_layout.rs"]

@@ -270,7 +270,10 @@ pub fn render(outcome: &Outcome) -> String {
                 out.push('\n');
             }
         }
-        Outcome::Executed { answer, .. } | Outcome::RolledBack { answer, .. } | Outcome::Rejected { answer, .. } => {
+        Outcome::Executed { answer, .. }
+        | Outcome::HandedOver { answer, .. }
+        | Outcome::RolledBack { answer, .. }
+        | Outcome::Rejected { answer, .. } => {
             for m in &answer.messages {
                 out.push_str(&format!("  F&O: {}\n", visible(m)));
             }
@@ -280,7 +283,8 @@ pub fn render(outcome: &Outcome) -> String {
     out
 }
 
-/// `signoff reconcile [--since 1y]`: settle every run `unknown` or left `executing`, reporting each.
+/// `signoff reconcile [--since 1y]`: settle every run `unknown` or left `executing`, and record the
+/// posting of every `handed-over` journal F&O has posted, reporting each.
 /// Exit 0 when every one is settled, 6 when any is still unknown or in flight.
 pub fn reconcile(globals: &Globals, args: ReconcileArgs) -> anyhow::Result<u8> {
     let ctx = Context::load(globals)?;
@@ -289,7 +293,7 @@ pub fn reconcile(globals: &Globals, args: ReconcileArgs) -> anyhow::Result<u8> {
     if globals.json {
         output::json(&swept)?;
     } else if swept.is_empty() {
-        say!("nothing to reconcile: no run is unknown or executing")?;
+        say!("nothing to reconcile: no run is unknown, executing or handed-over")?;
     } else {
         for s in &swept {
             match s {
@@ -326,7 +330,7 @@ pub fn reconcile_at_start(globals: &Globals) {
     }
     let result = reviewer(&ctx).and_then(|r| {
         let rt = runtime()?;
-        Ok(rt.block_on(r.reconcile(std::time::Duration::from_secs(365 * 86_400)))?)
+        Ok(rt.block_on(r.reconcile_lost(std::time::Duration::from_secs(365 * 86_400)))?)
     });
     match result {
         Ok(swept) => {

@@ -7,6 +7,7 @@ mod intake;
 pub mod load;
 mod normalise;
 pub mod paths;
+mod posting;
 pub mod secret;
 mod spans;
 mod validate;
@@ -20,6 +21,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use intake::{IntakeConfig, WorkItemFields, WorkflowIntake, WorkflowOutcomes, WorkflowParameters};
+pub use posting::PostingMode;
 pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
 pub(crate) use validate_auth::is_metadata_address;
 
@@ -364,6 +366,14 @@ pub struct Operation {
     /// What the operation's answer carries, when the customer's operation says so.
     #[serde(default)]
     pub returns: Option<OperationReturns>,
+    /// journal_post only: how an approved journal is posted (`post`, the default; `leave-for-batch`;
+    /// `approve-only`). See [`PostingMode`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<PostingMode>,
+    /// journal_post only, with a hand-over mode: the header fields the hand-over writes under `If-Match`
+    /// (F&O has no standard field for it; the customer names theirs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover_fields: Option<BTreeMap<String, toml::Value>>,
 }
 
 /// What a decision operation answers with, as declared in `[operations.<name>] returns`.

@@ -237,6 +237,7 @@ fn check_operation(name: &str, op: &Operation, out: &mut Vec<Problem>) {
             ),
         ));
     }
+    super::posting::check(name, op, out);
     for (logical, param) in &op.parameters {
         if !is_identifier(param) {
             out.push(Problem::at(

@@ -264,6 +264,10 @@ pub enum RunStatus {
     /// The answer to a write was lost (timeout, dropped connection, killed process): F&O may or may not
     /// have applied it. Not final: reconciliation reads F&O and concludes only on evidence.
     Unknown,
+    /// Approved and handed to F&O to post (`[operations.journal_post] mode = "leave-for-batch"` or
+    /// `"approve-only"`): signoff posted nothing. `signoff reconcile` records the posting (`executed`, with
+    /// the vouchers F&O assigned) once F&O shows the journal posted.
+    HandedOver,
     Executed,
     /// Part of the decision was written (e.g. corrections committed) and the rest refused: the record
     /// holds what the headline names, and a rollback can restore the before-values.
@@ -279,11 +283,12 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 12] = [
+    pub const ALL: [RunStatus; 13] = [
         RunStatus::Pending,
         RunStatus::Approved,
         RunStatus::Executing,
         RunStatus::Unknown,
+        RunStatus::HandedOver,
         RunStatus::Executed,
         RunStatus::PartlyExecuted,
         RunStatus::Failed,
@@ -300,6 +305,7 @@ impl RunStatus {
             RunStatus::Approved => "approved",
             RunStatus::Executing => "executing",
             RunStatus::Unknown => "unknown",
+            RunStatus::HandedOver => "handed-over",
             RunStatus::Executed => "executed",
             RunStatus::PartlyExecuted => "partly-executed",
             RunStatus::Failed => "failed",

@@ -17,8 +17,9 @@ use super::journal::Entry;
 use super::outcome::{FnoAnswer, Outcome};
 use super::reconcile::Finding;
 
-/// The statuses a decision's outcome is recorded from: in flight, or lost and being reconciled.
-const IN_FLIGHT: &[RunStatus] = &[RunStatus::Executing, RunStatus::Unknown];
+/// The statuses a decision's outcome is recorded from: in flight, lost and being reconciled, or handed
+/// over to F&O's posting and being reconciled.
+const IN_FLIGHT: &[RunStatus] = &[RunStatus::Executing, RunStatus::Unknown, RunStatus::HandedOver];
 
 /// What the recording steps share: the store, who records, the run and the decision.
 pub(super) struct Record<'a> {
@@ -49,7 +50,7 @@ impl Record<'_> {
         })
     }
 
-    fn audit(&self, kind: &str, detail: serde_json::Value) -> Result<(), StoreError> {
+    pub(super) fn audit(&self, kind: &str, detail: serde_json::Value) -> Result<(), StoreError> {
         self.store.durably(Entry::Audit {
             run_id: self.id().clone(),
             actor: self.actor.to_string(),
@@ -62,7 +63,18 @@ impl Record<'_> {
     pub fn finish(&self, answer: FnoAnswer, live: Option<&Snapshot>) -> Result<Outcome, StoreError> {
         let id = self.id().clone();
         let (to, outcome) = match self.kind {
-            DecisionKind::Approve => (RunStatus::Executed, Outcome::Executed { run_id: id, answer: answer.clone() }),
+            DecisionKind::Approve => match answer.handed_over {
+                Some(mode) => (
+                    RunStatus::HandedOver,
+                    Outcome::HandedOver {
+                        run_id: id,
+                        mode,
+                        answer: answer.clone(),
+                        detail: "approved and handed over".into(),
+                    },
+                ),
+                None => (RunStatus::Executed, Outcome::Executed { run_id: id, answer: answer.clone() }),
+            },
             DecisionKind::Reject => (RunStatus::Rejected, Outcome::Rejected { run_id: id, answer: answer.clone() }),
             DecisionKind::Rollback => {
                 (RunStatus::RolledBack, Outcome::RolledBack { run_id: id, answer: answer.clone() })
@@ -78,8 +90,11 @@ impl Record<'_> {
             facts.known_operations = known.operations.as_ref();
             facts.known_entity_fields = known.entity_fields.as_ref();
             facts.catalog = known.catalog.as_deref();
-            detail["compensation"] =
-                serde_json::to_value(rollback::plan(self.run, self.config, &facts)).unwrap_or_default();
+            let mut plan = rollback::plan(self.run, self.config, &facts);
+            if answer.handed_over.is_some() {
+                plan = rollback::handed_over(plan);
+            }
+            detail["compensation"] = serde_json::to_value(plan).unwrap_or_default();
         }
         self.transition(to, detail)?;
         Ok(outcome)

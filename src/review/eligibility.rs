@@ -66,6 +66,9 @@ pub fn check(req: &Request<'_>, config: &Config) -> Result<(), String> {
     if req.reason.trim().is_empty() {
         return Err(format!("a reason is required to {} a run; pass --reason TEXT", req.kind.as_str()));
     }
+    if req.kind == DecisionKind::Rollback && req.status == RunStatus::HandedOver {
+        return Err(format!("run {} is handed-over: {}", run.id, crate::rollback::NOT_POSTED_YET));
+    }
     if !req.kind.allowed_from().contains(&req.status) {
         return Err(format!("run {} is {}; it cannot be {}", run.id, req.status, req.kind.past()));
     }

@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{Config, Operation, OperationKind, OperationName, OperationReturns};
+use crate::config::{Config, Operation, OperationKind, OperationName, OperationReturns, PostingMode};
 use crate::fno::{BatchOp, EntityKey, FnoClient, FnoError, Sent};
 use crate::model::{Action, ETag, FieldValue, Fields, GovernedRun, RunStatus, Snapshot};
 use crate::rollback::RollbackPlan;
@@ -126,7 +126,7 @@ pub async fn execute(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
 
 /// The corrections of an approval as changeset operations, with what each writes, and whether the
 /// header itself is written (then its guarded PATCH binds anything after it in the changeset).
-struct Corrections {
+pub(super) struct Corrections {
     ops: Vec<BatchOp>,
     written: Vec<String>,
     /// The header fields written (empty: the header is not written).
@@ -139,7 +139,7 @@ impl Corrections {
     }
 }
 
-fn corrections(x: &Execution<'_>, fields: &Fields, lines: &[LineWrite]) -> Result<Corrections, FnoError> {
+pub(super) fn corrections(x: &Execution<'_>, fields: &Fields, lines: &[LineWrite]) -> Result<Corrections, FnoError> {
     let run = x.run;
     let mut c = Corrections { ops: Vec::new(), written: Vec::new(), header: fields.clone() };
     if !fields.is_empty() {
@@ -169,7 +169,7 @@ fn corrections(x: &Execution<'_>, fields: &Fields, lines: &[LineWrite]) -> Resul
 }
 
 /// One line write: its key and what is done to it.
-struct LineWrite {
+pub(super) struct LineWrite {
     keys: Fields,
     write: LineOp,
 }
@@ -181,7 +181,7 @@ enum LineOp {
 }
 
 /// The line writes an approval makes: each proposed line against its live version.
-fn proposed_line_writes(run: &GovernedRun, live: &Snapshot) -> Vec<LineWrite> {
+pub(super) fn proposed_line_writes(run: &GovernedRun, live: &Snapshot) -> Vec<LineWrite> {
     run.proposed
         .lines
         .iter()
@@ -208,6 +208,11 @@ fn names(fields: &Fields) -> String {
 
 async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     let run = x.run;
+    let mode = x.config.posting_mode();
+    if run.action == Action::PostJournal && mode != PostingMode::Post {
+        // Approved, and left to F&O to post: the corrections and the hand-over fields, never the post.
+        return super::handover::hand_over(x, mode).await;
+    }
     let mut answer = FnoAnswer::default();
     let lines = proposed_line_writes(run, x.live);
     let c = corrections(x, &run.proposed.fields, &lines).map_err(|error| StepFailure { error, written: Vec::new() })?;
@@ -277,7 +282,7 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
 
 /// Send corrections on their own: one guarded PATCH for header fields alone, else one changeset.
 /// Returns what was written.
-async fn send_corrections(
+pub(super) async fn send_corrections(
     x: &Execution<'_>,
     c: Corrections,
     answer: &mut FnoAnswer,

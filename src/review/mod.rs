@@ -19,6 +19,7 @@ pub mod evidence_check;
 pub mod execute;
 pub mod expire;
 pub mod facts;
+mod handover;
 pub mod history;
 pub mod identity;
 pub mod inbox;
@@ -223,10 +224,17 @@ impl Reviewer {
         pipeline::decide(self, request, progress, cancel).await
     }
 
-    /// Settle every run left `unknown` or `executing` (its lease lapsed) whose status changed within
-    /// `since`, by reading F&O; runs another process is deciding right now are reported, not touched.
+    /// Settle every run left `unknown` or `executing` (its lease lapsed), and record the posting of every
+    /// `handed-over` journal F&O has posted, whose status changed within `since`, by reading F&O; runs
+    /// another process is deciding right now are reported, not touched.
     pub async fn reconcile(&self, since: Duration) -> Result<Vec<sweep::Swept>, ReviewError> {
-        sweep::sweep(self, since).await
+        sweep::sweep(self, since, true).await
+    }
+
+    /// [`Reviewer::reconcile`] without the `handed-over` journals: only decisions whose answer was lost
+    /// (what the deciding verbs settle before they start; F&O's posting is `signoff reconcile`'s to read).
+    pub async fn reconcile_lost(&self, since: Duration) -> Result<Vec<sweep::Swept>, ReviewError> {
+        sweep::sweep(self, since, false).await
     }
 
     /// The outcomes of [`Reviewer::reconcile`] over the last year (the runs in flight elsewhere left out).

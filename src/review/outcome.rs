@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::config::PostingMode;
 use crate::model::RunId;
 
 use super::drift::DriftReport;
@@ -39,6 +40,9 @@ pub struct FnoAnswer {
     pub reversing_journal: Option<String>,
     /// Operation return values and Infolog text.
     pub messages: Vec<String>,
+    /// The journal was handed over to F&O's posting in this mode instead of posted (nothing was posted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handed_over: Option<PostingMode>,
 }
 
 /// The end of one decision.
@@ -47,6 +51,9 @@ pub struct FnoAnswer {
 pub enum Outcome {
     /// The approval took effect in F&O.
     Executed { run_id: RunId, answer: FnoAnswer },
+    /// The journal is approved and handed over to F&O's posting (`mode`); nothing was posted by signoff.
+    /// Also what reconciliation reports for a handed-over journal F&O has not posted yet (`detail`).
+    HandedOver { run_id: RunId, mode: PostingMode, answer: FnoAnswer, detail: String },
     /// The approval is recorded; more distinct approvers are needed before anything is written.
     ApprovalRecorded { run_id: RunId, approvals: u32, required: u32 },
     /// The run is rejected (and F&O told, where the action has a reject operation).
@@ -77,6 +84,7 @@ impl Outcome {
     pub fn run_id(&self) -> &RunId {
         match self {
             Outcome::Executed { run_id, .. }
+            | Outcome::HandedOver { run_id, .. }
             | Outcome::ApprovalRecorded { run_id, .. }
             | Outcome::Rejected { run_id, .. }
             | Outcome::RolledBack { run_id, .. }
@@ -96,6 +104,7 @@ impl Outcome {
     pub fn exit_code(&self) -> u8 {
         match self {
             Outcome::Executed { .. }
+            | Outcome::HandedOver { .. }
             | Outcome::ApprovalRecorded { .. }
             | Outcome::Rejected { .. }
             | Outcome::RolledBack { .. }
@@ -119,6 +128,12 @@ impl Outcome {
                 }
                 line
             }
+            Outcome::HandedOver { run_id, mode, detail, .. } => format!(
+                "{run_id}: handed over ({mode}): {}; nothing was posted by signoff. {} posts it; `signoff \
+                 reconcile` then records the posting and its vouchers",
+                v(detail),
+                mode.who_posts()
+            ),
             Outcome::ApprovalRecorded { run_id, approvals, required } => format!(
                 "{run_id}: approval {approvals} of {required} recorded; nothing is written until {required} distinct \
                  approvers have approved"

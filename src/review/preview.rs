@@ -77,8 +77,11 @@ pub fn judge(
     let others = facts::other_invoices_judged_on(store, run, live)?;
     // A stale run is judged on the live record it drifted to, as a re-validation would judge it.
     let version = policy::policy_version(config);
-    let Assessment { evaluation, rollback } =
+    let Assessment { evaluation, mut rollback } =
         assess(run, &stored.approvals, config, approver, &known, &others, live, &version);
+    if stored.status == RunStatus::HandedOver {
+        rollback = rollback::handed_over(rollback);
+    }
     Ok(Judgement { diff: diff::diff_run(run, live), evaluation, rollback, replaces: replaces(store, run)? })
 }
 

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, PostingMode};
 use crate::fno::{FnoClient, FnoError};
 use crate::model::{Action, FieldValue, Fields, GovernedRun, Snapshot};
 
@@ -35,7 +35,7 @@ fn text<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
 }
 
 /// Whether every `wanted` field has that value in `live`.
-fn all_equal(wanted: &Fields, live: &Fields) -> bool {
+pub(super) fn all_equal(wanted: &Fields, live: &Fields) -> bool {
     wanted.iter().all(|(k, v)| live.get(k).is_some_and(|l| l.same_value(v)))
 }
 
@@ -108,6 +108,9 @@ pub async fn reconcile(
             } else {
                 Finding::NotApplied { detail: "the live record still carries the executed values".into() }
             }
+        }
+        (Action::PostJournal, DecisionKind::Approve) if config.posting_mode() != PostingMode::Post => {
+            super::handover::lost_finding(client, config, run, &live, config.posting_mode()).await?
         }
         (Action::PostJournal, DecisionKind::Rollback) => Finding::Undetermined {
             detail: "F&O's journal header does not show whether a reversal was created; look for a reversing \

@@ -92,11 +92,19 @@ pub(super) async fn reconcile_claimed(
 }
 
 /// Sweep every run `unknown` or `executing` whose status changed within `since`, oldest first.
-pub(super) async fn sweep(r: &Reviewer, since: std::time::Duration) -> Result<Vec<Swept>, ReviewError> {
+/// With `handed_over`, journals handed over to F&O's posting are read too (`handover::reconcile_claimed`).
+pub(super) async fn sweep(
+    r: &Reviewer,
+    since: std::time::Duration,
+    handed_over: bool,
+) -> Result<Vec<Swept>, ReviewError> {
     let store = Db::open(&r.store_path, Duration::from_secs(r.config.store.busy_timeout_secs))?;
     let cutoff = Utc::now() - chrono::Duration::from_std(since).unwrap_or(chrono::Duration::MAX);
     let mut ids = store.db().runs_in_status(RunStatus::Unknown)?;
     ids.extend(store.db().runs_in_status(RunStatus::Executing)?);
+    if handed_over {
+        ids.extend(store.db().runs_in_status(RunStatus::HandedOver)?);
+    }
     let mut out = Vec::new();
     for id in ids {
         let Some(stored) = store.db().get(&id)? else { continue };
@@ -117,7 +125,11 @@ pub(super) async fn sweep(r: &Reviewer, since: std::time::Duration) -> Result<Ve
             out.push(Swept::Settled { outcome });
             continue;
         }
-        let outcome = reconcile_claimed(r, &store, &id, &claim).await?;
+        let outcome = if stored.status == RunStatus::HandedOver {
+            super::handover::reconcile_claimed(r, &store, &id).await?
+        } else {
+            reconcile_claimed(r, &store, &id, &claim).await?
+        };
         if let Err(e) = claim.release(&store.db()) {
             tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
         }

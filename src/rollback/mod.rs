@@ -80,6 +80,16 @@ impl RollbackPlan {
     }
 }
 
+/// Why a handed-over journal cannot be rolled back yet.
+pub const NOT_POSTED_YET: &str = "F&O has not posted the journal yet (it was handed over, and signoff posted \
+     nothing), so there is no voucher to reverse; once F&O has posted it, `signoff reconcile` records the posting \
+     and the reversal becomes possible. Until then the journal is F&O's to change or delete";
+
+/// The plan of a run handed over to F&O's posting: the reversal it will need, not ready until posted.
+pub fn handed_over(plan: RollbackPlan) -> RollbackPlan {
+    RollbackPlan { readiness: Readiness::NotReady(NOT_POSTED_YET.into()), ..plan }
+}
+
 /// Plan the compensation of `run` on the state in `facts` (live when re-validated, else the snapshot).
 pub fn plan(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPlan {
     let mut plan = recipes::recipe(run, config, facts);

@@ -399,6 +399,8 @@ impl Dialect {
                     service: None,
                     parameters: parameters(a.params),
                     returns: None,
+                    mode: None,
+                    handover_fields: None,
                 }
             } else if let Some((s, o)) =
                 self.services().iter().find_map(|s| s.ops.iter().find(|o| o.op == op).map(|o| (s, o)))
@@ -410,6 +412,8 @@ impl Dialect {
                     service: Some(format!("{}/{}/{}", s.group, s.name, o.name)),
                     parameters: parameters(o.params),
                     returns: None,
+                    mode: None,
+                    handover_fields: None,
                 }
             } else {
                 continue;

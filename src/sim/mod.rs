@@ -16,6 +16,7 @@ mod log;
 mod metadata;
 mod odata;
 mod ops;
+pub mod posting;
 mod query;
 mod reply;
 pub mod reset;
@@ -373,6 +374,23 @@ impl Simulator {
         }
     }
 
+    /// F&O's batch posting job runs once: every unposted journal flagged `PostInBatch = Yes` is posted,
+    /// with final voucher numbers, as the post operation would post it (see `posting.rs`).
+    pub fn run_posting_batch(&self) -> posting::BatchRun {
+        posting::run_batch(&mut lock(&self.shared.data), &self.admin_ctx())
+    }
+
+    /// A person posts journal `journal` of `company` in F&O (no request); returns its final vouchers.
+    pub fn post_journal(&self, company: &str, journal: &str) -> Result<Vec<String>, SimError> {
+        posting::post_one(&mut lock(&self.shared.data), &self.admin_ctx(), company, journal)
+            .map_err(|message| SimError::Refused { entity_set: "LedgerJournalHeaders".into(), message })
+    }
+
+    /// Someone deletes a record in F&O (a journal header takes its lines with it), without a logged request.
+    pub fn delete_record(&self, entity_set: &str, keys: &Value) -> Result<(), SimError> {
+        self.internal(entity_set, "DELETE", Some(keys), &Value::Null).map(|_| ())
+    }
+
     /// Insert a record as F&O would on `POST` (numbering, defaults, validation); returns it as served.
     pub fn insert_record(&self, entity_set: &str, fields: Value) -> Result<Value, SimError> {
         let reply = self.internal(entity_set, "POST", None, &fields)?;
@@ -404,6 +422,18 @@ impl Simulator {
             .unwrap_or_default()
     }
 
+    /// What an administrator's work inside F&O runs as.
+    fn admin_ctx(&self) -> odata::Ctx {
+        odata::Ctx {
+            base: self.shared.base.clone(),
+            user: "Admin".into(),
+            company: "usmf".into(),
+            page_size: self.shared.page_size,
+            closed_periods: self.shared.closed_periods.clone(),
+            dialect: self.shared.dialect,
+        }
+    }
+
     /// Run a write through the OData layer as an administrator in every company.
     fn internal(
         &self,
@@ -419,14 +449,7 @@ impl Simulator {
             Some(_) => return Err(refused("keys must be a JSON object".into())),
             None => entity_set.to_string(),
         };
-        let ctx = odata::Ctx {
-            base: self.shared.base.clone(),
-            user: "Admin".into(),
-            company: "usmf".into(),
-            page_size: self.shared.page_size,
-            closed_periods: self.shared.closed_periods.clone(),
-            dialect: self.shared.dialect,
-        };
+        let ctx = self.admin_ctx();
         let body = serde_json::to_vec(body).unwrap_or_default();
         let query = vec![("cross-company".to_string(), "true".to_string())];
         let req = odata::Req {

@@ -263,7 +263,7 @@ fn check_open(ctx: &Ctx, date: &str) -> Result<(), String> {
 /// Post: every voucher must balance (per voucher and date, an offset account balances its own line), no
 /// date may fall in a closed period, and every ledger account must be usable. Numbers are allocated at
 /// posting: each provisional voucher gets a final number. Returns the final vouchers, comma-separated.
-fn journal_post(data: &mut Data, ctx: &Ctx, company: &str, number: &str) -> Result<String, String> {
+pub(super) fn journal_post(data: &mut Data, ctx: &Ctx, company: &str, number: &str) -> Result<String, String> {
     let (header, lines) = journal(data, company, number)?;
     if text_field(&header.fields, "IsPosted") == "Yes" {
         return Err(format!("Journal {number} is already posted."));

@@ -160,7 +160,8 @@ pub const ENTITIES: &[EntityDef] = &[
             "dataAreaId": Str(4), "JournalBatchNumber": Str(10), "JournalName": Str(10), "Description": Str(60),
             "IsPosted": Enum("NoYes"), "PostingLayer": Enum("CurrentOperationsTax"), "JournalTotalDebit": Decimal,
             "JournalTotalCredit": Decimal, "AccountingCurrency": Str(3),
-            "WorkflowApprovalStatus": Enum("LedgerJournalWFApprovalStatus"), "RecId": Int64,
+            "WorkflowApprovalStatus": Enum("LedgerJournalWFApprovalStatus"), "PostInBatch": Enum("NoYes"),
+            "RecId": Int64,
         },
     },
     EntityDef {

@@ -129,6 +129,9 @@ fn no_decision(state: &State, id: &str, status: RunStatus) -> Option<String> {
             "{id} is rollback-partial: part of what it wrote is still in F&O; roll it back again ({rollback}) to undo the rest"
         ),
         RunStatus::Executed => format!("{id} is executed; no further decision can be taken (roll it back: {rollback})"),
+        RunStatus::HandedOver => {
+            format!("{id} is handed-over: it is approved and F&O posts it; `signoff reconcile` records the posting")
+        }
         s if s.is_final() => format!("{id} is {s}; no further decision can be taken"),
         _ => return None,
     })
@@ -159,6 +162,7 @@ pub fn open_rollback(state: &mut State, reason: Option<String>, fx: &mut Vec<Eff
                 "{id} is {status}: its outcome is not known yet; run `signoff reconcile` or wait: F&O may still apply it"
             ),
             RunStatus::RolledBack => format!("{id} is already rolled back"),
+            RunStatus::HandedOver => format!("{id} is handed-over: {}", crate::rollback::NOT_POSTED_YET),
             _ => format!(
                 "{id} is {status}: nothing of it is in F&O to roll back (only executed, partly-executed or \
                  rollback-partial runs can be rolled back)"

@@ -34,6 +34,7 @@ pub const TOKENS: &[&str] = &[
     "status.approved",
     "status.executing",
     "status.executed",
+    "status.handed_over",
     "status.failed",
     "status.rejected",
     "status.expired",

@@ -72,6 +72,8 @@ fn op(
         service: service.map(str::to_string),
         parameters: params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
         returns: None,
+        mode: None,
+        handover_fields: None,
     }
 }
 

@@ -44,6 +44,8 @@ fn bound(set: &str, action: &str, params: &[(&str, &str)]) -> Operation {
         service: None,
         parameters: params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
         returns: None,
+        mode: None,
+        handover_fields: None,
     }
 }
 

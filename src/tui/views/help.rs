@@ -36,6 +36,7 @@ pub const MARKERS: &[(&str, &str)] = &[
     ("✗  !  i  ✓", "policy: hard (blocks approval), soft, advisory, pass"),
     ("↺  ?  ✗", "rollback: ready, conditional, not ready"),
     ("[!]", "a status that needs a look: stale, failed, unknown, partly-executed, rollback-partial"),
+    ("[>]", "handed-over: approved and left to F&O to post; `signoff reconcile` records the posting"),
     (
         "…",
         "more than shown: folded fields, a cut value (u shows the diff stacked, whole), more rows; in POLICY and ROLLBACK: still being judged",
@@ -47,7 +48,7 @@ pub const MARKERS: &[(&str, &str)] = &[
 
 /// The queue's columns.
 pub const COLUMNS: &[(&str, &str)] = &[
-    ("STATUS", "where the run stands; [!] marks one that needs a look"),
+    ("STATUS", "where the run stands; [!] marks one that needs a look, [>] one handed over to F&O to post"),
     ("ACTION", "invoice, journal, vendor, enable-user or disable-user"),
     ("CO", "the company (dataAreaId)"),
     ("TARGET", "the record the run writes"),

@@ -24,6 +24,7 @@ pub fn status_token(status: RunStatus) -> &'static str {
         RunStatus::Approved => "status.approved",
         RunStatus::Executing => "status.executing",
         RunStatus::Executed => "status.executed",
+        RunStatus::HandedOver => "status.handed_over",
         RunStatus::Unknown => "status.unknown",
         RunStatus::PartlyExecuted => "status.partly_executed",
         RunStatus::RollbackPartial => "status.rollback_partial",
@@ -35,9 +36,11 @@ pub fn status_token(status: RunStatus) -> &'static str {
     }
 }
 
-/// Status text with a marker for the states that need attention, readable without colour.
+/// Status text with a marker for the states that need attention (`[!]`) or wait on F&O (`[>]`, handed
+/// over to F&O's posting), readable without colour.
 pub fn status_text(status: RunStatus) -> String {
     match status {
+        RunStatus::HandedOver => format!("[>]{status}"),
         RunStatus::Stale
         | RunStatus::Failed
         | RunStatus::Unknown
@@ -52,6 +55,8 @@ pub fn status_text(status: RunStatus) -> String {
 fn status_cell(status: RunStatus) -> String {
     match status {
         RunStatus::RollbackPartial => "[!]rb-partial".to_string(),
+        // `[>]handed-over` cut to 11 columns would read `[>]handed-o`.
+        RunStatus::HandedOver => "[>]handover".to_string(),
         other => status_text(other),
     }
 }
