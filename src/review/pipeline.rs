@@ -286,6 +286,7 @@ async fn decide_claimed(
     }
     let empty = Snapshot {
         etag: ctx.run().before.etag.clone(),
+        absent: false,
         captured_at: Utc::now(),
         created_by: None,
         fields: Default::default(),
