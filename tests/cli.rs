@@ -13,6 +13,8 @@ mod review_support;
 mod cli_output;
 #[path = "cli_propose.rs"]
 mod cli_propose;
+#[path = "cli_records.rs"]
+mod cli_records;
 #[path = "cli_runs.rs"]
 mod cli_runs;
 #[path = "cli_show.rs"]
