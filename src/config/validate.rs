@@ -189,7 +189,10 @@ fn check_managed_object(name: &str, o: &ManagedObject, out: &mut Vec<Problem>) {
         }
         for (from, to) in &reference.fields {
             if !is_identifier(from) || !is_identifier(to) {
-                out.push(Problem::at(format!("{at}.fields"), format!("{at}.fields maps '{from}' to '{to}': not field names")));
+                out.push(Problem::at(
+                    format!("{at}.fields"),
+                    format!("{at}.fields maps '{from}' to '{to}': not field names"),
+                ));
             }
         }
     }
@@ -229,7 +232,10 @@ fn check_record_operations(key: &str, o: &ManagedObject, out: &mut Vec<Problem>)
             },
         }
         if op.kind == OperationKind::BoundAction && op.service.is_some() {
-            out.push(Problem::at(format!("{at}.service"), format!("{at}.service is only for kind = \"custom-service\"")));
+            out.push(Problem::at(
+                format!("{at}.service"),
+                format!("{at}.service is only for kind = \"custom-service\""),
+            ));
         }
         if op.kind == OperationKind::CustomService && op.action.is_some() {
             out.push(Problem::at(format!("{at}.action"), format!("{at}.action is only for kind = \"bound-action\"")));
@@ -238,7 +244,9 @@ fn check_record_operations(key: &str, o: &ManagedObject, out: &mut Vec<Problem>)
             if !is_identifier(logical) || !is_identifier(param) {
                 out.push(Problem::at(
                     format!("{at}.parameters.{logical}"),
-                    format!("{at}.parameters maps '{logical}' to '{param}': both must be names, e.g. reason = \"_reason\""),
+                    format!(
+                        "{at}.parameters maps '{logical}' to '{param}': both must be names, e.g. reason = \"_reason\""
+                    ),
                 ));
             }
         }

@@ -219,7 +219,8 @@ impl Catalog {
 
     fn parameter_property(&self, type_name: &str) -> Property {
         let name = short(type_name);
-        let enum_type = (!type_name.starts_with("Edm.") && self.enum_types.contains_key(name)).then(|| name.to_string());
+        let enum_type =
+            (!type_name.starts_with("Edm.") && self.enum_types.contains_key(name)).then(|| name.to_string());
         Property { enum_type, ..Property::of_type(type_name) }
     }
 

@@ -31,7 +31,12 @@ pub fn operation_status(config: &Config, facts: &Facts<'_>, name: &str) -> Resul
 
 /// Whether managed object `object`'s operation `name` is configured and present in the synced catalog
 /// (a bound action on the object's entity set, or a verified custom service); the error says why not.
-pub fn record_operation_status(config: &Config, catalog: Option<&Catalog>, object: &str, name: &str) -> Result<(), String> {
+pub fn record_operation_status(
+    config: &Config,
+    catalog: Option<&Catalog>,
+    object: &str,
+    name: &str,
+) -> Result<(), String> {
     let Some(managed) = config.managed_objects.get(object) else {
         return Err(format!("managed object '{}' is not configured", visible(object)));
     };
@@ -51,10 +56,9 @@ pub fn record_operation_status(config: &Config, catalog: Option<&Catalog>, objec
         return Err(format!("operation '{}' cannot be verified: {NOT_SYNCED}", visible(name)));
     };
     let present = match op.kind {
-        OperationKind::BoundAction => op
-            .action
-            .as_deref()
-            .is_some_and(|a| catalog.bound_actions(&managed.entity_set).iter().any(|d| d.name == a)),
+        OperationKind::BoundAction => {
+            op.action.as_deref().is_some_and(|a| catalog.bound_actions(&managed.entity_set).iter().any(|d| d.name == a))
+        }
         OperationKind::CustomService => op.service.as_deref().is_some_and(|s| catalog.service(s).is_some()),
     };
     if present {

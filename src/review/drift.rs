@@ -44,11 +44,8 @@ pub const RECORD_PRESENCE: &str = "(record)";
 /// A record that exists on one side only: a create's key now taken, or a record deleted since review.
 fn presence(before_absent: bool, live: &Snapshot) -> FieldDrift {
     let state = |absent: bool| FieldValue::Text(if absent { "absent" } else { "exists" }.into());
-    let live_state = if live.absent {
-        state(true)
-    } else {
-        FieldValue::Text(format!("exists (ETag {})", live.etag.as_str()))
-    };
+    let live_state =
+        if live.absent { state(true) } else { FieldValue::Text(format!("exists (ETag {})", live.etag.as_str())) };
     FieldDrift {
         scope: DriftScope::Header,
         field: RECORD_PRESENCE.into(),
@@ -273,7 +270,10 @@ mod tests {
         let gone = Snapshot::absent(run.before.captured_at);
         let report = detect(&run, &gone);
         assert_eq!(report.drifts.len(), 1);
-        assert_eq!((report.drifts[0].field.as_str(), report.drifts[0].live.to_string()), (RECORD_PRESENCE, "absent".into()));
+        assert_eq!(
+            (report.drifts[0].field.as_str(), report.drifts[0].live.to_string()),
+            (RECORD_PRESENCE, "absent".into())
+        );
         run.before = Snapshot::absent(run.before.captured_at);
         assert!(detect(&run, &gone).is_empty(), "a key still free is no drift");
         let taken = live_of(&journal_run());

@@ -138,16 +138,14 @@ fn body(run: &crate::model::GovernedRun, op: &RecordOperation) -> Value {
 /// the create returned), once no configured referencing set points at it.
 async fn undo_create(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     let run = x.run;
-    let references = x
-        .config
-        .managed_objects
-        .get(&run.target.managed_object)
-        .and_then(|m| m.referenced_by.clone())
-        .ok_or_else(|| {
-            failed(FnoError::PreconditionFailed {
-                what: format!("{} (no referencing entity sets are configured)", run.target.entity_set),
-            })
-        })?;
+    let references =
+        x.config.managed_objects.get(&run.target.managed_object).and_then(|m| m.referenced_by.clone()).ok_or_else(
+            || {
+                failed(FnoError::PreconditionFailed {
+                    what: format!("{} (no referencing entity sets are configured)", run.target.entity_set),
+                })
+            },
+        )?;
     for reference in &references {
         let filter = reference_filter(&reference.fields, &run.target.keys).ok_or_else(|| {
             failed(FnoError::InvalidUrl {
@@ -206,4 +204,3 @@ async fn undo_delete(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     }
     Ok(answer)
 }
-

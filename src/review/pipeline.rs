@@ -572,7 +572,9 @@ fn record_state_drift(run: &GovernedRun, live: &Snapshot, created: Option<&str>)
                 &format!("ETag {etag} (as created)"),
                 format!("ETag {} (changed since it was created)", live.etag),
             )),
-            None => Some(presence("the ETag its create returned", "not on record: cannot prove it is unchanged".into())),
+            None => {
+                Some(presence("the ETag its create returned", "not on record: cannot prove it is unchanged".into()))
+            }
         },
         Action::DeleteRecord if !live.absent => {
             Some(presence("absent (as deleted)", format!("exists again (ETag {})", live.etag)))

@@ -168,13 +168,12 @@ pub fn user_disable(id: &str, n: u32) -> GovernedRun {
     let mut run =
         base(id, Action::DisableUser, n, None, fields(&[("UserID", text(&format!("contractor{:03}", n % 1000)))]));
     run.before.fields = fields(&[("Enabled", text("Yes")), ("UserName", text("Temp contractor"))]);
-    run.proposed =
-        Proposed {
-            entity_set: Some("SystemUsers".into()),
-            fields: fields(&[("Enabled", text("No"))]),
-            lines: vec![],
-            ..Proposed::default()
-        };
+    run.proposed = Proposed {
+        entity_set: Some("SystemUsers".into()),
+        fields: fields(&[("Enabled", text("No"))]),
+        lines: vec![],
+        ..Proposed::default()
+    };
     run
 }
 

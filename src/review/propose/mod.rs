@@ -125,9 +125,10 @@ fn typed_keys(
         }
     }
     // A generic record is company-scoped when its entity's keys include dataAreaId.
-    let scoped = request.action.company_scoped().unwrap_or_else(|| {
-        catalog.entity_type_of(set).is_some_and(|t| t.keys.iter().any(|k| k == "dataAreaId"))
-    });
+    let scoped = request
+        .action
+        .company_scoped()
+        .unwrap_or_else(|| catalog.entity_type_of(set).is_some_and(|t| t.keys.iter().any(|k| k == "dataAreaId")));
     if scoped && !keys.contains_key("dataAreaId") {
         let company = config.environment.default_company.clone().ok_or_else(|| {
             ProposeError::Usage(

@@ -67,7 +67,10 @@ pub(super) fn proposal(
         return Err(refused(
             name,
             "allowlist.object",
-            format!("managed object '{name}' does not allow {}: set {key} = true under [managed_objects.{name}]", action.verb()),
+            format!(
+                "managed object '{name}' does not allow {}: set {key} = true under [managed_objects.{name}]",
+                action.verb()
+            ),
         ));
     }
     if matches!(action, Action::DeleteRecord | Action::ExecuteOperation) && !request.fields.is_empty() {
@@ -145,8 +148,7 @@ fn operation(
     for (logical, value) in &request.parameters {
         let label = format!("parameters.{logical}");
         let Some(xpp) = op.parameters.get(logical).filter(|_| !keys.contains(logical)) else {
-            let declared: Vec<&str> =
-                op.parameters.keys().filter(|k| !keys.contains(*k)).map(String::as_str).collect();
+            let declared: Vec<&str> = op.parameters.keys().filter(|k| !keys.contains(*k)).map(String::as_str).collect();
             return Err(refused(
                 &label,
                 "allowlist.field",
@@ -157,9 +159,13 @@ fn operation(
                 ),
             ));
         };
-        let property = crate::judge::record_operation_parameter(catalog, &source.header_set, op, xpp)
-            .ok_or_else(|| {
-                refused(&label, "metadata.field", format!("'{xpp}' is not a parameter of {name} in the synced metadata"))
+        let property =
+            crate::judge::record_operation_parameter(catalog, &source.header_set, op, xpp).ok_or_else(|| {
+                refused(
+                    &label,
+                    "metadata.field",
+                    format!("'{xpp}' is not a parameter of {name} in the synced metadata"),
+                )
             })?;
         let typed = crate::fno::typed_value(xpp, value, &property, catalog)
             .map_err(|e| refused(&label, "metadata.facets", e.to_string()))?;
