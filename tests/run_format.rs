@@ -53,8 +53,7 @@ fn every_run_fixture_parses_and_the_set_covers_every_action_and_both_companies()
     // Workflow item runs come from F&O's inbox (`inbox sync`), not from run files: the docs example and
     // the inbox tests cover them. The generic record actions act on the customer's own managed objects:
     // the docs examples (one each) and tests/cli_records.rs cover them.
-    let authored =
-        Action::ALL.iter().filter(|a| **a != Action::ApproveWorkflowItem && !a.is_record_action()).count();
+    let authored = Action::ALL.iter().filter(|a| **a != Action::ApproveWorkflowItem && !a.is_record_action()).count();
     assert_eq!(actions.len(), authored, "actions covered: {actions:?}");
     let companies: BTreeSet<String> = runs.iter().filter_map(|(_, r)| r.company()).map(|c| c.to_string()).collect();
     assert!(companies.contains("usmf") && companies.contains("demf"), "{companies:?}");
@@ -437,7 +436,8 @@ fn an_operation_run_names_its_operation_and_a_delete_proposes_no_field() {
     let err = parse_run(&unnamed, "op.json").unwrap_err().to_string();
     assert!(err.contains("proposed.operation: missing: an execute-operation run names"), "{err}");
     let delete = docs_example("dynamicsfinance.delete-record");
-    let with_field = delete.replace("\"proposed\": { \"fields\": {} }", "\"proposed\": { \"fields\": { \"Description\": \"x\" } }");
+    let with_field =
+        delete.replace("\"proposed\": { \"fields\": {} }", "\"proposed\": { \"fields\": { \"Description\": \"x\" } }");
     let err = parse_run(&with_field, "delete.json").unwrap_err().to_string();
     assert!(err.contains("proposed.fields: a delete-record run removes the whole record"), "{err}");
 }
