@@ -9,6 +9,8 @@ mod pty_support;
 #[path = "review_support/mod.rs"]
 mod review_support;
 
+#[path = "cli_connect.rs"]
+mod cli_connect;
 #[path = "cli_output.rs"]
 mod cli_output;
 #[path = "cli_propose.rs"]

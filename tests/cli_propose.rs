@@ -368,3 +368,40 @@ async fn query_pages_through_every_record_and_escapes_hostile_text() {
     assert_eq!(json_of(&json)["count"], 2);
     assert!(h.writes().is_empty(), "query is read-only");
 }
+
+/// `propose approve-workflow-item ITEM`: the work item awaiting the caller, as F&O holds it, becomes a run
+/// that imports, re-validates cleanly and executes as F&O's own approval (validate, then complete).
+/// Someone without an F&O user for the item gets nothing saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_item_proposed_by_its_id_executes_as_the_items_completion_in_fno() {
+    for dialect in Dialect::ALL {
+        let h = Harness::start_dialect(dialect).await;
+        let config = config_of(&h);
+        let args = |extra: &[&'static str]| {
+            let mut all = vec!["--json", "propose", "approve-workflow-item", "WI-000101"];
+            all.extend_from_slice(&["--justification", "Invoice checked against the receipt"]);
+            all.extend_from_slice(extra);
+            all
+        };
+
+        let refused = signoff(&h, &config, SECOND, &args(&["--import"]));
+        assert_ne!(refused.status.code(), Some(0), "{dialect}: {}", text(&refused));
+        assert!(text(&refused).contains("no F&O user is known for approver"), "{dialect}: {}", text(&refused));
+        assert_eq!(runs_in_store(&h), 0, "{dialect}: nothing saved for someone the item does not await");
+
+        let out = signoff(&h, &config, APPROVER, &args(&["--import"]));
+        assert_eq!(out.status.code(), Some(0), "{dialect}: {}", text(&out));
+        let envelope = json_of(&out);
+        assert_eq!(envelope["run"]["action"], "dynamicsfinance.approve-workflow-item", "{dialect}");
+        assert_eq!(envelope["run"]["work_item"]["id"], "WI-000101", "{dialect}");
+        assert_eq!(envelope["run"]["justification"], "Invoice checked against the receipt", "{dialect}");
+        let id = envelope["run"]["id"].as_str().unwrap().to_string();
+
+        let out = approve(&h, &config, &id);
+        assert_eq!(out.status.code(), Some(0), "{dialect}: {}", text(&out));
+        assert_eq!(h.status(&id), "executed", "{dialect}");
+        let item = h.sim.record("WorkflowWorkItems", &json!({"InstanceId": "WI-000101"})).unwrap();
+        assert_eq!(item["Status"], "Completed", "{dialect}");
+        assert_eq!(item["Comment"], "Checked against the documents", "{dialect}");
+    }
+}

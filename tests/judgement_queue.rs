@@ -158,3 +158,27 @@ fn the_queue_batch_flags_duplicates_of_live_runs_and_ignores_rejected_ones() {
     // An invoice nobody else carries passes.
     assert_eq!(duplicate(run("inv-usmf-apinv-000131").id.as_str()).0, Level::Pass);
 }
+
+/// `runs list --company demf` (a narrowed list) judges only its own open runs, each on its own, and gives
+/// each row exactly the judgement the whole queue gives it.
+#[test]
+fn a_narrowed_list_judges_its_own_rows_as_the_whole_queue_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_of_fixtures(dir.path());
+    store.save_catalog(&catalog_to_json(&catalog()).unwrap(), "sync-test").unwrap();
+    let config = config();
+    let whole = signoff::review::queue::queue_rows(&store, &Default::default(), &config, APPROVER, |_| None).unwrap();
+    for filter in [
+        signoff::store::RunFilter { company: Some("demf".into()), ..Default::default() },
+        signoff::store::RunFilter { status: Some(RunStatus::Pending), ..Default::default() },
+        signoff::store::RunFilter { status: Some(RunStatus::Executed), ..Default::default() },
+    ] {
+        let narrowed = signoff::review::queue::queue_rows(&store, &filter, &config, APPROVER, |_| None).unwrap();
+        assert!(!narrowed.is_empty() && narrowed.len() < whole.len(), "{filter:?}");
+        for row in &narrowed {
+            let same = whole.iter().find(|w| w.id == row.id).unwrap();
+            assert_eq!((row.judged, row.required_approvals), (same.judged, same.required_approvals), "{}", row.id);
+            assert_eq!(row.judged.is_some(), !row.status.is_final(), "{}: open rows are judged", row.id);
+        }
+    }
+}

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::config::paths::resolve;
 use crate::fno::metadata::Catalog;
 use crate::fno::{FnoClient, FnoError, FnoSettings, Mismatch, Query, describe_services, keys, parse_csdl, verify};
+use crate::review::activation;
 use crate::text::visible;
 
 use super::output::{self, say};
@@ -20,6 +21,10 @@ pub enum ConnectorCommand {
     Validate,
     /// Fetch $metadata and prove every managed entity set, allowlisted field and decision operation exists.
     SyncMetadata,
+    /// Save, validate and sync a connector in one call from an ActionPlane-style connect payload (JSON).
+    Connect(super::connect::ConnectArgs),
+    /// The five activation steps, each with its state and evidence, from the store's audit log.
+    Status,
     /// Write a commented config template to the config path.
     Init {
         /// Overwrite an existing config file.
@@ -31,6 +36,8 @@ pub enum ConnectorCommand {
 pub fn run(globals: &Globals, cmd: ConnectorCommand) -> anyhow::Result<u8> {
     match cmd {
         ConnectorCommand::Init { force } => init(globals, force),
+        ConnectorCommand::Connect(args) => super::connect::run(globals, &args),
+        ConnectorCommand::Status => super::connect::status(globals),
         ConnectorCommand::Validate => {
             let ctx = Context::load(globals)?;
             runtime()?.block_on(validate(&ctx))
@@ -42,7 +49,7 @@ pub fn run(globals: &Globals, cmd: ConnectorCommand) -> anyhow::Result<u8> {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
@@ -61,7 +68,7 @@ enum Outcome {
 }
 
 #[derive(Debug, Serialize)]
-struct Check {
+pub(super) struct Check {
     check: &'static str,
     outcome: Outcome,
     /// What was found, or on failure the cause and the fix.
@@ -69,6 +76,19 @@ struct Check {
 }
 
 async fn validate(ctx: &Context) -> anyhow::Result<u8> {
+    let checks = validate_checks(ctx).await;
+    print_checks(ctx.globals.json, &checks)?;
+    Ok(if passed(&checks) { exit::OK } else { exit::FAILURE })
+}
+
+/// Whether every check passed: a skipped check either follows a failed one or does not apply (no TLS to
+/// the simulator).
+pub(super) fn passed(checks: &[Check]) -> bool {
+    !checks.iter().any(|c| c.outcome == Outcome::Fail)
+}
+
+/// Run the checks and record them in the audit log (`connector.validated`, an activation step).
+pub(super) async fn validate_checks(ctx: &Context) -> Vec<Check> {
     let config = &ctx.loaded.config;
     let mut checks = Vec::new();
     let mut push = |check, outcome, detail: String| checks.push(Check { check, outcome, detail });
@@ -85,9 +105,21 @@ async fn validate(ctx: &Context) -> anyhow::Result<u8> {
             report_connection(&client, &mut push);
         }
     }
-    print_checks(ctx.globals.json, &checks)?;
-    // A skipped check either follows a failed one or does not apply (no TLS to the simulator).
-    Ok(if checks.iter().any(|c| c.outcome == Outcome::Fail) { exit::FAILURE } else { exit::OK })
+    let failures: Vec<(&str, &str)> =
+        checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| (c.check, c.detail.as_str())).collect();
+    record(ctx, |store, actor| activation::record_validated(store, actor, config, &failures));
+    checks
+}
+
+/// Record an activation event; a store that cannot be written costs the record, not the check's answer.
+fn record(
+    ctx: &Context,
+    write: impl FnOnce(&crate::store::Store, &str) -> Result<crate::store::AuditEvent, crate::store::StoreError>,
+) {
+    let result = ctx.open_store().and_then(|store| write(&store, &ctx.actor()));
+    if let Err(e) = result {
+        output::warn(&format!("warning: could not record this in the store's audit log: {e}"));
+    }
 }
 
 async fn validate_live(client: &FnoClient, config: &Config, push: &mut impl FnMut(&'static str, Outcome, String)) {
@@ -178,7 +210,7 @@ fn report_connection(client: &FnoClient, push: &mut impl FnMut(&'static str, Out
     push("tls", if refused { Outcome::Fail } else { Outcome::Pass }, lines.join(" | "));
 }
 
-fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
+pub(super) fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
     if json {
         return output::json(checks);
     }
@@ -196,25 +228,38 @@ fn print_checks(json: bool, checks: &[Check]) -> anyhow::Result<()> {
 }
 
 #[derive(Debug, Serialize)]
-struct SyncReport {
+pub(super) struct SyncReport {
     summary: String,
     mismatches: Vec<Mismatch>,
+    #[serde(skip)]
+    synced_at: chrono::DateTime<chrono::Utc>,
 }
 
 async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
-    let config = &ctx.loaded.config;
-    let client = match client_for(config) {
-        Ok(c) => c,
-        Err(fix) => {
-            output::warn(&format!("error: {fix}"));
-            return Ok(exit::FAILURE);
-        }
-    };
-    let mut catalog = match fetch_catalog(&client).await {
-        Ok(c) => c,
+    let report = match sync_report(ctx).await? {
+        Ok(report) => report,
         Err(message) => {
             output::warn(&format!("error: {message}"));
             return Ok(exit::FAILURE);
+        }
+    };
+    print_sync(ctx, &report)?;
+    Ok(if report.mismatches.is_empty() { exit::OK } else { exit::FAILURE })
+}
+
+/// Fetch, store and verify the catalog, and record the sync in the audit log (`metadata.synced`, an
+/// activation step). The inner error is F&O's (or the config's) answer, for the user.
+pub(super) async fn sync_report(ctx: &Context) -> anyhow::Result<Result<SyncReport, String>> {
+    let config = &ctx.loaded.config;
+    let fetched = match client_for(config) {
+        Ok(client) => fetch_catalog(&client).await.map(|catalog| (client, catalog)),
+        Err(fix) => Err(fix),
+    };
+    let (client, mut catalog) = match fetched {
+        Ok(pair) => pair,
+        Err(message) => {
+            record(ctx, |store, actor| activation::record_synced(store, actor, config, Err(&message)));
+            return Ok(Err(message));
         }
     };
     let mut mismatches = verify(&catalog, config);
@@ -225,27 +270,38 @@ async fn sync_metadata(ctx: &Context) -> anyhow::Result<u8> {
     mismatches.extend(service_mismatches);
     // The catalog is stored even with mismatches: it is what F&O really has, and policy and rollback
     // readiness read it (a configured operation F&O lacks then shows as "not ready").
-    let synced_at = ctx.open_store()?.save_catalog(&crate::fno::metadata::catalog_to_json(&catalog)?, &ctx.actor())?;
+    let store = ctx.open_store()?;
+    let synced_at = store.save_catalog(&crate::fno::metadata::catalog_to_json(&catalog)?, &ctx.actor())?;
     tracing::info!(%synced_at, "metadata catalog stored");
-    let report = SyncReport { summary: catalog.summary(), mismatches };
+    let found: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+    activation::record_synced(&store, &ctx.actor(), config, Ok(&found))?;
+    Ok(Ok(SyncReport { summary: catalog.summary(), mismatches, synced_at }))
+}
+
+pub(super) fn print_sync(ctx: &Context, report: &SyncReport) -> anyhow::Result<()> {
     if ctx.globals.json {
-        output::json(&report)?;
-    } else {
-        let mut out = String::new();
-        writeln!(out, "catalog: {}", report.summary)?;
-        writeln!(out, "stored in {} at {}", ctx.store_path().display(), synced_at.to_rfc3339())?;
-        let (objects, operations) = (config.managed_objects.len(), config.operations.len());
-        if report.mismatches.is_empty() {
-            writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;
-        } else {
-            writeln!(out, "{} mismatch(es) between the config and F&O:", report.mismatches.len())?;
-            for m in &report.mismatches {
-                writeln!(out, "  - {}", visible(&m.to_string()))?;
-            }
-        }
-        output::text(&out)?;
+        return output::json(report);
     }
-    Ok(if report.mismatches.is_empty() { exit::OK } else { exit::FAILURE })
+    let config = &ctx.loaded.config;
+    let mut out = String::new();
+    writeln!(out, "catalog: {}", report.summary)?;
+    writeln!(out, "stored in {} at {}", ctx.store_path().display(), report.synced_at.to_rfc3339())?;
+    let (objects, operations) = (config.managed_objects.len(), config.operations.len());
+    if report.mismatches.is_empty() {
+        writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;
+    } else {
+        writeln!(out, "{} mismatch(es) between the config and F&O:", report.mismatches.len())?;
+        for m in &report.mismatches {
+            writeln!(out, "  - {}", visible(&m.to_string()))?;
+        }
+    }
+    output::text(&out)
+}
+
+impl SyncReport {
+    pub(super) fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
 }
 
 async fn fetch_catalog(client: &FnoClient) -> Result<Catalog, String> {

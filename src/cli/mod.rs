@@ -3,6 +3,7 @@
 mod audit;
 mod audit_bundle;
 mod config_cmd;
+mod connect;
 mod connector;
 mod context;
 mod decide;

@@ -47,15 +47,17 @@ pub fn run(globals: &Globals, args: TuiArgs) -> anyhow::Result<u8> {
     }
     let reviewer = decide::reviewer(&ctx)?;
     let runtime = decide::runtime()?;
-    launch(&runtime, reviewer, Arc::new(ctx.loaded.config.clone()), &args)
+    launch(&runtime, reviewer, Arc::new(ctx.loaded.config.clone()), &args, true)
 }
 
-/// Run the TUI until the user quits; decisions go through `reviewer` on `runtime`.
+/// Run the TUI until the user quits; decisions go through `reviewer` on `runtime`. With `activation`, the
+/// title shows the connector's next activation step until all five are done.
 pub fn launch(
     runtime: &tokio::runtime::Runtime,
     reviewer: Arc<Reviewer>,
     config: Arc<Config>,
     args: &TuiArgs,
+    activation: bool,
 ) -> anyhow::Result<u8> {
     let options = TuiOptions {
         ui: config.ui.clone(),
@@ -66,7 +68,8 @@ pub fn launch(
         production: config.environment.kind == EnvironmentKind::Production,
         approver: reviewer.approver().to_string(),
     };
-    let source = Arc::new(PipelineSource::new(reviewer, config, runtime.handle().clone()));
+    let source = PipelineSource::new(reviewer, config, runtime.handle().clone());
+    let source = Arc::new(if activation { source.with_activation() } else { source });
     // The terminal is restored when `run_async` returns, so these lines land on the normal screen.
     let exit = runtime.block_on(tui::app::run_async(source, options))?;
     // Not `eprintln!`: after SIGHUP the terminal may be gone, and a failed write must not become a panic.

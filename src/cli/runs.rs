@@ -167,7 +167,10 @@ fn list(ctx: &Context, args: &ListArgs) -> anyhow::Result<u8> {
         None => Filter::default(),
     };
     let store = ctx.open_existing_store()?;
-    let stored = RunFilter { status: None, action: args.action, company: args.company.clone() };
+    // A status the clock cannot give is asked of the store, so only those runs are read and judged (every
+    // status but expired, which overdue pending and approved runs show as).
+    let status = args.status.or(filter.status()).filter(|s| *s != RunStatus::Expired);
+    let stored = RunFilter { status, action: args.action, company: args.company.clone() };
     // Judged offline, as `runs show` judges: the same one count of approvals the TUI shows.
     let judged = crate::review::queue::queue_rows(&store, &stored, &ctx.loaded.config, &ctx.actor(), |_| None);
     let mut summaries = judged.map_err(store_failure)?;

@@ -29,13 +29,21 @@ pub struct PipelineSource {
     /// The store's commit counter, on a connection of its own that never writes; made by the first load,
     /// so a change between that load and the first poll is not missed.
     watcher: Mutex<Option<StoreWatcher>>,
+    /// Show the connector's activation steps (the configured connector; not the demo's sandbox).
+    activation: bool,
 }
 
 impl PipelineSource {
     /// `runtime` runs decisions (the TUI calls the source from its blocking pool).
     pub fn new(reviewer: Arc<Reviewer>, config: Arc<Config>, runtime: tokio::runtime::Handle) -> Self {
         let store_path = reviewer.store_path().to_path_buf();
-        PipelineSource { store_path, reviewer, config, runtime, watcher: Mutex::new(None) }
+        PipelineSource { store_path, reviewer, config, runtime, watcher: Mutex::new(None), activation: false }
+    }
+
+    /// Also give the TUI the connector's activation steps (`review::activation`).
+    pub fn with_activation(mut self) -> Self {
+        self.activation = true;
+        self
     }
 
     fn store(&self) -> Result<Store, String> {
@@ -226,6 +234,14 @@ impl ReviewSource for PipelineSource {
             ));
         }
         Ok(Some(format!("F&O workflow inbox: {}", parts.join("; "))))
+    }
+
+    fn activation(&self) -> Result<Option<review::activation::Activation>, String> {
+        if !self.activation {
+            return Ok(None);
+        }
+        let store = self.store()?;
+        review::activation::activation(Some(&store), &self.config).map(Some).map_err(|e| e.to_string())
     }
 
     fn changed(&self) -> Result<bool, String> {

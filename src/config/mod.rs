@@ -2,6 +2,7 @@
 //!
 //! Every struct denies unknown keys so that a typo is an error naming the key and its line.
 
+pub mod connect_fields;
 mod intake;
 pub mod load;
 mod normalise;
@@ -47,6 +48,17 @@ pub struct Config {
     pub intake: IntakeConfig,
     /// Defaults for runs `signoff propose` makes.
     pub propose: ProposeConfig,
+    /// `signoff connector connect`: overrides of the logical field names a connect payload uses.
+    pub connect: ConnectConfig,
+}
+
+/// How `signoff connector connect` reads a connect payload (docs/connect.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectConfig {
+    /// Per managed object: logical field name → F&O field (`"BankAccountId"`, or `"line:NetAmount"` for a
+    /// line field). Adds to, or replaces entries of, the built-in table (`config::connect_fields`).
+    pub field_names: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Defaults for the runs `signoff propose` and `signoff runs recapture` build.

@@ -38,6 +38,7 @@ impl Config {
         check_policy(&self.policy, &mut out);
         self.intake.workflow.check(&mut out);
         check_propose(&self.propose, &mut out);
+        super::connect_fields::check_overrides(&self.connect, &mut out);
         out
     }
 

@@ -77,6 +77,15 @@ impl Filter {
     }
 
     /// Whether `s` passes every term.
+    /// The status every run this filter passes has, when it names one: a store can then be asked for the
+    /// runs of that status alone (its terms all hold at once, so a second status would pass none).
+    pub fn status(&self) -> Option<RunStatus> {
+        self.terms.iter().find_map(|t| match t {
+            Term::Status(st) => Some(*st),
+            _ => None,
+        })
+    }
+
     pub fn matches(&self, s: &RunSummary) -> bool {
         self.terms.iter().all(|t| term_matches(t, s))
     }
@@ -253,6 +262,17 @@ mod tests {
         // Not an action name: searched in the wire names, as before.
         let part = Filter::parse("action:vend").unwrap();
         assert!(part.matches(&vendor) && part.matches(&invoice));
+    }
+
+    #[test]
+    fn the_status_a_filter_names_is_the_status_of_every_run_it_passes() {
+        assert_eq!(Filter::parse("company:usmf").unwrap().status(), None);
+        let filter = Filter::parse("company:usmf").unwrap().or_status(RunStatus::Pending);
+        assert_eq!(filter.status(), Some(RunStatus::Pending));
+        let mut approved = summary("RUN-1", Action::UpdateVendor, "usmf", "0");
+        approved.status = RunStatus::Approved;
+        assert!(!filter.matches(&approved));
+        assert_eq!(Filter::parse("status:stale action:vendor").unwrap().status(), Some(RunStatus::Stale));
     }
 
     #[test]

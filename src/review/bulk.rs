@@ -102,7 +102,10 @@ async fn eligible(r: &Reviewer, filter: &Filter) -> Result<Vec<(RunId, String)>,
         let store = Store::open(r.store_path())?;
         let filter = filter.clone().or_status(RunStatus::Pending);
         let mut runs = Vec::new();
-        for summary in store.summaries(&RunFilter::default())?.iter().filter(|s| filter.matches(s)) {
+        // Only the runs of the filter's status are read (pending unless it names another): a store's
+        // history of executed runs is never walked.
+        let stored = RunFilter { status: filter.status(), ..RunFilter::default() };
+        for summary in store.summaries(&stored)?.iter().filter(|s| filter.matches(s)) {
             if let Some(stored) = store.get(&summary.id)? {
                 let others = facts::other_invoices(&store, &stored.run)?;
                 runs.push((stored, others));

@@ -108,6 +108,33 @@ pub async fn sync(r: &Reviewer) -> Result<SyncReport, InboxError> {
     Ok(report)
 }
 
+/// The run for one work item, by its id, as [`sync`] would make it: `signoff propose
+/// approve-workflow-item ID`. Refused (`Err(why)`) unless the item awaits `approver`'s F&O user now.
+pub async fn item_run(
+    client: &FnoClient,
+    config: &Config,
+    approver: &str,
+    item_id: &str,
+) -> Result<Result<GovernedRun, String>, InboxError> {
+    let w = workflow::settings(config)?;
+    let user = workflow::fno_user(client, config, approver).await?;
+    let mut key = Fields::new();
+    key.insert(w.fields.id.clone(), FieldValue::Text(item_id.to_string()));
+    let Some(item) = client.query(&w.entity_set, &Query::matching(&key)).await?.rows.into_iter().next() else {
+        return Ok(Err(format!("F&O has no work item {}", crate::text::visible(item_id))));
+    };
+    let text = |name: &str| item.fields.get(name).and_then(FieldValue::as_text).unwrap_or("").to_string();
+    if text(&w.fields.user) != user || text(&w.fields.status) != w.pending_status {
+        return Ok(Err(format!(
+            "work item {} does not await you ({user} in F&O): it is {} for {}",
+            crate::text::visible(item_id),
+            crate::text::visible(&text(&w.fields.status)),
+            crate::text::visible(&text(&w.fields.user))
+        )));
+    }
+    Ok(capture(client, config, &user, &item.fields).await?)
+}
+
 /// One pending item as a run: `Ok(Err(why))` when it cannot become one (its document is unknown).
 async fn capture(
     client: &FnoClient,

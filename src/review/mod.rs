@@ -4,6 +4,7 @@
 //! execute (or show the dry-run requests) → record F&O's answer, the compensation plan and the audit
 //! events → release the lease. See docs/pipeline.md.
 
+pub mod activation;
 pub mod bulk;
 pub mod capture;
 pub mod checkpoint;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::model::{GovernedRun, QueueJudgement, RunId, RunSummary};
-use crate::review::preview::{Assessment, assess_open_runs_with, assess_some_open_runs, required_approvals};
+use crate::review::preview::{Assessment, assess_some_open_runs, required_approvals};
 use crate::store::{RunFilter, Store, StoreError};
 
 /// Every run in the store that `filter` keeps, in the store's order, judged for `approver`. `accounts` is
@@ -20,8 +20,13 @@ pub fn queue_rows(
     accounts: impl FnOnce(&[&GovernedRun]) -> Option<BTreeSet<String>>,
 ) -> Result<Vec<RunSummary>, StoreError> {
     let mut summaries = store.summaries(filter)?;
-    // Kept per run: the few words of its row and the policy's count, never its whole assessment.
-    let mut judged = assess_open_runs_with(store, config, approver, accounts, |_, a| {
+    let open: Vec<RunId> = summaries.iter().filter(|s| !s.status.is_final()).map(|s| s.id.clone()).collect();
+    // Kept per run: the few words of its row and the policy's count, never its whole assessment. A few
+    // open runs (a narrowed list) are judged on their own, each duplicate looked up in the key index; many
+    // in one pass over every open run, which reads the key index once.
+    let few = open.len() <= FEW;
+    let only = few.then_some(open.as_slice());
+    let mut judged = assess_some_open_runs(store, config, approver, only, accounts, |_, a| {
         (judgement(&a), a.evaluation.required_approvals)
     })?;
     for summary in &mut summaries {
@@ -33,6 +38,9 @@ pub fn queue_rows(
     }
     Ok(summaries)
 }
+
+/// Up to this many open runs are judged one by one rather than in a pass over the whole store.
+const FEW: usize = 2_000;
 
 /// How a queue row is judged: its few words and its count of required approvals.
 pub type RowJudgement = (RunId, Option<QueueJudgement>, u32);

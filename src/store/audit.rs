@@ -310,6 +310,19 @@ impl Store {
         self.events_where("run_id = ?1 AND seq > ?2 ORDER BY seq", rusqlite::params![run_id.as_str(), seq])
     }
 
+    /// Events of `kind` after `seq`, oldest first (activation steps: `connector.validated`, …).
+    pub fn events_of_kind_after(&self, kind: &str, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        self.events_where("seq > ?1 AND kind = ?2 ORDER BY seq", rusqlite::params![seq, kind])
+    }
+
+    /// Status transitions into `to` after `seq`, oldest first.
+    pub fn status_events_after(&self, to: crate::model::RunStatus, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        self.events_where(
+            "seq > ?1 AND kind = 'run.status' AND json_extract(payload, '$.to') = ?2 ORDER BY seq",
+            rusqlite::params![seq, to.as_str()],
+        )
+    }
+
     fn events_where(&self, clause: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE {clause}"))?;
         collect(stmt.query_map(params, event_from_row)?)

@@ -65,8 +65,9 @@ impl Store {
             return Err(StoreError::corrupt("journal mode", format!("SQLite kept journal mode '{mode}', not WAL")));
         }
         conn.pragma_update(None, "foreign_keys", true).map_err(open_err)?;
-        // Reads through a memory map skip a copy per page; the queue scan reads every page of `runs`.
-        conn.pragma_update(None, "mmap_size", 256_i64 * 1024 * 1024).map_err(open_err)?;
+        // No memory map: reading a whole 100,000-run store through one put up to its whole size in the
+        // process's resident memory (370 MB for `runs list`), for no measurable gain in CPU time.
+        conn.pragma_update(None, "mmap_size", 0_i64).map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn, path)?;
         access::share_siblings(path, access);

@@ -34,6 +34,8 @@ pub enum Action {
     ClearFlash(u64),
     /// The workflow inbox was read into the store (what it did, if the source has one), or why not.
     IntakeSynced(Result<Option<String>, String>),
+    /// The connector's activation steps were read (`ReviewSource::activation`).
+    ActivationLoaded(Result<Option<crate::review::activation::Activation>, String>),
 }
 
 /// Work the reducer asks for; the app runs it and reports back with an [`Action`].
@@ -46,6 +48,8 @@ pub enum Effect {
     },
     /// Read the approver's F&O workflow inbox into the store (`ReviewSource::sync_intake`).
     SyncIntake,
+    /// Read the connector's activation steps (`ReviewSource::activation`).
+    LoadActivation,
     /// Judge these open runs (the rows on screen first, then the rest in batches) for load `generation`.
     JudgeRows {
         generation: u64,

@@ -121,6 +121,7 @@ pub async fn run_async(source: Arc<dyn ReviewSource>, options: TuiOptions) -> Re
     // The F&O workflow inbox is read once at start (and on `R`); the queue reloads when it is in.
     state.busy += 1;
     run_effect(Effect::SyncIntake, &source, &tx, &mut term, (&mut decisions, &judging))?;
+    run_effect(Effect::LoadActivation, &source, &tx, &mut term, (&mut decisions, &judging))?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watching = Watching(tokio::spawn(watch_store(Arc::clone(&source), tx.clone())));
@@ -280,6 +281,11 @@ fn run_effect<W: Write>(
         Effect::SyncIntake => {
             tokio::task::spawn_blocking(move || {
                 let _ = tx.send(Action::IntakeSynced(source.sync_intake()));
+            });
+        }
+        Effect::LoadActivation => {
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Action::ActivationLoaded(source.activation()));
             });
         }
         Effect::JudgeRows { generation, first, rest } => {

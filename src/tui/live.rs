@@ -20,6 +20,20 @@ pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
     state.reloading = true;
     state.busy += 1;
     fx.push(Effect::LoadSummaries);
+    // A decision may have completed a step (the dry run, the rolled-back write); once all are done, the
+    // steps are not read again.
+    if state.activation.as_ref().is_some_and(|a| !a.activated) {
+        fx.push(Effect::LoadActivation);
+    }
+}
+
+/// The activation steps were read: the header shows the next one while any is left.
+pub fn activation_loaded(state: &mut State, result: Result<Option<crate::review::activation::Activation>, String>) {
+    match result {
+        Ok(activation) => state.activation = activation,
+        // Not worth a flash: the header simply shows no step, and `connector status` says why.
+        Err(e) => tracing::warn!("the connector's activation steps could not be read: {e}"),
+    }
 }
 
 /// `R`: reload the queue and the open run now, whatever the watcher says, and read the F&O workflow

@@ -70,6 +70,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::StoreChanged => super::live::store_changed(state, &mut fx),
         Action::IntakeSynced(result) => super::live::intake_synced(state, result, &mut fx),
+        Action::ActivationLoaded(result) => super::live::activation_loaded(state, result),
         Action::RowsJudged { generation, rows, done } => {
             if state.queue.judging == Some(generation) {
                 match rows {

@@ -57,6 +57,11 @@ pub trait ReviewSource: Send + Sync {
     fn sync_intake(&self) -> Result<Option<String>, String> {
         Ok(None)
     }
+    /// The connector's activation steps (`connector status`), read at start and while any step is left;
+    /// the header shows the next step until every one is done. `None`: this source has none to show.
+    fn activation(&self) -> Result<Option<crate::review::activation::Activation>, String> {
+        Ok(None)
+    }
 }
 
 /// A borrowed source is a source (tests drive one TUI state over a source they keep using).
@@ -92,6 +97,10 @@ impl<T: ReviewSource + ?Sized> ReviewSource for &T {
 
     fn sync_intake(&self) -> Result<Option<String>, String> {
         (**self).sync_intake()
+    }
+
+    fn activation(&self) -> Result<Option<crate::review::activation::Activation>, String> {
+        (**self).activation()
     }
 }
 

@@ -357,6 +357,8 @@ pub struct State {
     pub layout_flipped: bool,
     /// Unchanged fields are shown in the diff and on every line (`z`).
     pub unfolded: bool,
+    /// The connector's activation steps, when the source has them (the title shows the next step).
+    pub activation: Option<crate::review::activation::Activation>,
 }
 
 impl State {
@@ -388,6 +390,7 @@ impl State {
             quit: false,
             layout_flipped: false,
             unfolded: false,
+            activation: None,
         }
     }
 

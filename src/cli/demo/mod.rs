@@ -25,7 +25,7 @@ pub fn run(_globals: &Globals, args: DemoArgs) -> anyhow::Result<u8> {
     let reviewer = runtime.block_on(env.reviewer())?;
     let config = Arc::new(env.config.clone());
     tracing::info!(config = %env.config_path.display(), sim = %env.sim.base_url(), "demo environment ready");
-    let code = launch(&runtime, reviewer, config, &args.tui);
+    let code = launch(&runtime, reviewer, config, &args.tui, false);
     runtime.block_on(env.sim.shutdown());
     code
 }

@@ -64,6 +64,39 @@ pub enum ProposeError {
     Invalid(#[from] RunFileError),
 }
 
+/// A workflow item's run is the item as F&O holds it (`review::inbox`): its document is captured, and the
+/// decision is F&O's own approve or reject, so nothing is proposed to change. The requester must be the
+/// F&O user the item awaits; `--justification`, `--route`, `--expires` and `--id` still apply.
+async fn workflow_item(
+    config: &Config,
+    client: &FnoClient,
+    request: &ProposalRequest,
+) -> Result<GovernedRun, ProposeError> {
+    if !request.fields.is_empty() || !request.lines.is_empty() {
+        return Err(ProposeError::Usage(
+            "a workflow item is approved or rejected as F&O holds it: leave out --set, --line and --patch".into(),
+        ));
+    }
+    let [(_, FieldValue::Text(item_id))] = request.keys.as_slice() else {
+        return Err(ProposeError::Usage("name the work item: signoff propose approve-workflow-item ITEM-ID".into()));
+    };
+    let found = crate::review::inbox::item_run(client, config, request.requester.id.as_str(), item_id).await;
+    let mut run = match found {
+        Ok(Ok(run)) => run,
+        Ok(Err(why)) => return Err(ProposeError::Usage(why)),
+        Err(e) => return Err(ProposeError::Usage(e.to_string())),
+    };
+    run.justification = request.justification.clone();
+    run.expires_at = run.requested_at + request.expires_in;
+    if let Some(route) = &request.route {
+        run.route = route.clone();
+    }
+    if let Some(id) = &request.id {
+        run.id = id.clone();
+    }
+    Ok(parse_run(&run.canonical_json(), run.id.as_str())?)
+}
+
 /// Capture the record `request` names from F&O and build the run that proposes its changes.
 pub async fn propose(
     config: &Config,
@@ -71,6 +104,9 @@ pub async fn propose(
     catalog: Option<&Catalog>,
     request: &ProposalRequest,
 ) -> Result<GovernedRun, ProposeError> {
+    if request.action == Action::ApproveWorkflowItem {
+        return workflow_item(config, client, request).await;
+    }
     let source = RecordSource::for_object(config, request.action, request.object.as_deref())?;
     let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
     let keys = typed_keys(config, catalog, request, &source.header_set)?;

@@ -31,6 +31,13 @@ pub fn draw_title(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if s.read_only {
         spans.push(Span::styled("  [read-only]", theme.style("muted").add_modifier(Modifier::BOLD)));
     }
+    if let Some(a) = state.activation.as_ref().filter(|a| !a.activated) {
+        // Until the connector is activated: how far it is, and the next step (`connector status` has all).
+        let next = a.current().map_or("", |s| s.title);
+        let failed = a.current().is_some_and(|s| s.state == crate::review::activation::StepState::Failed);
+        let text = format!("  [setup {}/5: {}{next}]", a.done(), if failed { "FAILED " } else { "next " });
+        spans.push(Span::styled(text, theme.style("policy.advisory")));
+    }
     if state.busy > 0 {
         let phase = SPINNER[(state.spinner % 4) as usize];
         spans.push(Span::styled(format!("  {phase} working"), theme.style("muted")));
