@@ -85,12 +85,13 @@ fn journal() -> GovernedRun {
         .collect();
     let before = Snapshot {
         etag: ETag::from("W/\"JzEsNTYzNzE0NDU5OCc=\""),
+        absent: false,
         captured_at: Utc.with_ymd_and_hms(2026, 11, 18, 8, 0, 0).unwrap(),
         created_by: None,
         fields: fields(&[("Description", "Shared services November".into()), ("JournalName", "GenJrn".into())]),
         lines,
     };
-    let proposed = Proposed { entity_set: None, fields: Fields::new(), lines: proposed_lines };
+    let proposed = Proposed { lines: proposed_lines, ..Proposed::default() };
     run(Action::PostJournal, "LedgerJournalHeaders", "ledger_journal", before, proposed)
 }
 
@@ -106,12 +107,13 @@ fn long_text() -> GovernedRun {
         old.replacen("billed in advance", "billed quarterly in arrears", 3).replacen("technical", "engineering", 2);
     let before = Snapshot {
         etag: ETag::from("W/\"JzEsNTYzNzE0NDYyMSc=\""),
+        absent: false,
         captured_at: Utc.with_ymd_and_hms(2026, 11, 18, 8, 0, 0).unwrap(),
         created_by: None,
         fields: fields(&[("Notes", old.as_str().into()), ("VendorAccountNumber", "US-104".into())]),
         lines: Vec::new(),
     };
-    let proposed = Proposed { entity_set: None, fields: fields(&[("Notes", new.as_str().into())]), lines: Vec::new() };
+    let proposed = Proposed { fields: fields(&[("Notes", new.as_str().into())]), ..Proposed::default() };
     run(Action::UpdateVendor, "VendorsV2", "vendor", before, proposed)
 }
 

@@ -38,6 +38,9 @@ fn proposing(c: &mut Criterion) {
     config.environment.url = Some(s.base_url());
     let request = ProposalRequest {
         action: Action::PostJournal,
+        object: None,
+        operation: None,
+        parameters: Vec::new(),
         keys: vec![
             ("dataAreaId".into(), FieldValue::Text("usmf".into())),
             ("JournalBatchNumber".into(), FieldValue::Text(journal.clone())),

@@ -15,6 +15,8 @@ mod cli_connect;
 mod cli_output;
 #[path = "cli_propose.rs"]
 mod cli_propose;
+#[path = "cli_records.rs"]
+mod cli_records;
 #[path = "cli_runs.rs"]
 mod cli_runs;
 #[path = "cli_show.rs"]

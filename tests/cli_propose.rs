@@ -16,7 +16,7 @@ use review_support::{APPROVER, Harness, REQUESTER, SECOND};
 
 const SECRET_VAR: &str = "SIGNOFF_PROPOSE_TEST_SECRET";
 
-fn signoff(h: &Harness, config: &Path, who: &str, args: &[&str]) -> Output {
+pub(crate) fn signoff(h: &Harness, config: &Path, who: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_signoff"))
         .args(["--config", config.to_str().unwrap(), "--store", h.store_path.to_str().unwrap()])
         .args(args)
@@ -30,15 +30,15 @@ fn signoff(h: &Harness, config: &Path, who: &str, args: &[&str]) -> Output {
 }
 
 /// The dialect's own config file, as `Harness::start_dialect` wrote it (its secret in an owner-only file).
-fn config_of(h: &Harness) -> std::path::PathBuf {
+pub(crate) fn config_of(h: &Harness) -> std::path::PathBuf {
     h.dir.path().join("config.toml")
 }
 
-fn text(output: &Output) -> String {
+pub(crate) fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
-fn json_of(output: &Output) -> Value {
+pub(crate) fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(output)))
 }
 
@@ -55,7 +55,7 @@ fn propose(h: &Harness, config: &Path, args: &[&str]) -> String {
     envelope["run"]["id"].as_str().unwrap().to_string()
 }
 
-fn approve(h: &Harness, config: &Path, id: &str) -> Output {
+pub(crate) fn approve(h: &Harness, config: &Path, id: &str) -> Output {
     signoff(h, config, APPROVER, &["--json", "approve", id, "--reason", "Checked against the documents"])
 }
 

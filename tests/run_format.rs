@@ -51,8 +51,9 @@ fn every_run_fixture_parses_and_the_set_covers_every_action_and_both_companies()
     assert!(realistic.len() >= 15, "only {} realistic runs", realistic.len());
     let actions: BTreeSet<Action> = runs.iter().map(|(_, r)| r.action).collect();
     // Workflow item runs come from F&O's inbox (`inbox sync`), not from run files: the docs example and
-    // the inbox tests cover them.
-    let authored = Action::ALL.iter().filter(|a| **a != Action::ApproveWorkflowItem).count();
+    // the inbox tests cover them. The generic record actions act on the customer's own managed objects:
+    // the docs examples (one each) and tests/cli_records.rs cover them.
+    let authored = Action::ALL.iter().filter(|a| **a != Action::ApproveWorkflowItem && !a.is_record_action()).count();
     assert_eq!(actions.len(), authored, "actions covered: {actions:?}");
     let companies: BTreeSet<String> = runs.iter().filter_map(|(_, r)| r.company()).map(|c| c.to_string()).collect();
     assert!(companies.contains("usmf") && companies.contains("demf"), "{companies:?}");
@@ -404,4 +405,39 @@ fn a_run_file_over_the_size_limit_is_refused_naming_file_size_and_limit() {
     assert!(read_run_file(&small, "run.json", size).is_ok(), "a file exactly at the limit is read");
     let err = read_run_file(&small, "run.json", size - 1).unwrap_err().to_string();
     assert!(err.contains(&format!("({size} bytes), larger than the limit for a run file")), "{err}");
+}
+
+/// The docs example of `action`, as text.
+fn docs_example(action: &str) -> String {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/run-format.md")).unwrap();
+    doc.split("```json\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap_or_default().to_string())
+        .find(|text| text.contains(&format!("\"action\": \"{action}\"")))
+        .unwrap_or_else(|| panic!("no docs example of {action}"))
+}
+
+#[test]
+fn a_create_must_start_from_an_absent_record_and_nothing_else_may() {
+    let create = docs_example("dynamicsfinance.create-record");
+    let with_record = create.replace("\"absent\": true,", "\"etag\": \"W/\\\"JzEsNjg3MTk1NDEwMDIn\\\"\",");
+    let err = parse_run(&with_record, "create.json").unwrap_err().to_string();
+    assert!(err.contains("before.absent: a create-record run starts from no record"), "{err}");
+    let update = docs_example("dynamicsfinance.update-record");
+    let absent = update.replacen("\"etag\": \"W/\\\"JzEsNjg3MTk1NDEwMDIn\\\"\",", "\"absent\": true,", 1);
+    let err = parse_run(&absent, "update.json").unwrap_err().to_string();
+    assert!(err.contains("before.absent: dynamicsfinance.update-record acts on an existing record"), "{err}");
+}
+
+#[test]
+fn an_operation_run_names_its_operation_and_a_delete_proposes_no_field() {
+    let operation = docs_example("dynamicsfinance.execute-operation");
+    let unnamed = operation.replace("\"operation\": \"place_on_hold\",", "");
+    let err = parse_run(&unnamed, "op.json").unwrap_err().to_string();
+    assert!(err.contains("proposed.operation: missing: an execute-operation run names"), "{err}");
+    let delete = docs_example("dynamicsfinance.delete-record");
+    let with_field =
+        delete.replace("\"proposed\": { \"fields\": {} }", "\"proposed\": { \"fields\": { \"Description\": \"x\" } }");
+    let err = parse_run(&with_field, "delete.json").unwrap_err().to_string();
+    assert!(err.contains("proposed.fields: a delete-record run removes the whole record"), "{err}");
 }

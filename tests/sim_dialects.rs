@@ -58,6 +58,8 @@ async fn each_dialects_metadata_lists_exactly_its_own_bound_actions() {
             ("VendorInvoiceHeader", "approveInvoiceWF"),
             ("VendorInvoiceHeader", "rejectInvoiceWF"),
             ("VendorInvoiceHeader", "recallInvoiceWF"),
+            ("CustomerV3", "blockCustomer"),
+            ("CustomerV3", "unblockCustomer"),
             ("WorkflowWorkItem", "validateWorkItem"),
             ("WorkflowWorkItem", "completeWorkItem"),
         ]),
@@ -75,6 +77,8 @@ async fn each_dialects_metadata_lists_exactly_its_own_bound_actions() {
             ("LedgerJournalHeader", "signoffPost"),
             ("LedgerJournalHeader", "signoffReject"),
             ("LedgerJournalHeader", "signoffReverse"),
+            ("CustomerV3", "signoffPlaceOnHold"),
+            ("CustomerV3", "signoffReleaseHold"),
             ("WorkflowWorkItem", "validate"),
             ("WorkflowWorkItem", "complete"),
         ])

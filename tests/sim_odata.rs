@@ -262,3 +262,41 @@ async fn metadata_and_service_document_list_every_entity_set() {
     assert!(csdl.text.contains(r#"<Action Name="signoffReverse" IsBound="true">"#));
     assert!(csdl.text.contains(r#"<Property Name="DebitAmount" Type="Edm.Decimal""#));
 }
+
+#[tokio::test]
+async fn customer_groups_refuse_a_duplicate_key_a_stale_delete_and_a_group_still_in_use() {
+    let sim = start().await;
+    let token = token(&sim).await;
+    let group = |id: &str| format!("/data/CustomerGroups(dataAreaId='usmf',CustomerGroupId='{id}')?cross-company=true");
+    let missing = get(&sim, &token, &group("77")).await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
+
+    let duplicate = send(
+        &sim,
+        &token,
+        "POST",
+        "/data/CustomerGroups",
+        &[],
+        Some(r#"{"dataAreaId":"usmf","CustomerGroupId":"20","Description":"Major customers again"}"#.into()),
+    )
+    .await;
+    assert_eq!(duplicate.status, 500, "F&O's write error, as captured (FNO.md §3): {}", duplicate.text);
+    assert!(infolog(&duplicate.json()).contains("The record already exists"), "{}", duplicate.text);
+    let keys = json!({"dataAreaId": "usmf", "CustomerGroupId": "20"});
+    assert_eq!(sim.record("CustomerGroups", &keys).unwrap()["Description"], "Major customers");
+
+    let etag = get(&sim, &token, &group("90")).await.json()["@odata.etag"].as_str().unwrap().to_string();
+    sim.edit_record(
+        "CustomerGroups",
+        &json!({"dataAreaId": "usmf", "CustomerGroupId": "90"}),
+        json!({"TaxGroupId": "CA"}),
+    )
+    .unwrap();
+    let stale = send(&sim, &token, "DELETE", &group("90"), &[("if-match", &etag)], None).await;
+    assert_eq!(stale.status, 412, "{}", stale.text);
+
+    let fresh = get(&sim, &token, &group("30")).await.json()["@odata.etag"].as_str().unwrap().to_string();
+    let in_use = send(&sim, &token, "DELETE", &group("30"), &[("if-match", &fresh)], None).await;
+    assert!(infolog(&in_use.json()).contains("used by customer US-001"), "{}", in_use.text);
+    assert!(sim.record("CustomerGroups", &json!({"dataAreaId": "usmf", "CustomerGroupId": "30"})).is_some());
+}

@@ -97,7 +97,7 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Build a run from the live record in F&O: the before snapshot with its ETags, the proposed values
     /// checked against the allowlist and $metadata; then write it to a file or import it.
-    Propose(propose::ProposeArgs),
+    Propose(Box<propose::ProposeArgs>),
     /// Read records from F&O (read-only): a table, or JSON.
     Query(query::QueryArgs),
     /// Approve a run (or every matching run): re-validate against F&O, then execute or record.
@@ -184,7 +184,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Connector(cmd)) => connector::run(&globals, cmd),
         Some(Command::Inbox(cmd)) => inbox::run(&globals, cmd),
         Some(Command::Sim(args)) => sim::run(&globals, args),
-        Some(Command::Propose(args)) => propose::run(&globals, args),
+        Some(Command::Propose(args)) => propose::run(&globals, *args),
         Some(Command::Query(args)) => query::run(&globals, args),
         Some(Command::Approve(args)) => decide::approve(&globals, args),
         Some(Command::Reject(args)) => decide::reject(&globals, args),

@@ -23,11 +23,24 @@ const REFUSING_RULES: [&str; 4] = ["allowlist.object", "allowlist.field", "metad
 
 #[derive(Debug, clap::Args)]
 pub struct ProposeArgs {
-    /// approve-invoice, post-journal, update-vendor, enable-user or disable-user (or the full action name).
+    /// approve-invoice, post-journal, update-vendor, enable-user, disable-user, or on any managed object
+    /// update-record, create-record, delete-record, execute-operation (or the full action name).
     pub action: Action,
     /// The record, by its key: the invoice's HeaderReference, the journal's JournalBatchNumber, the
-    /// vendor's VendorAccountNumber or the user's UserID (the same as --key NAME=RECORD).
+    /// vendor's VendorAccountNumber or the user's UserID (the same as --key NAME=RECORD); a generic
+    /// record is named by --key alone.
     pub record: Option<String>,
+    /// For update-record, create-record, delete-record and execute-operation: the managed object
+    /// (`[managed_objects.NAME]`) the record belongs to.
+    #[arg(long, value_name = "NAME")]
+    pub object: Option<String>,
+    /// For execute-operation: the managed object's operation (`[managed_objects.NAME.operations.OP]`).
+    #[arg(long, value_name = "OP")]
+    pub operation: Option<String>,
+    /// For execute-operation: a parameter of the operation, NAME=VALUE, read as its $metadata type
+    /// (repeat for several).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
     /// A key field of the record, FIELD=VALUE (repeat for several); dataAreaId comes from --company.
     #[arg(long = "key", value_name = "FIELD=VALUE")]
     pub keys: Vec<String>,
@@ -133,20 +146,43 @@ pub fn run(globals: &Globals, args: ProposeArgs) -> anyhow::Result<u8> {
     patch.extend(flags);
     let mut keys: Vec<(String, FieldValue)> = Vec::new();
     if let Some(record) = &args.record {
-        keys.push((crate::model::record_key(args.action).to_string(), FieldValue::Text(record.clone())));
+        let Some(key) = crate::model::record_key(args.action) else {
+            return Err(usage(format!(
+                "{} names its record with --key FIELD=VALUE (each key of the entity), not a bare '{record}'",
+                args.action.verb()
+            ))
+            .into());
+        };
+        keys.push((key.to_string(), FieldValue::Text(record.clone())));
+    }
+    if args.action.is_record_action() != args.object.is_some() {
+        let why = if args.object.is_some() {
+            format!("{} writes its own record: leave out --object", args.action.verb())
+        } else {
+            format!("{} needs --object NAME: the managed object the record belongs to", args.action.verb())
+        };
+        return Err(usage(why).into());
+    }
+    let mut parameters: Vec<(String, FieldValue)> = Vec::new();
+    for param in &args.params {
+        let (name, value) = crate::review::propose::split_assignment(param, "--param NAME=VALUE").map_err(usage)?;
+        parameters.push((name, FieldValue::Text(value)));
     }
     for key in &args.keys {
         let (name, value) = crate::review::propose::split_assignment(key, "--key FIELD=VALUE").map_err(usage)?;
         keys.push((name, FieldValue::Text(value)));
     }
     if let Some(company) = &args.company {
-        if !args.action.company_scoped() {
+        if args.action.company_scoped() == Some(false) {
             return Err(usage(format!("{} is not company-scoped: leave out --company", args.action.verb())).into());
         }
         keys.push(("dataAreaId".into(), FieldValue::Text(company.clone())));
     }
     let request = ProposalRequest {
         action: args.action,
+        object: args.object.clone(),
+        operation: args.operation.clone(),
+        parameters,
         keys,
         fields: patch.fields,
         lines: patch.lines,
@@ -220,6 +256,9 @@ fn recapture_request(ctx: &Context, old: &GovernedRun, args: &RecaptureArgs) -> 
         .collect();
     Ok(ProposalRequest {
         action: old.action,
+        object: old.action.is_record_action().then(|| old.target.managed_object.clone()),
+        operation: old.proposed.operation.clone(),
+        parameters: old.proposed.parameters.clone().into_iter().collect(),
         keys: old.target.keys.clone().into_iter().collect(),
         fields: old.proposed.fields.clone().into_iter().collect(),
         lines,

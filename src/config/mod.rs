@@ -344,6 +344,49 @@ pub struct ManagedObject {
     pub line_fields: Vec<String>,
     /// Fields that are high risk to change (e.g. bank account): a second approver is required.
     pub high_risk_fields: Vec<String>,
+    /// `create-record` may create records of this object (default: no).
+    pub allow_create: bool,
+    /// `delete-record` may delete records of this object (default: no).
+    pub allow_delete: bool,
+    /// The entity sets whose records can reference a record of this object: a created record is rolled
+    /// back (deleted) only while none of them references it, queried at rollback time. Unset: nothing is
+    /// known about references, so a create cannot be rolled back (fail closed); `[]` says nothing can
+    /// reference it.
+    pub referenced_by: Option<Vec<Reference>>,
+    /// Operations `execute-operation` may run on a record of this object, by name.
+    pub operations: BTreeMap<String, RecordOperation>,
+}
+
+/// An entity set whose records reference a managed object's records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub entity_set: String,
+    /// The referencing set's field → the managed object's key field it holds (e.g.
+    /// `{ dataAreaId = "dataAreaId", CustomerGroupId = "CustomerGroupId" }`).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A bound action or custom service a managed object's records can be acted on with
+/// (`dynamicsfinance.execute-operation`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordOperation {
+    pub kind: OperationKind,
+    /// For a bound action: the action name (without namespace), bound to the object's entity set.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// For a custom service: `<Group>/<Service>/<Operation>`.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// The parameters a run may give, by logical name → the X++ parameter name. A key field of the
+    /// object named here (`dataAreaId = "_company"`) is filled from the record's keys instead.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// Another operation of the same object that undoes this one, called with the same parameters
+    /// (those it declares) on rollback. Without one the operation cannot be rolled back.
+    #[serde(default)]
+    pub compensation: Option<String>,
 }
 
 /// A customer-specific decision operation (F&O has no standard approve/post API).
@@ -431,6 +474,11 @@ impl Config {
     /// The configured operation `name`, if any.
     pub fn operation(&self, name: OperationName) -> Option<&Operation> {
         self.operations.get(name.as_str())
+    }
+
+    /// The operation `name` of managed object `object` (`[managed_objects.<object>.operations.<name>]`).
+    pub fn record_operation(&self, object: &str, name: &str) -> Option<&RecordOperation> {
+        self.managed_objects.get(object)?.operations.get(name)
     }
 }
 

@@ -131,10 +131,15 @@ impl Config {
 
 fn check_managed_object(name: &str, o: &ManagedObject, out: &mut Vec<Problem>) {
     let key = format!("managed_objects.{name}");
-    if !MANAGED_OBJECT_NAMES.contains(&name) {
+    // The built-in names are what the five fixed actions write through; any other name is a managed
+    // object for the generic record actions (create-record, update-record, delete-record, execute-operation).
+    if !is_identifier(name) {
         out.push(Problem::at(
             &key,
-            format!("unknown managed object '{name}' (expected one of: {})", MANAGED_OBJECT_NAMES.join(", ")),
+            format!(
+                "managed object name '{name}' must be letters, digits and '_' (the built-in ones: {})",
+                MANAGED_OBJECT_NAMES.join(", ")
+            ),
         ));
     }
     if !is_identifier(&o.entity_set) {
@@ -168,12 +173,94 @@ fn check_managed_object(name: &str, o: &ManagedObject, out: &mut Vec<Problem>) {
             }
         }
     }
+    check_record_operations(&key, o, out);
+    for (i, reference) in o.referenced_by.iter().flatten().enumerate() {
+        let at = format!("{key}.referenced_by[{i}]");
+        if !is_identifier(&reference.entity_set) {
+            out.push(Problem::at(format!("{at}.entity_set"), format!("{at}.entity_set is not an entity set name")));
+        }
+        if reference.fields.is_empty() {
+            out.push(Problem::at(
+                format!("{at}.fields"),
+                format!(
+                    "{at}.fields is empty: map each referencing field to the key field it holds, e.g. \
+                     {{ CustomerGroupId = \"CustomerGroupId\" }}"
+                ),
+            ));
+        }
+        for (from, to) in &reference.fields {
+            if !is_identifier(from) || !is_identifier(to) {
+                out.push(Problem::at(
+                    format!("{at}.fields"),
+                    format!("{at}.fields maps '{from}' to '{to}': not field names"),
+                ));
+            }
+        }
+    }
     for f in &o.high_risk_fields {
         if !o.fields.contains(f) && !o.line_fields.contains(f) {
             out.push(Problem::at(
                 format!("{key}.high_risk_fields"),
                 format!("{key}.high_risk_fields names '{f}', which is not in fields or line_fields"),
             ));
+        }
+    }
+}
+
+/// A managed object's record operations: each a bound action (on the object's entity set) or a custom
+/// service, with a compensation that names another operation of the same object.
+fn check_record_operations(key: &str, o: &ManagedObject, out: &mut Vec<Problem>) {
+    for (name, op) in &o.operations {
+        let at = format!("{key}.operations.{name}");
+        if !is_identifier(name) {
+            out.push(Problem::at(&at, format!("{at}: '{name}' is not an operation name (letters, digits, '_')")));
+        }
+        match op.kind {
+            OperationKind::BoundAction => match &op.action {
+                Some(a) if is_identifier(a) => {}
+                Some(_) => out.push(Problem::at(format!("{at}.action"), format!("{at}.action is not a valid name"))),
+                None => out.push(Problem::at(
+                    &at,
+                    format!("{at} is a bound-action and needs 'action' (bound to {})", o.entity_set),
+                )),
+            },
+            OperationKind::CustomService => match &op.service {
+                Some(s) if s.split('/').count() == 3 && s.split('/').all(is_identifier) => {}
+                _ => out.push(Problem::at(
+                    format!("{at}.service"),
+                    format!("{at} is a custom-service and needs service = \"<Group>/<Service>/<Operation>\""),
+                )),
+            },
+        }
+        if op.kind == OperationKind::BoundAction && op.service.is_some() {
+            out.push(Problem::at(
+                format!("{at}.service"),
+                format!("{at}.service is only for kind = \"custom-service\""),
+            ));
+        }
+        if op.kind == OperationKind::CustomService && op.action.is_some() {
+            out.push(Problem::at(format!("{at}.action"), format!("{at}.action is only for kind = \"bound-action\"")));
+        }
+        for (logical, param) in &op.parameters {
+            if !is_identifier(logical) || !is_identifier(param) {
+                out.push(Problem::at(
+                    format!("{at}.parameters.{logical}"),
+                    format!(
+                        "{at}.parameters maps '{logical}' to '{param}': both must be names, e.g. reason = \"_reason\""
+                    ),
+                ));
+            }
+        }
+        match &op.compensation {
+            Some(c) if c == name => out.push(Problem::at(
+                format!("{at}.compensation"),
+                format!("{at}.compensation names the operation itself; name the operation that undoes it"),
+            )),
+            Some(c) if !o.operations.contains_key(c) => out.push(Problem::at(
+                format!("{at}.compensation"),
+                format!("{at}.compensation names '{c}', which is not an operation of {key}"),
+            )),
+            _ => {}
         }
     }
 }

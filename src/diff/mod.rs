@@ -38,12 +38,40 @@ pub struct RunDiff {
     pub lines: Option<LinesDiff>,
 }
 
+/// The rows an operation adds to the diff of the record it acts on: `(operation)` and each
+/// `(parameter) NAME`.
+fn operation_rows(run: &GovernedRun) -> Vec<(String, crate::model::FieldValue)> {
+    let mut out = Vec::new();
+    if let Some(op) = &run.proposed.operation {
+        out.push(("(operation)".to_string(), crate::model::FieldValue::Text(op.clone())));
+    }
+    out.extend(run.proposed.parameters.iter().map(|(n, v)| (format!("(parameter) {n}"), v.clone())));
+    out
+}
+
 /// The diff of a run against its before snapshot, three-way when the live record is given.
 pub fn diff_run(run: &GovernedRun, live: Option<&Snapshot>) -> RunDiff {
     // Only the header is merged here; lines are merged one by one, borrowed where the proposal leaves them alone.
     let mut after = run.before.fields.clone();
     after.extend(run.proposed.fields.iter().map(|(n, v)| (n.clone(), v.clone())));
-    let header = Section::new(rows::rows(Some(&run.before.fields), Some(&after), live.map(|l| Some(&l.fields)), None));
+    let live_fields = live.map(|l| (!l.absent).then_some(&l.fields));
+    let header = match run.action {
+        // A create: nothing before, every key and proposed field added.
+        Action::CreateRecord => {
+            let mut created = run.target.keys.clone();
+            created.extend(run.proposed.fields.iter().map(|(n, v)| (n.clone(), v.clone())));
+            Section::new(rows::rows(None, Some(&created), live_fields, None))
+        }
+        // A delete: every field of the record disappears, each shown as removed.
+        Action::DeleteRecord => Section::new(rows::rows(Some(&run.before.fields), None, live_fields, None)),
+        // An operation: the record it acts on as it stands, and the operation with its parameters as
+        // rows of their own (names no OData property can have).
+        Action::ExecuteOperation => {
+            after.extend(operation_rows(run));
+            Section::new(rows::rows(Some(&run.before.fields), Some(&after), live_fields, None))
+        }
+        _ => Section::new(rows::rows(Some(&run.before.fields), Some(&after), live_fields, None)),
+    };
     let lines = lines::diff_lines(run.document_action(), &run.before, &run.proposed, &after, live);
     let drift = header.drifted > 0 || lines.as_ref().is_some_and(|l| l.drifted > 0);
     RunDiff {

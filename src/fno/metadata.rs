@@ -193,6 +193,37 @@ impl Catalog {
         self.services.iter().find(|s| s.path() == wanted)
     }
 
+    /// The declared type of parameter `param` of the action `action` bound to the set's entity type, as
+    /// a property (no facets: `$metadata` declares none on parameters).
+    pub fn action_parameter(&self, set: &str, action: &str, param: &str) -> Option<Property> {
+        let def = self.bound_actions(set).into_iter().find(|a| a.name == action)?;
+        let (_, ty) = def.parameters.iter().find(|(name, _)| name == param)?;
+        Some(self.parameter_property(ty))
+    }
+
+    /// The declared type of parameter `param` of a verified custom service, as a property: the AIF type
+    /// names a describe call shows (`String`, `Date`, `Int`, `Real`) read as their Edm types.
+    pub fn service_parameter(&self, path: &str, param: &str) -> Option<Property> {
+        let (_, ty) = self.service(path)?.parameters.iter().find(|(name, _)| name == param)?;
+        let edm = match ty.as_str() {
+            "Date" => "Edm.Date",
+            "Int" | "Int32" => "Edm.Int32",
+            "Int64" => "Edm.Int64",
+            "Real" | "Decimal" => "Edm.Decimal",
+            "Boolean" | "NoYes" => "Edm.Boolean",
+            t if t.starts_with("Edm.") => t,
+            _ => "Edm.String",
+        };
+        Some(self.parameter_property(edm))
+    }
+
+    fn parameter_property(&self, type_name: &str) -> Property {
+        let name = short(type_name);
+        let enum_type =
+            (!type_name.starts_with("Edm.") && self.enum_types.contains_key(name)).then(|| name.to_string());
+        Property { enum_type, ..Property::of_type(type_name) }
+    }
+
     /// The enum type of a property, when it has one.
     pub fn enum_of(&self, set: &str, property: &str) -> Option<&EnumType> {
         let name = self.entity_type_of(set)?.properties.get(property)?.enum_type.as_ref()?;

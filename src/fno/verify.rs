@@ -84,12 +84,12 @@ pub fn verify(catalog: &Catalog, config: &Config) -> Vec<Mismatch> {
             }
         }
     }
-    for (name, op) in &config.operations {
-        if op.kind != OperationKind::BoundAction {
+    for Configured { name, kind, entity_set, action, parameters, .. } in configured(config) {
+        if kind != OperationKind::BoundAction {
             continue;
         }
         let bad = |problem: &str| Mismatch::BadOperation { operation: name.clone(), problem: problem.into() };
-        let (Some(set), Some(action)) = (&op.entity_set, &op.action) else {
+        let (Some(set), Some(action)) = (&entity_set, &action) else {
             out.push(bad("a bound-action operation needs entity_set and action"));
             continue;
         };
@@ -113,7 +113,7 @@ pub fn verify(catalog: &Catalog, config: &Config) -> Vec<Mismatch> {
             continue;
         };
         let available: Vec<String> = def.parameters.iter().map(|(n, _)| n.clone()).collect();
-        for parameter in op.parameters.values() {
+        for parameter in &parameters {
             if !available.contains(parameter) {
                 out.push(Mismatch::MissingParameter {
                     operation: name.clone(),
@@ -138,11 +138,11 @@ pub async fn verify_services(client: &FnoClient, config: &Config) -> Vec<Mismatc
 pub async fn describe_services(client: &FnoClient, config: &Config) -> (Vec<ServiceDef>, Vec<Mismatch>) {
     let mut described = Vec::new();
     let mut out = Vec::new();
-    for (name, op) in &config.operations {
-        if op.kind != OperationKind::CustomService {
+    for Configured { name, kind, service, parameters, .. } in configured(config) {
+        if kind != OperationKind::CustomService {
             continue;
         }
-        let Some(service) = &op.service else {
+        let Some(service) = &service else {
             out.push(Mismatch::BadOperation {
                 operation: name.clone(),
                 problem: "a custom-service operation needs service = \"<Group>/<Service>/<Operation>\"".into(),
@@ -157,7 +157,7 @@ pub async fn describe_services(client: &FnoClient, config: &Config) -> (Vec<Serv
                     described.push(def);
                 }
                 let available: Vec<String> = description.parameters.iter().map(|(n, _)| n.clone()).collect();
-                for parameter in op.parameters.values() {
+                for parameter in &parameters {
                     if !available.contains(parameter) {
                         out.push(Mismatch::MissingParameter {
                             operation: name.clone(),
@@ -178,6 +178,40 @@ pub async fn describe_services(client: &FnoClient, config: &Config) -> (Vec<Serv
         }
     }
     (described, out)
+}
+
+/// One configured operation: a decision operation (`[operations.<name>]`) or a managed object's record
+/// operation (`[managed_objects.<object>.operations.<name>]`, bound to the object's entity set).
+struct Configured {
+    name: String,
+    kind: OperationKind,
+    entity_set: Option<String>,
+    action: Option<String>,
+    service: Option<String>,
+    /// The X++ parameter names it is called with.
+    parameters: Vec<String>,
+}
+
+fn configured(config: &Config) -> Vec<Configured> {
+    let decisions = config.operations.iter().map(|(name, op)| Configured {
+        name: name.clone(),
+        kind: op.kind,
+        entity_set: op.entity_set.clone(),
+        action: op.action.clone(),
+        service: op.service.clone(),
+        parameters: op.parameters.values().cloned().collect(),
+    });
+    let records = config.managed_objects.iter().flat_map(|(object, managed)| {
+        managed.operations.iter().map(move |(name, op)| Configured {
+            name: format!("{object}.{name}"),
+            kind: op.kind,
+            entity_set: Some(managed.entity_set.clone()),
+            action: op.action.clone(),
+            service: op.service.clone(),
+            parameters: op.parameters.values().cloned().collect(),
+        })
+    });
+    decisions.chain(records).collect()
 }
 
 /// The catalog entry for a described `<Group>/<Service>/<Operation>`.

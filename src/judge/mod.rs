@@ -9,5 +9,5 @@ mod catalog;
 mod facts;
 
 pub use calendar::{date, period_closed, period_of};
-pub use catalog::{NOT_SYNCED, operation_status};
+pub use catalog::{NOT_SYNCED, operation_status, record_operation_parameter, record_operation_status};
 pub use facts::{Facts, InvoiceKey, OtherInvoice, RecordState};

@@ -1,4 +1,5 @@
-//! The six governed actions and what each one targets.
+//! The governed actions and what each one targets: six fixed ones, each on its own kind of record, and
+//! four generic record actions that work on any managed object the config names.
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,17 +23,43 @@ pub enum Action {
     /// the item's document (a vendor invoice or a journal), the run's `work_item` the item itself.
     #[serde(rename = "dynamicsfinance.approve-workflow-item")]
     ApproveWorkflowItem,
+    /// PATCH allowlisted fields of any managed object's record under `If-Match`.
+    #[serde(rename = "dynamicsfinance.update-record")]
+    UpdateRecord,
+    /// POST a new record of a managed object (its keys and allowlisted fields).
+    #[serde(rename = "dynamicsfinance.create-record")]
+    CreateRecord,
+    /// DELETE a managed object's record under `If-Match`.
+    #[serde(rename = "dynamicsfinance.delete-record")]
+    DeleteRecord,
+    /// Run one of a managed object's configured operations (bound action or custom service) on a record.
+    #[serde(rename = "dynamicsfinance.execute-operation")]
+    ExecuteOperation,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 10] = [
         Action::ApproveVendorInvoice,
         Action::PostJournal,
         Action::UpdateVendor,
         Action::EnableUser,
         Action::DisableUser,
         Action::ApproveWorkflowItem,
+        Action::UpdateRecord,
+        Action::CreateRecord,
+        Action::DeleteRecord,
+        Action::ExecuteOperation,
     ];
+
+    /// The generic record actions: their target is any configured managed object, with the keys its
+    /// synced `$metadata` declares.
+    pub const RECORD: [Action; 4] =
+        [Action::UpdateRecord, Action::CreateRecord, Action::DeleteRecord, Action::ExecuteOperation];
+
+    /// Whether this is a generic record action (no fixed entity set, managed object or key).
+    pub fn is_record_action(self) -> bool {
+        Action::RECORD.contains(&self)
+    }
 
     /// The wire name used in run files (`dynamicsfinance.post-journal`).
     pub fn as_str(self) -> &'static str {
@@ -43,6 +70,10 @@ impl Action {
             Action::EnableUser => "dynamicsfinance.enable-user",
             Action::DisableUser => "dynamicsfinance.disable-user",
             Action::ApproveWorkflowItem => "dynamicsfinance.approve-workflow-item",
+            Action::UpdateRecord => "dynamicsfinance.update-record",
+            Action::CreateRecord => "dynamicsfinance.create-record",
+            Action::DeleteRecord => "dynamicsfinance.delete-record",
+            Action::ExecuteOperation => "dynamicsfinance.execute-operation",
         }
     }
 
@@ -56,6 +87,10 @@ impl Action {
             Action::EnableUser => "enable-user",
             Action::DisableUser => "disable-user",
             Action::ApproveWorkflowItem => "workflow-item",
+            Action::UpdateRecord => "update",
+            Action::CreateRecord => "create",
+            Action::DeleteRecord => "delete",
+            Action::ExecuteOperation => "operation",
         }
     }
 
@@ -69,27 +104,34 @@ impl Action {
             Action::EnableUser => "enable-user",
             Action::DisableUser => "disable-user",
             Action::ApproveWorkflowItem => "approve-workflow-item",
+            Action::UpdateRecord => "update-record",
+            Action::CreateRecord => "create-record",
+            Action::DeleteRecord => "delete-record",
+            Action::ExecuteOperation => "execute-operation",
         }
     }
 
-    /// The managed object (config section) this action writes through. A workflow item's is its
-    /// document's: see [`Action::for_document`].
-    pub fn managed_object(self) -> &'static str {
+    /// The managed object (config section) this action writes through; `None` for a generic record
+    /// action, whose run names it. A workflow item's is its document's: see [`Action::for_document`].
+    pub fn managed_object(self) -> Option<&'static str> {
         match self {
-            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => "vendor_invoice",
-            Action::PostJournal => "ledger_journal",
-            Action::UpdateVendor => "vendor",
-            Action::EnableUser | Action::DisableUser => "user",
+            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => Some("vendor_invoice"),
+            Action::PostJournal => Some("ledger_journal"),
+            Action::UpdateVendor => Some("vendor"),
+            Action::EnableUser | Action::DisableUser => Some("user"),
+            Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => None,
         }
     }
 
-    /// The default header entity set (a workflow item's document decides its own).
-    pub fn entity_set(self) -> &'static str {
+    /// The default header entity set (a workflow item's document decides its own; a generic record
+    /// action's is its managed object's).
+    pub fn entity_set(self) -> Option<&'static str> {
         match self {
-            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => "VendorInvoiceHeaders",
-            Action::PostJournal => "LedgerJournalHeaders",
-            Action::UpdateVendor => "VendorsV2",
-            Action::EnableUser | Action::DisableUser => "SystemUsers",
+            Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => Some("VendorInvoiceHeaders"),
+            Action::PostJournal => Some("LedgerJournalHeaders"),
+            Action::UpdateVendor => Some("VendorsV2"),
+            Action::EnableUser | Action::DisableUser => Some("SystemUsers"),
+            Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => None,
         }
     }
 
@@ -104,15 +146,22 @@ impl Action {
         }
     }
 
-    /// Whether the target is company-scoped, so its keys must include `dataAreaId`.
-    pub fn company_scoped(self) -> bool {
-        !matches!(self, Action::EnableUser | Action::DisableUser)
+    /// Whether the target is company-scoped, so its keys must include `dataAreaId`; `None` for a generic
+    /// record action, whose entity's `$metadata` keys decide.
+    pub fn company_scoped(self) -> Option<bool> {
+        match self {
+            Action::EnableUser | Action::DisableUser => Some(false),
+            a if a.is_record_action() => None,
+            _ => Some(true),
+        }
     }
 
     /// The documents a workflow work item can be about: the action whose record (header, lines, rules)
     /// the item's document is, found by its managed object (`vendor_invoice`, `ledger_journal`).
     pub fn for_document(managed_object: &str) -> Option<Action> {
-        [Action::ApproveVendorInvoice, Action::PostJournal].into_iter().find(|a| a.managed_object() == managed_object)
+        [Action::ApproveVendorInvoice, Action::PostJournal]
+            .into_iter()
+            .find(|a| a.managed_object() == Some(managed_object))
     }
 }
 

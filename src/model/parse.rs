@@ -250,6 +250,14 @@ fn read_sections(root: &Value, report: &mut Report) -> Option<GovernedRun> {
     let expires_at = s.required("expires_at", "an RFC 3339 time");
     let justification = s.required("justification", "why the change is needed");
     let target = s.required("target", "an object with `entity_set`, `managed_object` and `keys`");
+    // `etag` may be left out only by a snapshot of an absent record (a create's before state).
+    if let Some(Value::Object(before)) = map.get("before")
+        && !before.contains_key("etag")
+        && before.get("absent") != Some(&Value::Bool(true))
+    {
+        s.ok = false;
+        s.report.value("before.etag", "missing required field `etag`");
+    }
     let before = s.required("before", "the snapshot: `etag`, `captured_at`, `fields` (and `lines`)");
     let proposed = s.required("proposed", "an object with the proposed `fields` (and `lines`)");
     let evidence = s.optional("evidence").unwrap_or_default();

@@ -119,7 +119,13 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
+    /// The record's ETag. Empty (and left out of the JSON) only when the record is `absent`.
+    #[serde(default = "no_etag", skip_serializing_if = "no_record_etag")]
     pub etag: ETag,
+    /// No record with the target's keys existed when the snapshot was taken: the before state of a
+    /// `create-record` run (then `etag` is left out and `fields` is `{}`). Left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
     pub captured_at: DateTime<Utc>,
     /// The F&O user who created the record, when known (for segregation of duties).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +133,28 @@ pub struct Snapshot {
     pub fields: Fields,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineSnapshot>,
+}
+
+fn no_etag() -> ETag {
+    ETag(String::new())
+}
+
+fn no_record_etag(etag: &ETag) -> bool {
+    etag.0.is_empty()
+}
+
+impl Snapshot {
+    /// The snapshot of a record that does not exist (no ETag, no fields), read at `captured_at`.
+    pub fn absent(captured_at: DateTime<Utc>) -> Snapshot {
+        Snapshot {
+            etag: no_etag(),
+            absent: true,
+            captured_at,
+            created_by: None,
+            fields: Fields::new(),
+            lines: Vec::new(),
+        }
+    }
 }
 
 /// One line (invoice line, journal line) as captured, with its own ETag.
@@ -149,6 +177,13 @@ pub struct Proposed {
     pub fields: Fields,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<ProposedLine>,
+    /// For `execute-operation` only (and required there): the managed object's operation to run, by its
+    /// configured name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// For `execute-operation`: the operation's parameters by logical name, as configured.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub parameters: Fields,
 }
 
 /// A proposed line: a correction of an existing line (matched by keys), a new line, or a removal.

@@ -25,13 +25,15 @@ pub const MONEY_FIELDS: [&str; 13] = [
 ];
 
 /// The key field that names the target record, besides `dataAreaId` (a workflow item's document: an
-/// invoice's, unless the run says a journal; see [`GovernedRun::document_action`]).
-pub fn record_key(action: Action) -> &'static str {
+/// invoice's, unless the run says a journal; see [`GovernedRun::document_action`]). `None` for a generic
+/// record action: its entity's `$metadata` names the keys.
+pub fn record_key(action: Action) -> Option<&'static str> {
     match action {
-        Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => "HeaderReference",
-        Action::PostJournal => "JournalBatchNumber",
-        Action::UpdateVendor => "VendorAccountNumber",
-        Action::EnableUser | Action::DisableUser => "UserID",
+        Action::ApproveVendorInvoice | Action::ApproveWorkflowItem => Some("HeaderReference"),
+        Action::PostJournal => Some("JournalBatchNumber"),
+        Action::UpdateVendor => Some("VendorAccountNumber"),
+        Action::EnableUser | Action::DisableUser => Some("UserID"),
+        Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => None,
     }
 }
 
@@ -45,6 +47,72 @@ pub(crate) fn check(run: &GovernedRun, report: &mut Report) {
     check_proposal(run, report);
     check_route_and_evidence(run, report);
     check_work_item(run, report);
+    check_record_action(run, report);
+}
+
+/// The before state and proposal each generic record action needs: a create starts from an absent
+/// record; a delete proposes nothing (the whole record goes); an operation names itself. Only
+/// `execute-operation` carries `proposed.operation` and `parameters`; only `create-record` an absent
+/// before snapshot.
+fn check_record_action(run: &GovernedRun, report: &mut Report) {
+    let (action, before, proposed) = (run.action, &run.before, &run.proposed);
+    if action == Action::CreateRecord {
+        if !before.absent {
+            report.value(
+                "before.absent",
+                "a create-record run starts from no record: `before` must say \"absent\": true (and have no etag \
+                 and no fields)",
+            );
+        }
+        if !before.fields.is_empty() {
+            report.value("before.fields", "the record is absent before a create: `before.fields` must be {}");
+        }
+        if !before.etag.as_str().is_empty() {
+            report.value("before.etag", "an absent record has no ETag: remove `before.etag`");
+        }
+    } else if before.absent {
+        report.value(
+            "before.absent",
+            format!("{action} acts on an existing record: `before` is that record as read, not absent"),
+        );
+    }
+    if action == Action::ExecuteOperation {
+        match &proposed.operation {
+            None => report.value(
+                "proposed.operation",
+                "missing: an execute-operation run names the managed object's operation to run",
+            ),
+            Some(name) if !is_name(name) => {
+                report.value("proposed.operation", format!("'{name}' is not an operation name (letters, digits, '_')"))
+            }
+            Some(_) => {}
+        }
+    } else {
+        if proposed.operation.is_some() {
+            report.value("proposed.operation", format!("{action} runs no operation; remove `operation`"));
+        }
+        if !proposed.parameters.is_empty() {
+            report.value("proposed.parameters", format!("{action} has no parameters; remove `parameters`"));
+        }
+    }
+    if matches!(action, Action::DeleteRecord | Action::ExecuteOperation) && !proposed.fields.is_empty() {
+        let what = if action == Action::DeleteRecord {
+            "a delete-record run removes the whole record: `proposed.fields` must be {}"
+        } else {
+            "an execute-operation run writes through its operation only: `proposed.fields` must be {} (give \
+             `parameters`)"
+        };
+        report.value("proposed.fields", what);
+    }
+    if action == Action::UpdateRecord && proposed.fields.is_empty() {
+        report.value("proposed.fields", "an update-record run must propose at least one field; found none");
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A workflow item run carries its work item and proposes nothing: F&O's workflow decides the document
@@ -172,22 +240,28 @@ fn check_target(run: &GovernedRun, report: &mut Report) {
     }
     // A workflow item's document is checked as that document's action would check it.
     let action = run.document_action();
-    if target.entity_set != action.entity_set() {
-        report.value(
-            "target.entity_set",
-            format!("{} targets \"{}\", found \"{}\"", action, action.entity_set(), target.entity_set),
-        );
+    if let Some(set) = action.entity_set()
+        && target.entity_set != set
+    {
+        report.value("target.entity_set", format!("{action} targets \"{set}\", found \"{}\"", target.entity_set));
     }
-    if target.managed_object != action.managed_object() {
+    if let Some(object) = action.managed_object()
+        && target.managed_object != object
+    {
         report.value(
             "target.managed_object",
-            format!(
-                "{} writes through the managed object \"{}\", found \"{}\"",
-                action,
-                action.managed_object(),
-                target.managed_object
-            ),
+            format!("{action} writes through the managed object \"{object}\", found \"{}\"", target.managed_object),
         );
+    }
+    if action.is_record_action() {
+        for (path, name, what) in [
+            ("target.entity_set", &target.entity_set, "an OData entity set, e.g. \"CustomerGroups\""),
+            ("target.managed_object", &target.managed_object, "the config's managed object, e.g. \"customer_group\""),
+        ] {
+            if !is_name(name) {
+                report.value(path, format!("expected {what}, found \"{name}\""));
+            }
+        }
     }
     if let Some(set) = &run.proposed.entity_set
         && set != &target.entity_set
@@ -200,22 +274,38 @@ fn check_target(run: &GovernedRun, report: &mut Report) {
             ),
         );
     }
-    check_company(action, &target.keys, "target.keys", report);
-    let key = record_key(action);
-    match target.keys.get(key) {
+    check_company(action, &target.entity_set, &target.keys, "target.keys", report);
+    match record_key(action) {
+        Some(key) => match target.keys.get(key) {
+            None => report
+                .value(&child("target.keys", key), format!("missing: {} needs the key `{key}`", target.entity_set)),
+            Some(FieldValue::Text(s)) if s.trim().is_empty() => {
+                report.value(&child("target.keys", key), format!("the key `{key}` is empty"))
+            }
+            Some(FieldValue::Text(_)) => {}
+            Some(other) => report.value(
+                &child("target.keys", key),
+                format!("expected the key `{key}` as a string, found a {}", other.kind()),
+            ),
+        },
+        // A generic record's keys are its entity's (policy checks them against `$metadata`): each one a
+        // value that names a record.
         None => {
-            report.value(&child("target.keys", key), format!("missing: {} needs the key `{key}`", target.entity_set))
+            if target.keys.is_empty() {
+                report.value("target.keys", "missing: the record's keys, e.g. {\"dataAreaId\": \"usmf\", …}");
+            }
+            for (name, value) in &target.keys {
+                match value {
+                    FieldValue::Text(s) if s.trim().is_empty() => {
+                        report.value(&child("target.keys", name), format!("the key `{name}` is empty"))
+                    }
+                    FieldValue::Null => report.value(&child("target.keys", name), format!("the key `{name}` is null")),
+                    _ => {}
+                }
+            }
         }
-        Some(FieldValue::Text(s)) if s.trim().is_empty() => {
-            report.value(&child("target.keys", key), format!("the key `{key}` is empty"))
-        }
-        Some(FieldValue::Text(_)) => {}
-        Some(other) => report.value(
-            &child("target.keys", key),
-            format!("expected the key `{key}` as a string, found a {}", other.kind()),
-        ),
     }
-    if run.before.etag.as_str().trim().is_empty() {
+    if !run.before.absent && run.before.etag.as_str().trim().is_empty() {
         report.value(
             "before.etag",
             "the ETag is empty; expected the @odata.etag F&O sent, e.g. W/\"JzEsNTYzNzE0NDU3Nyc=\"",
@@ -223,20 +313,22 @@ fn check_target(run: &GovernedRun, report: &mut Report) {
     }
 }
 
-/// `dataAreaId` must be there (as a 1-4 character string) exactly when the action is company-scoped.
-fn check_company(action: Action, keys: &Fields, path: &str, report: &mut Report) {
+/// `dataAreaId` must be there (as a 1-4 character string) exactly when the action is company-scoped (a
+/// generic record's is when its keys say so).
+fn check_company(action: Action, set: &str, keys: &Fields, path: &str, report: &mut Report) {
     let at = child(path, "dataAreaId");
+    let scoped = action.company_scoped();
     match keys.get("dataAreaId") {
-        None if action.company_scoped() => report.value(
+        None if scoped == Some(true) => report.value(
             &at,
             format!(
-                "missing: {} is company-scoped, so its keys need `dataAreaId` (the legal entity, e.g. \"usmf\")",
-                action.entity_set()
+                "missing: {set} is company-scoped, so its keys need `dataAreaId` (the legal entity, e.g. \"usmf\")"
             ),
         ),
         None => {}
-        Some(_) if !action.company_scoped() => report
-            .value(&at, format!("{} is not company-scoped; remove `dataAreaId` from its keys", action.entity_set())),
+        Some(_) if scoped == Some(false) => {
+            report.value(&at, format!("{set} is not company-scoped; remove `dataAreaId` from its keys"))
+        }
         Some(FieldValue::Text(s))
             if (1..=4).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric()) => {}
         Some(FieldValue::Text(s)) => report.value(
@@ -363,6 +455,8 @@ fn check_proposal(run: &GovernedRun, report: &mut Report) {
             return;
         }
         Action::ApproveVendorInvoice | Action::PostJournal | Action::ApproveWorkflowItem => return,
+        // Checked by `check_record_action`.
+        Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => return,
     };
     match fields.get("Enabled") {
         Some(FieldValue::Bool(b)) if *b == wanted => {}

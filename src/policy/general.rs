@@ -16,6 +16,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     metadata_fields(ctx, out);
     metadata_facets(ctx, out);
     operation(ctx, out);
+    super::records::check(ctx, out);
     hostile(ctx.run, out);
 }
 
@@ -90,6 +91,7 @@ fn allowlist(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
             vis(&target.managed_object)
         ));
     }
+    problems.extend(super::records::permission(ctx, object));
     if problems.is_empty() {
         out.push(ALLOW_OBJECT.pass(format!(
             "managed object '{}' on {}",
@@ -278,10 +280,14 @@ fn hostile(run: &GovernedRun, out: &mut Vec<super::Verdict>) {
         fields(&format!("before.{}.", line_label(key, &line_key(&line.keys, key))), &line.fields);
     }
     fields("proposed.", &run.proposed.fields);
+    fields("proposed.parameters.", &run.proposed.parameters);
     for line in &run.proposed.lines {
         let prefix = format!("proposed.{}.", line_label(key, &line_key(&line.keys, key)));
         fields(&prefix, &line.keys);
         fields(&prefix, &line.fields);
+    }
+    if let Some(op) = &run.proposed.operation {
+        flag("proposed.operation".into(), op);
     }
     flag("justification".into(), &run.justification);
     flag("requester".into(), run.requester.id.as_str());

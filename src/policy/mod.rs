@@ -6,6 +6,7 @@
 mod general;
 mod invoice;
 pub(crate) mod journal;
+mod records;
 mod rules;
 mod sod;
 mod values;

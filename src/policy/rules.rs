@@ -46,6 +46,7 @@ rules! {
     META_FIELD = "metadata.field", v = 1, Hard: "every proposed field exists in the synced $metadata of its entity set";
     META_FACETS = "metadata.facets", v = 1, Hard: "every proposed value fits its property's type and facets in the synced $metadata";
     META_OPERATION = "metadata.operation", v = 1, Hard: "the decision operation is configured and present in the synced catalog";
+    RECORD_KEYS = "record.keys", v = 1, Hard: "a generic record's keys are exactly its entity's keys in the synced $metadata, each of its declared type";
     HOSTILE = "hostile.invisible", v = 2, Soft: "a value holds control, bidi, zero-width or other invisible characters";
     SOD_REQUESTER = "sod.requester", v = 1, Hard: "the approver is not the requester";
     SOD_SPONSOR = "sod.sponsor", v = 1, Hard: "the approver is not the sponsor of the requesting automation";

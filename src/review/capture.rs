@@ -24,23 +24,43 @@ pub const CREATED_BY: &str = "CreatedBy";
 /// action's defaults, as they do for writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordSource {
+    /// The managed object (config section) the record is written through.
+    pub object: String,
     pub header_set: String,
     pub lines: Option<(String, &'static str)>,
 }
 
 impl RecordSource {
-    /// The sets `action` reads and writes under `config`.
+    /// The sets one of the fixed actions reads and writes under `config` (a generic record action has
+    /// none of its own: see [`RecordSource::for_object`]).
     pub fn of(config: &Config, action: Action) -> RecordSource {
-        let object = config.managed_objects.get(action.managed_object());
+        let name = action.managed_object().unwrap_or_default();
+        let object = config.managed_objects.get(name);
         let header_set = object
             .map(|m| m.entity_set.clone())
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| action.entity_set().into());
+            .unwrap_or_else(|| action.entity_set().unwrap_or_default().into());
         let lines = action.lines().map(|(default_set, key)| {
             let set = object.and_then(|m| m.line_entity_set.clone()).unwrap_or_else(|| default_set.to_string());
             (set, key)
         });
-        RecordSource { header_set, lines }
+        RecordSource { object: name.to_string(), header_set, lines }
+    }
+
+    /// The sets `action` reads and writes: a fixed action's own, or for a generic record action the
+    /// configured managed object `object` names (which it must).
+    pub fn for_object(config: &Config, action: Action, object: Option<&str>) -> Result<RecordSource, CaptureError> {
+        if !action.is_record_action() {
+            return Ok(RecordSource::of(config, action));
+        }
+        let name = object.ok_or(CaptureError::NoObject { verb: action.verb() })?;
+        let managed = config.managed_objects.get(name).filter(|m| !m.entity_set.is_empty()).ok_or_else(|| {
+            CaptureError::UnknownObject {
+                name: visible(name).into_owned(),
+                known: config.managed_objects.keys().cloned().collect::<Vec<_>>().join(", "),
+            }
+        })?;
+        Ok(RecordSource { object: name.to_string(), header_set: managed.entity_set.clone(), lines: None })
     }
 }
 
@@ -56,6 +76,18 @@ pub enum CaptureError {
     MissingKey { set: String, missing: String, all: String },
     #[error("'{name}' is not a key of {set} (its keys: {all}); a record is named by its keys alone")]
     NotAKey { set: String, name: String, all: String },
+    #[error("{verb} acts on a managed object: name it with --object NAME (a [managed_objects.NAME] of the config)")]
+    NoObject { verb: &'static str },
+    #[error(
+        "managed object '{name}' is not configured (configured: {known}): add [managed_objects.{name}] with its \
+         entity_set and allowlist to the config"
+    )]
+    UnknownObject { name: String, known: String },
+    #[error(
+        "{what} already exists in F&O: a create-record run starts from no record; propose update-record to \
+         change it, or choose another key"
+    )]
+    Exists { what: String },
     #[error("reading {what} from F&O failed: {source}")]
     Read {
         what: String,
@@ -68,21 +100,37 @@ pub enum CaptureError {
 /// included for company-scoped entities, values typed as `$metadata` declares them): the header with
 /// its ETag and, for invoices and journals, every line with its ETag. `catalog` (the synced `$metadata`)
 /// proves the keys name exactly one record; without one nothing is read.
+///
+/// A `create-record` run's before state is the proof that no record has these keys: a 404 is captured as
+/// an absent snapshot, and a record that exists is refused.
 pub async fn capture(
-    config: &Config,
     client: &FnoClient,
     catalog: Option<&Catalog>,
     action: Action,
+    source: &RecordSource,
     keys: &Fields,
 ) -> Result<Snapshot, CaptureError> {
-    let source = RecordSource::of(config, action);
     let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
     check_keys(catalog, &source.header_set, keys)?;
     let lines = source.lines.as_ref().map(|(set, key)| (set.as_str(), *key));
     let what = format!("{}{}", visible(&source.header_set), label(keys));
-    read_record(client, &source.header_set, keys, lines)
-        .await
-        .map_err(|e| CaptureError::Read { what, source: Box::new(e) })
+    let read = if action == Action::CreateRecord {
+        match read_record_or_absent(client, &source.header_set, keys).await {
+            Ok(found) if !found.absent => return Err(CaptureError::Exists { what }),
+            other => other,
+        }
+    } else {
+        read_record(client, &source.header_set, keys, lines).await
+    };
+    read.map_err(|e| CaptureError::Read { what, source: Box::new(e) })
+}
+
+/// Read the record `set(keys)` (one GET, no lines); F&O's 404 is an [absent](Snapshot::absent) snapshot.
+pub async fn read_record_or_absent(client: &FnoClient, set: &str, keys: &Fields) -> Result<Snapshot, FnoError> {
+    match read_record(client, set, keys, None).await {
+        Err(FnoError::NotFound { .. }) => Ok(Snapshot::absent(Utc::now())),
+        other => other,
+    }
 }
 
 /// Every key of the set's entity type is given, and nothing else.
@@ -115,7 +163,7 @@ pub async fn read_record(
         Some((line_set, line_field)) => read_lines(client, keys, line_set, line_field).await?,
         None => Vec::new(),
     };
-    Ok(Snapshot { etag: header.etag, captured_at, created_by, fields: header.fields, lines })
+    Ok(Snapshot { etag: header.etag, absent: false, captured_at, created_by, fields: header.fields, lines })
 }
 
 /// Every line of the record named by `keys`, all pages followed; each line's keys are the record's keys
@@ -203,8 +251,13 @@ mod tests {
         config.managed_objects.insert("vendor_invoice".into(), object);
         let source = RecordSource::of(&config, Action::ApproveVendorInvoice);
         assert_eq!(source.header_set, "VendorInvoiceHeadersV2");
+        assert_eq!(source.object, "vendor_invoice");
         assert_eq!(source.lines, Some(("VendorInvoiceLinesV2".to_string(), "InvoiceLineNumber")));
         let users = RecordSource::of(&Config::default(), Action::DisableUser);
-        assert_eq!(users, RecordSource { header_set: "SystemUsers".into(), lines: None });
+        assert_eq!(users, RecordSource { object: "user".into(), header_set: "SystemUsers".into(), lines: None });
+        let err = RecordSource::for_object(&config, Action::DeleteRecord, Some("customer_group")).unwrap_err();
+        assert!(err.to_string().starts_with("managed object 'customer_group' is not configured"), "{err}");
+        let err = RecordSource::for_object(&config, Action::DeleteRecord, None).unwrap_err();
+        assert!(err.to_string().contains("--object NAME"), "{err}");
     }
 }

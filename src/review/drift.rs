@@ -32,6 +32,26 @@ fn policy_header_fields(action: Action) -> &'static [&'static str] {
         Action::PostJournal => &["IsPosted", "JournalName", "JournalTotalDebit", "JournalTotalCredit"],
         Action::UpdateVendor => &["OnHoldStatus", "BankAccountId"],
         Action::EnableUser | Action::DisableUser => &["Enabled", "UserID"],
+        // A generic record's every captured field is compared already (a delete's, an operation's record).
+        Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => &[],
+    }
+}
+
+/// The drift row that says a record appeared or vanished: its field is this name, which no OData
+/// property can have.
+pub const RECORD_PRESENCE: &str = "(record)";
+
+/// A record that exists on one side only: a create's key now taken, or a record deleted since review.
+fn presence(before_absent: bool, live: &Snapshot) -> FieldDrift {
+    let state = |absent: bool| FieldValue::Text(if absent { "absent" } else { "exists" }.into());
+    let live_state =
+        if live.absent { state(true) } else { FieldValue::Text(format!("exists (ETag {})", live.etag.as_str())) };
+    FieldDrift {
+        scope: DriftScope::Header,
+        field: RECORD_PRESENCE.into(),
+        reviewed: state(before_absent),
+        live: live_state,
+        proposed: None,
     }
 }
 
@@ -173,6 +193,14 @@ fn compare(
 /// Compare the run's before snapshot with the live record.
 pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
     let mut drifts = Vec::new();
+    if run.before.absent || live.absent {
+        // Nothing to compare field by field on a side that has no record; that both are absent (a create
+        // whose key is still free) is no drift.
+        if run.before.absent != live.absent {
+            drifts.push(presence(run.before.absent, live));
+        }
+        return DriftReport { drifts };
+    }
     // Snapshot fields the live entity does not expose at all (e.g. `RecId`) cannot be compared; touched
     // and policy-read fields are compared whatever the live record holds.
     let mut names: BTreeSet<&str> =
@@ -235,6 +263,22 @@ pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
 mod tests {
     use super::*;
     use crate::review::testdata::journal_run;
+
+    #[test]
+    fn a_record_that_appeared_or_vanished_is_drift() {
+        let mut run = journal_run();
+        let gone = Snapshot::absent(run.before.captured_at);
+        let report = detect(&run, &gone);
+        assert_eq!(report.drifts.len(), 1);
+        assert_eq!(
+            (report.drifts[0].field.as_str(), report.drifts[0].live.to_string()),
+            (RECORD_PRESENCE, "absent".into())
+        );
+        run.before = Snapshot::absent(run.before.captured_at);
+        assert!(detect(&run, &gone).is_empty(), "a key still free is no drift");
+        let taken = live_of(&journal_run());
+        assert!(detect(&run, &taken).drifts[0].live.to_string().starts_with("exists (ETag W/"));
+    }
 
     fn live_of(run: &GovernedRun) -> Snapshot {
         let mut live = run.before.clone();

@@ -64,7 +64,23 @@ pub fn operation_name(action: Action, kind: DecisionKind) -> Option<OperationNam
 }
 
 /// Check, before anything is sent, that the operation this decision needs is configured.
-pub fn check_operation(config: &Config, action: Action, kind: DecisionKind) -> Result<(), PlanError> {
+pub fn check_operation(config: &Config, run: &GovernedRun, kind: DecisionKind) -> Result<(), PlanError> {
+    let action = run.action;
+    if action == Action::ExecuteOperation {
+        // The managed object's own operation (and, for a rollback, its compensation) must be configured.
+        let object = &run.target.managed_object;
+        let name = run.proposed.operation.as_deref().unwrap_or_default();
+        let op = config.record_operation(object, name).ok_or_else(|| {
+            PlanError::Workflow(format!(
+                "operation '{name}' is not configured on managed object '{object}': add \
+                 [managed_objects.{object}.operations.{name}] (see docs/config.md)"
+            ))
+        })?;
+        if kind == DecisionKind::Rollback && op.compensation.is_none() {
+            return Err(PlanError::Workflow(format!("operation '{name}' names no compensation to roll it back with")));
+        }
+        return Ok(());
+    }
     if action == Action::ApproveWorkflowItem {
         // Decided through [intake.workflow]'s validate and complete actions, which must be on.
         return super::workflow::settings(config).map(|_| ()).map_err(|e| PlanError::Workflow(e.to_string()));
@@ -207,6 +223,9 @@ fn names(fields: &Fields) -> String {
 }
 
 async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
+    if let Some(done) = super::execute_record::approve(x).await {
+        return done;
+    }
     let run = x.run;
     let mode = x.config.posting_mode();
     if run.action == Action::PostJournal && mode != PostingMode::Post {
@@ -341,6 +360,9 @@ async fn guard_before_service(x: &Execution<'_>) -> Result<(), FnoError> {
 /// reverse), then every correction restored to its before-value under fresh ETags, wherever F&O still
 /// lets the record be edited.
 async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
+    if let Some(done) = super::execute_record::rollback(x).await {
+        return done;
+    }
     let run = x.run;
     let mut answer = FnoAnswer::default();
     let mut written: Vec<String> = Vec::new();

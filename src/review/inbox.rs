@@ -162,7 +162,7 @@ async fn capture(
         .get(object)
         .map(|m| m.entity_set.clone())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| document.entity_set().to_string());
+        .unwrap_or_else(|| document.entity_set().unwrap_or_default().to_string());
     let Some(rec_id) = item.get(&f.document).filter(|v| !matches!(v, FieldValue::Null)).cloned() else {
         return Ok(Err(format!("it names no document ({} is empty)", f.document)));
     };
@@ -173,7 +173,7 @@ async fn capture(
         return Ok(Err(format!("its document ({entity_set} with {} {rec_id}) is not in F&O", f.document_rec_id)));
     };
     let mut keys = Fields::new();
-    for name in ["dataAreaId", record_key(document)] {
+    for name in ["dataAreaId", record_key(document).unwrap_or_default()] {
         match row.fields.get(name) {
             Some(FieldValue::Text(v)) if !v.is_empty() => {
                 let v = if name == "dataAreaId" { v.to_lowercase() } else { v.clone() };
@@ -214,6 +214,7 @@ async fn capture(
         target: Target { entity_set, managed_object: object.to_string(), keys },
         before: Snapshot {
             etag: row.etag.clone().unwrap_or_else(|| crate::model::ETag(String::new())),
+            absent: false,
             captured_at: Utc::now(),
             created_by: None,
             fields: Fields::new(),

@@ -17,6 +17,7 @@ pub mod eligibility;
 pub mod evidence;
 pub mod evidence_check;
 pub mod execute;
+mod execute_record;
 pub mod expire;
 pub mod facts;
 mod handover;

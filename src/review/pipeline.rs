@@ -219,7 +219,7 @@ async fn decide_claimed(
     if let Err(reason) = eligibility::check(&check, &r.config) {
         return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), reason);
     }
-    if let Err(e) = execute::check_operation(&r.config, stored.run.action, req.kind) {
+    if let Err(e) = execute::check_operation(&r.config, &stored.run, req.kind) {
         return refuse(&store.db(), &proof.approver, id, req.kind.as_str(), e.to_string());
     }
     // The synced catalog, read once: writes are encoded by its property types (FNO.md §2), dry runs
@@ -260,7 +260,12 @@ async fn decide_claimed(
     {
         ctx.note(Step::Comparing, "comparing the live record with the reviewed snapshot");
         let drift = match req.kind {
-            DecisionKind::Rollback => executed_state_drift(ctx.run(), ctx.stored.status, live),
+            DecisionKind::Rollback => {
+                let created = created_etag(&store.db(), ctx.run())?;
+                let mut drift = executed_state_drift(ctx.run(), ctx.stored.status, live);
+                drift.drifts.extend(record_state_drift(ctx.run(), live, created.as_deref()));
+                drift
+            }
             DecisionKind::Reject => DriftReport::default(),
             DecisionKind::Approve => drift::detect(ctx.run(), live),
         };
@@ -286,6 +291,7 @@ async fn decide_claimed(
     }
     let empty = Snapshot {
         etag: ctx.run().before.etag.clone(),
+        absent: false,
         captured_at: Utc::now(),
         created_by: None,
         fields: Default::default(),
@@ -532,6 +538,52 @@ fn executed_state_drift(run: &GovernedRun, status: RunStatus, live: &Snapshot) -
         });
     }
     DriftReport { drifts }
+}
+
+/// For a create's rollback: the ETag its create returned, as the executed transition recorded it.
+fn created_etag(db: &crate::store::Store, run: &GovernedRun) -> Result<Option<String>, ReviewError> {
+    if run.action != Action::CreateRecord {
+        return Ok(None);
+    }
+    let events = db.audit_events(&run.id)?;
+    Ok(events
+        .iter()
+        .rev()
+        .filter(|e| e.kind == "run.status" && e.payload["to"] == "executed")
+        .find_map(|e| e.payload["detail"]["answer"]["new_etag"].as_str().map(str::to_string)))
+}
+
+/// For a generic record's rollback: the record must be where the run left it. A created record still
+/// exists under the very ETag its create returned (anyone's edit since makes deleting it someone
+/// else's loss); a deleted record's key is still free; an updated or operated-on record still exists.
+fn record_state_drift(run: &GovernedRun, live: &Snapshot, created: Option<&str>) -> Option<FieldDrift> {
+    let presence = |reviewed: &str, now: String| FieldDrift {
+        scope: DriftScope::Header,
+        field: drift::RECORD_PRESENCE.into(),
+        reviewed: reviewed.into(),
+        live: crate::model::FieldValue::Text(now),
+        proposed: None,
+    };
+    match run.action {
+        Action::CreateRecord if live.absent => Some(presence("exists (as created)", "absent".into())),
+        Action::CreateRecord => match created {
+            Some(etag) if etag == live.etag.as_str() => None,
+            Some(etag) => Some(presence(
+                &format!("ETag {etag} (as created)"),
+                format!("ETag {} (changed since it was created)", live.etag),
+            )),
+            None => {
+                Some(presence("the ETag its create returned", "not on record: cannot prove it is unchanged".into()))
+            }
+        },
+        Action::DeleteRecord if !live.absent => {
+            Some(presence("absent (as deleted)", format!("exists again (ETag {})", live.etag)))
+        }
+        Action::UpdateRecord | Action::ExecuteOperation if live.absent => {
+            Some(presence("exists (as executed)", "absent".into()))
+        }
+        _ => None,
+    }
 }
 
 /// A rejection that writes nothing to F&O (vendor and user runs).

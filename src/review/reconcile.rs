@@ -88,15 +88,47 @@ pub async fn reconcile(
         return Ok(super::workflow::finding(config, kind, row.as_ref()));
     }
     let live = read_live(client, run, config).await?;
+    let applied = |live: &Snapshot| Finding::Applied {
+        answer: FnoAnswer { new_etag: (!live.absent).then(|| live.etag.0.clone()), ..Default::default() },
+    };
     Ok(match (run.action, kind) {
-        (Action::UpdateVendor | Action::EnableUser | Action::DisableUser, DecisionKind::Approve) => {
+        // A create shows as the record with its proposed values; a delete (and a create's rollback) as
+        // the key answering 404; a delete's rollback as the record back.
+        (Action::CreateRecord, DecisionKind::Approve)
+            if !live.absent && all_equal(&run.proposed.fields, &live.fields) =>
+        {
+            applied(&live)
+        }
+        (Action::CreateRecord, DecisionKind::Approve) => {
+            Finding::NotApplied { detail: "no record with the proposed keys and values exists".into() }
+        }
+        (Action::CreateRecord, DecisionKind::Rollback) | (Action::DeleteRecord, DecisionKind::Approve) => {
+            if live.absent { applied(&live) } else { Finding::NotApplied { detail: "the record still exists".into() } }
+        }
+        (Action::DeleteRecord, DecisionKind::Rollback) => {
+            if live.absent {
+                Finding::NotApplied { detail: "the record has not been re-created".into() }
+            } else {
+                applied(&live)
+            }
+        }
+        (Action::ExecuteOperation, _) => Finding::Undetermined {
+            detail: "a configured operation leaves no status signoff can read; check the record in F&O".into(),
+        },
+        (
+            Action::UpdateVendor | Action::UpdateRecord | Action::EnableUser | Action::DisableUser,
+            DecisionKind::Approve,
+        ) => {
             if all_equal(&run.proposed.fields, &live.fields) {
                 Finding::Applied { answer: FnoAnswer { new_etag: Some(live.etag.0), ..Default::default() } }
             } else {
                 Finding::NotApplied { detail: "the live record does not carry the proposed values".into() }
             }
         }
-        (Action::UpdateVendor | Action::EnableUser | Action::DisableUser, DecisionKind::Rollback) => {
+        (
+            Action::UpdateVendor | Action::UpdateRecord | Action::EnableUser | Action::DisableUser,
+            DecisionKind::Rollback,
+        ) => {
             let before: Fields = run
                 .proposed
                 .fields

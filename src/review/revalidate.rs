@@ -38,7 +38,13 @@ pub async fn read_header(client: &FnoClient, run: &GovernedRun) -> Result<Snapsh
 
 /// Read the live header (one GET) and, when the run concerns lines, the lines (one query, all pages):
 /// the same reader `signoff propose` captures a before snapshot with (`review::capture`).
+///
+/// A generic record may be absent (a create's before state, a deleted record): F&O's 404 reads as an
+/// absent snapshot, which drift compares like any other state.
 pub async fn read_live(client: &FnoClient, run: &GovernedRun, config: &Config) -> Result<Snapshot, FnoError> {
+    if run.action.is_record_action() {
+        return super::capture::read_record_or_absent(client, &run.target.entity_set, &run.target.keys).await;
+    }
     read_record(client, run, config, has_lines(run)).await
 }
 

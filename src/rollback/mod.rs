@@ -2,6 +2,7 @@
 //! actually be carried out. Computed, never asserted; anything unknown makes it not ready.
 
 mod recipes;
+pub mod records;
 mod request;
 
 use serde::Serialize;
@@ -93,7 +94,7 @@ pub fn handed_over(plan: RollbackPlan) -> RollbackPlan {
 /// Plan the compensation of `run` on the state in `facts` (live when re-validated, else the snapshot).
 pub fn plan(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> RollbackPlan {
     let mut plan = recipes::recipe(run, config, facts);
-    if run.before.etag.as_str().trim().is_empty() {
+    if !run.before.absent && run.before.etag.as_str().trim().is_empty() {
         plan.readiness = Readiness::NotReady(
             "the before snapshot has no ETag: the record cannot be restored safely under If-Match".into(),
         );

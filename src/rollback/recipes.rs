@@ -21,6 +21,12 @@ pub fn recipe(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> Rollback
             restore(run, facts, "sets Enabled back to its before-value with the inverse PATCH")
         }
         Action::ApproveWorkflowItem => workflow_item(),
+        Action::UpdateRecord => {
+            restore(run, facts, "restores the record's before-values with a PATCH under the ETag the write returns")
+        }
+        Action::CreateRecord => super::records::create(run, config, facts),
+        Action::DeleteRecord => super::records::delete(run, facts),
+        Action::ExecuteOperation => super::records::operation(run, config, facts),
     }
 }
 

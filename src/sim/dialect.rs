@@ -33,6 +33,11 @@ pub enum Operation {
     JournalPost,
     JournalReject,
     JournalReverse,
+    /// Put a customer on hold (`OnHoldStatus` to the hold level given): a record operation, which
+    /// `signoff`'s generic `execute-operation` runs and compensates with [`Operation::CustomerRelease`].
+    CustomerHold,
+    /// Release a customer's hold (`OnHoldStatus` back to `No`).
+    CustomerRelease,
 }
 
 impl Operation {
@@ -54,6 +59,8 @@ impl Operation {
             Operation::JournalPost => "journal_post",
             Operation::JournalReject => "journal_reject",
             Operation::JournalReverse => "journal_reverse",
+            Operation::CustomerHold => "place_on_hold",
+            Operation::CustomerRelease => "release_hold",
         }
     }
 }
@@ -69,6 +76,8 @@ pub enum Role {
     Company,
     /// The journal batch number of a custom-service call.
     Journal,
+    /// How far a customer hold goes (a `CustVendorBlocked` member: `Invoice`, `All`, …).
+    HoldLevel,
 }
 
 impl Role {
@@ -81,6 +90,7 @@ impl Role {
             Role::ReversalDate => "reversal_date",
             Role::Company => "dataAreaId",
             Role::Journal => "JournalBatchNumber",
+            Role::HoldLevel => "hold",
         }
     }
 }
@@ -172,6 +182,7 @@ const fn date(name: &'static str, role: Role) -> Param {
 
 const INVOICES: &str = "VendorInvoiceHeaders";
 const JOURNALS: &str = "LedgerJournalHeaders";
+const CUSTOMERS: &str = "CustomersV3";
 
 const SIGNOFF: Table = Table {
     name: "signoff",
@@ -222,6 +233,18 @@ const SIGNOFF: Table = Table {
             name: "signoffReverse",
             op: Operation::JournalReverse,
             params: &[date("_reversalDate", Role::ReversalDate), p("_comment", Role::Comment)],
+        },
+        BoundAction {
+            set: CUSTOMERS,
+            name: "signoffPlaceOnHold",
+            op: Operation::CustomerHold,
+            params: &[p("_holdLevel", Role::HoldLevel), p("_reason", Role::Reason)],
+        },
+        BoundAction {
+            set: CUSTOMERS,
+            name: "signoffReleaseHold",
+            op: Operation::CustomerRelease,
+            params: &[p("_reason", Role::Reason)],
         },
     ],
     services: &[Service {
@@ -291,6 +314,18 @@ const CONTOSO: Table = Table {
             set: INVOICES,
             name: "recallInvoiceWF",
             op: Operation::InvoiceRecall,
+            params: &[p("_note", Role::Comment)],
+        },
+        BoundAction {
+            set: CUSTOMERS,
+            name: "blockCustomer",
+            op: Operation::CustomerHold,
+            params: &[p("_blockLevel", Role::HoldLevel), p("_note", Role::Comment)],
+        },
+        BoundAction {
+            set: CUSTOMERS,
+            name: "unblockCustomer",
+            op: Operation::CustomerRelease,
             params: &[p("_note", Role::Comment)],
         },
     ],

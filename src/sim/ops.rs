@@ -70,7 +70,38 @@ pub fn perform(
             let date = dialect::normalise_date(args.get(Role::ReversalDate));
             journal_reverse(data, ctx, &company, journal, &date, args.note())
         }
+        Operation::CustomerHold => customer_hold(data, key, args.get(Role::HoldLevel)),
+        Operation::CustomerRelease => customer_release(data, key),
     }
+}
+
+fn customer(data: &Data, key: &Map<String, Value>) -> Result<(String, String), String> {
+    let r = data.table("CustomersV3").and_then(|t| t.get(key)).ok_or("The customer does not exist.")?;
+    Ok((text_field(&r.fields, "CustomerAccount").to_string(), text_field(&r.fields, "OnHoldStatus").to_string()))
+}
+
+/// Hold: a customer that is not on hold is put on hold at the level given (`Invoice`, `All`, …).
+fn customer_hold(data: &mut Data, key: &Map<String, Value>, level: &str) -> Result<String, String> {
+    let (account, status) = customer(data, key)?;
+    let valid = super::schema::enum_def("CustVendorBlocked").is_some_and(|e| e.members.contains(&level));
+    if !valid || level == "No" {
+        return Err(format!("'{level}' is not a hold level; use Invoice, All, Payment, Requisition or Never."));
+    }
+    if status != "No" {
+        return Err(format!("Customer {account} is already on hold ({status})."));
+    }
+    update_record(data, "CustomersV3", key, |r| set(r, "OnHoldStatus", level));
+    Ok("Success".into())
+}
+
+/// Release: a customer on hold goes back to `No`.
+fn customer_release(data: &mut Data, key: &Map<String, Value>) -> Result<String, String> {
+    let (account, status) = customer(data, key)?;
+    if status == "No" {
+        return Err(format!("Customer {account} is not on hold."));
+    }
+    update_record(data, "CustomersV3", key, |r| set(r, "OnHoldStatus", "No"));
+    Ok("Success".into())
 }
 
 /// `POST /data/<Set>(<keys>)/Microsoft.Dynamics.DataEntities.<action>` → 200 with an `Edm.String` value.

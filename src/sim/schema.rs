@@ -228,6 +228,30 @@ pub const ENTITIES: &[EntityDef] = &[
         keys: &["AADClientId"],
         props: props! { "AADClientId": Str(40), "UserId": Str(20), "Name": Str(60), "RecId": Int64, },
     },
+    // Records with plain generic keys, for the generic record actions (create, update, delete, execute an
+    // operation): customer groups, and the customers that reference them by `CustomerGroupId`.
+    EntityDef {
+        set: "CustomerGroups",
+        type_name: "CustomerGroup",
+        aot_name: "CustCustomerGroupEntity",
+        keys: &["dataAreaId", "CustomerGroupId"],
+        props: props! {
+            "dataAreaId": Str(4), "CustomerGroupId": Str(10), "Description": Str(60), "PaymentTermId": Str(10),
+            "TaxGroupId": Str(10), "IsSalesTaxIncludedInPrice": Enum("NoYes"), "RecId": Int64,
+        },
+    },
+    EntityDef {
+        set: "CustomersV3",
+        type_name: "CustomerV3",
+        aot_name: "CustCustomerV3Entity",
+        keys: &["dataAreaId", "CustomerAccount"],
+        props: props! {
+            "dataAreaId": Str(4), "CustomerAccount": Str(20), "OrganizationName": Str(100),
+            "CustomerGroupId": Str(10), "CurrencyCode": Str(3), "CreditLimit": Decimal,
+            "OnHoldStatus": Enum("CustVendorBlocked"), "PaymentTerms": Str(10), "SalesTaxGroup": Str(10),
+            "RecId": Int64,
+        },
+    },
     // FNO.md §7: the documented fields; the key's name is unverified (signoff's default, `InstanceId`).
     // `Outcome`, `Comment` and `CompletedBy` are where the simulator shows how an item was completed.
     EntityDef {

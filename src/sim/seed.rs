@@ -19,6 +19,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("fixtures/fno/invoices.json", include_str!("../../fixtures/fno/invoices.json")),
     ("fixtures/fno/journals.json", include_str!("../../fixtures/fno/journals.json")),
     ("fixtures/fno/workflow.json", include_str!("../../fixtures/fno/workflow.json")),
+    ("fixtures/fno/customers.json", include_str!("../../fixtures/fno/customers.json")),
 ];
 
 /// The embedded seed, loaded.

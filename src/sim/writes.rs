@@ -147,6 +147,32 @@ fn validate_write(data: &Data, def: &EntityDef, fields: &Map<String, Value>) -> 
     }
 }
 
+/// F&O's validateDelete: a customer group still used by a customer cannot be deleted (the delete
+/// action `Restricted` on the relation).
+fn validate_delete(data: &Data, def: &EntityDef, fields: &Map<String, Value>) -> Result<(), Reply> {
+    if def.set != "CustomerGroups" {
+        return Ok(());
+    }
+    let (company, group) = (text_field(fields, "dataAreaId"), text_field(fields, "CustomerGroupId"));
+    let used = data.table("CustomersV3").and_then(|t| {
+        t.rows.values().find(|r| {
+            text_field(&r.fields, "dataAreaId").eq_ignore_ascii_case(company)
+                && text_field(&r.fields, "CustomerGroupId").eq_ignore_ascii_case(group)
+        })
+    });
+    match used {
+        Some(c) => Err(Reply::write_failed(
+            def.aot_name,
+            &format!(
+                "Cannot delete a record in Customer groups (CustGroup). The record is used by customer {} \
+                 (table Customers).",
+                text_field(&c.fields, "CustomerAccount")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A ledger account's main account must exist and not be suspended. Returns the problem, if any.
 pub fn check_account(data: &Data, line: &Map<String, Value>) -> Option<String> {
     if text_field(line, "AccountType") != "Ledger" {
@@ -369,7 +395,10 @@ pub fn delete(data: &mut Data, ctx: &Ctx, def: &EntityDef, key: &Map<String, Val
         Ok(r) => r.clone(),
         Err(reply) => return reply,
     };
-    if let Err(reply) = check_if_match(req, &record, def).and_then(|_| validate_write(data, def, &record.fields)) {
+    if let Err(reply) = check_if_match(req, &record, def)
+        .and_then(|_| validate_write(data, def, &record.fields))
+        .and_then(|_| validate_delete(data, def, &record.fields))
+    {
         return reply;
     }
     if let Some(t) = data.table_mut(def.set) {

@@ -55,6 +55,7 @@ fn object(set: &str, fields: &[&str], lines: Option<(&str, &[&str])>) -> Managed
         line_entity_set: lines.map(|(s, _)| s.to_string()),
         line_fields: lines.map(|(_, f)| strings(f)).unwrap_or_default(),
         high_risk_fields: Vec::new(),
+        ..ManagedObject::default()
     }
 }
 

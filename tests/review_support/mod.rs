@@ -67,6 +67,7 @@ pub fn config_for(base: &str, options: &SimOptions) -> Config {
         line_entity_set: lines.map(|(s, _)| s.to_string()),
         line_fields: lines.map(|(_, f)| strings(f)).unwrap_or_default(),
         high_risk_fields: Vec::new(),
+        ..ManagedObject::default()
     };
     c.managed_objects.insert(
         "vendor".into(),

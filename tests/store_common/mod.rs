@@ -57,9 +57,14 @@ fn base(id: &str, action: Action, n: u32, company: Option<&str>, keys: Fields) -
         requested_at: at,
         expires_at: at + Duration::days(7),
         justification: format!("Month-end close {n}: supplier confirmed the corrected coding by email."),
-        target: Target { entity_set: action.entity_set().into(), managed_object: action.managed_object().into(), keys },
+        target: Target {
+            entity_set: action.entity_set().unwrap_or_default().into(),
+            managed_object: action.managed_object().unwrap_or_default().into(),
+            keys,
+        },
         before: Snapshot {
             etag: etag("NjEn"),
+            absent: false,
             captured_at: at,
             created_by: None,
             fields: Fields::new(),
@@ -96,6 +101,8 @@ pub fn invoice(id: &str, n: u32, company: &str, amount: &str) -> GovernedRun {
     run.proposed = Proposed {
         entity_set: Some("VendorInvoiceHeaders".into()),
         fields: fields(&[("DueDate", text("2026-04-15"))]),
+        operation: None,
+        parameters: Fields::new(),
         lines: vec![ProposedLine {
             keys: line_keys,
             fields: fields(&[("MainAccount", text("605150-001-022"))]),
@@ -149,6 +156,7 @@ pub fn vendor_bank_change(id: &str, n: u32, company: &str) -> GovernedRun {
         entity_set: Some("VendorsV2".into()),
         fields: fields(&[("BankAccountId", text(&format!("FAB-CHK-{:04}", 43 + n % 100)))]),
         lines: vec![],
+        ..Proposed::default()
     };
     run.route.required_approvals = 2;
     run.rollback_hint = Some("PATCH the previous bank account back".into());
@@ -160,8 +168,12 @@ pub fn user_disable(id: &str, n: u32) -> GovernedRun {
     let mut run =
         base(id, Action::DisableUser, n, None, fields(&[("UserID", text(&format!("contractor{:03}", n % 1000)))]));
     run.before.fields = fields(&[("Enabled", text("Yes")), ("UserName", text("Temp contractor"))]);
-    run.proposed =
-        Proposed { entity_set: Some("SystemUsers".into()), fields: fields(&[("Enabled", text("No"))]), lines: vec![] };
+    run.proposed = Proposed {
+        entity_set: Some("SystemUsers".into()),
+        fields: fields(&[("Enabled", text("No"))]),
+        lines: vec![],
+        ..Proposed::default()
+    };
     run
 }
 

@@ -26,6 +26,12 @@ pub use values::Refusal;
 #[derive(Debug, Clone)]
 pub struct ProposalRequest {
     pub action: Action,
+    /// For a generic record action: the managed object (`--object`).
+    pub object: Option<String>,
+    /// For `execute-operation`: the managed object's operation (`--operation`).
+    pub operation: Option<String>,
+    /// For `execute-operation`: its parameters by logical name (`--param`), read as their declared types.
+    pub parameters: Vec<(String, FieldValue)>,
     /// The record's keys, as typed (`--key`, the record argument, `--company`); read by `$metadata` type.
     pub keys: Vec<(String, FieldValue)>,
     /// Header values to write (`--set`, the patch file's `fields`).
@@ -101,10 +107,10 @@ pub async fn propose(
     if request.action == Action::ApproveWorkflowItem {
         return workflow_item(config, client, request).await;
     }
-    let source = RecordSource::of(config, request.action);
+    let source = RecordSource::for_object(config, request.action, request.object.as_deref())?;
     let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
     let keys = typed_keys(config, catalog, request, &source.header_set)?;
-    let before = capture::capture(config, client, Some(catalog), request.action, &keys).await?;
+    let before = capture::capture(client, Some(catalog), request.action, &source, &keys).await?;
     let proposed = values::proposal(config, catalog, request, &source, &before)?;
     let requested_at = Utc::now().max(before.captured_at);
     let route = request.route.clone().unwrap_or_else(|| config.propose.route(request.action));
@@ -118,11 +124,7 @@ pub async fn propose(
         requested_at,
         expires_at: requested_at + request.expires_in,
         justification: request.justification.clone(),
-        target: Target {
-            entity_set: source.header_set.clone(),
-            managed_object: request.action.managed_object().into(),
-            keys,
-        },
+        target: Target { entity_set: source.header_set.clone(), managed_object: source.object.clone(), keys },
         before,
         proposed,
         evidence: request.evidence.clone(),
@@ -158,7 +160,12 @@ fn typed_keys(
             return Err(ProposeError::Usage(format!("the key {} is given twice", visible(name))));
         }
     }
-    if request.action.company_scoped() && !keys.contains_key("dataAreaId") {
+    // A generic record is company-scoped when its entity's keys include dataAreaId.
+    let scoped = request
+        .action
+        .company_scoped()
+        .unwrap_or_else(|| catalog.entity_type_of(set).is_some_and(|t| t.keys.iter().any(|k| k == "dataAreaId")));
+    if scoped && !keys.contains_key("dataAreaId") {
         let company = config.environment.default_company.clone().ok_or_else(|| {
             ProposeError::Usage(
                 "which company? give --company (the dataAreaId, e.g. usmf) or set [environment] default_company".into(),
@@ -177,8 +184,10 @@ pub fn run_id(action: Action, keys: &Fields, at: chrono::DateTime<Utc>) -> RunId
     if let Some(company) = keys.get("dataAreaId") {
         parts.push(company.to_string());
     }
-    if let Some(record) = keys.get(record_key(action)) {
-        parts.push(record.to_string());
+    match record_key(action) {
+        Some(key) => parts.extend(keys.get(key).map(ToString::to_string)),
+        // A generic record: every key but the company, in name order.
+        None => parts.extend(keys.iter().filter(|(k, _)| *k != "dataAreaId").map(|(_, v)| v.to_string())),
     }
     let mut middle = String::new();
     for c in parts.join("-").to_ascii_lowercase().chars() {

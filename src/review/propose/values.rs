@@ -46,41 +46,134 @@ pub(super) fn proposal(
     before: &Snapshot,
 ) -> Result<Proposed, ProposeError> {
     let action = request.action;
-    let object = config.managed_objects.get(action.managed_object()).ok_or_else(|| {
+    let name = source.object.as_str();
+    let object = config.managed_objects.get(name).ok_or_else(|| {
         refused(
-            action.managed_object(),
+            name,
             "allowlist.object",
             format!(
-                "managed object '{}' is not configured, so nothing may be written through it: add \
-                 [managed_objects.{}] to the config",
-                action.managed_object(),
-                action.managed_object()
+                "managed object '{name}' is not configured, so nothing may be written through it: add \
+                 [managed_objects.{name}] to the config"
             ),
         )
     })?;
-    let mut fields = Fields::new();
-    for (name, value) in user_fields(action, &request.fields)? {
-        let allowed = object.fields.contains(&name);
-        let allowlist = format!("'{}'", action.managed_object());
-        let typed = typed(catalog, &source.header_set, &name, &name, &value, allowed, &allowlist)?;
-        fields.insert(name, typed);
-    }
-    if action == Action::UpdateVendor && fields.is_empty() {
-        return Err(ProposeError::Usage(
-            "update-vendor needs at least one value to change: --set FIELD=VALUE (or a --patch file)".into(),
+    let permitted = match action {
+        Action::CreateRecord => object.allow_create,
+        Action::DeleteRecord => object.allow_delete,
+        _ => true,
+    };
+    if !permitted {
+        let key = if action == Action::CreateRecord { "allow_create" } else { "allow_delete" };
+        return Err(refused(
+            name,
+            "allowlist.object",
+            format!(
+                "managed object '{name}' does not allow {}: set {key} = true under [managed_objects.{name}]",
+                action.verb()
+            ),
         ));
     }
+    if matches!(action, Action::DeleteRecord | Action::ExecuteOperation) && !request.fields.is_empty() {
+        return Err(ProposeError::Usage(format!(
+            "{} writes no fields: leave out --set{}",
+            action.verb(),
+            if action == Action::ExecuteOperation { " (give the operation's --param NAME=VALUE)" } else { "" }
+        )));
+    }
+    let mut fields = Fields::new();
+    for (field, value) in user_fields(action, &request.fields)? {
+        if action == Action::CreateRecord && before_keys(catalog, &source.header_set).contains(&field) {
+            return Err(ProposeError::Usage(format!(
+                "{} is a key of {}: give it with --key {}=VALUE",
+                visible(&field),
+                visible(&source.header_set),
+                visible(&field)
+            )));
+        }
+        let allowed = object.fields.contains(&field);
+        let allowlist = format!("'{name}'");
+        let typed = typed(catalog, &source.header_set, &field, &field, &value, allowed, &allowlist)?;
+        fields.insert(field, typed);
+    }
+    if matches!(action, Action::UpdateVendor | Action::UpdateRecord) && fields.is_empty() {
+        return Err(ProposeError::Usage(format!(
+            "{} needs at least one value to change: --set FIELD=VALUE (or a --patch file)",
+            action.verb()
+        )));
+    }
+    let (operation, parameters) = operation(config, catalog, request, source)?;
     let mut lines = Vec::new();
     if !request.lines.is_empty() {
         let Some((line_set, line_field)) = &source.lines else {
             return Err(ProposeError::Usage(format!("{} has no lines; --line does not apply", action.verb())));
         };
         for change in &request.lines {
-            let allowlist = format!("'{}' line", action.managed_object());
+            let allowlist = format!("'{name}' line");
             lines.push(line(catalog, &object.line_fields, &allowlist, before, line_set, line_field, change)?);
         }
     }
-    Ok(Proposed { entity_set: None, fields, lines })
+    Ok(Proposed { entity_set: None, fields, lines, operation, parameters })
+}
+
+/// The key fields of the set's entity type, as `$metadata` declares them.
+fn before_keys(catalog: &Catalog, set: &str) -> Vec<String> {
+    catalog.entity_type_of(set).map(|t| t.keys.clone()).unwrap_or_default()
+}
+
+/// The operation an `execute-operation` run names, and its parameters: each one declared by the
+/// configured operation (not a key, which the record supplies) and read as its `$metadata` type.
+fn operation(
+    config: &Config,
+    catalog: &Catalog,
+    request: &ProposalRequest,
+    source: &RecordSource,
+) -> Result<(Option<String>, Fields), ProposeError> {
+    if request.action != Action::ExecuteOperation {
+        if request.operation.is_some() || !request.parameters.is_empty() {
+            return Err(ProposeError::Usage(format!(
+                "{} runs no operation: leave out --operation and --param",
+                request.action.verb()
+            )));
+        }
+        return Ok((None, Fields::new()));
+    }
+    let name = request.operation.as_deref().ok_or_else(|| {
+        ProposeError::Usage("execute-operation needs --operation NAME (an operation of the managed object)".into())
+    })?;
+    crate::judge::record_operation_status(config, Some(catalog), &source.object, name)
+        .map_err(|why| refused(name, "metadata.operation", why))?;
+    let op = config.record_operation(&source.object, name).expect("checked just above");
+    let keys = before_keys(catalog, &source.header_set);
+    let mut parameters = Fields::new();
+    for (logical, value) in &request.parameters {
+        let label = format!("parameters.{logical}");
+        let Some(xpp) = op.parameters.get(logical).filter(|_| !keys.contains(logical)) else {
+            let declared: Vec<&str> = op.parameters.keys().filter(|k| !keys.contains(*k)).map(String::as_str).collect();
+            return Err(refused(
+                &label,
+                "allowlist.field",
+                format!(
+                    "'{}' is not a parameter of operation '{name}' (its parameters: {})",
+                    visible(logical),
+                    if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
+                ),
+            ));
+        };
+        let property =
+            crate::judge::record_operation_parameter(catalog, &source.header_set, op, xpp).ok_or_else(|| {
+                refused(
+                    &label,
+                    "metadata.field",
+                    format!("'{xpp}' is not a parameter of {name} in the synced metadata"),
+                )
+            })?;
+        let typed = crate::fno::typed_value(xpp, value, &property, catalog)
+            .map_err(|e| refused(&label, "metadata.facets", e.to_string()))?;
+        if parameters.insert(logical.clone(), typed).is_some() {
+            return Err(ProposeError::Usage(format!("the parameter {} is given twice", visible(logical))));
+        }
+    }
+    Ok((Some(name.to_string()), parameters))
 }
 
 /// The header values: for user actions `Enabled` alone, set by the action itself.
