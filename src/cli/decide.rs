@@ -257,7 +257,13 @@ pub fn render(outcome: &Outcome) -> String {
                     out.push_str(&format!("{}: {}\n", text(&h[0]), text(&h[1])));
                 }
                 if let Some(body) = r["body"].as_str() {
-                    out.push_str(&format!("\n{}\n", visible(body)));
+                    // A `$batch` body is lines (CRLF, as the multipart format wants): shown as lines, each
+                    // made visible, so the parts read as HTTP rather than one line of `^M^J`.
+                    out.push('\n');
+                    for line in body.trim_end().split("\r\n").flat_map(|l| l.split('\n')) {
+                        out.push_str(&visible(line));
+                        out.push('\n');
+                    }
                 }
             }
         }
@@ -360,5 +366,23 @@ fn reviewed_digest(reviewer: &crate::review::Reviewer, id: &RunId, given: Option
     match given {
         Some(digest) => Ok(digest.trim().to_ascii_lowercase()),
         None => Ok(reviewer.stored_digest(id)?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_runs_batch_body_reads_as_lines_and_hostile_bytes_stay_visible() {
+        let body = "--batch_1\r\nContent-Type: application/http\r\n\r\nPATCH /data/X HTTP/1.1\r\n\r\n{\"Name\":\"\u{1b}[31mred\"}\r\n--batch_1--\r\n";
+        let outcome = Outcome::DryRun {
+            run_id: RunId::from("RUN-1"),
+            requests: vec![serde_json::json!({"method": "POST", "url": "/data/$batch", "headers": [], "body": body})],
+        };
+        let text = render(&outcome);
+        assert!(text.contains("\n--batch_1\nContent-Type: application/http\n\nPATCH /data/X HTTP/1.1\n"), "{text}");
+        assert!(text.contains("{\"Name\":\"^[[31mred\"}\n--batch_1--\n"), "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains("^M"), "{text}");
     }
 }
