@@ -163,7 +163,7 @@ pub async fn read_record(
         Some((line_set, line_field)) => read_lines(client, keys, line_set, line_field).await?,
         None => Vec::new(),
     };
-    Ok(Snapshot { etag: header.etag, absent: false, captured_at, created_by, fields: header.fields, lines })
+    Ok(Snapshot { etag: header.etag, absent: false, captured_at, created_by, fields: header.fields, lines, enabled_roles: None })
 }
 
 /// Every line of the record named by `keys`, all pages followed; each line's keys are the record's keys

@@ -296,6 +296,7 @@ async fn decide_claimed(
         created_by: None,
         fields: Default::default(),
         lines: Vec::new(),
+        enabled_roles: None,
     };
     let live = live.unwrap_or(empty);
     if req.dry_run {
