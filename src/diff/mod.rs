@@ -49,6 +49,13 @@ fn operation_rows(run: &GovernedRun) -> Vec<(String, crate::model::FieldValue)> 
     out
 }
 
+/// The row of an enable-user or disable-user run that says what it leaves alone.
+pub const ENTRA_NOTE: &str = "(Entra account and licence)";
+
+/// What that row says, before and after alike.
+pub const ENTRA_UNCHANGED: &str = "unchanged: only F&O's Enabled flag is written; the Microsoft Entra ID account \
+                                   and its licence stay as they are (change them in Entra ID)";
+
 /// The row of a role run that lists the user's enabled security roles (before, after, live): a name no
 /// OData property can have.
 pub const ENABLED_ROLES: &str = "(enabled roles)";
@@ -135,6 +142,21 @@ pub fn diff_run(run: &GovernedRun, live: Option<&Snapshot>) -> RunDiff {
             }
             let before = (!before.is_empty()).then_some(&before);
             Section::new(rows::rows(before, Some(&after_roles), live_rows.as_ref().map(Some), None))
+        }
+        // A user run writes F&O's `Enabled` flag only: say so on a row of its own, on every side.
+        Action::EnableUser | Action::DisableUser => {
+            let note = |fields: &Fields| {
+                let mut f = fields.clone();
+                f.insert(ENTRA_NOTE.to_string(), FieldValue::Text(ENTRA_UNCHANGED.to_string()));
+                f
+            };
+            let live_noted = live_fields.map(|l| l.map(note));
+            Section::new(rows::rows(
+                Some(&note(&run.before.fields)),
+                Some(&note(&after)),
+                live_noted.as_ref().map(|l| l.as_ref()),
+                None,
+            ))
         }
         _ => Section::new(rows::rows(Some(&run.before.fields), Some(&after), live_fields, None)),
     };
