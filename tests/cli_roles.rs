@@ -166,7 +166,13 @@ async fn a_role_run_is_stale_when_the_users_roles_drifted_and_nothing_is_written
     let assign = propose(&h, &config, &["assign-role", "april", "--role", "Accountant"]);
     let revoke = propose(&h, &config, &["revoke-role", "april", "--role", "Accounts payable clerk"]);
     // Someone disables april's clerk assignment in F&O after review.
-    h.sim.edit_record("SecurityUserRoles", &row("april", "VendAccountsPayableClerk"), json!({"AssignmentStatus": "Disabled"})).unwrap();
+    h.sim
+        .edit_record(
+            "SecurityUserRoles",
+            &row("april", "VendAccountsPayableClerk"),
+            json!({"AssignmentStatus": "Disabled"}),
+        )
+        .unwrap();
     for id in [&assign, &revoke] {
         let out = approve(&h, &config, id);
         assert_eq!(outcome(&out), "stale", "{}", text(&out));
@@ -253,7 +259,11 @@ async fn approvers_are_checked_against_their_fno_user_and_roles(dialect: Dialect
 
     // Without the conflict, demoapprover's enabled usmf manager role lets the approval through.
     h.sim
-        .edit_record("SecurityUserRoles", &row("demoapprover", "VendAccountsPayableClerk"), json!({"AssignmentStatus": "Disabled"}))
+        .edit_record(
+            "SecurityUserRoles",
+            &row("demoapprover", "VendAccountsPayableClerk"),
+            json!({"AssignmentStatus": "Disabled"}),
+        )
         .unwrap();
     let out = approve_as(&h, &config, APPROVER, &id);
     assert_eq!(outcome(&out), "executed", "{}", text(&out));

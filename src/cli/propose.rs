@@ -155,7 +155,10 @@ pub fn run(globals: &Globals, args: ProposeArgs) -> anyhow::Result<u8> {
         let why = if args.role.is_some() {
             format!("{} assigns no role: leave out --role", args.action.verb())
         } else {
-            format!("{} needs --role NAME: the security role, e.g. --role \"Accounts payable clerk\"", args.action.verb())
+            format!(
+                "{} needs --role NAME: the security role, e.g. --role \"Accounts payable clerk\"",
+                args.action.verb()
+            )
         };
         return Err(usage(why).into());
     }

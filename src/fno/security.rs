@@ -35,10 +35,7 @@ fn text<'a>(fields: &'a Fields, name: &str) -> &'a str {
 
 /// Every role assignment of `user` (one query, all pages), enabled or not.
 pub async fn assignments(client: &FnoClient, names: &SecurityConfig, user: &str) -> Result<Vec<Assignment>, FnoError> {
-    let query = Query {
-        filter: Some(format!("{} eq {}", names.user_field, string_literal(user))),
-        ..Query::default()
-    };
+    let query = Query { filter: Some(format!("{} eq {}", names.user_field, string_literal(user))), ..Query::default() };
     let rows = client.query(&names.user_roles, &query).await?.rows;
     Ok(rows
         .iter()
@@ -72,7 +69,8 @@ pub async fn enabled_role_names(
 pub async fn user_enabled(client: &FnoClient, names: &SecurityConfig, user: &str) -> Result<Option<bool>, FnoError> {
     let mut key = Fields::new();
     key.insert(names.user_key.clone(), FieldValue::Text(user.to_string()));
-    let key = EntityKey::from_fields(&key).map_err(|reason| FnoError::InvalidUrl { url: names.users.clone(), reason })?;
+    let key =
+        EntityKey::from_fields(&key).map_err(|reason| FnoError::InvalidUrl { url: names.users.clone(), reason })?;
     match client.get_entity(&names.users, &key).await {
         Ok(entity) => Ok(Some(match entity.fields.get(&names.user_enabled) {
             Some(FieldValue::Bool(b)) => *b,
@@ -90,13 +88,8 @@ pub async fn find_role(
     names: &SecurityConfig,
     name: &str,
 ) -> Result<Option<(String, String)>, FnoError> {
-    let filter = format!(
-        "{} eq {} or {} eq {}",
-        names.role_name,
-        string_literal(name),
-        names.role_field,
-        string_literal(name)
-    );
+    let filter =
+        format!("{} eq {} or {} eq {}", names.role_name, string_literal(name), names.role_field, string_literal(name));
     let rows = client.query(&names.roles, &Query { filter: Some(filter), ..Query::default() }).await?.rows;
     Ok(rows
         .iter()

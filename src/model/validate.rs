@@ -77,17 +77,22 @@ fn check_role_action(run: &GovernedRun, report: &mut Report) {
             );
         }
         if !before.fields.is_empty() {
-            report.value("before.fields", "the user-role row is absent before an assignment: `before.fields` must be {}");
+            report
+                .value("before.fields", "the user-role row is absent before an assignment: `before.fields` must be {}");
         }
         if proposed.fields.is_empty() {
-            report.value("proposed.fields", "an assign-role run proposes the role's name, e.g. {\"SecurityRoleName\": …}");
+            report.value(
+                "proposed.fields",
+                "an assign-role run proposes the role's name, e.g. {\"SecurityRoleName\": …}",
+            );
         }
     } else {
         if before.absent {
             report.value("before.absent", "a revoke-role run starts from the user-role row it deletes, not absent");
         }
         if !proposed.fields.is_empty() {
-            report.value("proposed.fields", "a revoke-role run deletes the user-role row: `proposed.fields` must be {}");
+            report
+                .value("proposed.fields", "a revoke-role run deletes the user-role row: `proposed.fields` must be {}");
         }
     }
 }

@@ -163,9 +163,7 @@ fn is_high_risk(rule: &str) -> bool {
 
 fn required_approvals(base: u32, verdicts: &[Verdict]) -> u32 {
     let base = base.max(1);
-    let soft = |high_risk: bool| {
-        verdicts.iter().any(|v| v.level == Level::Soft && is_high_risk(v.rule) == high_risk)
-    };
+    let soft = |high_risk: bool| verdicts.iter().any(|v| v.level == Level::Soft && is_high_risk(v.rule) == high_risk);
     let mut required = if soft(false) { base + 1 } else { base };
     if soft(true) {
         required = required.max(2);

@@ -11,7 +11,8 @@ use crate::model::{FieldValue, GovernedRun};
 /// The role a role run assigns or revokes, by name (else by identifier).
 pub fn role_of(run: &GovernedRun, config: &crate::config::Config) -> Option<String> {
     let s = &config.security;
-    let name = |fields: &crate::model::Fields| fields.get(&s.role_name).and_then(FieldValue::as_text).map(str::to_string);
+    let name =
+        |fields: &crate::model::Fields| fields.get(&s.role_name).and_then(FieldValue::as_text).map(str::to_string);
     name(&run.proposed.fields)
         .or_else(|| name(&run.before.fields))
         .or_else(|| run.target.keys.get(&s.role_field).and_then(FieldValue::as_text).map(str::to_string))
@@ -91,7 +92,11 @@ fn fno_security(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
     let user_v = vis(user);
     match enabled {
         None => {
-            out.push(SOD_FNO_USER.verdict(Level::Hard, format!("{who}'s F&O user {user_v} does not exist in F&O"), None));
+            out.push(SOD_FNO_USER.verdict(
+                Level::Hard,
+                format!("{who}'s F&O user {user_v} does not exist in F&O"),
+                None,
+            ));
             return;
         }
         Some(false) => {

@@ -134,22 +134,21 @@ async fn role_run(
              --line, --patch and --object)"
         )));
     }
-    let given = |name: &str| {
-        request.keys.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_text()).map(str::to_string)
-    };
+    let given =
+        |name: &str| request.keys.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_text()).map(str::to_string);
     let user = given(&security.user_field)
         .ok_or_else(|| ProposeError::Usage(format!("name the user: signoff propose {verb} USER --role NAME")))?;
     let role = given(&security.role_field).ok_or_else(|| {
         ProposeError::Usage(format!("name the role: signoff propose {verb} {user} --role \"Accounts payable clerk\""))
     })?;
-    if let Some((extra, _)) =
-        request.keys.iter().find(|(k, _)| *k != security.user_field && *k != security.role_field)
+    if let Some((extra, _)) = request.keys.iter().find(|(k, _)| *k != security.user_field && *k != security.role_field)
     {
         return Err(ProposeError::Usage(format!("{verb} takes no key {}", visible(extra))));
     }
     let source = RecordSource::of(config, request.action);
     let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
-    let read = |e: crate::fno::FnoError| CaptureError::Read { what: visible(&security.roles).into(), source: Box::new(e) };
+    let read =
+        |e: crate::fno::FnoError| CaptureError::Read { what: visible(&security.roles).into(), source: Box::new(e) };
     if crate::fno::security::user_enabled(client, security, &user).await.map_err(read)?.is_none() {
         return Err(ProposeError::Usage(format!("F&O has no user {} ({})", visible(&user), security.users)));
     }
