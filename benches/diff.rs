@@ -90,6 +90,7 @@ fn journal() -> GovernedRun {
         created_by: None,
         fields: fields(&[("Description", "Shared services November".into()), ("JournalName", "GenJrn".into())]),
         lines,
+        enabled_roles: None,
     };
     let proposed = Proposed { lines: proposed_lines, ..Proposed::default() };
     run(Action::PostJournal, "LedgerJournalHeaders", "ledger_journal", before, proposed)
@@ -112,6 +113,7 @@ fn long_text() -> GovernedRun {
         created_by: None,
         fields: fields(&[("Notes", old.as_str().into()), ("VendorAccountNumber", "US-104".into())]),
         lines: Vec::new(),
+        enabled_roles: None,
     };
     let proposed = Proposed { fields: fields(&[("Notes", new.as_str().into())]), ..Proposed::default() };
     run(Action::UpdateVendor, "VendorsV2", "vendor", before, proposed)

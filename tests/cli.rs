@@ -17,6 +17,8 @@ mod cli_output;
 mod cli_propose;
 #[path = "cli_records.rs"]
 mod cli_records;
+#[path = "cli_roles.rs"]
+mod cli_roles;
 #[path = "cli_runs.rs"]
 mod cli_runs;
 #[path = "cli_show.rs"]

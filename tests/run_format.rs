@@ -52,8 +52,12 @@ fn every_run_fixture_parses_and_the_set_covers_every_action_and_both_companies()
     let actions: BTreeSet<Action> = runs.iter().map(|(_, r)| r.action).collect();
     // Workflow item runs come from F&O's inbox (`inbox sync`), not from run files: the docs example and
     // the inbox tests cover them. The generic record actions act on the customer's own managed objects:
-    // the docs examples (one each) and tests/cli_records.rs cover them.
-    let authored = Action::ALL.iter().filter(|a| **a != Action::ApproveWorkflowItem && !a.is_record_action()).count();
+    // the docs examples (one each) and tests/cli_records.rs cover them; role runs likewise
+    // (tests/cli_roles.rs).
+    let authored = Action::ALL
+        .iter()
+        .filter(|a| **a != Action::ApproveWorkflowItem && !a.is_record_action() && !a.is_role_action())
+        .count();
     assert_eq!(actions.len(), authored, "actions covered: {actions:?}");
     let companies: BTreeSet<String> = runs.iter().filter_map(|(_, r)| r.company()).map(|c| c.to_string()).collect();
     assert!(companies.contains("usmf") && companies.contains("demf"), "{companies:?}");
@@ -440,4 +444,26 @@ fn an_operation_run_names_its_operation_and_a_delete_proposes_no_field() {
         delete.replace("\"proposed\": { \"fields\": {} }", "\"proposed\": { \"fields\": { \"Description\": \"x\" } }");
     let err = parse_run(&with_field, "delete.json").unwrap_err().to_string();
     assert!(err.contains("proposed.fields: a delete-record run removes the whole record"), "{err}");
+}
+
+#[test]
+fn a_role_run_lists_the_users_enabled_roles_and_an_assignment_starts_from_no_row() {
+    let assign = docs_example("dynamicsfinance.assign-role");
+    let unlisted = assign.replace(",\n    \"enabled_roles\": [\"Accounts payable clerk\", \"System user\"]", "");
+    let err = parse_run(&unlisted, "assign.json").unwrap_err().to_string();
+    assert!(err.contains("before.enabled_roles: missing: a role run lists the user's enabled security roles"), "{err}");
+    let present = assign.replace("\"absent\": true,", "\"etag\": \"W/\\\"JzEsNTYzNzE0NjExMSc=\\\"\",");
+    let err = parse_run(&present, "assign.json").unwrap_err().to_string();
+    assert!(err.contains("before.absent: an assign-role run starts from no user-role row"), "{err}");
+    let revoke = docs_example("dynamicsfinance.revoke-role");
+    let with_field = revoke.replace(
+        "\"proposed\": { \"fields\": {} }",
+        "\"proposed\": { \"fields\": { \"SecurityRoleName\": \"Accountant\" } }",
+    );
+    let err = parse_run(&with_field, "revoke.json").unwrap_err().to_string();
+    assert!(err.contains("proposed.fields: a revoke-role run deletes the user-role row"), "{err}");
+    let update = docs_example("dynamicsfinance.update-record");
+    let listed = update.replacen("\"fields\": {", "\"enabled_roles\": [\"Accountant\"],\n    \"fields\": {", 1);
+    let err = parse_run(&listed, "update.json").unwrap_err().to_string();
+    assert!(err.contains("before.enabled_roles: dynamicsfinance.update-record is not a role run"), "{err}");
 }

@@ -300,3 +300,35 @@ async fn customer_groups_refuse_a_duplicate_key_a_stale_delete_and_a_group_still
     assert!(infolog(&in_use.json()).contains("used by customer US-001"), "{}", in_use.text);
     assert!(sim.record("CustomerGroups", &json!({"dataAreaId": "usmf", "CustomerGroupId": "30"})).is_some());
 }
+
+#[tokio::test]
+async fn a_role_posted_to_the_association_entity_is_read_and_revoked_through_user_roles() {
+    let sim = start().await;
+    let token = token(&sim).await;
+    let assign = json!({"UserId": "april", "SecurityRoleIdentifier": "LedgerAccountant"}).to_string();
+    // The user-role entity is read and revoked, never posted to.
+    let refused = send(&sim, &token, "POST", "/data/SecurityUserRoles", &[], Some(assign.clone())).await;
+    assert_eq!(refused.status, 405, "{}", refused.text);
+    let created = send(&sim, &token, "POST", "/data/SecurityUserRoleAssociations", &[], Some(assign)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let created = created.json();
+    assert_eq!(created["SecurityRoleName"], "Accountant", "the role's name is filled from SecurityRoles");
+    assert_eq!(created["AssignmentStatus"], "Enabled");
+    let path = "/data/SecurityUserRoles(UserId='april',SecurityRoleIdentifier='LedgerAccountant')";
+    let read = get(&sim, &token, path).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.json()["@odata.etag"], created["@odata.etag"], "one assignment, one ETag, in both sets");
+    let etag = created["@odata.etag"].as_str().unwrap();
+    assert_eq!(send(&sim, &token, "DELETE", path, &[("If-Match", etag)], None).await.status, 204);
+    assert_eq!(get(&sim, &token, path).await.status, 404);
+    // An unknown role or user is refused with F&O's write Infolog.
+    for body in [
+        json!({"UserId": "april", "SecurityRoleIdentifier": "NoSuchRole"}),
+        json!({"UserId": "nobody", "SecurityRoleIdentifier": "LedgerAccountant"}),
+    ] {
+        let answer =
+            send(&sim, &token, "POST", "/data/SecurityUserRoleAssociations", &[], Some(body.to_string())).await;
+        assert_eq!(answer.status, 500, "F&O answers a failed write with 500: {}", answer.text);
+        assert!(infolog(&answer.json()).contains("does not exist"), "{}", answer.text);
+    }
+}

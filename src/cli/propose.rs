@@ -23,8 +23,9 @@ const REFUSING_RULES: [&str; 4] = ["allowlist.object", "allowlist.field", "metad
 
 #[derive(Debug, clap::Args)]
 pub struct ProposeArgs {
-    /// approve-invoice, post-journal, update-vendor, enable-user, disable-user, or on any managed object
-    /// update-record, create-record, delete-record, execute-operation (or the full action name).
+    /// approve-invoice, post-journal, update-vendor, enable-user, disable-user, assign-role, revoke-role,
+    /// or on any managed object update-record, create-record, delete-record, execute-operation (or the
+    /// full action name).
     pub action: Action,
     /// The record, by its key: the invoice's HeaderReference, the journal's JournalBatchNumber, the
     /// vendor's VendorAccountNumber or the user's UserID (the same as --key NAME=RECORD); a generic
@@ -34,6 +35,10 @@ pub struct ProposeArgs {
     /// (`[managed_objects.NAME]`) the record belongs to.
     #[arg(long, value_name = "NAME")]
     pub object: Option<String>,
+    /// For assign-role and revoke-role: the security role, by its name ("Accounts payable clerk") or
+    /// identifier; the record argument is the F&O user id.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
     /// For execute-operation: the managed object's operation (`[managed_objects.NAME.operations.OP]`).
     #[arg(long, value_name = "OP")]
     pub operation: Option<String>,
@@ -145,7 +150,26 @@ pub fn run(globals: &Globals, args: ProposeArgs) -> anyhow::Result<u8> {
     }
     patch.extend(flags);
     let mut keys: Vec<(String, FieldValue)> = Vec::new();
-    if let Some(record) = &args.record {
+    let security = &config.security;
+    if args.action.is_role_action() != args.role.is_some() {
+        let why = if args.role.is_some() {
+            format!("{} assigns no role: leave out --role", args.action.verb())
+        } else {
+            format!(
+                "{} needs --role NAME: the security role, e.g. --role \"Accounts payable clerk\"",
+                args.action.verb()
+            )
+        };
+        return Err(usage(why).into());
+    }
+    if let Some(role) = &args.role {
+        keys.push((security.role_field.clone(), FieldValue::Text(role.clone())));
+    }
+    if let Some(record) = &args.record
+        && args.action.is_role_action()
+    {
+        keys.push((security.user_field.clone(), FieldValue::Text(record.clone())));
+    } else if let Some(record) = &args.record {
         let Some(key) = crate::model::record_key(args.action) else {
             return Err(usage(format!(
                 "{} names its record with --key FIELD=VALUE (each key of the entity), not a bare '{record}'",

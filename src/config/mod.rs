@@ -9,6 +9,7 @@ mod normalise;
 pub mod paths;
 mod posting;
 pub mod secret;
+mod security;
 mod spans;
 mod validate;
 mod validate_auth;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use intake::{IntakeConfig, WorkItemFields, WorkflowIntake, WorkflowOutcomes, WorkflowParameters};
 pub use posting::PostingMode;
+pub use security::{RoleConflict, SecurityConfig};
 pub use validate::{MANAGED_OBJECT_NAMES, OPERATION_NAMES};
 pub(crate) use validate_auth::is_metadata_address;
 
@@ -52,6 +54,8 @@ pub struct Config {
     pub propose: ProposeConfig,
     /// `signoff connector connect`: overrides of the logical field names a connect payload uses.
     pub connect: ConnectConfig,
+    /// Where F&O keeps users, roles and role assignments (role runs, segregation of duties).
+    pub security: SecurityConfig,
 }
 
 /// How `signoff connector connect` reads a connect payload (docs/connect.md).
@@ -116,6 +120,16 @@ pub struct ApproverConfig {
     pub identity: Option<IdentityMode>,
     /// git's allowed-signers file mapping approvers to SSH public keys; writable by an administrator only.
     pub allowed_signers: Option<PathBuf>,
+    /// Approver identity → F&O user id (`"julia.funderburk@contoso.com" = "demoapprover"`): the user whose
+    /// roles segregation of duties reads and whose workflow items the inbox shows. Entries of
+    /// `[intake.workflow.users]` count too.
+    pub fno_users: BTreeMap<String, String>,
+    /// F&O roles that may approve each action, keyed by the action's short name or verb (`invoice`,
+    /// `journal`, `assign-role`, …, or `*`): the approver must hold one of them, enabled. Empty: the
+    /// F&O role rules are off.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// Role pairs one approver may not hold together (only checked while `roles` is set).
+    pub role_conflicts: Vec<RoleConflict>,
 }
 
 /// How the approver's identity is established.
@@ -476,6 +490,11 @@ impl Config {
         self.operations.get(name.as_str())
     }
 
+    /// The F&O user the approver `approver` (a signed identity) is, from the one mapping; never guessed.
+    pub fn fno_user_of(&self, approver: &str) -> Option<&str> {
+        security::fno_user_of(&self.approver.fno_users, &self.intake.workflow.users, approver)
+    }
+
     /// The operation `name` of managed object `object` (`[managed_objects.<object>.operations.<name>]`).
     pub fn record_operation(&self, object: &str, name: &str) -> Option<&RecordOperation> {
         self.managed_objects.get(object)?.operations.get(name)
@@ -503,6 +522,10 @@ pub struct PolicyConfig {
     pub round_amount_multiple: Decimal,
     /// Days before a month's end that count as period end (advisory).
     pub period_end_days: u32,
+    /// Security roles whose assignment or revocation needs a second approver (e.g. "System
+    /// administrator"), by name as F&O shows it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub high_risk_roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -661,6 +684,7 @@ impl Default for PolicyConfig {
             closed_periods: Vec::new(),
             round_amount_multiple: Decimal::new(1000, 0),
             period_end_days: 3,
+            high_risk_roles: Vec::new(),
         }
     }
 }

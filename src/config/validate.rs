@@ -8,7 +8,8 @@ use super::validate_network::check_network;
 use super::{Config, ManagedObject, Operation, OperationKind, OperationName, OperationReturns, PolicyConfig};
 
 /// Managed object names signoff knows how to govern.
-pub const MANAGED_OBJECT_NAMES: &[&str] = &["vendor", "vendor_invoice", "ledger_journal", "ledger_dimension", "user"];
+pub const MANAGED_OBJECT_NAMES: &[&str] =
+    &["vendor", "vendor_invoice", "ledger_journal", "ledger_dimension", "user", "user_role"];
 
 /// Decision operation names the review pipeline calls.
 pub const OPERATION_NAMES: [&str; 6] = {
@@ -124,6 +125,28 @@ impl Config {
         for (action, keys) in &self.ui.keys {
             if keys.is_empty() || keys.iter().any(|k| k.trim().is_empty()) {
                 out.push(Problem::at(format!("ui.keys.{action}"), format!("ui.keys.{action} needs at least one key")));
+            }
+        }
+        // A misspelt action would silently leave its approvals unchecked: refuse it.
+        for (action, roles) in &self.approver.roles {
+            let at = format!("approver.roles.{action}");
+            if action != "*" && action.parse::<crate::model::Action>().is_err() {
+                let verbs: Vec<&str> = crate::model::Action::ALL.iter().map(|a| a.short()).collect();
+                out.push(Problem::at(
+                    &at,
+                    format!("'{action}' is not an action: use a short name ({}) or \"*\"", verbs.join(", ")),
+                ));
+            }
+            if roles.is_empty() || roles.iter().any(|r| r.trim().is_empty()) {
+                out.push(Problem::at(&at, format!("{at} needs at least one F&O role name")));
+            }
+        }
+        for (i, pair) in self.approver.role_conflicts.iter().enumerate() {
+            if pair.requester.trim().is_empty() || pair.approver.trim().is_empty() {
+                out.push(Problem::at(
+                    format!("approver.role_conflicts[{i}]"),
+                    "a role conflict names two roles: requester = \"…\", approver = \"…\"",
+                ));
             }
         }
     }

@@ -20,6 +20,7 @@ mod odata;
 mod operations;
 pub mod proxy;
 pub mod retry;
+pub mod security;
 pub mod settings;
 pub mod tls;
 mod typed;

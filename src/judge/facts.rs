@@ -34,6 +34,21 @@ pub struct Facts<'a> {
     pub known_accounts: Option<&'a BTreeSet<String>>,
     /// Vendor invoices of other known runs, for duplicate detection.
     pub other_runs: &'a [OtherInvoice],
+    /// The approver's F&O user and roles, read live at decision time for the F&O role rules; `None`
+    /// when not read (a preview: the rules say they are checked when deciding).
+    pub approver_security: Option<&'a ApproverSecurity>,
+}
+
+/// What F&O says about the deciding approver, read once per decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApproverSecurity {
+    /// The approver's F&O user, whether it is enabled (`None`: F&O has no such user), and the names of
+    /// the roles it holds enabled in the run's company (unscoped ones everywhere).
+    Read { user: String, enabled: Option<bool>, roles: Vec<String> },
+    /// No F&O user is mapped to the approver's identity; signoff never guesses one.
+    Unmapped,
+    /// F&O's security data could not be read (the rules fail closed); the reason.
+    Unreadable(String),
 }
 
 impl<'a> Facts<'a> {
@@ -50,6 +65,7 @@ impl<'a> Facts<'a> {
             catalog: None,
             known_accounts: None,
             other_runs: &[],
+            approver_security: None,
         }
     }
 

@@ -10,4 +10,4 @@ mod facts;
 
 pub use calendar::{date, period_closed, period_of};
 pub use catalog::{NOT_SYNCED, operation_status, record_operation_parameter, record_operation_status};
-pub use facts::{Facts, InvoiceKey, OtherInvoice, RecordState};
+pub use facts::{ApproverSecurity, Facts, InvoiceKey, OtherInvoice, RecordState};

@@ -35,10 +35,16 @@ pub enum Action {
     /// Run one of a managed object's configured operations (bound action or custom service) on a record.
     #[serde(rename = "dynamicsfinance.execute-operation")]
     ExecuteOperation,
+    /// Give a user a security role: POST to the user-role association entity.
+    #[serde(rename = "dynamicsfinance.assign-role")]
+    AssignRole,
+    /// Take a security role from a user: DELETE of the user-role row under `If-Match`.
+    #[serde(rename = "dynamicsfinance.revoke-role")]
+    RevokeRole,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::ApproveVendorInvoice,
         Action::PostJournal,
         Action::UpdateVendor,
@@ -49,7 +55,17 @@ impl Action {
         Action::CreateRecord,
         Action::DeleteRecord,
         Action::ExecuteOperation,
+        Action::AssignRole,
+        Action::RevokeRole,
     ];
+
+    /// The security-role actions: their target is one user-role row (`UserId`, `SecurityRoleIdentifier`).
+    pub const ROLE: [Action; 2] = [Action::AssignRole, Action::RevokeRole];
+
+    /// Whether this action assigns or revokes a security role.
+    pub fn is_role_action(self) -> bool {
+        Action::ROLE.contains(&self)
+    }
 
     /// The generic record actions: their target is any configured managed object, with the keys its
     /// synced `$metadata` declares.
@@ -74,6 +90,8 @@ impl Action {
             Action::CreateRecord => "dynamicsfinance.create-record",
             Action::DeleteRecord => "dynamicsfinance.delete-record",
             Action::ExecuteOperation => "dynamicsfinance.execute-operation",
+            Action::AssignRole => "dynamicsfinance.assign-role",
+            Action::RevokeRole => "dynamicsfinance.revoke-role",
         }
     }
 
@@ -91,6 +109,8 @@ impl Action {
             Action::CreateRecord => "create",
             Action::DeleteRecord => "delete",
             Action::ExecuteOperation => "operation",
+            Action::AssignRole => "assign-role",
+            Action::RevokeRole => "revoke-role",
         }
     }
 
@@ -108,6 +128,8 @@ impl Action {
             Action::CreateRecord => "create-record",
             Action::DeleteRecord => "delete-record",
             Action::ExecuteOperation => "execute-operation",
+            Action::AssignRole => "assign-role",
+            Action::RevokeRole => "revoke-role",
         }
     }
 
@@ -119,6 +141,7 @@ impl Action {
             Action::PostJournal => Some("ledger_journal"),
             Action::UpdateVendor => Some("vendor"),
             Action::EnableUser | Action::DisableUser => Some("user"),
+            Action::AssignRole | Action::RevokeRole => Some("user_role"),
             Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => None,
         }
     }
@@ -131,6 +154,9 @@ impl Action {
             Action::PostJournal => Some("LedgerJournalHeaders"),
             Action::UpdateVendor => Some("VendorsV2"),
             Action::EnableUser | Action::DisableUser => Some("SystemUsers"),
+            // The user-role row as read (a revoke deletes it here); an assignment is POSTed to the
+            // association set (`[security] role_associations`).
+            Action::AssignRole | Action::RevokeRole => Some("SecurityUserRoles"),
             Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => None,
         }
     }
@@ -150,7 +176,7 @@ impl Action {
     /// record action, whose entity's `$metadata` keys decide.
     pub fn company_scoped(self) -> Option<bool> {
         match self {
-            Action::EnableUser | Action::DisableUser => Some(false),
+            Action::EnableUser | Action::DisableUser | Action::AssignRole | Action::RevokeRole => Some(false),
             a if a.is_record_action() => None,
             _ => Some(true),
         }

@@ -133,6 +133,10 @@ pub struct Snapshot {
     pub fields: Fields,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineSnapshot>,
+    /// For role runs (and required there): the names of the user's *enabled* security roles when read,
+    /// sorted. The approver sees the set before and after; a different live set makes the run stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_roles: Option<Vec<String>>,
 }
 
 fn no_etag() -> ETag {
@@ -153,6 +157,7 @@ impl Snapshot {
             created_by: None,
             fields: Fields::new(),
             lines: Vec::new(),
+            enabled_roles: None,
         }
     }
 }

@@ -34,6 +34,8 @@ pub fn record_key(action: Action) -> Option<&'static str> {
         Action::UpdateVendor => Some("VendorAccountNumber"),
         Action::EnableUser | Action::DisableUser => Some("UserID"),
         Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => None,
+        // The user-role row's keys are its entity's (`UserId`, `SecurityRoleIdentifier` by default).
+        Action::AssignRole | Action::RevokeRole => None,
     }
 }
 
@@ -48,6 +50,51 @@ pub(crate) fn check(run: &GovernedRun, report: &mut Report) {
     check_route_and_evidence(run, report);
     check_work_item(run, report);
     check_record_action(run, report);
+    check_role_action(run, report);
+}
+
+/// A role run carries the user's enabled roles as read; an assignment starts from no user-role row and
+/// proposes the role's name, a revocation starts from the row and proposes nothing.
+fn check_role_action(run: &GovernedRun, report: &mut Report) {
+    let (action, before, proposed) = (run.action, &run.before, &run.proposed);
+    if !action.is_role_action() {
+        if before.enabled_roles.is_some() {
+            report.value("before.enabled_roles", format!("{action} is not a role run; remove `enabled_roles`"));
+        }
+        return;
+    }
+    if before.enabled_roles.is_none() {
+        report.value(
+            "before.enabled_roles",
+            "missing: a role run lists the user's enabled security roles as read, e.g. [\"Accounts payable clerk\"]",
+        );
+    }
+    if action == Action::AssignRole {
+        if !before.absent {
+            report.value(
+                "before.absent",
+                "an assign-role run starts from no user-role row: `before` must say \"absent\": true",
+            );
+        }
+        if !before.fields.is_empty() {
+            report
+                .value("before.fields", "the user-role row is absent before an assignment: `before.fields` must be {}");
+        }
+        if proposed.fields.is_empty() {
+            report.value(
+                "proposed.fields",
+                "an assign-role run proposes the role's name, e.g. {\"SecurityRoleName\": …}",
+            );
+        }
+    } else {
+        if before.absent {
+            report.value("before.absent", "a revoke-role run starts from the user-role row it deletes, not absent");
+        }
+        if !proposed.fields.is_empty() {
+            report
+                .value("proposed.fields", "a revoke-role run deletes the user-role row: `proposed.fields` must be {}");
+        }
+    }
 }
 
 /// The before state and proposal each generic record action needs: a create starts from an absent
@@ -70,7 +117,7 @@ fn check_record_action(run: &GovernedRun, report: &mut Report) {
         if !before.etag.as_str().is_empty() {
             report.value("before.etag", "an absent record has no ETag: remove `before.etag`");
         }
-    } else if before.absent {
+    } else if before.absent && action != Action::AssignRole {
         report.value(
             "before.absent",
             format!("{action} acts on an existing record: `before` is that record as read, not absent"),
@@ -457,6 +504,8 @@ fn check_proposal(run: &GovernedRun, report: &mut Report) {
         Action::ApproveVendorInvoice | Action::PostJournal | Action::ApproveWorkflowItem => return,
         // Checked by `check_record_action`.
         Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => return,
+        // Checked by `check_role_action`.
+        Action::AssignRole | Action::RevokeRole => return,
     };
     match fields.get("Enabled") {
         Some(FieldValue::Bool(b)) if *b == wanted => {}

@@ -7,6 +7,7 @@ mod general;
 mod invoice;
 pub(crate) mod journal;
 mod records;
+mod roles;
 mod rules;
 mod sod;
 mod values;
@@ -137,6 +138,7 @@ pub fn evaluate_versioned(run: &GovernedRun, facts: &Facts<'_>, config: &Config,
     invoice::check(&ctx, &mut verdicts);
     journal::check(&ctx, &mut verdicts);
     vendor_user::check(&ctx, &mut verdicts);
+    roles::check(&ctx, &mut verdicts);
     let quorum = sod::quorum(&ctx, &mut verdicts);
 
     // Stable sort: most severe first, rule order kept within a level.
@@ -153,11 +155,15 @@ pub fn evaluate_versioned(run: &GovernedRun, facts: &Facts<'_>, config: &Config,
 
 /// max(route, quorum); one more when a soft verdict is overridden; at least two when a high-risk field
 /// changes (that verdict is met by the second approver, so it does not add a third on its own).
+/// A rule whose soft verdict asks for a second approver rather than an override: a high-risk field or
+/// a high-risk security role.
+fn is_high_risk(rule: &str) -> bool {
+    rule == rules::HIGH_RISK.id || rule == rules::ROLE_HIGH_RISK.id
+}
+
 fn required_approvals(base: u32, verdicts: &[Verdict]) -> u32 {
     let base = base.max(1);
-    let soft = |high_risk: bool| {
-        verdicts.iter().any(|v| v.level == Level::Soft && (v.rule == rules::HIGH_RISK.id) == high_risk)
-    };
+    let soft = |high_risk: bool| verdicts.iter().any(|v| v.level == Level::Soft && is_high_risk(v.rule) == high_risk);
     let mut required = if soft(false) { base + 1 } else { base };
     if soft(true) {
         required = required.max(2);

@@ -24,7 +24,7 @@ pub fn permission(ctx: &Ctx<'_>, object: &ManagedObject) -> Vec<String> {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<super::Verdict>) {
-    if !ctx.run.action.is_record_action() {
+    if !ctx.run.action.is_record_action() && !ctx.run.action.is_role_action() {
         return;
     }
     keys(ctx, out);

@@ -65,6 +65,10 @@ rules! {
     JRN_ROUND = "journal.round-amount", v = 1, Advisory: "round amounts are an audit red flag";
     JRN_PERIOD_END = "journal.period-end", v = 1, Advisory: "postings close to period end are an audit red flag";
     HIGH_RISK = "fields.high-risk", v = 1, Soft: "a high-risk field (bank account) changes: a second approver is needed";
+    ROLE_HIGH_RISK = "roles.high-risk", v = 1, Soft: "assigning or revoking a high-risk security role needs a second approver";
+    SOD_FNO_USER = "sod.fno-user", v = 1, Hard: "the approver's F&O user is mapped, exists and is enabled (read live; fails closed)";
+    SOD_FNO_ROLE = "sod.fno-role", v = 1, Hard: "the approver holds an enabled F&O role that [approver.roles] lets approve the action";
+    SOD_FNO_CONFLICT = "sod.fno-conflict", v = 1, Hard: "the approver holds no pair of F&O roles named as conflicting";
     USER_SELF = "user.self-disable", v = 1, Hard: "nobody disables their own user";
 }
 

@@ -133,6 +133,23 @@ pub async fn read_record_or_absent(client: &FnoClient, set: &str, keys: &Fields)
     }
 }
 
+/// A role run's record: the user-role row (or its absence) and the user's enabled roles, both read now.
+pub async fn read_role_row(
+    client: &FnoClient,
+    config: &Config,
+    set: &str,
+    keys: &Fields,
+) -> Result<Snapshot, FnoError> {
+    let security = &config.security;
+    let user = keys.get(&security.user_field).and_then(FieldValue::as_text).ok_or_else(|| FnoError::InvalidUrl {
+        url: set.to_string(),
+        reason: format!("the target names no user ({})", security.user_field),
+    })?;
+    let mut snapshot = read_record_or_absent(client, set, keys).await?;
+    snapshot.enabled_roles = Some(crate::fno::security::enabled_role_names(client, security, user).await?);
+    Ok(snapshot)
+}
+
 /// Every key of the set's entity type is given, and nothing else.
 pub fn check_keys(catalog: &Catalog, set: &str, keys: &Fields) -> Result<(), CaptureError> {
     let entity = catalog.entity_type_of(set).ok_or_else(|| CaptureError::NotSynced { set: visible(set).into() })?;
@@ -163,7 +180,15 @@ pub async fn read_record(
         Some((line_set, line_field)) => read_lines(client, keys, line_set, line_field).await?,
         None => Vec::new(),
     };
-    Ok(Snapshot { etag: header.etag, absent: false, captured_at, created_by, fields: header.fields, lines })
+    Ok(Snapshot {
+        etag: header.etag,
+        absent: false,
+        captured_at,
+        created_by,
+        fields: header.fields,
+        lines,
+        enabled_roles: None,
+    })
 }
 
 /// Every line of the record named by `keys`, all pages followed; each line's keys are the record's keys

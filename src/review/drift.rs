@@ -34,7 +34,34 @@ fn policy_header_fields(action: Action) -> &'static [&'static str] {
         Action::EnableUser | Action::DisableUser => &["Enabled", "UserID"],
         // A generic record's every captured field is compared already (a delete's, an operation's record).
         Action::UpdateRecord | Action::CreateRecord | Action::DeleteRecord | Action::ExecuteOperation => &[],
+        // A role run's user-role row is compared whole; the user's role set by `role_drift`.
+        Action::AssignRole | Action::RevokeRole => &[],
     }
+}
+
+/// The drift row that says the user's enabled roles changed since review (a role run's): its field is
+/// this name, which no OData property can have.
+pub const ENABLED_ROLES: &str = crate::diff::ENABLED_ROLES;
+
+/// A role run's user holds another set of enabled roles than the approver reviewed.
+fn role_drift(run: &GovernedRun, live: &Snapshot) -> Option<FieldDrift> {
+    let reviewed = run.before.enabled_roles.as_ref()?;
+    let now = live.enabled_roles.as_ref();
+    let text = |roles: Option<&Vec<String>>| match roles {
+        Some(r) => FieldValue::Text(crate::diff::roles_text(r)),
+        None => FieldValue::Text("(not read)".into()),
+    };
+    let same = now.is_some_and(|n| {
+        let norm = |v: &Vec<String>| v.iter().map(|r| r.to_lowercase()).collect::<BTreeSet<_>>();
+        norm(n) == norm(reviewed)
+    });
+    (!same).then(|| FieldDrift {
+        scope: DriftScope::Header,
+        field: ENABLED_ROLES.into(),
+        reviewed: text(Some(reviewed)),
+        live: text(now),
+        proposed: None,
+    })
 }
 
 /// The drift row that says a record appeared or vanished: its field is this name, which no OData
@@ -192,7 +219,7 @@ fn compare(
 
 /// Compare the run's before snapshot with the live record.
 pub fn detect(run: &GovernedRun, live: &Snapshot) -> DriftReport {
-    let mut drifts = Vec::new();
+    let mut drifts: Vec<FieldDrift> = role_drift(run, live).into_iter().collect();
     if run.before.absent || live.absent {
         // Nothing to compare field by field on a side that has no record; that both are absent (a create
         // whose key is still free) is no drift.

@@ -226,6 +226,9 @@ async fn approve(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     if let Some(done) = super::execute_record::approve(x).await {
         return done;
     }
+    if let Some(done) = super::execute_role::approve(x).await {
+        return done;
+    }
     let run = x.run;
     let mode = x.config.posting_mode();
     if run.action == Action::PostJournal && mode != PostingMode::Post {
@@ -361,6 +364,9 @@ async fn guard_before_service(x: &Execution<'_>) -> Result<(), FnoError> {
 /// lets the record be edited.
 async fn rollback(x: &Execution<'_>) -> Result<FnoAnswer, StepFailure> {
     if let Some(done) = super::execute_record::rollback(x).await {
+        return done;
+    }
+    if let Some(done) = super::execute_role::rollback(x).await {
         return done;
     }
     let run = x.run;

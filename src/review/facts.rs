@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::fno::keys::string_literal;
 use crate::fno::{Catalog, FnoClient, FnoError, Query};
-use crate::judge::{InvoiceKey, OtherInvoice};
+use crate::judge::{ApproverSecurity, InvoiceKey, OtherInvoice};
 use crate::model::{Action, FieldValue, GovernedRun, RunStatus, Snapshot};
 use crate::store::{Store, StoreError};
 
@@ -92,6 +92,37 @@ pub async fn read_accounts_of(client: &FnoClient, runs: &[&GovernedRun]) -> Resu
         );
     }
     Ok(found)
+}
+
+/// For a decision while `[approver.roles]` is set: the approver's F&O user (from the one mapping, never
+/// guessed), whether F&O has it enabled, and the roles it holds enabled in the run's company. `None`
+/// when the rules are off; a failed read is [`ApproverSecurity::Unreadable`], on which policy fails closed.
+pub async fn read_approver_security(
+    client: &FnoClient,
+    config: &crate::config::Config,
+    approver: &str,
+    run: &GovernedRun,
+) -> Option<ApproverSecurity> {
+    if config.approver.roles.is_empty() {
+        return None;
+    }
+    let Some(user) = config.fno_user_of(approver) else { return Some(ApproverSecurity::Unmapped) };
+    let security = &config.security;
+    let read = async {
+        let enabled = crate::fno::security::user_enabled(client, security, user).await?;
+        let company = run.company().map(|c| c.as_str().to_string());
+        let roles = match enabled {
+            Some(true) => crate::fno::security::assignments(client, security, user)
+                .await?
+                .into_iter()
+                .filter(|a| a.counts_in(company.as_deref()))
+                .map(|a| a.role_name)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok::<_, FnoError>(ApproverSecurity::Read { user: user.to_string(), enabled, roles })
+    };
+    Some(read.await.unwrap_or_else(|e| ApproverSecurity::Unreadable(e.to_string())))
 }
 
 /// The statuses in which an invoice run can make another run a duplicate: it is, or may still become, a

@@ -219,6 +219,7 @@ async fn capture(
             created_by: None,
             fields: Fields::new(),
             lines: Vec::new(),
+            enabled_roles: None,
         },
         proposed: Proposed::default(),
         evidence: Vec::new(),

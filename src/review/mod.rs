@@ -18,6 +18,7 @@ pub mod evidence;
 pub mod evidence_check;
 pub mod execute;
 mod execute_record;
+mod execute_role;
 pub mod expire;
 pub mod facts;
 mod handover;

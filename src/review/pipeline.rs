@@ -243,6 +243,13 @@ async fn decide_claimed(
     } else {
         None
     };
+    // The approver's F&O user and roles, read once for this decision (the F&O role rules; off without
+    // `[approver.roles]`). A read that fails is kept as such: policy fails closed on it.
+    let security = if req.kind == DecisionKind::Approve {
+        facts::read_approver_security(&ctx.client, &r.config, ctx.actor(), ctx.run()).await
+    } else {
+        None
+    };
     ctx.note(Step::Rereading, format!("reading {} {}", ctx.run().target.entity_set, ctx.run().target.label()));
     // A reject reads the header alone: its operation is guarded by the header's live ETag.
     let read = match req.kind {
@@ -278,7 +285,7 @@ async fn decide_claimed(
         if cancel.is_cancelled() {
             return cancelled(&ctx);
         }
-        match judge(&ctx, live, accounts.as_ref(), &others, &prior)? {
+        match judge(&ctx, live, accounts.as_ref(), &others, &prior, security.as_ref())? {
             Judged::Proceed(d, p) => {
                 digest = Some(d);
                 plan = p;
@@ -296,6 +303,7 @@ async fn decide_claimed(
         created_by: None,
         fields: Default::default(),
         lines: Vec::new(),
+        enabled_roles: None,
     };
     let live = live.unwrap_or(empty);
     if req.dry_run {
@@ -366,6 +374,7 @@ fn judge(
     accounts: Option<&std::collections::BTreeSet<String>>,
     others: &[crate::judge::OtherInvoice],
     prior: &[String],
+    security: Option<&crate::judge::ApproverSecurity>,
 ) -> Result<Judged, ReviewError> {
     let run = ctx.run();
     let mut f = Facts::new(Utc::now(), ActorId(ctx.actor().to_string()));
@@ -378,6 +387,7 @@ fn judge(
     f.catalog = known.catalog.as_deref();
     f.known_accounts = accounts;
     f.other_runs = others;
+    f.approver_security = security;
     if ctx.req.kind == DecisionKind::Rollback {
         // The recipe is the one planned for the reviewed state (what execution started from); that the
         // live record is still as execution left it was checked just before.
@@ -542,7 +552,7 @@ fn executed_state_drift(run: &GovernedRun, status: RunStatus, live: &Snapshot) -
 
 /// For a create's rollback: the ETag its create returned, as the executed transition recorded it.
 fn created_etag(db: &crate::store::Store, run: &GovernedRun) -> Result<Option<String>, ReviewError> {
-    if run.action != Action::CreateRecord {
+    if !matches!(run.action, Action::CreateRecord | Action::AssignRole) {
         return Ok(None);
     }
     let events = db.audit_events(&run.id)?;
@@ -565,8 +575,10 @@ fn record_state_drift(run: &GovernedRun, live: &Snapshot, created: Option<&str>)
         proposed: None,
     };
     match run.action {
-        Action::CreateRecord if live.absent => Some(presence("exists (as created)", "absent".into())),
-        Action::CreateRecord => match created {
+        Action::CreateRecord | Action::AssignRole if live.absent => {
+            Some(presence("exists (as created)", "absent".into()))
+        }
+        Action::CreateRecord | Action::AssignRole => match created {
             Some(etag) if etag == live.etag.as_str() => None,
             Some(etag) => Some(presence(
                 &format!("ETag {etag} (as created)"),
@@ -576,7 +588,7 @@ fn record_state_drift(run: &GovernedRun, live: &Snapshot, created: Option<&str>)
                 Some(presence("the ETag its create returned", "not on record: cannot prove it is unchanged".into()))
             }
         },
-        Action::DeleteRecord if !live.absent => {
+        Action::DeleteRecord | Action::RevokeRole if !live.absent => {
             Some(presence("absent (as deleted)", format!("exists again (ETag {})", live.etag)))
         }
         Action::UpdateRecord | Action::ExecuteOperation if live.absent => {

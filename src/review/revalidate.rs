@@ -45,6 +45,9 @@ pub async fn read_live(client: &FnoClient, run: &GovernedRun, config: &Config) -
     if run.action.is_record_action() {
         return super::capture::read_record_or_absent(client, &run.target.entity_set, &run.target.keys).await;
     }
+    if run.action.is_role_action() {
+        return super::capture::read_role_row(client, config, &run.target.entity_set, &run.target.keys).await;
+    }
     read_record(client, run, config, has_lines(run)).await
 }
 

@@ -45,10 +45,10 @@ pub fn settings(config: &Config) -> Result<&WorkflowIntake, WorkflowError> {
     if w.enabled { Ok(w) } else { Err(WorkflowError::Off) }
 }
 
-/// The F&O user `approver` decides as: `[intake.workflow.users]`, else the one `SystemUsers` record whose
+/// The F&O user `approver` decides as: the one mapping (`[approver.fno_users]`, `[intake.workflow.users]`), else the one `SystemUsers` record whose
 /// `Alias` (the user's UPN) is the approver's identity.
 pub async fn fno_user(client: &FnoClient, config: &Config, approver: &str) -> Result<String, WorkflowError> {
-    if let Some(user) = config.intake.workflow.user_for(approver) {
+    if let Some(user) = config.fno_user_of(approver) {
         return Ok(user.to_string());
     }
     let filter = format!("Alias eq {}", crate::fno::keys::string_literal(approver));

@@ -4,6 +4,7 @@
 mod recipes;
 pub mod records;
 mod request;
+pub mod roles;
 
 use serde::Serialize;
 

@@ -27,6 +27,7 @@ pub fn recipe(run: &GovernedRun, config: &Config, facts: &Facts<'_>) -> Rollback
         Action::CreateRecord => super::records::create(run, config, facts),
         Action::DeleteRecord => super::records::delete(run, facts),
         Action::ExecuteOperation => super::records::operation(run, config, facts),
+        Action::AssignRole | Action::RevokeRole => super::roles::plan(run, config),
     }
 }
 

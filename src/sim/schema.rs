@@ -74,6 +74,9 @@ pub const ENUMS: &[EnumDef] = &[
     EnumDef { name: "DebCredProposal", members: &["None", "Debit", "Credit"] },
     EnumDef { name: "UserAccountType", members: &["ClaimsUser", "ADUser", "ADGroup", "Microsoft Account"] },
     EnumDef { name: "WorkflowWorkItemStatus", members: &["Pending", "Completed", "Delegated", "Canceled"] },
+    // A user-role assignment's state and how it came about (FNO.md §7: only enabled assignments count).
+    EnumDef { name: "RoleAssignmentStatus", members: &["Enabled", "Disabled", "Expired"] },
+    EnumDef { name: "RoleAssignmentMode", members: &["Manual", "Automatic"] },
 ];
 
 /// Look up an enum type by name.
@@ -250,6 +253,43 @@ pub const ENTITIES: &[EntityDef] = &[
             "CustomerGroupId": Str(10), "CurrencyCode": Str(3), "CreditLimit": Decimal,
             "OnHoldStatus": Enum("CustVendorBlocked"), "PaymentTerms": Str(10), "SalesTaxGroup": Str(10),
             "RecId": Int64,
+        },
+    },
+    // Security roles and who holds them (FNO.md §7). `SecurityUserRoles` is read (and DELETE revokes);
+    // `SecurityUserRoleAssociations` is where a POST assigns: both show the same assignments (the
+    // simulator keeps one table for both, see `state::storage_of`). `Company` scopes an assignment to
+    // one legal entity (empty: every company); real F&O keeps organisation scope elsewhere (unverified),
+    // so signoff's field name is configurable.
+    EntityDef {
+        set: "SecurityRoles",
+        type_name: "SecurityRole",
+        aot_name: "SecurityRoleEntity",
+        keys: &["SecurityRoleIdentifier"],
+        props: props! {
+            "SecurityRoleIdentifier": Str(80), "SecurityRoleName": Str(80), "Description": Str(1000),
+            "RecId": Int64,
+        },
+    },
+    EntityDef {
+        set: "SecurityUserRoles",
+        type_name: "SecurityUserRole",
+        aot_name: "SecurityUserRoleEntity",
+        keys: &["UserId", "SecurityRoleIdentifier"],
+        props: props! {
+            "UserId": Str(20), "SecurityRoleIdentifier": Str(80), "SecurityRoleName": Str(80),
+            "AssignmentStatus": Enum("RoleAssignmentStatus"), "AssignmentMode": Enum("RoleAssignmentMode"),
+            "UserLicenseType": Str(30), "Company": Str(4), "RecId": Int64,
+        },
+    },
+    EntityDef {
+        set: "SecurityUserRoleAssociations",
+        type_name: "SecurityUserRoleAssociation",
+        aot_name: "SecurityUserRoleAssociationEntity",
+        keys: &["UserId", "SecurityRoleIdentifier"],
+        props: props! {
+            "UserId": Str(20), "SecurityRoleIdentifier": Str(80), "SecurityRoleName": Str(80),
+            "AssignmentStatus": Enum("RoleAssignmentStatus"), "AssignmentMode": Enum("RoleAssignmentMode"),
+            "UserLicenseType": Str(30), "Company": Str(4), "RecId": Int64,
         },
     },
     // FNO.md §7: the documented fields; the key's name is unverified (signoff's default, `InstanceId`).

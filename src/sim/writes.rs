@@ -143,7 +143,48 @@ fn validate_write(data: &Data, def: &EntityDef, fields: &Map<String, Value>) -> 
         "VendorInvoiceHeaders" if text_field(fields, "InvoiceNumber").is_empty() => {
             fail("Field 'Invoice' must be filled in".into())
         }
+        "SecurityUserRoles" | "SecurityUserRoleAssociations" => check_assignment(data, fields).map_or(Ok(()), fail),
         _ => Ok(()),
+    }
+}
+
+/// A role assignment names an existing user and role, under the role's own name.
+fn check_assignment(data: &Data, fields: &Map<String, Value>) -> Option<String> {
+    let user = text_field(fields, "UserId");
+    let known_user = data
+        .table("SystemUsers")
+        .is_some_and(|t| t.rows.values().any(|r| text_field(&r.fields, "UserID").eq_ignore_ascii_case(user)));
+    if !known_user {
+        return Some(format!("User {user} does not exist"));
+    }
+    let role = text_field(fields, "SecurityRoleIdentifier");
+    let found = data.table("SecurityRoles").and_then(|t| {
+        t.rows.values().find(|r| text_field(&r.fields, "SecurityRoleIdentifier").eq_ignore_ascii_case(role))
+    });
+    match found {
+        None => Some(format!("Security role {role} does not exist")),
+        Some(r) => {
+            let (name, given) = (text_field(&r.fields, "SecurityRoleName"), text_field(fields, "SecurityRoleName"));
+            (!given.is_empty() && !given.eq_ignore_ascii_case(name))
+                .then(|| format!("Security role {role} is named '{name}', not '{given}'"))
+        }
+    }
+}
+
+/// The role name an assignment is shown with, filled from the role when a POST leaves it out.
+fn role_name_of(data: &Data, fields: &mut Map<String, Value>) {
+    if !text_field(fields, "SecurityRoleName").is_empty() {
+        return;
+    }
+    let role = text_field(fields, "SecurityRoleIdentifier").to_string();
+    let name = data.table("SecurityRoles").and_then(|t| {
+        t.rows
+            .values()
+            .find(|r| text_field(&r.fields, "SecurityRoleIdentifier").eq_ignore_ascii_case(&role))
+            .map(|r| text_field(&r.fields, "SecurityRoleName").to_string())
+    });
+    if let Some(name) = name {
+        fields.insert("SecurityRoleName".into(), Value::String(name));
     }
 }
 
@@ -304,6 +345,14 @@ pub fn update(data: &mut Data, ctx: &Ctx, def: &EntityDef, key: &Map<String, Val
 
 /// `POST`: 201 with the created entity and its ETag. Fills the keys F&O would number itself.
 pub fn create(data: &mut Data, ctx: &Ctx, def: &EntityDef, req: &Req) -> Reply {
+    // Roles are assigned through the association entity; the user-role entity is read (and revoked) only.
+    if def.set == "SecurityUserRoles" {
+        return Reply::odata_error(
+            405,
+            "The requested resource does not support http method 'POST'. Assign a role through \
+             SecurityUserRoleAssociations.",
+        );
+    }
     let mut fields = match parse_body(def, req.body) {
         Ok(f) => f,
         Err(reply) => return reply,
@@ -314,6 +363,9 @@ pub fn create(data: &mut Data, ctx: &Ctx, def: &EntityDef, req: &Req) -> Reply {
         fields.insert("dataAreaId".into(), Value::String(company));
     }
     number_new_record(data, def, &mut fields);
+    if def.set == "SecurityUserRoleAssociations" {
+        role_name_of(data, &mut fields);
+    }
     fill_defaults(def, &mut fields);
     if let Err(reply) = validate_write(data, def, &fields) {
         return reply;

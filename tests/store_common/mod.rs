@@ -69,6 +69,7 @@ fn base(id: &str, action: Action, n: u32, company: Option<&str>, keys: Fields) -
             created_by: None,
             fields: Fields::new(),
             lines: vec![],
+            enabled_roles: None,
         },
         proposed: Proposed::default(),
         evidence: vec![],

@@ -107,11 +107,101 @@ pub async fn propose(
     if request.action == Action::ApproveWorkflowItem {
         return workflow_item(config, client, request).await;
     }
+    if request.action.is_role_action() {
+        return role_run(config, client, catalog, request).await;
+    }
     let source = RecordSource::for_object(config, request.action, request.object.as_deref())?;
     let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
     let keys = typed_keys(config, catalog, request, &source.header_set)?;
     let before = capture::capture(client, Some(catalog), request.action, &source, &keys).await?;
     let proposed = values::proposal(config, catalog, request, &source, &before)?;
+    assemble(config, request, &source, keys, before, proposed)
+}
+
+/// An assign-role or revoke-role run: the user and the role (by name or identifier, as F&O holds it),
+/// the user-role row (absent before an assignment) and the user's enabled roles, read now.
+async fn role_run(
+    config: &Config,
+    client: &FnoClient,
+    catalog: Option<&Catalog>,
+    request: &ProposalRequest,
+) -> Result<GovernedRun, ProposeError> {
+    let security = &config.security;
+    let verb = request.action.verb();
+    if !request.fields.is_empty() || !request.lines.is_empty() || request.object.is_some() {
+        return Err(ProposeError::Usage(format!(
+            "{verb} names only the user and the role: signoff propose {verb} USER --role NAME (leave out --set, \
+             --line, --patch and --object)"
+        )));
+    }
+    let given =
+        |name: &str| request.keys.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_text()).map(str::to_string);
+    let user = given(&security.user_field)
+        .ok_or_else(|| ProposeError::Usage(format!("name the user: signoff propose {verb} USER --role NAME")))?;
+    let role = given(&security.role_field).ok_or_else(|| {
+        ProposeError::Usage(format!("name the role: signoff propose {verb} {user} --role \"Accounts payable clerk\""))
+    })?;
+    if let Some((extra, _)) = request.keys.iter().find(|(k, _)| *k != security.user_field && *k != security.role_field)
+    {
+        return Err(ProposeError::Usage(format!("{verb} takes no key {}", visible(extra))));
+    }
+    let source = RecordSource::of(config, request.action);
+    let catalog = catalog.ok_or_else(|| CaptureError::NotSynced { set: source.header_set.clone() })?;
+    let read =
+        |e: crate::fno::FnoError| CaptureError::Read { what: visible(&security.roles).into(), source: Box::new(e) };
+    if crate::fno::security::user_enabled(client, security, &user).await.map_err(read)?.is_none() {
+        return Err(ProposeError::Usage(format!("F&O has no user {} ({})", visible(&user), security.users)));
+    }
+    let (role_id, role_name) = crate::fno::security::find_role(client, security, &role)
+        .await
+        .map_err(read)?
+        .ok_or_else(|| ProposeError::Usage(format!("F&O has no security role named {}", visible(&role))))?;
+    let keys: Fields = [
+        (security.user_field.clone(), FieldValue::Text(user.clone())),
+        (security.role_field.clone(), FieldValue::Text(role_id)),
+    ]
+    .into();
+    capture::check_keys(catalog, &source.header_set, &keys)?;
+    let what = format!("{}{}", visible(&source.header_set), visible(&format!(" {user} / {role_name}")));
+    let before = capture::read_role_row(client, config, &source.header_set, &keys)
+        .await
+        .map_err(|e| CaptureError::Read { what: what.clone(), source: Box::new(e) })?;
+    let mut proposed = crate::model::Proposed::default();
+    match request.action {
+        Action::AssignRole if !before.absent => {
+            let status = before.fields.get(&security.status_field).map(|v| v.to_string()).unwrap_or_default();
+            return Err(ProposeError::Usage(format!(
+                "{} already has the role {} (assignment status {}): nothing to assign",
+                visible(&user),
+                visible(&role_name),
+                visible(&status)
+            )));
+        }
+        Action::AssignRole => {
+            proposed.fields.insert(security.role_name.clone(), FieldValue::Text(role_name));
+        }
+        _ if before.absent => {
+            return Err(ProposeError::Usage(format!(
+                "{} does not have the role {}: nothing to revoke",
+                visible(&user),
+                visible(&role_name)
+            )));
+        }
+        _ => {}
+    }
+    assemble(config, request, &source, keys, before, proposed)
+}
+
+/// The run proposing `proposed` on the record `keys` names, captured as `before`, checked by the parser
+/// `runs import` uses.
+fn assemble(
+    config: &Config,
+    request: &ProposalRequest,
+    source: &RecordSource,
+    keys: Fields,
+    before: crate::model::Snapshot,
+    proposed: crate::model::Proposed,
+) -> Result<GovernedRun, ProposeError> {
     let requested_at = Utc::now().max(before.captured_at);
     let route = request.route.clone().unwrap_or_else(|| config.propose.route(request.action));
     let id = request.id.clone().unwrap_or_else(|| run_id(request.action, &keys, requested_at));
