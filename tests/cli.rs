@@ -21,6 +21,8 @@ mod cli_records;
 mod cli_runs;
 #[path = "cli_show.rs"]
 mod cli_show;
+#[path = "cli_workers.rs"]
+mod cli_workers;
 #[path = "e2e_demo.rs"]
 mod e2e_demo;
 #[path = "e2e_inbox.rs"]

@@ -20,6 +20,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("fixtures/fno/journals.json", include_str!("../../fixtures/fno/journals.json")),
     ("fixtures/fno/workflow.json", include_str!("../../fixtures/fno/workflow.json")),
     ("fixtures/fno/customers.json", include_str!("../../fixtures/fno/customers.json")),
+    ("fixtures/fno/workers.json", include_str!("../../fixtures/fno/workers.json")),
 ];
 
 /// The embedded seed, loaded.

@@ -143,6 +143,18 @@ fn validate_write(data: &Data, def: &EntityDef, fields: &Map<String, Value>) -> 
         "VendorInvoiceHeaders" if text_field(fields, "InvoiceNumber").is_empty() => {
             fail("Field 'Invoice' must be filled in".into())
         }
+        // The worker's title relates to the titles table (HcmTitle): an unknown title is refused.
+        "Workers" if !text_field(fields, "TitleId").is_empty() => {
+            let title = text_field(fields, "TitleId");
+            let known = data
+                .table("Titles")
+                .is_some_and(|t| t.rows.values().any(|r| text_field(&r.fields, "TitleId").eq_ignore_ascii_case(title)));
+            if known {
+                Ok(())
+            } else {
+                fail(format!("The value '{title}' in field 'Title' is not found in the relating table 'Titles'."))
+            }
+        }
         _ => Ok(()),
     }
 }
