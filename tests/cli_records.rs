@@ -15,7 +15,7 @@ use crate::review_support::{APPROVER, Harness, REQUESTER};
 const JUSTIFICATION: &str = "Customer master clean-up agreed with credit control (ticket CC-2291)";
 
 /// Propose as the requester and import; the new run's id.
-fn propose(h: &Harness, config: &Path, args: &[&str]) -> String {
+pub(crate) fn propose(h: &Harness, config: &Path, args: &[&str]) -> String {
     let mut all = vec!["--json", "propose"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--justification", JUSTIFICATION, "--import"]);
@@ -24,11 +24,11 @@ fn propose(h: &Harness, config: &Path, args: &[&str]) -> String {
     json_of(&out)["run"]["id"].as_str().unwrap().to_string()
 }
 
-fn rollback(h: &Harness, config: &Path, id: &str) -> Output {
+pub(crate) fn rollback(h: &Harness, config: &Path, id: &str) -> Output {
     signoff(h, config, APPROVER, &["--json", "rollback", id, "--reason", "Undo: agreed with credit control"])
 }
 
-fn outcome(out: &Output) -> String {
+pub(crate) fn outcome(out: &Output) -> String {
     json_of(out)["outcome"].as_str().unwrap_or_default().to_string()
 }
 
@@ -41,7 +41,7 @@ fn customer(account: &str) -> Value {
 }
 
 /// The writes the simulator logged since `from` (method, target, If-Match, body).
-fn writes_since(h: &Harness, from: usize) -> Vec<(String, String, Option<String>, String)> {
+pub(crate) fn writes_since(h: &Harness, from: usize) -> Vec<(String, String, Option<String>, String)> {
     h.writes()
         .into_iter()
         .skip(from)

@@ -7,11 +7,11 @@ use pty_support::{Session, approve, confirm};
 
 /// Filter the queue down to one run and open it.
 fn open_run(s: &mut Session, filter: &str, run_id: &str) {
-    s.wait_for(&["APINV-000123", "24/24 shown"]);
+    s.wait_for(&["APINV-000123", "25/25 shown"]);
     s.keys("/");
     s.type_text(filter);
     s.keys("\r");
-    s.wait_for(&["1/24 shown"]);
+    s.wait_for(&["1/25 shown"]);
     s.keys("\r");
     s.wait_for(&[run_id, "Evidence", "Policy"]);
 }
@@ -67,6 +67,23 @@ fn demo_approves_an_invoice_then_rolls_it_back_through_the_same_pipeline() {
     assert!(s.wait_exit().success());
 }
 
+/// The worker workflow: the demo's worker title change (an update-record run on the `worker` object)
+/// shows its title diff, executes against the demo's simulator and rolls back, like any other run.
+#[test]
+fn demo_approves_a_workers_title_change_then_rolls_it_back() {
+    let mut s = Session::start(&["demo"], 40, 140);
+    open_run(&mut s, "kim.abercrombie", "run-wrk-000124-title");
+    s.wait_for(&["TitleId", "Accountant", "Senior accountant"]);
+    approve(&mut s, "run-wrk-000124-title", "promotion approved");
+    let screen = s.wait_for(&["run-wrk-000124-title: executed", "approvals 1 of 1"]);
+    assert!(screen.lines().nth(1).is_some_and(|l| l.contains("executed")), "{screen}");
+    roll_back(&mut s, "run-wrk-000124-title", "promotion moved to January");
+    let screen = s.wait_for(&["run-wrk-000124-title: rolled back"]);
+    assert!(screen.lines().nth(1).is_some_and(|l| l.contains("rolled-back")), "{screen}");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+}
+
 #[test]
 fn drift_scenario_turns_the_approval_into_a_stale_three_way_view_and_writes_nothing() {
     let mut s = Session::start(&["demo", "--scenario", "drift"], 50, 200);
@@ -92,10 +109,10 @@ fn a_terminal_too_small_says_so_and_a_resize_brings_the_queue_back() {
     let mut s = Session::start(&["demo"], 20, 70);
     s.wait_for(&["terminal too small (need 80×24, have 70×20)"]);
     s.resize(30, 100);
-    s.wait_for(&["APINV-000123", "24/24 shown"]);
+    s.wait_for(&["APINV-000123", "25/25 shown"]);
     s.resize(26, 90);
     s.keys("j");
-    s.wait_for(&["APINV-000123", "24/24 shown"]);
+    s.wait_for(&["APINV-000123", "25/25 shown"]);
     s.keys("q");
     let status = s.wait_exit();
     assert!(status.success(), "signoff demo exited with {status:?} after resizes:\n{}", s.screen());

@@ -30,7 +30,7 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_exit_128_plus_signo_and_remove
     // All three at once: each demo is its own process with its own simulator.
     let mut sessions: Vec<Session> = signals.iter().map(|_| Session::start(&["demo"], 30, 100)).collect();
     for ((signo, name), s) in signals.iter().zip(&mut sessions) {
-        s.wait_for(&["APINV-000123", "24/24 shown"]);
+        s.wait_for(&["APINV-000123", "25/25 shown"]);
         assert_eq!(demo_files(s).len(), 1, "{name}: the demo's files exist while it runs");
         assert!(s.parser.lock().unwrap().screen().alternate_screen());
         s.signal(*signo);

@@ -106,7 +106,7 @@ async fn sync_metadata_passes_for_a_config_the_simulator_satisfies() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(
-        shown.contains("catalog: ") && shown.contains("ok: 5 managed object(s) and 6 operation(s) verified"),
+        shown.contains("catalog: ") && shown.contains("ok: 7 managed object(s) and 6 operation(s) verified"),
         "{shown}"
     );
 }

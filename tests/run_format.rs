@@ -52,13 +52,17 @@ fn every_run_fixture_parses_and_the_set_covers_every_action_and_both_companies()
     let actions: BTreeSet<Action> = runs.iter().map(|(_, r)| r.action).collect();
     // Workflow item runs come from F&O's inbox (`inbox sync`), not from run files: the docs example and
     // the inbox tests cover them. The generic record actions act on the customer's own managed objects:
-    // the docs examples (one each) and tests/cli_records.rs cover them; role runs likewise
-    // (tests/cli_roles.rs).
-    let authored = Action::ALL
+    // the docs examples (one each) and tests/cli_records.rs cover them; the shipped worker object has
+    // its update-record run here (the demo's worker change); role runs are covered by tests/cli_roles.rs.
+    let authored: BTreeSet<Action> = Action::ALL
         .iter()
-        .filter(|a| **a != Action::ApproveWorkflowItem && !a.is_record_action() && !a.is_role_action())
-        .count();
-    assert_eq!(actions.len(), authored, "actions covered: {actions:?}");
+        .copied()
+        .filter(|a| *a != Action::ApproveWorkflowItem && !a.is_record_action() && !a.is_role_action())
+        .collect();
+    let missing: Vec<_> = authored.difference(&actions).collect();
+    assert!(missing.is_empty(), "actions without a fixture: {missing:?}");
+    assert!(actions.contains(&Action::UpdateRecord), "the worker fixture: {actions:?}");
+    assert!(!actions.contains(&Action::ApproveWorkflowItem), "{actions:?}");
     let companies: BTreeSet<String> = runs.iter().filter_map(|(_, r)| r.company()).map(|c| c.to_string()).collect();
     assert!(companies.contains("usmf") && companies.contains("demf"), "{companies:?}");
     let ids: HashSet<&str> = runs.iter().map(|(_, r)| r.id.as_str()).collect();

@@ -22,7 +22,7 @@ fn first_state_is_loading_until_summaries_arrive() {
     assert!(state.loading && state.queue.all.is_empty());
     let h = Harness::new(80, 24);
     assert!(!h.state.loading);
-    assert_eq!(h.state.queue.view.len(), 22);
+    assert_eq!(h.state.queue.view.len(), 23);
 }
 
 #[test]
@@ -33,9 +33,9 @@ fn vim_and_arrow_keys_move_the_selection_and_clamp_at_the_ends() {
     h.press("k up");
     assert_eq!(h.state.queue.selected, 1);
     h.press("G");
-    assert_eq!(h.state.queue.selected, 21);
+    assert_eq!(h.state.queue.selected, 22);
     h.press("j end");
-    assert_eq!(h.state.queue.selected, 21);
+    assert_eq!(h.state.queue.selected, 22);
     assert!(h.state.queue.offset > 0, "the window scrolled to keep the selection visible");
     h.press("home");
     assert_eq!((h.state.queue.selected, h.state.queue.offset), (0, 0));
@@ -55,7 +55,7 @@ fn field_filter_narrows_by_action_and_exact_amount_and_esc_clears_it() {
     assert_eq!(shown, ["run-jnl-demf-00112", "run-jnl-usmf-00478", "run-jnl-usmf-00482"]);
     assert!(h.state.prompt.is_none());
     h.press("esc");
-    assert_eq!(h.state.queue.view.len(), 22);
+    assert_eq!(h.state.queue.view.len(), 23);
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn a_filter_that_does_not_parse_keeps_the_prompt_open_with_the_error_and_the_las
     assert!(prompt.error.as_deref().is_some_and(|e| e.contains("not a number")));
     assert_eq!(h.state.queue.view.len(), 2);
     h.press("esc");
-    assert_eq!(h.state.queue.view.len(), 22, "Esc restores the filter from before the prompt");
+    assert_eq!(h.state.queue.view.len(), 23, "Esc restores the filter from before the prompt");
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn the_queue_carries_policy_and_rollback_for_every_open_run_and_expired_runs_sho
     let tui = common::Harness::over(120, 40, common::options(signoff::config::ColorMode::None), &w.source);
     assert_eq!(tui.state.queue.judging, None, "every batch arrived");
     let summaries = tui.state.queue.all.clone();
-    assert_eq!(summaries.len(), 22);
+    assert_eq!(summaries.len(), 23);
     for s in summaries.iter().filter(|s| !s.status.is_final()) {
         assert!(s.judged.is_some(), "{} has no judgement columns", s.id);
     }

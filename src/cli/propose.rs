@@ -307,7 +307,10 @@ fn build_and_deliver(
     let store = open_catalog_store(ctx)?;
     let catalog =
         crate::review::facts::load_catalog(&store).map_err(|e| Failure::new(ErrorCode::Failed, &e.to_string()))?;
-    let client = super::connector::client_for(config).map_err(|e| Failure::new(ErrorCode::Failed, &e))?;
+    // Keys are encoded by the catalog's types (a date key is sent bare), as when the run is decided.
+    let client = super::connector::client_for(config)
+        .map_err(|e| Failure::new(ErrorCode::Failed, &e))?
+        .with_catalog(catalog.clone());
     let runtime = super::decide::runtime()?;
     let (run, accounts) = runtime
         .block_on(async {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 
+use super::metadata::Catalog;
 use crate::model::{FieldValue, Fields};
 
 /// One key value, typed so that it is quoted (strings) or not (numbers, dates) correctly.
@@ -79,6 +80,28 @@ impl EntityKey {
         Ok(key)
     }
 
+    /// The key with each text part typed by the entity's `$metadata`: a date key (`Edm.DateTimeOffset`,
+    /// e.g. an employment's `EmploymentStartDate`) is sent bare, as F&O wants it (FNO.md §2), never
+    /// quoted like a string. A run keeps key values as F&O sends them (text), so only the catalog can
+    /// tell a date key from a string that looks like one. A value that is not a valid date stays text
+    /// (the `record.keys` policy rule refuses it before anything is sent).
+    pub fn typed_by(&self, catalog: &Catalog, set: &str) -> EntityKey {
+        let parts = self
+            .parts
+            .iter()
+            .map(|(name, value)| {
+                let typed = match (value, catalog.property(set, name).map(|p| p.type_name.as_str())) {
+                    (KeyValue::Text(t), Some("Edm.DateTimeOffset")) => {
+                        DateTime::parse_from_rfc3339(t).ok().map(|d| KeyValue::DateTime(d.with_timezone(&Utc)))
+                    }
+                    _ => None,
+                };
+                (name.clone(), typed.unwrap_or_else(|| value.clone()))
+            })
+            .collect();
+        EntityKey { parts }
+    }
+
     /// The key parts in order.
     pub fn parts(&self) -> &[(String, KeyValue)] {
         &self.parts
@@ -147,6 +170,22 @@ mod tests {
             entity_path("VendorInvoiceHeaders", &key),
             "VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='APINV-000123')"
         );
+    }
+
+    #[test]
+    fn a_date_key_is_typed_by_the_catalog_and_sent_bare() {
+        let catalog = crate::fno::parse_csdl(include_str!("../../fixtures/csdl/usmf-sandbox.xml")).unwrap();
+        let key = EntityKey::new()
+            .text("PersonnelNumber", "000131")
+            .text("LegalEntityId", "USMF")
+            .text("EmploymentStartDate", "2021-06-14T12:00:00Z");
+        assert_eq!(
+            key.typed_by(&catalog, "Employments").odata(),
+            "(PersonnelNumber='000131',LegalEntityId='USMF',EmploymentStartDate=2021-06-14T12:00:00Z)"
+        );
+        // A string key that looks like a date stays a string.
+        let invoice = EntityKey::new().text("dataAreaId", "usmf").text("HeaderReference", "2021-06-14T12:00:00Z");
+        assert_eq!(invoice.typed_by(&catalog, "VendorInvoiceHeaders"), invoice);
     }
 
     #[test]

@@ -201,6 +201,8 @@ impl FnoClient {
         if_match: Option<ETag>,
         idempotency: Idempotency,
     ) -> Result<Req, FnoError> {
+        let typed = self.catalog().map(|c| key.typed_by(c, set));
+        let key = typed.as_ref().unwrap_or(key);
         let suffix = if key.has_company() { "?cross-company=true" } else { "" };
         Ok(Req {
             method,

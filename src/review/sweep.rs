@@ -75,10 +75,10 @@ pub(super) async fn reconcile_claimed(
 ) -> Result<Outcome, ReviewError> {
     let stored = store.db().get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
     let flight = in_flight(r, &stored, claim)?;
-    let client = r.client.fork(false);
+    let known = super::facts::load(&store.db())?;
+    let client = r.client.fork(false).with_catalog(known.catalog.clone());
     let finding = reconcile::reconcile(&client, &r.config, &stored.run, flight.kind).await;
     keep_exchanges(store, id, &client, &r.approver)?;
-    let known = super::facts::load(&store.db())?;
     let record = Record {
         store,
         actor: &r.approver,

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::schema::EntityDef;
+use super::schema::{EntityDef, PropType};
 
 /// A path split into its parts (nothing checked yet).
 #[derive(Debug, PartialEq, Eq)]
@@ -63,12 +63,29 @@ pub fn parse(def: &EntityDef, text: &str) -> Result<Map<String, Value>, String> 
         if !def.keys.contains(&name.as_str()) {
             return Err(mismatch());
         }
-        out.insert(name, literal(value)?);
+        let ty = def.prop(&name).map(|p| p.ty);
+        out.insert(name.clone(), typed(literal(value)?, value, ty, &name)?);
     }
     if out.len() != def.keys.len() {
         return Err(mismatch());
     }
     Ok(out)
+}
+
+/// A key literal must be of its property's type, as OData's URI parser requires: a date key is bare
+/// (`EmploymentStartDate=2021-06-14T12:00:00Z`); quoted, it is a string and refused.
+fn typed(value: Value, text: &str, ty: Option<PropType>, name: &str) -> Result<Value, String> {
+    let quoted = text.starts_with('\'');
+    let fits = match ty {
+        Some(PropType::DateTime) => !quoted,
+        Some(PropType::String(_)) => quoted,
+        _ => true,
+    };
+    if fits {
+        return Ok(value);
+    }
+    let edm = ty.map(PropType::edm).unwrap_or_default();
+    Err(format!("Bad request: the key value {text} of '{name}' is not a valid literal of type '{edm}'."))
 }
 
 /// Commas outside quotes separate key parts.
@@ -135,6 +152,18 @@ mod tests {
     fn a_missing_key_field_is_refused() {
         let def = entity("LedgerJournalLines").unwrap();
         assert!(parse(def, "dataAreaId='usmf',LineNumber=2").unwrap_err().contains("number of keys"));
+    }
+
+    #[test]
+    fn a_date_key_is_bare_and_a_quoted_one_is_refused_as_a_string() {
+        let def = entity("Employments").unwrap();
+        let bare = "PersonnelNumber='000131',LegalEntityId='USMF',EmploymentStartDate=2021-06-14T12:00:00Z";
+        assert_eq!(parse(def, bare).unwrap()["EmploymentStartDate"], "2021-06-14T12:00:00Z");
+        let quoted = "PersonnelNumber='000131',LegalEntityId='USMF',EmploymentStartDate='2021-06-14T12:00:00Z'";
+        let refused = parse(def, quoted).unwrap_err();
+        assert!(refused.contains("EmploymentStartDate") && refused.contains("Edm.DateTimeOffset"), "{refused}");
+        let unquoted_text = "PersonnelNumber=131,LegalEntityId='USMF',EmploymentStartDate=2021-06-14T12:00:00Z";
+        assert!(parse(def, unquoted_text).unwrap_err().contains("'Edm.String'"));
     }
 
     #[test]

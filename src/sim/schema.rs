@@ -292,6 +292,40 @@ pub const ENTITIES: &[EntityDef] = &[
             "UserLicenseType": Str(30), "Company": Str(4), "RecId": Int64,
         },
     },
+    // Workers (HCM). The field names are HcmWorkerEntity's and HcmEmploymentEntity's (microsoft/CDM,
+    // operationsCommon HumanResources/HRM); the set names `Workers` and `Employments`, the facets and
+    // the employment's key (worker, legal entity, start date: its non-nullable fields) are unverified. A
+    // worker is global (no dataAreaId); the employment holds the worker's default financial dimensions,
+    // whose Department segment is the worker's department in finance.
+    EntityDef {
+        set: "Workers",
+        type_name: "Worker",
+        aot_name: "HcmWorkerEntity",
+        keys: &["PersonnelNumber"],
+        props: props! {
+            "PersonnelNumber": Str(25), "Name": Str(100), "FirstName": Str(25), "LastName": Str(25),
+            "KnownAs": Str(25), "TitleId": Str(50), "OfficeLocationId": Str(20), "PrimaryContactEmail": Str(255),
+            "OriginalHireDateTime": DateTime, "RecId": Int64,
+        },
+    },
+    EntityDef {
+        set: "Titles",
+        type_name: "Title",
+        aot_name: "HcmTitleEntity",
+        keys: &["TitleId"],
+        props: props! { "TitleId": Str(50), "RecId": Int64, },
+    },
+    EntityDef {
+        set: "Employments",
+        type_name: "Employment",
+        aot_name: "HcmEmploymentEntity",
+        keys: &["PersonnelNumber", "LegalEntityId", "EmploymentStartDate"],
+        props: props! {
+            "PersonnelNumber": Str(25), "LegalEntityId": Str(4), "EmploymentStartDate": DateTime,
+            "EmploymentEndDate": DateTime, "DimensionDisplayValue": Str(500), "CalendarId": Str(10),
+            "RecId": Int64,
+        },
+    },
     // FNO.md §7: the documented fields; the key's name is unverified (signoff's default, `InstanceId`).
     // `Outcome`, `Comment` and `CompletedBy` are where the simulator shows how an item was completed.
     EntityDef {

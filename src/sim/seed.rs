@@ -21,6 +21,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("fixtures/fno/workflow.json", include_str!("../../fixtures/fno/workflow.json")),
     ("fixtures/fno/customers.json", include_str!("../../fixtures/fno/customers.json")),
     ("fixtures/fno/security.json", include_str!("../../fixtures/fno/security.json")),
+    ("fixtures/fno/workers.json", include_str!("../../fixtures/fno/workers.json")),
 ];
 
 /// The embedded seed, loaded.

@@ -144,6 +144,18 @@ fn validate_write(data: &Data, def: &EntityDef, fields: &Map<String, Value>) -> 
             fail("Field 'Invoice' must be filled in".into())
         }
         "SecurityUserRoles" | "SecurityUserRoleAssociations" => check_assignment(data, fields).map_or(Ok(()), fail),
+        // The worker's title relates to the titles table (HcmTitle): an unknown title is refused.
+        "Workers" if !text_field(fields, "TitleId").is_empty() => {
+            let title = text_field(fields, "TitleId");
+            let known = data
+                .table("Titles")
+                .is_some_and(|t| t.rows.values().any(|r| text_field(&r.fields, "TitleId").eq_ignore_ascii_case(title)));
+            if known {
+                Ok(())
+            } else {
+                fail(format!("The value '{title}' in field 'Title' is not found in the relating table 'Titles'."))
+            }
+        }
         _ => Ok(()),
     }
 }

@@ -27,6 +27,7 @@ pub const RUNS: &[(&str, &str)] = &[
     ("vnd-demf-de-001.json", include_str!("../../../fixtures/runs/vnd-demf-de-001.json")),
     ("vnd-usmf-us-104.json", include_str!("../../../fixtures/runs/vnd-usmf-us-104.json")),
     ("vnd-usmf-us-108.json", include_str!("../../../fixtures/runs/vnd-usmf-us-108.json")),
+    ("wrk-000124-title.json", include_str!("../../../fixtures/runs/wrk-000124-title.json")),
 ];
 
 #[cfg(test)]

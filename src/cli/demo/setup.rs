@@ -23,7 +23,7 @@ use super::runs::RUNS;
 /// The demo approver: not the requester of any demo run, and a member of every approval group they use.
 pub const DEMO_APPROVER: &str = "demo.approver@contoso.com";
 const DEMO_GROUPS: &str = r#"["ap-approvers", "ap-approvers-de", "gl-controllers", "gl-controllers-de",
-          "vendor-master-stewards", "it-security-admins"]"#;
+          "vendor-master-stewards", "it-security-admins", "hr-approvers"]"#;
 
 /// The instant the fixtures were written against; demo runs are moved so that it falls on "now".
 fn fixtures_epoch() -> DateTime<Utc> {
