@@ -57,7 +57,10 @@ pub fn pg_server(test: &str) -> Option<(String, Secret)> {
             panic!("{test}: SIGNOFF_TEST_PG is not set under CI=true; .ci/run must start the PostgreSQL cluster")
         }
         _ => {
-            eprintln!(
+            // Straight to the process's stderr, past the test harness's capture: a skip must be seen.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n*** SKIPPED the PostgreSQL half of {test}: SIGNOFF_TEST_PG is not set. Run the tests through \
                  `bash .ci/run`, or start a cluster with `. .ci/postgres.sh; pg_install; pg_start` first. ***\n"
             );
