@@ -155,20 +155,7 @@ pub(crate) fn append_at(
         .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let (last_seq, prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-    let mut event = AuditEvent {
-        seq: last_seq + 1,
-        at,
-        actor: actor.to_string(),
-        run_id: run_id.cloned(),
-        kind: kind.to_string(),
-        payload,
-        prev_hash,
-        hash: String::new(),
-    };
-    event.hash = event.compute_hash();
-    let mut payload_text = String::new();
-    write_value(&mut payload_text, &event.payload);
+    let (event, payload_text) = next_event(head, at, actor, run_id, kind, payload);
     conn.prepare_cached(
         "INSERT INTO audit_events (seq, at, actor, run_id, kind, payload, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -201,43 +188,93 @@ pub(crate) const EVENT_COLUMNS: &str = "seq, at, actor, run_id, kind, payload, p
 /// time. So the stored text must *be* its canonical serialization, byte for byte; otherwise a row
 /// rewritten as `{"action":"EVIL","action":"…"}` would still verify.
 pub(crate) fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AuditEvent, (i64, String)>> {
-    let seq: i64 = row.get(0)?;
-    let at_text = row.get_ref(1)?.as_str()?;
-    let payload_text = row.get_ref(5)?.as_str()?;
+    Ok(event_from_parts(StoredEvent {
+        seq: row.get(0)?,
+        at: row.get_ref(1)?.as_str()?,
+        actor: row.get(2)?,
+        run_id: row.get(3)?,
+        kind: row.get(4)?,
+        payload: row.get_ref(5)?.as_str()?,
+        prev_hash: row.get(6)?,
+        hash: row.get(7)?,
+    }))
+}
+
+/// One `audit_events` row as stored, whichever backend read it.
+pub(crate) struct StoredEvent<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub actor: String,
+    pub run_id: Option<String>,
+    pub kind: String,
+    pub payload: &'a str,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The event a stored row holds, or why it is broken (see [`event_from_row`]).
+pub(crate) fn event_from_parts(row: StoredEvent<'_>) -> Result<AuditEvent, (i64, String)> {
+    let StoredEvent { seq, at: at_text, payload: payload_text, .. } = row;
     let at = match parse_ts("audit time", at_text) {
         Ok(at) => at,
-        Err(e) => return Ok(Err((seq, e.to_string()))),
+        Err(e) => return Err((seq, e.to_string())),
     };
     if ts(at) != at_text {
-        return Ok(Err((
+        return Err((
             seq,
             format!("its time '{at_text}' is not in the stored form ({}): the at column was altered", ts(at)),
-        )));
+        ));
     }
     let payload = match serde_json::from_str(payload_text) {
         Ok(p) => p,
-        Err(e) => return Ok(Err((seq, format!("its payload is not valid JSON: {e}")))),
+        Err(e) => return Err((seq, format!("its payload is not valid JSON: {e}"))),
     };
     let mut canonical = String::with_capacity(payload_text.len());
     write_value(&mut canonical, &payload);
     if canonical != payload_text {
-        return Ok(Err((
+        return Err((
             seq,
             "its stored payload is not in canonical form (a duplicate key, a re-escaped string, other \
              whitespace or key order): the payload was altered"
                 .into(),
-        )));
+        ));
     }
-    Ok(Ok(AuditEvent {
+    Ok(AuditEvent {
         seq,
         at,
-        actor: row.get(2)?,
-        run_id: row.get::<_, Option<String>>(3)?.map(RunId),
-        kind: row.get(4)?,
+        actor: row.actor,
+        run_id: row.run_id.map(RunId),
+        kind: row.kind,
         payload,
-        prev_hash: row.get(6)?,
-        hash: row.get(7)?,
-    }))
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    })
+}
+
+/// The next event after `head` (`None`: the chain is empty), hashed, and its payload's stored text.
+pub(crate) fn next_event(
+    head: Option<(i64, String)>,
+    at: DateTime<Utc>,
+    actor: &str,
+    run_id: Option<&RunId>,
+    kind: &str,
+    payload: Value,
+) -> (AuditEvent, String) {
+    let (last_seq, prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+    let mut event = AuditEvent {
+        seq: last_seq + 1,
+        at,
+        actor: actor.to_string(),
+        run_id: run_id.cloned(),
+        kind: kind.to_string(),
+        payload,
+        prev_hash,
+        hash: String::new(),
+    };
+    event.hash = event.compute_hash();
+    let mut payload_text = String::new();
+    write_value(&mut payload_text, &event.payload);
+    (event, payload_text)
 }
 
 impl Store {
@@ -249,7 +286,8 @@ impl Store {
         kind: &str,
         payload: Value,
     ) -> Result<AuditEvent, StoreError> {
-        let tx = self.write_tx()?;
+        let conn = super::sqlite_or!(self, |pg| pg.append_audit(actor, run_id, kind, payload));
+        let tx = super::write_tx(conn)?;
         let event = append(&tx, actor, run_id, kind, payload)?;
         tx.commit()?;
         Ok(event)
@@ -257,8 +295,8 @@ impl Store {
 
     /// The newest event's `(seq, hash)`, as `audit_head` records it; `None` for an empty chain.
     pub fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(self
-            .conn
+        let conn = super::sqlite_or!(self, |pg| pg.audit_head());
+        Ok(conn
             .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
             .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?)
@@ -267,7 +305,8 @@ impl Store {
     /// Events `first..=last` of the whole chain, every run's and none, in order (an evidence bundle's
     /// chain segment). Each is read in its stored canonical form, or reported broken.
     pub fn audit_range(&self, first: i64, last: i64) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let conn = super::sqlite_or!(self, |pg| pg.audit_range(first, last));
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
         ))?;
         collect(stmt.query_map(params![first, last], event_from_row)?)
@@ -275,58 +314,65 @@ impl Store {
 
     /// Every event of `kind`, in order (e.g. the signed checkpoints).
     pub fn audit_events_of_kind(&self, kind: &str) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE kind = ?1 ORDER BY seq"))?;
+        let conn = super::sqlite_or!(self, |pg| pg.audit_events_of_kind(kind));
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE kind = ?1 ORDER BY seq"))?;
         collect(stmt.query_map([kind], event_from_row)?)
     }
 
     /// Every audit event about one run, in order (for an evidence bundle).
     pub fn audit_events(&self, run_id: &RunId) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE run_id = ?1 ORDER BY seq"))?;
+        let conn = super::sqlite_or!(self, |pg| pg.audit_events(run_id));
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE run_id = ?1 ORDER BY seq"))?;
         collect(stmt.query_map([run_id.as_str()], event_from_row)?)
     }
 
     /// Event `seq`, if the chain holds it.
     pub fn audit_event(&self, seq: i64) -> Result<Option<AuditEvent>, StoreError> {
-        self.events_where("seq = ?1", rusqlite::params![seq]).map(|mut e| e.pop())
+        let conn = super::sqlite_or!(self, |pg| pg.audit_event(seq));
+        events_where(conn, "seq = ?1", rusqlite::params![seq]).map(|mut e| e.pop())
     }
 
     /// The newest event of `kind` not about a run (checkpoints, catalog syncs).
     pub fn newest_store_event(&self, kind: &str) -> Result<Option<AuditEvent>, StoreError> {
-        self.events_where("run_id IS NULL AND kind = ?1 ORDER BY seq DESC LIMIT 1", rusqlite::params![kind])
+        let conn = super::sqlite_or!(self, |pg| pg.newest_store_event(kind));
+        events_where(conn, "run_id IS NULL AND kind = ?1 ORDER BY seq DESC LIMIT 1", rusqlite::params![kind])
             .map(|mut e| e.pop())
     }
 
     /// Every event after `seq`, oldest first.
     pub fn events_after(&self, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
-        self.events_where("seq > ?1 ORDER BY seq", rusqlite::params![seq])
+        let conn = super::sqlite_or!(self, |pg| pg.events_after(seq));
+        events_where(conn, "seq > ?1 ORDER BY seq", rusqlite::params![seq])
     }
 
     /// `run_id`'s events after `seq`, oldest first.
     pub fn run_events_after(&self, run_id: &RunId, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
-        self.events_where("run_id = ?1 AND seq > ?2 ORDER BY seq", rusqlite::params![run_id.as_str(), seq])
+        let conn = super::sqlite_or!(self, |pg| pg.run_events_after(run_id, seq));
+        events_where(conn, "run_id = ?1 AND seq > ?2 ORDER BY seq", rusqlite::params![run_id.as_str(), seq])
     }
 
     /// Events of `kind` after `seq`, oldest first (activation steps: `connector.validated`, …).
     pub fn events_of_kind_after(&self, kind: &str, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
-        self.events_where("seq > ?1 AND kind = ?2 ORDER BY seq", rusqlite::params![seq, kind])
+        let conn = super::sqlite_or!(self, |pg| pg.events_of_kind_after(kind, seq));
+        events_where(conn, "seq > ?1 AND kind = ?2 ORDER BY seq", rusqlite::params![seq, kind])
     }
 
     /// Status transitions into `to` after `seq`, oldest first.
     pub fn status_events_after(&self, to: crate::model::RunStatus, seq: i64) -> Result<Vec<AuditEvent>, StoreError> {
-        self.events_where(
+        let conn = super::sqlite_or!(self, |pg| pg.status_events_after(to, seq));
+        events_where(
+            conn,
             "seq > ?1 AND kind = 'run.status' AND json_extract(payload, '$.to') = ?2 ORDER BY seq",
             rusqlite::params![seq, to.as_str()],
         )
     }
+}
 
-    fn events_where(&self, clause: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE {clause}"))?;
-        collect(stmt.query_map(params, event_from_row)?)
-    }
+fn events_where(conn: &Connection, clause: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE {clause}"))?;
+    collect(stmt.query_map(params, event_from_row)?)
 }
 
 /// Read rows of events; the first unreadable or non-canonical one is reported broken at its seq.

@@ -158,7 +158,7 @@ pub(crate) const RUN_ROW_SQL: &str = "r.id, r.action, r.environment, r.company, 
 
 /// Checked against the payload, not bound by an event: the invoice key columns are a pure function of it
 /// (see `store::invoice_key`), so checking them here is what keeps the duplicate rule's index honest.
-const DERIVED: [&str; 12] = [
+pub(crate) const DERIVED: [&str; 12] = [
     "action",
     "environment",
     "company",

@@ -22,7 +22,8 @@ pub struct Exchange {
 impl Store {
     /// Replace the metadata catalog; audited (`catalog.saved`) with the document's SHA-256.
     pub fn save_catalog(&self, json_text: &str, actor: &str) -> Result<DateTime<Utc>, StoreError> {
-        let tx = self.write_tx()?;
+        let conn = super::sqlite_or!(self, |pg| pg.save_catalog(json_text, actor));
+        let tx = super::write_tx(conn)?;
         let now = Utc::now();
         tx.prepare_cached(
             "INSERT INTO catalog (id, json, synced_at) VALUES (1, ?1, ?2)
@@ -37,8 +38,8 @@ impl Store {
 
     /// The metadata catalog and when it was synced, if ever.
     pub fn load_catalog(&self) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-        let row: Option<(String, String)> = self
-            .conn
+        let conn = super::sqlite_or!(self, |pg| pg.load_catalog());
+        let row: Option<(String, String)> = conn
             .prepare_cached("SELECT json, synced_at FROM catalog WHERE id = 1")?
             .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
@@ -48,7 +49,8 @@ impl Store {
     /// Keep one exchange (requests and responses, secrets already removed) as evidence for `run_id`.
     /// Its SHA-256 goes into the audit chain (`exchange.recorded`), so an edited exchange is detectable.
     pub fn record_exchange(&self, run_id: &RunId, json_text: &str, actor: &str) -> Result<Exchange, StoreError> {
-        let tx = self.write_tx()?;
+        let conn = super::sqlite_or!(self, |pg| pg.record_exchange(run_id, json_text, actor));
+        let tx = super::write_tx(conn)?;
         ensure_run(&tx, run_id)?;
         let at = Utc::now();
         tx.prepare_cached("INSERT INTO exchanges (run_id, at, json) VALUES (?1, ?2, ?3)")?.execute(params![
@@ -72,7 +74,8 @@ impl Store {
 
     /// Every exchange recorded for `run_id`, oldest first.
     pub fn exchanges(&self, run_id: &RunId) -> Result<Vec<Exchange>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, at, json FROM exchanges WHERE run_id = ?1 ORDER BY id")?;
+        let conn = super::sqlite_or!(self, |pg| pg.exchanges(run_id));
+        let mut stmt = conn.prepare_cached("SELECT id, at, json FROM exchanges WHERE run_id = ?1 ORDER BY id")?;
         let mut rows = stmt.query([run_id.as_str()])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {

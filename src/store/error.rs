@@ -34,6 +34,15 @@ pub enum StoreError {
     Database(#[from] rusqlite::Error),
 
     #[error(
+        "cannot reach the PostgreSQL store {target}: {detail}; check the URL, that the server is running, the \
+         password's source ([store] password_env, password_file or password_command) and the TLS trust settings"
+    )]
+    PgConnect { target: String, detail: String },
+
+    #[error("PostgreSQL store error: {detail}")]
+    Postgres { detail: String, code: Option<String> },
+
+    #[error(
         "run {id} is already in the store with different content (stored digest {stored_digest}, \
          new digest {new_digest}); an imported run never changes: give the new proposal a new id"
     )]
@@ -63,6 +72,12 @@ pub enum StoreError {
          restore the store from a backup, and find out who edited it"
     )]
     StateMismatch { run: RunId, what: String },
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Postgres { detail: super::pg::describe(&e), code: e.code().map(|c| c.code().to_string()) }
+    }
 }
 
 fn expected_list(expected: &[RunStatus]) -> String {

@@ -13,11 +13,17 @@ use crate::model::GovernedRun;
 /// An import under way. [`Importer::commit`] makes it visible; dropping it (after an error, or because a
 /// later file turned out invalid) rolls back everything it wrote.
 pub struct Importer<'s> {
-    tx: Transaction<'s>,
+    tx: ImportTx<'s>,
     now: DateTime<Utc>,
     now_text: String,
     actor: String,
     report: ImportReport,
+}
+
+/// The import's transaction, on whichever backend the store is.
+enum ImportTx<'s> {
+    Sqlite(Transaction<'s>),
+    Postgres(super::pg::ops::PgImport<'s>),
 }
 
 impl Store {
@@ -35,7 +41,10 @@ impl Store {
     pub fn importer(&self, actor: &str) -> Result<Importer<'_>, StoreError> {
         let now = Utc::now();
         Ok(Importer {
-            tx: self.write_tx()?,
+            tx: match &self.db {
+                super::Db::Sqlite(conn) => ImportTx::Sqlite(super::write_tx(conn)?),
+                super::Db::Postgres(pg) => ImportTx::Postgres(super::pg::ops::PgImport::begin(pg)?),
+            },
             now,
             now_text: ts(now),
             actor: actor.to_string(),
@@ -48,10 +57,13 @@ impl Importer<'_> {
     /// Write one run. A run already stored with the same digest is counted unchanged; one stored with a
     /// different digest is a conflict, after which the import can only be dropped.
     pub fn add(&mut self, run: &GovernedRun) -> Result<(), StoreError> {
+        let tx = match &mut self.tx {
+            ImportTx::Sqlite(tx) => tx,
+            ImportTx::Postgres(pg) => return pg.add(run, self.now, &self.actor, &mut self.report),
+        };
         let payload = run.canonical_json();
         let digest = run.payload_digest();
-        let stored: Option<String> = self
-            .tx
+        let stored: Option<String> = tx
             .prepare_cached("SELECT digest FROM runs WHERE id = ?1")?
             .query_row([run.id.as_str()], |row| row.get(0))
             .optional()?;
@@ -65,22 +77,21 @@ impl Importer<'_> {
             }
             None => {}
         }
-        insert_run(&self.tx, run, &payload, &digest, &self.now_text, &self.actor)?;
+        insert_run(tx, run, &payload, &digest, &self.now_text, &self.actor)?;
         let mut imported = json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment });
         if let Some(old) = &run.supersedes {
             imported["supersedes"] = json!(old.as_str());
         }
-        audit::append_at(&self.tx, self.now, &self.actor, Some(&run.id), "run.imported", imported)?;
+        audit::append_at(tx, self.now, &self.actor, Some(&run.id), "run.imported", imported)?;
         // The replaced run's own trail names its successor, so either end of the link leads to the other.
         if let Some(old) = &run.supersedes {
-            let known: Option<String> = self
-                .tx
+            let known: Option<String> = tx
                 .prepare_cached("SELECT id FROM runs WHERE id = ?1")?
                 .query_row([old.as_str()], |row| row.get(0))
                 .optional()?;
             if known.is_some() {
                 audit::append_at(
-                    &self.tx,
+                    tx,
                     self.now,
                     &self.actor,
                     Some(old),
@@ -95,7 +106,10 @@ impl Importer<'_> {
 
     /// Commit every run added, and say what the import did.
     pub fn commit(self) -> Result<ImportReport, StoreError> {
-        self.tx.commit()?;
+        match self.tx {
+            ImportTx::Sqlite(tx) => tx.commit()?,
+            ImportTx::Postgres(pg) => pg.commit()?,
+        }
         Ok(self.report)
     }
 }

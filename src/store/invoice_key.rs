@@ -40,7 +40,8 @@ impl Store {
         statuses: &[RunStatus],
         except: &RunId,
     ) -> Result<Vec<OtherInvoice>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let conn = super::sqlite_or!(self, |pg| pg.invoices_with_key(key, statuses, except));
+        let mut stmt = conn.prepare_cached(
             "SELECT id FROM runs INDEXED BY runs_by_invoice
              WHERE invoice_number = ?1 AND invoice_vendor = ?2 AND company IS ?3
                AND status IN (SELECT value FROM json_each(?4)) AND id <> ?5",
@@ -69,7 +70,8 @@ impl Store {
         &self,
         among: &[RunStatus],
     ) -> Result<HashMap<InvoiceKey, Vec<(OtherInvoice, RunStatus)>>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let conn = super::sqlite_or!(self, |pg| pg.invoice_twins(among));
+        let mut stmt = conn.prepare_cached(
             "WITH keyed AS (
                  SELECT id, status, company, invoice_vendor, invoice_number FROM runs INDEXED BY runs_by_invoice
                  WHERE invoice_number IS NOT NULL AND status IN (SELECT value FROM json_each(?1))

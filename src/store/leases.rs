@@ -50,7 +50,8 @@ impl Store {
     /// Claim `id` for `holder` for `ttl`. Re-entrant for the same holder string only (holders are unique
     /// per claim, see `review::claim::holder`). An expired lease is taken over. A live lease of someone else is refused with `LeaseHeld` naming them.
     pub fn acquire_lease(&self, id: &RunId, holder: &str, ttl: Duration) -> Result<Lease, StoreError> {
-        let tx = self.write_tx()?;
+        let conn = super::sqlite_or!(self, |pg| pg.acquire_lease(id, holder, ttl));
+        let tx = super::write_tx(conn)?;
         ensure_run(&tx, id)?;
         let now = Utc::now();
         let previous = lease_row(&tx, id)?;
@@ -88,32 +89,35 @@ impl Store {
     /// Extend `holder`'s lease on `id` to `ttl` from now; false when `holder` no longer holds it. Not an
     /// audit event: a renewal changes who may decide nothing, it only keeps the claim from lapsing.
     pub fn renew_lease(&self, id: &RunId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let conn = super::sqlite_or!(self, |pg| pg.renew_lease(id, holder, ttl));
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         let expires_at = Utc::now().checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC);
         // A renewal is best effort: it must not hold a decision up behind another process's long write
         // (the lease already outlives one request), so it waits briefly instead of the busy timeout.
-        self.conn.busy_timeout(self.busy_timeout.min(Duration::from_millis(500)))?;
+        conn.busy_timeout(self.busy_timeout.min(Duration::from_millis(500)))?;
         let result = (|| {
-            let tx = self.write_tx()?;
+            let tx = super::write_tx(conn)?;
             let n = tx
                 .prepare_cached("UPDATE leases SET expires_at = ?3 WHERE run_id = ?1 AND holder = ?2")?
                 .execute(params![id.as_str(), holder, ts(expires_at)])?;
             tx.commit()?;
             Ok(n == 1)
         })();
-        self.conn.busy_timeout(self.busy_timeout)?;
+        conn.busy_timeout(self.busy_timeout)?;
         result
     }
 
     /// The last lease taken on `id`, expired or not (reconciliation dates a killed process's sends by it).
     pub fn last_lease(&self, id: &RunId) -> Result<Option<Lease>, StoreError> {
-        lease_row(&self.conn, id)
+        let conn = super::sqlite_or!(self, |pg| pg.last_lease(id));
+        lease_row(conn, id)
     }
 
     /// Release `holder`'s lease on `id`. Returns false (and changes nothing) when `holder` does not hold
     /// it, e.g. because it expired and someone else took it over.
     pub fn release_lease(&self, id: &RunId, holder: &str) -> Result<bool, StoreError> {
-        let tx = self.write_tx()?;
+        let conn = super::sqlite_or!(self, |pg| pg.release_lease(id, holder));
+        let tx = super::write_tx(conn)?;
         let deleted = tx
             .prepare_cached("DELETE FROM leases WHERE run_id = ?1 AND holder = ?2")?
             .execute(params![id.as_str(), holder])?;
@@ -127,7 +131,8 @@ impl Store {
 
     /// The unexpired lease on `id`, if any.
     pub fn lease(&self, id: &RunId) -> Result<Option<Lease>, StoreError> {
-        active_lease(&self.conn, id, Utc::now())
+        let conn = super::sqlite_or!(self, |pg| pg.lease(id));
+        active_lease(conn, id, Utc::now())
     }
 
     /// Record `approver`'s approval of `id`; refused if they already approved it. Returns the number of
@@ -147,8 +152,9 @@ impl Store {
     /// Record an approval with the time and signature it was signed with; the signature also goes into
     /// the `approval.recorded` audit event. Refused if this approver already approved `id`.
     pub fn record_signed_approval(&self, id: &RunId, a: &NewApproval<'_>) -> Result<u32, StoreError> {
+        let conn = super::sqlite_or!(self, |pg| pg.record_signed_approval(id, a));
         let NewApproval { approver, reason, digest, policy_version, at, signature } = *a;
-        let tx = self.write_tx()?;
+        let tx = super::write_tx(conn)?;
         ensure_run(&tx, id)?;
         let already: bool = tx
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM approvals WHERE run_id = ?1 AND approver = ?2)")?
@@ -177,7 +183,8 @@ impl Store {
 
     /// Every approval of `id`, oldest first.
     pub fn approvals(&self, id: &RunId) -> Result<Vec<Approval>, StoreError> {
-        approvals_of(&self.conn, id)
+        let conn = super::sqlite_or!(self, |pg| pg.approvals(id));
+        approvals_of(conn, id)
     }
 }
 

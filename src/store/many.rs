@@ -44,15 +44,17 @@ impl Store {
         statuses: &[RunStatus],
         each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        let conn = super::sqlite_or!(self, |pg| pg.each_run_to_judge(Some(ids), statuses, None, each));
         let ids = json_list(ids.iter().map(RunId::as_str));
         let statuses = json_list(statuses.iter().map(|s| s.as_str()));
-        let approvals = self.grouped_approvals(
+        let approvals = Store::grouped_approvals(
+            conn,
             "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
              FROM approvals a WHERE a.run_id IN (SELECT value FROM json_each(?1))
              ORDER BY a.run_id, a.approved_at, a.approver",
             params![ids],
         )?;
-        self.stream_runs(RUNS_BY_ID, params![ids, statuses], approvals, each)
+        Store::stream_runs(conn, RUNS_BY_ID, params![ids, statuses], approvals, each)
     }
 
     /// [`Store::runs_to_judge`] one run at a time: `each` gets every run as it is read, so a caller that
@@ -63,17 +65,20 @@ impl Store {
         action: Option<Action>,
         each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        let conn = super::sqlite_or!(self, |pg| pg.each_run_to_judge(None, statuses, action, each));
         // The statuses travel as one JSON array parameter (`json_each`), so the SQL text stays fixed and cached.
         let statuses = json_list(statuses.iter().map(|s| s.as_str()));
         let action = action.map(Action::as_str);
-        let approvals = self.grouped_approvals(
+        let approvals = Store::grouped_approvals(
+            conn,
             "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
              FROM approvals a JOIN runs r ON r.id = a.run_id
              WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)
              ORDER BY a.run_id, a.approved_at, a.approver",
             params![statuses, action],
         )?;
-        self.stream_runs(
+        Store::stream_runs(
+            conn,
             "SELECT r.id, r.status, p.payload FROM runs r JOIN run_payloads p ON p.run_id = r.id
              WHERE r.status IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR r.action = ?2)",
             params![statuses, action],
@@ -85,11 +90,11 @@ impl Store {
     /// The approvals `sql` selects (`run_id, approver, approved_at, reason, digest, policy_version,
     /// signature`, in order), grouped by run.
     fn grouped_approvals(
-        &self,
+        conn: &rusqlite::Connection,
         sql: &str,
         params: impl rusqlite::Params,
     ) -> Result<HashMap<String, Vec<Approval>>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query(params)?;
         let mut out: HashMap<String, Vec<Approval>> = HashMap::new();
         while let Some(row) = rows.next()? {
@@ -110,13 +115,13 @@ impl Store {
 
     /// Each run `sql` selects (`id, status, payload`), parsed, with its approvals, handed to `each`.
     fn stream_runs(
-        &self,
+        conn: &rusqlite::Connection,
         sql: &str,
         params: impl rusqlite::Params,
         mut approvals: HashMap<String, Vec<Approval>>,
         mut each: impl FnMut(RunToJudge) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query(params)?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
@@ -147,7 +152,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store.db")).unwrap();
         let plan: Vec<String> = store
-            .conn
+            .sqlite_conn()
+            .unwrap()
             .prepare(&format!("EXPLAIN QUERY PLAN {RUNS_BY_ID}"))
             .unwrap()
             .query_map(params!["[\"a\"]", "[\"pending\"]"], |row| row.get::<_, String>(3))

@@ -14,6 +14,7 @@ mod import;
 mod invoice_key;
 mod leases;
 mod many;
+pub mod pg;
 mod runs;
 mod schema;
 mod verify;
@@ -39,10 +40,28 @@ pub use watch::StoreWatcher;
 /// How long a writer waits for another process's write transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Which database a store handle talks to.
+#[derive(Debug)]
+enum Db {
+    Sqlite(Connection),
+    Postgres(pg::Pg),
+}
+
+/// The SQLite connection of `$store`, or (on PostgreSQL) return at once what `$pg` gives.
+macro_rules! sqlite_or {
+    ($store:expr, |$p:ident| $pg:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite(conn) => conn,
+            $crate::store::Db::Postgres($p) => return $pg,
+        }
+    };
+}
+pub(crate) use sqlite_or;
+
 /// A handle on one store file. `Send`, not `Sync`: give each thread its own (opening is cheap).
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    db: Db,
     path: PathBuf,
     busy_timeout: Duration,
 }
@@ -71,25 +90,46 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn, path)?;
         access::share_siblings(path, access);
-        Ok(Store { conn, path: path.to_path_buf(), busy_timeout: BUSY_TIMEOUT })
+        Ok(Store { db: Db::Sqlite(conn), path: path.to_path_buf(), busy_timeout: BUSY_TIMEOUT })
+    }
+
+    /// Open the PostgreSQL store at `target` (through this process's pool), and bring its schema up to date.
+    pub fn open_postgres(target: &pg::PgTarget) -> Result<Store, StoreError> {
+        let pg = pg::Pg::open(target)?;
+        Ok(Store { path: PathBuf::from(pg.shown()), db: Db::Postgres(pg), busy_timeout: BUSY_TIMEOUT })
+    }
+
+    /// The SQLite connection, for this crate's tests of SQLite's query plans.
+    #[cfg(test)]
+    pub(crate) fn sqlite_conn(&self) -> Option<&Connection> {
+        match &self.db {
+            Db::Sqlite(conn) => Some(conn),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// Whether this store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
     }
 
     /// The file this store lives in.
     /// Wait up to `timeout` for another process's write (the default is [`BUSY_TIMEOUT`]).
     pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
         self.busy_timeout = timeout;
-        Ok(self.conn.busy_timeout(timeout)?)
+        let conn = sqlite_or!(self, |_pg| Ok(()));
+        Ok(conn.busy_timeout(timeout)?)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    /// A write transaction that takes the write lock up front (`BEGIN IMMEDIATE`), so it either waits
-    /// its turn on the busy timeout or fails before changing anything.
-    fn write_tx(&self) -> Result<Transaction<'_>, StoreError> {
-        Ok(Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?)
-    }
+/// A write transaction that takes the write lock up front (`BEGIN IMMEDIATE`), so it either waits its
+/// turn on the busy timeout or fails before changing anything.
+fn write_tx(conn: &Connection) -> Result<Transaction<'_>, StoreError> {
+    Ok(Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?)
 }
 
 /// Switch to WAL. On a brand-new file several processes may race for this; SQLite then answers

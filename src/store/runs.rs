@@ -78,7 +78,8 @@ impl Store {
     /// The queue: one summary per matching run, oldest request first, with approvals counted and the
     /// holder of an unexpired lease, all in one query.
     pub fn summaries(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&summary_sql(
+        let conn = super::sqlite_or!(self, |pg| pg.summaries(filter));
+        let mut stmt = conn.prepare_cached(&summary_sql(
             "",
             "WHERE (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.action = ?3) AND (?4 IS NULL OR r.company = ?4)",
         ))?;
@@ -102,8 +103,9 @@ impl Store {
     /// The first `limit` summaries in the order [`Store::summaries`] gives them (oldest request first),
     /// read through the age index: what a screen shows first, in the same time at any store size.
     pub fn first_summaries(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        let conn = super::sqlite_or!(self, |pg| pg.first_summaries(limit));
         let sql = summary_sql("INDEXED BY runs_by_age", "ORDER BY r.requested_at, r.id LIMIT ?2");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut rows = stmt.query(params![ts(Utc::now()), limit])?;
         let mut out = Vec::new();
@@ -116,7 +118,8 @@ impl Store {
     /// The runs still open for approval (`pending`, or `approved` short of its quorum) whose expiry is at
     /// or before `now`, with that expiry: one probe of the open runs' expiry index, whatever the history.
     pub fn overdue(&self, now: DateTime<Utc>) -> Result<Vec<(RunId, DateTime<Utc>)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(OVERDUE)?;
+        let conn = super::sqlite_or!(self, |pg| pg.overdue(now));
+        let mut stmt = conn.prepare_cached(OVERDUE)?;
         let mut rows = stmt.query([ts(now)])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
@@ -127,8 +130,8 @@ impl Store {
 
     /// One run in full, or `None` if the store has no such id.
     pub fn get(&self, id: &RunId) -> Result<Option<StoredRun>, StoreError> {
-        let row: Option<(String, String, String, String, String)> = self
-            .conn
+        let conn = super::sqlite_or!(self, |pg| pg.get(id));
+        let row: Option<(String, String, String, String, String)> = conn
             .prepare_cached(
                 "SELECT p.payload, r.status, r.digest, r.imported_at, r.updated_at
                  FROM runs r JOIN run_payloads p ON p.run_id = r.id WHERE r.id = ?1",
@@ -146,15 +149,16 @@ impl Store {
             digest,
             imported_at: parse_ts("run import time", &imported_at)?,
             updated_at: parse_ts("run update time", &updated_at)?,
-            approvals: approvals_of(&self.conn, id)?,
-            lease: active_lease(&self.conn, id, Utc::now())?,
-            history: history_of(&self.conn, id)?,
+            approvals: approvals_of(conn, id)?,
+            lease: active_lease(conn, id, Utc::now())?,
+            history: history_of(conn, id)?,
         }))
     }
 
     /// The current status of a run, or `None` if the store has no such id.
     pub fn status(&self, id: &RunId) -> Result<Option<RunStatus>, StoreError> {
-        current_status(&self.conn, id)?.map(|s| parse_status(&s)).transpose()
+        let conn = super::sqlite_or!(self, |pg| pg.status(id));
+        current_status(conn, id)?.map(|s| parse_status(&s)).transpose()
     }
 
     /// Compare-and-set the status: refused unless the run is in one of `expected_from`. The change, its
@@ -167,7 +171,8 @@ impl Store {
         actor: &str,
         detail: Value,
     ) -> Result<RunStatus, StoreError> {
-        let tx = self.write_tx()?;
+        let conn = super::sqlite_or!(self, |pg| pg.transition(id, expected_from, to, actor, detail));
+        let tx = super::write_tx(conn)?;
         let Some(current) = current_status(&tx, id)? else {
             return Err(StoreError::UnknownRun { id: id.clone() });
         };
@@ -202,14 +207,16 @@ impl Store {
 
     /// The ids of every run in `status`, oldest request first (e.g. runs left `executing` by a crash).
     pub fn runs_in_status(&self, status: RunStatus) -> Result<Vec<RunId>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM runs WHERE status = ?1 ORDER BY requested_at, id")?;
+        let conn = super::sqlite_or!(self, |pg| pg.runs_in_status(status));
+        let mut stmt = conn.prepare_cached("SELECT id FROM runs WHERE status = ?1 ORDER BY requested_at, id")?;
         let ids = stmt.query_map([status.as_str()], |row| row.get::<_, String>(0).map(RunId))?;
         Ok(ids.collect::<Result<_, _>>()?)
     }
 
     /// How many runs the store holds.
     pub fn count_runs(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM runs", [], |row| row.get(0))?;
+        let conn = super::sqlite_or!(self, |pg| pg.count_runs());
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM runs", [], |row| row.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
@@ -341,7 +348,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store.db")).unwrap();
         let plan: Vec<String> = store
-            .conn
+            .sqlite_conn()
+            .unwrap()
             .prepare(&format!("EXPLAIN QUERY PLAN {OVERDUE}"))
             .unwrap()
             .query_map([ts(Utc::now())], |row| row.get::<_, String>(3))

@@ -17,7 +17,7 @@ use super::{Store, StoreError};
 use crate::model::RunId;
 
 /// Every state check of one run, in the order both verifications report them.
-fn check_run_state(
+pub(crate) fn check_run_state(
     ledger: &Ledger,
     row: &RunRow,
     history: &[HistoryRow],
@@ -88,8 +88,9 @@ impl Store {
     /// Walk the whole chain, then check every run and exchange against it. The first problem is
     /// named: `AuditBroken { seq }` for an event, `StateMismatch { run }` for a state row.
     pub fn verify_audit(&self) -> Result<AuditVerified, StoreError> {
+        let conn = super::sqlite_or!(self, |pg| pg.verify_audit());
         // One read transaction: a consistent snapshot even while other processes append.
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
         let head: Option<(i64, String)> = tx
             .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
@@ -139,7 +140,8 @@ impl Store {
     /// one for one. Each of its events must be intact and linked to its neighbours in the chain.
     /// `Err(StateMismatch)` names the run and what disagrees.
     pub fn verify_run(&self, id: &RunId) -> Result<(), StoreError> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let conn = super::sqlite_or!(self, |pg| pg.verify_run(id));
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
         let ledger = run_ledger(&tx, id)?;
         let row = tx
             .prepare_cached(&format!(

@@ -14,14 +14,33 @@ use super::{BUSY_TIMEOUT, Store, StoreError};
 /// A long-lived, read-only view of one store's commit counter.
 #[derive(Debug)]
 pub struct StoreWatcher {
-    conn: Connection,
+    source: Source,
     seen: i64,
 }
 
+#[derive(Debug)]
+enum Source {
+    Sqlite(Connection),
+    /// On PostgreSQL, the audit chain's head: every change another screen shows appends an event.
+    Postgres(Store),
+}
+
 impl Store {
-    /// A watcher on this store's file. It starts at the current state: only later commits count.
+    /// A watcher on this store. It starts at the current state: only later commits count.
     pub fn watch(&self) -> Result<StoreWatcher, StoreError> {
-        StoreWatcher::open(self.path())
+        match &self.db {
+            super::Db::Sqlite(_) => StoreWatcher::open(self.path()),
+            super::Db::Postgres(pg) => {
+                let store = Store {
+                    db: super::Db::Postgres(pg.reopen()?),
+                    path: self.path.clone(),
+                    busy_timeout: self.busy_timeout,
+                };
+                let mut watcher = StoreWatcher { source: Source::Postgres(store), seen: 0 };
+                watcher.seen = watcher.version()?;
+                Ok(watcher)
+            }
+        }
     }
 }
 
@@ -33,7 +52,7 @@ impl StoreWatcher {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        let mut watcher = StoreWatcher { conn, seen: 0 };
+        let mut watcher = StoreWatcher { source: Source::Sqlite(conn), seen: 0 };
         watcher.seen = watcher.version()?;
         Ok(watcher)
     }
@@ -47,7 +66,10 @@ impl StoreWatcher {
     }
 
     fn version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?)
+        match &self.source {
+            Source::Sqlite(conn) => Ok(conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?),
+            Source::Postgres(store) => Ok(store.audit_head()?.map_or(0, |(seq, _)| seq)),
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 //! and round-trips through `model::parse_run`.
 #![allow(dead_code)]
 
+pub mod backends;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

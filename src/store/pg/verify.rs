@@ -1,0 +1,246 @@
+//! `audit verify` and the per-decision run check on PostgreSQL: the same checks as on SQLite
+//! (`store::binding`), over rows read in one repeatable-read snapshot.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio_postgres::Row;
+use tokio_postgres::types::Type;
+
+use super::Pg;
+use super::audit::{EVENT_COLUMNS, event_from_row, head};
+use crate::model::RunId;
+use crate::store::StoreError;
+use crate::store::audit::{AuditVerified, GENESIS_HASH, verify_chain};
+use crate::store::binding::{
+    ApprovalRow, DERIVED, ExchangeRow, HISTORY_ROW_SQL, HistoryRow, Ledger, RUN_ROW_SQL, RunRow, mismatch,
+};
+use crate::store::verify::check_run_state;
+
+fn run_row(row: &Row) -> Result<RunRow, StoreError> {
+    let mut columns = Vec::with_capacity(DERIVED.len());
+    for (i, name) in DERIVED.iter().enumerate() {
+        let value = if *row.columns()[i + 1].type_() == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i + 1)?.map(|n| n.to_string())
+        } else {
+            row.try_get::<_, Option<String>>(i + 1)?
+        };
+        columns.push((*name, value));
+    }
+    let n = DERIVED.len();
+    Ok(RunRow {
+        id: row.try_get(0)?,
+        columns,
+        status: row.try_get(n + 1)?,
+        digest: row.try_get(n + 2)?,
+        imported_at: row.try_get(n + 3)?,
+        updated_at: row.try_get(n + 4)?,
+        payload: row.try_get(n + 5)?,
+    })
+}
+
+fn history_row(row: &Row, first: usize) -> Result<HistoryRow, StoreError> {
+    Ok(HistoryRow {
+        from: row.try_get(first)?,
+        to: row.try_get(first + 1)?,
+        actor: row.try_get(first + 2)?,
+        at: row.try_get(first + 3)?,
+        detail: row.try_get(first + 4)?,
+    })
+}
+
+/// A `SELECT * FROM approvals` row: every column but `run_id` by name, as on SQLite.
+fn approval_row(row: &Row) -> Result<(String, ApprovalRow), StoreError> {
+    let mut run_id = String::new();
+    let mut approval = ApprovalRow { approver: String::new(), approved_at: String::new(), fields: Vec::new() };
+    for (i, column) in row.columns().iter().enumerate() {
+        match column.name() {
+            "run_id" => run_id = row.try_get(i)?,
+            "approver" => approval.approver = row.try_get(i)?,
+            "approved_at" => approval.approved_at = row.try_get(i)?,
+            name => {
+                let value = if *column.type_() == Type::INT8 {
+                    row.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::from)
+                } else {
+                    row.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::String)
+                };
+                approval.fields.push((name.to_string(), value));
+            }
+        }
+    }
+    Ok((run_id, approval))
+}
+
+fn exchange_row(row: &Row, first: usize) -> Result<ExchangeRow, StoreError> {
+    let json: &str = row.try_get(first + 2)?;
+    Ok(ExchangeRow {
+        id: row.try_get(first)?,
+        at: row.try_get(first + 1)?,
+        sha256: hex::encode(Sha256::digest(json.as_bytes())),
+    })
+}
+
+/// Rows grouped by their run id (column 0).
+fn grouped<T>(
+    rows: &[Row],
+    read: impl Fn(&Row) -> Result<(String, T), StoreError>,
+) -> Result<HashMap<String, Vec<T>>, StoreError> {
+    let mut out: HashMap<String, Vec<T>> = HashMap::new();
+    for row in rows {
+        let (run, item) = read(row)?;
+        out.entry(run).or_default().push(item);
+    }
+    Ok(out)
+}
+
+fn orphan(table: &str, groups: &HashMap<String, impl Sized>) -> Result<(), StoreError> {
+    match groups.keys().min() {
+        Some(run) => Err(mismatch(run, format!("the {table} table holds rows of a run the runs table does not have"))),
+        None => Ok(()),
+    }
+}
+
+impl Pg {
+    /// A read-only transaction on one snapshot, for the verifications.
+    fn snapshot(&self) -> Result<super::Tx<'_>, StoreError> {
+        let tx = self.tx()?;
+        tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", &[])?;
+        Ok(tx)
+    }
+
+    pub(crate) fn verify_audit(&self) -> Result<AuditVerified, StoreError> {
+        let tx = self.snapshot()?;
+        let head = head(&tx)?;
+        let events = tx.query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"), &[])?;
+        let mut ledgers: HashMap<String, Ledger> = HashMap::new();
+        let mut forged = None;
+        let mut read = Vec::with_capacity(events.len());
+        for row in &events {
+            let event = event_from_row(row, 0)?;
+            if let Ok(event) = &event
+                && let Some(run) = &event.run_id
+                && let Err(what) = ledgers.entry(run.as_str().to_string()).or_default().take(event)
+                && forged.is_none()
+            {
+                forged = Some(mismatch(run.as_str(), what));
+            }
+            read.push(event);
+        }
+        let verified = verify_chain(read, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())))?;
+        if let Some(e) = forged {
+            return Err(e);
+        }
+        let runs = tx.query(
+            &format!("SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id COLLATE \"C\""),
+            &[],
+        )?;
+        let history =
+            tx.query(&format!("SELECT run_id, {HISTORY_ROW_SQL} FROM status_history ORDER BY run_id, id"), &[])?;
+        let mut history = grouped(&history, |row| Ok((row.try_get(0)?, history_row(row, 1)?)))?;
+        let approvals = tx.query("SELECT * FROM approvals ORDER BY run_id, approver COLLATE \"C\"", &[])?;
+        let mut approvals = grouped(&approvals, approval_row)?;
+        let exchanges = tx.query("SELECT run_id, id, at, json FROM exchanges ORDER BY run_id, id", &[])?;
+        let mut exchanges = grouped(&exchanges, |row| Ok((row.try_get(0)?, exchange_row(row, 1)?)))?;
+        let none = Ledger::default();
+        for row in &runs {
+            let row = run_row(row)?;
+            let ledger = ledgers.remove(&row.id);
+            let h = history.remove(&row.id).unwrap_or_default();
+            let a = approvals.remove(&row.id).unwrap_or_default();
+            let e = exchanges.remove(&row.id).unwrap_or_default();
+            check_run_state(ledger.as_ref().unwrap_or(&none), &row, &h, &a, &e)?;
+        }
+        orphan("status_history", &history)?;
+        orphan("approvals", &approvals)?;
+        orphan("exchanges", &exchanges)?;
+        let missing = ledgers.iter().filter(|(_, l)| l.holds_state()).min_by_key(|(_, l)| l.first_seq());
+        if let Some((run, ledger)) = missing {
+            return Err(mismatch(
+                run,
+                format!(
+                    "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
+                    ledger.first_seq()
+                ),
+            ));
+        }
+        Ok(verified)
+    }
+
+    pub(crate) fn verify_run(&self, id: &RunId) -> Result<(), StoreError> {
+        let tx = self.snapshot()?;
+        let ledger = run_ledger(&tx, id)?;
+        let row = tx.query_opt(
+            &format!("SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id WHERE r.id = $1"),
+            &[&id.as_str()],
+        )?;
+        let Some(row) = row else {
+            return match ledger.imported_by() {
+                Some(seq) => Err(mismatch(
+                    id.as_str(),
+                    format!("its run.imported event #{seq} has no row in the runs table (it was deleted)"),
+                )),
+                None => Err(StoreError::UnknownRun { id: id.clone() }),
+            };
+        };
+        let row = run_row(&row)?;
+        let history = tx
+            .query(
+                &format!("SELECT {HISTORY_ROW_SQL} FROM status_history WHERE run_id = $1 ORDER BY id"),
+                &[&id.as_str()],
+            )?
+            .iter()
+            .map(|row| history_row(row, 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let approvals = tx
+            .query("SELECT * FROM approvals WHERE run_id = $1 ORDER BY approver COLLATE \"C\"", &[&id.as_str()])?
+            .iter()
+            .map(|row| approval_row(row).map(|(_, a)| a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let exchanges = tx
+            .query("SELECT id, at, json FROM exchanges WHERE run_id = $1 ORDER BY id", &[&id.as_str()])?
+            .iter()
+            .map(|row| exchange_row(row, 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        check_run_state(&ledger, &row, &history, &approvals, &exchanges)
+    }
+}
+
+/// One run's events, each checked alone and against its neighbours in the chain (as on SQLite).
+fn run_ledger(tx: &Pg, id: &RunId) -> Result<Ledger, StoreError> {
+    let head = head(tx)?;
+    let rows = tx.query(
+        "SELECT e.seq, e.at, e.actor, e.run_id, e.kind, e.payload, e.prev_hash, e.hash, p.hash, n.prev_hash
+         FROM audit_events e
+         LEFT JOIN audit_events p ON p.seq = e.seq - 1
+         LEFT JOIN audit_events n ON n.seq = e.seq + 1
+         WHERE e.run_id = $1 ORDER BY e.seq",
+        &[&id.as_str()],
+    )?;
+    let mut ledger = Ledger::default();
+    let broken = |seq: i64, reason: &str| mismatch(id.as_str(), format!("its audit event #{seq} is broken: {reason}"));
+    for row in &rows {
+        let event = event_from_row(row, 0)?.map_err(|(seq, reason)| broken(seq, &reason))?;
+        let before: Option<String> = row.try_get(8)?;
+        let after: Option<String> = row.try_get(9)?;
+        if !event.hash_is_valid() {
+            return Err(broken(
+                event.seq,
+                "its content does not match its hash (actor, time, run, kind or payload altered)",
+            ));
+        }
+        let expected_prev = if event.seq == 1 { Some(GENESIS_HASH.to_string()) } else { before };
+        if expected_prev.as_deref() != Some(event.prev_hash.as_str()) {
+            return Err(broken(event.seq, "its prev_hash is not the hash of the event before it"));
+        }
+        let linked = match after {
+            Some(next_prev) => next_prev == event.hash,
+            None => head.as_ref().is_some_and(|(seq, hash)| *seq == event.seq && *hash == event.hash),
+        };
+        if !linked {
+            return Err(broken(event.seq, "the event after it (or the chain head) does not name its hash"));
+        }
+        ledger.take(&event).map_err(|what| mismatch(id.as_str(), what))?;
+    }
+    Ok(ledger)
+}
