@@ -2,12 +2,12 @@
 //! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
 
 // Support code shared by the modules below, declared once for the binary.
+#[path = "store_common/mod.rs"]
+mod common;
 #[path = "pty_support/mod.rs"]
 mod pty_support;
 #[path = "review_support/mod.rs"]
 mod review_support;
-#[path = "store_common/mod.rs"]
-mod common;
 
 #[path = "cli_connect.rs"]
 mod cli_connect;

@@ -4,10 +4,10 @@
 // Support code shared by the modules below, declared once for the binary.
 #[path = "fno_support/mod.rs"]
 mod fno_support;
-#[path = "sim_support/mod.rs"]
-mod sim_support;
 #[path = "net_support/mod.rs"]
 mod net_support;
+#[path = "sim_support/mod.rs"]
+mod sim_support;
 
 #[path = "fno_cli.rs"]
 mod fno_cli;

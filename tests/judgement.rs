@@ -2,10 +2,10 @@
 //! One test binary per layer (each module is one file of tests/): two cores link six binaries, not fifty.
 
 // Support code shared by the modules below, declared once for the binary.
-#[path = "judgement_common/mod.rs"]
-mod judgement_common;
 #[path = "store_common/mod.rs"]
 mod common;
+#[path = "judgement_common/mod.rs"]
+mod judgement_common;
 
 #[path = "judgement_diff.rs"]
 mod judgement_diff;
