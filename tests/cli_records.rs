@@ -16,16 +16,26 @@ const JUSTIFICATION: &str = "Customer master clean-up agreed with credit control
 
 /// Propose as the requester and import; the new run's id.
 pub(crate) fn propose(h: &Harness, config: &Path, args: &[&str]) -> String {
+    propose_because(h, config, JUSTIFICATION, args)
+}
+
+/// [`propose`] with the requester's own justification.
+pub(crate) fn propose_because(h: &Harness, config: &Path, justification: &str, args: &[&str]) -> String {
     let mut all = vec!["--json", "propose"];
     all.extend_from_slice(args);
-    all.extend_from_slice(&["--justification", JUSTIFICATION, "--import"]);
+    all.extend_from_slice(&["--justification", justification, "--import"]);
     let out = signoff(h, config, REQUESTER, &all);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     json_of(&out)["run"]["id"].as_str().unwrap().to_string()
 }
 
 pub(crate) fn rollback(h: &Harness, config: &Path, id: &str) -> Output {
-    signoff(h, config, APPROVER, &["--json", "rollback", id, "--reason", "Undo: agreed with credit control"])
+    rollback_because(h, config, "Undo: agreed with credit control", id)
+}
+
+/// [`rollback`] by the approver, with their own reason.
+pub(crate) fn rollback_because(h: &Harness, config: &Path, reason: &str, id: &str) -> Output {
+    signoff(h, config, APPROVER, &["--json", "rollback", id, "--reason", reason])
 }
 
 pub(crate) fn outcome(out: &Output) -> String {

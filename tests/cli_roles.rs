@@ -9,17 +9,13 @@ use serde_json::{Value, json};
 use signoff::sim::{Dialect, Fault};
 
 use crate::cli_propose::{approve, config_of, json_of, signoff, text};
-use crate::review_support::{APPROVER, Harness, REQUESTER, SECOND};
+use crate::cli_records::{outcome, propose_because, rollback_because, writes_since};
+use crate::review_support::{APPROVER, Harness, SECOND};
 
 const JUSTIFICATION: &str = "Access review AR-2026-11: role change agreed with the finance controller";
 
 fn propose(h: &Harness, config: &Path, args: &[&str]) -> String {
-    let mut all = vec!["--json", "propose"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--justification", JUSTIFICATION, "--import"]);
-    let out = signoff(h, config, REQUESTER, &all);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    json_of(&out)["run"]["id"].as_str().unwrap().to_string()
+    propose_because(h, config, JUSTIFICATION, args)
 }
 
 fn approve_as(h: &Harness, config: &Path, who: &str, id: &str) -> Output {
@@ -27,11 +23,7 @@ fn approve_as(h: &Harness, config: &Path, who: &str, id: &str) -> Output {
 }
 
 fn rollback(h: &Harness, config: &Path, id: &str) -> Output {
-    signoff(h, config, APPROVER, &["--json", "rollback", id, "--reason", "Undo: access review reversed"])
-}
-
-fn outcome(out: &Output) -> String {
-    json_of(out)["outcome"].as_str().unwrap_or_default().to_string()
+    rollback_because(h, config, "Undo: access review reversed", id)
 }
 
 /// The user's enabled role names in the simulator, sorted.
@@ -49,18 +41,6 @@ fn enabled_roles(h: &Harness, user: &str) -> Vec<String> {
 
 fn row(user: &str, role: &str) -> Value {
     json!({"UserId": user, "SecurityRoleIdentifier": role})
-}
-
-/// (method, target, If-Match, body) of the writes the simulator logged since `from`.
-fn writes_since(h: &Harness, from: usize) -> Vec<(String, String, Option<String>, String)> {
-    h.writes()
-        .into_iter()
-        .skip(from)
-        .map(|r| {
-            let if_match = r.headers.iter().find(|(k, _)| k == "if-match").map(|(_, v)| v.clone());
-            (r.method, r.target, if_match, r.body)
-        })
-        .collect()
 }
 
 async fn assigning_system_administrator_needs_two_approvers_and_rolls_back(dialect: Dialect) {
