@@ -43,12 +43,58 @@ pub fn line(s: &str) -> anyhow::Result<()> {
     text(&format!("{s}\n"))
 }
 
-/// Print `value` as pretty JSON, every invisible character written as a `\uXXXX` escape.
+/// Print `value` as pretty JSON, every invisible character written as a `\uXXXX` escape. Written as it is
+/// serialised, never held whole: `runs list --json` of 100,000 runs is 50 MB of text.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(value)?;
-    let mut out = std::io::stdout().lock();
-    let written = out.write_all(terminal_safe_json(&json).as_bytes()).and_then(|()| out.write_all(b"\n"));
-    written.and_then(|()| out.flush()).map_err(closed_or)
+    let mut out = TerminalSafe::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let written = serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from);
+    written.and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()).map_err(closed_or)
+}
+
+/// A writer that passes JSON text through [`terminal_safe_json`]. A character split across two writes
+/// waits for its last byte; bytes that are not UTF-8 at all (never from serde_json) become U+FFFD.
+struct TerminalSafe<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> TerminalSafe<W> {
+    fn new(inner: W) -> Self {
+        TerminalSafe { inner, pending: Vec::new() }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        loop {
+            let (valid, bad) = match std::str::from_utf8(&self.pending) {
+                Ok(text) => (text.len(), None),
+                Err(e) => (e.valid_up_to(), e.error_len()),
+            };
+            let text = String::from_utf8_lossy(&self.pending[..valid]);
+            self.inner.write_all(terminal_safe_json(&text).as_bytes())?;
+            match bad {
+                Some(len) => {
+                    self.inner.write_all("\u{fffd}".as_bytes())?;
+                    self.pending.drain(..valid + len);
+                }
+                None => {
+                    self.pending.drain(..valid);
+                    return Ok(buf.len());
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            // An unfinished character at the very end: never valid, shown as U+FFFD.
+            self.pending.clear();
+            self.inner.write_all("\u{fffd}".as_bytes())?;
+        }
+        self.inner.flush()
+    }
 }
 
 /// Print `s` to standard error, each line made visible. A closed standard error is ignored: there is
@@ -71,3 +117,23 @@ macro_rules! say {
     };
 }
 pub(crate) use say;
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn json_written_in_pieces_is_made_terminal_safe_even_when_a_character_is_split() {
+        let text = serde_json::to_string_pretty(&serde_json::json!({"name": "Con\u{202e}toso é \u{1b}[31m"})).unwrap();
+        let mut safe = TerminalSafe::new(Vec::new());
+        // Byte by byte: every multi-byte character arrives split.
+        for byte in text.as_bytes() {
+            safe.write_all(std::slice::from_ref(byte)).unwrap();
+        }
+        safe.flush().unwrap();
+        assert_eq!(String::from_utf8(safe.inner).unwrap(), terminal_safe_json(&text));
+        assert!(terminal_safe_json(&text).contains("\\u202e") && terminal_safe_json(&text).contains('é'));
+    }
+}
