@@ -103,3 +103,35 @@ async fn import_list_approve_and_verify_on_postgres_through_the_binary() {
     let text = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success() && text.contains("PostgreSQL"), "{text}");
 }
+
+#[test]
+fn a_password_in_the_store_url_is_refused_naming_the_fix_and_never_shown() {
+    let home = common::CliHome::new("april.meyer");
+    let url = "postgres://signoff:hunter2@db.example:5432/signoff";
+    std::fs::write(home.config(), format!("[store]\nurl = \"{url}\"\n")).unwrap();
+    let run = |args: &[&str]| {
+        // `CliHome::command` passes `--store <file>`; these run on the config's store alone.
+        let out = Command::new(env!("CARGO_BIN_EXE_signoff"))
+            .args(["--config", home.config().to_str().unwrap()])
+            .args(args)
+            .env("XDG_STATE_HOME", home.path("state"))
+            .env("XDG_DATA_HOME", home.path("share"))
+            .env_remove("SIGNOFF_STORE")
+            .env_remove("SIGNOFF_CONFIG")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!text.contains("hunter2"), "the password was shown: {text}");
+        (out.status.code(), text)
+    };
+
+    let (code, text) = run(&["config", "check"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("store.url") && text.contains("password_env"), "{text}");
+
+    // The same URL on the command line is refused before any connection, also naming the fix.
+    std::fs::write(home.config(), "").unwrap();
+    let (code, text) = run(&["--store", url, "runs", "list"]);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("contains a password") && text.contains("password_env"), "{text}");
+}

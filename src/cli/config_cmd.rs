@@ -185,7 +185,13 @@ fn store_problems(
         // A URL the config's own rules refused is reported once.
         Err(_) if problems.iter().any(|p| p.key.as_deref() == Some("store.url")) => return,
         Err(e) => {
-            let key = if store.url.is_some() { "store.url" } else { "store" };
+            let key = match config.store_password_source() {
+                Some(SecretSource::Env(_)) => "store.password_env",
+                Some(SecretSource::File(_)) => "store.password_file",
+                Some(SecretSource::Command { .. }) => "store.password_command",
+                _ if store.url.is_some() => "store.url",
+                _ => "store",
+            };
             problems.push(Problem::at(key, crate::text::visible(&e.to_string()).into_owned()));
             return;
         }

@@ -33,7 +33,7 @@ impl Config {
                 None => return Ok(StoreLocation::File(self.store.path.clone().unwrap_or(default_file))),
             },
         };
-        let failed = |detail: String| StoreError::PgConnect { target: crate::store::pg::shown_url(url), detail };
+        let failed = |detail: String| StoreError::PgSetting { target: crate::store::pg::shown_url(url), detail };
         if url_password(url) {
             return Err(failed(format!("the store URL contains a password: {PASSWORD_FIX}")));
         }
