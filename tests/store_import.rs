@@ -2,121 +2,139 @@
 
 use crate::common;
 
+use common::backends::TestDb;
 use common::{dec, invoice, journal, mixed_runs, user_disable};
 use signoff::model::{Action, RunId, RunStatus};
 use signoff::store::{RunFilter, SCHEMA_VERSION, Store, StoreError};
 
-fn fresh() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("nested/dir/store.db")).unwrap();
-    (dir, store)
+/// A fresh store on each backend; the tests that use it run against each.
+fn fresh(test: &str) -> Vec<(TestDb, Store)> {
+    TestDb::all(test)
+        .into_iter()
+        .map(|db| {
+            let store = db.open();
+            (db, store)
+        })
+        .collect()
 }
 
 #[test]
 fn imported_runs_are_listed_pending_with_their_summaries() {
-    let (_dir, store) = fresh();
-    let runs = mixed_runs("A", 25);
-    let report = store.import(&runs, "april.meyer@contoso.com").unwrap();
-    assert_eq!(report.imported.len(), 25);
-    assert!(report.unchanged.is_empty());
+    for (db, store) in fresh("imported_runs_are_listed_pending_with_their_summaries") {
+        let _backend = db.name();
+        let runs = mixed_runs("A", 25);
+        let report = store.import(&runs, "april.meyer@contoso.com").unwrap();
+        assert_eq!(report.imported.len(), 25);
+        assert!(report.unchanged.is_empty());
 
-    let all = store.summaries(&RunFilter::default()).unwrap();
-    assert_eq!(all.len(), 25);
-    assert!(all.iter().all(|s| s.status == RunStatus::Pending && s.approvals == 0 && s.lease_holder.is_none()));
-    let first = all.iter().find(|s| s.id.as_str() == "RUN-A-000001").unwrap();
-    assert_eq!(first.action, Action::ApproveVendorInvoice);
-    assert_eq!(first.company.as_deref(), Some("usmf"));
-    assert_eq!(first.amount, Some(dec("1250000.00")));
-    assert_eq!(first.currency.as_deref(), Some("USD"));
-    assert_eq!(first.target, "usmf / APINV-000001");
+        let all = store.summaries(&RunFilter::default()).unwrap();
+        assert_eq!(all.len(), 25);
+        assert!(all.iter().all(|s| s.status == RunStatus::Pending && s.approvals == 0 && s.lease_holder.is_none()));
+        let first = all.iter().find(|s| s.id.as_str() == "RUN-A-000001").unwrap();
+        assert_eq!(first.action, Action::ApproveVendorInvoice);
+        assert_eq!(first.company.as_deref(), Some("usmf"));
+        assert_eq!(first.amount, Some(dec("1250000.00")));
+        assert_eq!(first.currency.as_deref(), Some("USD"));
+        assert_eq!(first.target, "usmf / APINV-000001");
+    }
 }
 
 #[test]
 fn summaries_filter_by_status_action_and_company() {
-    let (_dir, store) = fresh();
-    let runs = mixed_runs("F", 30);
-    store.import(&runs, "april.meyer@contoso.com").unwrap();
-    let journals = store.summaries(&RunFilter { action: Some(Action::PostJournal), ..Default::default() }).unwrap();
-    assert_eq!(journals.len(), runs.iter().filter(|r| r.action == Action::PostJournal).count());
-    let usrt = store.summaries(&RunFilter { company: Some("USRT".into()), ..Default::default() }).unwrap();
-    assert_eq!(usrt.len(), runs.iter().filter(|r| r.company().is_some_and(|c| c.as_str() == "usrt")).count());
-    assert!(usrt.iter().all(|s| s.company.as_deref() == Some("usrt")));
+    for (db, store) in fresh("summaries_filter_by_status_action_and_company") {
+        let _backend = db.name();
+        let runs = mixed_runs("F", 30);
+        store.import(&runs, "april.meyer@contoso.com").unwrap();
+        let journals = store.summaries(&RunFilter { action: Some(Action::PostJournal), ..Default::default() }).unwrap();
+        assert_eq!(journals.len(), runs.iter().filter(|r| r.action == Action::PostJournal).count());
+        let usrt = store.summaries(&RunFilter { company: Some("USRT".into()), ..Default::default() }).unwrap();
+        assert_eq!(usrt.len(), runs.iter().filter(|r| r.company().is_some_and(|c| c.as_str() == "usrt")).count());
+        assert!(usrt.iter().all(|s| s.company.as_deref() == Some("usrt")));
 
-    store
-        .transition(
-            &RunId::from("RUN-F-000002"),
-            &[RunStatus::Pending],
-            RunStatus::Rejected,
-            "ap",
-            serde_json::json!({}),
-        )
-        .unwrap();
-    let rejected = store.summaries(&RunFilter { status: Some(RunStatus::Rejected), ..Default::default() }).unwrap();
-    assert_eq!(rejected.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["RUN-F-000002"]);
+        store
+            .transition(
+                &RunId::from("RUN-F-000002"),
+                &[RunStatus::Pending],
+                RunStatus::Rejected,
+                "ap",
+                serde_json::json!({}),
+            )
+            .unwrap();
+        let rejected = store.summaries(&RunFilter { status: Some(RunStatus::Rejected), ..Default::default() }).unwrap();
+        assert_eq!(rejected.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["RUN-F-000002"]);
+    }
 }
 
 #[test]
 fn identical_reimport_is_a_no_op_reported_as_unchanged() {
-    let (_dir, store) = fresh();
-    let runs = mixed_runs("B", 10);
-    store.import(&runs, "april.meyer@contoso.com").unwrap();
-    let events_before = store.verify_audit().unwrap().events;
+    for (db, store) in fresh("identical_reimport_is_a_no_op_reported_as_unchanged") {
+        let _backend = db.name();
+        let runs = mixed_runs("B", 10);
+        store.import(&runs, "april.meyer@contoso.com").unwrap();
+        let events_before = store.verify_audit().unwrap().events;
 
-    let again = store.import(&runs, "april.meyer@contoso.com").unwrap();
-    assert!(again.imported.is_empty());
-    assert_eq!(again.unchanged.len(), 10);
-    assert_eq!(store.count_runs().unwrap(), 10);
-    assert_eq!(store.verify_audit().unwrap().events, events_before, "a no-op writes no audit event");
+        let again = store.import(&runs, "april.meyer@contoso.com").unwrap();
+        assert!(again.imported.is_empty());
+        assert_eq!(again.unchanged.len(), 10);
+        assert_eq!(store.count_runs().unwrap(), 10);
+        assert_eq!(store.verify_audit().unwrap().events, events_before, "a no-op writes no audit event");
+    }
 }
 
 #[test]
 fn a_different_run_under_an_existing_id_is_refused_and_nothing_of_that_import_is_kept() {
-    let (_dir, store) = fresh();
-    store.import(&[invoice("RUN-C-000001", 1, "usmf", "12.50")], "april.meyer@contoso.com").unwrap();
+    for (db, store) in fresh("a_different_run_under_an_existing_id_is_refused_and_nothing_of_that_import_is_kept") {
+        let _backend = db.name();
+        store.import(&[invoice("RUN-C-000001", 1, "usmf", "12.50")], "april.meyer@contoso.com").unwrap();
 
-    let newcomer = journal("RUN-C-000002", 2, "usmf", "310.00");
-    let tampered = invoice("RUN-C-000001", 1, "usmf", "1250000.00");
-    let err = store.import(&[newcomer, tampered], "april.meyer@contoso.com").unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict { id, .. } if id.as_str() == "RUN-C-000001"), "{err}");
-    assert!(err.to_string().contains("RUN-C-000001"), "{err}");
+        let newcomer = journal("RUN-C-000002", 2, "usmf", "310.00");
+        let tampered = invoice("RUN-C-000001", 1, "usmf", "1250000.00");
+        let err = store.import(&[newcomer, tampered], "april.meyer@contoso.com").unwrap_err();
+        assert!(matches!(&err, StoreError::Conflict { id, .. } if id.as_str() == "RUN-C-000001"), "{err}");
+        assert!(err.to_string().contains("RUN-C-000001"), "{err}");
 
-    assert_eq!(store.count_runs().unwrap(), 1, "the newcomer in the refused import was rolled back");
-    let kept = store.get(&RunId::from("RUN-C-000001")).unwrap().unwrap();
-    assert_eq!(kept.run.before.fields["ImportedAmount"].as_number(), Some(dec("12.50")));
-    assert_eq!(store.verify_audit().unwrap().events, 1);
+        assert_eq!(store.count_runs().unwrap(), 1, "the newcomer in the refused import was rolled back");
+        let kept = store.get(&RunId::from("RUN-C-000001")).unwrap().unwrap();
+        assert_eq!(kept.run.before.fields["ImportedAmount"].as_number(), Some(dec("12.50")));
+        assert_eq!(store.verify_audit().unwrap().events, 1);
+    }
 }
 
 #[test]
 fn large_and_fractional_amounts_come_back_exactly() {
-    let (_dir, store) = fresh();
-    let amounts = ["98765432109876543.21", "12.50", "0.0000001", "1250000.00"];
-    let runs: Vec<_> =
-        amounts.iter().enumerate().map(|(i, a)| invoice(&format!("RUN-D-{i:06}"), i as u32, "usmf", a)).collect();
-    store.import(&runs, "april.meyer@contoso.com").unwrap();
-    for (run, amount) in runs.iter().zip(amounts) {
-        let stored = store.get(&run.id).unwrap().unwrap();
-        assert_eq!(stored.run, *run);
-        assert_eq!(stored.digest, run.payload_digest());
-        assert_eq!(stored.run.before.fields["ImportedAmount"].to_string(), amount);
-    }
-    let summaries = store.summaries(&RunFilter::default()).unwrap();
-    let shown: Vec<String> = summaries.iter().filter_map(|s| s.amount.map(|a| a.to_string())).collect();
-    for amount in amounts {
-        assert!(shown.contains(&amount.to_string()), "{amount} in {shown:?}");
+    for (db, store) in fresh("large_and_fractional_amounts_come_back_exactly") {
+        let _backend = db.name();
+        let amounts = ["98765432109876543.21", "12.50", "0.0000001", "1250000.00"];
+        let runs: Vec<_> =
+            amounts.iter().enumerate().map(|(i, a)| invoice(&format!("RUN-D-{i:06}"), i as u32, "usmf", a)).collect();
+        store.import(&runs, "april.meyer@contoso.com").unwrap();
+        for (run, amount) in runs.iter().zip(amounts) {
+            let stored = store.get(&run.id).unwrap().unwrap();
+            assert_eq!(stored.run, *run);
+            assert_eq!(stored.digest, run.payload_digest());
+            assert_eq!(stored.run.before.fields["ImportedAmount"].to_string(), amount);
+        }
+        let summaries = store.summaries(&RunFilter::default()).unwrap();
+        let shown: Vec<String> = summaries.iter().filter_map(|s| s.amount.map(|a| a.to_string())).collect();
+        for amount in amounts {
+            assert!(shown.contains(&amount.to_string()), "{amount} in {shown:?}");
+        }
     }
 }
 
 #[test]
 fn get_returns_the_run_with_status_history_and_none_for_an_unknown_id() {
-    let (_dir, store) = fresh();
-    let run = user_disable("RUN-E-000001", 1);
-    store.import(std::slice::from_ref(&run), "it.admin@contoso.com").unwrap();
-    let stored = store.get(&run.id).unwrap().unwrap();
-    assert_eq!(stored.status, RunStatus::Pending);
-    assert_eq!(stored.history.len(), 1);
-    assert_eq!(stored.history[0].from, None);
-    assert_eq!(stored.history[0].actor, "it.admin@contoso.com");
-    assert!(store.get(&RunId::from("RUN-E-999999")).unwrap().is_none());
+    for (db, store) in fresh("get_returns_the_run_with_status_history_and_none_for_an_unknown_id") {
+        let _backend = db.name();
+        let run = user_disable("RUN-E-000001", 1);
+        store.import(std::slice::from_ref(&run), "it.admin@contoso.com").unwrap();
+        let stored = store.get(&run.id).unwrap().unwrap();
+        assert_eq!(stored.status, RunStatus::Pending);
+        assert_eq!(stored.history.len(), 1);
+        assert_eq!(stored.history[0].from, None);
+        assert_eq!(stored.history[0].actor, "it.admin@contoso.com");
+        assert!(store.get(&RunId::from("RUN-E-999999")).unwrap().is_none());
+    }
 }
 
 #[test]
@@ -135,46 +153,58 @@ fn reopening_keeps_the_data_and_the_schema_version() {
 
 #[test]
 fn a_store_from_a_newer_signoff_is_refused_with_a_clear_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    drop(Store::open(&path).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
-    drop(conn);
-    let err = Store::open(&path).unwrap_err();
-    assert!(matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
-    assert!(err.to_string().contains("upgrade signoff"), "{err}");
+    for (db, store) in fresh("a_store_from_a_newer_signoff_is_refused_with_a_clear_message") {
+        drop(store);
+        // Where each backend records its schema version.
+        let newer = SCHEMA_VERSION + 1;
+        match db {
+            TestDb::Sqlite(_) => db.batch(&format!("PRAGMA user_version = {newer}")),
+            TestDb::Postgres(_) => assert_eq!(db.execute(&format!("UPDATE signoff_schema SET version = {newer}")), 1),
+        }
+        let err = match &db {
+            TestDb::Sqlite(dir) => Store::open(&dir.path().join("store.db")).unwrap_err(),
+            TestDb::Postgres(target) => Store::open_postgres(target).unwrap_err(),
+        };
+        assert!(matches!(err, StoreError::TooNew { found, .. } if found == newer), "{}: {err}", db.name());
+        assert!(err.to_string().contains("upgrade signoff"), "{err}");
+    }
 }
 
 #[test]
 fn runs_left_executing_are_found_for_reconciliation() {
-    let (_dir, store) = fresh();
-    store.import(&mixed_runs("H", 4), "ap").unwrap();
-    let id = RunId::from("RUN-H-000003");
-    store.transition(&id, &[RunStatus::Pending], RunStatus::Approved, "controller", serde_json::json!({})).unwrap();
-    store.transition(&id, &[RunStatus::Approved], RunStatus::Executing, "controller", serde_json::json!({})).unwrap();
-    assert_eq!(store.runs_in_status(RunStatus::Executing).unwrap(), vec![id.clone()]);
-    assert_eq!(store.get(&id).unwrap().unwrap().history.len(), 3);
+    for (db, store) in fresh("runs_left_executing_are_found_for_reconciliation") {
+        let _backend = db.name();
+        store.import(&mixed_runs("H", 4), "ap").unwrap();
+        let id = RunId::from("RUN-H-000003");
+        store.transition(&id, &[RunStatus::Pending], RunStatus::Approved, "controller", serde_json::json!({})).unwrap();
+        store
+            .transition(&id, &[RunStatus::Approved], RunStatus::Executing, "controller", serde_json::json!({}))
+            .unwrap();
+        assert_eq!(store.runs_in_status(RunStatus::Executing).unwrap(), vec![id.clone()]);
+        assert_eq!(store.get(&id).unwrap().unwrap().history.len(), 3);
+    }
 }
 
 #[test]
 fn catalog_and_exchanges_are_kept_and_audited() {
-    let (_dir, store) = fresh();
-    assert!(store.load_catalog().unwrap().is_none());
-    store.save_catalog(r#"{"entity_sets":["VendorsV2"]}"#, "ops").unwrap();
-    let (json, _synced) = store.load_catalog().unwrap().unwrap();
-    assert_eq!(json, r#"{"entity_sets":["VendorsV2"]}"#);
+    for (db, store) in fresh("catalog_and_exchanges_are_kept_and_audited") {
+        let _backend = db.name();
+        assert!(store.load_catalog().unwrap().is_none());
+        store.save_catalog(r#"{"entity_sets":["VendorsV2"]}"#, "ops").unwrap();
+        let (json, _synced) = store.load_catalog().unwrap().unwrap();
+        assert_eq!(json, r#"{"entity_sets":["VendorsV2"]}"#);
 
-    let run = invoice("RUN-I-000001", 1, "usmf", "12.50");
-    store.import(std::slice::from_ref(&run), "ap").unwrap();
-    store.record_exchange(&run.id, r#"{"request":{"method":"GET"}}"#, "ap").unwrap();
-    store.record_exchange(&run.id, r#"{"request":{"method":"PATCH"}}"#, "ap").unwrap();
-    let exchanges = store.exchanges(&run.id).unwrap();
-    assert_eq!(exchanges.len(), 2);
-    assert!(exchanges[1].json.contains("PATCH"));
-    let kinds: Vec<String> = store.audit_events(&run.id).unwrap().into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["run.imported", "exchange.recorded", "exchange.recorded"]);
-    assert_eq!(store.verify_audit().unwrap().events, 4);
+        let run = invoice("RUN-I-000001", 1, "usmf", "12.50");
+        store.import(std::slice::from_ref(&run), "ap").unwrap();
+        store.record_exchange(&run.id, r#"{"request":{"method":"GET"}}"#, "ap").unwrap();
+        store.record_exchange(&run.id, r#"{"request":{"method":"PATCH"}}"#, "ap").unwrap();
+        let exchanges = store.exchanges(&run.id).unwrap();
+        assert_eq!(exchanges.len(), 2);
+        assert!(exchanges[1].json.contains("PATCH"));
+        let kinds: Vec<String> = store.audit_events(&run.id).unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["run.imported", "exchange.recorded", "exchange.recorded"]);
+        assert_eq!(store.verify_audit().unwrap().events, 4);
+    }
 }
 
 #[test]

@@ -1,14 +1,15 @@
 //! `signoff config path|check`: where things resolve, and whether the config is usable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::config::StoreConfig;
+use crate::config::Config;
 use crate::config::load::{self, Problem};
 use crate::config::paths::{Paths, resolve_with_origin};
 use crate::config::secret::{self, SecretSource};
+use crate::store::StoreLocation;
 
 use super::output::{self, say};
 use super::{Globals, exit};
@@ -33,7 +34,7 @@ fn path(globals: &Globals) -> anyhow::Result<u8> {
     let exists = paths.config_file.is_file();
     // A broken config must not hide where things are: fall back to the default store and say why.
     let (configured_store, config_error) = match load::load(&paths.config_file) {
-        Ok(loaded) => (loaded.config.store.path, None),
+        Ok(loaded) => (loaded.config.store.url.map(PathBuf::from).or(loaded.config.store.path), None),
         Err(e) => (None, Some(e.to_string())),
     };
     let store = globals.store.clone().or(configured_store).unwrap_or_else(|| paths.default_store());
@@ -63,9 +64,12 @@ fn path(globals: &Globals) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// A path for display, with control characters made visible (a path is outside data).
+/// A path (or a store URL, without any password) for display, with control characters made visible (a
+/// path is outside data).
 fn shown(path: &Path) -> String {
-    crate::text::visible(&path.to_string_lossy()).into_owned()
+    let text = path.to_string_lossy();
+    let text = if crate::store::pg::is_postgres_url(&text) { crate::store::pg::shown_url(&text).into() } else { text };
+    crate::text::visible(&text).into_owned()
 }
 
 /// A secret source that was resolved, for the report.
@@ -95,7 +99,7 @@ fn check(globals: &Globals) -> anyhow::Result<u8> {
     match load::load(&file) {
         Err(e) => problems.extend(e.problems()),
         Ok(loaded) => {
-            store_problems(globals, &paths, &loaded.config.store, &mut problems);
+            store_problems(globals, &paths, &loaded.config, &mut problems, &mut resolved);
             let auth = &loaded.config.auth;
             let sources = [
                 ("client secret", auth.client_secret_source(), client_secret_key(auth)),
@@ -156,13 +160,42 @@ fn network_files(config: &crate::config::Config, problems: &mut Vec<Problem>, re
 
 /// A store readable or writable beyond its owner (or its configured group), and a group that does not
 /// exist, are problems: the store holds every run, F&O's answers and the audit chain.
-fn store_problems(globals: &Globals, paths: &Paths, store: &StoreConfig, problems: &mut Vec<Problem>) {
+fn store_problems(
+    globals: &Globals,
+    paths: &Paths,
+    config: &Config,
+    problems: &mut Vec<Problem>,
+    resolved: &mut Vec<Resolved>,
+) {
+    let store = &config.store;
     if let Some(group) = &store.group
         && let Err(e) = crate::store::group_id(group)
     {
         problems.push(Problem::at("store.group", e.to_string()));
     }
-    let path = globals.store.clone().or_else(|| store.path.clone()).unwrap_or_else(|| paths.default_store());
+    // A PostgreSQL store: its password source must resolve (the URL's own rules are the config's).
+    let path = match config.store_location(globals.store.as_deref(), paths.default_store()) {
+        Ok(StoreLocation::File(path)) => path,
+        Ok(StoreLocation::Postgres(_)) => {
+            if let Some(source) = config.store_password_source() {
+                resolved.push(Resolved { name: "store password", source: source.to_string() });
+            }
+            return;
+        }
+        // A URL the config's own rules refused is reported once.
+        Err(_) if problems.iter().any(|p| p.key.as_deref() == Some("store.url")) => return,
+        Err(e) => {
+            let key = match config.store_password_source() {
+                Some(SecretSource::Env(_)) => "store.password_env",
+                Some(SecretSource::File(_)) => "store.password_file",
+                Some(SecretSource::Command { .. }) => "store.password_command",
+                _ if store.url.is_some() => "store.url",
+                _ => "store",
+            };
+            problems.push(Problem::at(key, crate::text::visible(&e.to_string()).into_owned()));
+            return;
+        }
+    };
     for finding in crate::store::exposure(&path, &store.access()) {
         problems.push(Problem::at("store.path", crate::text::visible(&finding).into_owned()));
     }

@@ -472,7 +472,12 @@ pub(super) fn print_sync(ctx: &Context, report: &SyncReport) -> anyhow::Result<(
     }
     if let (Some(summary), Some(at)) = (&report.summary, report.synced_at) {
         writeln!(out, "catalog: {summary}")?;
-        writeln!(out, "stored in {} at {}", ctx.store_path().display(), at.to_rfc3339())?;
+        writeln!(
+            out,
+            "stored in {} at {}",
+            ctx.store_location().map(|l| l.shown()).unwrap_or_default(),
+            at.to_rfc3339()
+        )?;
         let (objects, operations) = (config.managed_objects.len(), config.operations.len());
         if report.mismatches.is_empty() {
             writeln!(out, "ok: {objects} managed object(s) and {operations} operation(s) verified")?;

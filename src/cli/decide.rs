@@ -146,7 +146,7 @@ pub fn reviewer(ctx: &Context) -> anyhow::Result<Arc<Reviewer>> {
         }
     });
     let approver = approver_id(&config)?;
-    Ok(Arc::new(Reviewer::from_config(&ctx.store_path(), config, &approver)?))
+    Ok(Arc::new(Reviewer::from_config(ctx.store_location()?, config, &approver)?))
 }
 
 pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -321,11 +321,11 @@ pub fn reconcile(globals: &Globals, args: ReconcileArgs) -> anyhow::Result<u8> {
 /// command; it says what it did on standard error.
 pub fn reconcile_at_start(globals: &Globals) {
     let Ok(ctx) = Context::load(globals) else { return };
-    let path = ctx.store_path();
-    if !path.exists() {
+    let Ok(location) = ctx.store_location() else { return };
+    if !location.may_exist() {
         return;
     }
-    let pending = crate::store::Store::open(&path).and_then(|s| {
+    let pending = location.open().and_then(|s| {
         let mut ids = s.runs_in_status(RunStatus::Executing)?;
         ids.extend(s.runs_in_status(RunStatus::Unknown)?);
         Ok(ids)

@@ -59,8 +59,9 @@ pub struct Cli {
 /// Options every verb accepts.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Globals {
-    /// The run store (SQLite file); default: from the config, else <data dir>/store.db.
-    #[arg(long, global = true, value_name = "PATH", env = "SIGNOFF_STORE")]
+    /// The run store: a SQLite file, or a postgres:// URL (no password in it; see [store] password_env);
+    /// default: from the config, else <data dir>/store.db.
+    #[arg(long, global = true, value_name = "PATH|URL", env = "SIGNOFF_STORE")]
     pub store: Option<PathBuf>,
     /// The config file; default: $SIGNOFF_CONFIG, else $XDG_CONFIG_HOME/signoff/config.toml,
     /// else ~/.config/signoff/config.toml.

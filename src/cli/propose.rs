@@ -407,14 +407,14 @@ fn write_new(path: &Path, run: &GovernedRun) -> anyhow::Result<()> {
 
 /// The store holding the synced catalog: propose types every value by it, so without one nothing is built.
 fn open_catalog_store(ctx: &Context) -> anyhow::Result<Store> {
-    let path = ctx.store_path();
-    if !path.exists() {
+    let location = ctx.store_location()?;
+    if !location.may_exist() {
         return Err(Failure::new(
             ErrorCode::NoStore,
             &format!(
                 "no store at {}: run `signoff connector sync-metadata` first (propose reads field types and \
                  facets from the catalog it stores), or pass --store",
-                path.display()
+                location.shown()
             ),
         )
         .into());

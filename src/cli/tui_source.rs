@@ -3,7 +3,6 @@
 //! `review::Reviewer::decide`, exactly like `signoff approve`.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +22,6 @@ use crate::tui::source::{
 /// The store and pipeline as the TUI sees them.
 pub struct PipelineSource {
     reviewer: Arc<Reviewer>,
-    store_path: PathBuf,
     config: Arc<Config>,
     runtime: tokio::runtime::Handle,
     /// The store's commit counter, on a connection of its own that never writes; made by the first load,
@@ -36,8 +34,7 @@ pub struct PipelineSource {
 impl PipelineSource {
     /// `runtime` runs decisions (the TUI calls the source from its blocking pool).
     pub fn new(reviewer: Arc<Reviewer>, config: Arc<Config>, runtime: tokio::runtime::Handle) -> Self {
-        let store_path = reviewer.store_path().to_path_buf();
-        PipelineSource { store_path, reviewer, config, runtime, watcher: Mutex::new(None), activation: false }
+        PipelineSource { reviewer, config, runtime, watcher: Mutex::new(None), activation: false }
     }
 
     /// Also give the TUI the connector's activation steps (`review::activation`).
@@ -47,7 +44,7 @@ impl PipelineSource {
     }
 
     fn store(&self) -> Result<Store, String> {
-        Store::open(&self.store_path).map_err(|e| e.to_string())
+        self.reviewer.store().open().map_err(|e| e.to_string())
     }
 
     /// Start watching the store, if not yet: commits from now on count as changes.

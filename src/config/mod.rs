@@ -11,6 +11,7 @@ mod posting;
 pub mod secret;
 mod security;
 mod spans;
+mod store_location;
 mod validate;
 mod validate_auth;
 mod validate_network;
@@ -155,6 +156,15 @@ impl ApproverConfig {
 pub struct StoreConfig {
     /// SQLite file; default: `<data dir>/store.db`.
     pub path: Option<PathBuf>,
+    /// A PostgreSQL store instead of the SQLite file: `postgres://user@host:port/database` (no password;
+    /// that comes from `password_env`, `password_file` or `password_command`).
+    pub url: Option<String>,
+    /// The environment variable holding the PostgreSQL password.
+    pub password_env: Option<String>,
+    /// An owner-only file holding the PostgreSQL password.
+    pub password_file: Option<PathBuf>,
+    /// A command printing the PostgreSQL password (stopped after `auth.secret_command_timeout_secs`).
+    pub password_command: Option<String>,
     /// How long a review lease lasts, in seconds.
     pub lease_secs: u64,
     /// How long a write waits for another process's write before the store is called busy, in seconds.
@@ -626,7 +636,16 @@ impl Config {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: None, lease_secs: 300, busy_timeout_secs: 10, group: None }
+        StoreConfig {
+            path: None,
+            url: None,
+            password_env: None,
+            password_file: None,
+            password_command: None,
+            lease_secs: 300,
+            busy_timeout_secs: 10,
+            group: None,
+        }
     }
 }
 

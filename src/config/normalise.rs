@@ -31,6 +31,7 @@ pub(crate) fn normalise(config: &mut Config, config_dir: Option<&Path>) {
     }
     for path in [
         &mut config.store.path,
+        &mut config.store.password_file,
         &mut config.auth.client_secret_file,
         &mut config.auth.refresh_token_file,
         &mut config.auth.client_certificate_file,

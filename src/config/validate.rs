@@ -60,6 +60,7 @@ impl Config {
         if self.store.path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
             out.push(Problem::at("store.path", "store.path is empty: remove it to use <data dir>/store.db"));
         }
+        super::store_location::check_store_url(self, out);
         if self.store.lease_secs == 0 || self.store.lease_secs > super::MAX_LEASE_SECS {
             out.push(Problem::at(
                 "store.lease_secs",

@@ -14,7 +14,7 @@ use crate::judge::Facts;
 use crate::model::filter::Filter;
 use crate::model::{Action, ActorId, RunId, RunStatus};
 use crate::policy::{self, Outcome as PolicyOutcome};
-use crate::store::{RunFilter, Store, StoreError};
+use crate::store::{RunFilter, StoreError};
 
 use super::eligibility::DecisionKind;
 use super::outcome::{Outcome, exit};
@@ -99,7 +99,7 @@ pub(super) async fn approve_all(
 /// The pending runs the filter matches, if they are of one action and every verdict passes.
 async fn eligible(r: &Reviewer, filter: &Filter) -> Result<Vec<(RunId, String)>, BulkError> {
     let (runs, known) = {
-        let store = Store::open(r.store_path())?;
+        let store = r.store().open()?;
         let filter = filter.clone().or_status(RunStatus::Pending);
         let mut runs = Vec::new();
         // Only the runs of the filter's status are read (pending unless it names another): a store's

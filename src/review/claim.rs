@@ -6,12 +6,11 @@
 //! cannot leave the run held until the lease expires. A lease that outlives a killed process simply
 //! expires and is reclaimable by anyone.
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::model::RunId;
-use crate::store::{Lease, Store, StoreError};
+use crate::store::{Lease, Store, StoreError, StoreLocation};
 
 /// The lease holder for one claim by `approver` in this process: readable by the other approvers who
 /// see it (`julia@contoso.com (pid 4121 on jump1, claim 2)`) and unique to this claim.
@@ -31,7 +30,7 @@ pub fn holder(approver: &str) -> String {
 /// lease then ends at its expiry).
 #[derive(Debug)]
 pub struct Claim {
-    store_path: PathBuf,
+    store: StoreLocation,
     run_id: RunId,
     holder: String,
     ttl: Duration,
@@ -47,7 +46,7 @@ impl Claim {
         let previous = store.last_lease(run_id)?;
         let lease = store.acquire_lease(run_id, holder, ttl)?;
         Ok(Claim {
-            store_path: store.path().to_path_buf(),
+            store: store.location().clone(),
             run_id: run_id.clone(),
             holder: holder.to_string(),
             ttl,
@@ -73,8 +72,8 @@ impl Claim {
         store.release_lease(&self.run_id, &self.holder).map(|_| ())
     }
 
-    fn release_on_drop(&self, path: &Path) {
-        let result = Store::open(path).and_then(|store| store.release_lease(&self.run_id, &self.holder));
+    fn release_on_drop(&self) {
+        let result = self.store.open().and_then(|store| store.release_lease(&self.run_id, &self.holder));
         if let Err(e) = result {
             tracing::warn!(run = %self.run_id, error = %e, "could not release the lease; it ends at its expiry");
         }
@@ -84,8 +83,7 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         if !self.released {
-            let path = self.store_path.clone();
-            self.release_on_drop(&path);
+            self.release_on_drop();
         }
     }
 }

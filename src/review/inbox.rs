@@ -83,7 +83,7 @@ pub async fn sync(r: &Reviewer) -> Result<SyncReport, InboxError> {
     let pending: Vec<Fields> =
         rows.into_iter().map(|r| r.fields).filter(|f| text(f, &w.fields.status) == w.pending_status).collect();
     let mut report = SyncReport { user: user.clone(), ..SyncReport::default() };
-    let store = Db::open(&r.store_path, std::time::Duration::from_secs(config.store.busy_timeout_secs))?;
+    let store = Db::open(&r.store, std::time::Duration::from_secs(config.store.busy_timeout_secs))?;
     let mut runs = Vec::new();
     let mut pending_ids = BTreeSet::new();
     for item in &pending {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::model::{RunId, RunStatus};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreLocation};
 
 /// One record the store could not take in time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,11 +44,10 @@ pub struct Journal {
     degraded: AtomicBool,
 }
 
-/// The journal directory of the store at `store_path`: `<store>.pending/`.
-pub fn dir_of(store_path: &Path) -> PathBuf {
-    let mut name = store_path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".pending");
-    store_path.with_file_name(name)
+/// The journal directory of the store at `store`: `<store>.pending/` beside a SQLite file, under the
+/// state directory for PostgreSQL ([`StoreLocation::pending_dir`]).
+pub fn dir_of(store: impl Into<StoreLocation>) -> PathBuf {
+    store.into().pending_dir()
 }
 
 /// SQLite answered "busy" or "locked": another process holds the write lock past the busy timeout.
@@ -61,8 +60,8 @@ pub fn is_busy(error: &StoreError) -> bool {
 }
 
 impl Journal {
-    pub fn for_store(store_path: &Path) -> Journal {
-        Journal { dir: dir_of(store_path), degraded: AtomicBool::new(false) }
+    pub fn for_store(store: &StoreLocation) -> Journal {
+        Journal { dir: store.pending_dir(), degraded: AtomicBool::new(false) }
     }
 
     /// Whether anything of this decision went to the journal.
@@ -117,7 +116,7 @@ impl Journal {
 /// Fold every journal entry of the store into it, oldest first; returns how many were folded. An entry
 /// the store refuses (e.g. the run moved on meanwhile) is kept as an audit event, never dropped.
 pub fn fold(store: &Store) -> Result<usize, StoreError> {
-    let dir = dir_of(store.path());
+    let dir = store.location().pending_dir();
     let Ok(read) = std::fs::read_dir(&dir) else { return Ok(0) };
     let mut files: Vec<PathBuf> = read
         .filter_map(Result::ok)

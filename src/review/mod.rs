@@ -49,7 +49,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::fno::FnoClient;
 use crate::model::RunId;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreLocation};
 
 pub use bulk::{BulkError, BulkReport};
 pub use digest::DigestInputs;
@@ -72,14 +72,14 @@ pub(crate) struct Db {
 
 impl Db {
     /// Open the store and fold in any evidence an earlier process had to keep aside.
-    pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let mut store = crate::store::Store::open(path)?;
+    pub(crate) fn open(location: &StoreLocation, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let mut store = location.open()?;
         store.set_busy_timeout(busy_timeout)?;
         let folded = journal::fold(&store)?;
         if folded > 0 {
             tracing::info!(folded, "folded evidence kept in the local journal into the store");
         }
-        Ok(Db { journal: journal::Journal::for_store(path), store: std::sync::Mutex::new(store) })
+        Ok(Db { journal: journal::Journal::for_store(location), store: std::sync::Mutex::new(store) })
     }
 
     /// The store; a poisoned lock still holds a usable connection (SQLite rolled back any open write).
@@ -132,7 +132,7 @@ pub struct DecisionRequest {
 /// forked F&O client (same token, own evidence), so decisions can run concurrently.
 #[derive(Debug)]
 pub struct Reviewer {
-    store_path: PathBuf,
+    store: StoreLocation,
     config: Arc<Config>,
     client: Arc<FnoClient>,
     /// The approver asked for (`SIGNOFF_APPROVER`, `approver.id`); with a proven identity, only a choice
@@ -146,12 +146,12 @@ pub struct Reviewer {
 }
 
 impl Reviewer {
-    /// A reviewer deciding as `approver`, on the store at `store_path`, against the environment `client`
+    /// A reviewer deciding as `approver`, on the store at `store` (a SQLite path or a [`StoreLocation`]), against the environment `client`
     /// talks to. The approver's groups, the lease length and how identity is proven come from `config`
     /// (with `allowed_signers`, each decision is signed through the ssh-agent `SSH_AUTH_SOCK` names).
-    pub fn new(store_path: &Path, config: Arc<Config>, client: Arc<FnoClient>, approver: &str) -> Self {
+    pub fn new(store: impl Into<StoreLocation>, config: Arc<Config>, client: Arc<FnoClient>, approver: &str) -> Self {
         Reviewer {
-            store_path: store_path.to_path_buf(),
+            store: store.into(),
             groups: config.approver.groups.clone(),
             lease_ttl: config.lease_ttl(),
             identity: Identity::from_config(&config),
@@ -186,11 +186,15 @@ impl Reviewer {
 
     /// A reviewer on the configured environment: secrets resolved from the config's sources, one client
     /// (one token) shared by every decision this reviewer takes. For the TUI and the CLI alike.
-    pub fn from_config(store_path: &Path, config: Arc<Config>, approver: &str) -> Result<Self, ReviewError> {
+    pub fn from_config(
+        store: impl Into<StoreLocation>,
+        config: Arc<Config>,
+        approver: &str,
+    ) -> Result<Self, ReviewError> {
         let connect = |e: String| ReviewError::Connect(e);
         let settings = crate::fno::FnoSettings::resolve(&config).map_err(|e| connect(e.to_string()))?;
         let client = FnoClient::new(&settings).map_err(|e| connect(e.to_string()))?;
-        Ok(Reviewer::new(store_path, config, Arc::new(client), approver))
+        Ok(Reviewer::new(store, config, Arc::new(client), approver))
     }
 
     /// The F&O client decisions go through (for metadata sync and start-up checks).
@@ -205,14 +209,22 @@ impl Reviewer {
 
     /// The payload digest of run `id` as stored now: what a CLI decision without `--reviewed` is bound to.
     pub fn stored_digest(&self, id: &RunId) -> Result<String, ReviewError> {
-        let store = crate::store::Store::open(&self.store_path)?;
+        let store = self.store.open()?;
         let stored = store.get(id)?.ok_or_else(|| StoreError::UnknownRun { id: id.clone() })?;
         Ok(stored.digest)
     }
 
-    /// The store file.
-    pub fn store_path(&self) -> &Path {
-        &self.store_path
+    /// Where the store is.
+    pub fn store(&self) -> &StoreLocation {
+        &self.store
+    }
+
+    /// The SQLite store file (on PostgreSQL: its URL as shown), for messages and tests.
+    pub fn store_path(&self) -> PathBuf {
+        match &self.store {
+            StoreLocation::File(path) => path.clone(),
+            StoreLocation::Postgres(target) => PathBuf::from(target.shown()),
+        }
     }
 
     /// Take one decision end to end. Stale, refused and failed decisions are outcomes, not errors; an

@@ -41,7 +41,7 @@ pub(super) async fn decide(
     progress: &ProgressSink,
     cancel: &Cancel,
 ) -> Result<Outcome, ReviewError> {
-    let store = Db::open(&r.store_path, Duration::from_secs(r.config.store.busy_timeout_secs))?;
+    let store = Db::open(&r.store, Duration::from_secs(r.config.store.busy_timeout_secs))?;
     let id = &req.run_id;
     let Some(payload_digest) = store.db().get(id)?.map(|s| s.digest) else {
         return Err(StoreError::UnknownRun { id: id.clone() }.into());

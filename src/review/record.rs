@@ -72,7 +72,7 @@ fn pretty<T: serde::Serialize>(run_id: &RunId, value: &T) -> Result<Vec<u8>, Rev
 /// Collect the run, its approvals, exchanges and audit events, and the chain segment that a signed
 /// checkpoint closes, from the store into a bundle at `dir`.
 pub fn export_evidence(reviewer: &Reviewer, run_id: &RunId, dir: &Path) -> Result<Manifest, ReviewError> {
-    let store = Store::open(reviewer.store_path())?;
+    let store = reviewer.store().open()?;
     export_from_store(&store, run_id, dir, reviewer.approver())
 }
 

@@ -98,7 +98,7 @@ pub(super) async fn sweep(
     since: std::time::Duration,
     handed_over: bool,
 ) -> Result<Vec<Swept>, ReviewError> {
-    let store = Db::open(&r.store_path, Duration::from_secs(r.config.store.busy_timeout_secs))?;
+    let store = Db::open(&r.store, Duration::from_secs(r.config.store.busy_timeout_secs))?;
     let cutoff = Utc::now() - chrono::Duration::from_std(since).unwrap_or(chrono::Duration::MAX);
     let mut ids = store.db().runs_in_status(RunStatus::Unknown)?;
     ids.extend(store.db().runs_in_status(RunStatus::Executing)?);

@@ -39,6 +39,11 @@ pub enum StoreError {
     )]
     PgConnect { target: String, detail: String },
 
+    /// The PostgreSQL store's settings are unusable before any connection is tried (a password in the URL,
+    /// an unreadable password source).
+    #[error("the PostgreSQL store {target} is not usable as configured: {detail}")]
+    PgSetting { target: String, detail: String },
+
     #[error("PostgreSQL store error: {detail}")]
     Postgres { detail: String, code: Option<String> },
 

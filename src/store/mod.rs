@@ -13,6 +13,7 @@ mod error;
 mod import;
 mod invoice_key;
 mod leases;
+mod location;
 mod many;
 pub mod pg;
 mod runs;
@@ -32,6 +33,7 @@ pub use catalog::Exchange;
 pub use error::StoreError;
 pub use import::Importer;
 pub use leases::{Approval, Lease, NewApproval};
+pub use location::StoreLocation;
 pub use many::RunToJudge;
 pub use runs::{ImportReport, RunFilter, StatusChange, StoredRun};
 pub use schema::SCHEMA_VERSION;
@@ -63,6 +65,7 @@ pub(crate) use sqlite_or;
 pub struct Store {
     db: Db,
     path: PathBuf,
+    location: StoreLocation,
     busy_timeout: Duration,
 }
 
@@ -90,13 +93,23 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn, path)?;
         access::share_siblings(path, access);
-        Ok(Store { db: Db::Sqlite(conn), path: path.to_path_buf(), busy_timeout: BUSY_TIMEOUT })
+        Ok(Store {
+            db: Db::Sqlite(conn),
+            path: path.to_path_buf(),
+            location: StoreLocation::File(path.to_path_buf()),
+            busy_timeout: BUSY_TIMEOUT,
+        })
     }
 
     /// Open the PostgreSQL store at `target` (through this process's pool), and bring its schema up to date.
     pub fn open_postgres(target: &pg::PgTarget) -> Result<Store, StoreError> {
         let pg = pg::Pg::open(target)?;
-        Ok(Store { path: PathBuf::from(pg.shown()), db: Db::Postgres(pg), busy_timeout: BUSY_TIMEOUT })
+        Ok(Store {
+            path: PathBuf::from(pg.shown()),
+            db: Db::Postgres(pg),
+            location: StoreLocation::Postgres(target.clone()),
+            busy_timeout: BUSY_TIMEOUT,
+        })
     }
 
     /// The SQLite connection, for this crate's tests of SQLite's query plans.
@@ -113,7 +126,6 @@ impl Store {
         matches!(self.db, Db::Postgres(_))
     }
 
-    /// The file this store lives in.
     /// Wait up to `timeout` for another process's write (the default is [`BUSY_TIMEOUT`]).
     pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
         self.busy_timeout = timeout;
@@ -121,8 +133,14 @@ impl Store {
         Ok(conn.busy_timeout(timeout)?)
     }
 
+    /// The file this store lives in (on PostgreSQL: its URL as shown, without a password).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where this store is, to open it again (another handle, another thread).
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 }
 

@@ -22,7 +22,7 @@ pub struct StoreWatcher {
 enum Source {
     Sqlite(Connection),
     /// On PostgreSQL, the audit chain's head: every change another screen shows appends an event.
-    Postgres(Store),
+    Postgres(Box<Store>),
 }
 
 impl Store {
@@ -34,9 +34,10 @@ impl Store {
                 let store = Store {
                     db: super::Db::Postgres(pg.reopen()?),
                     path: self.path.clone(),
+                    location: self.location.clone(),
                     busy_timeout: self.busy_timeout,
                 };
-                let mut watcher = StoreWatcher { source: Source::Postgres(store), seen: 0 };
+                let mut watcher = StoreWatcher { source: Source::Postgres(Box::new(store)), seen: 0 };
                 watcher.seen = watcher.version()?;
                 Ok(watcher)
             }

@@ -41,6 +41,29 @@ impl TestDb {
         }
     }
 
+    /// Run `sql` on the database itself, past signoff (a tamperer with write access): the rows it changed.
+    pub fn execute(&self, sql: &str) -> u64 {
+        match self {
+            TestDb::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
+                conn.execute(sql, []).unwrap() as u64
+            }
+            TestDb::Postgres(target) => pg_client(target, sql, false),
+        }
+    }
+
+    /// Run several `;`-separated statements, as [`TestDb::execute`] does one.
+    pub fn batch(&self, sql: &str) {
+        match self {
+            TestDb::Sqlite(dir) => {
+                rusqlite::Connection::open(dir.path().join("store.db")).unwrap().execute_batch(sql).unwrap()
+            }
+            TestDb::Postgres(target) => {
+                pg_client(target, sql, true);
+            }
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             TestDb::Sqlite(_) => "sqlite",
@@ -86,4 +109,32 @@ pub fn pg_target(test: &str) -> Option<PgTarget> {
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
     Some(PgTarget { url, password: Some(password), trust: Default::default() })
+}
+
+/// Run `sql` on a connection of its own, on a thread and runtime of its own (so a caller inside a runtime
+/// can use it): the rows changed, or 0 for a batch.
+fn pg_client(target: &PgTarget, sql: &str, batch: bool) -> u64 {
+    let (url, password, sql) = (target.url.clone(), target.password.clone(), sql.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let mut config: tokio_postgres::Config = url.parse().unwrap();
+            if let Some(password) = &password {
+                config.password(password.expose());
+            }
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+            let driver = tokio::spawn(connection);
+            let changed = if batch {
+                client.batch_execute(&sql).await.unwrap();
+                0
+            } else {
+                client.execute(sql.as_str(), &[]).await.unwrap()
+            };
+            drop(client);
+            let _ = driver.await;
+            changed
+        })
+    })
+    .join()
+    .unwrap()
 }

@@ -16,7 +16,7 @@ pub fn status(globals: &Globals) -> anyhow::Result<u8> {
 /// The activation of the configured connection, read from the store (none yet: nothing recorded).
 pub(super) fn read(ctx: &Context) -> anyhow::Result<Activation> {
     // A status never creates a store: a mistyped --store would look like a connector never set up.
-    let store = if ctx.store_path().exists() { Some(ctx.open_store()?) } else { None };
+    let store = if ctx.store_location()?.may_exist() { Some(ctx.open_store()?) } else { None };
     Ok(activation(store.as_ref(), &ctx.loaded.config)?)
 }
 

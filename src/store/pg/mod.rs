@@ -61,15 +61,26 @@ pub fn is_postgres_url(text: &str) -> bool {
     text.starts_with("postgres://") || text.starts_with("postgresql://")
 }
 
-/// `url` with any password replaced by `***`.
+/// `url` with any password (`user:…@`, `?password=…`) replaced by `***`.
 pub fn shown_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some(crate::config::secret::MASK));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_string() };
+    if parsed.password().is_none() && !parsed.query_pairs().any(|(k, _)| k == "password") {
+        return url.to_string();
     }
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(crate::config::secret::MASK));
+    }
+    if parsed.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" { crate::config::secret::MASK.to_string() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// The runtime that drives every PostgreSQL connection of this process.
