@@ -97,129 +97,127 @@ fn writes(sim: &Simulator) -> usize {
     sim.requests().iter().filter(|r| r.method != "GET" && !r.target.contains("/oauth2/")).count()
 }
 
-async fn connect_then_rehearse(dialect: Dialect) {
-    let options = SimOptions::for_dialect(dialect);
-    let sim = Simulator::start(options.clone()).await.unwrap();
-    let home = Home::new();
-    std::fs::create_dir_all(home.config.parent().unwrap()).unwrap();
-    if dialect == Dialect::Contoso {
-        // Contoso's own config (its operation names, its store) pointing at an old environment: connect
-        // updates the connection and the objects and keeps the rest.
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/sim/contoso.toml");
-        let old = std::fs::read_to_string(fixture)
-            .unwrap()
-            .replace("{{BASE_URL}}", "https://contoso-old.sandbox.operations.dynamics.com");
-        std::fs::write(&home.config, old).unwrap();
-    }
-    let payload = home.write_payload("connect.json", &seed_for(&sim));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_then_status_walks_the_five_steps_as_a_rehearsal_proceeds() {
+    for dialect in Dialect::ALL {
+        let options = SimOptions::for_dialect(dialect);
+        let sim = Simulator::start(options.clone()).await.unwrap();
+        let home = Home::new();
+        std::fs::create_dir_all(home.config.parent().unwrap()).unwrap();
+        if dialect == Dialect::Contoso {
+            // Contoso's own config (its operation names, its store) pointing at an old environment: connect
+            // updates the connection and the objects and keeps the rest.
+            let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/sim/contoso.toml");
+            let old = std::fs::read_to_string(fixture)
+                .unwrap()
+                .replace("{{BASE_URL}}", "https://contoso-old.sandbox.operations.dynamics.com");
+            std::fs::write(&home.config, old).unwrap();
+        }
+        let payload = home.write_payload("connect.json", &seed_for(&sim));
 
-    let out = home.signoff(APPROVER, &["--json", "connector", "connect", "--payload", &payload]);
-    assert_eq!(out.status.code(), Some(0), "{dialect:?}: {}", text(&out));
-    let connected = json_of(&out);
-    assert_eq!(states(&connected), ["done", "done", "done", "pending", "pending"], "{connected:#}");
-    assert_eq!(connected, home.status(), "connect --json prints what status prints");
-    assert_eq!(connected["url"], sim.base_url());
+        let out = home.signoff(APPROVER, &["--json", "connector", "connect", "--payload", &payload]);
+        assert_eq!(out.status.code(), Some(0), "{dialect:?}: {}", text(&out));
+        let connected = json_of(&out);
+        assert_eq!(states(&connected), ["done", "done", "done", "pending", "pending"], "{connected:#}");
+        assert_eq!(connected, home.status(), "connect --json prints what status prints");
+        assert_eq!(connected["url"], sim.base_url());
 
-    // The config the payload made: logical names mapped, the secret in an owner-only file it names.
-    let config = signoff::config::load::load(&home.config).unwrap().config;
-    let invoice = &config.managed_objects["vendor_invoice"];
-    assert!(invoice.fields.contains(&"ImportedAmount".to_string()) && invoice.fields.contains(&"DueDate".to_string()));
-    assert!(invoice.line_fields.contains(&"MainAccountDisplayValue".to_string()));
-    assert_eq!(config.managed_objects["vendor"].high_risk_fields, ["BankAccountId"]);
-    assert!(!config.managed_objects.contains_key("ledger_dimension"), "only the payload's objects");
-    let secret_file = config.auth.client_secret_file.clone().expect("the config names the secret file");
-    assert_eq!(std::fs::read_to_string(&secret_file).unwrap().trim(), options.client_secret);
-    assert_eq!(std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
-    if dialect == Dialect::Contoso {
-        let kept = std::fs::read_to_string(&home.config).unwrap();
-        assert!(kept.contains("# Contoso's own names") && kept.contains("action = \"approveInvoiceWF\""), "{kept}");
-        assert!(home.config.parent().unwrap().join("store.db").exists(), "the config's own store is used");
-    }
-
-    if dialect == Dialect::Signoff {
-        // The TUI, in a terminal, says how far the connector is and what comes next.
-        let data = home.dir.path().join("data");
-        let args = ["--config", home.config.to_str().unwrap(), "--read-only"];
-        let mut tui = Session::start_with(
-            &args,
-            &[("XDG_DATA_HOME", data.to_str().unwrap()), ("SIGNOFF_APPROVER", APPROVER)],
-            30,
-            140,
+        // The config the payload made: logical names mapped, the secret in an owner-only file it names.
+        let config = signoff::config::load::load(&home.config).unwrap().config;
+        let invoice = &config.managed_objects["vendor_invoice"];
+        assert!(
+            invoice.fields.contains(&"ImportedAmount".to_string()) && invoice.fields.contains(&"DueDate".to_string())
         );
-        tui.wait_for(&["[setup 3/5: next first dry run]"]);
-        tui.keys("q");
-        assert!(tui.wait_exit().success());
+        assert!(invoice.line_fields.contains(&"MainAccountDisplayValue".to_string()));
+        assert_eq!(config.managed_objects["vendor"].high_risk_fields, ["BankAccountId"]);
+        assert!(!config.managed_objects.contains_key("ledger_dimension"), "only the payload's objects");
+        let secret_file = config.auth.client_secret_file.clone().expect("the config names the secret file");
+        assert_eq!(std::fs::read_to_string(&secret_file).unwrap().trim(), options.client_secret);
+        assert_eq!(std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
+        if dialect == Dialect::Contoso {
+            let kept = std::fs::read_to_string(&home.config).unwrap();
+            assert!(kept.contains("# Contoso's own names") && kept.contains("action = \"approveInvoiceWF\""), "{kept}");
+            assert!(home.config.parent().unwrap().join("store.db").exists(), "the config's own store is used");
+        }
+
+        if dialect == Dialect::Signoff {
+            // The TUI, in a terminal, says how far the connector is and what comes next.
+            let data = home.dir.path().join("data");
+            let args = ["--config", home.config.to_str().unwrap(), "--read-only"];
+            let mut tui = Session::start_with(
+                &args,
+                &[("XDG_DATA_HOME", data.to_str().unwrap()), ("SIGNOFF_APPROVER", APPROVER)],
+                30,
+                140,
+            );
+            tui.wait_for(&["[setup 3/5: next first dry run]"]);
+            tui.keys("q");
+            assert!(tui.wait_exit().success());
+        }
+
+        // 4: a dry run shows the requests and sends nothing.
+        let propose = home.signoff(
+            REQUESTER,
+            &[
+                "propose",
+                "approve-invoice",
+                "APINV-000123",
+                "--company",
+                "usmf",
+                "--set",
+                "DueDate=2026-12-20",
+                "--justification",
+                "Matched to receipt; due date per the supplier's letter",
+                "--id",
+                "run-rehearsal-1",
+                "--import",
+            ],
+        );
+        assert_eq!(propose.status.code(), Some(0), "{}", text(&propose));
+        assert_eq!(states(&home.status())[3], "pending", "proposing is not a dry run");
+        let before = writes(&sim);
+        let dry = home.signoff(APPROVER, &["approve", "run-rehearsal-1", "--reason", "rehearsal", "--dry-run"]);
+        assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+        assert_eq!(writes(&sim), before, "a dry run writes nothing");
+        let status = home.status();
+        assert_eq!(states(&status), ["done", "done", "done", "done", "pending"]);
+        assert_eq!(status["steps"][3]["run_id"], "run-rehearsal-1");
+
+        // 5: the live sandbox write alone is not enough; its rollback completes the step.
+        let keys = json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000123"});
+        let due_before = sim.record("VendorInvoiceHeaders", &keys).unwrap()["DueDate"].clone();
+        let approve = home.signoff(APPROVER, &["approve", "run-rehearsal-1", "--reason", "Receipt and letter checked"]);
+        assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
+        assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["DueDate"], "2026-12-20T12:00:00Z");
+        let status = home.status();
+        assert_eq!(states(&status)[4], "pending");
+        assert!(
+            status["steps"][4]["detail"].as_str().unwrap().contains("signoff rollback run-rehearsal-1"),
+            "{status:#}"
+        );
+        let rollback = home.signoff(APPROVER, &["rollback", "run-rehearsal-1", "--reason", "rehearsal undone"]);
+        assert_eq!(rollback.status.code(), Some(0), "{}", text(&rollback));
+        assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["DueDate"], due_before, "F&O holds the old date");
+        let status = home.status();
+        assert_eq!(states(&status), ["done"; 5], "{status:#}");
+        assert_eq!(status["activated"], true);
+        let write = &status["steps"][4];
+        assert_eq!(write["run_id"], "run-rehearsal-1");
+        assert!(write["rollback"]["seq"].as_i64() > write["seq"].as_i64(), "{write}");
+        assert!(write["rollback"]["exchanges"].as_u64().unwrap() > 0, "{write}");
+        let verify = home.signoff(APPROVER, &["audit", "verify"]);
+        assert_eq!(verify.status.code(), Some(0), "the activation events are in the chain: {}", text(&verify));
+
+        // The secret is in its owner-only file (and the caller's payload) and nowhere else.
+        let secret = &options.client_secret;
+        assert!(!home.seen.borrow().contains(secret.as_str()), "an output shows the secret");
+        let mut all = Vec::new();
+        files_under(home.dir.path(), &[secret_file.clone(), PathBuf::from(&payload)], &mut all);
+        assert!(all.iter().any(|(p, _)| p.ends_with("signoff.log")), "the log was searched too");
+        for (path, bytes) in all {
+            assert!(!String::from_utf8_lossy(&bytes).contains(secret.as_str()), "{} holds the secret", path.display());
+        }
     }
-
-    // 4: a dry run shows the requests and sends nothing.
-    let propose = home.signoff(
-        REQUESTER,
-        &[
-            "propose",
-            "approve-invoice",
-            "APINV-000123",
-            "--company",
-            "usmf",
-            "--set",
-            "DueDate=2026-12-20",
-            "--justification",
-            "Matched to receipt; due date per the supplier's letter",
-            "--id",
-            "run-rehearsal-1",
-            "--import",
-        ],
-    );
-    assert_eq!(propose.status.code(), Some(0), "{}", text(&propose));
-    assert_eq!(states(&home.status())[3], "pending", "proposing is not a dry run");
-    let before = writes(&sim);
-    let dry = home.signoff(APPROVER, &["approve", "run-rehearsal-1", "--reason", "rehearsal", "--dry-run"]);
-    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
-    assert_eq!(writes(&sim), before, "a dry run writes nothing");
-    let status = home.status();
-    assert_eq!(states(&status), ["done", "done", "done", "done", "pending"]);
-    assert_eq!(status["steps"][3]["run_id"], "run-rehearsal-1");
-
-    // 5: the live sandbox write alone is not enough; its rollback completes the step.
-    let keys = json!({"dataAreaId": "usmf", "HeaderReference": "APINV-000123"});
-    let due_before = sim.record("VendorInvoiceHeaders", &keys).unwrap()["DueDate"].clone();
-    let approve = home.signoff(APPROVER, &["approve", "run-rehearsal-1", "--reason", "Receipt and letter checked"]);
-    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
-    assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["DueDate"], "2026-12-20T12:00:00Z");
-    let status = home.status();
-    assert_eq!(states(&status)[4], "pending");
-    assert!(status["steps"][4]["detail"].as_str().unwrap().contains("signoff rollback run-rehearsal-1"), "{status:#}");
-    let rollback = home.signoff(APPROVER, &["rollback", "run-rehearsal-1", "--reason", "rehearsal undone"]);
-    assert_eq!(rollback.status.code(), Some(0), "{}", text(&rollback));
-    assert_eq!(sim.record("VendorInvoiceHeaders", &keys).unwrap()["DueDate"], due_before, "F&O holds the old date");
-    let status = home.status();
-    assert_eq!(states(&status), ["done"; 5], "{status:#}");
-    assert_eq!(status["activated"], true);
-    let write = &status["steps"][4];
-    assert_eq!(write["run_id"], "run-rehearsal-1");
-    assert!(write["rollback"]["seq"].as_i64() > write["seq"].as_i64(), "{write}");
-    assert!(write["rollback"]["exchanges"].as_u64().unwrap() > 0, "{write}");
-    let verify = home.signoff(APPROVER, &["audit", "verify"]);
-    assert_eq!(verify.status.code(), Some(0), "the activation events are in the chain: {}", text(&verify));
-
-    // The secret is in its owner-only file (and the caller's payload) and nowhere else.
-    let secret = &options.client_secret;
-    assert!(!home.seen.borrow().contains(secret.as_str()), "an output shows the secret");
-    let mut all = Vec::new();
-    files_under(home.dir.path(), &[secret_file.clone(), PathBuf::from(&payload)], &mut all);
-    assert!(all.iter().any(|(p, _)| p.ends_with("signoff.log")), "the log was searched too");
-    for (path, bytes) in all {
-        assert!(!String::from_utf8_lossy(&bytes).contains(secret.as_str()), "{} holds the secret", path.display());
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connect_then_status_walks_the_five_steps_as_a_rehearsal_proceeds_signoff_dialect() {
-    connect_then_rehearse(Dialect::Signoff).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connect_then_status_walks_the_five_steps_as_a_rehearsal_proceeds_contoso_dialect() {
-    connect_then_rehearse(Dialect::Contoso).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

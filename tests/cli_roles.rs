@@ -43,100 +43,89 @@ fn row(user: &str, role: &str) -> Value {
     json!({"UserId": user, "SecurityRoleIdentifier": role})
 }
 
-async fn assigning_system_administrator_needs_two_approvers_and_rolls_back(dialect: Dialect) {
-    let h = Harness::start_dialect(dialect).await;
-    let config = config_of(&h);
-    assert_eq!(enabled_roles(&h, "april"), ["Accounts payable clerk", "System user"]);
-    let id = propose(&h, &config, &["assign-role", "april", "--role", "System administrator"]);
-    let shown = json_of(&signoff(&h, &config, APPROVER, &["--json", "runs", "show", &id]));
-    let run = &shown["run"];
-    assert_eq!(run["target"]["keys"], json!({"UserId": "april", "SecurityRoleIdentifier": "-SYSADMIN-"}));
-    assert_eq!(run["before"]["absent"], true);
-    assert_eq!(run["before"]["enabled_roles"], json!(["Accounts payable clerk", "System user"]));
-    let plain = text(&signoff(&h, &config, APPROVER, &["runs", "show", &id]));
-    assert!(plain.contains("(enabled roles)"), "the diff lists the user's roles: {plain}");
-    assert!(plain.contains("administrator; System user"), "the roles after the assignment: {plain}");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assigning_system_administrator_needs_two_approvers_and_rolls_back() {
+    for dialect in Dialect::ALL {
+        let h = Harness::start_dialect(dialect).await;
+        let config = config_of(&h);
+        assert_eq!(enabled_roles(&h, "april"), ["Accounts payable clerk", "System user"]);
+        let id = propose(&h, &config, &["assign-role", "april", "--role", "System administrator"]);
+        let shown = json_of(&signoff(&h, &config, APPROVER, &["--json", "runs", "show", &id]));
+        let run = &shown["run"];
+        assert_eq!(run["target"]["keys"], json!({"UserId": "april", "SecurityRoleIdentifier": "-SYSADMIN-"}));
+        assert_eq!(run["before"]["absent"], true);
+        assert_eq!(run["before"]["enabled_roles"], json!(["Accounts payable clerk", "System user"]));
+        let plain = text(&signoff(&h, &config, APPROVER, &["runs", "show", &id]));
+        assert!(plain.contains("(enabled roles)"), "the diff lists the user's roles: {plain}");
+        assert!(plain.contains("administrator; System user"), "the roles after the assignment: {plain}");
 
-    // The first approval is recorded; nothing is written until a second, distinct approver agrees.
-    let out = approve_as(&h, &config, APPROVER, &id);
-    assert_eq!(outcome(&out), "approval-recorded", "{}", text(&out));
-    assert!(h.writes().is_empty(), "{:?}", h.writes());
-    let out = approve_as(&h, &config, APPROVER, &id);
-    assert_ne!(outcome(&out), "executed", "the same approver is not counted twice: {}", text(&out));
-    assert!(h.writes().is_empty());
-    let out = approve_as(&h, &config, SECOND, &id);
-    assert_eq!(outcome(&out), "executed", "{}", text(&out));
-    let writes = writes_since(&h, 0);
-    assert_eq!(writes.len(), 1, "{writes:?}");
-    let (method, target, _, body) = &writes[0];
-    assert_eq!((method.as_str(), target.as_str()), ("POST", "/data/SecurityUserRoleAssociations"));
-    let body: Value = serde_json::from_str(body).unwrap();
-    assert_eq!(body["UserId"], "april");
-    assert_eq!(body["SecurityRoleIdentifier"], "-SYSADMIN-");
-    assert_eq!(body["SecurityRoleName"], "System administrator");
-    assert_eq!(enabled_roles(&h, "april"), ["Accounts payable clerk", "System administrator", "System user"]);
-    let etag = h.sim.record("SecurityUserRoles", &row("april", "-SYSADMIN-")).unwrap()["@odata.etag"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        // The first approval is recorded; nothing is written until a second, distinct approver agrees.
+        let out = approve_as(&h, &config, APPROVER, &id);
+        assert_eq!(outcome(&out), "approval-recorded", "{}", text(&out));
+        assert!(h.writes().is_empty(), "{:?}", h.writes());
+        let out = approve_as(&h, &config, APPROVER, &id);
+        assert_ne!(outcome(&out), "executed", "the same approver is not counted twice: {}", text(&out));
+        assert!(h.writes().is_empty());
+        let out = approve_as(&h, &config, SECOND, &id);
+        assert_eq!(outcome(&out), "executed", "{}", text(&out));
+        let writes = writes_since(&h, 0);
+        assert_eq!(writes.len(), 1, "{writes:?}");
+        let (method, target, _, body) = &writes[0];
+        assert_eq!((method.as_str(), target.as_str()), ("POST", "/data/SecurityUserRoleAssociations"));
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["UserId"], "april");
+        assert_eq!(body["SecurityRoleIdentifier"], "-SYSADMIN-");
+        assert_eq!(body["SecurityRoleName"], "System administrator");
+        assert_eq!(enabled_roles(&h, "april"), ["Accounts payable clerk", "System administrator", "System user"]);
+        let etag = h.sim.record("SecurityUserRoles", &row("april", "-SYSADMIN-")).unwrap()["@odata.etag"]
+            .as_str()
+            .unwrap()
+            .to_string();
 
-    // The rollback revokes exactly the assigned role, under the ETag the assignment returned.
-    let out = rollback(&h, &config, &id);
-    assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
-    let writes = writes_since(&h, 1);
-    assert_eq!(writes.len(), 1, "{writes:?}");
-    assert_eq!(writes[0].0, "DELETE");
-    assert!(writes[0].1.starts_with("/data/SecurityUserRoles(") && writes[0].1.contains("-SYSADMIN-"), "{writes:?}");
-    assert_eq!(writes[0].2.as_deref(), Some(etag.as_str()));
-    assert_eq!(enabled_roles(&h, "april"), ["Accounts payable clerk", "System user"]);
+        // The rollback revokes exactly the assigned role, under the ETag the assignment returned.
+        let out = rollback(&h, &config, &id);
+        assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
+        let writes = writes_since(&h, 1);
+        assert_eq!(writes.len(), 1, "{writes:?}");
+        assert_eq!(writes[0].0, "DELETE");
+        assert!(
+            writes[0].1.starts_with("/data/SecurityUserRoles(") && writes[0].1.contains("-SYSADMIN-"),
+            "{writes:?}"
+        );
+        assert_eq!(writes[0].2.as_deref(), Some(etag.as_str()));
+        assert_eq!(enabled_roles(&h, "april"), ["Accounts payable clerk", "System user"]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn assigning_system_administrator_needs_two_approvers_and_rolls_back_signoff_dialect() {
-    assigning_system_administrator_needs_two_approvers_and_rolls_back(Dialect::Signoff).await;
-}
+async fn revoking_a_role_deletes_the_row_and_its_rollback_restores_the_role_set() {
+    for dialect in Dialect::ALL {
+        let h = Harness::start_dialect(dialect).await;
+        let config = config_of(&h);
+        let prior = enabled_roles(&h, "benjamin");
+        assert_eq!(prior, ["Accountant", "System administrator"]);
+        let etag = h.sim.record("SecurityUserRoles", &row("benjamin", "-SYSADMIN-")).unwrap()["@odata.etag"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let id = propose(&h, &config, &["revoke-role", "benjamin", "--role", "System administrator"]);
+        assert_eq!(outcome(&approve_as(&h, &config, APPROVER, &id)), "approval-recorded");
+        let out = approve_as(&h, &config, SECOND, &id);
+        assert_eq!(outcome(&out), "executed", "{}", text(&out));
+        let writes = writes_since(&h, 0);
+        assert_eq!(writes.len(), 1, "{writes:?}");
+        assert_eq!(writes[0].0, "DELETE");
+        assert!(writes[0].1.starts_with("/data/SecurityUserRoles("), "{writes:?}");
+        assert_eq!(writes[0].2.as_deref(), Some(etag.as_str()), "the DELETE carries the reviewed row's ETag");
+        assert_eq!(enabled_roles(&h, "benjamin"), ["Accountant"]);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn assigning_system_administrator_needs_two_approvers_and_rolls_back_contoso_dialect() {
-    assigning_system_administrator_needs_two_approvers_and_rolls_back(Dialect::Contoso).await;
-}
-
-async fn revoking_a_role_deletes_the_row_and_its_rollback_restores_the_role_set(dialect: Dialect) {
-    let h = Harness::start_dialect(dialect).await;
-    let config = config_of(&h);
-    let prior = enabled_roles(&h, "benjamin");
-    assert_eq!(prior, ["Accountant", "System administrator"]);
-    let etag = h.sim.record("SecurityUserRoles", &row("benjamin", "-SYSADMIN-")).unwrap()["@odata.etag"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let id = propose(&h, &config, &["revoke-role", "benjamin", "--role", "System administrator"]);
-    assert_eq!(outcome(&approve_as(&h, &config, APPROVER, &id)), "approval-recorded");
-    let out = approve_as(&h, &config, SECOND, &id);
-    assert_eq!(outcome(&out), "executed", "{}", text(&out));
-    let writes = writes_since(&h, 0);
-    assert_eq!(writes.len(), 1, "{writes:?}");
-    assert_eq!(writes[0].0, "DELETE");
-    assert!(writes[0].1.starts_with("/data/SecurityUserRoles("), "{writes:?}");
-    assert_eq!(writes[0].2.as_deref(), Some(etag.as_str()), "the DELETE carries the reviewed row's ETag");
-    assert_eq!(enabled_roles(&h, "benjamin"), ["Accountant"]);
-
-    let out = rollback(&h, &config, &id);
-    assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
-    let writes = writes_since(&h, 1);
-    assert_eq!(writes.len(), 1, "{writes:?}");
-    assert_eq!((writes[0].0.as_str(), writes[0].1.as_str()), ("POST", "/data/SecurityUserRoleAssociations"));
-    assert_eq!(enabled_roles(&h, "benjamin"), prior, "the prior role set is restored");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_role_deletes_the_row_and_its_rollback_restores_the_role_set_signoff_dialect() {
-    revoking_a_role_deletes_the_row_and_its_rollback_restores_the_role_set(Dialect::Signoff).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_role_deletes_the_row_and_its_rollback_restores_the_role_set_contoso_dialect() {
-    revoking_a_role_deletes_the_row_and_its_rollback_restores_the_role_set(Dialect::Contoso).await;
+        let out = rollback(&h, &config, &id);
+        assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
+        let writes = writes_since(&h, 1);
+        assert_eq!(writes.len(), 1, "{writes:?}");
+        assert_eq!((writes[0].0.as_str(), writes[0].1.as_str()), ("POST", "/data/SecurityUserRoleAssociations"));
+        assert_eq!(enabled_roles(&h, "benjamin"), prior, "the prior role set is restored");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,63 +187,59 @@ fn assert_refused_before_writing(h: &Harness, out: &Output, names: &[&str]) {
     assert!(h.writes().is_empty(), "nothing is written: {:?}", h.writes());
 }
 
-async fn approvers_are_checked_against_their_fno_user_and_roles(dialect: Dialect) {
-    let h = Harness::start_dialect(dialect).await;
-    let config = config_of(&h);
-    // julia → demoapprover (the workflow inbox's mapping), alicia → alicia, the second → a disabled user.
-    with_fno_roles(&h, &[("alicia.thornber@contoso.com", "alicia"), ("benjamin.martin@contoso.com", "tcontractor")]);
-    let id = propose_invoice(&h, &config);
-
-    // Alicia's F&O user is enabled but holds no Accounts payable manager role.
-    let out = approve_as(&h, &config, SECOND, &id);
-    assert_refused_before_writing(&h, &out, &["Accounts payable manager", "alicia"]);
-    // tcontractor holds the role, but the F&O user is disabled.
-    let out = approve_as(&h, &config, "benjamin.martin@contoso.com", &id);
-    assert_refused_before_writing(&h, &out, &["tcontractor", "disabled"]);
-    // Nobody maps an unknown approver to an F&O user: never guessed.
-    let out = approve_as(&h, &config, "april.meyer@contoso.com", &id);
-    assert_refused_before_writing(&h, &out, &["no F&O user is mapped"]);
-
-    // F&O's security data cannot be read: fail closed.
-    h.sim.inject(Fault::Refuse {
-        path_contains: "SecurityUserRoles".into(),
-        message: "Security data is temporarily unavailable".into(),
-        times: 10,
-    });
-    let out = approve_as(&h, &config, APPROVER, &id);
-    assert_refused_before_writing(&h, &out, &["could not be read"]);
-    h.sim.clear_faults();
-
-    // demoapprover also holds the clerk role in usmf: a conflicting pair.
-    h.sim
-        .insert_record(
-            "SecurityUserRoleAssociations",
-            json!({"UserId": "demoapprover", "SecurityRoleIdentifier": "VendAccountsPayableClerk",
-                   "SecurityRoleName": "Accounts payable clerk", "AssignmentStatus": "Enabled",
-                   "AssignmentMode": "Manual", "Company": "usmf"}),
-        )
-        .unwrap();
-    let out = approve_as(&h, &config, APPROVER, &id);
-    assert_refused_before_writing(&h, &out, &["Accounts payable clerk", "Accounts payable manager"]);
-
-    // Without the conflict, demoapprover's enabled usmf manager role lets the approval through.
-    h.sim
-        .edit_record(
-            "SecurityUserRoles",
-            &row("demoapprover", "VendAccountsPayableClerk"),
-            json!({"AssignmentStatus": "Disabled"}),
-        )
-        .unwrap();
-    let out = approve_as(&h, &config, APPROVER, &id);
-    assert_eq!(outcome(&out), "executed", "{}", text(&out));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn approvers_are_checked_against_their_fno_user_and_roles_signoff_dialect() {
-    approvers_are_checked_against_their_fno_user_and_roles(Dialect::Signoff).await;
-}
+async fn approvers_are_checked_against_their_fno_user_and_roles() {
+    for dialect in Dialect::ALL {
+        let h = Harness::start_dialect(dialect).await;
+        let config = config_of(&h);
+        // julia → demoapprover (the workflow inbox's mapping), alicia → alicia, the second → a disabled user.
+        with_fno_roles(
+            &h,
+            &[("alicia.thornber@contoso.com", "alicia"), ("benjamin.martin@contoso.com", "tcontractor")],
+        );
+        let id = propose_invoice(&h, &config);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn approvers_are_checked_against_their_fno_user_and_roles_contoso_dialect() {
-    approvers_are_checked_against_their_fno_user_and_roles(Dialect::Contoso).await;
+        // Alicia's F&O user is enabled but holds no Accounts payable manager role.
+        let out = approve_as(&h, &config, SECOND, &id);
+        assert_refused_before_writing(&h, &out, &["Accounts payable manager", "alicia"]);
+        // tcontractor holds the role, but the F&O user is disabled.
+        let out = approve_as(&h, &config, "benjamin.martin@contoso.com", &id);
+        assert_refused_before_writing(&h, &out, &["tcontractor", "disabled"]);
+        // Nobody maps an unknown approver to an F&O user: never guessed.
+        let out = approve_as(&h, &config, "april.meyer@contoso.com", &id);
+        assert_refused_before_writing(&h, &out, &["no F&O user is mapped"]);
+
+        // F&O's security data cannot be read: fail closed.
+        h.sim.inject(Fault::Refuse {
+            path_contains: "SecurityUserRoles".into(),
+            message: "Security data is temporarily unavailable".into(),
+            times: 10,
+        });
+        let out = approve_as(&h, &config, APPROVER, &id);
+        assert_refused_before_writing(&h, &out, &["could not be read"]);
+        h.sim.clear_faults();
+
+        // demoapprover also holds the clerk role in usmf: a conflicting pair.
+        h.sim
+            .insert_record(
+                "SecurityUserRoleAssociations",
+                json!({"UserId": "demoapprover", "SecurityRoleIdentifier": "VendAccountsPayableClerk",
+                       "SecurityRoleName": "Accounts payable clerk", "AssignmentStatus": "Enabled",
+                       "AssignmentMode": "Manual", "Company": "usmf"}),
+            )
+            .unwrap();
+        let out = approve_as(&h, &config, APPROVER, &id);
+        assert_refused_before_writing(&h, &out, &["Accounts payable clerk", "Accounts payable manager"]);
+
+        // Without the conflict, demoapprover's enabled usmf manager role lets the approval through.
+        h.sim
+            .edit_record(
+                "SecurityUserRoles",
+                &row("demoapprover", "VendAccountsPayableClerk"),
+                json!({"AssignmentStatus": "Disabled"}),
+            )
+            .unwrap();
+        let out = approve_as(&h, &config, APPROVER, &id);
+        assert_eq!(outcome(&out), "executed", "{}", text(&out));
+    }
 }
