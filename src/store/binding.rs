@@ -78,6 +78,36 @@ fn text<'a>(event: &'a AuditEvent, key: &str) -> Result<&'a str, String> {
 }
 
 impl Ledger {
+    /// Take one of run `id`'s events after checking it alone (its hash) and against its neighbours in the
+    /// chain: `before` is the previous event's hash, `after` the next event's `prev_hash`, `head` the
+    /// chain's head. The same check on every backend.
+    pub(crate) fn take_linked(
+        &mut self,
+        id: &RunId,
+        event: &AuditEvent,
+        before: Option<String>,
+        after: Option<String>,
+        head: Option<&(i64, String)>,
+    ) -> Result<(), StoreError> {
+        let broken =
+            |reason: &str| mismatch(id.as_str(), format!("its audit event #{} is broken: {reason}", event.seq));
+        if !event.hash_is_valid() {
+            return Err(broken("its content does not match its hash (actor, time, run, kind or payload altered)"));
+        }
+        let expected_prev = if event.seq == 1 { Some(super::audit::GENESIS_HASH.to_string()) } else { before };
+        if expected_prev.as_deref() != Some(event.prev_hash.as_str()) {
+            return Err(broken("its prev_hash is not the hash of the event before it"));
+        }
+        let linked = match after {
+            Some(next_prev) => next_prev == event.hash,
+            None => head.is_some_and(|(seq, hash)| *seq == event.seq && *hash == event.hash),
+        };
+        if !linked {
+            return Err(broken("the event after it (or the chain head) does not name its hash"));
+        }
+        self.take(event).map_err(|what| mismatch(id.as_str(), what))
+    }
+
     /// Take in one event about this run (events arrive in seq order); kinds that hold no state are
     /// ignored. An event of a state kind without its fields is reported (only a forger writes one).
     pub(crate) fn take(&mut self, event: &AuditEvent) -> Result<(), String> {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, Row, Rows, Transaction, TransactionBehavior};
 
-use super::audit::{AuditVerified, EVENT_COLUMNS, GENESIS_HASH, event_from_row, verify_chain};
+use super::audit::{AuditVerified, EVENT_COLUMNS, event_from_row, verify_chain};
 use super::binding::{
     self, ApprovalRow, ExchangeRow, HISTORY_ROW_SQL, HistoryRow, Ledger, RUN_ROW_SQL, RunRow, mismatch,
 };
@@ -197,26 +197,8 @@ fn run_ledger(tx: &Transaction<'_>, id: &RunId) -> Result<Ledger, StoreError> {
     let broken = |seq: i64, reason: &str| mismatch(id.as_str(), format!("its audit event #{seq} is broken: {reason}"));
     while let Some(row) = rows.next()? {
         let event = event_from_row(row)?.map_err(|(seq, reason)| broken(seq, &reason))?;
-        let before: Option<String> = row.get(8)?;
-        let after: Option<String> = row.get(9)?;
-        if !event.hash_is_valid() {
-            return Err(broken(
-                event.seq,
-                "its content does not match its hash (actor, time, run, kind or payload altered)",
-            ));
-        }
-        let expected_prev = if event.seq == 1 { Some(GENESIS_HASH.to_string()) } else { before };
-        if expected_prev.as_deref() != Some(event.prev_hash.as_str()) {
-            return Err(broken(event.seq, "its prev_hash is not the hash of the event before it"));
-        }
-        let linked = match after {
-            Some(next_prev) => next_prev == event.hash,
-            None => head.as_ref().is_some_and(|(seq, hash)| *seq == event.seq && *hash == event.hash),
-        };
-        if !linked {
-            return Err(broken(event.seq, "the event after it (or the chain head) does not name its hash"));
-        }
-        ledger.take(&event).map_err(|what| mismatch(id.as_str(), what))?;
+        let (before, after): (Option<String>, Option<String>) = (row.get(8)?, row.get(9)?);
+        ledger.take_linked(id, &event, before, after, head.as_ref())?;
     }
     Ok(ledger)
 }

@@ -12,7 +12,7 @@ use super::Pg;
 use super::audit::{EVENT_COLUMNS, event_from_row, head};
 use crate::model::RunId;
 use crate::store::StoreError;
-use crate::store::audit::{AuditVerified, GENESIS_HASH, verify_chain};
+use crate::store::audit::{AuditVerified, verify_chain};
 use crate::store::binding::{
     ApprovalRow, DERIVED, ExchangeRow, HISTORY_ROW_SQL, HistoryRow, Ledger, RUN_ROW_SQL, RunRow, mismatch,
 };
@@ -221,26 +221,8 @@ fn run_ledger(tx: &Pg, id: &RunId) -> Result<Ledger, StoreError> {
     let broken = |seq: i64, reason: &str| mismatch(id.as_str(), format!("its audit event #{seq} is broken: {reason}"));
     for row in &rows {
         let event = event_from_row(row, 0)?.map_err(|(seq, reason)| broken(seq, &reason))?;
-        let before: Option<String> = row.try_get(8)?;
-        let after: Option<String> = row.try_get(9)?;
-        if !event.hash_is_valid() {
-            return Err(broken(
-                event.seq,
-                "its content does not match its hash (actor, time, run, kind or payload altered)",
-            ));
-        }
-        let expected_prev = if event.seq == 1 { Some(GENESIS_HASH.to_string()) } else { before };
-        if expected_prev.as_deref() != Some(event.prev_hash.as_str()) {
-            return Err(broken(event.seq, "its prev_hash is not the hash of the event before it"));
-        }
-        let linked = match after {
-            Some(next_prev) => next_prev == event.hash,
-            None => head.as_ref().is_some_and(|(seq, hash)| *seq == event.seq && *hash == event.hash),
-        };
-        if !linked {
-            return Err(broken(event.seq, "the event after it (or the chain head) does not name its hash"));
-        }
-        ledger.take(&event).map_err(|what| mismatch(id.as_str(), what))?;
+        let (before, after): (Option<String>, Option<String>) = (row.try_get(8)?, row.try_get(9)?);
+        ledger.take_linked(id, &event, before, after, head.as_ref())?;
     }
     Ok(ledger)
 }
