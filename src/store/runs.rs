@@ -359,4 +359,21 @@ mod tests {
         assert!(plan.iter().any(|step| step.contains("USING INDEX runs_open_by_expiry")), "{plan:?}");
         assert!(!plan.iter().any(|step| step.starts_with("SCAN runs")), "{plan:?}");
     }
+
+    #[test]
+    fn the_events_of_one_kind_are_found_through_the_kind_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.db")).unwrap();
+        // `Store::events_of_kind_after`'s question.
+        let sql = "EXPLAIN QUERY PLAN SELECT seq FROM audit_events WHERE seq > ?1 AND kind = ?2 ORDER BY seq";
+        let conn = store.sqlite_conn().unwrap();
+        let plan: Vec<String> = conn
+            .prepare(sql)
+            .unwrap()
+            .query_map(rusqlite::params![0, "connector.saved"], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("audit_events_by_kind")), "{plan:?}");
+    }
 }

@@ -236,6 +236,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     CREATE INDEX runs_by_age ON runs(requested_at COLLATE "C", id COLLATE "C");
     "#,
     ),
+    // 5: the audit events of one kind (connector status asks for the saves, validations, syncs and status
+    // changes at every start of the TUI): an index probe, not a walk of the whole log.
+    sql(
+        r#"
+    CREATE INDEX audit_events_by_kind ON audit_events(kind, seq);
+    "#,
+        r#"
+    CREATE INDEX audit_events_by_kind ON audit_events(kind, seq);
+    "#,
+    ),
 ];
 
 /// The schema version this build writes.
