@@ -120,10 +120,11 @@ fn a_store_written_before_the_invoice_index_is_migrated_and_backfilled_from_its_
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
     Store::open(&path).unwrap().import(&[history(50), vec![original(), duplicate()]].concat(), "svc").unwrap();
-    // Take the file back to schema 2 exactly: no key columns, no index (neither 3's nor 4's nor 5's).
+    // Take the file back to schema 2 exactly: no key columns, no index (neither 3's, 4's, 5's nor 6's).
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX audit_events_by_kind;
+        "DROP INDEX one_execution_per_run;
+         DROP INDEX audit_events_by_kind;
          DROP INDEX runs_open_by_expiry;
          DROP INDEX runs_by_age;
          DROP INDEX runs_by_invoice;

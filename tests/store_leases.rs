@@ -175,3 +175,42 @@ fn eight_concurrent_claims_of_one_run_leave_exactly_one_holder() {
         assert_eq!(store.verify_audit().unwrap().events, 2, "{}", db.name());
     }
 }
+
+/// At most one execution per run is a fact of the database: a run put back to `approved` behind
+/// signoff's back (a bug, a hand edit) cannot be sent to F&O a second time, and nothing of the refused
+/// move is recorded. Rollbacks, which may be retried, still enter `executing` as often as they are taken.
+#[test]
+fn a_second_execution_of_a_runs_decision_is_refused_by_the_database() {
+    use RunStatus::{Approved, Executed, Executing, Failed, Pending, RollbackPartial};
+    let detail = serde_json::json!({});
+    for (db, store, id) in stores_with_one_journal("a_second_execution_of_a_runs_decision_is_refused_by_the_database") {
+        store.transition(&id, &[Pending], Approved, "amy", detail.clone()).unwrap();
+        store.transition(&id, &[Approved], Executing, "amy", detail.clone()).unwrap();
+        store.transition(&id, &[Executing], Failed, "amy", detail.clone()).unwrap();
+        let history = store.get(&id).unwrap().unwrap().history.len();
+        let events = store.verify_audit().unwrap().events;
+
+        assert_eq!(db.execute("UPDATE runs SET status = 'approved' WHERE id = 'RUN-L-000001'"), 1);
+        let err = store.transition(&id, &[Approved], Executing, "amy", detail.clone()).unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyExecuted { .. }), "{}: {err}", db.name());
+        assert!(err.to_string().contains("already sent to F&O once"), "{err}");
+        // Undo the hand edit: the refused move left no history row and no audit event behind.
+        db.execute("UPDATE runs SET status = 'failed' WHERE id = 'RUN-L-000001'");
+        let stored = store.get(&id).unwrap().unwrap();
+        assert_eq!(stored.status, Failed, "{}", db.name());
+        assert_eq!(stored.history.len(), history, "{}", db.name());
+        assert_eq!(store.verify_audit().unwrap().events, events, "{}: no event for a refused move", db.name());
+
+        // A rollback retried after a partial one enters `executing` again: allowed.
+        let other = journal("RUN-L-000002", 2, "usmf", "10.00");
+        store.import(std::slice::from_ref(&other), "april.meyer@contoso.com").unwrap();
+        for (from, to) in [(Pending, Approved), (Approved, Executing), (Executing, Executed)] {
+            store.transition(&other.id, &[from], to, "amy", detail.clone()).unwrap();
+        }
+        for from in [Executed, RollbackPartial] {
+            store.transition(&other.id, &[from], Executing, "amy", detail.clone()).unwrap();
+            store.transition(&other.id, &[Executing], RollbackPartial, "amy", detail.clone()).unwrap();
+        }
+        assert_eq!(store.get(&other.id).unwrap().unwrap().status, RollbackPartial, "{}", db.name());
+    }
+}

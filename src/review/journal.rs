@@ -50,13 +50,22 @@ pub fn dir_of(store: impl Into<StoreLocation>) -> PathBuf {
     store.into().pending_dir()
 }
 
-/// SQLite answered "busy" or "locked": another process holds the write lock past the busy timeout.
+/// The store cannot take the write now, and may later: SQLite answered "busy" or "locked" past its busy
+/// timeout; PostgreSQL is unreachable, lost the connection, is shutting down, or a row lock outlasted the
+/// lock timeout (or a deadlock or serialization failure rolled the transaction back).
 pub fn is_busy(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Database(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+    match error {
+        StoreError::Database(rusqlite::Error::SqliteFailure(e, _)) => {
+            matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        }
+        StoreError::PgConnect { .. } => true,
+        // No SQLSTATE: the connection itself failed (closed, reset, timed out).
+        StoreError::Postgres { code: None, .. } => true,
+        StoreError::Postgres { code: Some(code), .. } => {
+            code.starts_with("08") || matches!(code.as_str(), "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03")
+        }
+        _ => false,
+    }
 }
 
 impl Journal {
@@ -132,7 +141,11 @@ pub fn fold(store: &Store) -> Result<usize, StoreError> {
             .map_err(|e| StoreError::corrupt("local evidence journal", format!("{}: {e}", path.display())))?;
         match entry.apply(store) {
             Ok(()) => {}
-            Err(e @ (StoreError::StatusConflict { .. } | StoreError::UnknownRun { .. })) => {
+            Err(
+                e @ (StoreError::StatusConflict { .. }
+                | StoreError::AlreadyExecuted { .. }
+                | StoreError::UnknownRun { .. }),
+            ) => {
                 let run = match &entry {
                     Entry::Exchange { run_id, .. } | Entry::Transition { run_id, .. } | Entry::Audit { run_id, .. } => {
                         run_id.clone()

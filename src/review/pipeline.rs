@@ -686,7 +686,7 @@ async fn send(
     }
     match ctx.transition(from, RunStatus::Executing, detail) {
         Ok(()) => {}
-        Err(e @ StoreError::StatusConflict { .. }) => {
+        Err(e @ (StoreError::StatusConflict { .. } | StoreError::AlreadyExecuted { .. })) => {
             return refuse(&ctx.store.db(), ctx.actor(), ctx.id(), ctx.req.kind.as_str(), e.to_string());
         }
         Err(e) => return Err(e.into()),

@@ -60,6 +60,12 @@ pub enum StoreError {
         expected_list(.expected))]
     StatusConflict { id: RunId, actual: RunStatus, expected: Vec<RunStatus>, to: RunStatus },
 
+    #[error(
+        "run {id} was already sent to F&O once (its history records the execution), and the store refuses a \
+         second execution of its decision; `signoff runs show {id}` shows what became of it"
+    )]
+    AlreadyExecuted { id: RunId },
+
     #[error("run {id} is being reviewed by {holder} until {expires}; wait for the lease to end or ask them")]
     LeaseHeld { id: RunId, holder: String, expires: DateTime<Utc> },
 
@@ -91,6 +97,26 @@ fn expected_list(expected: &[RunStatus]) -> String {
 }
 
 impl StoreError {
+    /// A unique index or key refused the write (SQLite's or PostgreSQL's unique violation).
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            }
+            StoreError::Postgres { code, .. } => code.as_deref() == Some("23505"),
+            _ => false,
+        }
+    }
+
+    /// The one-execution index refused a second move of `id` into `executing`.
+    pub(crate) fn second_execution(self, id: &RunId, to: RunStatus) -> Self {
+        if to == RunStatus::Executing && self.is_unique_violation() {
+            StoreError::AlreadyExecuted { id: id.clone() }
+        } else {
+            self
+        }
+    }
+
     pub(crate) fn corrupt(what: impl Into<String>, detail: impl ToString) -> Self {
         StoreError::Corrupt { what: what.into(), detail: detail.to_string() }
     }

@@ -129,8 +129,13 @@ impl Store {
     /// Wait up to `timeout` for another process's write (the default is [`BUSY_TIMEOUT`]).
     pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
         self.busy_timeout = timeout;
-        let conn = sqlite_or!(self, |_pg| Ok(()));
-        Ok(conn.busy_timeout(timeout)?)
+        match &mut self.db {
+            Db::Sqlite(conn) => Ok(conn.busy_timeout(timeout)?),
+            Db::Postgres(pg) => {
+                pg.set_lock_timeout(timeout);
+                Ok(())
+            }
+        }
     }
 
     /// The file this store lives in (on PostgreSQL: its URL as shown, without a password).

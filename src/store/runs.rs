@@ -192,7 +192,7 @@ impl Store {
             to.as_str(),
             now
         ])?;
-        insert_history(&tx, id, Some(from), to, actor, &now, &detail)?;
+        insert_history(&tx, id, Some(from), to, actor, &now, &detail).map_err(|e| e.second_execution(id, to))?;
         audit::append_at(
             &tx,
             at,

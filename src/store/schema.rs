@@ -246,6 +246,41 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     CREATE INDEX audit_events_by_kind ON audit_events(kind, seq);
     "#,
     ),
+    // 6: at most one execution of a run's decision, as a fact of the database rather than only a check in
+    // code: a run enters `executing` from `pending` or `approved` once in its life (an approval or a
+    // rejection sent to F&O never returns the run to either), so a second such row in its history is
+    // refused by a unique index, whatever state the run row was put back into. Rollbacks enter
+    // `executing` from an executed state and may be retried; they are guarded by the status check.
+    // On PostgreSQL, every committed change also notifies the channel `signoff_changes` (one notification
+    // per transaction, delivered at commit), so open screens refresh without polling.
+    sql(
+        r#"
+    CREATE UNIQUE INDEX one_execution_per_run ON status_history(run_id)
+        WHERE to_status = 'executing' AND from_status IN ('pending', 'approved');
+    "#,
+        r#"
+    CREATE UNIQUE INDEX one_execution_per_run ON status_history(run_id)
+        WHERE to_status = 'executing' AND from_status IN ('pending', 'approved');
+    CREATE FUNCTION signoff_notify_change() RETURNS trigger LANGUAGE plpgsql AS $notify$
+    BEGIN
+        PERFORM pg_notify('signoff_changes', '');
+        RETURN NULL;
+    END
+    $notify$;
+    CREATE TRIGGER runs_notify AFTER INSERT OR UPDATE OR DELETE ON runs
+        FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
+    CREATE TRIGGER approvals_notify AFTER INSERT OR UPDATE OR DELETE ON approvals
+        FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
+    CREATE TRIGGER leases_notify AFTER INSERT OR UPDATE OR DELETE ON leases
+        FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
+    CREATE TRIGGER audit_events_notify AFTER INSERT OR UPDATE OR DELETE ON audit_events
+        FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
+    CREATE TRIGGER catalog_notify AFTER INSERT OR UPDATE OR DELETE ON catalog
+        FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
+    CREATE TRIGGER exchanges_notify AFTER INSERT OR UPDATE OR DELETE ON exchanges
+        FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
+    "#,
+    ),
 ];
 
 /// The schema version this build writes.

@@ -146,6 +146,9 @@ pub(crate) struct Pg {
     client: deadpool_postgres::Object,
     shown: String,
     pool: Pool,
+    /// How long a statement waits for another transaction's row lock before failing (`lock_not_available`),
+    /// as SQLite's busy timeout: the store's `busy_timeout_secs`.
+    lock_timeout: Duration,
 }
 
 impl std::fmt::Debug for Pg {
@@ -161,7 +164,7 @@ impl Pg {
         let shown = target.shown();
         let client = block_on(pool.get())?
             .map_err(|e| StoreError::PgConnect { target: shown.clone(), detail: pool_error(&e) })?;
-        let pg = Pg { client, shown, pool };
+        let pg = Pg { client, shown, pool, lock_timeout: crate::store::BUSY_TIMEOUT };
         schema::migrate(&pg)?;
         Ok(pg)
     }
@@ -170,7 +173,11 @@ impl Pg {
     pub(crate) fn reopen(&self) -> Result<Pg, StoreError> {
         let client = block_on(self.pool.get())?
             .map_err(|e| StoreError::PgConnect { target: self.shown.clone(), detail: pool_error(&e) })?;
-        Ok(Pg { client, shown: self.shown.clone(), pool: self.pool.clone() })
+        Ok(Pg { client, shown: self.shown.clone(), pool: self.pool.clone(), lock_timeout: self.lock_timeout })
+    }
+
+    pub(crate) fn set_lock_timeout(&mut self, timeout: Duration) {
+        self.lock_timeout = timeout;
     }
 
     pub(crate) fn shown(&self) -> &str {
@@ -183,7 +190,8 @@ impl Pg {
 
     /// Start a write transaction; it rolls back unless [`Tx::commit`] is called.
     pub(crate) fn tx(&self) -> Result<Tx<'_>, StoreError> {
-        block_on(self.client.batch_execute("BEGIN"))??;
+        let begin = format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", self.lock_timeout.as_millis().max(1));
+        block_on(self.client.batch_execute(&begin))??;
         Ok(Tx { pg: self, open: true })
     }
 

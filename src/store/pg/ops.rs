@@ -211,7 +211,7 @@ impl Pg {
         let at = Utc::now();
         let now = ts(at);
         tx.execute("UPDATE runs SET status = $2, updated_at = $3 WHERE id = $1", &[&id.as_str(), &to.as_str(), &now])?;
-        insert_history(&tx, id, Some(from), to, actor, &now, &detail)?;
+        insert_history(&tx, id, Some(from), to, actor, &now, &detail).map_err(|e| e.second_execution(id, to))?;
         append_at(
             &tx,
             at,
