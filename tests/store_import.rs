@@ -292,3 +292,71 @@ mod file_access {
         assert!(exposure(&path, &StoreAccess { group: Some(primary_group()) }).is_empty());
     }
 }
+
+/// Every audit event after the first `skip`, as (seq, kind, run, payload): what must be the same on both
+/// backends (the times, and so the hashes, differ).
+fn events_without_times(store: &Store, skip: i64) -> Vec<(i64, String, Option<String>, String)> {
+    let events = store.events_after(skip).unwrap();
+    events.into_iter().map(|e| (e.seq, e.kind, e.run_id.map(|r| r.0), e.payload.to_string())).collect()
+}
+
+/// 2,500 runs in one import (more than PostgreSQL writes per batch), some superseding a run imported
+/// before, one in the same import (across a batch boundary), one an unknown run, and one run added twice.
+fn a_long_import(prefix: &str) -> Vec<signoff::model::GovernedRun> {
+    let mut runs = mixed_runs(prefix, 2_500);
+    runs[1_200].supersedes = Some(RunId(format!("RUN-{prefix}-000010")));
+    runs[1_800].supersedes = Some(RunId("RUN-BEFORE-000001".into()));
+    runs[2_000].supersedes = Some(RunId("RUN-NEVER-IMPORTED".into()));
+    runs.push(runs[5].clone());
+    runs
+}
+
+#[test]
+fn a_long_import_writes_the_same_runs_history_and_chain_on_both_backends() {
+    let mut seen = Vec::new();
+    for (db, store) in fresh("a_long_import_writes_the_same_runs_history_and_chain_on_both_backends") {
+        let backend = db.name();
+        store.import(&[invoice("RUN-BEFORE-000001", 1, "usmf", "12.50")], "april.meyer@contoso.com").unwrap();
+        let report = store.import(&a_long_import("L"), "april.meyer@contoso.com").unwrap();
+        assert_eq!(report.imported.len(), 2_500, "{backend}");
+        assert_eq!(report.imported.first().map(|r| r.as_str()), Some("RUN-L-000001"), "{backend}: in order");
+        assert_eq!(report.imported.last().map(|r| r.as_str()), Some("RUN-L-002500"), "{backend}: in order");
+        assert_eq!(report.unchanged, vec![RunId::from("RUN-L-000006")], "{backend}: the run added twice");
+        assert_eq!(store.count_runs().unwrap(), 2_501, "{backend}");
+        let verified = store.verify_audit().unwrap();
+        assert_eq!(verified.events, 1 + 2_500 + 2, "{backend}: one event per run, two supersessions");
+        let stored = store.get(&RunId::from("RUN-L-002500")).unwrap().unwrap();
+        assert_eq!(stored.status, RunStatus::Pending, "{backend}");
+        assert_eq!(stored.history.len(), 1, "{backend}: the import, once");
+        let replaced = store.audit_events(&RunId::from("RUN-BEFORE-000001")).unwrap();
+        assert_eq!(replaced.last().map(|e| e.kind.as_str()), Some("run.superseded"), "{backend}");
+        assert_eq!(replaced.last().unwrap().payload["by"], "RUN-L-001801", "{backend}");
+        store.verify_run(&RunId::from("RUN-L-001201")).unwrap();
+        seen.push((backend, events_without_times(&store, 0), store.summaries(&RunFilter::default()).unwrap()));
+    }
+    if let [(_, sqlite_events, sqlite_rows), (_, pg_events, pg_rows)] = seen.as_slice() {
+        assert_eq!(sqlite_events, pg_events, "the same events, in the same order, on both backends");
+        assert_eq!(sqlite_rows, pg_rows, "the same runs on both backends");
+    }
+}
+
+#[test]
+fn a_conflict_late_in_a_long_import_refuses_all_of_it() {
+    for (db, store) in fresh("a_conflict_late_in_a_long_import_refuses_all_of_it") {
+        let backend = db.name();
+        store.import(&[invoice("RUN-M-002200", 1, "usmf", "12.50")], "april.meyer@contoso.com").unwrap();
+        let err = store.import(&mixed_runs("M", 2_500), "april.meyer@contoso.com").unwrap_err();
+        assert!(matches!(&err, StoreError::Conflict { id, .. } if id.as_str() == "RUN-M-002200"), "{backend}: {err}");
+        assert_eq!(store.count_runs().unwrap(), 1, "{backend}: nothing of the refused import was kept");
+        assert_eq!(store.verify_audit().unwrap().events, 1, "{backend}");
+
+        // A run added twice to one import, changed the second time, is refused the same way.
+        let mut twice = mixed_runs("N", 3);
+        let mut changed = twice[1].clone();
+        changed.justification.push_str(" (changed)");
+        twice.push(changed);
+        let err = store.import(&twice, "april.meyer@contoso.com").unwrap_err();
+        assert!(matches!(&err, StoreError::Conflict { id, .. } if id.as_str() == "RUN-N-000002"), "{backend}: {err}");
+        assert_eq!(store.count_runs().unwrap(), 1, "{backend}");
+    }
+}

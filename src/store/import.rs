@@ -23,7 +23,7 @@ pub struct Importer<'s> {
 /// The import's transaction, on whichever backend the store is.
 enum ImportTx<'s> {
     Sqlite(Transaction<'s>),
-    Postgres(super::pg::ops::PgImport<'s>),
+    Postgres(super::pg::import::PgImport<'s>),
 }
 
 impl Store {
@@ -43,7 +43,7 @@ impl Store {
         Ok(Importer {
             tx: match &self.db {
                 super::Db::Sqlite(conn) => ImportTx::Sqlite(super::write_tx(conn)?),
-                super::Db::Postgres(pg) => ImportTx::Postgres(super::pg::ops::PgImport::begin(pg)?),
+                super::Db::Postgres(pg) => ImportTx::Postgres(super::pg::import::PgImport::begin(pg, now, actor)?),
             },
             now,
             now_text: ts(now),
@@ -59,7 +59,7 @@ impl Importer<'_> {
     pub fn add(&mut self, run: &GovernedRun) -> Result<(), StoreError> {
         let tx = match &mut self.tx {
             ImportTx::Sqlite(tx) => tx,
-            ImportTx::Postgres(pg) => return pg.add(run, self.now, &self.actor, &mut self.report),
+            ImportTx::Postgres(pg) => return pg.add(run, &mut self.report),
         };
         let payload = run.canonical_json();
         let digest = run.payload_digest();
@@ -105,10 +105,10 @@ impl Importer<'_> {
     }
 
     /// Commit every run added, and say what the import did.
-    pub fn commit(self) -> Result<ImportReport, StoreError> {
+    pub fn commit(mut self) -> Result<ImportReport, StoreError> {
         match self.tx {
             ImportTx::Sqlite(tx) => tx.commit()?,
-            ImportTx::Postgres(pg) => pg.commit()?,
+            ImportTx::Postgres(pg) => pg.commit(&mut self.report)?,
         }
         Ok(self.report)
     }

@@ -30,7 +30,7 @@ use super::{TuiError, TuiOptions, initial_state, terminal, views};
 const FLASH_FOR: Duration = Duration::from_secs(4);
 /// Open runs judged per batch after the rows on screen: small enough that a batch shows within a few
 /// hundred milliseconds, large enough that the store is not asked 100 times.
-const JUDGE_BATCH: usize = 2_000;
+pub const JUDGE_BATCH: usize = 2_000;
 
 /// The spinner tick: at most 4 Hz, and only while something is in progress.
 const TICK: Duration = Duration::from_millis(250);

@@ -11,6 +11,7 @@
 //! lock (`LOCK TABLE audit_head`) before reading the head, so two hosts can never fork the chain.
 
 mod audit;
+pub(crate) mod import;
 pub(crate) mod ops;
 mod schema;
 mod verify;

@@ -12,14 +12,13 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Row;
 
+use super::Pg;
 use super::audit::append_at;
-use super::{Pg, Tx};
 use crate::judge::{InvoiceKey, OtherInvoice};
 use crate::model::{Action, GovernedRun, RunId, RunStatus, RunSummary};
 use crate::store::runs::parse_status;
 use crate::store::{
-    Approval, Exchange, ImportReport, Lease, NewApproval, RunFilter, RunToJudge, StatusChange, StoreError, StoredRun,
-    parse_ts, ts,
+    Approval, Exchange, Lease, NewApproval, RunFilter, RunToJudge, StatusChange, StoreError, StoredRun, parse_ts, ts,
 };
 
 const SUMMARY: &str = "SELECT r.id, r.action, r.status, r.company, r.target, r.amount, r.currency, r.requester,
@@ -489,85 +488,5 @@ impl Pg {
             })?;
         }
         Ok(())
-    }
-}
-
-/// A streamed import on PostgreSQL: one transaction holding the chain's lock from the start, so the
-/// import's events are one unbroken stretch of the chain, as on SQLite.
-pub(crate) struct PgImport<'s> {
-    tx: Tx<'s>,
-}
-
-impl<'s> PgImport<'s> {
-    pub(crate) fn begin(pg: &'s Pg) -> Result<PgImport<'s>, StoreError> {
-        let tx = pg.tx()?;
-        super::audit::lock_chain(&tx)?;
-        Ok(PgImport { tx })
-    }
-
-    pub(crate) fn add(
-        &mut self,
-        run: &GovernedRun,
-        now: DateTime<Utc>,
-        actor: &str,
-        report: &mut ImportReport,
-    ) -> Result<(), StoreError> {
-        let tx = &self.tx;
-        let payload = run.canonical_json();
-        let digest = run.payload_digest();
-        let stored = tx.query_opt("SELECT digest FROM runs WHERE id = $1", &[&run.id.as_str()])?;
-        if let Some(row) = stored {
-            let stored_digest: String = row.try_get(0)?;
-            if stored_digest == digest {
-                report.unchanged.push(run.id.clone());
-                return Ok(());
-            }
-            return Err(StoreError::Conflict { id: run.id.clone(), stored_digest, new_digest: digest });
-        }
-        let now_text = ts(now);
-        let summary = RunSummary::of(run, RunStatus::Pending);
-        let (invoice_vendor, invoice_number) = crate::store::invoice_key::key_columns(run);
-        tx.execute(
-            "INSERT INTO runs (id, action, status, environment, company, target, amount, currency, requester,
-                               requested_at, expires_at, required_approvals, digest, imported_at, updated_at,
-                               invoice_vendor, invoice_number)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)",
-            &[
-                &run.id.as_str(),
-                &run.action.as_str(),
-                &RunStatus::Pending.as_str(),
-                &run.environment,
-                &summary.company,
-                &summary.target,
-                &summary.amount.map(|a| a.to_string()),
-                &summary.currency,
-                &summary.requester,
-                &ts(run.requested_at),
-                &ts(run.expires_at),
-                &i64::from(run.route.required_approvals),
-                &digest,
-                &now_text,
-                &invoice_vendor,
-                &invoice_number,
-            ],
-        )?;
-        tx.execute("INSERT INTO run_payloads (run_id, payload) VALUES ($1, $2)", &[&run.id.as_str(), &payload])?;
-        insert_history(tx, &run.id, None, RunStatus::Pending, actor, &now_text, &json!({ "event": "imported" }))?;
-        let mut imported = json!({ "digest": digest, "action": run.action.as_str(), "environment": run.environment });
-        if let Some(old) = &run.supersedes {
-            imported["supersedes"] = json!(old.as_str());
-        }
-        append_at(tx, now, actor, Some(&run.id), "run.imported", imported)?;
-        if let Some(old) = &run.supersedes
-            && tx.query_opt("SELECT id FROM runs WHERE id = $1", &[&old.as_str()])?.is_some()
-        {
-            append_at(tx, now, actor, Some(old), "run.superseded", json!({ "by": run.id.as_str(), "digest": digest }))?;
-        }
-        report.imported.push(run.id.clone());
-        Ok(())
-    }
-
-    pub(crate) fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit()
     }
 }
