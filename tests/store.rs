@@ -13,6 +13,8 @@ mod run_format;
 mod store_audit;
 #[path = "store_import.rs"]
 mod store_import;
+#[path = "store_invoices.rs"]
+mod store_invoices;
 #[path = "store_leases.rs"]
 mod store_leases;
 #[path = "store_tamper.rs"]

@@ -140,7 +140,12 @@ pub fn start(config: &Path, store: &StoreLocation, runtime: &tokio::runtime::Run
 pub fn whole_queue(config: &Config, source: &PipelineSource) -> (usize, impl Sized) {
     let (mut state, _theme) =
         initial_state(&options(config), WIDTH, HEIGHT, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
-    let effects = update(&mut state, Action::SummariesLoaded(source.summaries()));
+    let t = Instant::now();
+    let loaded = source.summaries();
+    if std::env::var_os("QUEUE_STAGES").is_some() {
+        eprintln!("summaries {:.0} ms", ms(t));
+    }
+    let effects = update(&mut state, Action::SummariesLoaded(loaded));
     let Some(Effect::JudgeRows { generation, first, rest }) =
         effects.into_iter().find(|e| matches!(e, Effect::JudgeRows { .. }))
     else {
@@ -149,8 +154,15 @@ pub fn whole_queue(config: &Config, source: &PipelineSource) -> (usize, impl Siz
     let batches: Vec<&[signoff::model::RunId]> =
         std::iter::once(first.as_slice()).chain(rest.chunks(app::JUDGE_BATCH)).collect();
     let count = batches.len();
+    let t = Instant::now();
     for (i, ids) in batches.into_iter().enumerate() {
+        if i == 1 && std::env::var_os("QUEUE_STAGES").is_some() {
+            eprintln!("first batch {:.0} ms", ms(t));
+        }
         update(&mut state, Action::RowsJudged { generation, rows: source.judge_rows(ids), done: i + 1 == count });
+    }
+    if std::env::var_os("QUEUE_STAGES").is_some() {
+        eprintln!("all batches {:.0} ms", ms(t));
     }
     let open = state.queue.all.iter().filter(|s| !s.status.is_final()).count();
     let judged = state.queue.all.iter().filter(|s| s.judged.is_some()).count();

@@ -1,12 +1,12 @@
 //! What the policy knows beyond the run: the synced metadata catalog, and main accounts read live.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::fno::keys::string_literal;
 use crate::fno::{Catalog, FnoClient, FnoError, Query};
 use crate::judge::{ApproverSecurity, InvoiceKey, OtherInvoice};
-use crate::model::{Action, FieldValue, GovernedRun, RunStatus, Snapshot};
+use crate::model::{Action, FieldValue, GovernedRun, RunId, RunStatus, Snapshot};
 use crate::store::{Store, StoreError};
 
 /// The catalog facts in the shapes `judge::Facts` borrows.
@@ -140,6 +140,27 @@ pub fn counts_as_other_invoice(status: RunStatus) -> bool {
 /// do not count). One index probe (`Store::invoices_with_key`), whatever the store holds.
 pub fn other_invoices(store: &Store, run: &GovernedRun) -> Result<Vec<OtherInvoice>, StoreError> {
     other_invoices_judged_on(store, run, None)
+}
+
+/// [`other_invoices`] of each of `runs` (judged on their before snapshots), asked of the store once for
+/// them all: what judging a batch of queue rows needs.
+pub fn other_invoices_of(
+    store: &Store,
+    runs: &[&GovernedRun],
+) -> Result<HashMap<RunId, Vec<OtherInvoice>>, StoreError> {
+    let keyed: Vec<(&GovernedRun, InvoiceKey)> =
+        runs.iter().filter_map(|run| OtherInvoice::of(run).map(|o| (*run, o.key()))).collect();
+    let keys: Vec<InvoiceKey> = keyed.iter().map(|(_, key)| key.clone()).collect();
+    let found = store.invoices_with_keys(&keys, &COUNTING_STATUSES)?;
+    Ok(keyed
+        .into_iter()
+        .map(|(run, key)| {
+            let others = found
+                .get(&key)
+                .map_or_else(Vec::new, |all| all.iter().filter(|o| o.run_id != run.id).cloned().collect());
+            (run.id.clone(), others)
+        })
+        .collect())
 }
 
 /// [`other_invoices`] for `run` judged on `live` (the record a stale run drifted to) as well as on its

@@ -170,7 +170,7 @@ pub fn assess_some_open_runs<T>(
     let mut out = HashMap::new();
     match only {
         // A few rows: read them, ask about their journals' accounts, and look each one's duplicates up in
-        // the key index as a decision does (`facts::other_invoices`).
+        // the key index as a decision does (`facts::other_invoices_of`: one question for them all).
         Some(ids) => {
             let mut runs = Vec::new();
             store.each_run_to_judge_of(ids, &open, |r| {
@@ -185,8 +185,10 @@ pub fn assess_some_open_runs<T>(
                     .collect();
                 known.accounts = accounts(&journals);
             }
+            // Their duplicates, asked of the store once for the batch.
+            let mut others = facts::other_invoices_of(store, &runs.iter().map(|r| &r.run).collect::<Vec<_>>())?;
             for r in runs {
-                let others = facts::other_invoices(store, &r.run)?;
+                let others = others.remove(&r.run.id).unwrap_or_default();
                 let assessment = assess(&r.run, &r.approvals, config, approver, &known, &others, None, &version);
                 out.insert(r.run.id.clone(), keep(&r, assessment));
             }

@@ -62,6 +62,26 @@ impl Store {
         Ok(out)
     }
 
+    /// The runs whose invoice has one of `keys`, in one of `statuses`, grouped by key (each key's own run
+    /// included: the caller leaves it out). For judging a batch of queue rows: SQLite probes the index once
+    /// per key in-process; PostgreSQL asks once for the whole batch instead of a round trip per row.
+    pub fn invoices_with_keys(
+        &self,
+        keys: &[InvoiceKey],
+        statuses: &[RunStatus],
+    ) -> Result<HashMap<InvoiceKey, Vec<OtherInvoice>>, StoreError> {
+        super::sqlite_or!(self, |pg| pg.invoices_with_keys(keys, statuses));
+        // No run has an empty id: nothing is left out.
+        let nobody = RunId(String::new());
+        let mut out = HashMap::new();
+        for key in keys {
+            if !out.contains_key(key) {
+                out.insert(key.clone(), self.invoices_with_key(key, statuses, &nobody)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// For judging a whole queue: every invoice in one of `among` whose key at least one other invoice in
     /// `among` shares, with its status, grouped by key. Invoices without a twin are left out: the rule
     /// finds nothing for them either. One pass over the key index, however many runs the store holds;

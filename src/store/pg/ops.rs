@@ -411,6 +411,37 @@ impl Pg {
             .collect()
     }
 
+    pub(crate) fn invoices_with_keys(
+        &self,
+        keys: &[InvoiceKey],
+        among: &[RunStatus],
+    ) -> Result<HashMap<InvoiceKey, Vec<OtherInvoice>>, StoreError> {
+        let numbers: Vec<&str> = keys.iter().map(|k| k.number.as_str()).collect();
+        let vendors: Vec<&str> = keys.iter().map(|k| k.vendor.as_str()).collect();
+        let companies: Vec<Option<&str>> = keys.iter().map(|k| k.company.as_deref()).collect();
+        // One probe of `runs_by_invoice` per distinct key, in one statement.
+        let rows = self.query(
+            "SELECT r.id, r.company, r.invoice_vendor, r.invoice_number
+             FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[], $3::text[]) AS k(number, vendor, company)) k
+             JOIN runs r ON r.invoice_number = k.number AND r.invoice_vendor = k.vendor
+                        AND r.company IS NOT DISTINCT FROM k.company
+             WHERE r.status = ANY($4)",
+            &[&numbers, &vendors, &companies, &statuses(among)],
+        )?;
+        let mut out: HashMap<InvoiceKey, Vec<OtherInvoice>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for row in &rows {
+            let key = InvoiceKey { company: row.try_get(1)?, vendor: row.try_get(2)?, number: row.try_get(3)? };
+            let other = OtherInvoice {
+                run_id: RunId(row.try_get(0)?),
+                company: key.company.clone(),
+                vendor: key.vendor.clone(),
+                invoice_number: key.number.clone(),
+            };
+            out.entry(key).or_default().push(other);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn invoice_twins(
         &self,
         among: &[RunStatus],
