@@ -486,8 +486,14 @@ impl Pg {
         let ids: Option<Vec<&str>> = ids.map(|ids| ids.iter().map(RunId::as_str).collect());
         let action = action.map(Action::as_str);
         let among = statuses(among);
-        let filter =
-            "r.status = ANY($1) AND ($2::text IS NULL OR r.action = $2) AND ($3::text[] IS NULL OR r.id = ANY($3))";
+        // Two texts, not one with `$3 IS NULL OR r.id = ANY($3)`: after five runs of a prepared statement
+        // PostgreSQL may switch to a generic plan, and one for "every id or some" walks every run even
+        // when a batch of 2,000 ids was asked for (27 s instead of 3 s for a 50,000-row queue).
+        let filter = if ids.is_some() {
+            "r.id = ANY($3) AND r.status = ANY($1) AND ($2::text IS NULL OR r.action = $2)"
+        } else {
+            "r.status = ANY($1) AND ($2::text IS NULL OR r.action = $2) AND $3::text[] IS NULL"
+        };
         let approval_rows = self.query(
             &format!(
                 "SELECT a.run_id, a.approver, a.approved_at, a.reason, a.digest, a.policy_version, a.signature
