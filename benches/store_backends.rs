@@ -243,8 +243,11 @@ impl Lazy {
     fn get(&self, runtime: &tokio::runtime::Runtime) -> &Large {
         self.built.get_or_init(|| {
             let s = large(self.db.take().expect("built once"));
-            // The first start after the build, stage by stage (the store is warm, as on a working host).
+            // The first start and queue load after the build, stage by stage (the store is warm, as on a
+            // working host).
             eprintln!("{}: one start: {:?}", self.name, queue_open::start(&s.config, &s.location, runtime).0);
+            let (config, source) = queue_open::source(&s.config, &s.location, runtime);
+            eprintln!("{}: one queue load: {:?}", self.name, queue_open::whole_queue(&config, &source).0);
             s
         })
     }
@@ -279,7 +282,7 @@ fn on_large_stores(c: &mut Criterion) {
             let s = s.get(&runtime);
             let (config, source) = queue_open::source(&s.config, &s.location, &runtime);
             b.iter_with_large_drop(|| {
-                let (judged, state) = queue_open::whole_queue(&config, &source);
+                let (_, judged, state) = queue_open::whole_queue(&config, &source);
                 assert_eq!(judged, OPEN as usize);
                 state
             })

@@ -134,18 +134,24 @@ pub fn start(config: &Path, store: &StoreLocation, runtime: &tokio::runtime::Run
     (stages, (state, term, source))
 }
 
+/// Timings of one whole queue's load, in milliseconds: every row read, then every open row judged.
+#[derive(Default, Debug)]
+pub struct QueueStages {
+    pub summaries: f64,
+    pub judge: f64,
+}
+
 /// The whole queue's load on `source`, as the TUI runs it after the first frame: every row, then every
-/// open row judged batch by batch. Returns how many rows were judged and the state (to drop outside a
-/// measurement). Checks that every open row ends judged.
-pub fn whole_queue(config: &Config, source: &PipelineSource) -> (usize, impl Sized) {
+/// open row judged batch by batch. Returns the stages, how many rows were judged and the state (to drop
+/// outside a measurement). Checks that every open row ends judged.
+pub fn whole_queue(config: &Config, source: &PipelineSource) -> (QueueStages, usize, impl Sized) {
+    let mut stages = QueueStages::default();
     let (mut state, _theme) =
         initial_state(&options(config), WIDTH, HEIGHT, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
     let t = Instant::now();
-    let loaded = source.summaries();
-    if std::env::var_os("QUEUE_STAGES").is_some() {
-        eprintln!("summaries {:.0} ms", ms(t));
-    }
-    let effects = update(&mut state, Action::SummariesLoaded(loaded));
+    let effects = update(&mut state, Action::SummariesLoaded(source.summaries()));
+    stages.summaries = ms(t);
+    let t = Instant::now();
     let Some(Effect::JudgeRows { generation, first, rest }) =
         effects.into_iter().find(|e| matches!(e, Effect::JudgeRows { .. }))
     else {
@@ -154,20 +160,14 @@ pub fn whole_queue(config: &Config, source: &PipelineSource) -> (usize, impl Siz
     let batches: Vec<&[signoff::model::RunId]> =
         std::iter::once(first.as_slice()).chain(rest.chunks(app::JUDGE_BATCH)).collect();
     let count = batches.len();
-    let t = Instant::now();
     for (i, ids) in batches.into_iter().enumerate() {
-        if i == 1 && std::env::var_os("QUEUE_STAGES").is_some() {
-            eprintln!("first batch {:.0} ms", ms(t));
-        }
         update(&mut state, Action::RowsJudged { generation, rows: source.judge_rows(ids), done: i + 1 == count });
     }
-    if std::env::var_os("QUEUE_STAGES").is_some() {
-        eprintln!("all batches {:.0} ms", ms(t));
-    }
+    stages.judge = ms(t);
     let open = state.queue.all.iter().filter(|s| !s.status.is_final()).count();
     let judged = state.queue.all.iter().filter(|s| s.judged.is_some()).count();
     assert_eq!(judged, open, "every open row of the queue is judged at the end of its load");
-    (judged, state)
+    (stages, judged, state)
 }
 
 pub fn ms(since: Instant) -> f64 {
