@@ -12,13 +12,15 @@
 //!   (open, claim, check, record the approval, move to executing, keep the exchanges, conclude executed,
 //!   release); see [`decision`].
 //!
-//! The data is adversarial: every invoice in one company (USMF), 40 vendors sharing it, one open invoice
-//! in 100 repeating an executed invoice's number and one in 100 repeating another open one's. The
-//! 100,000-run store holds 50,000 executed invoices (the history) and 50,000 open ones. The executed
+//! The data is adversarial: every invoice in one company (USMF), 40 vendors sharing it, one invoice in
+//! 100 repeating an executed invoice's number and vendor and one in 100 repeating an open one's. The
+//! 100,000-run store holds 50,000 executed invoices (the history) and 50,000 open ones, requested over
+//! the same days, so the queue's oldest-first screen shows both and judges the open ones. The executed
 //! history is imported and then marked executed in one statement (as `history_cost` does): 150,000
 //! audited transitions would take many minutes to build, and nothing measured here reads another run's
-//! chain. Each 100,000-run store is built once per backend and reused; PostgreSQL's is `ANALYZE`d after
-//! the build (what autovacuum does to a table that grew by 100,000 rows within a minute).
+//! chain. Each 100,000-run store is built once per backend, when a bench first needs it, and reused;
+//! PostgreSQL's is `ANALYZE`d after the build (what autovacuum does to a table that grew by 100,000 rows
+//! within a minute). Every decision adds one executed invoice to it.
 //!
 //! PostgreSQL is the throwaway test cluster (`SIGNOFF_TEST_PG`, `SIGNOFF_TEST_PG_PASSWORD`; a fresh schema
 //! per store): `bash -c '. .ci/postgres.sh; pg_start; trap pg_stop EXIT; cargo bench --bench
