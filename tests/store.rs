@@ -17,3 +17,5 @@ mod store_import;
 mod store_leases;
 #[path = "store_tamper.rs"]
 mod store_tamper;
+#[path = "store_watch.rs"]
+mod store_watch;

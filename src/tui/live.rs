@@ -1,5 +1,5 @@
 //! Keeping the screen current while the store changes underneath it: another approver's lease, approval
-//! or decision, a reconciliation. The app polls [`super::source::ReviewSource::changed`] about once a
+//! or decision, a reconciliation. The app polls [`super::source::ReviewSource::changed`] four times a
 //! second and sends [`super::action::Action::StoreChanged`]; this module turns that (and `R`, refresh
 //! now) into reloads, and makes sure a dialog never offers a decision the store no longer allows.
 

@@ -64,6 +64,14 @@ impl TestDb {
         }
     }
 
+    /// Every backend available, PostgreSQL in a database of its own ([`PgDatabase`]): for tests that
+    /// must hear only their own store's change notifications.
+    pub fn each_alone(test: &str) -> Vec<TestDb> {
+        let mut out = vec![TestDb::Sqlite(tempfile::tempdir().unwrap())];
+        out.extend(PgDatabase::new(test).map(|db| TestDb::Postgres(db.target)));
+        out
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             TestDb::Sqlite(_) => "sqlite",
@@ -109,6 +117,68 @@ pub fn pg_target(test: &str) -> Option<PgTarget> {
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
     Some(PgTarget { url, password: Some(password), trust: Default::default() })
+}
+
+/// A database of its own on the test cluster, owned by a login role of its own: for tests that must hear
+/// only their own store (PostgreSQL notifies per database, and the other tests' schemas share one) or
+/// that change what the role may do.
+pub struct PgDatabase {
+    /// The store, reached as [`PgDatabase::role`] with its password.
+    pub target: PgTarget,
+    /// The role's (and the database's) name.
+    pub role: String,
+    /// The cluster's superuser, connected to this database.
+    admin: PgTarget,
+}
+
+impl PgDatabase {
+    /// A new role and database, or `None` (see [`pg_server`]).
+    pub fn new(test: &str) -> Option<PgDatabase> {
+        let (url, password) = pg_server(test)?;
+        let role = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let role_password = Secret::new(uuid::Uuid::new_v4().simple().to_string());
+        let server = PgTarget { url: url.clone(), password: Some(password.clone()), trust: Default::default() };
+        pg_client(&server, &format!("CREATE ROLE {role} LOGIN PASSWORD '{}'", role_password.expose()), true);
+        pg_client(&server, &format!("CREATE DATABASE {role} OWNER {role}"), true);
+        let mut parsed = url::Url::parse(&url).unwrap();
+        parsed.set_path(&format!("/{role}"));
+        let admin = PgTarget { url: parsed.to_string(), password: Some(password), trust: Default::default() };
+        parsed.set_username(&role).unwrap();
+        let target = PgTarget { url: parsed.to_string(), password: Some(role_password), trust: Default::default() };
+        Some(PgDatabase { target, role, admin })
+    }
+
+    /// Run `sql` (one or more statements) as the cluster's superuser, in this database.
+    pub fn admin(&self, sql: &str) {
+        pg_client(&self.admin, sql, true);
+    }
+
+    /// The rows `sql` returns, run as the cluster's superuser in this database, each value as text.
+    pub fn admin_rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let (url, password, sql) = (self.admin.url.clone(), self.admin.password.clone(), sql.to_string());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let mut config: tokio_postgres::Config = url.parse().unwrap();
+                config.password(password.unwrap().expose());
+                let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+                let driver = tokio::spawn(connection);
+                let rows = client.simple_query(&sql).await.unwrap();
+                drop(client);
+                let _ = driver.await;
+                rows.into_iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => {
+                            Some((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+        })
+        .join()
+        .unwrap()
+    }
 }
 
 /// Run `sql` on a connection of its own, on a thread and runtime of its own (so a caller inside a runtime

@@ -11,6 +11,7 @@
 //! lock (`LOCK TABLE audit_head`) before reading the head, so two hosts can never fork the chain.
 
 mod audit;
+pub(crate) mod listen;
 pub(crate) mod ops;
 mod schema;
 mod verify;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::StoreError;
 use crate::config::secret::Secret;
@@ -105,14 +107,10 @@ pub(crate) fn block_on<F: Future>(work: F) -> Result<F::Output, StoreError> {
     Ok(futures_executor::block_on(work))
 }
 
-/// One pool per server and user, shared by every store handle of the process.
-fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
-    static POOLS: OnceLock<Mutex<HashMap<String, Pool>>> = OnceLock::new();
-    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(pool) = pools.get(&target.url) {
-        return Ok(pool.clone());
-    }
+/// How to connect to `target`: its URL with the password from its secret source, TLS required over TCP
+/// unless the URL turns it off, and the F&O client's trust settings. The pool and the change listener
+/// ([`listen`]) both connect with it.
+fn connect_config(target: &PgTarget) -> Result<(tokio_postgres::Config, MakeRustlsConnect), StoreError> {
     let failed = |detail: String| StoreError::PgConnect { target: target.shown(), detail };
     let mut config: tokio_postgres::Config = target.url.parse().map_err(|e| failed(format!("not a valid URL: {e}")))?;
     if let Some(password) = &target.password {
@@ -128,7 +126,18 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
     config.application_name("signoff");
     let (tls, _source, _observer) =
         crate::fno::tls::client_config(&target.trust).map_err(|e| failed(format!("TLS set-up: {e}")))?;
-    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+    Ok((config, MakeRustlsConnect::new(tls)))
+}
+
+/// One pool per server and user, shared by every store handle of the process.
+fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
+    static POOLS: OnceLock<Mutex<HashMap<String, Pool>>> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(pool) = pools.get(&target.url) {
+        return Ok(pool.clone());
+    }
+    let (config, tls) = connect_config(target)?;
     let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let pool = Pool::builder(manager)
         .max_size(POOL_SIZE)
@@ -136,7 +145,7 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
         .wait_timeout(Some(CONNECT_TIMEOUT))
         .create_timeout(Some(CONNECT_TIMEOUT))
         .build()
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| StoreError::PgConnect { target: target.shown(), detail: e.to_string() })?;
     pools.insert(target.url.clone(), pool.clone());
     Ok(pool)
 }
@@ -145,7 +154,6 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
 pub(crate) struct Pg {
     client: deadpool_postgres::Object,
     shown: String,
-    pool: Pool,
     /// How long a statement waits for another transaction's row lock before failing (`lock_not_available`),
     /// as SQLite's busy timeout: the store's `busy_timeout_secs`.
     lock_timeout: Duration,
@@ -164,16 +172,9 @@ impl Pg {
         let shown = target.shown();
         let client = block_on(pool.get())?
             .map_err(|e| StoreError::PgConnect { target: shown.clone(), detail: pool_error(&e) })?;
-        let pg = Pg { client, shown, pool, lock_timeout: crate::store::BUSY_TIMEOUT };
+        let pg = Pg { client, shown, lock_timeout: crate::store::BUSY_TIMEOUT };
         schema::migrate(&pg)?;
         Ok(pg)
-    }
-
-    /// Another connection to the same store, from the same pool.
-    pub(crate) fn reopen(&self) -> Result<Pg, StoreError> {
-        let client = block_on(self.pool.get())?
-            .map_err(|e| StoreError::PgConnect { target: self.shown.clone(), detail: pool_error(&e) })?;
-        Ok(Pg { client, shown: self.shown.clone(), pool: self.pool.clone(), lock_timeout: self.lock_timeout })
     }
 
     pub(crate) fn set_lock_timeout(&mut self, timeout: Duration) {
