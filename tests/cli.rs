@@ -31,6 +31,8 @@ mod e2e_demo;
 mod e2e_inbox;
 #[path = "e2e_postgres.rs"]
 mod e2e_postgres;
+#[path = "e2e_postgres_tui.rs"]
+mod e2e_postgres_tui;
 #[path = "e2e_setup.rs"]
 mod e2e_setup;
 #[path = "e2e_signals.rs"]
