@@ -125,8 +125,13 @@ async fn listen(
             tracing::warn!("the store's change listener lost its connection ({ended}); connecting again");
             wait = RETRY_FIRST;
         } else {
-            tracing::warn!("the store's change listener cannot connect again: {ended}");
-            *shared.failing() = Some(ended);
+            let mut failing = shared.failing();
+            // Said when it starts and when it changes, not at every attempt.
+            if failing.as_ref() != Some(&ended) {
+                tracing::warn!("the store's change listener cannot connect again: {ended}");
+            }
+            *failing = Some(ended);
+            drop(failing);
             wait = (wait * 2).min(RETRY_MAX);
         }
         tokio::time::sleep(wait).await;
