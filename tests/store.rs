@@ -15,5 +15,7 @@ mod store_audit;
 mod store_import;
 #[path = "store_leases.rs"]
 mod store_leases;
+#[path = "store_roles.rs"]
+mod store_roles;
 #[path = "store_tamper.rs"]
 mod store_tamper;

@@ -114,6 +114,11 @@ pub fn pg_target(test: &str) -> Option<PgTarget> {
 /// Run `sql` on a connection of its own, on a thread and runtime of its own (so a caller inside a runtime
 /// can use it): the rows changed, or 0 for a batch.
 fn pg_client(target: &PgTarget, sql: &str, batch: bool) -> u64 {
+    pg_try(target, sql, batch).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// [`pg_client`], with the database's refusal returned (its message) instead of a panic.
+pub fn pg_try(target: &PgTarget, sql: &str, batch: bool) -> Result<u64, String> {
     let (url, password, sql) = (target.url.clone(), target.password.clone(), sql.to_string());
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -122,17 +127,16 @@ fn pg_client(target: &PgTarget, sql: &str, batch: bool) -> u64 {
             if let Some(password) = &password {
                 config.password(password.expose());
             }
-            let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
             let driver = tokio::spawn(connection);
             let changed = if batch {
-                client.batch_execute(&sql).await.unwrap();
-                0
+                client.batch_execute(&sql).await.map(|()| 0)
             } else {
-                client.execute(sql.as_str(), &[]).await.unwrap()
+                client.execute(sql.as_str(), &[]).await
             };
             drop(client);
             let _ = driver.await;
-            changed
+            changed.map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()))
         })
     })
     .join()
