@@ -64,6 +64,20 @@ impl TestDb {
         }
     }
 
+    /// The first column of the first row of `sql`, as text, read past signoff.
+    pub fn text(&self, sql: &str) -> String {
+        match self {
+            TestDb::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
+                conn.query_row(sql, [], |row| row.get(0)).unwrap()
+            }
+            TestDb::Postgres(target) => {
+                let wrapped = format!("SELECT ({sql})::text");
+                pg_text(target, &wrapped)
+            }
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             TestDb::Sqlite(_) => "sqlite",
@@ -111,6 +125,13 @@ pub fn pg_target(test: &str) -> Option<PgTarget> {
     Some(PgTarget { url, password: Some(password), trust: Default::default() })
 }
 
+/// The first column of the first row of `sql` (text), on a connection of its own.
+fn pg_text(target: &PgTarget, sql: &str) -> String {
+    let sql = sql.to_string();
+    on_pg(target, move |client| Box::pin(async move { client.query_one(sql.as_str(), &[]).await.map(|r| r.get(0)) }))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Run `sql` on a connection of its own, on a thread and runtime of its own (so a caller inside a runtime
 /// can use it): the rows changed, or 0 for a batch.
 fn pg_client(target: &PgTarget, sql: &str, batch: bool) -> u64 {
@@ -119,7 +140,33 @@ fn pg_client(target: &PgTarget, sql: &str, batch: bool) -> u64 {
 
 /// [`pg_client`], with the database's refusal returned (its message) instead of a panic.
 pub fn pg_try(target: &PgTarget, sql: &str, batch: bool) -> Result<u64, String> {
-    let (url, password, sql) = (target.url.clone(), target.password.clone(), sql.to_string());
+    let sql = sql.to_string();
+    on_pg(target, move |client| {
+        Box::pin(async move {
+            if batch { client.batch_execute(&sql).await.map(|()| 0) } else { client.execute(sql.as_str(), &[]).await }
+        })
+    })
+}
+
+type Work<T> = Box<
+    dyn for<'c> FnOnce(
+            &'c tokio_postgres::Client,
+        ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + 'c>>
+        + Send,
+>;
+
+/// Connect to `target` past signoff (no TLS: the test cluster's Unix socket), on a thread and runtime of
+/// its own, and run `work`: its result, or the database's message.
+fn on_pg<T: Send + 'static>(
+    target: &PgTarget,
+    work: impl for<'c> FnOnce(
+        &'c tokio_postgres::Client,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + 'c>>
+    + Send
+    + 'static,
+) -> Result<T, String> {
+    let work: Work<T> = Box::new(work);
+    let (url, password) = (target.url.clone(), target.password.clone());
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
@@ -129,14 +176,10 @@ pub fn pg_try(target: &PgTarget, sql: &str, batch: bool) -> Result<u64, String> 
             }
             let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
             let driver = tokio::spawn(connection);
-            let changed = if batch {
-                client.batch_execute(&sql).await.map(|()| 0)
-            } else {
-                client.execute(sql.as_str(), &[]).await
-            };
+            let result = work(&client).await;
             drop(client);
             let _ = driver.await;
-            changed.map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()))
+            result.map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()))
         })
     })
     .join()
