@@ -8,7 +8,6 @@ use crate::common;
 use common::backends::TestDb;
 use common::mixed_runs;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use signoff::model::{RunId, RunStatus};
 use signoff::store::{Store, StoreError};
 
@@ -63,23 +62,6 @@ fn seeded(db: &TestDb) -> Store {
     store
 }
 
-/// Edit the database as an attacker would: plain SQL, no signoff code.
-fn edit(db: &TestDb, sql: &str) {
-    let changed = db.execute(sql);
-    assert!(changed >= 1, "{}: the edit changed nothing: {sql}", db.name());
-}
-
-/// Rewrite one run's stored payload through `change`, keeping `runs.digest` in step with it (a careful
-/// attacker's edit).
-fn rewrite_payload(db: &TestDb, run: &str, change: impl Fn(&str) -> String) {
-    let payload = db.text(&format!("SELECT payload FROM run_payloads WHERE run_id = '{run}'"));
-    let edited = change(&payload);
-    assert_ne!(edited, payload, "the rewrite changed the payload");
-    let digest = hex::encode(Sha256::digest(edited.as_bytes()));
-    edit(db, &format!("UPDATE run_payloads SET payload = '{}' WHERE run_id = '{run}'", edited.replace('\'', "''")));
-    edit(db, &format!("UPDATE runs SET digest = '{digest}' WHERE id = '{run}'"));
-}
-
 /// Both verifications name `run`; returns what they say disagrees.
 fn state_mismatch(store: &Store, run: &str) -> String {
     let what = match store.verify_audit() {
@@ -132,7 +114,7 @@ fn an_untouched_store_verifies_run_by_run() {
 #[test]
 fn a_renamed_approver_has_no_approval_event() {
     each_store("a_renamed_approver_has_no_approval_event", |db, store| {
-        edit(db, "UPDATE approvals SET approver = 'bob.kelly@contoso.com'");
+        db.edit("UPDATE approvals SET approver = 'bob.kelly@contoso.com'");
         let what = state_mismatch(store, JOURNAL);
         assert!(what.contains("approval by 'bob.kelly@contoso.com' has no approval.recorded event"), "{what}");
         assert!(what.contains("approvals table was edited"), "{what}");
@@ -142,7 +124,7 @@ fn a_renamed_approver_has_no_approval_event() {
 #[test]
 fn a_deleted_approval_is_missing_from_the_table() {
     each_store("a_deleted_approval_is_missing_from_the_table", |db, store| {
-        edit(db, "DELETE FROM approvals");
+        db.edit("DELETE FROM approvals");
         let what = state_mismatch(store, JOURNAL);
         assert!(what.contains(&format!("approval by '{APPROVER}' recorded in event #5 is missing")), "{what}");
     });
@@ -151,14 +133,14 @@ fn a_deleted_approval_is_missing_from_the_table() {
 #[test]
 fn every_approval_column_is_compared_with_its_event_including_columns_added_later() {
     each_store("every_approval_column_is_compared_with_its_event_including_columns_added_later", |db, store| {
-        edit(db, "UPDATE approvals SET policy_version = '2025.01'");
+        db.edit("UPDATE approvals SET policy_version = '2025.01'");
         assert!(state_mismatch(store, JOURNAL).contains("policy_version \"2025.01\""));
     });
     each_store("every_approval_column_is_compared_with_its_event_including_columns_added_later", |db, store| {
         // The signature column (added by a later migration): a signature forged into the table disagrees with
         // the event that recorded none.
         store.verify_audit().unwrap();
-        edit(db, "UPDATE approvals SET signature = 'sshsig-forged'");
+        db.edit("UPDATE approvals SET signature = 'sshsig-forged'");
         let what = state_mismatch(store, JOURNAL);
         assert!(what.contains("signature \"sshsig-forged\"") && what.contains("event #5 says null"), "{what}");
     });
@@ -167,7 +149,7 @@ fn every_approval_column_is_compared_with_its_event_including_columns_added_late
 #[test]
 fn required_approvals_lowered_in_the_runs_table_disagrees_with_the_payload() {
     each_store("required_approvals_lowered_in_the_runs_table_disagrees_with_the_payload", |db, store| {
-        edit(db, &format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
+        db.edit(&format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
         let what = state_mismatch(store, JOURNAL);
         assert!(what.contains("runs.required_approvals is '1' but its payload says '2'"), "{what}");
     });
@@ -176,8 +158,8 @@ fn required_approvals_lowered_in_the_runs_table_disagrees_with_the_payload() {
 #[test]
 fn required_approvals_lowered_in_the_payload_does_not_hash_to_the_imported_digest() {
     each_store("required_approvals_lowered_in_the_payload_does_not_hash_to_the_imported_digest", |db, store| {
-        rewrite_payload(db, JOURNAL, |p| p.replace("\"required_approvals\":2", "\"required_approvals\":1"));
-        edit(db, &format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
+        db.rewrite_payload(JOURNAL, |p| p.replace("\"required_approvals\":2", "\"required_approvals\":1"));
+        db.edit(&format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
         let what = state_mismatch(store, JOURNAL);
         assert!(what.contains("does not hash to the digest in its run.imported event #2"), "{what}");
     });
@@ -186,7 +168,7 @@ fn required_approvals_lowered_in_the_payload_does_not_hash_to_the_imported_diges
 #[test]
 fn a_proposed_value_changed_in_the_payload_is_detected() {
     each_store("a_proposed_value_changed_in_the_payload_is_detected", |db, store| {
-        rewrite_payload(db, VENDOR, |p| p.replace("\"FAB-CHK-0046\"", "\"ATTACKER-IBAN-0001\""));
+        db.rewrite_payload(VENDOR, |p| p.replace("\"FAB-CHK-0046\"", "\"ATTACKER-IBAN-0001\""));
         let what = state_mismatch(store, VENDOR);
         assert!(what.contains("does not hash to the digest in its run.imported event #3"), "{what}");
     });
@@ -195,8 +177,8 @@ fn a_proposed_value_changed_in_the_payload_is_detected() {
 #[test]
 fn a_rejected_run_set_back_to_pending_disagrees_with_its_last_status_event() {
     each_store("a_rejected_run_set_back_to_pending_disagrees_with_its_last_status_event", |db, store| {
-        edit(db, &format!("UPDATE runs SET status = 'pending' WHERE id = '{USER}'"));
-        edit(db, &format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
+        db.edit(&format!("UPDATE runs SET status = 'pending' WHERE id = '{USER}'"));
+        db.edit(&format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
         let what = state_mismatch(store, USER);
         assert!(what.contains("runs.status is 'pending' but its last run.status event #6 says 'rejected'"), "{what}");
     });
@@ -205,17 +187,14 @@ fn a_rejected_run_set_back_to_pending_disagrees_with_its_last_status_event() {
 #[test]
 fn a_rejection_rewritten_in_the_status_history_disagrees_with_its_event() {
     each_store("a_rejection_rewritten_in_the_status_history_disagrees_with_its_event", |db, store| {
-        edit(
-            db,
-            &format!(
-                "UPDATE status_history SET to_status = 'approved' WHERE run_id = '{USER}' AND to_status = 'rejected'"
-            ),
-        );
+        db.edit(&format!(
+            "UPDATE status_history SET to_status = 'approved' WHERE run_id = '{USER}' AND to_status = 'rejected'"
+        ));
         let what = state_mismatch(store, USER);
         assert!(what.contains("status_history row 2") && what.contains("differs from event #6"), "{what}");
     });
     each_store("a_rejection_rewritten_in_the_status_history_disagrees_with_its_event", |db, store| {
-        edit(db, &format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
+        db.edit(&format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
         let what = state_mismatch(store, USER);
         assert!(what.contains("status_history holds 1 row(s) but the chain records 2"), "{what}");
     });
@@ -225,7 +204,7 @@ fn a_rejection_rewritten_in_the_status_history_disagrees_with_its_event() {
 fn a_run_payload_with_a_duplicate_key_is_not_canonical() {
     each_store("a_run_payload_with_a_duplicate_key_is_not_canonical", |db, store| {
         // The last of two equal keys wins in serde_json: the payload parses to the same run.
-        rewrite_payload(db, VENDOR, |p| {
+        db.rewrite_payload(VENDOR, |p| {
             p.replace(
                 "\"BankAccountId\":\"FAB-CHK-0046\"",
                 "\"BankAccountId\":\"ATTACKER-IBAN-0001\",\"BankAccountId\":\"FAB-CHK-0046\"",
@@ -239,8 +218,7 @@ fn a_run_payload_with_a_duplicate_key_is_not_canonical() {
 #[test]
 fn a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical() {
     each_store("a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical", |db, store| {
-        edit(
-            db,
+        db.edit(
             &format!(
                 "UPDATE run_payloads SET payload = replace(payload, '\"action\":', '\"\\u0061ction\":') WHERE run_id = '{INVOICE}'"
             ),
@@ -249,12 +227,9 @@ fn a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical() {
         assert!(what.contains("not in canonical form"), "{what}");
     });
     each_store("a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical", |db, store| {
-        edit(
-            db,
-            &format!(
-                "UPDATE run_payloads SET payload = replace(payload, '\",\"', '\", \"') WHERE run_id = '{INVOICE}'"
-            ),
-        );
+        db.edit(&format!(
+            "UPDATE run_payloads SET payload = replace(payload, '\",\"', '\", \"') WHERE run_id = '{INVOICE}'"
+        ));
         let what = state_mismatch(store, INVOICE);
         assert!(what.contains("not in canonical form"), "{what}");
     });
@@ -263,8 +238,7 @@ fn a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical() {
 #[test]
 fn an_event_payload_with_a_duplicate_key_is_named_by_its_seq() {
     each_store("an_event_payload_with_a_duplicate_key_is_named_by_its_seq", |db, store| {
-        edit(
-            db,
+        db.edit(
             "UPDATE audit_events SET payload = replace(payload, '{\"action\":', '{\"action\":\"dynamicsfinance.disable-user\",\"action\":') WHERE seq = 1",
         );
         let reason = altered_event(store, 1, INVOICE);
@@ -275,7 +249,7 @@ fn an_event_payload_with_a_duplicate_key_is_named_by_its_seq() {
 #[test]
 fn an_event_payload_with_a_re_escaped_key_is_named_by_its_seq() {
     each_store("an_event_payload_with_a_re_escaped_key_is_named_by_its_seq", |db, store| {
-        edit(db, "UPDATE audit_events SET payload = replace(payload, '\"digest\"', '\"\\u0064igest\"') WHERE seq = 5");
+        db.edit("UPDATE audit_events SET payload = replace(payload, '\"digest\"', '\"\\u0064igest\"') WHERE seq = 5");
         let reason = altered_event(store, 5, JOURNAL);
         assert!(reason.contains("not in canonical form"), "{reason}");
     });
@@ -284,7 +258,7 @@ fn an_event_payload_with_a_re_escaped_key_is_named_by_its_seq() {
 #[test]
 fn an_event_payload_with_whitespace_is_named_by_its_seq() {
     each_store("an_event_payload_with_whitespace_is_named_by_its_seq", |db, store| {
-        edit(db, "UPDATE audit_events SET payload = replace(payload, ',', ', ') WHERE seq = 6");
+        db.edit("UPDATE audit_events SET payload = replace(payload, ',', ', ') WHERE seq = 6");
         let reason = altered_event(store, 6, USER);
         assert!(reason.contains("not in canonical form"), "{reason}");
     });
@@ -294,7 +268,7 @@ fn an_event_payload_with_whitespace_is_named_by_its_seq() {
 fn an_event_time_in_another_format_is_named_by_its_seq() {
     each_store("an_event_time_in_another_format_is_named_by_its_seq", |db, store| {
         // The same instant, spelled with an offset instead of Z.
-        edit(db, "UPDATE audit_events SET at = substr(at, 1, 29) || '+00:00' WHERE seq = 5");
+        db.edit("UPDATE audit_events SET at = substr(at, 1, 29) || '+00:00' WHERE seq = 5");
         let reason = altered_event(store, 5, JOURNAL);
         assert!(reason.contains("is not in the stored form"), "{reason}");
     });
@@ -303,7 +277,7 @@ fn an_event_time_in_another_format_is_named_by_its_seq() {
 #[test]
 fn an_exchange_whose_bytes_changed_does_not_hash_to_its_event() {
     each_store("an_exchange_whose_bytes_changed_does_not_hash_to_its_event", |db, store| {
-        edit(db, "UPDATE exchanges SET json = replace(json, '200', '412')");
+        db.edit("UPDATE exchanges SET json = replace(json, '200', '412')");
         let what = state_mismatch(store, VENDOR);
         assert!(
             what.contains("exchange 1's stored bytes do not hash to the sha256 in its exchange.recorded event #7"),
