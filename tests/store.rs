@@ -19,3 +19,5 @@ mod store_leases;
 mod store_roles;
 #[path = "store_tamper.rs"]
 mod store_tamper;
+#[path = "store_tls.rs"]
+mod store_tls;
