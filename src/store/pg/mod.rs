@@ -129,12 +129,14 @@ fn connect_config(target: &PgTarget) -> Result<(tokio_postgres::Config, MakeRust
     Ok((config, MakeRustlsConnect::new(tls)))
 }
 
-/// One pool per server and user, shared by every store handle of the process.
+/// One pool per server, user and trust settings, shared by every store handle of the process.
 fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
     static POOLS: OnceLock<Mutex<HashMap<String, Pool>>> = OnceLock::new();
     let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
     let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(pool) = pools.get(&target.url) {
+    // Keyed by everything that shapes a connection but the password: the URL and whom TLS trusts.
+    let key = format!("{}\n{:?}\n{:?}", target.url, target.trust.ca_file, target.trust.pins);
+    if let Some(pool) = pools.get(&key) {
         return Ok(pool.clone());
     }
     let (config, tls) = connect_config(target)?;
@@ -146,7 +148,7 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
         .create_timeout(Some(CONNECT_TIMEOUT))
         .build()
         .map_err(|e| StoreError::PgConnect { target: target.shown(), detail: e.to_string() })?;
-    pools.insert(target.url.clone(), pool.clone());
+    pools.insert(key, pool.clone());
     Ok(pool)
 }
 
@@ -278,6 +280,10 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
             out.push_str(&format!("; {detail}"));
         }
         return out;
+    }
+    // A refused certificate in the operator's words, as the F&O client gives it (the same trust settings).
+    if let Some(fault) = crate::fno::tls::TlsFault::in_chain(e) {
+        return format!("TLS: {fault}");
     }
     let mut out = e.to_string();
     let mut source = std::error::Error::source(e);
