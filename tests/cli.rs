@@ -4,6 +4,8 @@
 // Support code shared by the modules below, declared once for the binary.
 #[path = "store_common/mod.rs"]
 mod common;
+#[path = "e2e_support/mod.rs"]
+mod e2e_support;
 #[path = "pty_support/mod.rs"]
 mod pty_support;
 #[path = "review_support/mod.rs"]
@@ -29,8 +31,12 @@ mod cli_workers;
 mod e2e_demo;
 #[path = "e2e_inbox.rs"]
 mod e2e_inbox;
+#[path = "e2e_kill.rs"]
+mod e2e_kill;
 #[path = "e2e_postgres.rs"]
 mod e2e_postgres;
+#[path = "e2e_race.rs"]
+mod e2e_race;
 #[path = "e2e_setup.rs"]
 mod e2e_setup;
 #[path = "e2e_signals.rs"]
