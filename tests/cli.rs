@@ -27,12 +27,16 @@ mod cli_runs;
 mod cli_show;
 #[path = "cli_workers.rs"]
 mod cli_workers;
+#[path = "e2e_busy.rs"]
+mod e2e_busy;
 #[path = "e2e_demo.rs"]
 mod e2e_demo;
 #[path = "e2e_inbox.rs"]
 mod e2e_inbox;
 #[path = "e2e_kill.rs"]
 mod e2e_kill;
+#[path = "e2e_load.rs"]
+mod e2e_load;
 #[path = "e2e_postgres.rs"]
 mod e2e_postgres;
 #[path = "e2e_race.rs"]
