@@ -265,7 +265,7 @@ async fn eight_processes_importing_listing_and_deciding_for_30_s_lose_nothing_an
         }
         assert_eq!(writes.len(), executed, "{backend}: no write belongs to no run");
         assert_eq!(store.count_runs().unwrap() as usize, imported, "{backend}: every run in the store was reported");
-        assert!(executed > 0 && decided.get("rejected").is_some(), "{backend}: the load decided: {decided:?}");
+        assert!(executed > 0 && decided.contains_key("rejected"), "{backend}: the load decided: {decided:?}");
         site.assert_chain_verified().await;
         eprintln!(
             "{backend}: {} processes in {elapsed:.1?}: {imported} runs imported, {lists} lists, decisions {decided:?}, \
