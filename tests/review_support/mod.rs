@@ -291,6 +291,25 @@ impl Harness {
         required_approvals: u32,
         capture_lines: bool,
     ) -> GovernedRun {
+        let run = self.live_run(id, action, set, keys, fields, lines, required_approvals, capture_lines);
+        self.store().import(std::slice::from_ref(&run), REQUESTER).unwrap();
+        run
+    }
+
+    /// The run [`Harness::propose_opts`] imports, built from the simulator's current record and not
+    /// imported anywhere (for a test that imports it elsewhere, e.g. through the binary).
+    #[allow(clippy::too_many_arguments)]
+    pub fn live_run(
+        &self,
+        id: &str,
+        action: &str,
+        set: &str,
+        keys: Value,
+        fields: Value,
+        lines: Vec<(Value, Value)>,
+        required_approvals: u32,
+        capture_lines: bool,
+    ) -> GovernedRun {
         let record = self.sim.record(set, &keys).unwrap_or_else(|| panic!("no {set} {keys} in the simulator"));
         let etag = record["@odata.etag"].as_str().unwrap().to_string();
         let before_fields = strip(&record);
@@ -343,9 +362,7 @@ impl Harness {
             "proposed": proposed,
             "route": { "required_approvals": required_approvals, "eligible_groups": ["ap-approvers", "gl-approvers", "vendor-master-stewards", "it-security"] }
         });
-        let run = parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"));
-        self.store().import(std::slice::from_ref(&run), REQUESTER).unwrap();
-        run
+        parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn decide(&self, approver: &str, id: &str, kind: DecisionKind, dry_run: bool) -> Outcome {

@@ -116,6 +116,69 @@ impl TestDb {
         }
     }
 
+    /// Point a config's `[store]` at this store as an operator would: `path` for SQLite; `url` with the
+    /// password read from the environment variable `password_env` for PostgreSQL. Returns that password
+    /// (for the caller to set on the process), `None` for SQLite.
+    pub fn configure(&self, store: &mut signoff::config::StoreConfig, password_env: &str) -> Option<String> {
+        match self {
+            TestDb::Sqlite(file, _) => {
+                store.path = Some(file.clone());
+                None
+            }
+            TestDb::Postgres(target) => {
+                store.path = None;
+                store.url = Some(target.url.clone());
+                store.password_env = Some(password_env.into());
+                target.password.as_ref().map(|p| p.expose().to_string())
+            }
+        }
+    }
+
+    /// Hold what a write to run `id` must wait for, from another connection, until the guard is dropped:
+    /// SQLite's write lock (`BEGIN IMMEDIATE`), PostgreSQL's row lock on the run (`SELECT … FOR UPDATE`).
+    /// Returns once the lock is held.
+    pub fn hold_write_lock(&self, id: &str) -> HeldLock {
+        let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let thread = match self {
+            TestDb::Sqlite(file, _) => {
+                let path = file.clone();
+                std::thread::spawn(move || {
+                    let conn = rusqlite::Connection::open(path).unwrap();
+                    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                    held_tx.send(()).unwrap();
+                    let _ = released.recv();
+                    conn.execute_batch("COMMIT").unwrap();
+                })
+            }
+            TestDb::Postgres(target) => {
+                let (url, password, id) = (target.url.clone(), target.password.clone(), id.to_string());
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async {
+                        let mut config: tokio_postgres::Config = url.parse().unwrap();
+                        if let Some(password) = &password {
+                            config.password(password.expose());
+                        }
+                        let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+                        let driver = tokio::spawn(connection);
+                        client.batch_execute("BEGIN").await.unwrap();
+                        let locked =
+                            client.execute("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", &[&id]).await.unwrap();
+                        assert_eq!(locked, 1, "no run {id} to lock");
+                        held_tx.send(()).unwrap();
+                        let _ = tokio::task::spawn_blocking(move || released.recv()).await;
+                        client.batch_execute("COMMIT").await.unwrap();
+                        drop(client);
+                        let _ = driver.await;
+                    })
+                })
+            }
+        };
+        held_rx.recv().expect("the lock was taken");
+        HeldLock { release: Some(release), thread: Some(thread) }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             TestDb::Sqlite(..) => "sqlite",
@@ -264,4 +327,19 @@ fn on_pg<T: Send + 'static>(
     })
     .join()
     .unwrap()
+}
+
+/// A lock held by [`TestDb::hold_write_lock`]; dropping it commits and waits for the connection to end.
+pub struct HeldLock {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
