@@ -241,6 +241,9 @@ async fn watch_store(source: Arc<dyn ReviewSource>, tx: UnboundedSender<Action>)
             Ok(changed) => {
                 if failing.take().is_some() {
                     tracing::info!("the store can be watched again");
+                    if tx.send(Action::LiveUpdates(None)).is_err() {
+                        return;
+                    }
                 }
                 if changed && tx.send(Action::StoreChanged).is_err() {
                     return;
@@ -249,7 +252,10 @@ async fn watch_store(source: Arc<dyn ReviewSource>, tx: UnboundedSender<Action>)
             Err(e) => {
                 if failing.as_ref() != Some(&e) {
                     tracing::warn!("cannot tell whether the store changed: {e}");
-                    failing = Some(e);
+                    failing = Some(e.clone());
+                    if tx.send(Action::LiveUpdates(Some(e))).is_err() {
+                        return;
+                    }
                 }
             }
         }

@@ -27,6 +27,16 @@ pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The store can (`None`) or cannot (`Some(why)`) be watched: the title says the screen is not live while
+/// it cannot, and once it can again the queue is read at once (what changed meanwhile went unseen).
+pub fn live_updates(state: &mut State, why: Option<String>, fx: &mut Vec<Effect>) {
+    let back = state.live_off.is_some() && why.is_none();
+    state.live_off = why;
+    if back {
+        store_changed(state, fx);
+    }
+}
+
 /// The activation steps were read: the header shows the next one while any is left.
 pub fn activation_loaded(state: &mut State, result: Result<Option<crate::review::activation::Activation>, String>) {
     match result {
