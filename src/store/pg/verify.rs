@@ -102,8 +102,8 @@ fn orphan(table: &str, groups: &HashMap<String, impl Sized>) -> Result<(), Store
 }
 
 impl Pg {
-    /// A read-only transaction on one snapshot, for the verifications.
-    fn snapshot(&self) -> Result<super::Tx<'_>, StoreError> {
+    /// A read-only transaction on one snapshot, for the verifications and `store migrate`.
+    pub(crate) fn snapshot(&self) -> Result<super::Tx<'_>, StoreError> {
         let tx = self.tx()?;
         tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", &[])?;
         Ok(tx)
@@ -111,60 +111,7 @@ impl Pg {
 
     pub(crate) fn verify_audit(&self) -> Result<AuditVerified, StoreError> {
         let tx = self.snapshot()?;
-        let head = head(&tx)?;
-        let events = tx.query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"), &[])?;
-        let mut ledgers: HashMap<String, Ledger> = HashMap::new();
-        let mut forged = None;
-        let mut read = Vec::with_capacity(events.len());
-        for row in &events {
-            let event = event_from_row(row, 0)?;
-            if let Ok(event) = &event
-                && let Some(run) = &event.run_id
-                && let Err(what) = ledgers.entry(run.as_str().to_string()).or_default().take(event)
-                && forged.is_none()
-            {
-                forged = Some(mismatch(run.as_str(), what));
-            }
-            read.push(event);
-        }
-        let verified = verify_chain(read, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())))?;
-        if let Some(e) = forged {
-            return Err(e);
-        }
-        let runs = tx.query(
-            &format!("SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id COLLATE \"C\""),
-            &[],
-        )?;
-        let history =
-            tx.query(&format!("SELECT run_id, {HISTORY_ROW_SQL} FROM status_history ORDER BY run_id, id"), &[])?;
-        let mut history = grouped(&history, |row| Ok((row.try_get(0)?, history_row(row, 1)?)))?;
-        let approvals = tx.query("SELECT * FROM approvals ORDER BY run_id, approver COLLATE \"C\"", &[])?;
-        let mut approvals = grouped(&approvals, approval_row)?;
-        let exchanges = tx.query("SELECT run_id, id, at, json FROM exchanges ORDER BY run_id, id", &[])?;
-        let mut exchanges = grouped(&exchanges, |row| Ok((row.try_get(0)?, exchange_row(row, 1)?)))?;
-        let none = Ledger::default();
-        for row in &runs {
-            let row = run_row(row)?;
-            let ledger = ledgers.remove(&row.id);
-            let h = history.remove(&row.id).unwrap_or_default();
-            let a = approvals.remove(&row.id).unwrap_or_default();
-            let e = exchanges.remove(&row.id).unwrap_or_default();
-            check_run_state(ledger.as_ref().unwrap_or(&none), &row, &h, &a, &e)?;
-        }
-        orphan("status_history", &history)?;
-        orphan("approvals", &approvals)?;
-        orphan("exchanges", &exchanges)?;
-        let missing = ledgers.iter().filter(|(_, l)| l.holds_state()).min_by_key(|(_, l)| l.first_seq());
-        if let Some((run, ledger)) = missing {
-            return Err(mismatch(
-                run,
-                format!(
-                    "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
-                    ledger.first_seq()
-                ),
-            ));
-        }
-        Ok(verified)
+        verify_in(&tx)
     }
 
     pub(crate) fn verify_run(&self, id: &RunId) -> Result<(), StoreError> {
@@ -225,4 +172,65 @@ fn run_ledger(tx: &Pg, id: &RunId) -> Result<Ledger, StoreError> {
         ledger.take_linked(id, &event, before, after, head.as_ref())?;
     }
     Ok(ledger)
+}
+
+/// `audit verify`'s checks on `tx`'s view of the store (a snapshot, or `store migrate`'s own transaction
+/// before it commits the copy).
+pub(crate) fn verify_in(tx: &Pg) -> Result<AuditVerified, StoreError> {
+    let head = head(tx)?;
+    let events = tx.query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"), &[])?;
+    let mut ledgers: HashMap<String, Ledger> = HashMap::new();
+    let mut forged = None;
+    let mut read = Vec::with_capacity(events.len());
+    for row in &events {
+        let event = event_from_row(row, 0)?;
+        if let Ok(event) = &event
+            && let Some(run) = &event.run_id
+            && let Err(what) = ledgers.entry(run.as_str().to_string()).or_default().take(event)
+            && forged.is_none()
+        {
+            forged = Some(mismatch(run.as_str(), what));
+        }
+        read.push(event);
+    }
+    let verified = verify_chain(read, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())))?;
+    if let Some(e) = forged {
+        return Err(e);
+    }
+    let runs = tx.query(
+        &format!(
+            "SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id COLLATE \"C\""
+        ),
+        &[],
+    )?;
+    let history =
+        tx.query(&format!("SELECT run_id, {HISTORY_ROW_SQL} FROM status_history ORDER BY run_id, id"), &[])?;
+    let mut history = grouped(&history, |row| Ok((row.try_get(0)?, history_row(row, 1)?)))?;
+    let approvals = tx.query("SELECT * FROM approvals ORDER BY run_id, approver COLLATE \"C\"", &[])?;
+    let mut approvals = grouped(&approvals, approval_row)?;
+    let exchanges = tx.query("SELECT run_id, id, at, json FROM exchanges ORDER BY run_id, id", &[])?;
+    let mut exchanges = grouped(&exchanges, |row| Ok((row.try_get(0)?, exchange_row(row, 1)?)))?;
+    let none = Ledger::default();
+    for row in &runs {
+        let row = run_row(row)?;
+        let ledger = ledgers.remove(&row.id);
+        let h = history.remove(&row.id).unwrap_or_default();
+        let a = approvals.remove(&row.id).unwrap_or_default();
+        let e = exchanges.remove(&row.id).unwrap_or_default();
+        check_run_state(ledger.as_ref().unwrap_or(&none), &row, &h, &a, &e)?;
+    }
+    orphan("status_history", &history)?;
+    orphan("approvals", &approvals)?;
+    orphan("exchanges", &exchanges)?;
+    let missing = ledgers.iter().filter(|(_, l)| l.holds_state()).min_by_key(|(_, l)| l.first_seq());
+    if let Some((run, ledger)) = missing {
+        return Err(mismatch(
+            run,
+            format!(
+                "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
+                ledger.first_seq()
+            ),
+        ));
+    }
+    Ok(verified)
 }
