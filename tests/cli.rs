@@ -29,6 +29,8 @@ mod cli_workers;
 mod e2e_demo;
 #[path = "e2e_inbox.rs"]
 mod e2e_inbox;
+#[path = "e2e_migrate.rs"]
+mod e2e_migrate;
 #[path = "e2e_postgres.rs"]
 mod e2e_postgres;
 #[path = "e2e_setup.rs"]
