@@ -7,12 +7,10 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::audit::head;
-use super::{Pg, Tx, block_on, schema};
+use super::cursor::Cursor;
+use super::{Pg, Tx, schema};
 use crate::store::copy::{self, Cell, CopyError, CopyReport, Feed, Kind, Sink, Snapshot, TABLES, Table};
 use crate::store::{SCHEMA_VERSION, StoreError, ts};
-
-/// How many rows one `FETCH` brings.
-const FETCH_ROWS: usize = 500;
 
 /// The tables whose ids come from an identity sequence.
 const IDENTITY_TABLES: &[&str] = &["status_history", "exchanges"];
@@ -26,12 +24,6 @@ fn cells(row: &Row, table: &Table) -> Result<Vec<Cell>, StoreError> {
         });
     }
     Ok(out)
-}
-
-/// Run `sql` unprepared-and-uncached: a `FETCH` names a cursor whose columns change from table to table,
-/// so a cached statement would describe the wrong ones.
-fn query_once(pg: &Pg, sql: &str) -> Result<Vec<Row>, StoreError> {
-    Ok(block_on(pg.client().query(sql, &[]))??)
 }
 
 /// Each table's row count, in `TABLES` order.
@@ -60,19 +52,12 @@ impl Pg {
         copy::refuse_busy(self.shown(), runs, leases)?;
         let counts = counts(&tx)?;
         for table in TABLES {
-            query_once(&tx, &format!("DECLARE signoff_copy NO SCROLL CURSOR FOR {}", table.select()))?;
+            let mut rows = Cursor::open(&tx, "signoff_copy", &table.select())?;
             let mut feed = Feed::new(sink, table);
-            loop {
-                let rows = query_once(&tx, &format!("FETCH FORWARD {FETCH_ROWS} FROM signoff_copy"))?;
-                for row in &rows {
-                    feed.push(cells(row, table)?)?;
-                }
-                if rows.len() < FETCH_ROWS {
-                    break;
-                }
+            while let Some(row) = rows.next()? {
+                feed.push(cells(&row, table)?)?;
             }
             feed.finish()?;
-            query_once(&tx, "CLOSE signoff_copy")?;
         }
         Ok(Snapshot { counts, head })
     }

@@ -12,6 +12,7 @@
 
 mod audit;
 pub(crate) mod copy;
+mod cursor;
 pub(crate) mod ops;
 mod schema;
 mod verify;
