@@ -223,6 +223,7 @@ async fn a_10000_run_store_round_trips_through_postgres_exactly_and_the_copy_dec
         started.elapsed().as_secs_f64()
     );
     assert_eq!(again["head"], there["head"]);
+    assert_eq!(again["checkpoint_carried"], there["checkpoint_carried"], "the memory carried to the PostgreSQL copy");
 
     // Every row of every table came back byte for byte: ids, seqs, hashes, payload text, signatures.
     assert_eq!(dump(&back_path), before, "the round trip changed a row");
@@ -263,6 +264,21 @@ async fn a_10000_run_store_round_trips_through_postgres_exactly_and_the_copy_dec
     assert!(verified.contains("signed checkpoints verified"), "{verified}");
     // The source never saw it.
     assert_eq!(h.status("RUN-MIG-JOURNAL"), "pending");
+
+    // The checkpoint memory carried to each copy guards it as it guarded the source: the file copy cut
+    // short below the checkpoint this account saw is named, though its shortened chain is consistent.
+    let carried = again["checkpoint_carried"]["seq"].as_i64().unwrap();
+    let conn = rusqlite::Connection::open(&back_path).unwrap();
+    conn.execute("DELETE FROM audit_events WHERE seq >= ?1", [carried]).unwrap();
+    conn.execute(
+        "UPDATE audit_head SET seq = e.seq, hash = e.hash FROM (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) e",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = me.run(&back, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("CUT SHORT"), "{}", text(&out));
 }
 
 /// A home with a small store of `runs` runs and a config naming the store password's variable.
@@ -394,6 +410,13 @@ fn a_postgres_target_is_refused_unless_empty_and_a_refused_copy_leaves_no_table(
     let out = me.run(&pg.url, &["store", "migrate", "--to", &pg.url]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("the source store itself"), "{}", text(&out));
+
+    // PostgreSQL → PostgreSQL (another schema of the same server) falls out of the same copy.
+    let Some(third) = pg_schema("e2e_migrate postgres refusals") else { return };
+    let moved = me.json(&pg.url, &["store", "migrate", "--to", &third.url]);
+    assert_eq!(moved["runs"], 25, "{moved}");
+    assert_eq!(Store::open_postgres(&third).unwrap().audit_head().unwrap(), copied);
+    assert!(me.ok(&third.url, &["audit", "verify"]).contains("audit chain verified"));
 
     // Its chain altered through the database: refused naming the event, no file written.
     assert_eq!(db.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"), 1);
