@@ -412,7 +412,9 @@ fn a_postgres_target_is_refused_unless_empty_and_a_refused_copy_leaves_no_table(
     assert!(text(&out).contains("the source store itself"), "{}", text(&out));
 
     // PostgreSQL → PostgreSQL (another schema of the same server) falls out of the same copy.
+    // Its schema made by a signoff that opened it and wrote nothing: an empty store, accepted.
     let Some(third) = pg_schema("e2e_migrate postgres refusals") else { return };
+    drop(Store::open_postgres(&third).unwrap());
     let moved = me.json(&pg.url, &["store", "migrate", "--to", &third.url]);
     assert_eq!(moved["runs"], 25, "{moved}");
     assert_eq!(Store::open_postgres(&third).unwrap().audit_head().unwrap(), copied);
