@@ -11,6 +11,7 @@ pub mod canonical;
 mod catalog;
 mod copy;
 mod copy_sqlite;
+mod copy_tables;
 mod error;
 mod import;
 mod invoice_key;
