@@ -37,6 +37,8 @@ mod e2e_inbox;
 mod e2e_kill;
 #[path = "e2e_load.rs"]
 mod e2e_load;
+#[path = "e2e_migrate.rs"]
+mod e2e_migrate;
 #[path = "e2e_postgres.rs"]
 mod e2e_postgres;
 #[path = "e2e_postgres_tui.rs"]

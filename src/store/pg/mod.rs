@@ -11,6 +11,8 @@
 //! lock (`LOCK TABLE audit_head`) before reading the head, so two hosts can never fork the chain.
 
 mod audit;
+pub(crate) mod copy;
+mod cursor;
 pub(crate) mod listen;
 pub(crate) mod ops;
 mod schema;
@@ -170,13 +172,19 @@ impl std::fmt::Debug for Pg {
 impl Pg {
     /// Connect (through the pool) and bring the schema up to date.
     pub(crate) fn open(target: &PgTarget) -> Result<Pg, StoreError> {
+        let pg = Pg::connect(target)?;
+        schema::migrate(&pg)?;
+        Ok(pg)
+    }
+
+    /// Connect (through the pool), leaving the database as it is (`store migrate` checks it is empty
+    /// before it creates the schema, in its own transaction).
+    pub(crate) fn connect(target: &PgTarget) -> Result<Pg, StoreError> {
         let pool = pool(target)?;
         let shown = target.shown();
         let client = block_on(pool.get())?
             .map_err(|e| StoreError::PgConnect { target: shown.clone(), detail: pool_error(&e) })?;
-        let pg = Pg { client, shown, lock_timeout: crate::store::BUSY_TIMEOUT };
-        schema::migrate(&pg)?;
-        Ok(pg)
+        Ok(Pg { client, shown, lock_timeout: crate::store::BUSY_TIMEOUT })
     }
 
     pub(crate) fn set_lock_timeout(&mut self, timeout: Duration) {
