@@ -11,7 +11,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use e2e_support::{Site, backends, text, wait_until};
-use serde_json::json;
 use signoff::model::{RunId, RunStatus};
 use signoff::sim::Fault;
 
@@ -51,19 +50,7 @@ async fn an_answer_from_fno_is_kept_aside_while_the_run_is_locked_and_folded_in_
     {
         let site = Site::start(db, |c| c.store.busy_timeout_secs = 1).await;
         let backend = site.name();
-        let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00123"});
-        let run = site.h.live_run(
-            RUN,
-            "dynamicsfinance.post-journal",
-            "LedgerJournalHeaders",
-            keys.clone(),
-            json!({}),
-            vec![],
-            1,
-            true,
-        );
-        site.import(&[run]).await;
-        site.h.sim.clear_requests();
+        let keys = site.import_post_journal(RUN).await;
         // F&O takes 3 s over the post; meanwhile another connection takes the lock and keeps it for 8 s.
         site.h.sim.inject(Fault::Slow { path_contains: "signoffPost".into(), delay: Duration::from_secs(3), times: 1 });
         let child = site

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use e2e_support::{Site, backends, new_vendor, terms_run, text, wait_until};
-use serde_json::{Value, json};
+use serde_json::Value;
 use signoff::config::Config;
 use signoff::model::{RunId, RunStatus};
 use signoff::sim::Fault;
@@ -30,24 +30,6 @@ fn short_windows(c: &mut Config) {
     c.environment.max_retry_wait_secs = 0;
     c.environment.settle_secs = 2;
     c.store.lease_secs = 1;
-}
-
-/// Journal 00123 as a post-journal run (no corrections: the post is its only write), imported.
-async fn journal_run(site: &Site) -> Value {
-    let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00123"});
-    let run = site.h.live_run(
-        JOURNAL,
-        "dynamicsfinance.post-journal",
-        "LedgerJournalHeaders",
-        keys.clone(),
-        json!({}),
-        vec![],
-        1,
-        true,
-    );
-    site.import(&[run]).await;
-    site.h.sim.clear_requests();
-    keys
 }
 
 /// Start `approve` of the journal, wait until its post is held by the simulator (arrived, not yet
@@ -80,7 +62,7 @@ async fn a_process_killed_while_its_post_is_in_flight_that_lands_is_reconciled_a
     for db in backends("e2e_kill::a_process_killed_while_its_post_is_in_flight_that_lands_is_reconciled_as_executed") {
         let site = Site::start(db, short_windows).await;
         let backend = site.name();
-        let keys = journal_run(&site).await;
+        let keys = site.import_post_journal(JOURNAL).await;
         // F&O takes 2 s over the post and completes it although the caller is gone.
         site.h.sim.inject(Fault::SlowThenApply {
             path_contains: "signoffPost".into(),
@@ -124,7 +106,7 @@ async fn a_process_killed_while_its_post_is_lost_is_failed_once_the_settle_windo
     ) {
         let site = Site::start(db, short_windows).await;
         let backend = site.name();
-        let keys = journal_run(&site).await;
+        let keys = site.import_post_journal(JOURNAL).await;
         // F&O loses the post: held, never processed, never answered.
         site.h.sim.inject(Fault::Hang { path_contains: "signoffPost".into(), times: 1 });
         let lease = kill_mid_post(&site).await;

@@ -17,7 +17,7 @@ use signoff::store::pg::PgTarget;
 use signoff::store::{NewApproval, Store};
 
 use common::CliHome;
-use common::backends::{TestDb, pg_target};
+use common::backends::{TestDb, pg_target, pg_text};
 use review_support::agent::{Agent, write_allowed_signers};
 use review_support::{APPROVER, Harness, REQUESTER, propose_journal_00123, propose_vendor_us104};
 
@@ -439,25 +439,6 @@ fn a_postgres_target_is_refused_unless_empty_and_a_refused_copy_leaves_no_table(
 
 /// How many tables the target's schema holds, asked on a connection of its own.
 fn db_tables(target: &PgTarget) -> u64 {
-    let (url, password) = (target.url.clone(), target.password.clone());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async {
-            let mut config: tokio_postgres::Config = url.parse().unwrap();
-            if let Some(password) = &password {
-                config.password(password.expose());
-            }
-            let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
-            let driver = tokio::spawn(connection);
-            let row = client
-                .query_one("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()", &[])
-                .await
-                .unwrap();
-            drop(client);
-            let _ = driver.await;
-            u64::try_from(row.get::<_, i64>(0)).unwrap()
-        })
-    })
-    .join()
-    .unwrap()
+    let sql = "SELECT COUNT(*)::text FROM information_schema.tables WHERE table_schema = current_schema()";
+    pg_text(target, sql).parse().unwrap()
 }

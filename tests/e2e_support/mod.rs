@@ -92,6 +92,25 @@ impl Site {
         assert!(out.status.success(), "{}: import failed: {}", self.name(), text(&out));
     }
 
+    /// Journal 00123 as a post-journal run `id` (no corrections: the post is its only write), imported
+    /// through the binary, the simulator's log cleared after; returns the journal's keys.
+    pub async fn import_post_journal(&self, id: &str) -> Value {
+        let keys = json!({"dataAreaId": "usmf", "JournalBatchNumber": "00123"});
+        let run = self.h.live_run(
+            id,
+            "dynamicsfinance.post-journal",
+            "LedgerJournalHeaders",
+            keys.clone(),
+            json!({}),
+            vec![],
+            1,
+            true,
+        );
+        self.import(&[run]).await;
+        self.h.sim.clear_requests();
+        keys
+    }
+
     /// `audit verify` through the binary passes, and the store's own verification agrees.
     pub async fn assert_chain_verified(&self) {
         let out = self.run(REQUESTER, &["audit", "verify"]).await;

@@ -152,26 +152,19 @@ impl TestDb {
                 })
             }
             TestDb::Postgres(target) => {
-                let (url, password, id) = (target.url.clone(), target.password.clone(), id.to_string());
+                let (target, id) = (target.clone(), id.to_string());
                 std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                    runtime.block_on(async {
-                        let mut config: tokio_postgres::Config = url.parse().unwrap();
-                        if let Some(password) = &password {
-                            config.password(password.expose());
-                        }
-                        let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
-                        let driver = tokio::spawn(connection);
-                        client.batch_execute("BEGIN").await.unwrap();
-                        let locked =
-                            client.execute("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", &[&id]).await.unwrap();
-                        assert_eq!(locked, 1, "no run {id} to lock");
-                        held_tx.send(()).unwrap();
-                        let _ = tokio::task::spawn_blocking(move || released.recv()).await;
-                        client.batch_execute("COMMIT").await.unwrap();
-                        drop(client);
-                        let _ = driver.await;
+                    on_pg(&target, move |client| {
+                        Box::pin(async move {
+                            client.batch_execute("BEGIN").await?;
+                            let locked = client.execute("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", &[&id]).await?;
+                            assert_eq!(locked, 1, "no run {id} to lock");
+                            held_tx.send(()).unwrap();
+                            let _ = tokio::task::spawn_blocking(move || released.recv()).await;
+                            client.batch_execute("COMMIT").await
+                        })
                     })
+                    .unwrap();
                 })
             }
         };
@@ -268,8 +261,8 @@ impl PgDatabase {
     }
 }
 
-/// The first column of the first row of `sql` (text), on a connection of its own.
-fn pg_text(target: &PgTarget, sql: &str) -> String {
+/// The first column of the first row of `sql` (as text), read past signoff on a connection of its own.
+pub fn pg_text(target: &PgTarget, sql: &str) -> String {
     let sql = sql.to_string();
     on_pg(target, move |client| Box::pin(async move { client.query_one(sql.as_str(), &[]).await.map(|r| r.get(0)) }))
         .unwrap_or_else(|e| panic!("{e}"))
