@@ -4,6 +4,8 @@
 // Support code shared by the modules below, declared once for the binary.
 #[path = "store_common/mod.rs"]
 mod common;
+#[path = "e2e_support/mod.rs"]
+mod e2e_support;
 #[path = "pty_support/mod.rs"]
 mod pty_support;
 #[path = "review_support/mod.rs"]
@@ -25,12 +27,24 @@ mod cli_runs;
 mod cli_show;
 #[path = "cli_workers.rs"]
 mod cli_workers;
+#[path = "e2e_busy.rs"]
+mod e2e_busy;
 #[path = "e2e_demo.rs"]
 mod e2e_demo;
 #[path = "e2e_inbox.rs"]
 mod e2e_inbox;
+#[path = "e2e_kill.rs"]
+mod e2e_kill;
+#[path = "e2e_load.rs"]
+mod e2e_load;
+#[path = "e2e_migrate.rs"]
+mod e2e_migrate;
 #[path = "e2e_postgres.rs"]
 mod e2e_postgres;
+#[path = "e2e_postgres_tui.rs"]
+mod e2e_postgres_tui;
+#[path = "e2e_race.rs"]
+mod e2e_race;
 #[path = "e2e_setup.rs"]
 mod e2e_setup;
 #[path = "e2e_signals.rs"]

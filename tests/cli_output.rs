@@ -395,3 +395,34 @@ fn a_closed_pipe_ends_the_listing_quietly() {
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs")
 }
+
+/// The demo brings its own sandbox, config and store: a store or config named for it is refused, not
+/// silently ignored (and never written with demo runs).
+#[test]
+fn the_demo_refuses_a_store_or_config_it_would_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("team.db");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let cases: [(&[&str], Option<&str>); 3] = [
+        (&["demo", "--store", store.to_str().unwrap()], None),
+        (&["--json", "demo"], Some(store.to_str().unwrap())),
+        (&["demo", "--config", config.to_str().unwrap()], None),
+    ];
+    for (args, env_store) in cases {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_signoff"));
+        command
+            .args(args)
+            .env_remove("SIGNOFF_STORE")
+            .env("XDG_DATA_HOME", dir.path())
+            .env("XDG_STATE_HOME", dir.path());
+        if let Some(store) = env_store {
+            command.env("SIGNOFF_STORE", store);
+        }
+        let out = command.output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains("never touches yours") && said.contains("without --store"), "{args:?}: {said}");
+        assert!(!store.exists(), "{args:?}: nothing was written to the named store");
+    }
+}

@@ -13,11 +13,11 @@ use signoff::store::Store;
 
 use review_support::{APPROVER, Harness, propose_vendor_us104};
 
-const SECRET_VAR: &str = "SIGNOFF_E2E_PG_SECRET";
-const PASSWORD_VAR: &str = "SIGNOFF_E2E_PG_PASSWORD";
+pub(crate) const SECRET_VAR: &str = "SIGNOFF_E2E_PG_SECRET";
+pub(crate) const PASSWORD_VAR: &str = "SIGNOFF_E2E_PG_PASSWORD";
 
 /// The harness's config with the store on PostgreSQL at `url`, its password named by [`PASSWORD_VAR`].
-fn write_pg_config(h: &Harness, url: &str) -> PathBuf {
+pub(crate) fn write_pg_config(h: &Harness, url: &str) -> PathBuf {
     let mut config = (*h.config).clone();
     config.auth.client_secret_env = Some(SECRET_VAR.into());
     config.store.path = None;
@@ -44,7 +44,7 @@ fn signoff(h: &Harness, config: &Path, password: &str, args: &[&str]) -> Output 
         .unwrap()
 }
 
-fn ok(h: &Harness, config: &Path, password: &str, args: &[&str]) -> String {
+pub(crate) fn ok(h: &Harness, config: &Path, password: &str, args: &[&str]) -> String {
     let out = signoff(h, config, password, args);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "signoff {args:?} failed: {text}");

@@ -245,9 +245,9 @@ async fn audit_verify_names_an_event_appended_behind_a_signed_decision_and_a_cha
     assert!(text(&appended).contains("(run.status of run RUN-CLI-REJ) is NOT covered"), "{}", text(&appended));
 
     // Cut short behind the remembered checkpoint: the last events deleted, the head moved back.
-    let mut events = review_support::chain::events(&h.store_path);
+    let mut events = review_support::chain::events(&h.db);
     events.truncate(events.len() - 4);
-    review_support::chain::rewrite(&h.store_path, events);
+    review_support::chain::rewrite(&h.db, events);
     let cut = signed(&["audit", "verify"]);
     assert_eq!(cut.status.code(), Some(1), "{}", text(&cut));
     assert!(text(&cut).contains("CUT SHORT"), "{}", text(&cut));

@@ -218,13 +218,13 @@ async fn an_approval_renamed_in_the_store_and_in_a_rewritten_chain_is_refused_an
     assert_eq!(changed, 1);
     drop(conn);
     // ... and rewrites history to match: the approval event's actor, every hash after it, the head.
-    let mut events = review_support::chain::events(&h.store_path);
+    let mut events = review_support::chain::events(&h.db);
     for e in events.iter_mut().filter(|e| e.kind == "approval.recorded") {
         e.actor = MALLORY.to_string();
     }
     // Even the signed checkpoint of the first decision is dropped, so no checkpoint can betray the rewrite.
     events.retain(|e| e.kind != "checkpoint.signed");
-    review_support::chain::rewrite(&h.store_path, events);
+    review_support::chain::rewrite(&h.db, events);
     h.store().verify_audit().expect("the rewritten chain verifies on its own");
 
     // The account that decided remembers the checkpoint it saw: the chain forked.

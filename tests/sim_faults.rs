@@ -64,6 +64,40 @@ async fn drop_after_processing_applies_the_effect_but_never_answers() {
 }
 
 #[tokio::test]
+async fn a_hung_write_is_held_logged_unanswered_and_never_applied_and_released_when_the_client_gives_up() {
+    let sim = start().await;
+    let token = token(&sim).await;
+    sim.inject(Fault::Hang { path_contains: "VendorsV2".into(), times: 1 });
+    let patch = client()
+        .patch(format!("{}{VENDOR}", sim.base_url()))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .timeout(Duration::from_secs(2))
+        .body(r#"{"DefaultPaymentTermsName":"Net10"}"#)
+        .send();
+    let watch = async {
+        let started = Instant::now();
+        while sim.held() == 0 {
+            assert!(started.elapsed() < Duration::from_secs(10), "the PATCH never arrived");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let (result, ()) = tokio::join!(patch, watch);
+    assert!(result.is_err(), "never answered: {result:?}");
+    let keys = json!({"dataAreaId": "usmf", "VendorAccountNumber": "US-104"});
+    assert_ne!(sim.record("VendorsV2", &keys).unwrap()["DefaultPaymentTermsName"], "Net10", "never applied");
+    let patches: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "PATCH").collect();
+    assert_eq!(patches.len(), 1, "logged once, on arrival");
+    assert_eq!(patches[0].status, 0, "with nothing answered");
+    let started = Instant::now();
+    while sim.held() != 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the client hung up; the request is no longer held");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(get(&sim, &token, VENDOR).await.status, 200, "the fault is used up");
+}
+
+#[tokio::test]
 async fn drop_before_processing_closes_the_connection_and_changes_nothing() {
     let sim = start().await;
     let token = token(&sim).await;

@@ -17,5 +17,11 @@ mod store_import;
 mod store_invoices;
 #[path = "store_leases.rs"]
 mod store_leases;
+#[path = "store_roles.rs"]
+mod store_roles;
 #[path = "store_tamper.rs"]
 mod store_tamper;
+#[path = "store_tls.rs"]
+mod store_tls;
+#[path = "store_watch.rs"]
+mod store_watch;

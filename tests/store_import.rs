@@ -158,11 +158,11 @@ fn a_store_from_a_newer_signoff_is_refused_with_a_clear_message() {
         // Where each backend records its schema version.
         let newer = SCHEMA_VERSION + 1;
         match db {
-            TestDb::Sqlite(_) => db.batch(&format!("PRAGMA user_version = {newer}")),
+            TestDb::Sqlite(..) => db.batch(&format!("PRAGMA user_version = {newer}")),
             TestDb::Postgres(_) => assert_eq!(db.execute(&format!("UPDATE signoff_schema SET version = {newer}")), 1),
         }
         let err = match &db {
-            TestDb::Sqlite(dir) => Store::open(&dir.path().join("store.db")).unwrap_err(),
+            TestDb::Sqlite(file, _) => Store::open(file).unwrap_err(),
             TestDb::Postgres(target) => Store::open_postgres(target).unwrap_err(),
         };
         assert!(matches!(err, StoreError::TooNew { found, .. } if found == newer), "{}: {err}", db.name());

@@ -5,11 +5,9 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
-
+use common::backends::TestDb;
 use common::mixed_runs;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use signoff::model::{RunId, RunStatus};
 use signoff::store::{Store, StoreError};
 
@@ -23,11 +21,17 @@ const VENDOR: &str = "RUN-TP-000003";
 /// A user disablement, rejected (event #6).
 const USER: &str = "RUN-TP-000004";
 
-/// Four imported runs (events #1–#4), an approval (#5), a rejection (#6) and an exchange (#7).
-fn store() -> (tempfile::TempDir, PathBuf, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let store = Store::open(&path).unwrap();
+/// Run `case` on each backend's store holding four imported runs (events #1–#4), an approval (#5), a
+/// rejection (#6) and an exchange (#7).
+fn each_store(test: &str, case: impl Fn(&TestDb, &Store)) {
+    for db in TestDb::all(test) {
+        let store = seeded(&db);
+        case(&db, &store);
+    }
+}
+
+fn seeded(db: &TestDb) -> Store {
+    let store = db.open();
     store.import(&mixed_runs("TP", 4), REQUESTER).unwrap();
     store
         .record_approval(
@@ -55,27 +59,7 @@ fn store() -> (tempfile::TempDir, PathBuf, Store) {
         )
         .unwrap();
     assert_eq!(store.verify_audit().unwrap().events, 7, "the untouched store verifies");
-    (dir, path, store)
-}
-
-/// Edit the file as an attacker would: plain SQL, no signoff code.
-fn edit(path: &Path, sql: &str) {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let changed = conn.execute(sql, []).unwrap();
-    assert!(changed >= 1, "the edit changed nothing: {sql}");
-}
-
-/// Rewrite one run's stored payload through `change`, keeping `runs.digest` in step with it (a careful
-/// attacker's edit).
-fn rewrite_payload(path: &Path, run: &str, change: impl Fn(&str) -> String) {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let payload: String =
-        conn.query_row("SELECT payload FROM run_payloads WHERE run_id = ?1", [run], |r| r.get(0)).unwrap();
-    let edited = change(&payload);
-    assert_ne!(edited, payload, "the rewrite changed the payload");
-    let digest = hex::encode(Sha256::digest(edited.as_bytes()));
-    conn.execute("UPDATE run_payloads SET payload = ?2 WHERE run_id = ?1", [run, &edited]).unwrap();
-    conn.execute("UPDATE runs SET digest = ?2 WHERE id = ?1", [run, &digest]).unwrap();
+    store
 }
 
 /// Both verifications name `run`; returns what they say disagrees.
@@ -118,174 +102,186 @@ fn altered_event(store: &Store, seq: i64, run: &str) -> String {
 
 #[test]
 fn an_untouched_store_verifies_run_by_run() {
-    let (_dir, _path, store) = store();
-    for run in [INVOICE, JOURNAL, VENDOR, USER] {
-        store.verify_run(&RunId::from(run)).unwrap_or_else(|e| panic!("{e}"));
-    }
-    let unknown = store.verify_run(&RunId::from("RUN-TP-999999")).unwrap_err();
-    assert!(matches!(unknown, StoreError::UnknownRun { .. }), "{unknown}");
+    each_store("an_untouched_store_verifies_run_by_run", |_db, store| {
+        for run in [INVOICE, JOURNAL, VENDOR, USER] {
+            store.verify_run(&RunId::from(run)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let unknown = store.verify_run(&RunId::from("RUN-TP-999999")).unwrap_err();
+        assert!(matches!(unknown, StoreError::UnknownRun { .. }), "{unknown}");
+    });
 }
 
 #[test]
 fn a_renamed_approver_has_no_approval_event() {
-    let (_dir, path, store) = store();
-    edit(&path, "UPDATE approvals SET approver = 'bob.kelly@contoso.com'");
-    let what = state_mismatch(&store, JOURNAL);
-    assert!(what.contains("approval by 'bob.kelly@contoso.com' has no approval.recorded event"), "{what}");
-    assert!(what.contains("approvals table was edited"), "{what}");
+    each_store("a_renamed_approver_has_no_approval_event", |db, store| {
+        db.edit("UPDATE approvals SET approver = 'bob.kelly@contoso.com'");
+        let what = state_mismatch(store, JOURNAL);
+        assert!(what.contains("approval by 'bob.kelly@contoso.com' has no approval.recorded event"), "{what}");
+        assert!(what.contains("approvals table was edited"), "{what}");
+    });
 }
 
 #[test]
 fn a_deleted_approval_is_missing_from_the_table() {
-    let (_dir, path, store) = store();
-    edit(&path, "DELETE FROM approvals");
-    let what = state_mismatch(&store, JOURNAL);
-    assert!(what.contains(&format!("approval by '{APPROVER}' recorded in event #5 is missing")), "{what}");
+    each_store("a_deleted_approval_is_missing_from_the_table", |db, store| {
+        db.edit("DELETE FROM approvals");
+        let what = state_mismatch(store, JOURNAL);
+        assert!(what.contains(&format!("approval by '{APPROVER}' recorded in event #5 is missing")), "{what}");
+    });
 }
 
 #[test]
 fn every_approval_column_is_compared_with_its_event_including_columns_added_later() {
-    let (_dir, path, store) = store();
-    edit(&path, "UPDATE approvals SET policy_version = '2025.01'");
-    assert!(state_mismatch(&store, JOURNAL).contains("policy_version \"2025.01\""));
-
-    let (_dir, path, store) = self::store();
-    // The signature column (added by a later migration): a signature forged into the table disagrees with
-    // the event that recorded none.
-    store.verify_audit().unwrap();
-    edit(&path, "UPDATE approvals SET signature = 'sshsig-forged'");
-    let what = state_mismatch(&store, JOURNAL);
-    assert!(what.contains("signature \"sshsig-forged\"") && what.contains("event #5 says null"), "{what}");
+    each_store("every_approval_column_is_compared_with_its_event_including_columns_added_later", |db, store| {
+        db.edit("UPDATE approvals SET policy_version = '2025.01'");
+        assert!(state_mismatch(store, JOURNAL).contains("policy_version \"2025.01\""));
+    });
+    each_store("every_approval_column_is_compared_with_its_event_including_columns_added_later", |db, store| {
+        // The signature column (added by a later migration): a signature forged into the table disagrees with
+        // the event that recorded none.
+        store.verify_audit().unwrap();
+        db.edit("UPDATE approvals SET signature = 'sshsig-forged'");
+        let what = state_mismatch(store, JOURNAL);
+        assert!(what.contains("signature \"sshsig-forged\"") && what.contains("event #5 says null"), "{what}");
+    });
 }
 
 #[test]
 fn required_approvals_lowered_in_the_runs_table_disagrees_with_the_payload() {
-    let (_dir, path, store) = store();
-    edit(&path, &format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
-    let what = state_mismatch(&store, JOURNAL);
-    assert!(what.contains("runs.required_approvals is '1' but its payload says '2'"), "{what}");
+    each_store("required_approvals_lowered_in_the_runs_table_disagrees_with_the_payload", |db, store| {
+        db.edit(&format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
+        let what = state_mismatch(store, JOURNAL);
+        assert!(what.contains("runs.required_approvals is '1' but its payload says '2'"), "{what}");
+    });
 }
 
 #[test]
 fn required_approvals_lowered_in_the_payload_does_not_hash_to_the_imported_digest() {
-    let (_dir, path, store) = store();
-    rewrite_payload(&path, JOURNAL, |p| p.replace("\"required_approvals\":2", "\"required_approvals\":1"));
-    edit(&path, &format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
-    let what = state_mismatch(&store, JOURNAL);
-    assert!(what.contains("does not hash to the digest in its run.imported event #2"), "{what}");
+    each_store("required_approvals_lowered_in_the_payload_does_not_hash_to_the_imported_digest", |db, store| {
+        db.rewrite_payload(JOURNAL, |p| p.replace("\"required_approvals\":2", "\"required_approvals\":1"));
+        db.edit(&format!("UPDATE runs SET required_approvals = 1 WHERE id = '{JOURNAL}'"));
+        let what = state_mismatch(store, JOURNAL);
+        assert!(what.contains("does not hash to the digest in its run.imported event #2"), "{what}");
+    });
 }
 
 #[test]
 fn a_proposed_value_changed_in_the_payload_is_detected() {
-    let (_dir, path, store) = store();
-    rewrite_payload(&path, VENDOR, |p| p.replace("\"FAB-CHK-0046\"", "\"ATTACKER-IBAN-0001\""));
-    let what = state_mismatch(&store, VENDOR);
-    assert!(what.contains("does not hash to the digest in its run.imported event #3"), "{what}");
+    each_store("a_proposed_value_changed_in_the_payload_is_detected", |db, store| {
+        db.rewrite_payload(VENDOR, |p| p.replace("\"FAB-CHK-0046\"", "\"ATTACKER-IBAN-0001\""));
+        let what = state_mismatch(store, VENDOR);
+        assert!(what.contains("does not hash to the digest in its run.imported event #3"), "{what}");
+    });
 }
 
 #[test]
 fn a_rejected_run_set_back_to_pending_disagrees_with_its_last_status_event() {
-    let (_dir, path, store) = store();
-    edit(&path, &format!("UPDATE runs SET status = 'pending' WHERE id = '{USER}'"));
-    edit(&path, &format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
-    let what = state_mismatch(&store, USER);
-    assert!(what.contains("runs.status is 'pending' but its last run.status event #6 says 'rejected'"), "{what}");
+    each_store("a_rejected_run_set_back_to_pending_disagrees_with_its_last_status_event", |db, store| {
+        db.edit(&format!("UPDATE runs SET status = 'pending' WHERE id = '{USER}'"));
+        db.edit(&format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
+        let what = state_mismatch(store, USER);
+        assert!(what.contains("runs.status is 'pending' but its last run.status event #6 says 'rejected'"), "{what}");
+    });
 }
 
 #[test]
 fn a_rejection_rewritten_in_the_status_history_disagrees_with_its_event() {
-    let (_dir, path, store) = store();
-    edit(
-        &path,
-        &format!("UPDATE status_history SET to_status = 'approved' WHERE run_id = '{USER}' AND to_status = 'rejected'"),
-    );
-    let what = state_mismatch(&store, USER);
-    assert!(what.contains("status_history row 2") && what.contains("differs from event #6"), "{what}");
-
-    let (_dir, path, store) = self::store();
-    edit(&path, &format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
-    let what = state_mismatch(&store, USER);
-    assert!(what.contains("status_history holds 1 row(s) but the chain records 2"), "{what}");
+    each_store("a_rejection_rewritten_in_the_status_history_disagrees_with_its_event", |db, store| {
+        db.edit(&format!(
+            "UPDATE status_history SET to_status = 'approved' WHERE run_id = '{USER}' AND to_status = 'rejected'"
+        ));
+        let what = state_mismatch(store, USER);
+        assert!(what.contains("status_history row 2") && what.contains("differs from event #6"), "{what}");
+    });
+    each_store("a_rejection_rewritten_in_the_status_history_disagrees_with_its_event", |db, store| {
+        db.edit(&format!("DELETE FROM status_history WHERE run_id = '{USER}' AND to_status = 'rejected'"));
+        let what = state_mismatch(store, USER);
+        assert!(what.contains("status_history holds 1 row(s) but the chain records 2"), "{what}");
+    });
 }
 
 #[test]
 fn a_run_payload_with_a_duplicate_key_is_not_canonical() {
-    let (_dir, path, store) = store();
-    // The last of two equal keys wins in serde_json: the payload parses to the same run.
-    rewrite_payload(&path, VENDOR, |p| {
-        p.replace(
-            "\"BankAccountId\":\"FAB-CHK-0046\"",
-            "\"BankAccountId\":\"ATTACKER-IBAN-0001\",\"BankAccountId\":\"FAB-CHK-0046\"",
-        )
+    each_store("a_run_payload_with_a_duplicate_key_is_not_canonical", |db, store| {
+        // The last of two equal keys wins in serde_json: the payload parses to the same run.
+        db.rewrite_payload(VENDOR, |p| {
+            p.replace(
+                "\"BankAccountId\":\"FAB-CHK-0046\"",
+                "\"BankAccountId\":\"ATTACKER-IBAN-0001\",\"BankAccountId\":\"FAB-CHK-0046\"",
+            )
+        });
+        let what = state_mismatch(store, VENDOR);
+        assert!(what.contains("run_payloads table was edited"), "{what}");
     });
-    let what = state_mismatch(&store, VENDOR);
-    assert!(what.contains("run_payloads table was edited"), "{what}");
 }
 
 #[test]
 fn a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical() {
-    let (_dir, path, store) = store();
-    edit(
-        &path,
-        &format!(
-            "UPDATE run_payloads SET payload = replace(payload, '\"action\":', '\"\\u0061ction\":') WHERE run_id = '{INVOICE}'"
-        ),
-    );
-    let what = state_mismatch(&store, INVOICE);
-    assert!(what.contains("not in canonical form"), "{what}");
-
-    let (_dir, path, store) = self::store();
-    edit(
-        &path,
-        &format!("UPDATE run_payloads SET payload = replace(payload, '\",\"', '\", \"') WHERE run_id = '{INVOICE}'"),
-    );
-    let what = state_mismatch(&store, INVOICE);
-    assert!(what.contains("not in canonical form"), "{what}");
+    each_store("a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical", |db, store| {
+        db.edit(
+            &format!(
+                "UPDATE run_payloads SET payload = replace(payload, '\"action\":', '\"\\u0061ction\":') WHERE run_id = '{INVOICE}'"
+            ),
+        );
+        let what = state_mismatch(store, INVOICE);
+        assert!(what.contains("not in canonical form"), "{what}");
+    });
+    each_store("a_run_payload_with_a_re_escaped_key_or_whitespace_is_not_canonical", |db, store| {
+        db.edit(&format!(
+            "UPDATE run_payloads SET payload = replace(payload, '\",\"', '\", \"') WHERE run_id = '{INVOICE}'"
+        ));
+        let what = state_mismatch(store, INVOICE);
+        assert!(what.contains("not in canonical form"), "{what}");
+    });
 }
 
 #[test]
 fn an_event_payload_with_a_duplicate_key_is_named_by_its_seq() {
-    let (_dir, path, store) = store();
-    edit(
-        &path,
-        "UPDATE audit_events SET payload = replace(payload, '{\"action\":', '{\"action\":\"dynamicsfinance.disable-user\",\"action\":') WHERE seq = 1",
-    );
-    let reason = altered_event(&store, 1, INVOICE);
-    assert!(reason.contains("not in canonical form"), "{reason}");
+    each_store("an_event_payload_with_a_duplicate_key_is_named_by_its_seq", |db, store| {
+        db.edit(
+            "UPDATE audit_events SET payload = replace(payload, '{\"action\":', '{\"action\":\"dynamicsfinance.disable-user\",\"action\":') WHERE seq = 1",
+        );
+        let reason = altered_event(store, 1, INVOICE);
+        assert!(reason.contains("not in canonical form"), "{reason}");
+    });
 }
 
 #[test]
 fn an_event_payload_with_a_re_escaped_key_is_named_by_its_seq() {
-    let (_dir, path, store) = store();
-    edit(&path, "UPDATE audit_events SET payload = replace(payload, '\"digest\"', '\"\\u0064igest\"') WHERE seq = 5");
-    let reason = altered_event(&store, 5, JOURNAL);
-    assert!(reason.contains("not in canonical form"), "{reason}");
+    each_store("an_event_payload_with_a_re_escaped_key_is_named_by_its_seq", |db, store| {
+        db.edit("UPDATE audit_events SET payload = replace(payload, '\"digest\"', '\"\\u0064igest\"') WHERE seq = 5");
+        let reason = altered_event(store, 5, JOURNAL);
+        assert!(reason.contains("not in canonical form"), "{reason}");
+    });
 }
 
 #[test]
 fn an_event_payload_with_whitespace_is_named_by_its_seq() {
-    let (_dir, path, store) = store();
-    edit(&path, "UPDATE audit_events SET payload = replace(payload, ',', ', ') WHERE seq = 6");
-    let reason = altered_event(&store, 6, USER);
-    assert!(reason.contains("not in canonical form"), "{reason}");
+    each_store("an_event_payload_with_whitespace_is_named_by_its_seq", |db, store| {
+        db.edit("UPDATE audit_events SET payload = replace(payload, ',', ', ') WHERE seq = 6");
+        let reason = altered_event(store, 6, USER);
+        assert!(reason.contains("not in canonical form"), "{reason}");
+    });
 }
 
 #[test]
 fn an_event_time_in_another_format_is_named_by_its_seq() {
-    let (_dir, path, store) = store();
-    // The same instant, spelled with an offset instead of Z.
-    edit(&path, "UPDATE audit_events SET at = substr(at, 1, 29) || '+00:00' WHERE seq = 5");
-    let reason = altered_event(&store, 5, JOURNAL);
-    assert!(reason.contains("is not in the stored form"), "{reason}");
+    each_store("an_event_time_in_another_format_is_named_by_its_seq", |db, store| {
+        // The same instant, spelled with an offset instead of Z.
+        db.edit("UPDATE audit_events SET at = substr(at, 1, 29) || '+00:00' WHERE seq = 5");
+        let reason = altered_event(store, 5, JOURNAL);
+        assert!(reason.contains("is not in the stored form"), "{reason}");
+    });
 }
 
 #[test]
 fn an_exchange_whose_bytes_changed_does_not_hash_to_its_event() {
-    let (_dir, path, store) = store();
-    edit(&path, "UPDATE exchanges SET json = replace(json, '200', '412')");
-    let what = state_mismatch(&store, VENDOR);
-    assert!(
-        what.contains("exchange 1's stored bytes do not hash to the sha256 in its exchange.recorded event #7"),
-        "{what}"
-    );
+    each_store("an_exchange_whose_bytes_changed_does_not_hash_to_its_event", |db, store| {
+        db.edit("UPDATE exchanges SET json = replace(json, '200', '412')");
+        let what = state_mismatch(store, VENDOR);
+        assert!(
+            what.contains("exchange 1's stored bytes do not hash to the sha256 in its exchange.recorded event #7"),
+            "{what}"
+        );
+    });
 }

@@ -242,3 +242,17 @@ fn the_rows_on_screen_are_judged_first_and_each_batch_shows_as_it_arrives() {
     assert_eq!(h.state.queue.judging, None);
     assert!(h.state.queue.all.iter().all(|s| s.judged == judged[&s.id].0));
 }
+
+#[test]
+fn while_the_store_cannot_be_watched_the_title_says_not_live_and_the_queue_is_read_when_it_can_again() {
+    let mut h = Harness::new(80, 24);
+    h.dispatch(Action::LiveUpdates(Some("cannot reach the PostgreSQL store postgres://db/finance".into())));
+    let title = h.screen().lines().next().unwrap().to_string();
+    assert!(title.contains("[not live]"), "{title}");
+    // Decided elsewhere while nothing could be heard: shown once the store can be watched again.
+    h.source.decided_elsewhere(&RunId::from(OTHER), RunStatus::Executed, 1);
+    assert_eq!(status_in_queue(&h, OTHER), RunStatus::Pending, "not heard yet");
+    h.dispatch(Action::LiveUpdates(None));
+    assert!(!h.screen().lines().next().unwrap().contains("not live"), "{}", h.screen());
+    assert_eq!(status_in_queue(&h, OTHER), RunStatus::Executed, "the queue was read again");
+}

@@ -16,6 +16,7 @@ mod propose;
 mod query;
 mod runs;
 mod sim;
+mod store_migrate;
 mod troubleshoot;
 pub mod tui_source;
 
@@ -96,6 +97,9 @@ pub enum Command {
     Connector(connector::ConnectorCommand),
     /// Run the F&O sandbox simulator on loopback.
     Sim(sim::SimArgs),
+    /// Move the store: `store migrate --to postgres://…|FILE` copies it, verified, into an empty one.
+    #[command(subcommand)]
+    Store(store_migrate::StoreCommand),
     /// Build a run from the live record in F&O: the before snapshot with its ETags, the proposed values
     /// checked against the allowlist and $metadata; then write it to a file or import it.
     Propose(Box<propose::ProposeArgs>),
@@ -185,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Connector(cmd)) => connector::run(&globals, cmd),
         Some(Command::Inbox(cmd)) => inbox::run(&globals, cmd),
         Some(Command::Sim(args)) => sim::run(&globals, args),
+        Some(Command::Store(cmd)) => store_migrate::run(&globals, cmd),
         Some(Command::Propose(args)) => propose::run(&globals, *args),
         Some(Command::Query(args)) => query::run(&globals, args),
         Some(Command::Approve(args)) => decide::approve(&globals, args),

@@ -24,8 +24,9 @@ pub struct PipelineSource {
     reviewer: Arc<Reviewer>,
     config: Arc<Config>,
     runtime: tokio::runtime::Handle,
-    /// The store's commit counter, on a connection of its own that never writes; made by the first load,
-    /// so a change between that load and the first poll is not missed.
+    /// The store's change check (`Store::watch`: a commit counter on SQLite, change notifications on
+    /// PostgreSQL), on a connection of its own that never writes; made by the first load, so a change
+    /// between that load and the first poll is not missed.
     watcher: Mutex<Option<StoreWatcher>>,
     /// Show the connector's activation steps (the configured connector; not the demo's sandbox).
     activation: bool,

@@ -119,6 +119,15 @@ pub(super) async fn sweep(
             }
             Err(e) => return Err(e.into()),
         };
+        // The process deciding it may have recorded its outcome and let go between the read above and
+        // this claim: a run no longer waiting for reconciliation is left as it now is.
+        let waiting = |s: RunStatus| s.awaits_reconciliation() || (handed_over && s == RunStatus::HandedOver);
+        if !store.db().status(&id)?.is_some_and(waiting) {
+            if let Err(e) = claim.release(&store.db()) {
+                tracing::warn!(run = %id, error = %e, "could not release the lease; it ends at its expiry");
+            }
+            continue;
+        }
         // A run whose stored state is not what its audit chain recorded is not reconciled on.
         let altered = refuse_if_altered(&store.db(), &r.approver, &id, "reconcile")?;
         if let Some(outcome) = altered {

@@ -30,6 +30,8 @@ pub enum Effect {
     DelayThenApply(Duration),
     DropBefore,
     DropAfter,
+    /// Never process nor answer.
+    Hang,
 }
 
 impl Faults {
@@ -42,6 +44,7 @@ impl Faults {
             | Fault::Refuse { times, .. }
             | Fault::DropAfterProcessing { times, .. }
             | Fault::DropBeforeProcessing { times, .. }
+            | Fault::Hang { times, .. }
             | Fault::Forbid { times, .. }
             | Fault::EntraError { times, .. } => *times,
             Fault::ExpireTokens => return,
@@ -70,6 +73,7 @@ impl Faults {
             Fault::Refuse { message, .. } => Effect::Reply(refused(target, message)),
             Fault::DropAfterProcessing { .. } => Effect::DropAfter,
             Fault::DropBeforeProcessing { .. } => Effect::DropBefore,
+            Fault::Hang { .. } => Effect::Hang,
             Fault::Forbid { .. } => Effect::Reply(forbidden(target)),
             Fault::EntraError { code, .. } => Effect::Reply(entra_error(*code, &self.client_id)),
             Fault::ExpireTokens => return None,
@@ -91,6 +95,7 @@ fn filter(fault: &Fault) -> &str {
         | Fault::Refuse { path_contains, .. }
         | Fault::DropAfterProcessing { path_contains, .. }
         | Fault::DropBeforeProcessing { path_contains, .. }
+        | Fault::Hang { path_contains, .. }
         | Fault::Forbid { path_contains, .. } => path_contains,
         Fault::EntraError { .. } => "/oauth2/",
         Fault::ExpireTokens => "\u{0}",

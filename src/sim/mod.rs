@@ -143,6 +143,9 @@ pub enum Fault {
     DropAfterProcessing { path_contains: String, times: u32 },
     /// Drop the connection without processing.
     DropBeforeProcessing { path_contains: String, times: u32 },
+    /// Hold the request and never process or answer it: F&O lost it. It is logged on arrival with status
+    /// 0; only the client giving up (its timeout, or its process dying) ends the connection.
+    Hang { path_contains: String, times: u32 },
     /// Every token issued so far is expired (the next call gets 401).
     ExpireTokens,
     /// 403 Forbidden on requests whose path contains `path_contains`, as F&O answers a user whose roles
@@ -253,6 +256,7 @@ impl Simulator {
             closed_periods: options.closed_periods.clone(),
             dialect: options.dialect,
             started: Instant::now(),
+            held: Default::default(),
         });
         let router = axum::Router::new().fallback(server::handle).with_state(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -316,6 +320,12 @@ impl Simulator {
         let mut log = lock(&self.shared.log).clone();
         log.sort_by_key(|r| r.at);
         log
+    }
+
+    /// How many requests a `Slow`, `SlowThenApply` or `Hang` fault is holding right now: a test acts
+    /// while a write is in flight (arrived, not yet processed) by waiting for this.
+    pub fn held(&self) -> usize {
+        self.shared.held.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Forget the request log (e.g. after a test's set-up).

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -39,6 +39,25 @@ pub struct Shared {
     pub closed_periods: Vec<String>,
     pub dialect: super::Dialect,
     pub started: Instant,
+    /// Requests a delaying fault holds right now (`Simulator::held`).
+    pub held: Arc<AtomicUsize>,
+}
+
+/// One request counted in [`Shared::held`] while this lives: dropped when it is processed, or when hyper
+/// drops its handler because the client went away.
+struct Held(Arc<AtomicUsize>);
+
+impl Held {
+    fn new(count: &Arc<AtomicUsize>) -> Held {
+        count.fetch_add(1, Ordering::SeqCst);
+        Held(Arc::clone(count))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Lock a mutex even if a panicking thread poisoned it: the data stays usable for the test that follows.
@@ -165,15 +184,25 @@ pub async fn handle(
             return dropped();
         }
         Some(Effect::Delay(d)) => {
+            let held = Held::new(&shared.held);
             tokio::time::sleep(d).await;
+            drop(held);
             route(&shared, &method, &path, &raw_query, header, &body)
+        }
+        Some(Effect::Hang) => {
+            record(0);
+            let _held = Held::new(&shared.held);
+            // Until hyper drops this handler (the client went away) or the simulator stops.
+            return std::future::pending().await;
         }
         Some(Effect::DelayThenApply(d)) => {
             // Detached: hyper drops this handler when the client hangs up, but not the spawned task.
             let (tx, rx) = tokio::sync::oneshot::channel();
             let shared = Arc::clone(&shared);
+            let held = Held::new(&shared.held);
             tokio::spawn(async move {
                 tokio::time::sleep(d).await;
+                drop(held);
                 let header =
                     |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
                 let reply = route(&shared, &method, &path, &raw_query, header, &body);

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, Row, Rows, Transaction, TransactionBehavior};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 
 use super::audit::{AuditVerified, EVENT_COLUMNS, event_from_row, verify_chain};
 use super::binding::{
@@ -31,33 +31,31 @@ pub(crate) fn check_run_state(
         .map_err(|what| mismatch(&row.id, what))
 }
 
-/// A table's rows read in run-id order, handed out one run at a time.
-struct Groups<'s, T, F> {
+/// A table's rows read in run-id order (byte order, on both backends), handed out one run at a time.
+/// `next` gives the next row's run id and row, or `None` at the end.
+pub(crate) struct Groups<T, N> {
     table: &'static str,
-    rows: Rows<'s>,
-    read: F,
+    next: N,
     peeked: Option<(String, T)>,
 }
 
-impl<'s, T, F> Groups<'s, T, F>
+impl<T, N> Groups<T, N>
 where
-    F: FnMut(&Row<'_>) -> rusqlite::Result<(String, T)>,
+    N: FnMut() -> Result<Option<(String, T)>, StoreError>,
 {
-    fn new(table: &'static str, rows: Rows<'s>, read: F) -> Self {
-        Groups { table, rows, read, peeked: None }
+    pub(crate) fn new(table: &'static str, next: N) -> Self {
+        Groups { table, next, peeked: None }
     }
 
     fn peek(&mut self) -> Result<Option<&(String, T)>, StoreError> {
-        if self.peeked.is_none()
-            && let Some(row) = self.rows.next()?
-        {
-            self.peeked = Some((self.read)(row)?);
+        if self.peeked.is_none() {
+            self.peeked = (self.next)()?;
         }
         Ok(self.peeked.as_ref())
     }
 
     /// The rows of `run`. Runs come in id order, so rows of a run before it belong to no run at all.
-    fn take(&mut self, run: &str) -> Result<Vec<T>, StoreError> {
+    pub(crate) fn take(&mut self, run: &str) -> Result<Vec<T>, StoreError> {
         let table = self.table;
         let mut out = Vec::new();
         while let Some((id, _)) = self.peek()? {
@@ -71,12 +69,27 @@ where
     }
 
     /// Fails on any row left once every run was taken.
-    fn finish(mut self) -> Result<(), StoreError> {
+    pub(crate) fn finish(mut self) -> Result<(), StoreError> {
         let table = self.table;
         match self.peek()? {
             Some((id, _)) => Err(orphan(table, id)),
             None => Ok(()),
         }
+    }
+}
+
+/// A run the chain holds state of, with no row left once every run was checked: the earliest is named.
+pub(crate) fn no_run_missing(ledgers: &HashMap<String, Ledger>) -> Result<(), StoreError> {
+    let missing = ledgers.iter().filter(|(_, l)| l.holds_state()).min_by_key(|(_, l)| l.first_seq());
+    match missing {
+        Some((run, ledger)) => Err(mismatch(
+            run,
+            format!(
+                "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
+                ledger.first_seq()
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -214,14 +227,20 @@ fn check_every_run(tx: &Transaction<'_>, mut ledgers: HashMap<String, Ledger>) -
     let approval_columns: Vec<String> = approvals_stmt.column_names().into_iter().map(String::from).collect();
     let mut exchanges_stmt = tx.prepare("SELECT run_id, id, at, json FROM exchanges ORDER BY run_id, id")?;
 
-    let mut history = Groups::new("status_history", history_stmt.query([])?, |row: &Row<'_>| {
-        Ok((row.get(0)?, HistoryRow::from_row(row, 1)?))
+    let mut history_rows = history_stmt.query([])?;
+    let mut history = Groups::new("status_history", || match history_rows.next()? {
+        Some(row) => Ok(Some((row.get(0)?, HistoryRow::from_row(row, 1)?))),
+        None => Ok(None),
     });
-    let mut approvals = Groups::new("approvals", approvals_stmt.query([])?, |row: &Row<'_>| {
-        ApprovalRow::from_row(row, &approval_columns)
+    let mut approval_rows = approvals_stmt.query([])?;
+    let mut approvals = Groups::new("approvals", || match approval_rows.next()? {
+        Some(row) => Ok(Some(ApprovalRow::from_row(row, &approval_columns)?)),
+        None => Ok(None),
     });
-    let mut exchanges = Groups::new("exchanges", exchanges_stmt.query([])?, |row: &Row<'_>| {
-        Ok((row.get(0)?, ExchangeRow::from_row(row, 1)?))
+    let mut exchange_rows = exchanges_stmt.query([])?;
+    let mut exchanges = Groups::new("exchanges", || match exchange_rows.next()? {
+        Some(row) => Ok(Some((row.get(0)?, ExchangeRow::from_row(row, 1)?))),
+        None => Ok(None),
     });
     let mut runs = runs_stmt.query([])?;
     let none = Ledger::default();
@@ -237,16 +256,5 @@ fn check_every_run(tx: &Transaction<'_>, mut ledgers: HashMap<String, Ledger>) -
     history.finish()?;
     approvals.finish()?;
     exchanges.finish()?;
-    // A run the chain holds state of, with no row left: name the earliest.
-    let missing = ledgers.iter().filter(|(_, l)| l.holds_state()).min_by_key(|(_, l)| l.first_seq());
-    if let Some((run, ledger)) = missing {
-        return Err(mismatch(
-            run,
-            format!(
-                "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
-                ledger.first_seq()
-            ),
-        ));
-    }
-    Ok(())
+    no_run_missing(&ledgers)
 }

@@ -1,45 +1,42 @@
-//! "Has anyone changed the store?", cheaply enough to ask every second while a screen stays open.
+//! "Has anyone changed the store?", cheaply enough to ask several times a second while a screen stays open.
 //!
-//! SQLite's `PRAGMA data_version` changes when *another* connection commits, and costs a read of the
+//! On SQLite, `PRAGMA data_version` changes when *another* connection commits, and costs a read of the
 //! WAL index header, not a scan. So the watcher holds a connection of its own that never writes: every
 //! commit — another approver's process, this process's own decisions (made on their own connections),
 //! a reconciliation — shows up as a changed number.
+//!
+//! On PostgreSQL every committed change notifies `signoff_changes`, and the watcher's own connection
+//! listens ([`super::pg::listen`]): asking is an atomic load of the count of notifications heard. A lost
+//! connection counts as a change; while it cannot be made again, the watcher says why.
 
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{BUSY_TIMEOUT, Store, StoreError};
+use super::pg::listen::Listener;
+use super::{BUSY_TIMEOUT, Store, StoreError, StoreLocation};
 
-/// A long-lived, read-only view of one store's commit counter.
+/// A long-lived, read-only view of one store's commits.
 #[derive(Debug)]
 pub struct StoreWatcher {
     source: Source,
-    seen: i64,
+    seen: u64,
 }
 
 #[derive(Debug)]
 enum Source {
     Sqlite(Connection),
-    /// On PostgreSQL, the audit chain's head: every change another screen shows appends an event.
-    Postgres(Box<Store>),
+    Postgres(Listener),
 }
 
 impl Store {
     /// A watcher on this store. It starts at the current state: only later commits count.
     pub fn watch(&self) -> Result<StoreWatcher, StoreError> {
-        match &self.db {
-            super::Db::Sqlite(_) => StoreWatcher::open(self.path()),
-            super::Db::Postgres(pg) => {
-                let store = Store {
-                    db: super::Db::Postgres(pg.reopen()?),
-                    path: self.path.clone(),
-                    location: self.location.clone(),
-                    busy_timeout: self.busy_timeout,
-                };
-                let mut watcher = StoreWatcher { source: Source::Postgres(Box::new(store)), seen: 0 };
-                watcher.seen = watcher.version()?;
-                Ok(watcher)
+        match &self.location {
+            StoreLocation::File(path) => StoreWatcher::open(path),
+            StoreLocation::Postgres(target) => {
+                let listener = Listener::start(target)?;
+                Ok(StoreWatcher { seen: listener.events(), source: Source::Postgres(listener) })
             }
         }
     }
@@ -53,25 +50,32 @@ impl StoreWatcher {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        let mut watcher = StoreWatcher { source: Source::Sqlite(conn), seen: 0 };
-        watcher.seen = watcher.version()?;
-        Ok(watcher)
+        let seen = data_version(&conn)?;
+        Ok(StoreWatcher { source: Source::Sqlite(conn), seen })
     }
 
-    /// Whether another connection has committed since the last call (or since the watcher was made).
+    /// Whether anything was committed since the last call (or since the watcher was made). On
+    /// PostgreSQL, an error while the listening connection cannot be made again (after saying "changed"
+    /// once for its loss).
     pub fn changed(&mut self) -> Result<bool, StoreError> {
-        let now = self.version()?;
+        let now = match &self.source {
+            Source::Sqlite(conn) => data_version(conn)?,
+            Source::Postgres(listener) => listener.events(),
+        };
         let changed = now != self.seen;
         self.seen = now;
+        if let (false, Source::Postgres(listener)) = (changed, &self.source)
+            && let Some(failing) = listener.failing()
+        {
+            return Err(failing);
+        }
         Ok(changed)
     }
+}
 
-    fn version(&self) -> Result<i64, StoreError> {
-        match &self.source {
-            Source::Sqlite(conn) => Ok(conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?),
-            Source::Postgres(store) => Ok(store.audit_head()?.map_or(0, |(seq, _)| seq)),
-        }
-    }
+fn data_version(conn: &Connection) -> Result<u64, StoreError> {
+    let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?;
+    Ok(version as u64)
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub enum Action {
     Decided(RunId, Result<DecisionOutcome, String>),
     /// The store changed (another approver, a reconciliation, a decision of ours): reload what is shown.
     StoreChanged,
+    /// Whether the store can be watched for changes: `Some(why)` while it cannot (the screen may be out of
+    /// date until `R`), `None` once it can again.
+    LiveUpdates(Option<String>),
     /// Clear the flash message with this generation, if it is still showing.
     ClearFlash(u64),
     /// The workflow inbox was read into the store (what it did, if the source has one), or why not.

@@ -1,4 +1,4 @@
-//! The run loop: crossterm events, background results, a once-a-second look at whether the store changed,
+//! The run loop: crossterm events, background results, a look four times a second at whether the store changed,
 //! termination signals and a slow tick (only while work is in progress) become Actions; the reducer
 //! applies them; a frame is drawn only when state changed, after every ready input has been applied
 //! (coalescing), inside one synchronized update.
@@ -34,9 +34,11 @@ pub const JUDGE_BATCH: usize = 2_000;
 
 /// The spinner tick: at most 4 Hz, and only while something is in progress.
 const TICK: Duration = Duration::from_millis(250);
-/// How often the store is asked whether anything changed: one `PRAGMA data_version`, a few microseconds,
-/// so other approvers' decisions show within about a second at no noticeable cost while nothing happens.
-const WATCH: Duration = Duration::from_secs(1);
+/// How often the store is asked whether anything changed: on SQLite one `PRAGMA data_version`, a few
+/// microseconds; on PostgreSQL a load of the count of change notifications heard, no round trip. Four
+/// times a second, so another approver's decision shows well within a second (the look, then the queue's
+/// re-read) at no noticeable cost while nothing happens.
+const WATCH: Duration = Duration::from_millis(250);
 
 /// How the session ended, for the caller to report once the terminal is restored.
 #[derive(Debug, Default)]
@@ -218,25 +220,44 @@ async fn conclude<W: Write>(
     decisions.wait_all().await
 }
 
-/// Ask the source once a second whether the store changed, and say so with [`Action::StoreChanged`].
+/// Ask the source every [`WATCH`] whether the store changed, and say so with [`Action::StoreChanged`].
 /// Its own task, not a branch of the loop's `select!`: a branch disabled while a look is out would not be
 /// re-enabled until some other event woke the loop, and an idle TUI would stop following the store. One
-/// look at a time, on the blocking pool, so a look that waits on a writer never piles up.
+/// look at a time, on the blocking pool, so a look that waits on a writer never piles up. An error that
+/// lasts (the store unreachable) is logged when it starts, when it changes and when it ends, not on
+/// every look.
 async fn watch_store(source: Arc<dyn ReviewSource>, tx: UnboundedSender<Action>) {
     let mut every = tokio::time::interval(WATCH);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut failing: Option<String> = None;
     loop {
         every.tick().await;
         let source = Arc::clone(&source);
-        match tokio::task::spawn_blocking(move || source.changed()).await {
-            Ok(Ok(true)) => {
-                if tx.send(Action::StoreChanged).is_err() {
+        let looked = match tokio::task::spawn_blocking(move || source.changed()).await {
+            Ok(looked) => looked,
+            Err(e) => Err(format!("the look at the store did not return: {e}")),
+        };
+        match looked {
+            Ok(changed) => {
+                if failing.take().is_some() {
+                    tracing::info!("the store can be watched again");
+                    if tx.send(Action::LiveUpdates(None)).is_err() {
+                        return;
+                    }
+                }
+                if changed && tx.send(Action::StoreChanged).is_err() {
                     return;
                 }
             }
-            Ok(Ok(false)) => {}
-            Ok(Err(e)) => tracing::warn!("cannot tell whether the store changed: {e}"),
-            Err(e) => tracing::warn!("the look at the store did not return: {e}"),
+            Err(e) => {
+                if failing.as_ref() != Some(&e) {
+                    tracing::warn!("cannot tell whether the store changed: {e}");
+                    failing = Some(e.clone());
+                    if tx.send(Action::LiveUpdates(Some(e))).is_err() {
+                        return;
+                    }
+                }
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Keeping the screen current while the store changes underneath it: another approver's lease, approval
-//! or decision, a reconciliation. The app polls [`super::source::ReviewSource::changed`] about once a
+//! or decision, a reconciliation. The app polls [`super::source::ReviewSource::changed`] four times a
 //! second and sends [`super::action::Action::StoreChanged`]; this module turns that (and `R`, refresh
 //! now) into reloads, and makes sure a dialog never offers a decision the store no longer allows.
 
@@ -24,6 +24,16 @@ pub fn store_changed(state: &mut State, fx: &mut Vec<Effect>) {
     // steps are not read again.
     if state.activation.as_ref().is_some_and(|a| !a.activated) {
         fx.push(Effect::LoadActivation);
+    }
+}
+
+/// The store can (`None`) or cannot (`Some(why)`) be watched: the title says the screen is not live while
+/// it cannot, and once it can again the queue is read at once (what changed meanwhile went unseen).
+pub fn live_updates(state: &mut State, why: Option<String>, fx: &mut Vec<Effect>) {
+    let back = state.live_off.is_some() && why.is_none();
+    state.live_off = why;
+    if back {
+        store_changed(state, fx);
     }
 }
 

@@ -69,6 +69,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::StoreChanged => super::live::store_changed(state, &mut fx),
+        Action::LiveUpdates(why) => super::live::live_updates(state, why, &mut fx),
         Action::IntakeSynced(result) => super::live::intake_synced(state, result, &mut fx),
         Action::ActivationLoaded(result) => super::live::activation_loaded(state, result),
         Action::SandboxReset(result) => super::live::sandbox_reset(state, result, &mut fx),

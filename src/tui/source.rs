@@ -43,7 +43,7 @@ pub trait ReviewSource: Send + Sync {
         cancel: Arc<AtomicBool>,
     ) -> Result<DecisionOutcome, String>;
     /// Whether anything in the store changed since the last call (another approver's lease, approval or
-    /// decision, a reconciliation). Called about once a second while the TUI is open, so it must be cheap.
+    /// decision, a reconciliation). Called four times a second while the TUI is open, so it must be cheap.
     fn changed(&self) -> Result<bool, String>;
     /// The judgement of the open runs among `ids` (worst verdict, readiness, the one count of approvals),
     /// for queue rows that [`ReviewSource::summaries`] gave unjudged. A source whose summaries come judged

@@ -326,6 +326,8 @@ pub struct State {
     pub loading: bool,
     /// The queue holds only its first rows (`FirstSummariesLoaded`); every row is still loading.
     pub partial: bool,
+    /// Why the store cannot be watched for changes right now (the title says the screen is not live).
+    pub live_off: Option<String>,
     pub load_error: Option<String>,
     pub queue: Queue,
     pub screen: Screen,
@@ -371,6 +373,7 @@ impl State {
             now,
             loading: true,
             partial: false,
+            live_off: None,
             load_error: None,
             queue: Queue::default(),
             screen: Screen::Queue,

@@ -3,39 +3,20 @@
 //! rewrite is a signature (approvals, checkpoints), never the chain alone.
 #![allow(dead_code)]
 
-use std::path::Path;
-
-use chrono::DateTime;
-use signoff::model::RunId;
 use signoff::store::AuditEvent;
 
-/// Every event, in order, as stored.
-pub fn events(path: &Path) -> Vec<AuditEvent> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT seq, at, actor, run_id, kind, payload, prev_hash, hash FROM audit_events ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |row| {
-        let at: String = row.get(1)?;
-        let payload: String = row.get(5)?;
-        Ok(AuditEvent {
-            seq: row.get(0)?,
-            at: DateTime::parse_from_rfc3339(&at).unwrap().to_utc(),
-            actor: row.get(2)?,
-            run_id: row.get::<_, Option<String>>(3)?.map(RunId),
-            kind: row.get(4)?,
-            payload: serde_json::from_str(&payload).unwrap(),
-            prev_hash: row.get(6)?,
-            hash: row.get(7)?,
-        })
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+use super::backends::TestDb;
+
+/// Every event, in order, as stored (read before the chain is touched: each must still verify).
+pub fn events(db: &TestDb) -> Vec<AuditEvent> {
+    let store = db.open();
+    let (head, _) = store.audit_head().unwrap().expect("a chain to rewrite");
+    store.audit_range(1, head).unwrap()
 }
 
-/// Replace the chain with `events` (renumbered from 1, hashes recomputed) and move the head to its end.
-pub fn rewrite(path: &Path, mut events: Vec<AuditEvent>) {
+/// Replace the chain with `events` (renumbered from 1, hashes recomputed) and move the head to its end,
+/// in one transaction of plain SQL past signoff.
+pub fn rewrite(db: &TestDb, mut events: Vec<AuditEvent>) {
     let mut prev = signoff::store::GENESIS_HASH.to_string();
     for (i, e) in events.iter_mut().enumerate() {
         e.seq = i as i64 + 1;
@@ -43,28 +24,24 @@ pub fn rewrite(path: &Path, mut events: Vec<AuditEvent>) {
         e.hash = e.compute_hash();
         prev = e.hash.clone();
     }
-    let mut conn = rusqlite::Connection::open(path).unwrap();
-    let tx = conn.transaction().unwrap();
-    tx.execute("DELETE FROM audit_events", []).unwrap();
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let mut sql = String::from("BEGIN; DELETE FROM audit_events;");
     for e in &events {
         let json: serde_json::Value = serde_json::from_str(&e.canonical_json()).unwrap();
-        tx.execute(
-            "INSERT INTO audit_events (seq, at, actor, run_id, kind, payload, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            rusqlite::params![
-                e.seq,
-                json["at"].as_str().unwrap(),
-                e.actor,
-                e.run_id.as_ref().map(|r| r.0.clone()),
-                e.kind,
-                signoff::store::canonical::canonical_json(&e.payload),
-                e.prev_hash,
-                e.hash
-            ],
-        )
-        .unwrap();
+        sql.push_str(&format!(
+            "INSERT INTO audit_events (seq, at, actor, run_id, kind, payload, prev_hash, hash) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {});",
+            e.seq,
+            quote(json["at"].as_str().unwrap()),
+            quote(&e.actor),
+            e.run_id.as_ref().map_or("NULL".to_string(), |r| quote(r.as_str())),
+            quote(&e.kind),
+            quote(&signoff::store::canonical::canonical_json(&e.payload)),
+            quote(&e.prev_hash),
+            quote(&e.hash),
+        ));
     }
     let last = events.last().unwrap();
-    tx.execute("UPDATE audit_head SET seq = ?1, hash = ?2", rusqlite::params![last.seq, last.hash]).unwrap();
-    tx.commit().unwrap();
+    sql.push_str(&format!("UPDATE audit_head SET seq = {}, hash = {}; COMMIT;", last.seq, quote(&last.hash)));
+    db.batch(&sql);
 }

@@ -4,6 +4,11 @@
 #![allow(dead_code)]
 
 pub mod agent;
+// The store tests' backends, for the harness's store; a binary that also holds store_common has the file
+// twice (two distinct types, never mixed).
+#[allow(clippy::duplicate_mod)]
+#[path = "../store_common/backends.rs"]
+pub mod backends;
 pub mod chain;
 
 use std::path::PathBuf;
@@ -27,7 +32,10 @@ pub const SECOND: &str = "alicia.thornber@contoso.com";
 pub struct Harness {
     pub sim: Simulator,
     pub dir: tempfile::TempDir,
+    /// The SQLite file (a store on PostgreSQL has none: see [`Harness::db`]).
     pub store_path: PathBuf,
+    /// The store itself, on either backend: open it, or edit it past signoff as a tamperer would.
+    pub db: backends::TestDb,
     pub config: Arc<Config>,
     pub client: Arc<FnoClient>,
 }
@@ -128,12 +136,7 @@ impl Harness {
 
     /// The payload digest of run `id` as stored: what an approver who opened it was shown.
     pub fn digest_of(&self, id: &str) -> String {
-        signoff::store::Store::open(&self.store_path)
-            .unwrap()
-            .get(&RunId::from(id))
-            .unwrap()
-            .map(|s| s.digest)
-            .unwrap_or_default()
+        self.store().get(&RunId::from(id)).unwrap().map(|s| s.digest).unwrap_or_default()
     }
 
     pub async fn start() -> Harness {
@@ -147,7 +150,28 @@ impl Harness {
         let client = client_for(&config, &options);
         let dir = tempfile::tempdir().unwrap();
         let store_path = dir.path().join("store.db");
-        Harness::synced(sim, dir, store_path, config, client).await
+        let db = backends::TestDb::Sqlite(store_path, None);
+        Harness::synced(sim, dir, db, config, client).await
+    }
+
+    /// One harness per store backend (SQLite, and PostgreSQL when the test cluster is there): the same
+    /// simulator set-up, the pipeline's store on each.
+    pub async fn each_backend(test: &str) -> Vec<Harness> {
+        Harness::each_backend_with(test, |_| {}).await
+    }
+
+    /// As [`Harness::each_backend`], `tweak` adjusting each config.
+    pub async fn each_backend_with(test: &str, tweak: impl Fn(&mut Config)) -> Vec<Harness> {
+        let mut out = Vec::new();
+        for db in backends::TestDb::all(test) {
+            let options = SimOptions::default();
+            let sim = Simulator::start(options.clone()).await.unwrap();
+            let mut config = config_for(&sim.base_url(), &options);
+            tweak(&mut config);
+            let client = client_for(&config, &options);
+            out.push(Harness::synced(sim, tempfile::tempdir().unwrap(), db, config, client).await);
+        }
+        out
     }
 
     /// A simulator speaking `dialect`, and signoff configured as that dialect's customer would: the
@@ -180,18 +204,18 @@ impl Harness {
         let settings = FnoSettings::from_config(&config.environment, &config.auth, Some(secret), None).unwrap();
         let client = FnoClient::new(&settings).unwrap();
         let store_path = config.store.path.clone().expect("the fixture names its store");
-        Harness::synced(sim, dir, store_path, config, client).await
+        Harness::synced(sim, dir, backends::TestDb::Sqlite(store_path, None), config, client).await
     }
 
     /// Open the store and record the metadata sync an operator runs once, then forget the set-up requests.
     async fn synced(
         sim: Simulator,
         dir: tempfile::TempDir,
-        store_path: PathBuf,
+        db: backends::TestDb,
         config: Config,
         client: FnoClient,
     ) -> Harness {
-        let store = Store::open(&store_path).unwrap();
+        let store = db.open();
         // The metadata sync an operator runs once (`connector sync-metadata`): `$metadata`, and every
         // configured custom service described, form the catalog policy checks fields and operations against.
         let mut catalog = parse_csdl(&client.metadata_xml().await.unwrap()).unwrap();
@@ -199,13 +223,14 @@ impl Harness {
         assert!(mismatches.is_empty(), "the config's custom services exist: {mismatches:?}");
         catalog.services = services;
         store.save_catalog(&catalog_to_json(&catalog).unwrap(), "operator").unwrap();
-        let harness = Harness { sim, dir, store_path, config: Arc::new(config), client: Arc::new(client) };
+        let store_path = db.location().file().map(PathBuf::from).unwrap_or_default();
+        let harness = Harness { sim, dir, store_path, db, config: Arc::new(config), client: Arc::new(client) };
         harness.sim.clear_requests();
         harness
     }
 
     pub fn reviewer(&self, approver: &str) -> Reviewer {
-        Reviewer::new(&self.store_path, Arc::clone(&self.config), Arc::new(self.client.fork(false)), approver)
+        Reviewer::new(self.db.location(), Arc::clone(&self.config), Arc::new(self.client.fork(false)), approver)
     }
 
     /// A reviewer whose decisions are signed through `signer` (the config must name allowed signers).
@@ -235,7 +260,7 @@ impl Harness {
     }
 
     pub fn store(&self) -> Store {
-        Store::open(&self.store_path).unwrap()
+        self.db.open()
     }
 
     /// Build a run whose before snapshot is the simulator's current record (and lines), and import it.
@@ -256,6 +281,25 @@ impl Harness {
     /// As [`Harness::propose`]; `capture_lines` false gives a header-only run (a single record).
     #[allow(clippy::too_many_arguments)]
     pub fn propose_opts(
+        &self,
+        id: &str,
+        action: &str,
+        set: &str,
+        keys: Value,
+        fields: Value,
+        lines: Vec<(Value, Value)>,
+        required_approvals: u32,
+        capture_lines: bool,
+    ) -> GovernedRun {
+        let run = self.live_run(id, action, set, keys, fields, lines, required_approvals, capture_lines);
+        self.store().import(std::slice::from_ref(&run), REQUESTER).unwrap();
+        run
+    }
+
+    /// The run [`Harness::propose_opts`] imports, built from the simulator's current record and not
+    /// imported anywhere (for a test that imports it elsewhere, e.g. through the binary).
+    #[allow(clippy::too_many_arguments)]
+    pub fn live_run(
         &self,
         id: &str,
         action: &str,
@@ -318,9 +362,7 @@ impl Harness {
             "proposed": proposed,
             "route": { "required_approvals": required_approvals, "eligible_groups": ["ap-approvers", "gl-approvers", "vendor-master-stewards", "it-security"] }
         });
-        let run = parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"));
-        self.store().import(std::slice::from_ref(&run), REQUESTER).unwrap();
-        run
+        parse_run(&run.to_string(), id).unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn decide(&self, approver: &str, id: &str, kind: DecisionKind, dry_run: bool) -> Outcome {
@@ -416,6 +458,13 @@ pub async fn signed_harness(agent: &agent::Agent) -> (Harness, std::path::PathBu
     let h = Harness::start_with(signoff::sim::SimOptions::default(), move |c| c.approver.allowed_signers = Some(path))
         .await;
     (h, allowed)
+}
+
+/// [`signed_harness`] on each store backend (one allowed-signers file for all).
+pub async fn signed_harnesses(agent: &agent::Agent, test: &str) -> (Vec<Harness>, std::path::PathBuf) {
+    let allowed = agent.dir.path().join("allowed_signers");
+    let harnesses = Harness::each_backend_with(test, |c| c.approver.allowed_signers = Some(allowed.clone())).await;
+    (harnesses, allowed)
 }
 
 /// The reason of a refusal; any other outcome fails the test.

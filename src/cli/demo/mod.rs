@@ -19,7 +19,18 @@ pub struct DemoArgs {
     pub tui: TuiArgs,
 }
 
-pub fn run(_globals: &Globals, args: DemoArgs) -> anyhow::Result<u8> {
+pub fn run(globals: &Globals, args: DemoArgs) -> anyhow::Result<u8> {
+    // The demo brings its own sandbox, config and store, so that it can never write demo runs into a
+    // real store; a store or config named for it would be silently ignored, so it is refused instead.
+    if globals.store.is_some() || globals.config.is_some() {
+        return Err(super::failure::Failure::new(
+            super::failure::ErrorCode::Usage,
+            "signoff demo runs on an embedded sandbox with a store and config of its own in a temporary \
+             directory, and never touches yours: run it without --store (unset SIGNOFF_STORE) and without \
+             --config",
+        )
+        .into());
+    }
     let runtime = super::decide::runtime()?;
     let env = runtime.block_on(DemoEnv::start(args.scenario))?;
     let reviewer = runtime.block_on(env.reviewer())?;

@@ -11,7 +11,10 @@
 //! lock (`LOCK TABLE audit_head`) before reading the head, so two hosts can never fork the chain.
 
 mod audit;
+pub(crate) mod copy;
+mod cursor;
 pub(crate) mod import;
+pub(crate) mod listen;
 pub(crate) mod ops;
 mod schema;
 mod verify;
@@ -23,6 +26,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::StoreError;
 use crate::config::secret::Secret;
@@ -106,14 +110,10 @@ pub(crate) fn block_on<F: Future>(work: F) -> Result<F::Output, StoreError> {
     Ok(futures_executor::block_on(work))
 }
 
-/// One pool per server and user, shared by every store handle of the process.
-fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
-    static POOLS: OnceLock<Mutex<HashMap<String, Pool>>> = OnceLock::new();
-    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(pool) = pools.get(&target.url) {
-        return Ok(pool.clone());
-    }
+/// How to connect to `target`: its URL with the password from its secret source, TLS required over TCP
+/// unless the URL turns it off, and the F&O client's trust settings. The pool and the change listener
+/// ([`listen`]) both connect with it.
+fn connect_config(target: &PgTarget) -> Result<(tokio_postgres::Config, MakeRustlsConnect), StoreError> {
     let failed = |detail: String| StoreError::PgConnect { target: target.shown(), detail };
     let mut config: tokio_postgres::Config = target.url.parse().map_err(|e| failed(format!("not a valid URL: {e}")))?;
     if let Some(password) = &target.password {
@@ -129,7 +129,20 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
     config.application_name("signoff");
     let (tls, _source, _observer) =
         crate::fno::tls::client_config(&target.trust).map_err(|e| failed(format!("TLS set-up: {e}")))?;
-    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+    Ok((config, MakeRustlsConnect::new(tls)))
+}
+
+/// One pool per server, user and trust settings, shared by every store handle of the process.
+fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
+    static POOLS: OnceLock<Mutex<HashMap<String, Pool>>> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Keyed by everything that shapes a connection but the password: the URL and whom TLS trusts.
+    let key = format!("{}\n{:?}\n{:?}", target.url, target.trust.ca_file, target.trust.pins);
+    if let Some(pool) = pools.get(&key) {
+        return Ok(pool.clone());
+    }
+    let (config, tls) = connect_config(target)?;
     let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let pool = Pool::builder(manager)
         .max_size(POOL_SIZE)
@@ -137,8 +150,8 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
         .wait_timeout(Some(CONNECT_TIMEOUT))
         .create_timeout(Some(CONNECT_TIMEOUT))
         .build()
-        .map_err(|e| failed(e.to_string()))?;
-    pools.insert(target.url.clone(), pool.clone());
+        .map_err(|e| StoreError::PgConnect { target: target.shown(), detail: e.to_string() })?;
+    pools.insert(key, pool.clone());
     Ok(pool)
 }
 
@@ -146,7 +159,6 @@ fn pool(target: &PgTarget) -> Result<Pool, StoreError> {
 pub(crate) struct Pg {
     client: deadpool_postgres::Object,
     shown: String,
-    pool: Pool,
     /// How long a statement waits for another transaction's row lock before failing (`lock_not_available`),
     /// as SQLite's busy timeout: the store's `busy_timeout_secs`.
     lock_timeout: Duration,
@@ -161,20 +173,19 @@ impl std::fmt::Debug for Pg {
 impl Pg {
     /// Connect (through the pool) and bring the schema up to date.
     pub(crate) fn open(target: &PgTarget) -> Result<Pg, StoreError> {
-        let pool = pool(target)?;
-        let shown = target.shown();
-        let client = block_on(pool.get())?
-            .map_err(|e| StoreError::PgConnect { target: shown.clone(), detail: pool_error(&e) })?;
-        let pg = Pg { client, shown, pool, lock_timeout: crate::store::BUSY_TIMEOUT };
+        let pg = Pg::connect(target)?;
         schema::migrate(&pg)?;
         Ok(pg)
     }
 
-    /// Another connection to the same store, from the same pool.
-    pub(crate) fn reopen(&self) -> Result<Pg, StoreError> {
-        let client = block_on(self.pool.get())?
-            .map_err(|e| StoreError::PgConnect { target: self.shown.clone(), detail: pool_error(&e) })?;
-        Ok(Pg { client, shown: self.shown.clone(), pool: self.pool.clone(), lock_timeout: self.lock_timeout })
+    /// Connect (through the pool), leaving the database as it is (`store migrate` checks it is empty
+    /// before it creates the schema, in its own transaction).
+    pub(crate) fn connect(target: &PgTarget) -> Result<Pg, StoreError> {
+        let pool = pool(target)?;
+        let shown = target.shown();
+        let client = block_on(pool.get())?
+            .map_err(|e| StoreError::PgConnect { target: shown.clone(), detail: pool_error(&e) })?;
+        Ok(Pg { client, shown, lock_timeout: crate::store::BUSY_TIMEOUT })
     }
 
     pub(crate) fn set_lock_timeout(&mut self, timeout: Duration) {
@@ -278,6 +289,10 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
             out.push_str(&format!("; {detail}"));
         }
         return out;
+    }
+    // A refused certificate in the operator's words, as the F&O client gives it (the same trust settings).
+    if let Some(fault) = crate::fno::tls::TlsFault::in_chain(e) {
+        return format!("TLS: {fault}");
     }
     let mut out = e.to_string();
     let mut source = std::error::Error::source(e);

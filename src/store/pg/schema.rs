@@ -29,22 +29,43 @@ pub(crate) fn migrate(pg: &Pg) -> Result<(), StoreError> {
             return Ok(());
         }
         let tx = pg.tx()?;
-        tx.query("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS signoff_schema (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
-            &[],
-        )?;
+        lock(&tx)?;
         // Another process may have migrated while we waited for the lock.
         let current = schema_version(&tx)?;
         if current == found {
-            let index = usize::try_from(current).map_err(|_| StoreError::corrupt("signoff_schema", current))?;
-            super::block_on(tx.client().batch_execute(MIGRATIONS[index].pg))??;
-            tx.execute(
-                "INSERT INTO signoff_schema (id, version) VALUES (1, $1)
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-                &[&(current + 1)],
-            )?;
+            step(&tx, current)?;
         }
         tx.commit()?;
     }
+}
+
+/// Take the migrations' lock for the rest of the transaction.
+pub(crate) fn lock(tx: &Pg) -> Result<(), StoreError> {
+    tx.query("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    Ok(())
+}
+
+/// Every step from version `from` to [`SCHEMA_VERSION`] inside the caller's transaction, which holds
+/// [`lock`] (`store migrate` creates its target's schema and copies into it in one transaction).
+pub(crate) fn migrate_in(tx: &Pg, from: i64) -> Result<(), StoreError> {
+    for version in from..SCHEMA_VERSION {
+        step(tx, version)?;
+    }
+    Ok(())
+}
+
+/// Migration `current` → `current + 1`, and the version recorded.
+fn step(tx: &Pg, current: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS signoff_schema (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+        &[],
+    )?;
+    let index = usize::try_from(current).map_err(|_| StoreError::corrupt("signoff_schema", current))?;
+    super::block_on(tx.client().batch_execute(MIGRATIONS[index].pg))??;
+    tx.execute(
+        "INSERT INTO signoff_schema (id, version) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        &[&(current + 1)],
+    )?;
+    Ok(())
 }

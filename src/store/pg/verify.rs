@@ -10,13 +10,14 @@ use tokio_postgres::types::Type;
 
 use super::Pg;
 use super::audit::{EVENT_COLUMNS, event_from_row, head};
+use super::cursor::Cursor;
 use crate::model::RunId;
 use crate::store::StoreError;
 use crate::store::audit::{AuditVerified, verify_chain};
 use crate::store::binding::{
     ApprovalRow, DERIVED, ExchangeRow, HISTORY_ROW_SQL, HistoryRow, Ledger, RUN_ROW_SQL, RunRow, mismatch,
 };
-use crate::store::verify::check_run_state;
+use crate::store::verify::{Groups, check_run_state, no_run_missing};
 
 fn run_row(row: &Row) -> Result<RunRow, StoreError> {
     let mut columns = Vec::with_capacity(DERIVED.len());
@@ -81,29 +82,9 @@ fn exchange_row(row: &Row, first: usize) -> Result<ExchangeRow, StoreError> {
     })
 }
 
-/// Rows grouped by their run id (column 0).
-fn grouped<T>(
-    rows: &[Row],
-    read: impl Fn(&Row) -> Result<(String, T), StoreError>,
-) -> Result<HashMap<String, Vec<T>>, StoreError> {
-    let mut out: HashMap<String, Vec<T>> = HashMap::new();
-    for row in rows {
-        let (run, item) = read(row)?;
-        out.entry(run).or_default().push(item);
-    }
-    Ok(out)
-}
-
-fn orphan(table: &str, groups: &HashMap<String, impl Sized>) -> Result<(), StoreError> {
-    match groups.keys().min() {
-        Some(run) => Err(mismatch(run, format!("the {table} table holds rows of a run the runs table does not have"))),
-        None => Ok(()),
-    }
-}
-
 impl Pg {
-    /// A read-only transaction on one snapshot, for the verifications.
-    fn snapshot(&self) -> Result<super::Tx<'_>, StoreError> {
+    /// A read-only transaction on one snapshot, for the verifications and `store migrate`.
+    pub(crate) fn snapshot(&self) -> Result<super::Tx<'_>, StoreError> {
         let tx = self.tx()?;
         tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", &[])?;
         Ok(tx)
@@ -111,60 +92,7 @@ impl Pg {
 
     pub(crate) fn verify_audit(&self) -> Result<AuditVerified, StoreError> {
         let tx = self.snapshot()?;
-        let head = head(&tx)?;
-        let events = tx.query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"), &[])?;
-        let mut ledgers: HashMap<String, Ledger> = HashMap::new();
-        let mut forged = None;
-        let mut read = Vec::with_capacity(events.len());
-        for row in &events {
-            let event = event_from_row(row, 0)?;
-            if let Ok(event) = &event
-                && let Some(run) = &event.run_id
-                && let Err(what) = ledgers.entry(run.as_str().to_string()).or_default().take(event)
-                && forged.is_none()
-            {
-                forged = Some(mismatch(run.as_str(), what));
-            }
-            read.push(event);
-        }
-        let verified = verify_chain(read, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())))?;
-        if let Some(e) = forged {
-            return Err(e);
-        }
-        let runs = tx.query(
-            &format!("SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id COLLATE \"C\""),
-            &[],
-        )?;
-        let history =
-            tx.query(&format!("SELECT run_id, {HISTORY_ROW_SQL} FROM status_history ORDER BY run_id, id"), &[])?;
-        let mut history = grouped(&history, |row| Ok((row.try_get(0)?, history_row(row, 1)?)))?;
-        let approvals = tx.query("SELECT * FROM approvals ORDER BY run_id, approver COLLATE \"C\"", &[])?;
-        let mut approvals = grouped(&approvals, approval_row)?;
-        let exchanges = tx.query("SELECT run_id, id, at, json FROM exchanges ORDER BY run_id, id", &[])?;
-        let mut exchanges = grouped(&exchanges, |row| Ok((row.try_get(0)?, exchange_row(row, 1)?)))?;
-        let none = Ledger::default();
-        for row in &runs {
-            let row = run_row(row)?;
-            let ledger = ledgers.remove(&row.id);
-            let h = history.remove(&row.id).unwrap_or_default();
-            let a = approvals.remove(&row.id).unwrap_or_default();
-            let e = exchanges.remove(&row.id).unwrap_or_default();
-            check_run_state(ledger.as_ref().unwrap_or(&none), &row, &h, &a, &e)?;
-        }
-        orphan("status_history", &history)?;
-        orphan("approvals", &approvals)?;
-        orphan("exchanges", &exchanges)?;
-        let missing = ledgers.iter().filter(|(_, l)| l.holds_state()).min_by_key(|(_, l)| l.first_seq());
-        if let Some((run, ledger)) = missing {
-            return Err(mismatch(
-                run,
-                format!(
-                    "the chain records it (event #{}) but the runs table has no such run (it was deleted)",
-                    ledger.first_seq()
-                ),
-            ));
-        }
-        Ok(verified)
+        verify_in(&tx)
     }
 
     pub(crate) fn verify_run(&self, id: &RunId) -> Result<(), StoreError> {
@@ -225,4 +153,100 @@ fn run_ledger(tx: &Pg, id: &RunId) -> Result<Ledger, StoreError> {
         ledger.take_linked(id, &event, before, after, head.as_ref())?;
     }
     Ok(ledger)
+}
+
+/// `audit verify`'s checks on `tx`'s view of the store (a snapshot, or `store migrate`'s own transaction
+/// before it commits the copy). As on SQLite: the chain read once in seq order building each run's
+/// ledger, then `runs`, `status_history`, `approvals` and `exchanges` walked side by side in run-id
+/// order — every table through a cursor, so memory holds a batch of rows, not the store.
+pub(crate) fn verify_in(tx: &Pg) -> Result<AuditVerified, StoreError> {
+    let head = head(tx)?;
+    let mut ledgers: HashMap<String, Ledger> = HashMap::new();
+    let mut forged = None;
+    let verified = {
+        let mut rows = Cursor::open(
+            tx,
+            "signoff_verify_events",
+            &format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq"),
+        )?;
+        let mut db_error = None;
+        let events = std::iter::from_fn(|| {
+            let read = rows.next().and_then(|row| row.map(|row| event_from_row(&row, 0)).transpose());
+            read.unwrap_or_else(|e| {
+                db_error = Some(e);
+                None
+            })
+        })
+        .inspect(|event| {
+            if let Ok(event) = event
+                && let Some(run) = &event.run_id
+                && let Err(what) = ledgers.entry(run.as_str().to_string()).or_default().take(event)
+                && forged.is_none()
+            {
+                forged = Some(mismatch(run.as_str(), what));
+            }
+        });
+        let verdict = verify_chain(events, head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())));
+        if let Some(e) = db_error {
+            return Err(e);
+        }
+        verdict?
+    };
+    if let Some(e) = forged {
+        return Err(e);
+    }
+    check_every_run(tx, ledgers)?;
+    Ok(verified)
+}
+
+/// Every run's rows against its ledger, the tables walked side by side in run-id order (`COLLATE "C"`:
+/// byte order, as Rust compares the ids).
+fn check_every_run(tx: &Pg, mut ledgers: HashMap<String, Ledger>) -> Result<(), StoreError> {
+    let mut history_rows = Cursor::open(
+        tx,
+        "signoff_verify_history",
+        &format!("SELECT run_id, {HISTORY_ROW_SQL} FROM status_history ORDER BY run_id COLLATE \"C\", id"),
+    )?;
+    let mut history = Groups::new("status_history", || match history_rows.next()? {
+        Some(row) => Ok(Some((row.try_get(0)?, history_row(&row, 1)?))),
+        None => Ok(None),
+    });
+    let mut approval_rows = Cursor::open(
+        tx,
+        "signoff_verify_approvals",
+        "SELECT * FROM approvals ORDER BY run_id COLLATE \"C\", approver COLLATE \"C\"",
+    )?;
+    let mut approvals = Groups::new("approvals", || match approval_rows.next()? {
+        Some(row) => Ok(Some(approval_row(&row)?)),
+        None => Ok(None),
+    });
+    let mut exchange_rows = Cursor::open(
+        tx,
+        "signoff_verify_exchanges",
+        "SELECT run_id, id, at, json FROM exchanges ORDER BY run_id COLLATE \"C\", id",
+    )?;
+    let mut exchanges = Groups::new("exchanges", || match exchange_rows.next()? {
+        Some(row) => Ok(Some((row.try_get(0)?, exchange_row(&row, 1)?))),
+        None => Ok(None),
+    });
+    let mut runs = Cursor::open(
+        tx,
+        "signoff_verify_runs",
+        &format!(
+            "SELECT {RUN_ROW_SQL} FROM runs r LEFT JOIN run_payloads p ON p.run_id = r.id ORDER BY r.id COLLATE \"C\""
+        ),
+    )?;
+    let none = Ledger::default();
+    while let Some(row) = runs.next()? {
+        let row = run_row(&row)?;
+        let ledger = ledgers.remove(&row.id);
+        let h = history.take(&row.id)?;
+        let a = approvals.take(&row.id)?;
+        let e = exchanges.take(&row.id)?;
+        check_run_state(ledger.as_ref().unwrap_or(&none), &row, &h, &a, &e)?;
+    }
+    history.finish()?;
+    approvals.finish()?;
+    exchanges.finish()?;
+    no_run_missing(&ledgers)
 }

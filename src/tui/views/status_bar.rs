@@ -31,6 +31,10 @@ pub fn draw_title(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if s.read_only {
         spans.push(Span::styled("  [read-only]", theme.style("muted").add_modifier(Modifier::BOLD)));
     }
+    if state.live_off.is_some() {
+        // Other approvers' decisions do not show until the store can be watched again (or `R`).
+        spans.push(Span::styled("  [not live]", theme.style("flash.error")));
+    }
     if let Some(a) = state.activation.as_ref().filter(|a| !a.activated) {
         // Until the connector is activated: how far it is, and the next step (`connector status` has all).
         let next = a.current().map_or("", |s| s.title);
