@@ -58,7 +58,7 @@ const OPEN: u32 = 50_000;
 /// the open invoices (`RUN-OPEN-…`). Invoice 100k + 1 repeats executed invoice 100k's number and vendor,
 /// invoice 100k + 3 repeats open invoice 100k + 1's: the duplicate rule has something to say on both sides.
 fn invoice(n: u32, first: DateTime<Utc>) -> GovernedRun {
-    let prefix = if n % 2 == 0 { "HIST" } else { "OPEN" };
+    let prefix = if n.is_multiple_of(2) { "HIST" } else { "OPEN" };
     let mut run = common::invoice(&format!("RUN-{prefix}-{n:06}"), n, COMPANY, "1250.00");
     let twin_of = match n % 100 {
         1 => Some(n - 1),
