@@ -26,7 +26,8 @@ fn the_readme_set_up_path_proposes_and_approves_a_run_against_the_simulator() {
     let bin = Path::new(env!("CARGO_BIN_EXE_signoff")).parent().unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut child = Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &setup_script()])
+        // Then where the rehearsal stands, as `connector status` tells it (the simulator is still up).
+        .args(["-euo", "pipefail", "-c", &format!("{}\nsignoff --json connector status > status.json", setup_script())])
         .current_dir(home.path())
         .env("PATH", path)
         .env("HOME", home.path())
@@ -60,4 +61,10 @@ fn the_readme_set_up_path_proposes_and_approves_a_run_against_the_simulator() {
         record.contains("2026-12-20T12:00:00Z") && record.contains("Yes"),
         "the simulator holds the write: {record}"
     );
+    // A config edited by hand counts from its first validation: validated and synced, a dry run next.
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.path().join("rehearsal/status.json")).unwrap()).unwrap();
+    let states: Vec<&str> = status["steps"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["done", "done", "done", "pending", "pending"], "{status:#}");
+    assert!(status["steps"][0]["detail"].as_str().unwrap().contains("edited by hand"), "{status:#}");
 }

@@ -3,7 +3,7 @@
 //!
 //! Each step counts only evidence recorded after the step before it, for the configured environment, from
 //! the first save of the current connection on (a save with another URL, tenant or client id starts
-//! over). The events for the first three are recorded where they happen (`connector connect`,
+//! over); a config edited by hand, never saved by `connect`, counts from its first validation. The events for the first three are recorded where they happen (`connector connect`,
 //! `connector validate`, `connector sync-metadata`); a dry run and an executed, rolled-back run are
 //! audited by the decision pipeline already.
 
@@ -52,7 +52,10 @@ impl Step {
     /// What to do to complete it.
     fn hint(self) -> &'static str {
         match self {
-            Step::Saved => "run `signoff connector connect --payload FILE`",
+            Step::Saved => {
+                "run `signoff connector connect --payload FILE` (or, for a config edited by hand, `signoff \
+                 connector validate`)"
+            }
             Step::Validated => "run `signoff connector validate`",
             Step::MetadataSynced => "run `signoff connector sync-metadata`",
             Step::DryRun => "propose a run and approve it with `--dry-run` (or `d` in the TUI)",
@@ -253,6 +256,14 @@ fn walk(store: &Store, config: &Config, steps: &mut Vec<StepView>) -> Result<(),
     let saves: Vec<AuditEvent> =
         store.events_of_kind_after(SAVED, 0)?.into_iter().filter(|e| for_url(e, config)).collect();
     let Some(newest) = saves.last() else {
+        // A config written by hand (`connector init`, then edited) has no saved connect: its first
+        // validation of this connection is where its rehearsal starts, and that validation counts.
+        let validations = store.events_of_kind_after(VALIDATED, 0)?;
+        if let Some(first) = validations.iter().find(|e| same_connection(e, &current)) {
+            let detail = "edited by hand (no connect payload); counted from its first validation".to_string();
+            steps.push(StepView::from_event(Step::Saved, StepState::Done, first, Some(detail)));
+            return walk_from(store, config, &current, first.seq - 1, steps);
+        }
         let detail = match &config.environment.url {
             Some(url) => format!("no saved connect for {url}: {}", Step::Saved.hint()),
             None => format!("no environment.url configured: {}", Step::Saved.hint()),
@@ -270,11 +281,20 @@ fn walk(store: &Store, config: &Config, steps: &mut Vec<StepView>) -> Result<(),
     let objects = newest.payload["saved"]["managed_objects"].as_array().map_or(0, Vec::len);
     let saved_detail = format!("{objects} managed object(s) from a connect payload");
     steps.push(StepView::from_event(Step::Saved, StepState::Done, newest, Some(saved_detail)));
-    let mut after = first.seq;
+    walk_from(store, config, &current, first.seq, steps)
+}
 
+/// The steps after "settings saved", counting only evidence after event `after`.
+fn walk_from(
+    store: &Store,
+    config: &Config,
+    current: &Value,
+    mut after: i64,
+    steps: &mut Vec<StepView>,
+) -> Result<(), StoreError> {
     for (step, kind) in [(Step::Validated, VALIDATED), (Step::MetadataSynced, SYNCED)] {
         let events: Vec<AuditEvent> =
-            store.events_of_kind_after(kind, after)?.into_iter().filter(|e| same_connection(e, &current)).collect();
+            store.events_of_kind_after(kind, after)?.into_iter().filter(|e| same_connection(e, current)).collect();
         if let Some(pass) = events.iter().find(|e| e.payload["outcome"] == "pass") {
             steps.push(StepView::from_event(step, StepState::Done, pass, None));
             after = pass.seq;
