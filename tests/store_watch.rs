@@ -181,3 +181,27 @@ fn on_postgres_a_lost_listener_is_a_change_an_outage_is_an_error_and_it_comes_ba
     store.import(&[journal("RUN-B-000001", 1, "usmf", "10.00")], "april.meyer@contoso.com").unwrap();
     seen_within(&mut watcher, Duration::from_secs(2), "a commit after the return");
 }
+
+/// Two stores in two schemas of one database (a rehearsal and a production store): a change in one is not
+/// a change of the other — a notification names its store's schema.
+#[test]
+fn on_postgres_another_stores_change_in_the_same_database_is_not_heard() {
+    let Some(db) = PgDatabase::new("on_postgres_another_stores_change_in_the_same_database_is_not_heard") else {
+        return;
+    };
+    let in_schema = |schema: &str| {
+        common::backends::pg_try(&db.target, &format!("CREATE SCHEMA {schema}"), true).unwrap();
+        let separator = if db.target.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}options=-c%20search_path%3D{schema}", db.target.url);
+        Store::open_postgres(&signoff::store::pg::PgTarget { url, ..db.target.clone() }).unwrap()
+    };
+    let (rehearsal, production) = (in_schema("rehearsal"), in_schema("production"));
+    let mut watcher = production.watch().unwrap();
+
+    rehearsal.import(&[journal("RUN-S-000001", 1, "usmf", "10.00")], "april.meyer@contoso.com").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!watcher.changed().unwrap(), "the rehearsal store's import is not the production store's change");
+
+    production.import(&[journal("RUN-S-000002", 2, "usmf", "10.00")], "april.meyer@contoso.com").unwrap();
+    seen_within(&mut watcher, Duration::from_secs(1), "the production store's own import");
+}

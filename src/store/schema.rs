@@ -281,6 +281,19 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         FOR EACH STATEMENT EXECUTE FUNCTION signoff_notify_change();
     "#,
     ),
+    // 7: a change notification names the schema of the store that changed, so a screen on one store does
+    // not re-read for another store's change in the same database (a rehearsal and a production schema).
+    sql(
+        "-- Nothing on SQLite: a file is one store.",
+        r#"
+    CREATE OR REPLACE FUNCTION signoff_notify_change() RETURNS trigger LANGUAGE plpgsql AS $notify$
+    BEGIN
+        PERFORM pg_notify('signoff_changes', TG_TABLE_SCHEMA);
+        RETURN NULL;
+    END
+    $notify$;
+    "#,
+    ),
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,6 @@
 //! Live updates on PostgreSQL: a connection of the watcher's own that `LISTEN`s on `signoff_changes`,
 //! where every committed change notifies (statement triggers, migration 6; one notification per
-//! transaction). The connection is driven on the store's runtime and counts what it hears, so "has
+//! transaction, naming the store's schema since migration 7: only this store's count). The connection is driven on the store's runtime and counts what it hears, so "has
 //! anything changed?" is an atomic load, not a round trip. The notification only says that something
 //! changed: the screen re-reads as it would on SQLite.
 //!
@@ -150,12 +150,17 @@ async fn session(
         Ok(connected) => connected,
         Err(e) => return describe(&e),
     };
-    // The connection's messages: notifications are counted, notices ignored.
+    // The schema this store lives in (the URL's search_path): a notification names the schema that
+    // changed, and another store's change in the same database is not ours. Until it is known, all count.
+    let schema = std::sync::OnceLock::<String>::new();
+    // The connection's messages: this store's notifications are counted, the rest ignored.
     let heard = async {
         loop {
             match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(AsyncMessage::Notification(_))) => {
-                    shared.events.fetch_add(1, Ordering::SeqCst);
+                Some(Ok(AsyncMessage::Notification(n))) => {
+                    if schema.get().is_none_or(|ours| n.payload() == ours) {
+                        shared.events.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return describe(&e),
@@ -164,6 +169,14 @@ async fn session(
         }
     };
     let listening = async {
+        match client.query_one("SELECT current_schema()", &[]).await {
+            Ok(row) => {
+                if let Ok(Some(name)) = row.try_get::<_, Option<String>>(0) {
+                    let _ = schema.set(name);
+                }
+            }
+            Err(e) => return describe(&e),
+        }
         if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
             return describe(&e);
         }
