@@ -37,6 +37,14 @@ struct Account {
 
 impl Account {
     fn run(&self, store: &str, args: &[&str]) -> Output {
+        let out = self.command(store, args).output().unwrap();
+        let text = text(&out);
+        assert!(self.password.is_empty() || !text.contains(&self.password), "the store password leaked: {text}");
+        out
+    }
+
+    /// The binary as this account runs it, not started.
+    fn command(&self, store: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_signoff"));
         cmd.args(["--store", store, "--config", self.config.to_str().unwrap()])
             .args(args)
@@ -50,10 +58,7 @@ impl Account {
         if let Some(socket) = &self.agent {
             cmd.env("SSH_AUTH_SOCK", socket);
         }
-        let out = cmd.output().unwrap();
-        let text = text(&out);
-        assert!(self.password.is_empty() || !text.contains(&self.password), "the store password leaked: {text}");
-        out
+        cmd
     }
 
     /// Standard output of a call that must succeed.
@@ -441,4 +446,39 @@ fn a_postgres_target_is_refused_unless_empty_and_a_refused_copy_leaves_no_table(
 fn db_tables(target: &PgTarget) -> u64 {
     let sql = "SELECT COUNT(*)::text FROM information_schema.tables WHERE table_schema = current_schema()";
     pg_text(target, sql).parse().unwrap()
+}
+
+/// Ctrl-C in the middle of a copy stops it: exit 130, said so, nothing at the target (not even the
+/// temporary file), the source as it was; the migration run again completes.
+#[test]
+fn a_signal_mid_copy_stops_it_and_keeps_nothing() {
+    let (home, me) = small_home(5_000);
+    let source = home.store().to_str().unwrap().to_string();
+    let out_dir = home.path("copies");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let target = out_dir.join("copy.db");
+    let before = dump(home.store().as_path());
+
+    let mut child = me
+        .command(&source, &["store", "migrate", "--to", target.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Under way: its temporary file exists beside the target.
+    let started = Instant::now();
+    while !listing(&out_dir).iter().any(|name| name.contains(".migrate-")) {
+        assert!(child.try_wait().unwrap().is_none(), "the copy ended before it could be interrupted");
+        assert!(started.elapsed().as_secs() < 60, "no copy under way after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(text(&out).contains("stopped by SIGINT") && text(&out).contains("nothing was written"), "{}", text(&out));
+    assert!(listing(&out_dir).is_empty(), "nothing left at the target: {:?}", listing(&out_dir));
+    assert_eq!(dump(home.store().as_path()), before, "the source is as it was");
+    me.ok(&source, &["store", "migrate", "--to", target.to_str().unwrap()]);
+    assert!(me.ok(target.to_str().unwrap(), &["audit", "verify"]).contains("audit chain verified"));
 }

@@ -88,7 +88,7 @@ pub fn launch(
 }
 
 /// The name a person knows the signal by (`SIGTERM`), for the line printed on the way out.
-fn signal_name(signo: i32) -> String {
+pub(super) fn signal_name(signo: i32) -> String {
     match signo {
         libc::SIGTERM => "SIGTERM".into(),
         libc::SIGHUP => "SIGHUP".into(),

@@ -1,6 +1,8 @@
 //! `signoff store migrate --to URL|FILE`: copy the current store into an empty one (`store::copy`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Instant;
 
 use clap::Subcommand;
@@ -10,7 +12,7 @@ use super::failure::{ErrorCode, Failure};
 use super::output::{self, say};
 use super::{Context, Globals, exit};
 use crate::review::checkpoint::Memory;
-use crate::store::{CopyError, CopyReport};
+use crate::store::{CopyError, CopyReport, StoreError};
 
 /// At most this many busy runs are named in a refusal; the rest are counted.
 const NAMED_BUSY: usize = 20;
@@ -30,6 +32,8 @@ pub enum StoreCommand {
 
 pub fn run(globals: &Globals, cmd: StoreCommand) -> anyhow::Result<u8> {
     let StoreCommand::Migrate { to } = cmd;
+    // Ctrl-C, SIGTERM or a dropped SSH session stops the copy and keeps nothing; a second one leaves at once.
+    let signalled = stop_on_signal()?;
     let ctx = Context::load(globals)?;
     // Read-only on the source: a path without a store is reported, never created and copied empty.
     let source = ctx.open_existing_store()?;
@@ -46,7 +50,21 @@ pub fn run(globals: &Globals, cmd: StoreCommand) -> anyhow::Result<u8> {
         return Err(Failure::new(ErrorCode::Refused, &text).into());
     }
     let started = Instant::now();
-    let report = source.copy_to(&target, &config.store.access()).map_err(failure)?;
+    let report = match source.copy_to(&target, &config.store.access()) {
+        Err(CopyError::Store(StoreError::Stopped)) => {
+            let signo = signalled.load(Ordering::SeqCst);
+            let text = format!(
+                "stopped by {} before the copy was complete: nothing was written to {}, and the source is \
+                 as it was; run the migration again",
+                super::open::signal_name(signo),
+                target.shown()
+            );
+            let mut stopped = Failure::new(ErrorCode::Failed, &text);
+            stopped.exit = exit::signalled(signo);
+            return Err(stopped.into());
+        }
+        copied => copied.map_err(failure)?,
+    };
     let seconds = started.elapsed().as_secs_f64();
     // The newest checkpoint this account saw of the source holds for the copy too: carried, so a later
     // rewrite of the copy's chain below it is found as it would have been on the source.
@@ -102,4 +120,49 @@ fn failure(e: CopyError) -> anyhow::Error {
         problems.push(format!("… and {} more", busy.len() - NAMED_BUSY));
     }
     Failure::new(code, &e.to_string()).with_problems(problems).into()
+}
+
+/// Listen for SIGINT, SIGTERM and SIGHUP on a thread of its own (installed before this returns): the
+/// first asks the copy to stop (it keeps nothing) and is remembered for the exit code; a second one ends
+/// the process at once.
+fn stop_on_signal() -> anyhow::Result<Arc<AtomicI32>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let got = Arc::new(AtomicI32::new(0));
+    let seen = Arc::clone(&got);
+    let (ready, installed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => return drop(ready.send(Err(e.to_string()))),
+        };
+        runtime.block_on(async move {
+            let kinds = [SignalKind::interrupt(), SignalKind::terminate(), SignalKind::hangup()];
+            let mut streams = Vec::new();
+            for kind in kinds {
+                match signal(kind) {
+                    Ok(stream) => streams.push(stream),
+                    Err(e) => return drop(ready.send(Err(e.to_string()))),
+                }
+            }
+            let _ = ready.send(Ok(()));
+            let [int, term, hup] = &mut streams[..] else { return };
+            let mut next = async || -> i32 {
+                tokio::select! {
+                    _ = int.recv() => libc::SIGINT,
+                    _ = term.recv() => libc::SIGTERM,
+                    _ = hup.recv() => libc::SIGHUP,
+                }
+            };
+            let first = next().await;
+            seen.store(first, Ordering::SeqCst);
+            crate::store::stop_copy();
+            next().await;
+            std::process::exit(i32::from(exit::signalled(first)));
+        });
+    });
+    match installed.recv() {
+        Ok(Ok(())) => Ok(got),
+        Ok(Err(e)) => Err(anyhow::anyhow!("cannot listen for signals: {e}")),
+        Err(_) => Err(anyhow::anyhow!("cannot listen for signals")),
+    }
 }

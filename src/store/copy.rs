@@ -15,7 +15,24 @@
 use serde::Serialize;
 
 pub(crate) use super::copy_tables::{Cell, Kind, TABLES, Table};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::{AuditVerified, Store, StoreAccess, StoreError, StoreLocation, copy_sqlite};
+
+/// Set by [`request_stop`] (a signal handler's thread): the copy stops at its next batch, or before it
+/// makes the copy visible, and keeps nothing.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Ask a running copy to stop and keep nothing (it does so between batches, or before the new store is
+/// made visible; once visible, the copy is complete and stays).
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Refuse to go on once a stop was asked for.
+pub(crate) fn go_on() -> Result<(), StoreError> {
+    if STOP.load(Ordering::SeqCst) { Err(StoreError::Stopped) } else { Ok(()) }
+}
 
 /// Where copied rows go: the new store, a batch of one table's rows at a time.
 pub(crate) trait Sink {
@@ -50,6 +67,7 @@ impl<'a> Feed<'a> {
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
+        go_on()?;
         if !self.rows.is_empty() {
             self.sink.write(self.table, &self.rows)?;
             self.rows.clear();

@@ -119,6 +119,7 @@ impl NewFile {
             return Err(StoreError::corrupt("journal mode", format!("the copy kept journal mode '{mode}'")).into());
         }
         drop(copy);
+        copy::go_on()?;
         place(&self.temp, &self.target).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => CopyError::TargetNotEmpty {
                 target: shown.clone(),

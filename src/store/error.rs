@@ -53,6 +53,10 @@ pub enum StoreError {
     )]
     Conflict { id: RunId, stored_digest: String, new_digest: String },
 
+    /// A copy was asked to stop (a signal) before it was complete; nothing of it was kept.
+    #[error("stopped before the copy was complete; nothing was kept at the target")]
+    Stopped,
+
     #[error("no run {id} in the store; `signoff runs list` shows the runs it holds")]
     UnknownRun { id: RunId },
 

@@ -33,7 +33,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 pub use access::{StoreAccess, exposure, group_id};
 pub use audit::{AuditEvent, AuditVerified, GENESIS_HASH, verify_chain};
 pub use catalog::Exchange;
-pub use copy::{CopyError, CopyReport, TableCount};
+pub use copy::{CopyError, CopyReport, TableCount, request_stop as stop_copy};
 pub use error::StoreError;
 pub use import::Importer;
 pub use leases::{Approval, Lease, NewApproval};

@@ -142,6 +142,7 @@ impl<'a> NewDatabase<'a> {
         let verified = super::verify::verify_in(&tx)
             .map_err(|e| CopyError::CopyDiffers { target: target.clone(), what: e.to_string() })?;
         let report = copy::compare(&target, source, &counts(&tx)?, &head(&tx)?, verified)?;
+        copy::go_on()?;
         tx.commit()?;
         Ok(report)
     }
