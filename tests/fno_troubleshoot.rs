@@ -243,7 +243,10 @@ fn text_row<'a>(shown: &'a str, problem: &str) -> &'a str {
 }
 
 /// Provoke each case and check its row in the text report and in `--json`.
-async fn check(cases: &[Case]) {
+/// Provoke each case through the binary and check its row (text and `--json`); returns the problem of the
+/// one row `--json` showed for each case, in order.
+async fn check(cases: &[Case]) -> Vec<String> {
+    let mut shown_rows = Vec::new();
     for case in cases {
         let dir = tempfile::tempdir().unwrap();
         let setup = provoke(case.problem, dir.path()).await;
@@ -276,7 +279,14 @@ async fn check(cases: &[Case]) {
         assert!(report["more_detail"].as_str().is_some_and(|m| m.contains("SIGNOFF_LOG=debug")), "{report:#}");
         // Only what was met: one failure, one row (a TLS refusal met twice is still one row).
         assert_eq!(rows.len(), 1, "{what}: rows for problems not met: {report:#}");
+        shown_rows.push(rows[0]["problem"].as_str().unwrap_or_default().to_string());
     }
+    shown_rows
+}
+
+/// The problems of `cases`, in order: what each case must make the binary show.
+fn problems(cases: &[Case]) -> Vec<String> {
+    cases.iter().map(|c| c.problem.to_string()).collect()
 }
 
 #[test]
@@ -289,22 +299,22 @@ fn every_row_of_the_table_is_provoked_by_a_case() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entra_and_config_rows_are_provoked_and_worded() {
-    check(AUTH).await;
+    assert_eq!(check(AUTH).await, problems(AUTH), "each case showed its own row, and only it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fno_rows_are_provoked_and_worded() {
-    check(FNO).await;
+    assert_eq!(check(FNO).await, problems(FNO), "each case showed its own row, and only it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_rows_are_provoked_and_worded() {
-    check(METADATA).await;
+    assert_eq!(check(METADATA).await, problems(METADATA), "each case showed its own row, and only it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_and_proxy_rows_are_provoked_and_worded() {
-    check(NETWORK).await;
+    assert_eq!(check(NETWORK).await, problems(NETWORK), "each case showed its own row, and only it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
