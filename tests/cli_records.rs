@@ -38,6 +38,22 @@ pub(crate) fn rollback_because(h: &Harness, config: &Path, reason: &str, id: &st
     signoff(h, config, APPROVER, &["--json", "rollback", id, "--reason", reason])
 }
 
+/// Roll `id` back, which must say rolled-back: the writes it sent.
+pub(crate) fn rolled_back(h: &Harness, config: &Path, id: &str) -> Vec<(String, String, Option<String>, String)> {
+    let from = h.writes().len();
+    let out = rollback(h, config, id);
+    assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
+    writes_since(h, from)
+}
+
+/// Approve `id` after its record changed in F&O: stale, and nothing sent.
+pub(crate) fn approved_stale(h: &Harness, config: &Path, id: &str) {
+    let from = h.writes().len();
+    let out = approve(h, config, id);
+    assert_eq!(outcome(&out), "stale", "{}", text(&out));
+    assert!(writes_since(h, from).is_empty(), "a stale run sends nothing");
+}
+
 pub(crate) fn outcome(out: &Output) -> String {
     json_of(out)["outcome"].as_str().unwrap_or_default().to_string()
 }
@@ -103,10 +119,7 @@ async fn update_record_executes_under_if_match_and_rolls_back() {
         assert_eq!(serde_json::from_str::<Value>(body).unwrap(), json!({"PaymentTermId": "Net60"}));
         assert_eq!(h.sim.record("CustomerGroups", &group("20")).unwrap()["PaymentTermId"], "Net60");
 
-        let before_rollback = h.writes().len();
-        let out = rollback(&h, &config, &id);
-        assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
-        let writes = writes_since(&h, before_rollback);
+        let writes = rolled_back(&h, &config, &id);
         let new_etag = &writes[0].2;
         assert_eq!(writes[0].0, "PATCH");
         assert!(new_etag.as_deref().is_some_and(|e| e != etag), "the rollback is guarded by the executed ETag");
@@ -131,10 +144,7 @@ async fn update_record_executes_under_if_match_and_rolls_back() {
         h.sim
             .edit_record("CustomerGroups", &group("10"), json!({"Description": "Wholesale and distributors"}))
             .unwrap();
-        let from = h.writes().len();
-        let out = approve(&h, &config, &id);
-        assert_eq!(outcome(&out), "stale", "{}", text(&out));
-        assert!(writes_since(&h, from).is_empty());
+        approved_stale(&h, &config, &id);
         assert_eq!(h.sim.record("CustomerGroups", &group("10")).unwrap()["TaxGroupId"], "CA");
     }
 }
@@ -200,10 +210,7 @@ async fn create_record_posts_and_its_rollback_removes_exactly_the_created_record
         // Without the reference, the rollback deletes exactly the created record, under its ETag.
         let etag = created["@odata.etag"].as_str().unwrap().to_string();
         h.sim.edit_record("CustomersV3", &customer("US-040"), json!({"CustomerGroupId": "10"})).unwrap();
-        let from = h.writes().len();
-        let out = rollback(&h, &config, &id);
-        assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
-        let writes = writes_since(&h, from);
+        let writes = rolled_back(&h, &config, &id);
         assert_eq!(writes.len(), 1, "{writes:?}");
         assert_eq!(writes[0].0, "DELETE");
         assert!(writes[0].1.contains("CustomerGroupId='40'"), "{:?}", writes[0]);
@@ -219,10 +226,7 @@ async fn create_record_posts_and_its_rollback_removes_exactly_the_created_record
                 json!({"dataAreaId": "usmf", "CustomerGroupId": "50", "Description": "Created in F&O meanwhile"}),
             )
             .unwrap();
-        let from = h.writes().len();
-        let out = approve(&h, &config, &id);
-        assert_eq!(outcome(&out), "stale", "{}", text(&out));
-        assert!(writes_since(&h, from).is_empty());
+        approved_stale(&h, &config, &id);
         assert_eq!(h.sim.record("CustomerGroups", &group("50")).unwrap()["Description"], "Created in F&O meanwhile");
     }
 }
@@ -263,10 +267,7 @@ async fn delete_record_shows_every_field_deletes_under_if_match_and_recreates() 
         assert_eq!(writes[0].2.as_deref(), Some(etag.as_str()), "DELETE carries If-Match");
         assert!(h.sim.record("CustomerGroups", &group("90")).is_none());
 
-        let from = h.writes().len();
-        let out = rollback(&h, &config, &id);
-        assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
-        let writes = writes_since(&h, from);
+        let writes = rolled_back(&h, &config, &id);
         assert_eq!(writes[0].0, "POST");
         let back = h.sim.record("CustomerGroups", &group("90")).expect("re-created");
         for field in ["Description", "PaymentTermId", "TaxGroupId", "IsSalesTaxIncludedInPrice"] {
@@ -282,10 +283,7 @@ async fn delete_record_shows_every_field_deletes_under_if_match_and_recreates() 
         h.sim
             .edit_record("CustomerGroups", &group("30"), json!({"Description": "Retail customers (all stores)"}))
             .unwrap();
-        let from = h.writes().len();
-        let out = approve(&h, &config, &id);
-        assert_eq!(outcome(&out), "stale", "{}", text(&out));
-        assert!(writes_since(&h, from).is_empty());
+        approved_stale(&h, &config, &id);
         assert!(h.sim.record("CustomerGroups", &group("30")).is_some());
     }
 }
@@ -350,10 +348,7 @@ async fn execute_operation_calls_the_bound_action_and_its_compensation() {
         assert_eq!(body[reason], "Credit limit exceeded by 12,400.00 USD");
         assert_eq!(h.sim.record("CustomersV3", &customer("US-003")).unwrap()["OnHoldStatus"], "All");
 
-        let from = h.writes().len();
-        let out = rollback(&h, &config, &id);
-        assert_eq!(outcome(&out), "rolled-back", "{}", text(&out));
-        let writes = writes_since(&h, from);
+        let writes = rolled_back(&h, &config, &id);
         assert!(writes[0].1.contains(&format!("/Microsoft.Dynamics.DataEntities.{release}")), "{writes:?}");
         assert!(writes[0].2.as_deref().is_some_and(|e| e != etag), "the compensation is guarded by the live ETag");
         assert_eq!(h.sim.record("CustomersV3", &customer("US-003")).unwrap()["OnHoldStatus"], "No");
@@ -361,10 +356,7 @@ async fn execute_operation_calls_the_bound_action_and_its_compensation() {
         // Drift: the customer changed after review; the operation is stale and nothing is sent.
         let id = operation("US-001");
         h.sim.edit_record("CustomersV3", &customer("US-001"), json!({"CreditLimit": 150000.00})).unwrap();
-        let from = h.writes().len();
-        let out = approve(&h, &config, &id);
-        assert_eq!(outcome(&out), "stale", "{}", text(&out));
-        assert!(writes_since(&h, from).is_empty());
+        approved_stale(&h, &config, &id);
         assert_eq!(h.sim.record("CustomersV3", &customer("US-001")).unwrap()["OnHoldStatus"], "No");
     }
 }
